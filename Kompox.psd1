@@ -1,0 +1,25 @@
+@{
+    RootModule           = 'Kompox.Cmdlets.dll'
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Core')
+    GUID                 = '5b0f3e7c-2f4d-4c8e-9a51-6f1f5d7c4a20'
+    Author               = 'Kompox contributors'
+    CompanyName          = 'Kompox'
+    Copyright            = '(c) Kompox contributors. MIT License.'
+    Description          = 'Runs Docker Compose apps on Kubernetes as one Pod with one data disk each, behind a shared Traefik ingress, with disks and snapshots as first-class, data-safe operations.'
+    PowerShellVersion    = '7.4'
+    FormatsToProcess     = @('Kompox.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Import-KompoxConfig'
+        'New-KompoxConfig'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('Kubernetes', 'DockerCompose', 'PaaS', 'AKS', 'K3s', 'Traefik')
+            ProjectUri = 'https://kompox.dev'
+        }
+    }
+}

@@ -1,0 +1,142 @@
+#requires -Version 7.4
+<#
+.SYNOPSIS
+    Builds, documents, tests, packages and demonstrates the Kompox module.
+.DESCRIPTION
+    One entry point for developers and CI. Each task runs the tasks it depends on first, so any task works
+    on a clean clone (after `dotnet tool restore`).
+
+      Bootstrap  restore the PowerShell tool, Pester and test assemblies into .tools/
+      Build      publish the cmdlets and lay out out/Kompox (dependencies under Dependencies/)
+      Docs       generate MAML help from docs/en-US into out/Kompox/en-US
+      Test       xunit, then Pester in a child pwsh; the last line is "N passed, N failed"
+      Package    out/Kompox.zip laid out as Azure Automation imports a module
+      Bench      benchmarks, printed as ratios
+      Start      build, then run the main job on the bundled example
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Bootstrap', 'Build', 'Docs', 'Test', 'Package', 'Bench', 'Start')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'Kompox'
+$Tools = Join-Path $Root '.tools'
+$Packages = Join-Path $Tools 'packages'
+$script:Done = @{}
+
+function Invoke-Native {
+    param([string] $Command, [string[]] $Arguments)
+    Write-Verbose "$Command $($Arguments -join ' ')"
+    & $Command @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "$Command $($Arguments[0]) failed with exit code $LASTEXITCODE" }
+}
+
+# A child pwsh from the repo's tool manifest, so the module's assemblies are never loaded (and locked) in this process.
+function Invoke-ChildPwsh {
+    param([string] $File, [string[]] $Arguments = @())
+    Push-Location $Root
+    try { Invoke-Native dotnet (@('pwsh', '-NoLogo', '-NoProfile', '-NonInteractive', '-File', $File) + $Arguments) }
+    finally { Pop-Location }
+}
+
+function Invoke-Task([string] $Name) {
+    if ($script:Done[$Name]) { return }
+    Write-Host "==> $Name" -ForegroundColor Cyan
+    & "Task-$Name"
+    $script:Done[$Name] = $true
+}
+
+function Task-Bootstrap {
+    Push-Location $Root
+    try { Invoke-Native dotnet @('tool', 'restore') } finally { Pop-Location }
+    $pester = Join-Path $Packages 'pester/5.7.1/tools/Pester.psd1'
+    if (-not (Test-Path $pester)) {
+        Invoke-Native dotnet @('restore', (Join-Path $Root 'build/tools.proj'), '--packages', $Packages, '--verbosity', 'quiet')
+    }
+}
+
+function Task-Build {
+    Invoke-Task Bootstrap
+    $publish = Join-Path $Out 'publish'
+    Remove-Item $publish, $ModuleOut -Recurse -Force -ErrorAction Ignore
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/Kompox.Cmdlets'), '-c', $Configuration, '-o', $publish, '--nologo', '--verbosity', 'quiet')
+
+    $deps = New-Item -ItemType Directory -Force (Join-Path $ModuleOut 'Dependencies')
+    Copy-Item (Join-Path $Root 'Kompox.psd1'), (Join-Path $Root 'src/Kompox.Cmdlets/Kompox.Format.ps1xml') $ModuleOut
+    foreach ($file in Get-ChildItem $publish -File) {
+        if ($file.Extension -eq '.json') { continue }   # deps.json is for apps; PowerShell resolves through our load context
+        $target = if ($file.BaseName -eq 'Kompox.Cmdlets') { $ModuleOut } else { $deps }
+        Copy-Item $file.FullName $target
+    }
+    Copy-Item (Join-Path $Root 'LICENSE') $ModuleOut -ErrorAction Ignore
+}
+
+function Task-Docs {
+    Invoke-Task Build
+    Invoke-ChildPwsh (Join-Path $Root 'build/New-KompoxHelp.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'), '-DocsPath', (Join-Path $Root 'docs/en-US'), '-OutputPath', (Join-Path $ModuleOut 'en-US'))
+}
+
+function Task-Test {
+    Invoke-Task Docs
+    $results = Join-Path $Out 'test-results'
+    Remove-Item $results -Recurse -Force -ErrorAction Ignore
+    $null = New-Item -ItemType Directory $results
+
+    $counts = [ordered]@{ passed = 0; failed = 0 }
+    $failures = @()
+    foreach ($project in Get-ChildItem (Join-Path $Root 'tests') -Filter '*.Tests.csproj' -Recurse) {
+        $trx = "$($project.BaseName).trx"
+        & dotnet test $project.FullName -c $Configuration --nologo --logger "trx;LogFileName=$trx" --results-directory $results
+        if ($LASTEXITCODE -ne 0) { $failures += $project.BaseName }
+        $trxPath = Join-Path $results $trx
+        if (-not (Test-Path $trxPath)) { $failures += "$($project.BaseName) (no results)"; $counts.failed++; continue }
+        $counters = ([xml](Get-Content $trxPath -Raw)).TestRun.ResultSummary.Counters
+        $counts.passed += [int]$counters.passed
+        $counts.failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout
+    }
+
+    $pesterResult = Join-Path $results 'pester.json'
+    & dotnet pwsh -NoLogo -NoProfile -NonInteractive -File (Join-Path $Root 'build/Invoke-Pester.ps1') -ModulePath (Join-Path $ModuleOut 'Kompox.psd1') -PesterPath (Join-Path $Packages 'pester/5.7.1/tools/Pester.psd1') -ResultPath $pesterResult
+    if (Test-Path $pesterResult) {
+        $p = Get-Content $pesterResult -Raw | ConvertFrom-Json
+        $counts.passed += $p.Passed
+        $counts.failed += $p.Failed
+        if ($p.Failed -gt 0 -or $p.Error) { $failures += 'Pester' }
+    }
+    else { $failures += 'Pester (no results)'; $counts.failed++ }
+
+    if ($failures) { Write-Host "Failed: $($failures -join ', ')" -ForegroundColor Red }
+    Write-Host "$($counts.passed) passed, $($counts.failed) failed"
+    if ($failures) { exit 1 }
+}
+
+function Task-Package {
+    Invoke-Task Docs
+    $zip = Join-Path $Out 'Kompox.zip'
+    Remove-Item $zip -ErrorAction Ignore
+    Compress-Archive -Path $ModuleOut -DestinationPath $zip
+    Write-Host "Wrote $zip"
+}
+
+function Task-Bench {
+    Invoke-Task Docs
+    Invoke-ChildPwsh (Join-Path $Root 'build/Invoke-Benchmark.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'))
+}
+
+function Task-Start {
+    Invoke-Task Docs
+    Invoke-ChildPwsh (Join-Path $Root 'examples/Start-Example.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'))
+}
+
+Invoke-Task $Task

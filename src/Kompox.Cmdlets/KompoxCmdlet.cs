@@ -1,0 +1,32 @@
+using System.Management.Automation;
+
+namespace Kompox.Cmdlets;
+
+/// <summary>Base of every Kompox cmdlet: turns engine errors into ErrorRecords with stable ids and categories.</summary>
+public abstract class KompoxCmdlet : PSCmdlet
+{
+    /// <summary>The same error as an ErrorRecord; <see cref="KompoxValidationException"/> carries its problems as the target.</summary>
+    protected static ErrorRecord ToErrorRecord(KompoxException e)
+    {
+        var target = e is KompoxValidationException v ? v.Problems.ToArray() : e.Target;
+        return new ErrorRecord(e, e.ErrorId, Category(e.Kind), target);
+    }
+
+    protected void Fail(KompoxException e) => ThrowTerminatingError(ToErrorRecord(e));
+
+    /// <summary>Resolves a path the user typed (PowerShell drives, '~', relative to the current location) to a file-system path.</summary>
+    protected string ResolveNewPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    private static ErrorCategory Category(ErrorKind kind) => kind switch
+    {
+        ErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+        ErrorKind.InvalidData => ErrorCategory.InvalidData,
+        ErrorKind.NotFound => ErrorCategory.ObjectNotFound,
+        ErrorKind.AlreadyExists => ErrorCategory.ResourceExists,
+        ErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
+        ErrorKind.InvalidOperation => ErrorCategory.InvalidOperation,
+        ErrorKind.ConnectionError => ErrorCategory.ConnectionError,
+        ErrorKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
+        _ => ErrorCategory.NotSpecified,
+    };
+}

@@ -1,0 +1,406 @@
+using System.Text.RegularExpressions;
+using Kompox.Drivers;
+using Kompox.Model;
+using Kompox.Yaml;
+
+namespace Kompox.Config;
+
+/// <summary>The four resources one kompoxops.yml describes, linked to each other, and the warnings found on the way.</summary>
+public sealed record ConfigResult(KompoxService Service, KompoxProvider Provider, KompoxCluster Cluster, KompoxApp App, IReadOnlyList<Diagnostic> Warnings);
+
+/// <summary>Reads and validates kompoxops.yml (version 1).</summary>
+public static partial class KompoxConfig
+{
+    public const long MaxConfigBytes = 1024 * 1024;
+    public const long MaxComposeBytes = 4 * 1024 * 1024;
+    public const string DefaultFileName = "kompoxops.yml";
+
+    private static readonly string[] TopKeys = { "version", "service", "provider", "cluster", "app" };
+
+    [GeneratedRegex(@"^[+]?(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$")]
+    private static partial Regex Quantity();
+
+    [GeneratedRegex("^http_([0-9]+)$")]
+    private static partial Regex IngressKey();
+
+    /// <param name="path">Full path of the file.</param>
+    /// <param name="shownAs">The file as the user named it, for messages; defaults to <paramref name="path"/>.</param>
+    /// <exception cref="KompoxValidationException">Every problem found, each with line, column and key path.</exception>
+    /// <exception cref="KompoxException">The file cannot be read at all.</exception>
+    public static ConfigResult Load(string path, string? shownAs = null)
+    {
+        shownAs ??= path;
+        var text = TextFile.Read(path, shownAs, MaxConfigBytes);
+        var root = YamlReader.Read(text, shownAs);
+        var r = new MappingReader(shownAs);
+        if (root is not YMapping top)
+        {
+            r.Error(root?.Start ?? new SourceMark(1, 1), string.Empty, $"expected a mapping with version, service, provider, cluster and app, found {root?.Describe() ?? "nothing"}");
+            throw Invalid(shownAs, r);
+        }
+
+        r.OnlyKeys(top, string.Empty, TopKeys);
+        var version = r.Integer(top, string.Empty, "version", required: true);
+        if (version is not null and not 1)
+        {
+            r.Error(top["version"]!.Start, "version", $"unsupported version {version}; this Kompox reads version 1");
+        }
+
+        var service = ReadService(r, top, path);
+        var provider = ReadProvider(r, top, service, out var driver);
+        var cluster = ReadCluster(r, top, provider, driver);
+        var app = ReadApp(r, top, cluster, driver, Path.GetDirectoryName(Path.GetFullPath(path))!);
+        if (r.HasErrors || app is null)
+        {
+            throw Invalid(shownAs, r);
+        }
+
+        return new ConfigResult(service!, provider!, cluster!, app, r.Diagnostics.Where(d => d.Severity == Severity.Warning).ToList());
+    }
+
+    private static KompoxValidationException Invalid(string shownAs, MappingReader r) => new("InvalidConfig", shownAs, r.Diagnostics);
+
+    private static KompoxService? ReadService(MappingReader r, YMapping top, string path)
+    {
+        var map = r.Mapping(top, string.Empty, "service", required: true);
+        if (map is null)
+        {
+            return null;
+        }
+
+        r.OnlyKeys(map, "service", "name");
+        var name = Name(r, map, "service", n => Names.CheckDnsLabel(n));
+        return name is null ? null : new KompoxService { Name = name, ConfigPath = Path.GetFullPath(path) };
+    }
+
+    private static KompoxProvider? ReadProvider(MappingReader r, YMapping top, KompoxService? service, out IProviderDriver? driver)
+    {
+        driver = null;
+        var map = r.Mapping(top, string.Empty, "provider", required: true);
+        if (map is null)
+        {
+            return null;
+        }
+
+        r.OnlyKeys(map, "provider", "name", "driver", "settings");
+        var name = Name(r, map, "provider", n => Names.CheckDnsLabel(n));
+        var driverName = r.String(map, "provider", "driver", required: true);
+        if (driverName is not null)
+        {
+            driver = ProviderDrivers.Find(driverName);
+            if (driver is null)
+            {
+                var known = string.Join(", ", ProviderDrivers.All.Select(d => d.Name));
+                var why = ProviderDrivers.Planned.Contains(driverName)
+                    ? $"driver '{driverName}' is planned but not available yet; use one of: {known}"
+                    : $"unknown driver '{driverName}'; use one of: {known}";
+                r.Error(map["driver"]!.Start, "provider.driver", why);
+            }
+        }
+
+        var settings = Settings(r, map, "provider", driver, SettingScope.Provider);
+        if (name is null || driverName is null || service is null)
+        {
+            return null;
+        }
+
+        return new KompoxProvider { Name = name, Driver = driverName, Settings = settings, Service = service };
+    }
+
+    private static KompoxCluster? ReadCluster(MappingReader r, YMapping top, KompoxProvider? provider, IProviderDriver? driver)
+    {
+        var map = r.Mapping(top, string.Empty, "cluster", required: true);
+        if (map is null)
+        {
+            return null;
+        }
+
+        r.OnlyKeys(map, "cluster", "name", "auth", "ingress", "domain", "settings");
+        var name = Name(r, map, "cluster", n => Names.CheckDnsLabel(n));
+        var auth = ReadAuth(r, map);
+        var ingress = ReadIngress(r, map);
+        var domain = r.String(map, "cluster", "domain", required: true);
+        if (domain is not null && Names.CheckDnsSubdomain(domain) is { } badDomain)
+        {
+            r.Error(map["domain"]!.Start, "cluster.domain", badDomain);
+            domain = null;
+        }
+
+        if (name is not null && domain is not null && Names.CheckDnsSubdomain($"{name}.{domain}") is { } badAppDomain)
+        {
+            r.Error(map["domain"]!.Start, "cluster.domain", $"the app domain {badAppDomain}");
+        }
+
+        var settings = Settings(r, map, "cluster", driver, SettingScope.Cluster);
+        if (name is null || domain is null || provider is null || auth is null || ingress is null)
+        {
+            return null;
+        }
+
+        return new KompoxCluster { Name = name, Provider = provider, Auth = auth, Ingress = ingress, Domain = domain, Settings = settings };
+    }
+
+    private static ClusterAuth? ReadAuth(MappingReader r, YMapping cluster)
+    {
+        var map = r.Mapping(cluster, "cluster", "auth", required: true);
+        if (map is null)
+        {
+            return null;
+        }
+
+        r.OnlyKeys(map, "cluster.auth", "type", "kubeconfig", "context");
+        var type = r.String(map, "cluster.auth", "type", required: true);
+        if (type is not null and not "kubectl")
+        {
+            r.Error(map["type"]!.Start, "cluster.auth.type", $"unknown auth type '{type}'; use 'kubectl'");
+            return null;
+        }
+
+        var kubeconfig = r.String(map, "cluster.auth", "kubeconfig", required: false);
+        var context = r.String(map, "cluster.auth", "context", required: false);
+        return type is null ? null : new ClusterAuth { Type = type, Kubeconfig = kubeconfig is null ? null : ExpandHome(kubeconfig), Context = context };
+    }
+
+    private static ClusterIngress? ReadIngress(MappingReader r, YMapping cluster)
+    {
+        var map = r.Mapping(cluster, "cluster", "ingress", required: false);
+        if (map is null)
+        {
+            return cluster.ContainsKey("ingress") && cluster["ingress"] is not YScalar { IsNull: true } ? null : new ClusterIngress();
+        }
+
+        r.OnlyKeys(map, "cluster.ingress", "controller", "namespace");
+        var ok = true;
+        var controller = r.String(map, "cluster.ingress", "controller", required: false) ?? "traefik";
+        if (controller != "traefik")
+        {
+            r.Error(map["controller"]!.Start, "cluster.ingress.controller", $"unknown ingress controller '{controller}'; Kompox installs and uses 'traefik'");
+            ok = false;
+        }
+
+        var ns = r.String(map, "cluster.ingress", "namespace", required: false) ?? "traefik";
+        if (Names.CheckDnsLabel(ns) is { } badNs)
+        {
+            r.Error(map["namespace"]!.Start, "cluster.ingress.namespace", badNs);
+            ok = false;
+        }
+
+        return ok ? new ClusterIngress { Controller = controller, Namespace = ns } : null;
+    }
+
+    private static KompoxApp? ReadApp(MappingReader r, YMapping top, KompoxCluster? cluster, IProviderDriver? driver, string configDir)
+    {
+        var map = r.Mapping(top, string.Empty, "app", required: true);
+        if (map is null)
+        {
+            return null;
+        }
+
+        r.OnlyKeys(map, "app", "name", "compose", "ingress", "resources", "settings");
+        var name = Name(r, map, "app", Names.CheckAppName);
+        var compose = ReadCompose(r, map, configDir);
+        var ingress = ReadAppIngress(r, map, cluster);
+        var resources = ReadResources(r, map);
+        var settings = Settings(r, map, "app", driver, SettingScope.App);
+        if (name is null || compose is null || cluster is null)
+        {
+            return null;
+        }
+
+        return new KompoxApp
+        {
+            Name = name,
+            Cluster = cluster,
+            Compose = compose.Value.Text,
+            ComposePath = compose.Value.Path,
+            Ingress = ingress,
+            Resources = resources,
+            Settings = settings,
+        };
+    }
+
+    private static (string Text, string Path)? ReadCompose(MappingReader r, YMapping app, string configDir)
+    {
+        var relative = r.String(app, "app", "compose", required: true);
+        if (relative is null)
+        {
+            return null;
+        }
+
+        var at = app["compose"]!.Start;
+        if (Path.IsPathRooted(relative) || relative.StartsWith('~'))
+        {
+            r.Error(at, "app.compose", $"'{relative}' must be a path relative to the directory of the config file");
+            return null;
+        }
+
+        var full = Path.GetFullPath(Path.Combine(configDir, relative));
+        if (!IsInside(full, configDir) || ResolvesOutside(full, configDir))
+        {
+            r.Error(at, "app.compose", $"'{relative}' points outside the directory of the config file ({configDir})");
+            return null;
+        }
+
+        try
+        {
+            return (TextFile.Read(full, relative, MaxComposeBytes), full);
+        }
+        catch (KompoxValidationException e)
+        {
+            r.Error(at, "app.compose", e.Problems[0].Message + $" ('{relative}')");
+        }
+        catch (KompoxException e)
+        {
+            r.Error(at, "app.compose", e.ErrorId == "FileNotFound" ? $"compose file '{relative}' not found (looked for {full})" : e.Message);
+        }
+
+        return null;
+    }
+
+    private static bool IsInside(string full, string dir)
+    {
+        var prefix = dir.EndsWith(Path.DirectorySeparatorChar) ? dir : dir + Path.DirectorySeparatorChar;
+        return full.StartsWith(prefix, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+    }
+
+    // A symbolic link inside the directory can still lead out of it.
+    private static bool ResolvesOutside(string full, string dir)
+    {
+        try
+        {
+            var target = File.ResolveLinkTarget(full, returnFinalTarget: true);
+            if (target is null)
+            {
+                return false;
+            }
+
+            var realDir = Directory.ResolveLinkTarget(dir, returnFinalTarget: true)?.FullName ?? dir;
+            return !IsInside(target.FullName, dir) && !IsInside(target.FullName, realDir);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static IReadOnlyDictionary<string, string> ReadAppIngress(MappingReader r, YMapping app, KompoxCluster? cluster)
+    {
+        var hosts = r.StringMap(app, "app", "ingress");
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, (host, at)) in hosts)
+        {
+            var keyPath = $"app.ingress.{key}";
+            var match = IngressKey().Match(key);
+            if (!match.Success || !int.TryParse(match.Groups[1].Value, out var port) || port is < 1 or > 65535)
+            {
+                r.Error(at, keyPath, $"'{key}' is not a port key; write http_<port> with the exposed port from the compose file, e.g. http_80");
+                continue;
+            }
+
+            if (Names.CheckDnsSubdomain(host) is { } bad)
+            {
+                r.Error(at, keyPath, $"custom host {bad}");
+                continue;
+            }
+
+            if (cluster is not null && (host == cluster.AppDomain || host.EndsWith("." + cluster.AppDomain, StringComparison.Ordinal)))
+            {
+                r.Error(at, keyPath, $"custom host '{host}' lies under the cluster's app domain {cluster.AppDomain}, whose names Kompox assigns itself; choose a host outside it");
+                continue;
+            }
+
+            if (seen.TryGetValue(host, out var other))
+            {
+                r.Error(at, keyPath, $"custom host '{host}' is already used by app.ingress.{other}; a host routes to one port");
+                continue;
+            }
+
+            seen[host] = key;
+            result[key] = host;
+        }
+
+        return result;
+    }
+
+    private static IReadOnlyDictionary<string, string> ReadResources(MappingReader r, YMapping app)
+    {
+        var map = r.Mapping(app, "app", "resources", required: false);
+        if (map is not null)
+        {
+            r.OnlyKeys(map, "app.resources", "cpu", "memory");
+        }
+
+        var values = r.StringMap(app, "app", "resources");
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, (value, at)) in values)
+        {
+            if (key is not ("cpu" or "memory"))
+            {
+                continue;
+            }
+
+            if (!Quantity().IsMatch(value) || value.TrimStart('+').Trim('0', '.').Length == 0)
+            {
+                r.Error(at, $"app.resources.{key}", $"'{value}' is not a positive Kubernetes quantity (e.g. {(key == "cpu" ? "500m or 2" : "512Mi or 1Gi")})");
+                continue;
+            }
+
+            result[key] = value;
+        }
+
+        return result;
+    }
+
+    private static IReadOnlyDictionary<string, string> Settings(MappingReader r, YMapping parent, string path, IProviderDriver? driver, SettingScope scope)
+    {
+        var values = r.StringMap(parent, path, "settings");
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var specs = driver?.Settings.Where(s => s.Scope == scope).ToList();
+        foreach (var (key, (value, at)) in values)
+        {
+            var keyPath = $"{path}.settings.{key}";
+            result[key] = value;
+            if (specs is null)
+            {
+                continue;
+            }
+
+            var spec = specs.FirstOrDefault(s => s.Name == key);
+            if (spec is null)
+            {
+                var known = specs.Count == 0 ? "it reads none here" : $"it reads {string.Join(", ", specs.Select(s => s.Name))}";
+                r.Warning(at, keyPath, $"driver '{driver!.Name}' does not read this setting at {path} level ({known})");
+            }
+            else if (spec.Check(value) is { } bad)
+            {
+                r.Error(at, keyPath, bad);
+            }
+        }
+
+        foreach (var spec in specs?.Where(s => s.Required && !values.ContainsKey(s.Name)) ?? Enumerable.Empty<SettingSpec>())
+        {
+            var at = parent.KeyNode("settings")?.Start ?? parent.Start;
+            r.Error(at, $"{path}.settings.{spec.Name}", $"is required by driver '{driver!.Name}' ({spec.Description})");
+        }
+
+        return result;
+    }
+
+    private static string? Name(MappingReader r, YMapping map, string path, Func<string, string?> check)
+    {
+        var name = r.String(map, path, "name", required: true);
+        if (name is not null && check(name) is { } bad)
+        {
+            r.Error(map["name"]!.Start, $"{path}.name", bad);
+            return null;
+        }
+
+        return name;
+    }
+
+    private static string ExpandHome(string path) =>
+        path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.Length > 2 ? path[2..] : string.Empty)
+            : path;
+}

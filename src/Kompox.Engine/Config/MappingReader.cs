@@ -1,0 +1,143 @@
+using Kompox.Yaml;
+
+namespace Kompox.Config;
+
+/// <summary>Reads typed values out of YAML mappings, recording every problem with its key path instead of stopping at the first.</summary>
+internal sealed class MappingReader(string file)
+{
+    private readonly List<Diagnostic> diagnostics = new();
+
+    public IReadOnlyList<Diagnostic> Diagnostics => diagnostics;
+
+    public bool HasErrors => diagnostics.Any(d => d.Severity == Severity.Error);
+
+    public void Error(SourceMark at, string key, string message) => diagnostics.Add(Diagnostic.Error(file, at, key, message));
+
+    public void Warning(SourceMark at, string key, string message) => diagnostics.Add(Diagnostic.Warning(file, at, key, message));
+
+    public static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
+
+    /// <summary>The mapping under <paramref name="key"/>; null (with an error if required) when missing or of another kind.</summary>
+    public YMapping? Mapping(YMapping parent, string path, string key, bool required)
+    {
+        var node = Node(parent, path, key, required);
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is YMapping map)
+        {
+            return map;
+        }
+
+        Error(node.Start, Join(path, key), $"expected a mapping, found {node.Describe()}");
+        return null;
+    }
+
+    /// <summary>A scalar as text (numbers and booleans as written); null when missing or not a scalar.</summary>
+    public string? Text(YMapping parent, string path, string key, bool required)
+    {
+        var node = Node(parent, path, key, required);
+        return node is null ? null : Text(node, Join(path, key));
+    }
+
+    public string? Text(YNode node, string keyPath)
+    {
+        if (node is YScalar { IsNull: false } scalar)
+        {
+            return scalar.Value;
+        }
+
+        Error(node.Start, keyPath, $"expected a value, found {node.Describe()}");
+        return null;
+    }
+
+    /// <summary>A string value that must be text, not a number or boolean YAML would otherwise make of it.</summary>
+    public string? String(YMapping parent, string path, string key, bool required)
+    {
+        var node = Node(parent, path, key, required);
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is YScalar { IsString: true } scalar)
+        {
+            return scalar.Value;
+        }
+
+        Error(node.Start, Join(path, key), $"expected a string, found {node.Describe()}");
+        return null;
+    }
+
+    public long? Integer(YMapping parent, string path, string key, bool required)
+    {
+        var node = Node(parent, path, key, required);
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is YScalar scalar && scalar.TryGetInt64(out var value))
+        {
+            return value;
+        }
+
+        Error(node.Start, Join(path, key), $"expected a whole number, found {node.Describe()}");
+        return null;
+    }
+
+    /// <summary>A mapping of scalar values, as strings, sorted by key so output is deterministic.</summary>
+    public SortedDictionary<string, (string Value, SourceMark At)> StringMap(YMapping parent, string path, string key)
+    {
+        var result = new SortedDictionary<string, (string, SourceMark)>(StringComparer.Ordinal);
+        var map = Mapping(parent, path, key, required: false);
+        if (map is null)
+        {
+            return result;
+        }
+
+        foreach (var (k, v) in map.Entries)
+        {
+            var keyPath = Join(Join(path, key), k.Value);
+            var text = Text(v, keyPath);
+            if (text is not null)
+            {
+                result[k.Value] = (text, v.Start);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Reports keys not in <paramref name="allowed"/>; <c>x-</c> extension keys are always allowed.</summary>
+    public void OnlyKeys(YMapping map, string path, params string[] allowed)
+    {
+        foreach (var (k, _) in map.Entries)
+        {
+            if (!allowed.Contains(k.Value, StringComparer.Ordinal) && !k.Value.StartsWith("x-", StringComparison.Ordinal))
+            {
+                var hint = allowed.FirstOrDefault(a => string.Equals(a, k.Value, StringComparison.OrdinalIgnoreCase));
+                var expected = hint is not null ? $"did you mean '{hint}'?" : $"expected one of: {string.Join(", ", allowed)}";
+                Error(k.Start, Join(path, k.Value), $"unknown key; {expected}");
+            }
+        }
+    }
+
+    private YNode? Node(YMapping parent, string path, string key, bool required)
+    {
+        if (parent.TryGetValue(key, out var node) && !(node is YScalar { IsNull: true } && required))
+        {
+            return node is YScalar { IsNull: true } ? null : node;
+        }
+
+        if (required)
+        {
+            var at = node?.Start ?? parent.Start;
+            Error(at, Join(path, key), node is null ? "is required but missing" : "is required but empty");
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,69 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Kompox.Drivers;
+
+/// <summary>Azure Kubernetes Service with Azure managed disks.</summary>
+public sealed partial class AksDriver : IProviderDriver
+{
+    public const string DefaultDiskType = "Standard_LRS";
+    public const int DefaultDiskSizeGiB = 32;
+
+    private static readonly string[] DiskTypes =
+    {
+        "Premium_LRS", "Premium_ZRS", "PremiumV2_LRS", "StandardSSD_LRS", "StandardSSD_ZRS", "Standard_LRS", "UltraSSD_LRS",
+    };
+
+    // The values Azure.Identity's DefaultAzureCredential accepts for AZURE_TOKEN_CREDENTIALS.
+    private static readonly string[] TokenCredentials =
+    {
+        "dev", "prod", "AzureCliCredential", "AzureDeveloperCliCredential", "AzurePowerShellCredential",
+        "EnvironmentCredential", "ManagedIdentityCredential", "VisualStudioCredential", "WorkloadIdentityCredential",
+    };
+
+    public string Name => "aks";
+
+    public IReadOnlyList<SettingSpec> Settings { get; } = new SettingSpec[]
+    {
+        new("AZURE_SUBSCRIPTION_ID", SettingScope.Provider, true, "Azure subscription holding the cluster and disks", Guid),
+        new("AZURE_TENANT_ID", SettingScope.Provider, false, "Entra ID tenant to sign in to", Guid),
+        new("AZURE_LOCATION", SettingScope.Provider, true, "Azure region for disks and snapshots, e.g. japaneast", Location),
+        new("AZURE_TOKEN_CREDENTIALS", SettingScope.Provider, false, "which credentials DefaultAzureCredential tries (dev, prod or one credential name)", TokenCredential),
+        new("AZURE_RESOURCE_GROUP_NAME", SettingScope.Cluster, true, "resource group of the AKS cluster", ResourceGroup),
+        new("AZURE_RESOURCE_GROUP_NAME", SettingScope.App, true, "resource group holding the app's disks and snapshots", ResourceGroup),
+        new("AZURE_LOCATION", SettingScope.App, false, "region of the app's disks when it differs from the provider's", Location),
+        new("AZURE_DISK_SIZE", SettingScope.App, false, $"size of a new disk in GiB (default {DefaultDiskSizeGiB})", DiskSize),
+        new("AZURE_DISK_TYPE", SettingScope.App, false, $"managed disk SKU (default {DefaultDiskType})", DiskType),
+    };
+
+    [GeneratedRegex("^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")]
+    private static partial Regex GuidPattern();
+
+    [GeneratedRegex("^[a-z][a-z0-9]*$")]
+    private static partial Regex LocationPattern();
+
+    [GeneratedRegex(@"^[-\w._()]{1,90}$")]
+    private static partial Regex ResourceGroupPattern();
+
+    private static string? Guid(string value) =>
+        GuidPattern().IsMatch(value) ? null : $"'{value}' is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)";
+
+    private static string? Location(string value) =>
+        LocationPattern().IsMatch(value) ? null : $"'{value}' is not an Azure region name (lowercase, no spaces, e.g. japaneast)";
+
+    private static string? ResourceGroup(string value) =>
+        ResourceGroupPattern().IsMatch(value) && !value.EndsWith('.')
+            ? null
+            : $"'{value}' is not a resource group name (1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.')";
+
+    private static string? DiskSize(string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var gib) && gib is >= 1 and <= 32767
+            ? null
+            : $"'{value}' is not a disk size: a whole number of GiB from 1 to 32767";
+
+    private static string? DiskType(string value) =>
+        DiskTypes.Contains(value, StringComparer.Ordinal) ? null : $"'{value}' is not a managed disk type; use one of {string.Join(", ", DiskTypes)}";
+
+    private static string? TokenCredential(string value) =>
+        TokenCredentials.Contains(value, StringComparer.OrdinalIgnoreCase) ? null : $"'{value}' is not understood by DefaultAzureCredential; use one of {string.Join(", ", TokenCredentials)}";
+}

@@ -1,0 +1,106 @@
+namespace Kompox.Model;
+
+/// <summary>What Service, Provider, Cluster and App have in common: a name, a kind and an identity string.</summary>
+public abstract class KompoxResource
+{
+    public required string Name { get; init; }
+
+    /// <summary>Service, Provider, Cluster or App.</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>The resource's path from the service down, e.g. <c>ops/aks1/my-aks/my-app</c>.</summary>
+    public abstract string Id { get; }
+
+}
+
+/// <summary>The singleton Kompox service that owns providers.</summary>
+public sealed class KompoxService : KompoxResource
+{
+    public override string Kind => "Service";
+
+    /// <summary>The kompoxops.yml this came from, or null in service mode.</summary>
+    public string? ConfigPath { get; init; }
+
+    public override string Id => Name;
+
+}
+
+public sealed class KompoxProvider : KompoxResource
+{
+    public override string Kind => "Provider";
+
+    public required string Driver { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Settings { get; init; }
+
+    public required KompoxService Service { get; init; }
+
+    public override string Id => $"{Service.Name}/{Name}";
+
+}
+
+public sealed class ClusterAuth
+{
+    public string Type { get; init; } = "kubectl";
+
+    /// <summary>Path of the kubeconfig file, '~' expanded; null means the kubectl default.</summary>
+    public string? Kubeconfig { get; init; }
+
+    public string? Context { get; init; }
+}
+
+public sealed class ClusterIngress
+{
+    public string Controller { get; init; } = "traefik";
+
+    public string Namespace { get; init; } = "traefik";
+}
+
+public sealed class KompoxCluster : KompoxResource
+{
+    public override string Kind => "Cluster";
+
+    public required KompoxProvider Provider { get; init; }
+
+    public required ClusterAuth Auth { get; init; }
+
+    public required ClusterIngress Ingress { get; init; }
+
+    public required string Domain { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Settings { get; init; }
+
+    /// <summary>The apps' DNS domain <c>{cluster}.{domain}</c>; its wildcard certificate covers every default host.</summary>
+    public string AppDomain => $"{Name}.{Domain}";
+
+    public override string Id => $"{Provider.Id}/{Name}";
+
+}
+
+public sealed class KompoxApp : KompoxResource
+{
+    public override string Kind => "App";
+
+    public required KompoxCluster Cluster { get; init; }
+
+    /// <summary>The compose file's text.</summary>
+    public required string Compose { get; init; }
+
+    /// <summary>Full path of the compose file, or null when the compose text did not come from a file.</summary>
+    public string? ComposePath { get; init; }
+
+    /// <summary>Custom host names by port key (<c>http_80</c> → <c>www.example.com</c>).</summary>
+    public required IReadOnlyDictionary<string, string> Ingress { get; init; }
+
+    /// <summary>The Pod's total budget: <c>cpu</c> and <c>memory</c> as Kubernetes quantities.</summary>
+    public required IReadOnlyDictionary<string, string> Resources { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Settings { get; init; }
+
+    /// <summary>The user owning the app in service mode; null from kompoxops.yml.</summary>
+    public string? Owner { get; init; }
+
+    /// <summary><c>{service}/{provider}/{cluster}/{app}</c>, the value of the <c>kompox-app</c> tag.</summary>
+    public override string Id => $"{Cluster.Id}/{Name}";
+
+}

@@ -1,0 +1,242 @@
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+
+namespace Kompox.Yaml;
+
+/// <summary>Limits that keep a hostile document from exhausting memory, stack or time.</summary>
+public sealed record YamlLimits(long MaxNodes = 250_000, int MaxDepth = 128)
+{
+    public static readonly YamlLimits Default = new();
+}
+
+/// <summary>
+/// Reads one YAML document into <see cref="YNode"/>s with positions: anchors and aliases,
+/// <c>&lt;&lt;</c> merge keys, and errors for duplicate keys, complex keys, several documents
+/// and alias expansion past <see cref="YamlLimits.MaxNodes"/>.
+/// </summary>
+public static class YamlReader
+{
+    /// <summary>Returns the root node, or null for a document with no content.</summary>
+    /// <exception cref="KompoxValidationException">The text is not a YAML document Kompox accepts.</exception>
+    public static YNode? Read(string text, string file, YamlLimits? limits = null)
+    {
+        var builder = new Builder(limits ?? YamlLimits.Default);
+        try
+        {
+            builder.Run(new Parser(new StringReader(text)));
+        }
+        catch (YamlException e)
+        {
+            throw Fail(file, Mark(e.Start), Clean(e.Message));
+        }
+        catch (InvalidYamlException e)
+        {
+            throw Fail(file, e.At, e.Message);
+        }
+
+        return builder.Root;
+    }
+
+    internal static SourceMark Mark(YamlDotNet.Core.Mark mark) => new((int)mark.Line, (int)mark.Column);
+
+    private static KompoxValidationException Fail(string file, SourceMark at, string message) =>
+        new("InvalidYaml", file, new[] { Diagnostic.Error(file, at, string.Empty, message) });
+
+    // YamlDotNet prefixes messages with "(Line: 3, Col: 5, Idx: 20) - (Line: ...): "; the diagnostic already says where.
+    private static string Clean(string message)
+    {
+        var text = message;
+        while (text.StartsWith("(Line:", StringComparison.Ordinal))
+        {
+            var close = text.IndexOf("): ", StringComparison.Ordinal);
+            if (close < 0)
+            {
+                break;
+            }
+
+            text = text[(close + 3)..];
+        }
+
+        return "YAML syntax error: " + text.TrimEnd('.').Trim();
+    }
+
+    private sealed class InvalidYamlException(SourceMark at, string message) : Exception(message)
+    {
+        public SourceMark At { get; } = at;
+    }
+
+    private sealed class Frame(YNode node, string? anchor)
+    {
+        public YNode Node { get; } = node;
+
+        public string? Anchor { get; } = anchor;
+
+        public YScalar? PendingKey { get; set; }
+
+        public List<(SourceMark At, YNode Source)> Merges { get; } = new();
+    }
+
+    private sealed class Builder(YamlLimits limits)
+    {
+        private readonly Dictionary<string, YNode> anchors = new(StringComparer.Ordinal);
+        private readonly Stack<Frame> stack = new();
+        private int documents;
+
+        public YNode? Root { get; private set; }
+
+        public void Run(IParser parser)
+        {
+            while (parser.MoveNext())
+            {
+                var e = parser.Current!;
+                var at = Mark(e.Start);
+                switch (e)
+                {
+                    case DocumentStart:
+                        documents++;
+                        if (documents > 1)
+                        {
+                            throw new InvalidYamlException(at, "the file holds more than one YAML document ('---'); put everything in one document");
+                        }
+
+                        break;
+                    case Scalar s:
+                        Complete(new YScalar(at, TagOf(s.Tag), s.Value, StyleOf(s.Style)), AnchorOf(s.Anchor), at);
+                        break;
+                    case AnchorAlias alias:
+                        if (!anchors.TryGetValue(alias.Value.Value, out var target))
+                        {
+                            throw new InvalidYamlException(at, $"alias '*{alias.Value.Value}' refers to no anchor defined before it");
+                        }
+
+                        Add(target, at);
+                        break;
+                    case MappingStart m:
+                        Push(new YMapping(at, TagOf(m.Tag)), AnchorOf(m.Anchor), at);
+                        break;
+                    case SequenceStart q:
+                        Push(new YSequence(at, TagOf(q.Tag)), AnchorOf(q.Anchor), at);
+                        break;
+                    case MappingEnd or SequenceEnd:
+                        var frame = stack.Pop();
+                        if (frame.Node is YMapping map)
+                        {
+                            ApplyMerges(map, frame);
+                        }
+
+                        Complete(frame.Node, frame.Anchor, frame.Node.Start);
+                        break;
+                }
+            }
+        }
+
+        private static string? TagOf(TagName tag) => tag.IsEmpty || tag.IsNonSpecific ? null : tag.Value;
+
+        private static string? AnchorOf(AnchorName anchor) => anchor.IsEmpty ? null : anchor.Value;
+
+        private static YScalarStyle StyleOf(ScalarStyle style) => style switch
+        {
+            ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted => YScalarStyle.Quoted,
+            ScalarStyle.Literal or ScalarStyle.Folded => YScalarStyle.Block,
+            _ => YScalarStyle.Plain,
+        };
+
+        private void Push(YNode node, string? anchor, SourceMark at)
+        {
+            if (stack.Count >= limits.MaxDepth)
+            {
+                throw new InvalidYamlException(at, $"the document nests deeper than {limits.MaxDepth} levels");
+            }
+
+            stack.Push(new Frame(node, anchor));
+        }
+
+        private void Complete(YNode node, string? anchor, SourceMark at)
+        {
+            if (anchor is not null)
+            {
+                anchors[anchor] = node;
+            }
+
+            Add(node, at);
+        }
+
+        private void Add(YNode node, SourceMark at)
+        {
+            if (node.Size > limits.MaxNodes)
+            {
+                throw TooLarge(at);
+            }
+
+            if (stack.Count == 0)
+            {
+                Root = node;
+                return;
+            }
+
+            var parent = stack.Peek();
+            parent.Node.Size += node.Size;
+            if (parent.Node.Size > limits.MaxNodes)
+            {
+                throw TooLarge(at);
+            }
+
+            switch (parent.Node)
+            {
+                case YSequence seq:
+                    seq.Add(node);
+                    break;
+                case YMapping map when parent.PendingKey is null:
+                    if (node is not YScalar key)
+                    {
+                        throw new InvalidYamlException(at, "a mapping key must be a plain value, not a list or mapping");
+                    }
+
+                    parent.PendingKey = key;
+                    break;
+                case YMapping map:
+                    var pending = parent.PendingKey!;
+                    parent.PendingKey = null;
+                    if (pending.Value == "<<" && pending.Style == YScalarStyle.Plain)
+                    {
+                        parent.Merges.Add((pending.Start, node));
+                    }
+                    else if (!map.TryAdd(pending, node))
+                    {
+                        var first = map.KeyNode(pending.Value)!.Start;
+                        throw new InvalidYamlException(pending.Start, $"duplicate key '{pending.Value}' (first defined at line {first.Line}, column {first.Column})");
+                    }
+
+                    break;
+            }
+        }
+
+        private InvalidYamlException TooLarge(SourceMark at) =>
+            new(at, $"the document expands to more than {limits.MaxNodes} nodes through anchors and aliases; this looks like an alias bomb");
+
+        private static void ApplyMerges(YMapping map, Frame frame)
+        {
+            foreach (var (at, source) in frame.Merges)
+            {
+                var sources = source switch
+                {
+                    YMapping m => new List<YNode> { m },
+                    YSequence s => s.Items.ToList(),
+                    _ => throw new InvalidYamlException(at, $"a merge key '<<' takes a mapping or a list of mappings, not {source.Describe()}"),
+                };
+                foreach (var item in sources)
+                {
+                    if (item is not YMapping from)
+                    {
+                        throw new InvalidYamlException(at, $"a merge key '<<' takes a mapping or a list of mappings, not a list holding {item.Describe()}");
+                    }
+
+                    foreach (var entry in from.Entries)
+                    {
+                        map.TryAdd(entry.Key, entry.Value);
+                    }
+                }
+            }
+        }
+    }
+}
