@@ -7,8 +7,12 @@ public enum Severity
 }
 
 /// <summary>One problem found in a user's file, located so that an editor can jump to it.</summary>
+/// <param name="Key">The key path, e.g. <c>app.name</c> or <c>services.db.ports[0]</c>.</param>
 public sealed record Diagnostic(Severity Severity, string File, int Line, int Column, string Key, string Message)
 {
+    /// <summary>The compose service the problem is in, when it is in one.</summary>
+    public string? Service { get; init; }
+
     public static Diagnostic Error(string file, SourceMark at, string key, string message) =>
         new(Severity.Error, file, at.Line, at.Column, key, message);
 

@@ -1,0 +1,170 @@
+namespace Kompox.Compose;
+
+// The compose file after loading: interpolated, merged (anchors, << and extends), profiles applied,
+// short syntax expanded to long syntax, and typed. Everything Kompox converts is here; what it only
+// warns about (restart, depends_on, networks, ...) is reported by the loader and dropped.
+// Collections are ordered deterministically: services, volumes, configs and secrets by name (ordinal),
+// list-valued keys in file order.
+
+/// <summary>A loaded compose project.</summary>
+public sealed record ComposeProject
+{
+    /// <summary>Top-level <c>name</c>, or null.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Active services (no profile, or a selected one), sorted by name.</summary>
+    public required IReadOnlyList<ComposeService> Services { get; init; }
+
+    /// <summary>Top-level named volumes, by name.</summary>
+    public required IReadOnlyDictionary<string, ComposeVolume> Volumes { get; init; }
+
+    /// <summary>Top-level configs, by name, with their content read.</summary>
+    public required IReadOnlyDictionary<string, ComposeContent> Configs { get; init; }
+
+    /// <summary>Top-level secrets, by name, with their content read.</summary>
+    public required IReadOnlyDictionary<string, ComposeContent> Secrets { get; init; }
+
+    /// <summary>Warnings found while loading (unknown keys, keys with no effect in one Pod, local files not carried).</summary>
+    public required IReadOnlyList<Diagnostic> Warnings { get; init; }
+}
+
+/// <summary>A top-level named volume. Every named volume becomes a sub-directory of the app's one disk.</summary>
+public sealed record ComposeVolume(string Name, SourceMark At);
+
+/// <summary>A top-level config or secret: its content, from <c>file</c>, <c>content</c> or <c>environment</c>.</summary>
+public sealed record ComposeContent(string Name, byte[] Content, SourceMark At);
+
+public sealed record ComposeService
+{
+    /// <summary>The key under <c>services</c>.</summary>
+    public required string Name { get; init; }
+
+    public required SourceMark At { get; init; }
+
+    public string? Image { get; init; }
+
+    /// <summary>Exec form; a string in the file is split with shell word rules. Null when not set.</summary>
+    public IReadOnlyList<string>? Entrypoint { get; init; }
+
+    /// <summary>Exec form; a string in the file is split with shell word rules. Null when not set.</summary>
+    public IReadOnlyList<string>? Command { get; init; }
+
+    public string? WorkingDir { get; init; }
+
+    /// <summary><c>user</c> as written: <c>1000</c>, <c>1000:1000</c>, or a name such as <c>postgres</c>.</summary>
+    public string? User { get; init; }
+
+    /// <summary><c>env_file</c> entries overlaid by <c>environment</c>, sorted by name. Variables listed without a value take it from the process environment, or are left out.</summary>
+    public required IReadOnlyDictionary<string, string> Environment { get; init; }
+
+    /// <summary>Published ports, ranges expanded to one entry per port, in file order.</summary>
+    public required IReadOnlyList<ComposePort> Ports { get; init; }
+
+    /// <summary><c>expose</c> entries (internal only), ranges expanded.</summary>
+    public required IReadOnlyList<ComposeExpose> Expose { get; init; }
+
+    public required IReadOnlyList<ComposeMount> Volumes { get; init; }
+
+    public required IReadOnlyList<ComposeFileMount> Configs { get; init; }
+
+    public required IReadOnlyList<ComposeFileMount> Secrets { get; init; }
+
+    /// <summary>Null when there is none or it is disabled.</summary>
+    public ComposeHealthcheck? Healthcheck { get; init; }
+
+    /// <summary><c>deploy.resources.limits</c>.</summary>
+    public ComposeResources? Limits { get; init; }
+
+    /// <summary><c>deploy.resources.reservations</c>.</summary>
+    public ComposeResources? Reservations { get; init; }
+
+    /// <summary><c>tmpfs</c> and <c>volumes</c> entries of type tmpfs.</summary>
+    public required IReadOnlyList<ComposeTmpfs> Tmpfs { get; init; }
+
+    public bool Privileged { get; init; }
+
+    public string? NetworkMode { get; init; }
+
+    public string? Pid { get; init; }
+
+    public string? Ipc { get; init; }
+
+    public required IReadOnlyList<string> Devices { get; init; }
+
+    /// <summary>Capability names upper-cased, without the <c>CAP_</c> prefix.</summary>
+    public required IReadOnlyList<string> CapAdd { get; init; }
+
+    public required IReadOnlyList<string> CapDrop { get; init; }
+
+    public bool ReadOnlyRootFilesystem { get; init; }
+
+    public bool Tty { get; init; }
+
+    public bool StdinOpen { get; init; }
+
+    /// <summary>Where each key of the service was written, by key path below the service (e.g. <c>ports[1]</c>), for errors.</summary>
+    public required IReadOnlyDictionary<string, SourceMark> Marks { get; init; }
+}
+
+public enum PortProtocol
+{
+    Tcp,
+    Udp,
+}
+
+/// <summary>A published port: <c>Published</c> is the exposed port (Service, Ingress host), <c>Target</c> the container port.</summary>
+/// <param name="Published">Null for <c>"80"</c> short syntax with no host port: then the exposed port is <paramref name="Target"/>.</param>
+/// <param name="PublishedText">The published part as written, when it is not a plain number (so that the converter can reject it).</param>
+/// <param name="HostIp">The host IP of <c>"127.0.0.1:8080:80"</c>, or null.</param>
+public sealed record ComposePort(int Target, int? Published, string? PublishedText, PortProtocol Protocol, string? HostIp, string? Name, string KeyPath, SourceMark At)
+{
+    public int Exposed => Published ?? Target;
+}
+
+public sealed record ComposeExpose(int Port, PortProtocol Protocol, string KeyPath, SourceMark At);
+
+public enum MountKind
+{
+    /// <summary>A named volume: <c>db:/var/lib/x</c>.</summary>
+    Volume,
+
+    /// <summary>A bind mount: <c>./conf:/etc/x</c>; <see cref="ComposeMount.Source"/> as written.</summary>
+    Bind,
+
+    /// <summary>No source: an anonymous volume <c>/var/lib/x</c>.</summary>
+    Anonymous,
+}
+
+/// <param name="Source">Volume name, or bind path as written (relative paths start with <c>.</c>); null for anonymous.</param>
+/// <param name="SourceFullPath">For binds: the path resolved against the project directory.</param>
+public sealed record ComposeMount(MountKind Kind, string? Source, string? SourceFullPath, string Target, bool ReadOnly, string? SubPath, string KeyPath, SourceMark At);
+
+/// <summary>A config or secret reference of a service, long syntax.</summary>
+/// <param name="Target">Absolute path in the container (secrets default to <c>/run/secrets/&lt;source&gt;</c>, configs to <c>/&lt;source&gt;</c>).</param>
+/// <param name="Mode">File mode (octal in the file), or null.</param>
+public sealed record ComposeFileMount(string Source, string Target, int? Mode, string KeyPath, SourceMark At);
+
+public enum HealthcheckKind
+{
+    /// <summary><c>["CMD", ...]</c>: the argv after CMD.</summary>
+    Exec,
+
+    /// <summary><c>["CMD-SHELL", "..."]</c> or a plain string: run with <c>/bin/sh -c</c>.</summary>
+    Shell,
+}
+
+public sealed record ComposeHealthcheck(
+    HealthcheckKind Kind,
+    IReadOnlyList<string> Test,
+    TimeSpan? Interval,
+    TimeSpan? Timeout,
+    int? Retries,
+    TimeSpan? StartPeriod,
+    SourceMark At);
+
+/// <param name="Cpus">CPU count as written (<c>0.5</c>, <c>2</c>), or null.</param>
+/// <param name="MemoryBytes">Memory in bytes, or null.</param>
+public sealed record ComposeResources(string? Cpus, long? MemoryBytes, SourceMark At);
+
+/// <param name="SizeBytes">The tmpfs size, or null for no limit.</param>
+public sealed record ComposeTmpfs(string Target, long? SizeBytes, string KeyPath, SourceMark At);
