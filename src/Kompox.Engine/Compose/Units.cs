@@ -9,7 +9,7 @@ internal static partial class Units
     [GeneratedRegex(@"\G(\d+(?:\.\d+)?|\.\d+)(ns|us|µs|ms|s|m|h)")]
     private static partial Regex DurationPart();
 
-    [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*([kmgt]?)(b|ib)?$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*([kmgt]?)(b|ib|i)?$", RegexOptions.IgnoreCase)]
     private static partial Regex ByteSizePattern();
 
     /// <summary>Go-style durations: one or more number+unit pairs (<c>ns us ms s m h</c>), e.g. <c>1h2m3.5s</c>.</summary>
@@ -76,7 +76,7 @@ internal static partial class Units
         };
 
         // "ib" without a unit letter ("5ib") is not a size.
-        if (match.Groups[2].Value.Length == 0 && match.Groups[3].Value.Equals("ib", StringComparison.OrdinalIgnoreCase))
+        if (match.Groups[2].Value.Length == 0 && match.Groups[3].Value.StartsWith("i", StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }
