@@ -10,8 +10,10 @@
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('Kompox.Format.ps1xml')
     CmdletsToExport      = @(
+        'ConvertTo-KompoxManifest'
         'Import-KompoxConfig'
         'New-KompoxConfig'
+        'Test-KompoxApp'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -26,13 +26,7 @@ public sealed class ImportKompoxConfigCommand : KompoxCmdlet
             }
 
             WriteVerbose($"Read app {config.App.Id} with compose file {config.App.ComposePath} ({config.App.Compose.Length} characters)");
-            var service = new KompoxService(config.Service);
-            var provider = new KompoxProvider(config.Provider, service);
-            var cluster = new KompoxCluster(config.Cluster, provider);
-            WriteObject(service);
-            WriteObject(provider);
-            WriteObject(cluster);
-            WriteObject(new KompoxApp(config.App, cluster));
+            WriteObject(KompoxResources.From(config), enumerateCollection: true);
         }
         catch (KompoxException e)
         {

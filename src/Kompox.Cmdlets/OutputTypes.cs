@@ -1,3 +1,5 @@
+using Kompox.Config;
+using Kompox.Operations;
 using Engine = Kompox.Model;
 
 // PowerShell resolves type names ([Kompox.PowerShell.KompoxApp], -is, OutputType, format views) only among
@@ -5,25 +7,35 @@ using Engine = Kompox.Model;
 // cmdlet assembly, so users and scripts can name them; each keeps the engine object it shows.
 namespace Kompox.PowerShell;
 
-public sealed class KompoxService
+/// <summary>What Service, Provider, Cluster and App share, so one pipeline can carry all four.</summary>
+public abstract class KompoxResource
+{
+    /// <summary>Service, Provider, Cluster or App.</summary>
+    public abstract string Kind { get; }
+
+    public abstract string Name { get; }
+
+    /// <summary>The resource's path from the service down, e.g. <c>ops/aks1/my-aks/my-app</c>.</summary>
+    public abstract string Id { get; }
+}
+
+public sealed class KompoxService : KompoxResource
 {
     internal KompoxService(Engine.KompoxService model) => Model = model;
 
-    public string Kind => "Service";
+    public override string Kind => "Service";
 
-    public string Name => Model.Name;
+    public override string Name => Model.Name;
 
-    public string Id => Model.Id;
+    public override string Id => Model.Id;
 
     /// <summary>The kompoxops.yml this came from, or null in service mode.</summary>
     public string? ConfigPath => Model.ConfigPath;
 
     internal Engine.KompoxService Model { get; }
-
-    public override string ToString() => Id;
 }
 
-public sealed class KompoxProvider
+public sealed class KompoxProvider : KompoxResource
 {
     internal KompoxProvider(Engine.KompoxProvider model, KompoxService service)
     {
@@ -31,11 +43,11 @@ public sealed class KompoxProvider
         Service = service;
     }
 
-    public string Kind => "Provider";
+    public override string Kind => "Provider";
 
-    public string Name => Model.Name;
+    public override string Name => Model.Name;
 
-    public string Id => Model.Id;
+    public override string Id => Model.Id;
 
     public string Driver => Model.Driver;
 
@@ -44,11 +56,9 @@ public sealed class KompoxProvider
     public KompoxService Service { get; }
 
     internal Engine.KompoxProvider Model { get; }
-
-    public override string ToString() => Id;
 }
 
-public sealed class KompoxCluster
+public sealed class KompoxCluster : KompoxResource
 {
     internal KompoxCluster(Engine.KompoxCluster model, KompoxProvider provider)
     {
@@ -56,11 +66,11 @@ public sealed class KompoxCluster
         Provider = provider;
     }
 
-    public string Kind => "Cluster";
+    public override string Kind => "Cluster";
 
-    public string Name => Model.Name;
+    public override string Name => Model.Name;
 
-    public string Id => Model.Id;
+    public override string Id => Model.Id;
 
     public string Domain => Model.Domain;
 
@@ -78,11 +88,9 @@ public sealed class KompoxCluster
     public KompoxProvider Provider { get; }
 
     internal Engine.KompoxCluster Model { get; }
-
-    public override string ToString() => Id;
 }
 
-public sealed class KompoxApp
+public sealed class KompoxApp : KompoxResource
 {
     internal KompoxApp(Engine.KompoxApp model, KompoxCluster cluster)
     {
@@ -90,12 +98,12 @@ public sealed class KompoxApp
         Cluster = cluster;
     }
 
-    public string Kind => "App";
+    public override string Kind => "App";
 
-    public string Name => Model.Name;
+    public override string Name => Model.Name;
 
     /// <summary><c>{service}/{provider}/{cluster}/{app}</c>, the value of the <c>kompox-app</c> tag.</summary>
-    public string Id => Model.Id;
+    public override string Id => Model.Id;
 
     public string Compose => Model.Compose;
 
@@ -112,8 +120,6 @@ public sealed class KompoxApp
     public KompoxCluster Cluster { get; }
 
     internal Engine.KompoxApp Model { get; }
-
-    public override string ToString() => Id;
 }
 
 /// <summary>One problem in a user's file; a failed validation's ErrorRecord carries them as its TargetObject.</summary>
@@ -138,4 +144,62 @@ public sealed class KompoxDiagnostic
     internal Diagnostic Model { get; }
 
     public override string ToString() => Model.ToString();
+}
+
+/// <summary>One Kubernetes object of an app's manifest.</summary>
+public sealed class KompoxManifestObject
+{
+    internal KompoxManifestObject(ManifestDocument model) => Model = model;
+
+    public string ApiVersion => Model.ApiVersion;
+
+    public string Kind => Model.Kind;
+
+    public string? Namespace => Model.Namespace;
+
+    public string Name => Model.Name;
+
+    /// <summary>The object as one YAML document.</summary>
+    public string Yaml => Model.Yaml;
+
+    internal ManifestDocument Model { get; }
+
+    public override string ToString() => $"{Kind}/{Name}";
+}
+
+/// <summary>What Test-KompoxApp found: whether the app converts, every error and warning, and the objects it would apply.</summary>
+public sealed class KompoxAppValidation
+{
+    internal KompoxAppValidation(AppValidation model, KompoxApp app)
+    {
+        App = app;
+        IsValid = model.IsValid;
+        Errors = model.Errors.Select(d => new KompoxDiagnostic(d)).ToArray();
+        Warnings = model.Warnings.Select(d => new KompoxDiagnostic(d)).ToArray();
+        Objects = model.Documents.Select(d => new KompoxManifestObject(d)).ToArray();
+    }
+
+    public KompoxApp App { get; }
+
+    public bool IsValid { get; }
+
+    public KompoxDiagnostic[] Errors { get; }
+
+    public KompoxDiagnostic[] Warnings { get; }
+
+    public KompoxManifestObject[] Objects { get; }
+
+    public override string ToString() => $"{App.Id}: {(IsValid ? "valid" : $"{Errors.Length} error(s)")}";
+}
+
+internal static class KompoxResources
+{
+    /// <summary>The four resources of one kompoxops.yml, wrapped and linked: Service, Provider, Cluster, App.</summary>
+    public static KompoxResource[] From(ConfigResult config)
+    {
+        var service = new KompoxService(config.Service);
+        var provider = new KompoxProvider(config.Provider, service);
+        var cluster = new KompoxCluster(config.Cluster, provider);
+        return new KompoxResource[] { service, provider, cluster, new KompoxApp(config.App, cluster) };
+    }
 }

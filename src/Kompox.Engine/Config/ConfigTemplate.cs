@@ -18,28 +18,11 @@ public static class ConfigTemplate
         return reader.ReadToEnd();
     }
 
-    /// <summary>
-    /// Writes the template to <paramref name="path"/>: through a temporary file in the same directory, so that a
-    /// failure never leaves a half-written config, and never over an existing file unless <paramref name="overwrite"/>.
-    /// </summary>
+    /// <summary>Writes the template to <paramref name="path"/>, whole or not at all, and never over an existing file unless <paramref name="overwrite"/>.</summary>
     public static FileInfo Write(string path, string driver, bool overwrite)
     {
         var text = For(driver);
-        var full = EnsureWritable(path, overwrite);
-        var dir = Path.GetDirectoryName(full)!;
-        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllText(temp, text);
-            File.Move(temp, full, overwrite);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            File.Delete(temp);
-            throw new KompoxException("ConfigFileWriteFailed", ErrorKind.PermissionDenied, $"cannot write {path}: {e.Message}", e) { Target = path };
-        }
-
-        return new FileInfo(full);
+        return AtomicFile.Write(EnsureWritable(path, overwrite), text, overwrite);
     }
 
     /// <summary>Fails the way <see cref="Write"/> would before anything is written; returns the full path.</summary>

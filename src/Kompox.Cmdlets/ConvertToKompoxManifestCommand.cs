@@ -1,0 +1,83 @@
+using System.Management.Automation;
+using System.Text;
+
+namespace Kompox.Cmdlets;
+
+[Cmdlet(VerbsData.ConvertTo, "KompoxManifest", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
+[OutputType(typeof(string), typeof(FileInfo))]
+public sealed class ConvertToKompoxManifestCommand : KompoxAppCmdlet
+{
+    private readonly StringBuilder collected = new();
+    private readonly List<string> apps = new();
+    private bool failed;
+
+    /// <summary>Write all apps' manifests to this file instead of the pipeline.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? OutFile { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            if (InputApp() is not { } app)
+            {
+                return;
+            }
+
+            var result = Validate(app);
+            foreach (var warning in result.Warnings)
+            {
+                WriteWarning(warning.ToString());
+            }
+
+            if (!result.IsValid)
+            {
+                failed = true;
+                WriteError(ToErrorRecord(new KompoxValidationException("InvalidCompose", app.ComposePath ?? app.Id, result.Errors)));
+                return;
+            }
+
+            if (OutFile is null)
+            {
+                WriteObject(result.Yaml);
+            }
+            else
+            {
+                collected.Append(result.Yaml);
+                apps.Add(app.Id);
+            }
+        }
+        catch (KompoxException e)
+        {
+            Fail(e);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (OutFile is null || apps.Count == 0)
+        {
+            return;
+        }
+
+        var full = ResolveNewPath(OutFile);
+        if (failed)
+        {
+            WriteWarning($"Nothing was written to {full}: an app failed validation.");
+            return;
+        }
+
+        if (ShouldProcess(full, $"Write the manifests of {string.Join(", ", apps)}"))
+        {
+            try
+            {
+                WriteObject(AtomicFile.Write(full, collected.ToString(), overwrite: true));
+            }
+            catch (KompoxException e)
+            {
+                Fail(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using Kompox.Compose;
+using Kompox.Conversion;
+using Kompox.Model;
+
+namespace Kompox.Operations;
+
+/// <summary>What an app's compose file is read with.</summary>
+public sealed record AppValidationOptions
+{
+    /// <summary>Variables for <c>${VAR}</c> interpolation; they win over the <c>.env</c> file beside the compose file.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Compose profiles to activate besides the services that have none.</summary>
+    public IReadOnlyCollection<string> Profiles { get; init; } = Array.Empty<string>();
+
+    /// <summary>
+    /// The provider id of the app's current disk. Without one the PersistentVolume and its claim, which exist only
+    /// for a real disk, are left out and a warning says so.
+    /// </summary>
+    public string? DiskId { get; init; }
+}
+
+/// <summary>One Kubernetes object of an app's manifest, as YAML that <c>kubectl apply -f</c> accepts.</summary>
+public sealed record ManifestDocument(string ApiVersion, string Kind, string? Namespace, string Name, string Yaml);
+
+/// <summary>The outcome of reading an app's compose file and converting it (draft command <c>app validate</c>).</summary>
+public sealed record AppValidation(KompoxApp App, IReadOnlyList<Diagnostic> Errors, IReadOnlyList<Diagnostic> Warnings, IReadOnlyList<ManifestDocument> Documents)
+{
+    public bool IsValid => Errors.Count == 0;
+
+    /// <summary>All documents as one multi-document YAML stream; empty when the app is not valid.</summary>
+    public string Yaml => string.Concat(Documents.Select(d => d.Yaml));
+}
+
+public static class AppValidator
+{
+    /// <summary>Loads the app's compose file and converts it; every problem of either step is in the result, none is thrown.</summary>
+    public static AppValidation Validate(KompoxApp app, AppValidationOptions options)
+    {
+        var composeFile = app.ComposePath ?? "compose.yml";
+        var projectDir = Path.GetDirectoryName(app.ComposePath) ?? Directory.GetCurrentDirectory();
+        ComposeProject project;
+        try
+        {
+            project = ComposeLoader.Load(app.Compose, composeFile, projectDir, options.Environment, options.Profiles);
+        }
+        catch (KompoxValidationException e)
+        {
+            return Invalid(app, e.Problems);
+        }
+
+        AppManifest manifest;
+        try
+        {
+            manifest = AppConverter.Convert(app, project, options.DiskId);
+        }
+        catch (KompoxValidationException e)
+        {
+            return Invalid(app, project.Warnings.Concat(e.Problems).ToList());
+        }
+
+        var documents = manifest.Objects
+            .Select(o => new ManifestDocument(o.ApiVersion, o.Kind, o.Metadata.NamespaceProperty, o.Metadata.Name, ManifestWriter.Write(new[] { o })))
+            .ToList();
+        return new AppValidation(app, Array.Empty<Diagnostic>(), manifest.Warnings, documents);
+    }
+
+    private static AppValidation Invalid(KompoxApp app, IReadOnlyList<Diagnostic> problems) => new(
+        app,
+        problems.Where(p => p.Severity == Severity.Error).ToList(),
+        problems.Where(p => p.Severity == Severity.Warning).ToList(),
+        Array.Empty<ManifestDocument>());
+}

@@ -1,0 +1,68 @@
+using Kompox.Testing;
+
+namespace Kompox.Tests.Apps;
+
+/// <summary>
+/// Realistic apps and the exact manifests they convert to. After an intended change of the conversion, run the
+/// tests with KOMPOX_UPDATE_GOLDEN=1 to rewrite expected.yaml and expected-warnings.txt, and review the diff.
+/// </summary>
+public class GoldenAppTests
+{
+    private static readonly bool Update = Environment.GetEnvironmentVariable("KOMPOX_UPDATE_GOLDEN") == "1";
+
+    public static TheoryData<string> Apps() => AppCorpus.Folders("apps");
+
+    [Fact]
+    public void The_corpus_has_at_least_ten_apps() => Assert.True(Apps().Count >= 10);
+
+    [Theory]
+    [MemberData(nameof(Apps))]
+    public void Converts_to_the_expected_manifest(string name)
+    {
+        var config = AppCorpus.Load("apps", name);
+        var result = AppCorpus.Validate(config, AppCorpus.DiskId(config));
+
+        Assert.True(result.IsValid, string.Join(Environment.NewLine, result.Errors.Select(AppCorpus.Show)));
+        var warnings = string.Concat(result.Warnings.Select(w => AppCorpus.Show(w) + "\n"));
+        var expectedYaml = RepoPaths.Data("apps", name, "expected.yaml");
+        var expectedWarnings = RepoPaths.Data("apps", name, "expected-warnings.txt");
+        if (Update)
+        {
+            File.WriteAllText(expectedYaml, result.Yaml);
+            File.WriteAllText(expectedWarnings, warnings);
+        }
+
+        Assert.Equal(File.ReadAllText(expectedYaml), result.Yaml);
+        Assert.Equal(File.ReadAllText(expectedWarnings), warnings);
+    }
+
+    [Theory]
+    [MemberData(nameof(Apps))]
+    public void The_manifest_passes_the_API_server_rules(string name)
+    {
+        var config = AppCorpus.Load("apps", name);
+        var result = AppCorpus.Validate(config, AppCorpus.DiskId(config));
+
+        Assert.Empty(ManifestValidator.ValidateYaml(result.Yaml));
+    }
+
+    [Theory]
+    [MemberData(nameof(Apps))]
+    public void Converting_twice_gives_the_same_bytes(string name)
+    {
+        var config = AppCorpus.Load("apps", name);
+        Assert.Equal(AppCorpus.Validate(config, "d1").Yaml, AppCorpus.Validate(AppCorpus.Load("apps", name), "d1").Yaml);
+    }
+
+    [Fact]
+    public void Without_a_disk_the_volume_and_claim_are_left_out_with_a_warning()
+    {
+        var config = AppCorpus.Load("apps", "nginx-single");
+        var result = AppCorpus.Validate(config, diskId: null);
+
+        Assert.True(result.IsValid);
+        Assert.DoesNotContain(result.Documents, d => d.Kind is "PersistentVolume" or "PersistentVolumeClaim");
+        Assert.Contains(result.Warnings, w => w.Message.Contains("no disk", StringComparison.OrdinalIgnoreCase));
+        Assert.Empty(ManifestValidator.ValidateYaml(result.Yaml));
+    }
+}
