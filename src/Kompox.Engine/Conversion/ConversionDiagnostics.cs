@@ -38,8 +38,13 @@ internal sealed class ConversionDiagnostics
     /// <summary>A problem in kompoxops.yml's <c>app</c> section, e.g. <c>app.ingress.http_80</c>.</summary>
     public void AppError(string key, string message) => items.Add(Diagnostic.Error(ConfigFile, SourceMark.File, key, message));
 
-    public static string ServiceKey(ComposeService service, string keyPath) =>
-        keyPath.StartsWith("services.", StringComparison.Ordinal) ? keyPath : $"services.{service.Name}.{keyPath}";
+    /// <summary>The full key path; an empty <paramref name="keyPath"/> means the service itself.</summary>
+    public static string ServiceKey(ComposeService service, string keyPath) => keyPath switch
+    {
+        "" => $"services.{service.Name}",
+        _ when keyPath.StartsWith("services.", StringComparison.Ordinal) => keyPath,
+        _ => $"services.{service.Name}.{keyPath}",
+    };
 
     private static SourceMark MarkOf(ComposeService service, string keyPath)
     {
