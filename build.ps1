@@ -60,10 +60,7 @@ function Invoke-Task([string] $Name) {
 function Task-Bootstrap {
     Push-Location $Root
     try { Invoke-Native dotnet @('tool', 'restore') } finally { Pop-Location }
-    $pester = Join-Path $Packages 'pester/5.7.1/tools/Pester.psd1'
-    if (-not (Test-Path $pester)) {
-        Invoke-Native dotnet @('restore', (Join-Path $Root 'build/tools.proj'), '--packages', $Packages, '--verbosity', 'quiet')
-    }
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'build/tools.proj'), '--packages', $Packages, '--verbosity', 'quiet')
 }
 
 function Task-Build {

@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using Kompox.Config;
-using Kompox.Model;
+using Kompox.PowerShell;
 
 namespace Kompox.Cmdlets;
 
@@ -26,10 +26,13 @@ public sealed class ImportKompoxConfigCommand : KompoxCmdlet
             }
 
             WriteVerbose($"Read app {config.App.Id} with compose file {config.App.ComposePath} ({config.App.Compose.Length} characters)");
-            WriteObject(config.Service);
-            WriteObject(config.Provider);
-            WriteObject(config.Cluster);
-            WriteObject(config.App);
+            var service = new KompoxService(config.Service);
+            var provider = new KompoxProvider(config.Provider, service);
+            var cluster = new KompoxCluster(config.Cluster, provider);
+            WriteObject(service);
+            WriteObject(provider);
+            WriteObject(cluster);
+            WriteObject(new KompoxApp(config.App, cluster));
         }
         catch (KompoxException e)
         {

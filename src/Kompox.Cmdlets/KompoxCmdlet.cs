@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Kompox.PowerShell;
 
 namespace Kompox.Cmdlets;
 
@@ -8,7 +9,7 @@ public abstract class KompoxCmdlet : PSCmdlet
     /// <summary>The same error as an ErrorRecord; <see cref="KompoxValidationException"/> carries its problems as the target.</summary>
     protected static ErrorRecord ToErrorRecord(KompoxException e)
     {
-        var target = e is KompoxValidationException v ? v.Problems.ToArray() : e.Target;
+        var target = e is KompoxValidationException v ? v.Problems.Select(p => new KompoxDiagnostic(p)).ToArray() : e.Target;
         return new ErrorRecord(e, e.ErrorId, Category(e.Kind), target);
     }
 

@@ -58,7 +58,8 @@ public static partial class KompoxConfig
         return new ConfigResult(service!, provider!, cluster!, app, r.Diagnostics.Where(d => d.Severity == Severity.Warning).ToList());
     }
 
-    private static KompoxValidationException Invalid(string shownAs, MappingReader r) => new("InvalidConfig", shownAs, r.Diagnostics);
+    private static KompoxValidationException Invalid(string shownAs, MappingReader r) =>
+        new("InvalidConfig", shownAs, r.Diagnostics.OrderBy(d => d.Line).ThenBy(d => d.Column).ToList());
 
     private static KompoxService? ReadService(MappingReader r, YMapping top, string path)
     {

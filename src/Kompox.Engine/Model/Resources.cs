@@ -1,33 +1,21 @@
 namespace Kompox.Model;
 
-/// <summary>What Service, Provider, Cluster and App have in common: a name, a kind and an identity string.</summary>
-public abstract class KompoxResource
+/// <summary>The singleton Kompox service that owns providers.</summary>
+public sealed class KompoxService
 {
     public required string Name { get; init; }
-
-    /// <summary>Service, Provider, Cluster or App.</summary>
-    public abstract string Kind { get; }
-
-    /// <summary>The resource's path from the service down, e.g. <c>ops/aks1/my-aks/my-app</c>.</summary>
-    public abstract string Id { get; }
-
-}
-
-/// <summary>The singleton Kompox service that owns providers.</summary>
-public sealed class KompoxService : KompoxResource
-{
-    public override string Kind => "Service";
 
     /// <summary>The kompoxops.yml this came from, or null in service mode.</summary>
     public string? ConfigPath { get; init; }
 
-    public override string Id => Name;
+    public string Id => Name;
 
+    public override string ToString() => Id;
 }
 
-public sealed class KompoxProvider : KompoxResource
+public sealed class KompoxProvider
 {
-    public override string Kind => "Provider";
+    public required string Name { get; init; }
 
     public required string Driver { get; init; }
 
@@ -35,8 +23,9 @@ public sealed class KompoxProvider : KompoxResource
 
     public required KompoxService Service { get; init; }
 
-    public override string Id => $"{Service.Name}/{Name}";
+    public string Id => $"{Service.Name}/{Name}";
 
+    public override string ToString() => Id;
 }
 
 public sealed class ClusterAuth
@@ -47,6 +36,8 @@ public sealed class ClusterAuth
     public string? Kubeconfig { get; init; }
 
     public string? Context { get; init; }
+
+    public override string ToString() => $"{Type} context {Context ?? "(current)"} from {Kubeconfig ?? "(default kubeconfig)"}";
 }
 
 public sealed class ClusterIngress
@@ -54,11 +45,13 @@ public sealed class ClusterIngress
     public string Controller { get; init; } = "traefik";
 
     public string Namespace { get; init; } = "traefik";
+
+    public override string ToString() => $"{Controller} in namespace {Namespace}";
 }
 
-public sealed class KompoxCluster : KompoxResource
+public sealed class KompoxCluster
 {
-    public override string Kind => "Cluster";
+    public required string Name { get; init; }
 
     public required KompoxProvider Provider { get; init; }
 
@@ -73,13 +66,14 @@ public sealed class KompoxCluster : KompoxResource
     /// <summary>The apps' DNS domain <c>{cluster}.{domain}</c>; its wildcard certificate covers every default host.</summary>
     public string AppDomain => $"{Name}.{Domain}";
 
-    public override string Id => $"{Provider.Id}/{Name}";
+    public string Id => $"{Provider.Id}/{Name}";
 
+    public override string ToString() => Id;
 }
 
-public sealed class KompoxApp : KompoxResource
+public sealed class KompoxApp
 {
-    public override string Kind => "App";
+    public required string Name { get; init; }
 
     public required KompoxCluster Cluster { get; init; }
 
@@ -101,6 +95,7 @@ public sealed class KompoxApp : KompoxResource
     public string? Owner { get; init; }
 
     /// <summary><c>{service}/{provider}/{cluster}/{app}</c>, the value of the <c>kompox-app</c> tag.</summary>
-    public override string Id => $"{Cluster.Id}/{Name}";
+    public string Id => $"{Cluster.Id}/{Name}";
 
+    public override string ToString() => Id;
 }

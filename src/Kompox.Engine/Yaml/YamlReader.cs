@@ -25,19 +25,49 @@ public static class YamlReader
         {
             builder.Run(new Parser(new StringReader(text)));
         }
-        catch (YamlException e)
-        {
-            throw Fail(file, Mark(e.Start), Clean(e.Message));
-        }
         catch (InvalidYamlException e)
         {
             throw Fail(file, e.At, e.Message);
+        }
+        catch (YamlException e)
+        {
+            throw Fail(file, Locate(text, Mark(e.Start), builder.LastMark, e.Message), Clean(e.Message));
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this instead of a syntax error on some unterminated flow collections.
+            throw Fail(file, builder.LastMark, "YAML syntax error: unterminated flow collection or quoted value after this point");
         }
 
         return builder.Root;
     }
 
     internal static SourceMark Mark(YamlDotNet.Core.Mark mark) => new((int)mark.Line, (int)mark.Column);
+
+    // Some scanner errors (tab indentation) come with the start of the stream as their position; point at the
+    // first offending line after the last event that parsed instead.
+    private static SourceMark Locate(string text, SourceMark reported, SourceMark last, string message)
+    {
+        if (reported.Line > 1 || last.Line <= 1)
+        {
+            return reported;
+        }
+
+        if (message.Contains("tab", StringComparison.OrdinalIgnoreCase))
+        {
+            var lines = text.Split('\n');
+            for (var i = last.Line - 1; i < lines.Length; i++)
+            {
+                var indent = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+                if (lines[i].AsSpan(0, indent).Contains('\t'))
+                {
+                    return new SourceMark(i + 1, lines[i].IndexOf('\t') + 1);
+                }
+            }
+        }
+
+        return last;
+    }
 
     private static KompoxValidationException Fail(string file, SourceMark at, string message) =>
         new("InvalidYaml", file, new[] { Diagnostic.Error(file, at, string.Empty, message) });
@@ -84,12 +114,16 @@ public static class YamlReader
 
         public YNode? Root { get; private set; }
 
+        /// <summary>Where the last event that parsed began: the best position for errors the parser cannot place.</summary>
+        public SourceMark LastMark { get; private set; } = new(1, 1);
+
         public void Run(IParser parser)
         {
             while (parser.MoveNext())
             {
                 var e = parser.Current!;
                 var at = Mark(e.Start);
+                LastMark = at;
                 switch (e)
                 {
                     case DocumentStart:

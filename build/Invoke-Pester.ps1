@@ -1,0 +1,32 @@
+<#
+.SYNOPSIS
+    Runs the Pester tests against the built module and writes the counts to a JSON file for build.ps1.
+.DESCRIPTION
+    Runs in its own pwsh process (started by build.ps1) so the module's assemblies are never loaded into,
+    and locked by, the process that builds them.
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [Parameter(Mandatory)] [string] $PesterPath,
+    [Parameter(Mandatory)] [string] $ResultPath
+)
+
+$ErrorActionPreference = 'Stop'
+Import-Module $PesterPath -MinimumVersion 5.7.1
+$env:KOMPOX_TEST_MODULE = (Resolve-Path $ModulePath).Path
+
+$config = New-PesterConfiguration
+$config.Run.Path = Join-Path $PSScriptRoot '../tests/Pester'
+$config.Run.PassThru = $true
+$config.Output.Verbosity = 'Normal'
+$config.TestResult.Enabled = $true
+$config.TestResult.OutputPath = [System.IO.Path]::ChangeExtension($ResultPath, '.xml')
+$result = Invoke-Pester -Configuration $config
+
+[pscustomobject]@{
+    Passed = $result.PassedCount
+    Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+    Error  = [bool]$result.FailedContainersCount
+} | ConvertTo-Json | Set-Content $ResultPath
+

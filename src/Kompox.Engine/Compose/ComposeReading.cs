@@ -1,0 +1,151 @@
+using Kompox.Yaml;
+
+namespace Kompox.Compose;
+
+/// <summary>Every problem found while loading, in the order found; errors do not stop the loading.</summary>
+internal sealed class ComposeProblems(string file)
+{
+    private readonly List<Diagnostic> all = new();
+
+    public string File { get; } = file;
+
+    public IReadOnlyList<Diagnostic> All => all;
+
+    public bool HasErrors => all.Any(d => d.Severity == Severity.Error);
+
+    public void Error(SourceMark at, string key, string message, string? service, string? inFile = null) =>
+        all.Add(Diagnostic.Error(inFile ?? File, at, key, message) with { Service = service });
+
+    public void Warning(SourceMark at, string key, string message, string? service, string? inFile = null) =>
+        all.Add(Diagnostic.Warning(inFile ?? File, at, key, message) with { Service = service });
+}
+
+/// <summary>Typed reading of YAML nodes for one part of the file (a service, or the top level), reporting wrong types with their key path.</summary>
+internal class NodeReading(ComposeProblems problems, string? service)
+{
+    protected ComposeProblems Problems { get; } = problems;
+
+    protected string? Service { get; } = service;
+
+    public static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
+
+    public static string Item(string path, int index) => $"{path}[{index}]";
+
+    public void Error(YNode node, string key, string message) => Problems.Error(node.Start, key, message, Service);
+
+    public void Error(SourceMark at, string key, string message) => Problems.Error(at, key, message, Service);
+
+    public void Warning(SourceMark at, string key, string message) => Problems.Warning(at, key, message, Service);
+
+    /// <summary>A scalar as text: numbers and booleans as written, so <c>5432</c> and <c>true</c> become strings.</summary>
+    public string? Text(YNode node, string key)
+    {
+        if (node is YScalar { IsNull: false } scalar)
+        {
+            return scalar.Value;
+        }
+
+        Error(node, key, $"expected a string, found {node.Describe()}");
+        return null;
+    }
+
+    public bool? Bool(YNode node, string key)
+    {
+        if (node is YScalar scalar)
+        {
+            if (scalar.TryGetBool(out var value))
+            {
+                return value;
+            }
+
+            // Interpolated or quoted "true"/"false" still mean a boolean, as compose reads them.
+            if (scalar.Value.Equals("true", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+
+            if (scalar.Value.Equals("false", StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+        }
+
+        Error(node, key, $"expected true or false, found {node.Describe()}");
+        return null;
+    }
+
+    public long? Integer(YNode node, string key)
+    {
+        if (node is YScalar scalar && (scalar.TryGetInt64(out var value) || long.TryParse(scalar.Value, out value)))
+        {
+            return value;
+        }
+
+        Error(node, key, $"expected a whole number, found {node.Describe()}");
+        return null;
+    }
+
+    public YMapping? Mapping(YNode node, string key)
+    {
+        if (node is YMapping map)
+        {
+            return map;
+        }
+
+        Error(node, key, $"expected a mapping, found {node.Describe()}");
+        return null;
+    }
+
+    public YSequence? Sequence(YNode node, string key)
+    {
+        if (node is YSequence sequence)
+        {
+            return sequence;
+        }
+
+        Error(node, key, $"expected a list, found {node.Describe()}");
+        return null;
+    }
+
+    /// <summary>A list of strings; a single string is accepted where compose accepts one (<paramref name="allowSingle"/>).</summary>
+    public List<(string Value, YNode Node, string Key)> Strings(YNode node, string key, bool allowSingle)
+    {
+        var result = new List<(string, YNode, string)>();
+        if (allowSingle && node is YScalar { IsNull: false } single)
+        {
+            result.Add((single.Value, single, key));
+            return result;
+        }
+
+        if (Sequence(node, key) is not { } sequence)
+        {
+            return result;
+        }
+
+        for (var i = 0; i < sequence.Items.Count; i++)
+        {
+            var itemKey = Item(key, i);
+            if (Text(sequence.Items[i], itemKey) is { } text)
+            {
+                result.Add((text, sequence.Items[i], itemKey));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Warns about keys not in <paramref name="known"/>; <c>x-</c> keys are extensions and pass silently.</summary>
+    public void WarnUnknownKeys(YMapping map, string path, params string[] known)
+    {
+        foreach (var (k, _) in map.Entries)
+        {
+            if (!known.Contains(k.Value, StringComparer.Ordinal) && !k.Value.StartsWith("x-", StringComparison.Ordinal))
+            {
+                Warning(k.Start, Join(path, k.Value), $"unknown key, ignored (known here: {string.Join(", ", known)})");
+            }
+        }
+    }
+
+    public static string Describe(KompoxException e) =>
+        e is KompoxValidationException { Problems.Count: > 0 } v ? v.Problems[0].Message : e.Message;
+}

@@ -1,0 +1,91 @@
+using Kompox.Config;
+
+namespace Kompox.Tests.Config;
+
+public class ValidConfigTests
+{
+    internal const string K3sConfig = """
+        version: 1
+        service:
+          name: ops
+        provider:
+          name: k3s1
+          driver: k3s
+        cluster:
+          name: lab
+          auth:
+            type: kubectl
+            kubeconfig: ~/.kube/lab.yaml
+          domain: apps.example.com
+        app:
+          name: web
+          compose: compose.yml
+        """;
+
+    private const string Compose = "services:\n  web:\n    image: nginx:1.27\n";
+
+    [Fact]
+    public void The_bundled_example_loads_with_linked_resources()
+    {
+        var result = KompoxConfig.Load(Path.Combine(RepoPaths.Root, "examples", "gitea", "kompoxops.yml"));
+
+        Assert.Equal("ops/k3s1/lab/gitea", result.App.Id);
+        Assert.Same(result.Cluster, result.App.Cluster);
+        Assert.Same(result.Provider, result.Cluster.Provider);
+        Assert.Same(result.Service, result.Provider.Service);
+        Assert.Equal("lab.apps.example.com", result.Cluster.AppDomain);
+        Assert.Equal("git.example.org", result.App.Ingress["http_80"]);
+        Assert.Equal("2Gi", result.App.Resources["memory"]);
+        Assert.Contains("image: postgres:16-alpine", result.App.Compose, StringComparison.Ordinal);
+        Assert.Empty(result.Warnings);
+    }
+
+    [Fact]
+    public void Defaults_fill_the_optional_sections_and_home_is_expanded()
+    {
+        using var temp = new TempDir();
+        temp.Write("compose.yml", Compose);
+        var result = KompoxConfig.Load(temp.Write("kompoxops.yml", K3sConfig));
+
+        Assert.Equal("traefik", result.Cluster.Ingress.Controller);
+        Assert.Equal("traefik", result.Cluster.Ingress.Namespace);
+        Assert.Equal(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube/lab.yaml"), result.Cluster.Auth.Kubeconfig);
+        Assert.Empty(result.App.Ingress);
+        Assert.Empty(result.App.Resources);
+    }
+
+    [Fact]
+    public void Settings_the_driver_does_not_read_are_warnings_with_their_position()
+    {
+        using var temp = new TempDir();
+        temp.Write("compose.yml", Compose);
+        var text = K3sConfig.Replace("  domain: apps.example.com", "  domain: apps.example.com\n  settings:\n    K3S_DATA_ROOTS: /srv", StringComparison.Ordinal);
+        var result = KompoxConfig.Load(temp.Write("kompoxops.yml", text), "kompoxops.yml");
+
+        var warning = Assert.Single(result.Warnings);
+        Assert.Equal("kompoxops.yml:14:21 cluster.settings.K3S_DATA_ROOTS: driver 'k3s' does not read this setting at cluster level (it reads K3S_DATA_ROOT, K3S_NODE_NAME)", warning.ToString());
+        Assert.Equal("/srv", result.Cluster.Settings["K3S_DATA_ROOTS"]);
+    }
+
+    [Fact]
+    public void Numbers_in_settings_are_kept_as_written()
+    {
+        using var temp = new TempDir();
+        temp.Write("compose.yml", Compose);
+        var result = KompoxConfig.Load(temp.Write("kompoxops.yml", ConfigTemplate.For("aks")));
+
+        Assert.Equal("32", result.App.Settings["AZURE_DISK_SIZE"]);
+    }
+
+    [Fact]
+    public void Extension_keys_and_merge_keys_are_allowed()
+    {
+        using var temp = new TempDir();
+        temp.Write("compose.yml", Compose);
+        var text = "x-auth: &auth\n  type: kubectl\n" + K3sConfig.Replace("  auth:\n    type: kubectl\n    kubeconfig: ~/.kube/lab.yaml", "  auth:\n    <<: *auth\n  x-note: hello", StringComparison.Ordinal);
+        var result = KompoxConfig.Load(temp.Write("kompoxops.yml", text));
+
+        Assert.Equal("kubectl", result.Cluster.Auth.Type);
+        Assert.Null(result.Cluster.Auth.Kubeconfig);
+    }
+}

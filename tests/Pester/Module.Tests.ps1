@@ -1,0 +1,71 @@
+BeforeAll {
+    $ModulePath = $env:KOMPOX_TEST_MODULE
+    Import-Module $ModulePath -Force
+    $Module = Get-Module Kompox
+    $Cmdlets = @(Get-Command -Module Kompox -CommandType Cmdlet)
+}
+
+Describe 'The module' {
+    It 'imports without any warning or error' {
+        $output = & dotnet pwsh -NoLogo -NoProfile -NonInteractive -Command "Import-Module '$ModulePath' *>&1 | ForEach-Object { `"[`$(`$_.GetType().Name)] `$_`" }"
+        $LASTEXITCODE | Should -Be 0
+        $output | Should -BeNullOrEmpty
+    }
+
+    It 'exports exactly the cmdlets its manifest lists' {
+        $manifest = Import-PowerShellDataFile $ModulePath
+        ($Cmdlets.Name | Sort-Object) | Should -Be ($manifest.CmdletsToExport | Sort-Object)
+    }
+
+    It 'keeps its engine and dependencies out of the default load context' {
+        $engine = [System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'Kompox.Engine' }
+        $engine | Should -HaveCount 1
+        [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($engine).Name | Should -Be 'Kompox'
+    }
+}
+
+Describe 'Cmdlet conventions' {
+    BeforeDiscovery {
+        Import-Module $env:KOMPOX_TEST_MODULE -Force
+        $cmdletCases = @(Get-Command -Module Kompox -CommandType Cmdlet | ForEach-Object { @{ Name = $_.Name } })
+    }
+
+    Context '<Name>' -ForEach $cmdletCases {
+        BeforeAll { $cmd = Get-Command $Name }
+
+        It 'uses an approved verb' {
+            (Get-Verb).Verb | Should -Contain $cmd.Verb
+        }
+
+        It 'has the Kompox noun prefix' {
+            $cmd.Noun | Should -BeLike 'Kompox*'
+        }
+
+        It 'declares [OutputType] with types a script can name' {
+            $cmd.OutputType | Should -Not -BeNullOrEmpty
+            foreach ($type in $cmd.OutputType) {
+                $type.Type | Should -Not -BeNullOrEmpty -Because "[$($type.Name)] must resolve in the session (output types live in the default load context)"
+            }
+        }
+
+        It 'supports -WhatIf and -Confirm when it changes anything' {
+            # Reading (Get, Test, Import of a config, ConvertTo without a file) changes nothing.
+            $readOnly = @('Get', 'Test', 'Find', 'Measure', 'Resolve', 'Show', 'Format', 'Compare', 'Wait', 'Watch')
+            $readOnlyCmdlets = @('Import-KompoxConfig')
+            if ($cmd.Verb -in $readOnly -or $cmd.Name -in $readOnlyCmdlets) {
+                $cmd.Parameters.Keys | Should -Not -Contain 'WhatIf' -Because 'a read-only cmdlet should not pretend to change something'
+            }
+            else {
+                $cmd.Parameters.Keys | Should -Contain 'WhatIf'
+                $cmd.Parameters.Keys | Should -Contain 'Confirm'
+            }
+        }
+
+        It 'asks for confirmation by default when it deletes' {
+            if ($cmd.Verb -in 'Remove', 'Clear') {
+                $attr = $cmd.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $true)[0]
+                $attr.ConfirmImpact | Should -Be ([System.Management.Automation.ConfirmImpact]::High)
+            }
+        }
+    }
+}
