@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using k8s.Models;
+using Kompox.Model;
 
 namespace Kompox.Drivers;
 
@@ -35,6 +37,49 @@ public sealed partial class AksDriver : IProviderDriver
         new("AZURE_DISK_SIZE", SettingScope.App, false, $"size of a new disk in GiB (default {DefaultDiskSizeGiB})", DiskSize),
         new("AZURE_DISK_TYPE", SettingScope.App, false, $"managed disk SKU (default {DefaultDiskType})", DiskType),
     };
+
+    public const string DiskCsiDriver = "disk.csi.azure.com";
+
+    public bool NeedsNodeName(KompoxCluster cluster) => false;
+
+    public V1PersistentVolumeSpec DiskVolume(KompoxApp app, string diskId, string? knownNodeName)
+    {
+        if (!DiskIdPattern().IsMatch(diskId))
+        {
+            throw new KompoxException(
+                "InvalidDiskId",
+                ErrorKind.InvalidArgument,
+                $"'{diskId}' is not an Azure managed disk resource id (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/disks/<name>)")
+            {
+                Target = diskId,
+            };
+        }
+
+        return new V1PersistentVolumeSpec
+        {
+            Capacity = new Dictionary<string, ResourceQuantity> { ["storage"] = new($"{DiskSizeGiB(app)}Gi") },
+            Csi = new V1CSIPersistentVolumeSource { Driver = DiskCsiDriver, VolumeHandle = diskId, FsType = "ext4" },
+            VolumeMode = "Filesystem",
+        };
+    }
+
+    private static int DiskSizeGiB(KompoxApp app)
+    {
+        if (!app.Settings.TryGetValue("AZURE_DISK_SIZE", out var text))
+        {
+            return DefaultDiskSizeGiB;
+        }
+
+        if (DiskSize(text) is { } problem)
+        {
+            throw new KompoxException("InvalidSetting", ErrorKind.InvalidArgument, $"app.settings.AZURE_DISK_SIZE: {problem}") { Target = "AZURE_DISK_SIZE" };
+        }
+
+        return int.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
+    }
+
+    [GeneratedRegex("^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.Compute/disks/[^/]+$", RegexOptions.IgnoreCase)]
+    private static partial Regex DiskIdPattern();
 
     [GeneratedRegex("^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")]
     private static partial Regex GuidPattern();

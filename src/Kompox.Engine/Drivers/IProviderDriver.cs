@@ -1,3 +1,6 @@
+using k8s.Models;
+using Kompox.Model;
+
 namespace Kompox.Drivers;
 
 /// <summary>
@@ -11,6 +14,22 @@ public interface IProviderDriver
 
     /// <summary>The settings the driver reads, at every scope.</summary>
     IReadOnlyList<SettingSpec> Settings { get; }
+
+    /// <summary>
+    /// Whether <see cref="DiskVolume"/> needs the caller to name the node the disk lives on, because the driver pins
+    /// volumes to one node and the cluster's settings do not say which. The caller then looks the node up in the cluster.
+    /// </summary>
+    bool NeedsNodeName(KompoxCluster cluster);
+
+    /// <summary>
+    /// The provider's part of the PersistentVolume that reaches one of the app's disks: the volume source, the capacity
+    /// and, for a disk that lives on one node, the node affinity. The caller adds access modes, reclaim policy,
+    /// storage class and claimRef. The same app and disk id always give an equal spec.
+    /// </summary>
+    /// <param name="diskId">The provider's id of the disk, as kept in <c>kompox.dev/disk-current-id</c>.</param>
+    /// <param name="knownNodeName">The node the caller found in the cluster, used when <see cref="NeedsNodeName"/> is true; otherwise ignored.</param>
+    /// <exception cref="KompoxException"><c>InvalidDiskId</c> when the id cannot name a disk of this provider; <c>NodeNameRequired</c> when the node is needed and unknown.</exception>
+    V1PersistentVolumeSpec DiskVolume(KompoxApp app, string diskId, string? knownNodeName);
 }
 
 public static class ProviderDrivers

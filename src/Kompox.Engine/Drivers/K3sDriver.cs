@@ -1,9 +1,11 @@
+using System.Text.RegularExpressions;
+using k8s.Models;
 using Kompox.Model;
 
 namespace Kompox.Drivers;
 
 /// <summary>A single-node K3s on a VM, with disks as directories under a data root on that node.</summary>
-public sealed class K3sDriver : IProviderDriver
+public sealed partial class K3sDriver : IProviderDriver
 {
     public const string DefaultDataRoot = "/var/lib/kompox";
 
@@ -14,6 +16,70 @@ public sealed class K3sDriver : IProviderDriver
         new("K3S_DATA_ROOT", SettingScope.Cluster, false, $"directory on the node holding disks and snapshots (default {DefaultDataRoot})", DataRoot),
         new("K3S_NODE_NAME", SettingScope.Cluster, false, "node the app volumes are pinned to (default: the cluster's only node)", NodeName),
     };
+
+    /// <summary>
+    /// The capacity written on a K3s PersistentVolume. A local volume is a directory, so nothing enforces it;
+    /// Kubernetes only needs the claim's request to fit in it.
+    /// </summary>
+    public const string NominalDiskSize = "10Gi";
+
+    public bool NeedsNodeName(KompoxCluster cluster) => !cluster.Settings.ContainsKey("K3S_NODE_NAME");
+
+    public V1PersistentVolumeSpec DiskVolume(KompoxApp app, string diskId, string? knownNodeName)
+    {
+        if (!DiskIdPattern().IsMatch(diskId))
+        {
+            throw new KompoxException(
+                "InvalidDiskId",
+                ErrorKind.InvalidArgument,
+                $"'{diskId}' is not a K3s disk id: it names a directory under the data root, so it must be letters, digits, '.', '_' or '-', starting with a letter or digit")
+            {
+                Target = diskId,
+            };
+        }
+
+        var nodeName = app.Cluster.Settings.TryGetValue("K3S_NODE_NAME", out var setting) ? setting : knownNodeName;
+        if (string.IsNullOrEmpty(nodeName))
+        {
+            throw new KompoxException(
+                "NodeNameRequired",
+                ErrorKind.InvalidArgument,
+                $"cluster '{app.Cluster.Name}' does not set K3S_NODE_NAME and no node name was found; set cluster.settings.K3S_NODE_NAME to the node holding {DataRootOf(app.Cluster)}")
+            {
+                Target = app.Cluster.Name,
+            };
+        }
+
+        return new V1PersistentVolumeSpec
+        {
+            Capacity = new Dictionary<string, ResourceQuantity> { ["storage"] = new(NominalDiskSize) },
+            Local = new V1LocalVolumeSource { Path = $"{DataRootOf(app.Cluster).TrimEnd('/')}/disks/{diskId}" },
+            NodeAffinity = new V1VolumeNodeAffinity
+            {
+                Required = new V1NodeSelector
+                {
+                    NodeSelectorTerms = new List<V1NodeSelectorTerm>
+                    {
+                        new()
+                        {
+                            MatchExpressions = new List<V1NodeSelectorRequirement>
+                            {
+                                new() { Key = "kubernetes.io/hostname", OperatorProperty = "In", Values = new List<string> { nodeName } },
+                            },
+                        },
+                    },
+                },
+            },
+            VolumeMode = "Filesystem",
+        };
+    }
+
+    private static string DataRootOf(KompoxCluster cluster) =>
+        cluster.Settings.TryGetValue("K3S_DATA_ROOT", out var root) ? root : DefaultDataRoot;
+
+    // One path segment that cannot climb out of the disks directory ('.' and '..' fail the first character).
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    private static partial Regex DiskIdPattern();
 
     private static string? DataRoot(string value) =>
         value.StartsWith('/') && !value.Split('/').Contains("..")

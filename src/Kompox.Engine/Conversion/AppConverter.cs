@@ -1,0 +1,184 @@
+using k8s;
+using k8s.Models;
+using Kompox.Compose;
+using Kompox.Drivers;
+using Kompox.Model;
+
+namespace Kompox.Conversion;
+
+/// <summary>
+/// Turns an app's compose project into the Kubernetes objects that run it as one Pod on one disk (SPEC section 3).
+/// The result depends only on the inputs: services are taken in name order wherever order matters, maps are sorted,
+/// and the objects come out by kind (in apply order) then name.
+/// </summary>
+public static class AppConverter
+{
+    /// <summary>Kinds in the order <c>kubectl apply</c> should meet them: the namespace and its limits before what runs in it.</summary>
+    public static readonly IReadOnlyList<string> KindOrder = new[]
+    {
+        "Namespace", "ResourceQuota", "ServiceAccount", "Role", "RoleBinding", "NetworkPolicy",
+        "ConfigMap", "Secret", "PersistentVolume", "PersistentVolumeClaim", "Service", "Deployment", "Ingress",
+    };
+
+    /// <summary>
+    /// Converts the app on <paramref name="diskId"/>, its current disk.
+    /// </summary>
+    /// <exception cref="KompoxValidationException"><c>InvalidCompose</c>, with every problem found in the compose file and in the app's settings.</exception>
+    /// <exception cref="KompoxException">From the provider driver: the disk id or the node is not usable.</exception>
+    public static AppManifest Convert(KompoxApp app, ComposeProject project, string diskId, AppConversionOptions? options = null)
+    {
+        options ??= new AppConversionOptions();
+        var driver = ProviderDrivers.Find(app.Cluster.Provider.Driver)
+            ?? throw new KompoxException("UnknownDriver", ErrorKind.InvalidArgument, $"provider '{app.Cluster.Provider.Name}' uses driver '{app.Cluster.Provider.Driver}', which this version does not have");
+
+        var diagnostics = new ConversionDiagnostics(app.ComposePath ?? "compose.yml", app.Cluster.Provider.Service.ConfigPath ?? "kompoxops.yml");
+        if (Names.CheckAppName(app.Name) is { } nameProblem)
+        {
+            diagnostics.AppError("app.name", nameProblem);
+        }
+
+        ComposeRules.Check(project, diagnostics);
+        var ports = Exposure.Plan(app, project, diagnostics);
+        var budget = ResourceBudget.Compute(app.Resources, project.Services, diagnostics);
+        if (diagnostics.HasErrors || budget is null)
+        {
+            throw new KompoxValidationException("InvalidCompose", diagnostics.ComposeFile, diagnostics.Items);
+        }
+
+        var scope = new AppScope(app, KubeNames.Namespace(app));
+        var persistentVolumeName = KubeNames.PersistentVolume(scope.Namespace, diskId);
+        var objects = new List<IKubernetesObject<V1ObjectMeta>>
+        {
+            Namespace(scope, driver, diskId, options.PreviousDiskId),
+            Quota(scope, budget),
+            NetworkPolicy(scope),
+            PersistentVolume(scope, driver.DiskVolume(app, diskId, options.NodeName), persistentVolumeName),
+        };
+        objects.Add(Claim(scope, persistentVolumeName, ((V1PersistentVolume)objects[^1]).Spec.Capacity["storage"]));
+        objects.AddRange(Access.Build(scope, options.AccessGroups));
+        objects.AddRange(PodBuilder.Build(scope, project, budget));
+        objects.AddRange(Exposure.Build(scope, ports, options.CertResolver));
+
+        var sorted = objects
+            .OrderBy(o => KindRank(o.Kind))
+            .ThenBy(o => o.Metadata.Name, StringComparer.Ordinal)
+            .ToList();
+        var warnings = project.Warnings.Concat(diagnostics.Items.Where(d => d.Severity == Severity.Warning)).ToList();
+        return new AppManifest(scope.Namespace, sorted, warnings);
+    }
+
+    private static int KindRank(string kind)
+    {
+        var rank = KindOrder.ToList().IndexOf(kind);
+        return rank < 0 ? KindOrder.Count : rank;
+    }
+
+    private static V1Namespace Namespace(AppScope scope, IProviderDriver driver, string diskId, string? previousDiskId)
+    {
+        var labels = scope.Labels();
+        labels[KompoxMetadata.PodSecurityEnforceLabel] = KompoxMetadata.PodSecurityLevel;
+        var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            [KompoxMetadata.AppAnnotation] = scope.App.Id,
+            [KompoxMetadata.ProviderAnnotation] = driver.Name,
+            [KompoxMetadata.DiskCurrentAnnotation] = diskId,
+        };
+        if (previousDiskId is not null)
+        {
+            annotations[KompoxMetadata.DiskPreviousAnnotation] = previousDiskId;
+        }
+
+        return new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = scope.ClusterMetadata(scope.Namespace, labels, annotations) };
+    }
+
+    // The whole Pod's budget; the containers' limits (ResourceBudget) add up to no more than this.
+    private static V1ResourceQuota Quota(AppScope scope, ResourceBudget budget)
+    {
+        var cpu = ResourceBudget.FormatCpu(budget.CpuMillis);
+        var memory = ResourceBudget.FormatMemory(budget.MemoryBytes);
+        return new V1ResourceQuota
+        {
+            ApiVersion = "v1",
+            Kind = "ResourceQuota",
+            Metadata = scope.Metadata(scope.AppName),
+            Spec = new V1ResourceQuotaSpec
+            {
+                Hard = new SortedDictionary<string, ResourceQuantity>(StringComparer.Ordinal)
+                {
+                    ["limits.cpu"] = new(cpu),
+                    ["limits.memory"] = new(memory),
+                    ["requests.cpu"] = new(cpu),
+                    ["requests.memory"] = new(memory),
+                },
+            },
+        };
+    }
+
+    // Other apps' namespaces are other tenants: only the app itself and the ingress controller may connect.
+    private static V1NetworkPolicy NetworkPolicy(AppScope scope)
+    {
+        V1NetworkPolicyPeer FromNamespace(string name) => new()
+        {
+            NamespaceSelector = new V1LabelSelector
+            {
+                MatchLabels = new SortedDictionary<string, string>(StringComparer.Ordinal) { [KompoxMetadata.NamespaceNameLabel] = name },
+            },
+        };
+
+        return new V1NetworkPolicy
+        {
+            ApiVersion = "networking.k8s.io/v1",
+            Kind = "NetworkPolicy",
+            Metadata = scope.Metadata(scope.AppName),
+            Spec = new V1NetworkPolicySpec
+            {
+                PodSelector = new V1LabelSelector(),
+                PolicyTypes = new List<string> { "Ingress" },
+                Ingress = new List<V1NetworkPolicyIngressRule>
+                {
+                    new()
+                    {
+                        FromProperty = new List<V1NetworkPolicyPeer> { FromNamespace(scope.Namespace), FromNamespace(scope.App.Cluster.Ingress.Namespace) },
+                    },
+                },
+            },
+        };
+    }
+
+    private static V1PersistentVolume PersistentVolume(AppScope scope, V1PersistentVolumeSpec providerSpec, string name)
+    {
+        providerSpec.AccessModes = new List<string> { "ReadWriteOnce" };
+
+        // Data safety first: deleting the claim (or the namespace) must never delete the disk.
+        providerSpec.PersistentVolumeReclaimPolicy = "Retain";
+
+        // Empty, not unset: an unset class would let the default StorageClass provision a new disk instead.
+        providerSpec.StorageClassName = "";
+        providerSpec.ClaimRef = new V1ObjectReference
+        {
+            ApiVersion = "v1",
+            Kind = "PersistentVolumeClaim",
+            NamespaceProperty = scope.Namespace,
+            Name = scope.ClaimName,
+        };
+        return new V1PersistentVolume { ApiVersion = "v1", Kind = "PersistentVolume", Metadata = scope.ClusterMetadata(name), Spec = providerSpec };
+    }
+
+    private static V1PersistentVolumeClaim Claim(AppScope scope, string persistentVolumeName, ResourceQuantity size) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "PersistentVolumeClaim",
+        Metadata = scope.Metadata(scope.ClaimName),
+        Spec = new V1PersistentVolumeClaimSpec
+        {
+            AccessModes = new List<string> { "ReadWriteOnce" },
+            StorageClassName = "",
+            VolumeName = persistentVolumeName,
+            VolumeMode = "Filesystem",
+            Resources = new V1VolumeResourceRequirements
+            {
+                Requests = new SortedDictionary<string, ResourceQuantity>(StringComparer.Ordinal) { ["storage"] = new(size.ToString()) },
+            },
+        },
+    };
+}

@@ -1,0 +1,36 @@
+using k8s.Models;
+using Kompox.Model;
+
+namespace Kompox.Conversion;
+
+/// <summary>The app and its namespace, which every object's metadata repeats.</summary>
+internal sealed record AppScope(KompoxApp App, string Namespace)
+{
+    public string AppName => App.Name;
+
+    /// <summary><c>&lt;app&gt;-data</c>: the one claim every compose volume is a sub-directory of.</summary>
+    public string ClaimName => $"{App.Name}-data";
+
+    public SortedDictionary<string, string> Labels() => new(StringComparer.Ordinal)
+    {
+        [KompoxMetadata.ManagedByLabel] = KompoxMetadata.ManagedByValue,
+        [KompoxMetadata.NameLabel] = App.Name,
+    };
+
+    /// <summary>Metadata of an object in the app's namespace.</summary>
+    public V1ObjectMeta Metadata(string name, IDictionary<string, string>? annotations = null) => new()
+    {
+        Name = name,
+        NamespaceProperty = Namespace,
+        Labels = Labels(),
+        Annotations = annotations,
+    };
+
+    /// <summary>Metadata of a cluster-scoped object (Namespace, PersistentVolume).</summary>
+    public V1ObjectMeta ClusterMetadata(string name, IDictionary<string, string>? labels = null, IDictionary<string, string>? annotations = null) => new()
+    {
+        Name = name,
+        Labels = labels ?? Labels(),
+        Annotations = annotations,
+    };
+}

@@ -1,0 +1,333 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Kompox.Compose;
+
+namespace Kompox.Conversion;
+
+/// <summary>
+/// What a compose file may not do on a shared, Pod Security "baseline" cluster, and what cannot be expressed in one Pod.
+/// Each rule reports the service and the key; all of them run so that the user sees every problem at once.
+/// </summary>
+internal static partial class ComposeRules
+{
+    /// <summary>The capabilities Pod Security "baseline" allows a container to add.</summary>
+    public static readonly IReadOnlySet<string> BaselineCapabilities = new SortedSet<string>(StringComparer.Ordinal)
+    {
+        "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
+        "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+    };
+
+    // The keys a Secret may hold; an environment variable becomes one.
+    [GeneratedRegex("^[-._a-zA-Z0-9]+$")]
+    private static partial Regex SecretKey();
+
+    [GeneratedRegex("^([0-9]+)(:([0-9]+))?$")]
+    private static partial Regex NumericUser();
+
+    public static void Check(ComposeProject project, ConversionDiagnostics diagnostics)
+    {
+        var serviceByContainer = new Dictionary<string, string>(StringComparer.Ordinal);
+        var serviceByExposedPort = new Dictionary<int, string>();
+        var serviceByListeningPort = new Dictionary<(int Port, PortProtocol Protocol), string>();
+
+        foreach (var service in project.Services.OrderBy(s => s.Name, StringComparer.Ordinal))
+        {
+            CheckName(service, serviceByContainer, diagnostics);
+            CheckIsolation(service, diagnostics);
+            CheckUser(service, diagnostics);
+            CheckEnvironment(service, diagnostics);
+            CheckPorts(service, serviceByExposedPort, serviceByListeningPort, diagnostics);
+            CheckMounts(project, service, diagnostics);
+        }
+
+        // Only what a service mounts becomes an object, so an unused oddly named config is no error.
+        var configs = project.Services.SelectMany(s => s.Configs).Select(c => c.Source).Where(project.Configs.ContainsKey).Distinct();
+        var secrets = project.Services.SelectMany(s => s.Secrets).Select(c => c.Source).Where(project.Secrets.ContainsKey).Distinct();
+        CheckContentNames("configs", configs, diagnostics, project.Configs.ToDictionary(c => c.Key, c => c.Value.At));
+        CheckContentNames("secrets", secrets, diagnostics, project.Secrets.ToDictionary(c => c.Key, c => c.Value.At));
+    }
+
+    /// <summary>Parses a numeric <c>user</c> (<c>uid</c> or <c>uid:gid</c>); false for names, which Kubernetes cannot resolve.</summary>
+    public static bool TryParseUser(string user, out long uid, out long? gid)
+    {
+        uid = 0;
+        gid = null;
+        var match = NumericUser().Match(user);
+        if (!match.Success || !long.TryParse(match.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out uid))
+        {
+            return false;
+        }
+
+        if (match.Groups[3].Success)
+        {
+            if (!long.TryParse(match.Groups[3].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var group))
+            {
+                return false;
+            }
+
+            gid = group;
+        }
+
+        return true;
+    }
+
+    private static void CheckName(ComposeService service, Dictionary<string, string> serviceByContainer, ConversionDiagnostics diagnostics)
+    {
+        var container = KubeNames.ToDnsLabel(service.Name);
+        if (container is null)
+        {
+            diagnostics.ServiceError(service, "", $"service name '{service.Name}' cannot become a container name (a DNS label of at most 63 lowercase letters, digits and '-')", service.At);
+            return;
+        }
+
+        if (serviceByContainer.TryGetValue(container, out var other))
+        {
+            diagnostics.ServiceError(service, "", $"services '{other}' and '{service.Name}' both become container '{container}'; rename one", service.At);
+            return;
+        }
+
+        serviceByContainer.Add(container, service.Name);
+        if (string.IsNullOrEmpty(service.Image))
+        {
+            diagnostics.ServiceError(service, "image", "has no image; Kompox runs published images and does not build them", service.At);
+        }
+    }
+
+    private static void CheckIsolation(ComposeService service, ConversionDiagnostics diagnostics)
+    {
+        if (service.Privileged)
+        {
+            diagnostics.ServiceError(service, "privileged", "privileged containers are not allowed on a shared cluster (Pod Security baseline)");
+        }
+
+        if (service.NetworkMode == "host")
+        {
+            diagnostics.ServiceError(service, "network_mode", "network_mode: host is not allowed on a shared cluster (Pod Security baseline)");
+        }
+
+        if (service.Pid == "host")
+        {
+            diagnostics.ServiceError(service, "pid", "pid: host is not allowed on a shared cluster (Pod Security baseline)");
+        }
+
+        if (service.Ipc == "host")
+        {
+            diagnostics.ServiceError(service, "ipc", "ipc: host is not allowed on a shared cluster (Pod Security baseline)");
+        }
+
+        for (var i = 0; i < service.Devices.Count; i++)
+        {
+            diagnostics.ServiceError(service, $"devices[{i}]", $"device '{service.Devices[i]}' cannot be passed to a container on a shared cluster");
+        }
+
+        for (var i = 0; i < service.CapAdd.Count; i++)
+        {
+            if (!BaselineCapabilities.Contains(service.CapAdd[i]))
+            {
+                diagnostics.ServiceError(
+                    service,
+                    $"cap_add[{i}]",
+                    $"capability {service.CapAdd[i]} is beyond the Pod Security baseline set ({string.Join(", ", BaselineCapabilities)})");
+            }
+        }
+    }
+
+    private static void CheckUser(ComposeService service, ConversionDiagnostics diagnostics)
+    {
+        // A user name is resolved by the container runtime from the image's /etc/passwd, which Kubernetes cannot do:
+        // dropping it would silently run as the image's default user and write the disk with other owners.
+        if (service.User is { } user && !TryParseUser(user, out _, out _))
+        {
+            diagnostics.ServiceError(service, "user", $"user '{user}' is not numeric; Kubernetes needs a uid or uid:gid (look it up with 'docker run --rm --entrypoint id <image> {user}')");
+        }
+    }
+
+    private static void CheckEnvironment(ComposeService service, ConversionDiagnostics diagnostics)
+    {
+        foreach (var name in service.Environment.Keys.Order(StringComparer.Ordinal))
+        {
+            if (!SecretKey().IsMatch(name))
+            {
+                diagnostics.ServiceError(service, $"environment.{name}", $"variable name '{name}' cannot be carried in a Secret (letters, digits, '-', '_' and '.' only)");
+            }
+        }
+    }
+
+    private static void CheckPorts(
+        ComposeService service,
+        Dictionary<int, string> serviceByExposedPort,
+        Dictionary<(int Port, PortProtocol Protocol), string> serviceByListeningPort,
+        ConversionDiagnostics diagnostics)
+    {
+        foreach (var port in service.Ports)
+        {
+            CheckListening(service, port.Target, port.Protocol, port.KeyPath, port.At, serviceByListeningPort, diagnostics);
+            if (port.PublishedText is { } text)
+            {
+                diagnostics.ServiceError(service, port.KeyPath, $"exposed port '{text}' is not a number; each exposed port gets its own host name", port.At);
+                continue;
+            }
+
+            if (port.Protocol == PortProtocol.Udp)
+            {
+                diagnostics.ServiceError(service, port.KeyPath, $"port {port.Exposed}/udp cannot be exposed: the ingress carries HTTP only (use expose for internal UDP)", port.At);
+                continue;
+            }
+
+            if (port.Exposed is < 1 or > 65535)
+            {
+                diagnostics.ServiceError(service, port.KeyPath, $"exposed port {port.Exposed} is not between 1 and 65535", port.At);
+                continue;
+            }
+
+            if (serviceByExposedPort.TryGetValue(port.Exposed, out var other))
+            {
+                diagnostics.ServiceError(service, port.KeyPath, $"exposed port {port.Exposed} is already published by service '{other}'", port.At);
+                continue;
+            }
+
+            serviceByExposedPort.Add(port.Exposed, service.Name);
+            if (port.HostIp is { } hostIp)
+            {
+                diagnostics.ServiceWarning(service, port.KeyPath, $"host IP {hostIp} is ignored: the port is reachable through the cluster ingress", port.At);
+            }
+        }
+
+        foreach (var expose in service.Expose)
+        {
+            CheckListening(service, expose.Port, expose.Protocol, expose.KeyPath, expose.At, serviceByListeningPort, diagnostics);
+        }
+    }
+
+    // All containers share the Pod's network, so two services cannot listen on the same port as they could on two networks.
+    private static void CheckListening(
+        ComposeService service,
+        int port,
+        PortProtocol protocol,
+        string keyPath,
+        SourceMark at,
+        Dictionary<(int Port, PortProtocol Protocol), string> serviceByListeningPort,
+        ConversionDiagnostics diagnostics)
+    {
+        if (port is < 1 or > 65535)
+        {
+            diagnostics.ServiceError(service, keyPath, $"container port {port} is not between 1 and 65535", at);
+            return;
+        }
+
+        if (serviceByListeningPort.TryGetValue((port, protocol), out var other))
+        {
+            if (other != service.Name)
+            {
+                diagnostics.ServiceError(
+                    service,
+                    keyPath,
+                    $"container port {port}/{protocol.ToString().ToLowerInvariant()} is also used by service '{other}'; all services share one Pod network, so they cannot listen on the same port",
+                    at);
+            }
+
+            return;
+        }
+
+        serviceByListeningPort.Add((port, protocol), service.Name);
+    }
+
+    private static void CheckMounts(ComposeProject project, ComposeService service, ConversionDiagnostics diagnostics)
+    {
+        var keyByTarget = new Dictionary<string, string>(StringComparer.Ordinal);
+        void CheckTarget(string target, string keyPath, SourceMark at)
+        {
+            if (!target.StartsWith('/'))
+            {
+                diagnostics.ServiceError(service, keyPath, $"mount target '{target}' is not an absolute path in the container", at);
+            }
+            else if (!keyByTarget.TryAdd(target.TrimEnd('/'), keyPath))
+            {
+                diagnostics.ServiceError(service, keyPath, $"'{target}' is already mounted by {DiagnosticsKey(service, keyByTarget[target.TrimEnd('/')])}", at);
+            }
+        }
+
+        foreach (var mount in service.Volumes)
+        {
+            CheckTarget(mount.Target, mount.KeyPath, mount.At);
+            string? problem = null;
+            switch (mount.Kind)
+            {
+                case MountKind.Volume when mount.Source is null || !project.Volumes.ContainsKey(mount.Source):
+                    problem = $"named volume '{mount.Source}' is not defined under the top-level volumes key";
+                    break;
+                case MountKind.Volume:
+                    MountPaths.Volume(mount.Source, mount.SubPath, out problem);
+                    break;
+                case MountKind.Bind:
+                    MountPaths.Bind(mount.Source ?? string.Empty, out problem);
+                    break;
+            }
+
+            if (problem is not null)
+            {
+                diagnostics.ServiceError(service, mount.KeyPath, problem, mount.At);
+            }
+        }
+
+        foreach (var tmpfs in service.Tmpfs)
+        {
+            CheckTarget(tmpfs.Target, tmpfs.KeyPath, tmpfs.At);
+        }
+
+        foreach (var config in service.Configs)
+        {
+            CheckTarget(config.Target, config.KeyPath, config.At);
+            if (!project.Configs.ContainsKey(config.Source))
+            {
+                diagnostics.ServiceError(service, config.KeyPath, $"config '{config.Source}' is not defined under the top-level configs key", config.At);
+            }
+        }
+
+        foreach (var secret in service.Secrets)
+        {
+            CheckTarget(secret.Target, secret.KeyPath, secret.At);
+            if (!project.Secrets.ContainsKey(secret.Source))
+            {
+                diagnostics.ServiceError(service, secret.KeyPath, $"secret '{secret.Source}' is not defined under the top-level secrets key", secret.At);
+            }
+        }
+    }
+
+    private static string DiagnosticsKey(ComposeService service, string keyPath) => ConversionDiagnostics.ServiceKey(service, keyPath);
+
+    private static void CheckContentNames(string section, IEnumerable<string> names, ConversionDiagnostics diagnostics, IReadOnlyDictionary<string, SourceMark> marks)
+    {
+        var nameByLabel = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in names.Order(StringComparer.Ordinal))
+        {
+            var label = KubeNames.ToDnsLabel(name);
+            var volume = label is null ? null : ContentNames.VolumeName(section, label, mode: 0777);
+            if (label is null || !KubeNames.IsDnsLabel(volume!))
+            {
+                diagnostics.ComposeError($"{section}.{name}", marks[name], $"'{name}' cannot become a Kubernetes name; use a shorter name of letters, digits, '-', '_' or '.'");
+            }
+            else if (!nameByLabel.TryAdd(label, name))
+            {
+                diagnostics.ComposeError($"{section}.{name}", marks[name], $"'{nameByLabel[label]}' and '{name}' both become Kubernetes name '{label}'; rename one");
+            }
+        }
+    }
+}
+
+/// <summary>The names of the objects and Pod volumes that carry compose configs and secrets.</summary>
+internal static class ContentNames
+{
+    /// <summary>The ConfigMap key (or Secret key) holding the file; each config or secret is one file.</summary>
+    public const string ContentKey = "content";
+
+    /// <summary><c>&lt;app&gt;-config-&lt;label&gt;</c> or <c>&lt;app&gt;-secret-&lt;label&gt;</c>.</summary>
+    public static string ObjectName(string appName, string section, string composeName) =>
+        $"{appName}-{Singular(section)}-{KubeNames.ToDnsLabel(composeName)}";
+
+    /// <summary>A file mode is set per volume item, so each (content, mode) pair is its own Pod volume.</summary>
+    public static string VolumeName(string section, string label, int? mode) =>
+        mode is { } m ? $"{Singular(section)}-{label}-{Convert.ToString(m, 8)}" : $"{Singular(section)}-{label}";
+
+    private static string Singular(string section) => section == "configs" ? "config" : "secret";
+}

@@ -1,0 +1,42 @@
+using k8s;
+using k8s.Models;
+
+namespace Kompox.Conversion;
+
+/// <summary>The labels and annotations Kompox writes and reads back.</summary>
+public static class KompoxMetadata
+{
+    public const string ManagedByLabel = "app.kubernetes.io/managed-by";
+    public const string ManagedByValue = "kompox";
+    public const string NameLabel = "app.kubernetes.io/name";
+    public const string PodSecurityEnforceLabel = "pod-security.kubernetes.io/enforce";
+    public const string PodSecurityLevel = "baseline";
+    public const string NamespaceNameLabel = "kubernetes.io/metadata.name";
+
+    public const string AppAnnotation = "kompox.dev/app";
+    public const string ProviderAnnotation = "kompox.dev/provider";
+    public const string DiskCurrentAnnotation = "kompox.dev/disk-current-id";
+    public const string DiskPreviousAnnotation = "kompox.dev/disk-previous-id";
+
+    /// <summary>On the pod template: a digest of every ConfigMap and Secret, so that changing one rolls the Pod.</summary>
+    public const string ConfigHashAnnotation = "kompox.dev/config-hash";
+}
+
+/// <summary>What the conversion needs beyond the app, its compose file and its disk.</summary>
+public sealed record AppConversionOptions
+{
+    /// <summary>The disk that was current before this one, kept on the namespace so that a switch can be undone.</summary>
+    public string? PreviousDiskId { get; init; }
+
+    /// <summary>The node a driver that pins disks to a node should use when the cluster's settings name none (see <c>IProviderDriver.NeedsNodeName</c>).</summary>
+    public string? NodeName { get; init; }
+
+    /// <summary>The Traefik certificate resolver (Let's Encrypt, TLS-ALPN-01) that the cluster ingress defines for custom hosts.</summary>
+    public string CertResolver { get; init; } = "letsencrypt";
+
+    /// <summary>Groups (e.g. Entra ID group object ids on AKS) bound to the app's access Role besides its ServiceAccount.</summary>
+    public IReadOnlyList<string> AccessGroups { get; init; } = Array.Empty<string>();
+}
+
+/// <summary>The Kubernetes objects of one app, in apply order (by kind, then name), and what the conversion warns about.</summary>
+public sealed record AppManifest(string Namespace, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Objects, IReadOnlyList<Diagnostic> Warnings);

@@ -1,0 +1,66 @@
+using System.Numerics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Kompox.Model;
+
+namespace Kompox.Conversion;
+
+/// <summary>How Kompox derives Kubernetes names from app and compose names.</summary>
+public static partial class KubeNames
+{
+    private const string Base36Digits = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+    /// <summary>
+    /// A short, stable fingerprint of <paramref name="text"/>: the SHA-256 digest of its UTF-8 bytes, read as one
+    /// big-endian unsigned integer and written in base 36 (digits then lowercase letters, most significant first,
+    /// no leading zeros), of which the first <paramref name="length"/> characters are kept.
+    /// Base 36 keeps the result a valid part of a DNS label while packing more bits per character than hex.
+    /// </summary>
+    public static string Base36Hash(string text, int length = 6)
+    {
+        var value = new BigInteger(SHA256.HashData(Encoding.UTF8.GetBytes(text)), isUnsigned: true, isBigEndian: true);
+        var digits = new StringBuilder();
+        while (value > 0)
+        {
+            digits.Insert(0, Base36Digits[(int)(value % 36)]);
+            value /= 36;
+        }
+
+        // A digest below 36^length has fewer digits; padding keeps the length fixed (it happens about once in 2^225).
+        return digits.ToString().PadLeft(length, '0')[..length];
+    }
+
+    /// <summary>
+    /// The app's namespace <c>k4x-&lt;app&gt;-&lt;hash6&gt;</c>, hashed over <c>{service}/{provider}/{app}</c>: the cluster is
+    /// left out so that an app moved to another cluster of the same provider keeps its namespace name.
+    /// </summary>
+    public static string Namespace(KompoxApp app)
+    {
+        var provider = app.Cluster.Provider;
+        return $"k4x-{app.Name}-{Base36Hash($"{provider.Service.Name}/{provider.Name}/{app.Name}")}";
+    }
+
+    /// <summary>
+    /// The PersistentVolume of one disk: the namespace plus a hash of the disk id. A PV's source cannot change,
+    /// so each disk gets its own PV name and switching disks creates a new PV instead of editing the old one.
+    /// </summary>
+    public static string PersistentVolume(string namespaceName, string diskId) => $"{namespaceName}-{Base36Hash(diskId)}";
+
+    /// <summary>
+    /// A compose name (<c>[a-zA-Z0-9][a-zA-Z0-9_.-]*</c>) as an RFC 1123 label: lowercased, every character other
+    /// than a letter, digit or '-' replaced by '-', leading and trailing '-' dropped. Null when nothing valid remains
+    /// or the result is longer than 63 characters.
+    /// </summary>
+    public static string? ToDnsLabel(string name)
+    {
+        var label = NotLabelCharacter().Replace(name.ToLowerInvariant(), "-").Trim('-');
+        return Names.CheckDnsLabel(label) is null ? label : null;
+    }
+
+    [GeneratedRegex("[^a-z0-9-]")]
+    private static partial Regex NotLabelCharacter();
+
+    /// <summary>Whether a name is an RFC 1123 label of at most 63 characters.</summary>
+    public static bool IsDnsLabel(string name) => Names.CheckDnsLabel(name) is null;
+}

@@ -1,0 +1,334 @@
+using System.Security.Cryptography;
+using System.Text;
+using k8s;
+using k8s.Models;
+using Kompox.Compose;
+using Kompox.Model;
+
+namespace Kompox.Conversion;
+
+/// <summary>
+/// The app's one Pod (as a Deployment) and the ConfigMaps and Secrets it reads. Runs on a project that
+/// <see cref="ComposeRules"/> accepted.
+/// </summary>
+internal static class PodBuilder
+{
+    /// <summary>The Pod volume of the app's disk.</summary>
+    public const string DataVolume = "data";
+
+    private static readonly TimeSpan ComposeDefaultInterval = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ComposeDefaultTimeout = TimeSpan.FromSeconds(30);
+    private const int ComposeDefaultRetries = 3;
+
+    public static IEnumerable<IKubernetesObject<V1ObjectMeta>> Build(AppScope scope, ComposeProject project, ResourceBudget budget)
+    {
+        var services = project.Services.OrderBy(s => ContainerName(s), StringComparer.Ordinal).ToList();
+        var contents = new List<IKubernetesObject<V1ObjectMeta>>();
+        contents.AddRange(EnvironmentSecrets(scope, services));
+        contents.AddRange(ContentObjects(scope, project, services));
+
+        var volumes = new SortedDictionary<string, V1Volume>(StringComparer.Ordinal)
+        {
+            [DataVolume] = new V1Volume { Name = DataVolume, PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = scope.ClaimName } },
+        };
+        var containers = services.Select(s => Container(scope, s, budget.Containers[s.Name], volumes)).ToList();
+
+        var deployment = new V1Deployment
+        {
+            ApiVersion = "apps/v1",
+            Kind = "Deployment",
+            Metadata = scope.Metadata(scope.AppName),
+            Spec = new V1DeploymentSpec
+            {
+                Replicas = 1,
+
+                // One disk (ReadWriteOnce) and one set of ports: the old Pod must be gone before the new one starts.
+                Strategy = new V1DeploymentStrategy { Type = "Recreate" },
+                Selector = new V1LabelSelector { MatchLabels = new SortedDictionary<string, string>(StringComparer.Ordinal) { [KompoxMetadata.NameLabel] = scope.AppName } },
+                Template = new V1PodTemplateSpec
+                {
+                    Metadata = new V1ObjectMeta
+                    {
+                        Labels = scope.Labels(),
+                        Annotations = new SortedDictionary<string, string>(StringComparer.Ordinal) { [KompoxMetadata.ConfigHashAnnotation] = ContentHash(contents) },
+                    },
+                    Spec = new V1PodSpec
+                    {
+                        // Compose apps do not talk to the Kubernetes API; a token in the Pod would only be a risk.
+                        AutomountServiceAccountToken = false,
+
+                        // Docker injects no *_SERVICE_HOST/*_PORT variables; some images misread them (e.g. DB_PORT=tcp://...).
+                        EnableServiceLinks = false,
+                        HostAliases = new List<V1HostAlias> { new() { Ip = "127.0.0.1", Hostnames = HostNames(services) } },
+                        Containers = containers,
+                        Volumes = volumes.Values.ToList(),
+                    },
+                },
+            },
+        };
+
+        return contents.Append(deployment);
+    }
+
+    public static string ContainerName(ComposeService service) => KubeNames.ToDnsLabel(service.Name)!;
+
+    public static string EnvironmentSecretName(AppScope scope, ComposeService service) => $"{scope.AppName}-env-{ContainerName(service)}";
+
+    // Services reach each other by name, as on a compose network; in one Pod they are all on localhost.
+    private static List<string> HostNames(IEnumerable<ComposeService> services)
+    {
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var service in services)
+        {
+            names.Add(ContainerName(service));
+            var lower = service.Name.ToLowerInvariant();
+            if (Names.CheckDnsSubdomain(lower) is null)
+            {
+                names.Add(lower);
+            }
+        }
+
+        return names.ToList();
+    }
+
+    private static IEnumerable<V1Secret> EnvironmentSecrets(AppScope scope, IEnumerable<ComposeService> services) =>
+        services.Where(s => s.Environment.Count > 0).Select(s => new V1Secret
+        {
+            ApiVersion = "v1",
+            Kind = "Secret",
+            Metadata = scope.Metadata(EnvironmentSecretName(scope, s)),
+            Type = "Opaque",
+            Data = new SortedDictionary<string, byte[]>(
+                s.Environment.ToDictionary(e => e.Key, e => Encoding.UTF8.GetBytes(e.Value), StringComparer.Ordinal),
+                StringComparer.Ordinal),
+        });
+
+    private static IEnumerable<IKubernetesObject<V1ObjectMeta>> ContentObjects(AppScope scope, ComposeProject project, IReadOnlyList<ComposeService> services)
+    {
+        foreach (var name in services.SelectMany(s => s.Configs).Select(c => c.Source).Distinct().Order(StringComparer.Ordinal))
+        {
+            var content = project.Configs[name].Content;
+            var configMap = new V1ConfigMap { ApiVersion = "v1", Kind = "ConfigMap", Metadata = scope.Metadata(ContentNames.ObjectName(scope.AppName, "configs", name)) };
+            if (TryDecodeUtf8(content) is { } text)
+            {
+                configMap.Data = new SortedDictionary<string, string>(StringComparer.Ordinal) { [ContentNames.ContentKey] = text };
+            }
+            else
+            {
+                configMap.BinaryData = new SortedDictionary<string, byte[]>(StringComparer.Ordinal) { [ContentNames.ContentKey] = content };
+            }
+
+            yield return configMap;
+        }
+
+        foreach (var name in services.SelectMany(s => s.Secrets).Select(c => c.Source).Distinct().Order(StringComparer.Ordinal))
+        {
+            yield return new V1Secret
+            {
+                ApiVersion = "v1",
+                Kind = "Secret",
+                Metadata = scope.Metadata(ContentNames.ObjectName(scope.AppName, "secrets", name)),
+                Type = "Opaque",
+                Data = new SortedDictionary<string, byte[]>(StringComparer.Ordinal) { [ContentNames.ContentKey] = project.Secrets[name].Content },
+            };
+        }
+    }
+
+    private static string? TryDecodeUtf8(byte[] bytes)
+    {
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// SHA-256 (hex) over every ConfigMap and Secret the Pod reads: kind, name, then each key and its bytes, each
+    /// length-prefixed so that no two different contents hash alike. A Pod reads env and subPath files only at start,
+    /// so a changed digest in the template is what restarts it.
+    /// </summary>
+    private static string ContentHash(IEnumerable<IKubernetesObject<V1ObjectMeta>> contents)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(byte[] bytes)
+        {
+            hash.AppendData(BitConverter.GetBytes(bytes.Length));
+            hash.AppendData(bytes);
+        }
+
+        foreach (var item in contents.OrderBy(c => c.Kind, StringComparer.Ordinal).ThenBy(c => c.Metadata.Name, StringComparer.Ordinal))
+        {
+            Add(Encoding.UTF8.GetBytes(item.Kind));
+            Add(Encoding.UTF8.GetBytes(item.Metadata.Name));
+            var entries = item switch
+            {
+                V1Secret secret => secret.Data?.Select(e => (e.Key, e.Value)),
+                V1ConfigMap map => (map.Data?.Select(e => (e.Key, Encoding.UTF8.GetBytes(e.Value))) ?? Enumerable.Empty<(string, byte[])>())
+                    .Concat(map.BinaryData?.Select(e => (e.Key, e.Value)) ?? Enumerable.Empty<(string, byte[])>()),
+                _ => null,
+            };
+            foreach (var (key, value) in (entries ?? Enumerable.Empty<(string, byte[])>()).OrderBy(e => e.Item1, StringComparer.Ordinal))
+            {
+                Add(Encoding.UTF8.GetBytes(key));
+                Add(value);
+            }
+        }
+
+        return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+    }
+
+    private static V1Container Container(AppScope scope, ComposeService service, V1ResourceRequirements resources, SortedDictionary<string, V1Volume> volumes)
+    {
+        var name = ContainerName(service);
+        return new V1Container
+        {
+            Name = name,
+            Image = service.Image,
+            Command = service.Entrypoint?.ToList(),
+            Args = service.Command?.ToList(),
+            WorkingDir = service.WorkingDir,
+            EnvFrom = service.Environment.Count > 0
+                ? new List<V1EnvFromSource> { new() { SecretRef = new V1SecretEnvSource { Name = EnvironmentSecretName(scope, service) } } }
+                : null,
+            Ports = ContainerPorts(service),
+            LivenessProbe = LivenessProbe(service.Healthcheck),
+            Resources = resources,
+            SecurityContext = SecurityContext(service),
+            VolumeMounts = Mounts(scope, service, name, volumes),
+            Tty = service.Tty ? true : null,
+            Stdin = service.StdinOpen ? true : null,
+        };
+    }
+
+    private static List<V1ContainerPort>? ContainerPorts(ComposeService service)
+    {
+        var ports = service.Ports.Select(p => (p.Target, p.Protocol))
+            .Concat(service.Expose.Select(e => (Target: e.Port, e.Protocol)))
+            .Distinct()
+            .OrderBy(p => p.Target)
+            .ThenBy(p => p.Protocol)
+            .Select(p =>
+            {
+                var protocol = p.Protocol == PortProtocol.Udp ? "UDP" : "TCP";
+                return new V1ContainerPort { Name = $"{protocol.ToLowerInvariant()}-{p.Target}", ContainerPort = p.Target, Protocol = protocol };
+            })
+            .ToList();
+        return ports.Count > 0 ? ports : null;
+    }
+
+    /// <summary>
+    /// Compose's healthcheck as a liveness probe. Unset timings take compose's defaults (30s interval, 30s timeout,
+    /// 3 retries) rather than Kubernetes' tighter ones, so that a check tuned for compose is not killed early.
+    /// </summary>
+    public static V1Probe? LivenessProbe(ComposeHealthcheck? healthcheck)
+    {
+        if (healthcheck is null || healthcheck.Test.Count == 0)
+        {
+            return null;
+        }
+
+        var command = healthcheck.Kind == HealthcheckKind.Exec
+            ? healthcheck.Test.ToList()
+            : new List<string> { "/bin/sh", "-c", string.Join(' ', healthcheck.Test) };
+        return new V1Probe
+        {
+            Exec = new V1ExecAction { Command = command },
+            PeriodSeconds = WholeSeconds(healthcheck.Interval ?? ComposeDefaultInterval),
+            TimeoutSeconds = WholeSeconds(healthcheck.Timeout ?? ComposeDefaultTimeout),
+            FailureThreshold = Math.Max(1, healthcheck.Retries ?? ComposeDefaultRetries),
+            InitialDelaySeconds = healthcheck.StartPeriod is { } start && start > TimeSpan.Zero ? WholeSeconds(start) : null,
+        };
+    }
+
+    // Kubernetes probes count whole seconds and reject 0; rounding up never probes sooner than compose would.
+    private static int WholeSeconds(TimeSpan span) => Math.Max(1, (int)Math.Ceiling(span.TotalSeconds));
+
+    private static V1SecurityContext? SecurityContext(ComposeService service)
+    {
+        long? uid = null;
+        long? gid = null;
+        if (service.User is { } user && ComposeRules.TryParseUser(user, out var parsedUid, out var parsedGid))
+        {
+            uid = parsedUid;
+            gid = parsedGid;
+        }
+
+        var capabilities = service.CapAdd.Count > 0 || service.CapDrop.Count > 0
+            ? new V1Capabilities { Add = service.CapAdd.Count > 0 ? service.CapAdd.ToList() : null, Drop = service.CapDrop.Count > 0 ? service.CapDrop.ToList() : null }
+            : null;
+        if (uid is null && capabilities is null && !service.ReadOnlyRootFilesystem)
+        {
+            return null;
+        }
+
+        return new V1SecurityContext
+        {
+            RunAsUser = uid,
+            RunAsGroup = gid,
+            Capabilities = capabilities,
+            ReadOnlyRootFilesystem = service.ReadOnlyRootFilesystem ? true : null,
+        };
+    }
+
+    private static List<V1VolumeMount>? Mounts(AppScope scope, ComposeService service, string containerName, SortedDictionary<string, V1Volume> volumes)
+    {
+        var mounts = new List<V1VolumeMount>();
+        foreach (var mount in service.Volumes)
+        {
+            var subPath = mount.Kind switch
+            {
+                MountKind.Volume => MountPaths.Volume(mount.Source!, mount.SubPath, out _),
+                MountKind.Bind => MountPaths.Bind(mount.Source!, out _),
+                _ => MountPaths.Anonymous(containerName, mount.Target),
+            };
+            mounts.Add(new V1VolumeMount { Name = DataVolume, MountPath = mount.Target, SubPath = subPath, ReadOnlyProperty = mount.ReadOnly ? true : null });
+        }
+
+        foreach (var tmpfs in service.Tmpfs)
+        {
+            var volumeName = $"tmpfs-{KubeNames.Base36Hash($"{containerName}:{tmpfs.Target}")}";
+            volumes[volumeName] = new V1Volume
+            {
+                Name = volumeName,
+                EmptyDir = new V1EmptyDirVolumeSource
+                {
+                    Medium = "Memory",
+                    SizeLimit = tmpfs.SizeBytes is { } size ? new ResourceQuantity(ResourceBudget.FormatMemory(size)) : null,
+                },
+            };
+            mounts.Add(new V1VolumeMount { Name = volumeName, MountPath = tmpfs.Target });
+        }
+
+        foreach (var config in service.Configs)
+        {
+            var volumeName = ContentNames.VolumeName("configs", KubeNames.ToDnsLabel(config.Source)!, config.Mode);
+            volumes[volumeName] = new V1Volume
+            {
+                Name = volumeName,
+                ConfigMap = new V1ConfigMapVolumeSource { Name = ContentNames.ObjectName(scope.AppName, "configs", config.Source), Items = ContentItems(config.Mode) },
+            };
+            mounts.Add(new V1VolumeMount { Name = volumeName, MountPath = config.Target, SubPath = ContentNames.ContentKey, ReadOnlyProperty = true });
+        }
+
+        foreach (var secret in service.Secrets)
+        {
+            var volumeName = ContentNames.VolumeName("secrets", KubeNames.ToDnsLabel(secret.Source)!, secret.Mode);
+            volumes[volumeName] = new V1Volume
+            {
+                Name = volumeName,
+                Secret = new V1SecretVolumeSource { SecretName = ContentNames.ObjectName(scope.AppName, "secrets", secret.Source), Items = ContentItems(secret.Mode) },
+            };
+            mounts.Add(new V1VolumeMount { Name = volumeName, MountPath = secret.Target, SubPath = ContentNames.ContentKey, ReadOnlyProperty = true });
+        }
+
+        // Sorted by path, a parent directory is mounted before what is mounted inside it.
+        return mounts.Count > 0 ? mounts.OrderBy(m => m.MountPath, StringComparer.Ordinal).ToList() : null;
+    }
+
+    private static List<V1KeyToPath> ContentItems(int? mode) =>
+        new() { new V1KeyToPath { Key = ContentNames.ContentKey, Path = ContentNames.ContentKey, Mode = mode } };
+}
