@@ -21,11 +21,12 @@ public static class AppConverter
     };
 
     /// <summary>
-    /// Converts the app on <paramref name="diskId"/>, its current disk.
+    /// Converts the app on <paramref name="diskId"/>, its current disk. Without a disk the PersistentVolume and its
+    /// claim are left out (they can only name a real disk) and a warning says so; everything else is the same.
     /// </summary>
     /// <exception cref="KompoxValidationException"><c>InvalidCompose</c>, with every problem found in the compose file and in the app's settings.</exception>
     /// <exception cref="KompoxException">From the provider driver: the disk id or the node is not usable.</exception>
-    public static AppManifest Convert(KompoxApp app, ComposeProject project, string diskId, AppConversionOptions? options = null)
+    public static AppManifest Convert(KompoxApp app, ComposeProject project, string? diskId, AppConversionOptions? options = null)
     {
         options ??= new AppConversionOptions();
         var driver = ProviderDrivers.Find(app.Cluster.Provider.Driver)
@@ -46,15 +47,23 @@ public static class AppConverter
         }
 
         var scope = new AppScope(app, KubeNames.Namespace(app));
-        var persistentVolumeName = KubeNames.PersistentVolume(scope.Namespace, diskId);
         var objects = new List<IKubernetesObject<V1ObjectMeta>>
         {
             Namespace(scope, driver, diskId, options.PreviousDiskId),
             Quota(scope, budget),
             NetworkPolicy(scope),
-            PersistentVolume(scope, driver.DiskVolume(app, diskId, options.NodeName), persistentVolumeName),
         };
-        objects.Add(Claim(scope, persistentVolumeName, ((V1PersistentVolume)objects[^1]).Spec.Capacity["storage"]));
+        if (diskId is null)
+        {
+            diagnostics.Add(Diagnostic.Warning(diagnostics.ConfigFile, SourceMark.File, string.Empty, $"no disk was given: the PersistentVolume and PersistentVolumeClaim '{scope.ClaimName}' are left out, so the Pod waits for the claim until the app is deployed on a disk"));
+        }
+        else
+        {
+            var volume = PersistentVolume(scope, driver.DiskVolume(app, diskId, options.NodeName), KubeNames.PersistentVolume(scope.Namespace, diskId));
+            objects.Add(volume);
+            objects.Add(Claim(scope, volume.Metadata.Name, volume.Spec.Capacity["storage"]));
+        }
+
         objects.AddRange(Access.Build(scope, options.AccessGroups));
         objects.AddRange(PodBuilder.Build(scope, project, budget));
         objects.AddRange(Exposure.Build(scope, ports, options.CertResolver));
@@ -73,7 +82,7 @@ public static class AppConverter
         return rank < 0 ? KindOrder.Count : rank;
     }
 
-    private static V1Namespace Namespace(AppScope scope, IProviderDriver driver, string diskId, string? previousDiskId)
+    private static V1Namespace Namespace(AppScope scope, IProviderDriver driver, string? diskId, string? previousDiskId)
     {
         var labels = scope.Labels();
         labels[KompoxMetadata.PodSecurityEnforceLabel] = KompoxMetadata.PodSecurityLevel;
@@ -81,8 +90,12 @@ public static class AppConverter
         {
             [KompoxMetadata.AppAnnotation] = scope.App.Id,
             [KompoxMetadata.ProviderAnnotation] = driver.Name,
-            [KompoxMetadata.DiskCurrentAnnotation] = diskId,
         };
+        if (diskId is not null)
+        {
+            annotations[KompoxMetadata.DiskCurrentAnnotation] = diskId;
+        }
+
         if (previousDiskId is not null)
         {
             annotations[KompoxMetadata.DiskPreviousAnnotation] = previousDiskId;
