@@ -273,14 +273,35 @@ internal static partial class NameRules
     public static IReadOnlyList<string> IpAddress(string value) =>
         IsStrictIpAddress(value) ? [] : ["must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"];
 
-    public static IReadOnlyList<string> Cidr(string value)
+    public static IReadOnlyList<string> Cidr(string value) =>
+        TryParseCidr(value, out _) ? [] : ["must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"];
+
+    /// <summary>
+    /// Parses "address/prefix" the way Go's ParseCIDR does: host bits may be set ("10.0.0.1/8" is the
+    /// network 10.0.0.0/8), which .NET's IPNetwork.TryParse refuses.
+    /// </summary>
+    public static bool TryParseCidr(string value, out IPNetwork network)
     {
+        network = default;
         var slash = value.IndexOf('/', StringComparison.Ordinal);
-        if (slash > 0 && IsStrictIpAddress(value[..slash]) && IPNetwork.TryParse(value, out _))
+        if (slash <= 0 || !IsStrictIpAddress(value[..slash]))
         {
-            return [];
+            return false;
         }
-        return ["must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"];
+        var prefixText = value[(slash + 1)..];
+        var address = IPAddress.Parse(value[..slash]);
+        var bytes = address.GetAddressBytes();
+        if (prefixText.Length == 0 || !prefixText.All(char.IsAsciiDigit)
+            || !int.TryParse(prefixText, out var prefixLength) || prefixLength > bytes.Length * 8)
+        {
+            return false;
+        }
+        for (var bit = prefixLength; bit < bytes.Length * 8; bit++)
+        {
+            bytes[bit / 8] &= (byte)~(0x80 >> (bit % 8));
+        }
+        network = new IPNetwork(new IPAddress(bytes), prefixLength);
+        return true;
     }
 
     /// <summary>

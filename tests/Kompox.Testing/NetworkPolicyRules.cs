@@ -136,7 +136,7 @@ internal static class NetworkPolicyRules
         {
             return;
         }
-        var network = System.Net.IPNetwork.Parse(block.Cidr);
+        NameRules.TryParseCidr(block.Cidr, out var network);
         for (var i = 0; i < block.Except.Count; i++)
         {
             var except = block.Except[i];
@@ -146,8 +146,8 @@ internal static class NetworkPolicyRules
             {
                 continue;
             }
-            var exceptNetwork = System.Net.IPNetwork.Parse(except);
-            if (!network.Contains(exceptNetwork.BaseAddress) || exceptNetwork.PrefixLength < network.PrefixLength)
+            NameRules.TryParseCidr(except, out var exceptNetwork);
+            if (!network.Contains(exceptNetwork.BaseAddress) || exceptNetwork.PrefixLength <= network.PrefixLength)
             {
                 errors.Invalid($"{path}.except[{i}]", except, "must be a strict subset of `cidr`");
             }

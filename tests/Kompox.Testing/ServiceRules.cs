@@ -106,8 +106,8 @@ internal static class ServiceRules
                 errors.Duplicate(portPath, $"{port.Port}/{protocol}");
             }
 
-            // targetPort is defaulted to port when unset.
-            if (port.TargetPort?.Value is { Length: > 0 })
+            // An unset or zero targetPort is defaulted to port by the apiserver before validation.
+            if (port.TargetPort?.Value is { Length: > 0 } targetPort && targetPort != "0")
             {
                 PodRules.ValidatePortNumberOrName(errors, port.TargetPort, $"{portPath}.targetPort");
             }

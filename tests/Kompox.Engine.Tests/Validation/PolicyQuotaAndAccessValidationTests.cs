@@ -39,6 +39,17 @@ public class NetworkPolicyValidationTests
     }
 
     [Fact]
+    public void Ip_block_except_must_lie_inside_the_cidr()
+    {
+        var app = new BaselineApp();
+        app.NetworkPolicy.Spec.Ingress[0].FromProperty.Add(new V1NetworkPolicyPeer
+        {
+            IpBlock = new V1IPBlock { Cidr = "10.1.2.3/16", Except = ["10.1.128.0/17", "10.2.0.0/24"] },
+        });
+        Rejected(app, "NetworkPolicy", "spec.ingress[0].from[2].ipBlock.except[1]", "must be a strict subset of `cidr`");
+    }
+
+    [Fact]
     public void Port_must_be_in_range()
     {
         var app = new BaselineApp();

@@ -144,6 +144,19 @@ public class NameRuleTests
     }
 
     [Theory]
+    [InlineData("10.0.0.0/8", true)]
+    [InlineData("10.0.0.1/8", true)]
+    [InlineData("2001:db8::/64", true)]
+    [InlineData("10.0.0.0/33", false)]
+    [InlineData("10.0.0.0", false)]
+    [InlineData("10.0.0.0/", false)]
+    [InlineData("10.0.0.0/+8", false)]
+    public void Cidr_accepts_host_bits_like_go(string value, bool valid)
+    {
+        Assert.Equal(valid, NameRules.Cidr(value).Count == 0);
+    }
+
+    [Theory]
     [InlineData("*.example.com", true)]
     [InlineData("*.*.example.com", false)]
     [InlineData("a.*.example.com", false)]

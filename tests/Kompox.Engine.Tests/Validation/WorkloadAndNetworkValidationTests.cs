@@ -114,6 +114,14 @@ public class ServiceValidationTests
     }
 
     [Fact]
+    public void Zero_target_port_means_the_same_as_port()
+    {
+        var app = new BaselineApp();
+        app.Service.Spec.Ports[0].TargetPort = 0;
+        Accepted(app);
+    }
+
+    [Fact]
     public void Named_target_port_must_be_an_iana_name()
     {
         var app = new BaselineApp();
