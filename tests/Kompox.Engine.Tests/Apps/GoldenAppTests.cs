@@ -51,7 +51,7 @@ public class GoldenAppTests
     public void Converting_twice_gives_the_same_bytes(string name)
     {
         var config = AppCorpus.Load("apps", name);
-        Assert.Equal(AppCorpus.Validate(config, "d1").Yaml, AppCorpus.Validate(AppCorpus.Load("apps", name), "d1").Yaml);
+        Assert.Equal(AppCorpus.Validate(config, AppCorpus.DiskId(config)).Yaml, AppCorpus.Validate(AppCorpus.Load("apps", name), AppCorpus.DiskId(config)).Yaml);
     }
 
     [Fact]

@@ -15,12 +15,12 @@ public class AppConverterTests
         manifest.Objects.OfType<T>().Single(o => o.Metadata.Name == name);
 
     private static AppManifest ConvertGitea(IReadOnlyDictionary<string, string>? ingress = null) =>
-        AppConverter.Convert(App(ingress: ingress), Gitea(), K3sDisk);
+        ConvertValid(App(ingress: ingress), Gitea(), K3sDisk);
 
     [Fact]
     public void Namespace_is_named_after_app_and_hash_and_holds_the_app_state()
     {
-        var manifest = AppConverter.Convert(App(), Gitea(), K3sDisk, new AppConversionOptions { PreviousDiskId = "disk-old" });
+        var manifest = ConvertValid(App(), Gitea(), K3sDisk, new AppConversionOptions { PreviousDiskId = "disk-old" });
 
         var expected = $"k4x-my-app-{KubeNames.Base36Hash("ops/k3s1/my-app")}";
         Assert.Equal(expected, manifest.Namespace);
@@ -113,7 +113,7 @@ public class AppConverterTests
     [Fact]
     public void A_service_without_environment_gets_no_secret()
     {
-        var manifest = AppConverter.Convert(App(), Project(Service("web")), K3sDisk);
+        var manifest = ConvertValid(App(), Project(Service("web")), K3sDisk);
 
         Assert.Empty(manifest.Objects.OfType<V1Secret>());
         Assert.Null(Find<V1Deployment>(manifest, "my-app").Spec.Template.Spec.Containers[0].EnvFrom);
@@ -163,7 +163,7 @@ public class AppConverterTests
         {
             Healthcheck = new ComposeHealthcheck(HealthcheckKind.Shell, new[] { "true" }, TimeSpan.FromMilliseconds(200), null, null, TimeSpan.FromMilliseconds(1), At),
         };
-        var probe = Find<V1Deployment>(AppConverter.Convert(App(), Project(service), K3sDisk), "my-app").Spec.Template.Spec.Containers[0].LivenessProbe;
+        var probe = Find<V1Deployment>(ConvertValid(App(), Project(service), K3sDisk), "my-app").Spec.Template.Spec.Containers[0].LivenessProbe;
 
         Assert.Equal(1, probe.PeriodSeconds);
         Assert.Equal(30, probe.TimeoutSeconds);
@@ -184,7 +184,7 @@ public class AppConverterTests
                 Volume("content", "/srv/uploads", 3, subPath: "uploads/./2025"),
             },
         };
-        var manifest = AppConverter.Convert(App(), Project(new[] { web }, volumes: new[] { "content" }), K3sDisk);
+        var manifest = ConvertValid(App(), Project(new[] { web }, volumes: new[] { "content" }), K3sDisk);
         var pod = Find<V1Deployment>(manifest, "my-app").Spec.Template.Spec;
 
         var mounts = pod.Containers[0].VolumeMounts.Select(m => (m.Name, m.MountPath, m.SubPath, m.ReadOnlyProperty)).ToList();
@@ -208,7 +208,7 @@ public class AppConverterTests
         {
             Tmpfs = new[] { new ComposeTmpfs("/run", 64L * 1024 * 1024, "tmpfs[0]", At), new ComposeTmpfs("/tmp", null, "tmpfs[1]", At) },
         };
-        var pod = Find<V1Deployment>(AppConverter.Convert(App(), Project(web), K3sDisk), "my-app").Spec.Template.Spec;
+        var pod = Find<V1Deployment>(ConvertValid(App(), Project(web), K3sDisk), "my-app").Spec.Template.Spec;
 
         var run = pod.Volumes.Single(v => v.Name == pod.Containers[0].VolumeMounts.Single(m => m.MountPath == "/run").Name);
         Assert.Equal("Memory", run.EmptyDir.Medium);
@@ -230,7 +230,7 @@ public class AppConverterTests
             new[] { web },
             configs: new Dictionary<string, string> { ["nginx_conf"] = "worker_processes 1;\n", ["unused"] = "x" },
             secrets: new Dictionary<string, string> { ["db_password"] = "hunter2" });
-        var manifest = AppConverter.Convert(App(), project, K3sDisk);
+        var manifest = ConvertValid(App(), project, K3sDisk);
 
         var configMap = Find<V1ConfigMap>(manifest, "my-app-config-nginx-conf");
         Assert.Equal("worker_processes 1;\n", configMap.Data["content"]);
@@ -257,7 +257,7 @@ public class AppConverterTests
                 Environment = new Dictionary<string, string> { ["PASSWORD"] = password },
                 Configs = new[] { new ComposeFileMount("app", "/app.conf", null, "configs[0]", At) },
             };
-            var manifest = AppConverter.Convert(App(), Project(new[] { web }, configs: new Dictionary<string, string> { ["app"] = config }), K3sDisk);
+            var manifest = ConvertValid(App(), Project(new[] { web }, configs: new Dictionary<string, string> { ["app"] = config }), K3sDisk);
             return Find<V1Deployment>(manifest, "my-app").Spec.Template.Metadata.Annotations["kompox.dev/config-hash"];
         }
 
@@ -279,7 +279,7 @@ public class AppConverterTests
             ReadOnlyRootFilesystem = true,
         };
         var db = Service("db") with { User = "999" };
-        var pod = Find<V1Deployment>(AppConverter.Convert(App(), Project(web, db), K3sDisk), "my-app").Spec.Template.Spec;
+        var pod = Find<V1Deployment>(ConvertValid(App(), Project(web, db), K3sDisk), "my-app").Spec.Template.Spec;
 
         var webContext = pod.Containers.Single(c => c.Name == "web").SecurityContext;
         Assert.Equal((1000L, 2000L), (webContext.RunAsUser!.Value, webContext.RunAsGroup!.Value));
@@ -295,7 +295,7 @@ public class AppConverterTests
     public void Entrypoint_command_and_working_dir_map_to_command_args_and_working_dir()
     {
         var web = Service("web") with { Entrypoint = new[] { "/entry.sh" }, Command = new[] { "serve", "--port", "80" }, WorkingDir = "/app", Tty = true, StdinOpen = true };
-        var container = Find<V1Deployment>(AppConverter.Convert(App(), Project(web), K3sDisk), "my-app").Spec.Template.Spec.Containers[0];
+        var container = Find<V1Deployment>(ConvertValid(App(), Project(web), K3sDisk), "my-app").Spec.Template.Spec.Containers[0];
 
         Assert.Equal(new[] { "/entry.sh" }, container.Command);
         Assert.Equal(new[] { "serve", "--port", "80" }, container.Args);
@@ -307,7 +307,7 @@ public class AppConverterTests
     [Fact]
     public void Service_names_become_dns_labels_and_hosts_keep_the_service_name()
     {
-        var pod = Find<V1Deployment>(AppConverter.Convert(App(), Project(Service("Web_Front"), Service("db.main")), K3sDisk), "my-app").Spec.Template.Spec;
+        var pod = Find<V1Deployment>(ConvertValid(App(), Project(Service("Web_Front"), Service("db.main")), K3sDisk), "my-app").Spec.Template.Spec;
 
         Assert.Equal(new[] { "db-main", "web-front" }, pod.Containers.Select(c => c.Name));
         Assert.Equal(new[] { "db-main", "db.main", "web-front" }, pod.HostAliases[0].Hostnames);

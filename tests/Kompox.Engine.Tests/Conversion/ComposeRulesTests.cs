@@ -52,7 +52,7 @@ public class ComposeRulesTests
     {
         var web = Service("web") with { CapAdd = ComposeRules.BaselineCapabilities.ToList() };
 
-        AppConverter.Convert(App(), Project(web), K3sDisk);
+        ConvertValid(App(), Project(web), K3sDisk);
     }
 
     [Theory]
@@ -108,7 +108,7 @@ public class ComposeRulesTests
     [Fact]
     public void One_container_port_behind_two_exposed_ports_is_fine()
     {
-        var manifest = AppConverter.Convert(App(), Project(Service("web") with { Ports = new[] { Port(80, 80, 0), Port(80, 8080, 1) } }), K3sDisk);
+        var manifest = ConvertValid(App(), Project(Service("web") with { Ports = new[] { Port(80, 80, 0), Port(80, 8080, 1) } }), K3sDisk);
 
         Assert.Equal(2, manifest.Objects.OfType<k8s.Models.V1Service>().Count());
     }
@@ -195,7 +195,7 @@ public class ComposeRulesTests
     public void A_published_host_ip_is_a_warning()
     {
         var port = Port(80, 8080) with { HostIp = "127.0.0.1" };
-        var manifest = AppConverter.Convert(App(), Project(Service("web") with { Ports = new[] { port } }), K3sDisk);
+        var manifest = ConvertValid(App(), Project(Service("web") with { Ports = new[] { port } }), K3sDisk);
 
         var warning = Assert.Single(manifest.Warnings);
         Assert.Equal((Severity.Warning, "services.web.ports[0]", "web"), (warning.Severity, warning.Key, warning.Service));

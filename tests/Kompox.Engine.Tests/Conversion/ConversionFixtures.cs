@@ -1,11 +1,21 @@
 using Kompox.Compose;
+using Kompox.Conversion;
 using Kompox.Model;
+using Kompox.Testing;
 
 namespace Kompox.Tests.Conversion;
 
 /// <summary>Builds apps and compose projects in code, so that each test states only what it is about.</summary>
 internal static class ConversionFixtures
 {
+    /// <summary>Converts and holds every object to what kube-apiserver would accept, so no test passes on a manifest a cluster refuses.</summary>
+    public static AppManifest ConvertValid(KompoxApp app, ComposeProject project, string? diskId, AppConversionOptions? options = null)
+    {
+        var manifest = AppConverter.Convert(app, project, diskId, options);
+        ManifestValidator.AssertValid(manifest.Objects);
+        return manifest;
+    }
+
     public static readonly SourceMark At = new(3, 5);
 
     public static KompoxApp App(

@@ -53,8 +53,8 @@ public class DeterminismTests
     [Fact]
     public void Namespace_uses_the_documented_hash_input()
     {
-        Assert.Equal("k4x-my-app-23431u", AppConverter.Convert(App(driver: "aks"), Gitea(), AksDisk).Namespace);
-        Assert.Equal("k4x-my-app-1w9itl", AppConverter.Convert(App(), Gitea(), K3sDisk).Namespace);
+        Assert.Equal("k4x-my-app-23431u", ConvertValid(App(driver: "aks"), Gitea(), AksDisk).Namespace);
+        Assert.Equal("k4x-my-app-1w9itl", ConvertValid(App(), Gitea(), K3sDisk).Namespace);
     }
 
     private static ComposeProject Rich()
@@ -78,7 +78,7 @@ public class DeterminismTests
     }
 
     private static byte[] Yaml(ComposeProject project) =>
-        ManifestWriter.WriteUtf8(AppConverter.Convert(App(ingress: new Dictionary<string, string> { ["http_9090"] = "metrics.example.org" }), project, K3sDisk).Objects);
+        ManifestWriter.WriteUtf8(ConvertValid(App(ingress: new Dictionary<string, string> { ["http_9090"] = "metrics.example.org" }), project, K3sDisk).Objects);
 
     [Fact]
     public void Converting_twice_gives_identical_bytes()
@@ -113,7 +113,7 @@ public class DeterminismTests
     [Fact]
     public void Manifest_is_a_yaml_stream_kubernetes_reads_back_object_for_object()
     {
-        var manifest = AppConverter.Convert(App(), Rich(), K3sDisk);
+        var manifest = ConvertValid(App(), Rich(), K3sDisk);
         var text = ManifestWriter.Write(manifest.Objects);
 
         Assert.StartsWith("---\napiVersion: ", text);
@@ -131,7 +131,7 @@ public class DeterminismTests
     [Fact]
     public void String_values_that_look_like_other_types_stay_strings()
     {
-        var text = ManifestWriter.Write(AppConverter.Convert(App(), Project(Service("web") with { Ports = new[] { Port(80) } }), K3sDisk).Objects);
+        var text = ManifestWriter.Write(ConvertValid(App(), Project(Service("web") with { Ports = new[] { Port(80) } }), K3sDisk).Objects);
 
         Assert.Contains("traefik.ingress.kubernetes.io/router.tls: \"true\"", text);
         Assert.Contains("storageClassName: \"\"", text);

@@ -4,6 +4,7 @@ using Kompox.Config;
 using Kompox.Conversion;
 using Xunit;
 using static Kompox.Tests.Conversion.AppConverterTests;
+using static Kompox.Tests.Conversion.ConversionFixtures;
 
 namespace Kompox.Tests.Conversion;
 
@@ -15,7 +16,7 @@ public class ExampleConversionTests
         var config = KompoxConfig.Load(Path.Combine(RepoPaths.Root, "examples", "gitea", "kompoxops.yml"));
         var composePath = config.App.ComposePath!;
         var project = ComposeLoader.Load(config.App.Compose, composePath, Path.GetDirectoryName(composePath)!, new Dictionary<string, string>());
-        return AppConverter.Convert(config.App, project, "gitea-disk-1", new AppConversionOptions { NodeName = "lab-node" });
+        return ConvertValid(config.App, project, "gitea-disk-1", new AppConversionOptions { NodeName = "lab-node" });
     }
 
     [Fact]

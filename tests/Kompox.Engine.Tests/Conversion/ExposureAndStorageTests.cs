@@ -11,7 +11,7 @@ namespace Kompox.Tests.Conversion;
 public class ExposureAndStorageTests
 {
     private static AppManifest ConvertWeb(IReadOnlyDictionary<string, string>? ingress = null, params ComposePort[] ports) =>
-        AppConverter.Convert(App(ingress: ingress), Project(Service("web") with { Ports = ports }), K3sDisk);
+        ConvertValid(App(ingress: ingress), Project(Service("web") with { Ports = ports }), K3sDisk);
 
     [Fact]
     public void Port_80_gets_the_app_host_and_other_ports_a_port_suffixed_host()
@@ -49,7 +49,7 @@ public class ExposureAndStorageTests
     [Fact]
     public void Expose_makes_no_service_and_no_ingress()
     {
-        var manifest = AppConverter.Convert(App(), Project(Service("db") with { Expose = new[] { Expose(5432) } }), K3sDisk);
+        var manifest = ConvertValid(App(), Project(Service("db") with { Expose = new[] { Expose(5432) } }), K3sDisk);
 
         Assert.Empty(manifest.Objects.OfType<V1Service>());
         Assert.Empty(manifest.Objects.OfType<V1Ingress>());
@@ -97,7 +97,7 @@ public class ExposureAndStorageTests
     public void K3s_disk_is_a_local_volume_pinned_to_the_node_and_retained()
     {
         var app = App(clusterSettings: new Dictionary<string, string> { ["K3S_NODE_NAME"] = "node1", ["K3S_DATA_ROOT"] = "/srv/kompox/" });
-        var manifest = AppConverter.Convert(app, Gitea(), K3sDisk);
+        var manifest = ConvertValid(app, Gitea(), K3sDisk);
 
         var pvName = $"{manifest.Namespace}-{KubeNames.Base36Hash(K3sDisk)}";
         var pv = Find<V1PersistentVolume>(manifest, pvName);
@@ -121,7 +121,7 @@ public class ExposureAndStorageTests
     public void Aks_disk_is_a_csi_volume_with_the_disk_resource_id_and_the_configured_size()
     {
         var app = App(driver: "aks", appSettings: new Dictionary<string, string> { ["AZURE_DISK_SIZE"] = "64" });
-        var manifest = AppConverter.Convert(app, Gitea(), AksDisk);
+        var manifest = ConvertValid(app, Gitea(), AksDisk);
 
         var pv = manifest.Objects.OfType<V1PersistentVolume>().Single();
         Assert.Equal(("disk.csi.azure.com", AksDisk, "ext4"), (pv.Spec.Csi.Driver, pv.Spec.Csi.VolumeHandle, pv.Spec.Csi.FsType));
@@ -142,8 +142,8 @@ public class ExposureAndStorageTests
     [Fact]
     public void Switching_disks_makes_a_new_persistent_volume_in_the_same_namespace()
     {
-        var first = AppConverter.Convert(App(), Gitea(), "disk-1");
-        var second = AppConverter.Convert(App(), Gitea(), "disk-2");
+        var first = ConvertValid(App(), Gitea(), "disk-1");
+        var second = ConvertValid(App(), Gitea(), "disk-2");
 
         Assert.Equal(first.Namespace, second.Namespace);
         Assert.NotEqual(first.Objects.OfType<V1PersistentVolume>().Single().Metadata.Name, second.Objects.OfType<V1PersistentVolume>().Single().Metadata.Name);
@@ -182,7 +182,7 @@ public class ExposureAndStorageTests
 
         Assert.True(driver.NeedsNodeName(app.Cluster));
         Assert.False(driver.NeedsNodeName(App().Cluster));
-        var manifest = AppConverter.Convert(app, Gitea(), K3sDisk, new AppConversionOptions { NodeName = "found-node" });
+        var manifest = ConvertValid(app, Gitea(), K3sDisk, new AppConversionOptions { NodeName = "found-node" });
         var pv = manifest.Objects.OfType<V1PersistentVolume>().Single();
         Assert.Equal("found-node", pv.Spec.NodeAffinity.Required.NodeSelectorTerms[0].MatchExpressions[0].Values[0]);
         Assert.Equal(K3sDriver.DefaultDataRoot + "/disks/" + K3sDisk, pv.Spec.Local.Path);
@@ -214,7 +214,7 @@ public class ExposureAndStorageTests
     [Fact]
     public void Access_role_reads_and_opens_streams_but_changes_nothing()
     {
-        var manifest = AppConverter.Convert(App(), Gitea(), K3sDisk, new AppConversionOptions { AccessGroups = new[] { "group-b", "group-a" } });
+        var manifest = ConvertValid(App(), Gitea(), K3sDisk, new AppConversionOptions { AccessGroups = new[] { "group-b", "group-a" } });
 
         var role = Find<V1Role>(manifest, "my-app-access");
         var grants = role.Rules.SelectMany(r => r.Resources.SelectMany(res => r.Verbs.Select(v => $"{res}:{v}"))).ToHashSet();

@@ -17,7 +17,7 @@ public class ResourceBudgetTests
     [Fact]
     public void Quota_is_the_app_budget()
     {
-        var manifest = AppConverter.Convert(App(resources: new Dictionary<string, string> { ["cpu"] = "1500m", ["memory"] = "2Gi" }), Gitea(), K3sDisk);
+        var manifest = ConvertValid(App(resources: new Dictionary<string, string> { ["cpu"] = "1500m", ["memory"] = "2Gi" }), Gitea(), K3sDisk);
 
         var hard = Find<V1ResourceQuota>(manifest, "my-app").Spec.Hard;
         Assert.Equal("1500m", Quantity(hard, "limits.cpu"));
@@ -29,7 +29,7 @@ public class ResourceBudgetTests
     [Fact]
     public void Containers_without_limits_share_the_budget_evenly()
     {
-        var resources = Resources(AppConverter.Convert(App(resources: new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "2Gi" }), Gitea(), K3sDisk));
+        var resources = Resources(ConvertValid(App(resources: new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "2Gi" }), Gitea(), K3sDisk));
 
         Assert.All(resources.Values, r =>
         {
@@ -44,7 +44,7 @@ public class ResourceBudgetTests
     {
         var db = Service("db") with { Limits = new ComposeResources("0.5", 512L * 1024 * 1024, At), Reservations = new ComposeResources("0.25", 256L * 1024 * 1024, At) };
         var project = Project(db, Service("web"), Service("worker"));
-        var resources = Resources(AppConverter.Convert(App(resources: new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" }), project, K3sDisk));
+        var resources = Resources(ConvertValid(App(resources: new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" }), project, K3sDisk));
 
         Assert.Equal("500m", Quantity(resources["db"].Limits, "cpu"));
         Assert.Equal("512Mi", Quantity(resources["db"].Limits, "memory"));
@@ -53,7 +53,7 @@ public class ResourceBudgetTests
         Assert.Equal("250m", Quantity(resources["web"].Limits, "cpu"));
         Assert.Equal("256Mi", Quantity(resources["web"].Limits, "memory"));
 
-        var odd = Resources(AppConverter.Convert(App(resources: new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" }), Project(Service("a"), Service("b"), Service("c")), K3sDisk));
+        var odd = Resources(ConvertValid(App(resources: new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" }), Project(Service("a"), Service("b"), Service("c")), K3sDisk));
         Assert.Equal("333m", Quantity(odd["a"].Limits, "cpu"));
         Assert.Equal("341Mi", Quantity(odd["a"].Limits, "memory"));
     }
@@ -61,7 +61,7 @@ public class ResourceBudgetTests
     [Fact]
     public void An_app_without_resources_gets_the_documented_defaults()
     {
-        var manifest = AppConverter.Convert(App(resources: new Dictionary<string, string>()), Project(Service("web")), K3sDisk);
+        var manifest = ConvertValid(App(resources: new Dictionary<string, string>()), Project(Service("web")), K3sDisk);
 
         var hard = Find<V1ResourceQuota>(manifest, "my-app").Spec.Hard;
         Assert.Equal(ResourceBudget.DefaultCpu, Quantity(hard, "limits.cpu"));
