@@ -1,0 +1,135 @@
+BeforeAll {
+    Import-Module $env:KOMPOX_TEST_MODULE -Force
+    $Root = (Resolve-Path "$PSScriptRoot/../..").Path
+    $Example = Join-Path $Root 'examples/gitea/kompoxops.yml'
+    $Data = Join-Path $Root 'tests/data'
+}
+
+Describe 'Test-KompoxApp' {
+    It 'tests the app that Import-KompoxConfig writes and passes over the other resources' {
+        $results = @(Import-KompoxConfig $Example | Test-KompoxApp -Verbose 4>&1)
+        $verbose = $results | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        $result = $results | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
+        $result | Should -HaveCount 1
+        $result | Should -BeOfType 'Kompox.PowerShell.KompoxAppValidation'
+        $result.App.Id | Should -Be 'ops/k3s1/lab/gitea'
+        $result.IsValid | Should -BeTrue
+        $result.Errors | Should -BeNullOrEmpty
+        ($verbose -join "`n") | Should -Match 'Passing over Cluster ops/k3s1/lab'
+        ($verbose -join "`n") | Should -Match 'Converting app ops/k3s1/lab/gitea \(driver k3s\)'
+    }
+
+    It 'reads kompoxops.yml by path, and from the current location by default' {
+        (Test-KompoxApp -Path $Example).IsValid | Should -BeTrue
+        Push-Location (Split-Path $Example)
+        try { (Test-KompoxApp).App.Name | Should -Be 'gitea' } finally { Pop-Location }
+    }
+
+    It 'lists the objects the app becomes, with the host names of the spec' {
+        $objects = (Test-KompoxApp -Path $Example -DiskId gitea-disk-1).Objects
+        $objects.Kind | Should -Contain 'Deployment'
+        $objects.Kind | Should -Contain 'PersistentVolume'
+        $ingress = ($objects | Where-Object Kind -eq 'Ingress').Yaml -join "`n"
+        $ingress | Should -Match 'host: gitea.lab.apps.example.com'
+        $ingress | Should -Match 'host: git.example.org'
+        ($objects | Where-Object Kind -eq 'Namespace').Name | Should -Match '^k4x-gitea-[0-9a-z]{6}$'
+    }
+
+    It 'reports an invalid app as a result, with the service and key of each error' {
+        $result = Test-KompoxApp -Path (Join-Path $Data 'bad-compose/privileged-among-many/kompoxops.yml')
+        $result.IsValid | Should -BeFalse
+        $result.Objects | Should -BeNullOrEmpty
+        ($result.Errors | Sort-Object Service).Service | Should -Be @('cache', 'db')
+        ($result.Errors | Sort-Object Service).Key | Should -Be @('services.cache.network_mode', 'services.db.privileged')
+        $result.Errors[0] | Should -BeOfType 'Kompox.PowerShell.KompoxDiagnostic'
+    }
+
+    It 'returns warnings for keys without effect in one Pod' {
+        $result = Test-KompoxApp -Path $Example
+        ($result.Warnings.Key) | Should -Contain 'services.server.depends_on'
+    }
+
+    It 'refuses a resource that is not an App when given directly' {
+        $cluster = Import-KompoxConfig $Example | Where-Object Kind -eq Cluster
+        { Test-KompoxApp -App $cluster } | Should -Throw -ErrorId 'NotAnApp,Kompox.Cmdlets.TestKompoxAppCommand'
+    }
+
+    It 'fails like Import-KompoxConfig on a broken kompoxops.yml' {
+        { Test-KompoxApp -Path (Join-Path $Data 'bad-configs/app-name-invalid/kompoxops.yml') } | Should -Throw -ErrorId 'InvalidConfig,Kompox.Cmdlets.TestKompoxAppCommand'
+    }
+
+    It 'activates compose profiles with -Profile' {
+        $dir = Join-Path $TestDrive 'profiles'
+        $null = New-Item -ItemType Directory $dir
+        Copy-Item $Example $dir
+        Set-Content (Join-Path $dir 'compose.yml') "services:`n  web:`n    image: nginx`n    ports: ['80']`n  debug:`n    image: busybox`n    profiles: [debug]`n"
+        $containers = { param($r) (($r.Objects | Where-Object Kind -eq Deployment).Yaml | Select-String -AllMatches '(?m)^\s+name: (web|debug)$').Matches.Count }
+        & $containers (Test-KompoxApp -Path "$dir/kompoxops.yml") | Should -Be 1
+        & $containers (Test-KompoxApp -Path "$dir/kompoxops.yml" -Profile debug) | Should -Be 2
+    }
+}
+
+Describe 'ConvertTo-KompoxManifest' {
+    It 'writes the manifest as multi-document YAML to the pipeline' {
+        $yaml = Import-KompoxConfig $Example | ConvertTo-KompoxManifest -DiskId gitea-disk-1
+        $yaml | Should -HaveCount 1
+        $yaml | Should -BeOfType 'System.String'
+        $yaml | Should -Match '(?m)^kind: Deployment$'
+        $yaml | Should -Match '(?m)^kind: PersistentVolume$'
+        $yaml | Should -Match 'path: /var/lib/kompox/disks/gitea-disk-1'
+    }
+
+    It 'gives the same bytes for the same input' {
+        $a = ConvertTo-KompoxManifest -Path $Example -DiskId gitea-disk-1
+        $b = ConvertTo-KompoxManifest -Path $Example -DiskId gitea-disk-1
+        $a | Should -BeExactly $b
+    }
+
+    It 'warns that the volume is left out when no disk is named' {
+        $yaml = ConvertTo-KompoxManifest -Path $Example -WarningVariable warnings -WarningAction SilentlyContinue
+        $yaml | Should -Not -Match 'kind: PersistentVolume'
+        ($warnings -join "`n") | Should -Match 'no disk was given'
+    }
+
+    It 'writes -OutFile whole and returns the file' {
+        $out = Join-Path $TestDrive 'gitea.yaml'
+        $file = ConvertTo-KompoxManifest -Path $Example -DiskId gitea-disk-1 -OutFile $out
+        $file | Should -BeOfType 'System.IO.FileInfo'
+        Get-Content $out -Raw | Should -BeExactly (ConvertTo-KompoxManifest -Path $Example -DiskId gitea-disk-1)
+    }
+
+    It 'writes nothing with -WhatIf' {
+        $out = Join-Path $TestDrive 'whatif.yaml'
+        ConvertTo-KompoxManifest -Path $Example -OutFile $out -WhatIf -WarningAction SilentlyContinue | Should -BeNullOrEmpty
+        $out | Should -Not -Exist
+    }
+
+    It 'keeps an existing file untouched when an app fails validation' {
+        $out = Join-Path $TestDrive 'kept.yaml'
+        Set-Content $out 'previous content'
+        $err = $null
+        ConvertTo-KompoxManifest -Path (Join-Path $Data 'bad-compose/privileged/kompoxops.yml') -OutFile $out -ErrorVariable err -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'InvalidCompose,Kompox.Cmdlets.ConvertToKompoxManifestCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $err[0].TargetObject[0].Key | Should -Be 'services.web.privileged'
+        Get-Content $out | Should -Be 'previous content'
+    }
+}
+
+Describe 'ConvertTo-KompoxManifest with a refused compose file' {
+    BeforeDiscovery {
+        $cases = foreach ($dir in Get-ChildItem (Join-Path $PSScriptRoot '../data/bad-compose') -Directory) { @{ Name = $dir.Name; Dir = $dir.FullName } }
+    }
+
+    It '<Name> writes nothing and names what is wrong' -ForEach $cases {
+        $out = Join-Path $TestDrive "$Name.yaml"
+        $err = $null
+        $result = ConvertTo-KompoxManifest -Path (Join-Path $Dir 'kompoxops.yml') -OutFile $out -ErrorVariable err -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $result | Should -BeNullOrEmpty
+        $out | Should -Not -Exist
+        $err | Should -HaveCount 1
+        $expected = @(Get-Content (Join-Path $Dir 'expect.txt') | Where-Object { $_ })
+        foreach ($line in $expected) { $err[0].Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($line))*" }
+    }
+}
