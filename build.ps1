@@ -128,6 +128,7 @@ function Task-Package {
 
 function Task-Bench {
     Invoke-Task Docs
+    Invoke-Native dotnet @('run', '--project', (Join-Path $Root 'bench/Kompox.Bench'), '-c', 'Release', '--', $Root)
     Invoke-ChildPwsh (Join-Path $Root 'build/Invoke-Benchmark.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'))
 }
 
