@@ -3,6 +3,13 @@ BeforeAll {
     $Root = (Resolve-Path "$PSScriptRoot/../..").Path
     $Example = Join-Path $Root 'examples/gitea/kompoxops.yml'
     $Data = Join-Path $Root 'tests/data'
+
+    # The manifest validator of the engine tests (kube-apiserver's rules), built by the xunit run before Pester.
+    Add-Type -Path (Join-Path $Root 'tests/Kompox.Engine.Tests/bin/Release/net10.0/Kompox.Testing.dll')
+    function Assert-ManifestValid([string] $Yaml) {
+        $errors = [Kompox.Testing.ManifestValidator]::ValidateYaml($Yaml)
+        $errors -join "`n" | Should -BeNullOrEmpty -Because 'a cluster would refuse the manifest'
+    }
 }
 
 Describe 'Test-KompoxApp' {
@@ -33,6 +40,7 @@ Describe 'Test-KompoxApp' {
         $ingress | Should -Match 'host: gitea.lab.apps.example.com'
         $ingress | Should -Match 'host: git.example.org'
         ($objects | Where-Object Kind -eq 'Namespace').Name | Should -Match '^k4x-gitea-[0-9a-z]{6}$'
+        Assert-ManifestValid ($objects.Yaml -join '')
     }
 
     It 'reports an invalid app as a result, with the service and key of each error' {
@@ -77,6 +85,7 @@ Describe 'ConvertTo-KompoxManifest' {
         $yaml | Should -Match '(?m)^kind: Deployment$'
         $yaml | Should -Match '(?m)^kind: PersistentVolume$'
         $yaml | Should -Match 'path: /var/lib/kompox/disks/gitea-disk-1'
+        Assert-ManifestValid $yaml
     }
 
     It 'gives the same bytes for the same input' {
@@ -88,6 +97,7 @@ Describe 'ConvertTo-KompoxManifest' {
     It 'warns that the volume is left out when no disk is named' {
         $yaml = ConvertTo-KompoxManifest -Path $Example -WarningVariable warnings -WarningAction SilentlyContinue
         $yaml | Should -Not -Match 'kind: PersistentVolume'
+        Assert-ManifestValid $yaml
         ($warnings -join "`n") | Should -Match 'no disk was given'
     }
 
@@ -96,6 +106,7 @@ Describe 'ConvertTo-KompoxManifest' {
         $file = ConvertTo-KompoxManifest -Path $Example -DiskId gitea-disk-1 -OutFile $out
         $file | Should -BeOfType 'System.IO.FileInfo'
         Get-Content $out -Raw | Should -BeExactly (ConvertTo-KompoxManifest -Path $Example -DiskId gitea-disk-1)
+        Assert-ManifestValid (Get-Content $out -Raw)
     }
 
     It 'writes nothing with -WhatIf' {

@@ -55,6 +55,26 @@ public class GoldenAppTests
     }
 
     [Fact]
+    public void The_order_of_services_in_the_file_changes_nothing()
+    {
+        const string Db = "  db:\n    image: postgres:17\n    environment:\n      POSTGRES_PASSWORD: pw\n    volumes: [data:/var/lib/postgresql/data]\n";
+        const string Web = "  web:\n    image: nginx:1.27\n    ports: ['8080:80']\n    configs: [site]\n";
+        const string Rest = "volumes:\n  data:\nconfigs:\n  site:\n    content: hello\n";
+        string Convert(string services)
+        {
+            using var temp = new TempDir();
+            File.Copy(RepoPaths.Data("apps", "pgadmin-postgres", "kompoxops.yml"), Path.Combine(temp.Path, "kompoxops.yml"));
+            temp.Write("compose.yml", "services:\n" + services + Rest);
+            var config = Kompox.Config.KompoxConfig.Load(Path.Combine(temp.Path, "kompoxops.yml"));
+            var result = AppCorpus.Validate(config, AppCorpus.DiskId(config));
+            Assert.True(result.IsValid, string.Join("\n", result.Errors));
+            return result.Yaml;
+        }
+
+        Assert.Equal(Convert(Db + Web), Convert(Web + Db));
+    }
+
+    [Fact]
     public void Without_a_disk_the_volume_and_claim_are_left_out_with_a_warning()
     {
         var config = AppCorpus.Load("apps", "nginx-single");
