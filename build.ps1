@@ -9,7 +9,7 @@
       Bootstrap  restore the PowerShell tool, Pester and test assemblies into .tools/
       Build      publish the cmdlets and lay out out/Kompox (dependencies under Dependencies/)
       Docs       generate MAML help from docs/en-US into out/Kompox/en-US
-      Test       xunit, then Pester in a child pwsh; the last line is "N passed, N failed"
+      Test       xunit, then Pester (module and package) in a child pwsh; the last line is "N passed, N failed"
       Package    out/Kompox.zip laid out as Azure Automation imports a module
       Bench      benchmarks, printed as ratios
       Start      build, then run the main job on the bundled example
@@ -85,7 +85,7 @@ function Task-Docs {
 }
 
 function Task-Test {
-    Invoke-Task Docs
+    Invoke-Task Package
     $results = Join-Path $Out 'test-results'
     Remove-Item $results -Recurse -Force -ErrorAction Ignore
     $null = New-Item -ItemType Directory $results
@@ -104,7 +104,7 @@ function Task-Test {
     }
 
     $pesterResult = Join-Path $results 'pester.json'
-    & dotnet pwsh -NoLogo -NoProfile -NonInteractive -File (Join-Path $Root 'build/Invoke-Pester.ps1') -ModulePath (Join-Path $ModuleOut 'Kompox.psd1') -PesterPath (Join-Path $Packages 'pester/5.7.1/tools/Pester.psd1') -ResultPath $pesterResult
+    & dotnet pwsh -NoLogo -NoProfile -NonInteractive -File (Join-Path $Root 'build/Invoke-Pester.ps1') -ModulePath (Join-Path $ModuleOut 'Kompox.psd1') -PackagePath (Join-Path $Out 'Kompox.zip') -PesterPath (Join-Path $Packages 'pester/5.7.1/tools/Pester.psd1') -ResultPath $pesterResult
     if (Test-Path $pesterResult) {
         $p = Get-Content $pesterResult -Raw | ConvertFrom-Json
         $counts.passed += $p.Passed

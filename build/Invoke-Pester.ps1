@@ -8,6 +8,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
+    [Parameter(Mandatory)] [string] $PackagePath,
     [Parameter(Mandatory)] [string] $PesterPath,
     [Parameter(Mandatory)] [string] $ResultPath
 )
@@ -15,6 +16,7 @@ param(
 $ErrorActionPreference = 'Stop'
 Import-Module $PesterPath -MinimumVersion 5.7.1
 $env:KOMPOX_TEST_MODULE = (Resolve-Path $ModulePath).Path
+$env:KOMPOX_TEST_PACKAGE = (Resolve-Path $PackagePath).Path
 
 $config = New-PesterConfiguration
 $config.Run.Path = Join-Path $PSScriptRoot '../tests/Pester'
