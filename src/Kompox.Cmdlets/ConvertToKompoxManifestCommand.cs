@@ -61,7 +61,7 @@ public sealed class ConvertToKompoxManifestCommand : KompoxAppCmdlet
             return;
         }
 
-        var full = ResolveNewPath(OutFile);
+        var full = FileSystemPath(OutFile);
         if (failed)
         {
             WriteWarning($"Nothing was written to {full}: an app failed validation.");

@@ -15,18 +15,9 @@ public sealed class ImportKompoxConfigCommand : KompoxCmdlet
 
     protected override void ProcessRecord()
     {
-        var full = ResolveNewPath(Path);
-        WriteVerbose($"Reading {full}");
         try
         {
-            var config = KompoxConfig.Load(full, Path);
-            foreach (var warning in config.Warnings)
-            {
-                WriteWarning(warning.ToString());
-            }
-
-            WriteVerbose($"Read app {config.App.Id} with compose file {config.App.ComposePath} ({config.App.Compose.Length} characters)");
-            WriteObject(KompoxResources.From(config), enumerateCollection: true);
+            WriteObject(KompoxResources.From(LoadConfig(Path)), enumerateCollection: true);
         }
         catch (KompoxException e)
         {

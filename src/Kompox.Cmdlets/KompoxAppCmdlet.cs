@@ -36,15 +36,7 @@ public abstract class KompoxAppCmdlet : KompoxCmdlet
     {
         if (ParameterSetName == PathSet)
         {
-            var full = ResolveNewPath(Path);
-            WriteVerbose($"Reading {full}");
-            var config = KompoxConfig.Load(full, Path);
-            foreach (var warning in config.Warnings)
-            {
-                WriteWarning(warning.ToString());
-            }
-
-            return (KompoxApp)KompoxResources.From(config)[^1];
+            return (KompoxApp)KompoxResources.From(LoadConfig(Path))[^1];
         }
 
         if (App is KompoxApp app)

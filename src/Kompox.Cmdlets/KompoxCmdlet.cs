@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Kompox.Config;
 using Kompox.PowerShell;
 
 namespace Kompox.Cmdlets;
@@ -16,7 +17,22 @@ public abstract class KompoxCmdlet : PSCmdlet
     protected void Fail(KompoxException e) => ThrowTerminatingError(ToErrorRecord(e));
 
     /// <summary>Resolves a path the user typed (PowerShell drives, '~', relative to the current location) to a file-system path.</summary>
-    protected string ResolveNewPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+    protected string FileSystemPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>Reads a kompoxops.yml as the user named it, passing its warnings on to the warning stream.</summary>
+    protected ConfigResult LoadConfig(string path)
+    {
+        var full = FileSystemPath(path);
+        WriteVerbose($"Reading {full}");
+        var config = KompoxConfig.Load(full, path);
+        foreach (var warning in config.Warnings)
+        {
+            WriteWarning(warning.ToString());
+        }
+
+        WriteVerbose($"Read app {config.App.Id} with compose file {config.App.ComposePath} ({config.App.Compose.Length} characters)");
+        return config;
+    }
 
     private static ErrorCategory Category(ErrorKind kind) => kind switch
     {

@@ -20,7 +20,7 @@ public sealed class NewKompoxConfigCommand : KompoxCmdlet
 
     protected override void ProcessRecord()
     {
-        var full = ResolveNewPath(Path);
+        var full = FileSystemPath(Path);
         try
         {
             var exists = File.Exists(ConfigTemplate.EnsureWritable(full, Force));

@@ -127,15 +127,14 @@ internal sealed class MappingReader(string file)
 
     private YNode? Node(YMapping parent, string path, string key, bool required)
     {
-        if (parent.TryGetValue(key, out var node) && !(node is YScalar { IsNull: true } && required))
+        if (parent.TryGetValue(key, out var node) && node is not YScalar { IsNull: true })
         {
-            return node is YScalar { IsNull: true } ? null : node;
+            return node;
         }
 
         if (required)
         {
-            var at = node?.Start ?? parent.Start;
-            Error(at, Join(path, key), node is null ? "is required but missing" : "is required but empty");
+            Error(node?.Start ?? parent.Start, Join(path, key), node is null ? "is required but missing" : "is required but empty");
         }
 
         return null;
