@@ -54,9 +54,6 @@ public sealed record ComposeService
     /// <summary><c>user</c> as written: <c>1000</c>, <c>1000:1000</c>, or a name such as <c>postgres</c>.</summary>
     public string? User { get; init; }
 
-    /// <summary><c>hostname</c> as written, or null.</summary>
-    public string? Hostname { get; init; }
-
     /// <summary><c>env_file</c> entries overlaid by <c>environment</c>, sorted by name. Variables listed without a value take it from the process environment, or are left out.</summary>
     public required IReadOnlyDictionary<string, string> Environment { get; init; }
 

@@ -27,6 +27,7 @@ internal sealed partial class ServiceReader : NodeReading
         ["logging"] = "container logs go to the cluster's log collection",
         ["stop_grace_period"] = "the Pod's termination grace period applies to all its containers",
         ["stop_signal"] = "Kubernetes stops containers with SIGTERM",
+        ["hostname"] = "all containers of the Pod share its host name; other services reach this one by its service name",
         ["domainname"] = "the Pod's DNS settings come from the cluster",
         ["dns"] = "the Pod's DNS settings come from the cluster",
         ["dns_search"] = "the Pod's DNS settings come from the cluster",
@@ -171,7 +172,6 @@ internal sealed partial class ServiceReader : NodeReading
             Command = values.TryGetValue("command", out var command) ? ReadCommand(command, "command") : null,
             WorkingDir = OptionalText(values, "working_dir"),
             User = OptionalText(values, "user"),
-            Hostname = OptionalText(values, "hostname"),
             Environment = environment,
             Ports = values.TryGetValue("ports", out var ports) ? ReadPorts(ports) : new List<ComposePort>(),
             Expose = values.TryGetValue("expose", out var expose) ? ReadExpose(expose) : new List<ComposeExpose>(),
@@ -196,7 +196,7 @@ internal sealed partial class ServiceReader : NodeReading
         };
     }
 
-    private static bool IsKnown(string key) => key is "image" or "entrypoint" or "command" or "working_dir" or "user" or "hostname"
+    private static bool IsKnown(string key) => key is "image" or "entrypoint" or "command" or "working_dir" or "user"
         or "environment" or "env_file" or "ports" or "expose" or "volumes" or "configs" or "secrets" or "healthcheck" or "deploy"
         or "tmpfs" or "privileged" or "network_mode" or "pid" or "ipc" or "devices" or "cap_add" or "cap_drop" or "read_only"
         or "tty" or "stdin_open" or "profiles" or "extends";
