@@ -93,6 +93,20 @@ internal static partial class ComposeRules
         }
     }
 
+    // 'host' reaches into the node, which the Pod Security baseline forbids; any other mode (bridge, none,
+    // service:x, container:x, shareable) describes sharing that one Pod already decides for its containers.
+    private static void CheckNamespaceMode(ComposeService service, string key, string? mode, string effect, ConversionDiagnostics diagnostics)
+    {
+        if (mode == "host")
+        {
+            diagnostics.ServiceError(service, key, $"{key}: host is not allowed on a shared cluster (Pod Security baseline)");
+        }
+        else if (mode is not null)
+        {
+            diagnostics.ServiceWarning(service, key, $"'{mode}' has no effect in one Pod: {effect}");
+        }
+    }
+
     private static void CheckIsolation(ComposeService service, ConversionDiagnostics diagnostics)
     {
         if (service.Privileged)
@@ -100,20 +114,9 @@ internal static partial class ComposeRules
             diagnostics.ServiceError(service, "privileged", "privileged containers are not allowed on a shared cluster (Pod Security baseline)");
         }
 
-        if (service.NetworkMode == "host")
-        {
-            diagnostics.ServiceError(service, "network_mode", "network_mode: host is not allowed on a shared cluster (Pod Security baseline)");
-        }
-
-        if (service.Pid == "host")
-        {
-            diagnostics.ServiceError(service, "pid", "pid: host is not allowed on a shared cluster (Pod Security baseline)");
-        }
-
-        if (service.Ipc == "host")
-        {
-            diagnostics.ServiceError(service, "ipc", "ipc: host is not allowed on a shared cluster (Pod Security baseline)");
-        }
+        CheckNamespaceMode(service, "network_mode", service.NetworkMode, "the containers of one Pod share its network, whatever the mode", diagnostics);
+        CheckNamespaceMode(service, "pid", service.Pid, "each container of the Pod keeps its own process namespace", diagnostics);
+        CheckNamespaceMode(service, "ipc", service.Ipc, "the containers of one Pod share its IPC namespace", diagnostics);
 
         for (var i = 0; i < service.Devices.Count; i++)
         {

@@ -47,6 +47,26 @@ public class ComposeRulesTests
     public void Capabilities_beyond_baseline() =>
         AssertRejected(Service("web") with { CapAdd = new[] { "CHOWN", "SYS_ADMIN" } }, "services.web.cap_add[1]", "SYS_ADMIN");
 
+    [Theory]
+    [InlineData("network_mode", "service:vpn")]
+    [InlineData("network_mode", "none")]
+    [InlineData("pid", "container:x")]
+    [InlineData("ipc", "shareable")]
+    public void Namespace_modes_other_than_host_are_warnings(string key, string mode)
+    {
+        var web = key switch
+        {
+            "network_mode" => Service("web") with { NetworkMode = mode },
+            "pid" => Service("web") with { Pid = mode },
+            _ => Service("web") with { Ipc = mode },
+        };
+
+        var warning = Assert.Single(ConvertValid(App(), Project(web), K3sDisk).Warnings, w => w.Key == $"services.web.{key}");
+
+        Assert.Equal(Severity.Warning, warning.Severity);
+        Assert.StartsWith($"'{mode}' has no effect in one Pod", warning.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Every_baseline_capability_is_accepted()
     {
