@@ -41,9 +41,6 @@ public abstract class KompoxCmdlet : PSCmdlet
         ErrorKind.NotFound => ErrorCategory.ObjectNotFound,
         ErrorKind.AlreadyExists => ErrorCategory.ResourceExists,
         ErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
-        ErrorKind.InvalidOperation => ErrorCategory.InvalidOperation,
-        ErrorKind.ConnectionError => ErrorCategory.ConnectionError,
-        ErrorKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
         _ => ErrorCategory.NotSpecified,
     };
 }

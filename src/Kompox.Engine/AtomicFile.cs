@@ -6,13 +6,8 @@ public static class AtomicFile
     /// <exception cref="KompoxException"><c>FileWriteFailed</c> when the file cannot be written; the old file, if any, is untouched.</exception>
     public static FileInfo Write(string path, string text, bool overwrite)
     {
-        var full = Path.GetFullPath(path);
+        var full = InExistingDirectory(path);
         var dir = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(dir))
-        {
-            throw new KompoxException("DirectoryNotFound", ErrorKind.NotFound, $"directory {dir} does not exist") { Target = path };
-        }
-
         var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -26,5 +21,18 @@ public static class AtomicFile
         }
 
         return new FileInfo(full);
+    }
+
+    /// <summary>The full path of <paramref name="path"/>, after checking that its directory exists.</summary>
+    public static string InExistingDirectory(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(dir))
+        {
+            throw new KompoxException("DirectoryNotFound", ErrorKind.NotFound, $"{path}: directory {dir} does not exist") { Target = path };
+        }
+
+        return full;
     }
 }

@@ -8,9 +8,6 @@ public enum ErrorKind
     NotFound,
     AlreadyExists,
     PermissionDenied,
-    InvalidOperation,
-    ConnectionError,
-    ResourceUnavailable,
 }
 
 /// <summary>An error the user can act on; <see cref="ErrorId"/> is stable and documented.</summary>

@@ -109,6 +109,25 @@ Describe 'ConvertTo-KompoxManifest' {
         Assert-ManifestValid (Get-Content $out -Raw)
     }
 
+    It 'writes the manifests of every app on the pipeline into one -OutFile' {
+        $apps = Join-Path $TestDrive 'apps'
+        $null = New-Item -ItemType Directory $apps
+        foreach ($name in 'nginx-single', 'pgadmin-postgres') { Copy-Item (Join-Path $Data "apps/$name") $apps -Recurse }
+        $out = Join-Path $TestDrive 'all.yaml'
+        Get-ChildItem $apps -Recurse -Filter kompoxops.yml | Import-KompoxConfig | ConvertTo-KompoxManifest -DiskId disk-1 -OutFile $out | Should -BeOfType 'System.IO.FileInfo'
+        $yaml = Get-Content $out -Raw
+        $yaml | Should -Match 'name: k4x-www-'
+        $yaml | Should -Match 'name: k4x-pgadmin-'
+        Assert-ManifestValid $yaml
+    }
+
+    It 'names the disk id it cannot use' {
+        $err = $null
+        try { ConvertTo-KompoxManifest -Path $Example -DiskId '../escape' } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'InvalidDiskId,Kompox.Cmdlets.ConvertToKompoxManifestCommand'
+        $err.Exception.Message | Should -Match "'\.\./escape'"
+    }
+
     It 'writes nothing with -WhatIf' {
         $out = Join-Path $TestDrive 'whatif.yaml'
         ConvertTo-KompoxManifest -Path $Example -OutFile $out -WhatIf -WarningAction SilentlyContinue | Should -BeNullOrEmpty

@@ -130,6 +130,14 @@ Describe 'New-KompoxConfig' {
         $path | Should -Not -Exist
     }
 
+    It 'names the path whose directory is missing' {
+        $path = Join-Path $dir 'no/such/kompoxops.yml'
+        $err = $null
+        try { New-KompoxConfig -Path $path -Driver k3s } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'DirectoryNotFound,Kompox.Cmdlets.NewKompoxConfigCommand'
+        $err.Exception.Message | Should -BeLike "*$path*"
+    }
+
     It 'rejects an unknown driver at binding time' {
         { New-KompoxConfig -Path (Join-Path $dir 'k.yml') -Driver gke } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Kompox.Cmdlets.NewKompoxConfigCommand'
     }

@@ -39,12 +39,6 @@ public static class ConfigTemplate
             throw new KompoxException("ConfigFileExists", ErrorKind.AlreadyExists, $"{path} already exists; use -Force to overwrite it") { Target = path };
         }
 
-        var dir = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(dir))
-        {
-            throw new KompoxException("DirectoryNotFound", ErrorKind.NotFound, $"directory {dir} does not exist") { Target = path };
-        }
-
-        return full;
+        return AtomicFile.InExistingDirectory(full);
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Kompox.Compose;
+using Kompox.Model;
 
 namespace Kompox.Conversion;
 
@@ -306,7 +307,7 @@ internal static partial class ComposeRules
         {
             var label = KubeNames.ToDnsLabel(name);
             var volume = label is null ? null : ContentNames.VolumeName(section, label, mode: 0777);
-            if (label is null || !KubeNames.IsDnsLabel(volume!))
+            if (label is null || Names.CheckDnsLabel(volume!) is not null)
             {
                 diagnostics.ComposeError($"{section}.{name}", marks[name], $"'{name}' cannot become a Kubernetes name; use a shorter name of letters, digits, '-', '_' or '.'");
             }

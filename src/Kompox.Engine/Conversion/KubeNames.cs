@@ -61,6 +61,4 @@ public static partial class KubeNames
     [GeneratedRegex("[^a-z0-9-]")]
     private static partial Regex NotLabelCharacter();
 
-    /// <summary>Whether a name is an RFC 1123 label of at most 63 characters.</summary>
-    public static bool IsDnsLabel(string name) => Names.CheckDnsLabel(name) is null;
 }

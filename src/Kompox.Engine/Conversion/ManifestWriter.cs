@@ -7,7 +7,7 @@ namespace Kompox.Conversion;
 /// <summary>
 /// Writes objects as one multi-document YAML stream that <c>kubectl apply -f</c> accepts. The bytes depend only on
 /// the objects: documents in the given order, maps as the objects hold them (the converter sorts them), '\n' line
-/// ends on every platform, UTF-8 without a byte order mark.
+/// ends on every platform.
 /// </summary>
 public static class ManifestWriter
 {
@@ -31,6 +31,4 @@ public static class ManifestWriter
 
         return text.ToString();
     }
-
-    public static byte[] WriteUtf8(IEnumerable<IKubernetesObject> objects) => new UTF8Encoding(false).GetBytes(Write(objects));
 }

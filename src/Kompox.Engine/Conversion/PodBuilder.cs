@@ -303,26 +303,23 @@ internal static class PodBuilder
             mounts.Add(new V1VolumeMount { Name = volumeName, MountPath = tmpfs.Target });
         }
 
+        // Configs become ConfigMaps and secrets Secrets; both mount the one content key read-only at the target.
+        void MountContent(string section, ComposeFileMount file, Func<string, List<V1KeyToPath>, V1Volume> volume)
+        {
+            var volumeName = ContentNames.VolumeName(section, KubeNames.ToDnsLabel(file.Source)!, file.Mode);
+            volumes[volumeName] = volume(ContentNames.ObjectName(scope.AppName, section, file.Source), ContentItems(file.Mode));
+            volumes[volumeName].Name = volumeName;
+            mounts.Add(new V1VolumeMount { Name = volumeName, MountPath = file.Target, SubPath = ContentNames.ContentKey, ReadOnlyProperty = true });
+        }
+
         foreach (var config in service.Configs)
         {
-            var volumeName = ContentNames.VolumeName("configs", KubeNames.ToDnsLabel(config.Source)!, config.Mode);
-            volumes[volumeName] = new V1Volume
-            {
-                Name = volumeName,
-                ConfigMap = new V1ConfigMapVolumeSource { Name = ContentNames.ObjectName(scope.AppName, "configs", config.Source), Items = ContentItems(config.Mode) },
-            };
-            mounts.Add(new V1VolumeMount { Name = volumeName, MountPath = config.Target, SubPath = ContentNames.ContentKey, ReadOnlyProperty = true });
+            MountContent("configs", config, (name, items) => new V1Volume { ConfigMap = new V1ConfigMapVolumeSource { Name = name, Items = items } });
         }
 
         foreach (var secret in service.Secrets)
         {
-            var volumeName = ContentNames.VolumeName("secrets", KubeNames.ToDnsLabel(secret.Source)!, secret.Mode);
-            volumes[volumeName] = new V1Volume
-            {
-                Name = volumeName,
-                Secret = new V1SecretVolumeSource { SecretName = ContentNames.ObjectName(scope.AppName, "secrets", secret.Source), Items = ContentItems(secret.Mode) },
-            };
-            mounts.Add(new V1VolumeMount { Name = volumeName, MountPath = secret.Target, SubPath = ContentNames.ContentKey, ReadOnlyProperty = true });
+            MountContent("secrets", secret, (name, items) => new V1Volume { Secret = new V1SecretVolumeSource { SecretName = name, Items = items } });
         }
 
         // Sorted by path, a parent directory is mounted before what is mounted inside it.

@@ -215,7 +215,7 @@ public class AppConverterTests
         Assert.Equal("64Mi", run.EmptyDir.SizeLimit.ToString());
         var tmp = pod.Volumes.Single(v => v.Name == pod.Containers[0].VolumeMounts.Single(m => m.MountPath == "/tmp").Name);
         Assert.Null(tmp.EmptyDir.SizeLimit);
-        Assert.All(pod.Volumes, v => Assert.True(KubeNames.IsDnsLabel(v.Name)));
+        Assert.All(pod.Volumes, v => Assert.Null(Kompox.Model.Names.CheckDnsLabel(v.Name)));
     }
 
     [Fact]
