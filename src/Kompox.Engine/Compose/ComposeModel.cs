@@ -12,7 +12,7 @@ public sealed record ComposeProject
     /// <summary>Top-level <c>name</c>, or null.</summary>
     public string? Name { get; init; }
 
-    /// <summary>Active services (no profile, or a selected one), sorted by name.</summary>
+    /// <summary>Active services (no profile, or a selected one; not scaled to 0), sorted by name.</summary>
     public required IReadOnlyList<ComposeService> Services { get; init; }
 
     /// <summary>Top-level named volumes, by name.</summary>
@@ -31,7 +31,7 @@ public sealed record ComposeProject
 /// <summary>A top-level named volume. Every named volume becomes a sub-directory of the app's one disk.</summary>
 public sealed record ComposeVolume(string Name, SourceMark At);
 
-/// <summary>A top-level config or secret: its content, from <c>file</c>, <c>content</c> or <c>environment</c>.</summary>
+/// <summary>A top-level config or secret: its content (byte for byte for a file), from <c>file</c>, <c>content</c> or <c>environment</c>.</summary>
 public sealed record ComposeContent(string Name, byte[] Content, SourceMark At);
 
 public sealed record ComposeService
@@ -51,10 +51,40 @@ public sealed record ComposeService
 
     public string? WorkingDir { get; init; }
 
+    /// <summary><c>stop_grace_period</c>, or null (Docker waits 10 seconds).</summary>
+    public TimeSpan? StopGracePeriod { get; init; }
+
+    /// <summary><c>extra_hosts</c>, in file order; <c>host-gateway</c> entries are left out by the loader with a warning.</summary>
+    public IReadOnlyList<ComposeHostEntry> ExtraHosts { get; init; } = Array.Empty<ComposeHostEntry>();
+
+    /// <summary><c>dns</c> name server addresses, in file order.</summary>
+    public IReadOnlyList<string> Dns { get; init; } = Array.Empty<string>();
+
+    /// <summary><c>dns_search</c> domains, in file order.</summary>
+    public IReadOnlyList<string> DnsSearch { get; init; } = Array.Empty<string>();
+
+    /// <summary><c>dns_opt</c> resolver options (<c>ndots:2</c>, <c>use-vc</c>), in file order.</summary>
+    public IReadOnlyList<string> DnsOptions { get; init; } = Array.Empty<string>();
+
+    /// <summary><c>security_opt: [no-new-privileges]</c> (or <c>no-new-privileges:true</c>).</summary>
+    public bool NoNewPrivileges { get; init; }
+
+    /// <summary><c>sysctls</c>, by name; whether Kubernetes allows each one is the converter's rule.</summary>
+    public IReadOnlyDictionary<string, string> Sysctls { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary><c>init: true</c>: an init process reaps zombies and forwards signals.</summary>
+    public bool Init { get; init; }
+
+    /// <summary><c>pull_policy</c>, or null when not written.</summary>
+    public ComposePullPolicy? PullPolicy { get; init; }
+
+    /// <summary><c>shm_size</c> in bytes, or null (the runtime's 64 MiB).</summary>
+    public long? ShmSizeBytes { get; init; }
+
     /// <summary><c>user</c> as written: <c>1000</c>, <c>1000:1000</c>, or a name such as <c>postgres</c>.</summary>
     public string? User { get; init; }
 
-    /// <summary><c>env_file</c> entries overlaid by <c>environment</c>, sorted by name. Variables listed without a value take it from the process environment, or are left out.</summary>
+    /// <summary><c>env_file</c> entries overlaid by <c>environment</c>, sorted by name. A value that interpolates to nothing is <c>""</c>; only a variable listed without any value (<c>- KEY</c>, <c>KEY:</c>) takes it from the environment, or is left out.</summary>
     public required IReadOnlyDictionary<string, string> Environment { get; init; }
 
     /// <summary>Published ports, ranges expanded to one entry per port, in file order.</summary>
@@ -72,10 +102,10 @@ public sealed record ComposeService
     /// <summary>Null when there is none or it is disabled.</summary>
     public ComposeHealthcheck? Healthcheck { get; init; }
 
-    /// <summary><c>deploy.resources.limits</c>.</summary>
+    /// <summary><c>deploy.resources.limits</c>, with <c>cpus</c> and <c>mem_limit</c> merged in.</summary>
     public ComposeResources? Limits { get; init; }
 
-    /// <summary><c>deploy.resources.reservations</c>.</summary>
+    /// <summary><c>deploy.resources.reservations</c>, with <c>mem_reservation</c> merged in.</summary>
     public ComposeResources? Reservations { get; init; }
 
     /// <summary><c>tmpfs</c> and <c>volumes</c> entries of type tmpfs.</summary>
@@ -106,6 +136,17 @@ public sealed record ComposeService
     public required IReadOnlyDictionary<string, SourceMark> Marks { get; init; }
 }
 
+/// <summary>An <c>extra_hosts</c> entry: <paramref name="Host"/> resolves to <paramref name="Ip"/>.</summary>
+public sealed record ComposeHostEntry(string Host, string Ip, string KeyPath, SourceMark At);
+
+/// <summary>Compose's <c>pull_policy</c>: <c>missing</c> (also <c>if_not_present</c>), <c>always</c>, <c>never</c>; <c>daily</c>, <c>weekly</c> and <c>every_*</c> read as <c>always</c>.</summary>
+public enum ComposePullPolicy
+{
+    Missing,
+    Always,
+    Never,
+}
+
 public enum PortProtocol
 {
     Tcp,
@@ -133,11 +174,21 @@ public enum MountKind
 
     /// <summary>No source: an anonymous volume <c>/var/lib/x</c>.</summary>
     Anonymous,
+
+    /// <summary>A relative bind of one existing file (<c>./nginx.conf:/etc/nginx/nginx.conf</c>); its bytes are in <see cref="ComposeMount.FileContent"/>.</summary>
+    File,
 }
 
 /// <param name="Source">Volume name, or bind path as written (relative paths start with <c>.</c>); null for anonymous.</param>
-/// <param name="SourceFullPath">For binds: the path resolved against the project directory.</param>
-public sealed record ComposeMount(MountKind Kind, string? Source, string? SourceFullPath, string Target, bool ReadOnly, string? SubPath, string KeyPath, SourceMark At);
+/// <param name="SourceFullPath">For binds and files: the path resolved against the project directory.</param>
+public sealed record ComposeMount(MountKind Kind, string? Source, string? SourceFullPath, string Target, bool ReadOnly, string? SubPath, string KeyPath, SourceMark At)
+{
+    /// <summary><c>volume.nocopy</c> (or the short syntax mode <c>nocopy</c>): a new volume is not filled from the image.</summary>
+    public bool NoCopy { get; init; }
+
+    /// <summary>For <see cref="MountKind.File"/>: the file's bytes, exactly as on disk.</summary>
+    public byte[]? FileContent { get; init; }
+}
 
 /// <summary>A config or secret reference of a service, long syntax.</summary>
 /// <param name="Target">Absolute path in the container (secrets default to <c>/run/secrets/&lt;source&gt;</c>, configs to <c>/&lt;source&gt;</c>).</param>
@@ -160,7 +211,11 @@ public sealed record ComposeHealthcheck(
     TimeSpan? Timeout,
     int? Retries,
     TimeSpan? StartPeriod,
-    SourceMark At);
+    SourceMark At)
+{
+    /// <summary><c>start_interval</c>: how often Docker checks during the start period (default 5s).</summary>
+    public TimeSpan? StartInterval { get; init; }
+}
 
 /// <param name="Cpus">CPU count as written (<c>0.5</c>, <c>2</c>), or null.</param>
 /// <param name="MemoryBytes">Memory in bytes, or null.</param>
