@@ -35,6 +35,9 @@ internal sealed class FieldErrors
 
     public void Forbidden(string field, string detail) => Add(field, $"Forbidden: {detail}");
 
+    /// <summary>The wording of kube-apiserver's strict field validation.</summary>
+    public void UnknownField(string field) => Add(field, $"unknown field \"{field}\": field not declared in schema");
+
     public void TooLong(string field, int maxBytes) => Add(field, $"Too long: may not be more than {maxBytes} bytes");
 
     /// <summary>Reports every message of a syntax rule (they come back as a list, like apimachinery's IsXxx functions).</summary>

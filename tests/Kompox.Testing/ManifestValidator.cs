@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using k8s;
 using k8s.Models;
+using YamlDotNet.RepresentationModel;
 
 namespace Kompox.Testing;
 
@@ -57,6 +58,8 @@ public static partial class ManifestValidator
     /// <summary>
     /// Validates multi-document YAML as `kubectl apply -f` reads it. A document that cannot be loaded
     /// (bad YAML, unknown apiVersion/kind, malformed quantity) is reported as an error of kind "YAML".
+    /// Each document is also checked as written, before the typed loader drops what it does not know:
+    /// fields no schema declares and scalars kubectl types differently from the field are errors.
     /// </summary>
     public static IReadOnlyList<ManifestError> ValidateYaml(string yaml)
     {
@@ -71,27 +74,29 @@ public static partial class ManifestValidator
             {
                 continue;
             }
-            List<object> loaded;
+            object loaded;
+            YamlNode raw;
             try
             {
-                loaded = KubernetesYaml.LoadAllFromString(document);
+                loaded = KubernetesYaml.LoadAllFromString(document).Single();
+                var stream = new YamlStream();
+                stream.Load(new StringReader(document));
+                raw = stream.Documents.Single().RootNode;
             }
             catch (Exception exception)
             {
-                // The loader fails with many exception types (YAML syntax, unknown kind, bad quantity); each is a rejected document.
+                // The loaders fail with many exception types (YAML syntax, unknown kind, bad quantity); each is a rejected document.
                 errors.Add(new ManifestError("YAML", $"document[{index}]", "", $"cannot be loaded: {InnermostMessage(exception)}"));
                 continue;
             }
-            foreach (var item in loaded)
+            if (loaded is IKubernetesObject<V1ObjectMeta> kubernetesObject)
             {
-                if (item is IKubernetesObject<V1ObjectMeta> kubernetesObject)
-                {
-                    ValidateObject(kubernetesObject, errors, identities);
-                }
-                else
-                {
-                    errors.Add(new ManifestError("YAML", $"document[{index}]", "", $"{item.GetType().Name} is not an object with metadata"));
-                }
+                SchemaRules.Validate(new FieldErrors(KindOf(kubernetesObject), kubernetesObject.Metadata?.Name ?? "", errors), raw, loaded.GetType());
+                ValidateObject(kubernetesObject, errors, identities);
+            }
+            else
+            {
+                errors.Add(new ManifestError("YAML", $"document[{index}]", "", $"{loaded.GetType().Name} is not an object with metadata"));
             }
         }
         return errors;
@@ -106,7 +111,7 @@ public static partial class ManifestValidator
         }
         var type = item.GetType();
         var (expectedApiVersion, expectedKind) = ExpectedTypeMeta(type);
-        var kind = string.IsNullOrEmpty(item.Kind) ? expectedKind ?? type.Name : item.Kind;
+        var kind = KindOf(item);
         var name = item.Metadata?.Name ?? "";
         var errors = new FieldErrors(kind, name, sink);
 
@@ -131,6 +136,9 @@ public static partial class ManifestValidator
             }
         }
     }
+
+    private static string KindOf(IKubernetesObject item) =>
+        string.IsNullOrEmpty(item.Kind) ? ExpectedTypeMeta(item.GetType()).Kind ?? item.GetType().Name : item.Kind;
 
     private static void ValidateTypeMeta(FieldErrors errors, IKubernetesObject item, string? expectedApiVersion, string? expectedKind)
     {

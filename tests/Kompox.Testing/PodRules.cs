@@ -51,6 +51,7 @@ internal static class PodRules
             errors.NotSupported($"{specPath}.restartPolicy", restartPolicy, allowedRestartPolicies);
         }
         ValidatePodSpec(errors, spec, specPath);
+        PodSecurityRules.ValidateBaseline(errors, template, path);
     }
 
     private static void ValidatePodSpec(FieldErrors errors, V1PodSpec spec, string path)
@@ -188,10 +189,28 @@ internal static class PodRules
         {
             ValidateHostPath(errors, hostPath, $"{path}.hostPath");
         }
-        else if (volume.Projected is { } projected && (projected.Sources is null || projected.Sources.Count == 0))
+        else if (volume.Projected is { } projected)
         {
-            // An empty projection mounts nothing; the apiserver accepts it but it is never what a generator meant.
-            errors.Required($"{path}.projected.sources");
+            ValidateFileMode(errors, projected.DefaultMode, $"{path}.projected.defaultMode");
+            if (projected.Sources is null || projected.Sources.Count == 0)
+            {
+                // An empty projection mounts nothing; the apiserver accepts it but it is never what a generator meant.
+                errors.Required($"{path}.projected.sources");
+                return;
+            }
+            for (var i = 0; i < projected.Sources.Count; i++)
+            {
+                var source = projected.Sources[i];
+                var sourcePath = $"{path}.projected.sources[{i}]";
+                ValidateKeyToPaths(errors, source.ConfigMap?.Items, $"{sourcePath}.configMap.items");
+                ValidateKeyToPaths(errors, source.Secret?.Items, $"{sourcePath}.secret.items");
+                ValidateDownwardApiModes(errors, source.DownwardAPI?.Items, $"{sourcePath}.downwardAPI.items");
+            }
+        }
+        else if (volume.DownwardAPI is { } downwardApi)
+        {
+            ValidateFileMode(errors, downwardApi.DefaultMode, $"{path}.downwardAPI.defaultMode");
+            ValidateDownwardApiModes(errors, downwardApi.Items, $"{path}.downwardAPI.items");
         }
     }
 
@@ -229,6 +248,14 @@ internal static class PodRules
             }
             ValidateRelativePath(errors, item.Path, $"{itemPath}.path", required: true);
             ValidateFileMode(errors, item.Mode, $"{itemPath}.mode");
+        }
+    }
+
+    private static void ValidateDownwardApiModes(FieldErrors errors, IList<V1DownwardAPIVolumeFile>? items, string path)
+    {
+        for (var i = 0; i < (items?.Count ?? 0); i++)
+        {
+            ValidateFileMode(errors, items![i].Mode, $"{path}[{i}].mode");
         }
     }
 

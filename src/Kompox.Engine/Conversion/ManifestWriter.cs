@@ -1,14 +1,20 @@
 using System.Text;
+using System.Text.Json;
 using k8s;
-using k8s.Models;
+using Kompox.Yaml;
 
 namespace Kompox.Conversion;
 
 /// <summary>
-/// Writes objects as one multi-document YAML stream that <c>kubectl apply -f</c> accepts. The bytes depend only on
-/// the objects: documents in the given order, maps as the objects hold them (the converter sorts them), '\n' line
-/// ends on every platform.
+/// Writes objects as one multi-document YAML stream that <c>kubectl apply -f</c> accepts and reads back to the same
+/// values. The bytes depend only on the objects: documents in the given order, fields in the order the models declare
+/// them, maps as the objects hold them (the converter sorts them), '\n' line ends on every platform.
 /// </summary>
+/// <remarks>
+/// The objects go through the client's JSON serializer, which knows the wire form of every field (quantities,
+/// int-or-string, base64 bytes, omitted nulls); the YAML is written from that JSON so that no string is left plain
+/// where a YAML 1.1 reader would type it.
+/// </remarks>
 public static class ManifestWriter
 {
     public static string Write(IEnumerable<IKubernetesObject> objects)
@@ -21,12 +27,9 @@ public static class ManifestWriter
                 throw new ArgumentException($"a {item.GetType().Name} without apiVersion or kind cannot be applied", nameof(objects));
             }
 
-            var yaml = KubernetesYaml.Serialize(item).Replace("\r\n", "\n", StringComparison.Ordinal);
-            text.Append("---\n").Append(yaml);
-            if (!yaml.EndsWith('\n'))
-            {
-                text.Append('\n');
-            }
+            using var json = JsonDocument.Parse(KubernetesJson.Serialize(item));
+            text.Append("---\n");
+            YamlEmitter.WriteDocument(text, json.RootElement);
         }
 
         return text.ToString();

@@ -1,4 +1,6 @@
+using Kompox.Compose;
 using Kompox.Config;
+using Kompox.Conversion;
 using Kompox.Operations;
 
 namespace Kompox.Tests.Apps;
@@ -29,6 +31,14 @@ internal static class AppCorpus
 
     public static AppValidation Validate(ConfigResult config, string? diskId) =>
         AppValidator.Validate(config.App, new AppValidationOptions { DiskId = diskId });
+
+    /// <summary>The objects <see cref="Validate"/> writes, for the tests that compare the written YAML with its source.</summary>
+    public static AppManifest Convert(ConfigResult config, string? diskId)
+    {
+        var app = config.App;
+        var project = ComposeLoader.Load(app.Compose, app.ComposePath!, Path.GetDirectoryName(app.ComposePath)!, new Dictionary<string, string>(), Array.Empty<string>());
+        return AppConverter.Convert(app, project, diskId);
+    }
 
     /// <summary>A diagnostic as a user reads it, with the repository's location taken out so expectations travel.</summary>
     public static string Show(Diagnostic d) => d.ToString().Replace(RepoPaths.Data() + Path.DirectorySeparatorChar, string.Empty, StringComparison.Ordinal);

@@ -48,6 +48,16 @@ public class GoldenAppTests
 
     [Theory]
     [MemberData(nameof(Apps))]
+    public void Kubectl_reads_the_manifest_back_as_the_converted_objects(string name)
+    {
+        var config = AppCorpus.Load("apps", name);
+        var diskId = AppCorpus.DiskId(config);
+
+        KubectlReadBack.AssertSame(AppCorpus.Validate(config, diskId).Yaml, AppCorpus.Convert(config, diskId).Objects);
+    }
+
+    [Theory]
+    [MemberData(nameof(Apps))]
     public void Converting_twice_gives_the_same_bytes(string name)
     {
         var config = AppCorpus.Load("apps", name);
@@ -84,5 +94,6 @@ public class GoldenAppTests
         Assert.DoesNotContain(result.Documents, d => d.Kind is "PersistentVolume" or "PersistentVolumeClaim");
         Assert.Contains(result.Warnings, w => w.Message.Contains("no disk", StringComparison.OrdinalIgnoreCase));
         Assert.Empty(ManifestValidator.ValidateYaml(result.Yaml));
+        KubectlReadBack.AssertSame(result.Yaml, AppCorpus.Convert(config, diskId: null).Objects);
     }
 }

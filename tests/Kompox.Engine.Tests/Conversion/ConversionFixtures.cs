@@ -8,11 +8,15 @@ namespace Kompox.Tests.Conversion;
 /// <summary>Builds apps and compose projects in code, so that each test states only what it is about.</summary>
 internal static class ConversionFixtures
 {
-    /// <summary>Converts and holds every object to what kube-apiserver would accept, so no test passes on a manifest a cluster refuses.</summary>
+    /// <summary>
+    /// Converts and holds every object to what kube-apiserver would accept and to what kubectl reads back from the
+    /// written manifest, so no test passes on a manifest a cluster refuses or a user's tooling misreads.
+    /// </summary>
     public static AppManifest ConvertValid(KompoxApp app, ComposeProject project, string? diskId, AppConversionOptions? options = null)
     {
         var manifest = AppConverter.Convert(app, project, diskId, options);
         ManifestValidator.AssertValid(manifest.Objects);
+        KubectlReadBack.AssertSame(manifest.Objects);
         return manifest;
     }
 

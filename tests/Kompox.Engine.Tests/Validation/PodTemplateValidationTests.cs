@@ -118,7 +118,11 @@ public class PodTemplateValidationTests
         var app = new BaselineApp();
         app.Web.Ports[0].HostPort = 8080;
         app.Db.Ports[0].HostPort = 8080;
-        Rejected(app, "Deployment", $"{Pod}.containers[1].ports[0].hostPort", "Duplicate value: \"8080/TCP\"");
+
+        // Pod Security baseline forbids every host port besides; the duplicate is still reported as the apiserver does.
+        var errors = Kompox.Testing.ManifestValidator.Validate(app.Objects);
+        Assert.Contains(errors, e => e.Field == $"{Pod}.containers[1].ports[0].hostPort" && e.Message.Contains("Duplicate value: \"8080/TCP\"", StringComparison.Ordinal));
+        Assert.All(errors.Where(e => !e.Message.Contains("Duplicate", StringComparison.Ordinal)), e => Assert.Contains("baseline:latest\": hostPort", e.Message, StringComparison.Ordinal));
     }
 
     [Fact]

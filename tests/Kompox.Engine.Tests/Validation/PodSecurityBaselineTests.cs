@@ -1,0 +1,193 @@
+using k8s.Models;
+using Xunit;
+using static Kompox.Tests.Validation.ValidationAssert;
+
+namespace Kompox.Tests.Validation;
+
+/// <summary>The Pod Security Standards "baseline" checks, one mutation of the valid app each; init containers count as containers.</summary>
+public class PodSecurityBaselineTests
+{
+    private const string Pod = "spec.template.spec";
+    private const string Baseline = "violates PodSecurity \"baseline:latest\"";
+
+    [Theory]
+    [InlineData("hostNetwork")]
+    [InlineData("hostPID")]
+    [InlineData("hostIPC")]
+    public void Host_namespaces_are_forbidden(string field)
+    {
+        var app = new BaselineApp();
+        switch (field)
+        {
+            case "hostNetwork": app.PodSpec.HostNetwork = true; break;
+            case "hostPID": app.PodSpec.HostPID = true; break;
+            default: app.PodSpec.HostIPC = true; break;
+        }
+        Rejected(app, "Deployment", $"{Pod}.{field}", $"{Baseline}: host namespaces");
+    }
+
+    [Fact]
+    public void Host_namespaces_set_to_false_are_accepted()
+    {
+        var app = new BaselineApp();
+        app.PodSpec.HostNetwork = false;
+        app.PodSpec.HostPID = false;
+        app.PodSpec.HostIPC = false;
+        Accepted(app);
+    }
+
+    [Fact]
+    public void Privileged_containers_are_forbidden()
+    {
+        var app = new BaselineApp();
+        app.Db.SecurityContext = new V1SecurityContext { Privileged = true };
+        Rejected(app, "Deployment", $"{Pod}.containers[1].securityContext.privileged", $"{Baseline}: privileged");
+    }
+
+    [Fact]
+    public void Privileged_init_containers_are_forbidden()
+    {
+        var app = new BaselineApp();
+        app.PodSpec.InitContainers[0].SecurityContext = new V1SecurityContext { Privileged = true };
+        Rejected(app, "Deployment", $"{Pod}.initContainers[0].securityContext.privileged", $"{Baseline}: privileged");
+    }
+
+    [Fact]
+    public void Windows_host_process_is_forbidden_in_pods_and_containers()
+    {
+        var app = new BaselineApp();
+        app.PodSpec.SecurityContext.WindowsOptions = new V1WindowsSecurityContextOptions { HostProcess = true };
+        Rejected(app, "Deployment", $"{Pod}.securityContext.windowsOptions.hostProcess", $"{Baseline}: hostProcess");
+
+        app = new BaselineApp();
+        app.Web.SecurityContext.WindowsOptions = new V1WindowsSecurityContextOptions { HostProcess = true };
+        Rejected(app, "Deployment", $"{Pod}.containers[0].securityContext.windowsOptions.hostProcess", $"{Baseline}: hostProcess");
+    }
+
+    [Fact]
+    public void Capabilities_beyond_the_baseline_set_are_forbidden()
+    {
+        var app = new BaselineApp();
+        app.Web.SecurityContext.Capabilities = new V1Capabilities { Add = ["NET_BIND_SERVICE", "CHOWN", "NET_ADMIN"], Drop = ["ALL"] };
+        Rejected(app, "Deployment", $"{Pod}.containers[0].securityContext.capabilities.add[2]", "must not include \"NET_ADMIN\"");
+    }
+
+    [Fact]
+    public void Every_baseline_capability_is_accepted()
+    {
+        var app = new BaselineApp();
+        app.Web.SecurityContext.Capabilities = new V1Capabilities
+        {
+            Add = ["AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"],
+        };
+        Accepted(app);
+    }
+
+    [Fact]
+    public void Host_path_volumes_are_forbidden()
+    {
+        var app = new BaselineApp();
+        app.PodSpec.Volumes.Add(new V1Volume { Name = "host", HostPath = new V1HostPathVolumeSource { Path = "/var/run" } });
+        Rejected(app, "Deployment", $"{Pod}.volumes[4].hostPath", $"{Baseline}: hostPath volumes");
+    }
+
+    [Fact]
+    public void Host_ports_are_forbidden()
+    {
+        var app = new BaselineApp();
+        app.Web.Ports[0].HostPort = 8080;
+        Rejected(app, "Deployment", $"{Pod}.containers[0].ports[0].hostPort", $"{Baseline}: hostPort");
+    }
+
+    [Fact]
+    public void Host_port_zero_means_none()
+    {
+        var app = new BaselineApp();
+        app.Web.Ports[0].HostPort = 0;
+        Accepted(app);
+    }
+
+    [Fact]
+    public void AppArmor_allows_only_the_runtime_default_and_localhost_profiles()
+    {
+        var app = new BaselineApp();
+        app.PodSpec.SecurityContext.AppArmorProfile = new V1AppArmorProfile { Type = "RuntimeDefault" };
+        app.Db.SecurityContext = new V1SecurityContext { AppArmorProfile = new V1AppArmorProfile { Type = "Localhost", LocalhostProfile = "k8s-db" } };
+        Accepted(app);
+
+        app.Web.SecurityContext.AppArmorProfile = new V1AppArmorProfile { Type = "Unconfined" };
+        Rejected(app, "Deployment", $"{Pod}.containers[0].securityContext.appArmorProfile.type", "forbidden AppArmor profile (Unconfined)");
+    }
+
+    [Fact]
+    public void AppArmor_annotations_allow_only_the_runtime_default_and_localhost_profiles()
+    {
+        var app = new BaselineApp();
+        var annotations = app.Deployment.Spec.Template.Metadata.Annotations;
+        annotations["container.apparmor.security.beta.kubernetes.io/db"] = "localhost/k8s-db";
+        Accepted(app);
+
+        annotations["container.apparmor.security.beta.kubernetes.io/web"] = "unconfined";
+        Rejected(app, "Deployment", "spec.template.metadata.annotations[container.apparmor.security.beta.kubernetes.io/web]", "forbidden AppArmor profile (unconfined)");
+    }
+
+    [Fact]
+    public void SELinux_allows_only_the_container_types()
+    {
+        var app = new BaselineApp();
+        app.PodSpec.SecurityContext.SeLinuxOptions = new V1SELinuxOptions { Type = "container_init_t", Level = "s0:c123,c456" };
+        Accepted(app);
+
+        app.Web.SecurityContext.SeLinuxOptions = new V1SELinuxOptions { Type = "spc_t" };
+        Rejected(app, "Deployment", $"{Pod}.containers[0].securityContext.seLinuxOptions.type", "type \"spc_t\" is not allowed");
+    }
+
+    [Theory]
+    [InlineData("user")]
+    [InlineData("role")]
+    public void SELinux_user_and_role_may_not_be_set(string field)
+    {
+        var app = new BaselineApp();
+        app.PodSpec.SecurityContext.SeLinuxOptions = field == "user" ? new V1SELinuxOptions { User = "system_u" } : new V1SELinuxOptions { Role = "system_r" };
+        Rejected(app, "Deployment", $"{Pod}.securityContext.seLinuxOptions.{field}", $"{field} may not be set");
+    }
+
+    [Fact]
+    public void Proc_mount_must_be_the_default()
+    {
+        var app = new BaselineApp();
+        app.Web.SecurityContext.ProcMount = "Default";
+        Accepted(app);
+
+        app.Web.SecurityContext.ProcMount = "Unmasked";
+        Rejected(app, "Deployment", $"{Pod}.containers[0].securityContext.procMount", "must not set procMount=Unmasked");
+    }
+
+    [Fact]
+    public void Seccomp_may_not_be_unconfined_for_the_pod()
+    {
+        var app = new BaselineApp();
+        app.PodSpec.SecurityContext.SeccompProfile = new V1SeccompProfile { Type = "Unconfined" };
+        Rejected(app, "Deployment", $"{Pod}.securityContext.seccompProfile.type", $"{Baseline}: seccompProfile");
+    }
+
+    [Fact]
+    public void Seccomp_may_not_be_unconfined_for_an_init_container()
+    {
+        var app = new BaselineApp();
+        app.PodSpec.SecurityContext.SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" };
+        app.PodSpec.InitContainers[0].SecurityContext = new V1SecurityContext { SeccompProfile = new V1SeccompProfile { Type = "Unconfined" } };
+        Rejected(app, "Deployment", $"{Pod}.initContainers[0].securityContext.seccompProfile.type", $"{Baseline}: seccompProfile");
+    }
+
+    [Fact]
+    public void Only_safe_sysctls_are_allowed()
+    {
+        var app = new BaselineApp();
+        app.PodSpec.SecurityContext.Sysctls = [new V1Sysctl { Name = "net.ipv4.ip_unprivileged_port_start", Value = "0" }, new V1Sysctl { Name = "net.ipv4.tcp_keepalive_time", Value = "600" }];
+        Accepted(app);
+
+        app.PodSpec.SecurityContext.Sysctls.Add(new V1Sysctl { Name = "net.core.somaxconn", Value = "1024" });
+        Rejected(app, "Deployment", $"{Pod}.securityContext.sysctls[2].name", "forbidden sysctls (net.core.somaxconn)");
+    }
+}
