@@ -13,6 +13,8 @@ internal sealed class ComposeProblems(string file)
 
     public bool HasErrors => all.Any(d => d.Severity == Severity.Error);
 
+    public bool HasErrorAt(string key) => all.Any(d => d.Severity == Severity.Error && d.Key == key);
+
     public void Error(SourceMark at, string key, string message, string? service, string? inFile = null) =>
         all.Add(Diagnostic.Error(inFile ?? File, at, key, message) with { Service = service });
 
@@ -134,16 +136,52 @@ internal class NodeReading(ComposeProblems problems, string? service)
         return result;
     }
 
-    /// <summary>Warns about keys not in <paramref name="known"/>; <c>x-</c> keys are extensions and pass silently.</summary>
-    public void WarnUnknownKeys(YMapping map, string path, params string[] known)
+    /// <summary>
+    /// Refuses keys not in <paramref name="known"/>, as the compose-spec schema does (additionalProperties: false);
+    /// <c>x-</c> keys are extensions and pass. A misspelt or mis-indented key would otherwise lose its value in silence.
+    /// </summary>
+    public void RejectUnknownKeys(YMapping map, string path, params string[] known)
     {
         foreach (var (k, _) in map.Entries)
         {
             if (!known.Contains(k.Value, StringComparer.Ordinal) && !k.Value.StartsWith("x-", StringComparison.Ordinal))
             {
-                Warning(k.Start, Join(path, k.Value), $"unknown key, ignored (known here: {string.Join(", ", known)})");
+                Error(k.Start, Join(path, k.Value), UnknownKey(k.Value, known));
             }
         }
+    }
+
+    /// <summary>The message for a key the schema does not have, with the nearest known key when one is close.</summary>
+    public static string UnknownKey(string key, IEnumerable<string> known)
+    {
+        var nearest = known
+            .Select(k => (Key: k, Distance: EditDistance(key.ToLowerInvariant(), k)))
+            .Where(c => c.Distance <= Math.Max(1, c.Key.Length / 3))
+            .OrderBy(c => c.Distance)
+            .ThenBy(c => c.Key, StringComparer.Ordinal)
+            .Select(c => c.Key)
+            .FirstOrDefault();
+        return nearest is null
+            ? "is not a compose key here (check its spelling and its indentation)"
+            : $"is not a compose key here; did you mean {nearest}?";
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            previous = current;
+        }
+
+        return previous[b.Length];
     }
 
     public static string Describe(KompoxException e) =>

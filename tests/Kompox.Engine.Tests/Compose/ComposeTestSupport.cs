@@ -30,7 +30,7 @@ internal static class Compose
     public static readonly IReadOnlyDictionary<string, string> NoEnvironment = new Dictionary<string, string>();
 
     public static ComposeProject Load(string yaml, IReadOnlyDictionary<string, string>? environment = null, string? dir = null, IReadOnlyCollection<string>? profiles = null) =>
-        ComposeLoader.Load(yaml, "compose.yml", dir ?? Path.GetTempPath(), environment ?? NoEnvironment, profiles);
+        ComposeLoader.Load(yaml, "compose.yml", dir ?? Path.GetTempPath(), "app", environment ?? NoEnvironment, profiles);
 
     public static ComposeService Service(string yaml, IReadOnlyDictionary<string, string>? environment = null, string? dir = null) =>
         Assert.Single(Load(yaml, environment, dir).Services);
