@@ -437,8 +437,15 @@ public static class ComposeLoader
                 continue;
             }
 
+            // The compose-spec schema gives only configs inline content; `content` on a secret gets its own message.
             top.RejectUnknownKeys(entry, path, kind == "configs" ? ["file", "environment", "content", "external", "labels", "name", "template_driver"]
-                : ["file", "environment", "external", "labels", "name", "driver", "driver_opts", "template_driver"]);
+                : ["file", "environment", "content", "external", "labels", "name", "driver", "driver_opts", "template_driver"]);
+            if (kind == "secrets" && entry.KeyNode("content") is { } contentKey)
+            {
+                top.Error(contentKey.Start, NodeReading.Join(path, "content"), "is not a compose key for secrets: only configs have inline content; put the secret in a file, or name a variable with 'environment'");
+                continue;
+            }
+
             foreach (var (option, _) in entry.Entries.Where(e => e.Key.Value is "name" or "labels" or "template_driver" or "driver" or "driver_opts"))
             {
                 top.Warning(option.Start, NodeReading.Join(path, option.Value), $"has no effect: the {singular} becomes a Kubernetes object named by Kompox");

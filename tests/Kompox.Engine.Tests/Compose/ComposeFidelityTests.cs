@@ -114,14 +114,14 @@ public class ComposeFidelityTests
     [InlineData("    deploy: { resources: { limit: { cpus: 1 } } }\n", "services.a.deploy.resources.limit", "did you mean limits?")]
     [InlineData("    deploy: { resources: { limits: { memroy: 1g } } }\n", "services.a.deploy.resources.limits.memroy", "did you mean memory?")]
     [InlineData("    env_file: [{ path: a.env, requred: false }]\n", "services.a.env_file[0].requred", "did you mean required?")]
-    [InlineData("    secrets: [{ source: s, traget: /s }]\n", "services.a.secrets[0].traget", "did you mean target?")]
+    [InlineData("    configs: [{ source: s, traget: /s }]\n", "services.a.configs[0].traget", "did you mean target?")]
     [InlineData("    extends: { service: b, fiel: x }\n", "services.a.extends.fiel", "did you mean file?")]
     [InlineData("servics: {}\n", "servics", "did you mean services?")]
     [InlineData("volumes:\n  v: { drivr: local }\n", "volumes.v.drivr", "did you mean driver?")]
     [InlineData("secrets:\n  s: { fiel: x }\n", "secrets.s.fiel", "did you mean file?")]
     public void UnknownKeysAreErrorsWithASuggestion(string yaml, string key, string message)
     {
-        var text = yaml.StartsWith("    ", StringComparison.Ordinal) ? "services:\n  a:\n    image: x\n" + yaml + "  b: { image: x }\nsecrets:\n  s: { content: x }\n" : "services:\n  a: { image: x }\n" + yaml;
+        var text = yaml.StartsWith("    ", StringComparison.Ordinal) ? "services:\n  a:\n    image: x\n" + yaml + "  b: { image: x }\nconfigs:\n  s: { content: x }\n" : "services:\n  a: { image: x }\n" + yaml;
         Assert.Contains(message, Error(text, key).Message);
     }
 
@@ -160,7 +160,8 @@ public class ComposeFidelityTests
     [Fact]
     public void ASetuidModeIsRefused()
     {
-        Assert.Contains("setuid", Error("services:\n  a:\n    image: x\n    secrets: [{ source: s, mode: 04755 }]\nsecrets:\n  s: { content: x }\n", "services.a.secrets[0].mode").Message);
+        using var project = new TempProject().With("token.txt", "t");
+        Assert.Contains("setuid", Error("services:\n  a:\n    image: x\n    secrets: [{ source: s, mode: 04755 }]\nsecrets:\n  s: { file: token.txt }\n", "services.a.secrets[0].mode", dir: project.Dir).Message);
         Assert.Equal(0x1FF, Service("services:\n  a:\n    image: x\n    configs: [{ source: c, mode: 0777 }]\nconfigs:\n  c: { content: x }\n").Configs[0].Mode);
     }
 
