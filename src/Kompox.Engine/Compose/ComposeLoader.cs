@@ -15,15 +15,24 @@ public static class ComposeLoader
     {
         ["version"] = "the compose file format no longer has versions; the key is obsolete and ignored",
         ["networks"] = "has no effect in one Pod: all services share the Pod's network",
+        ["models"] = "has no effect: AI models are not offered to apps",
     };
+
+    // The compose-spec schema's top-level properties.
+    private static readonly string[] TopLevelKeys = ["version", "name", "include", "services", "networks", "volumes", "secrets", "configs", "models"];
 
     /// <param name="text">The compose YAML.</param>
     /// <param name="file">How to name the file in messages (e.g. <c>compose.yml</c>).</param>
-    /// <param name="projectDir">Directory of the compose file: relative binds, env_file, <c>.env</c>, config and secret files resolve against it.</param>
+    /// <param name="projectDir">
+    /// Directory of the compose file: relative binds, env_file, <c>.env</c>, config and secret files resolve against it,
+    /// and no file outside it is read. Null when the compose text has no file: then any file it names is an error.
+    /// </param>
+    /// <param name="projectName">The app's name: Docker Compose's project name, <c>${COMPOSE_PROJECT_NAME}</c> in the file.</param>
     /// <param name="environment">The process environment; it wins over the <c>.env</c> file.</param>
-    /// <param name="profiles">Selected profiles; services without profiles are always active.</param>
+    /// <param name="profiles">Selected profiles; services without profiles are always active. Empty: <c>COMPOSE_PROFILES</c> decides.</param>
     /// <exception cref="KompoxValidationException">Error id <c>InvalidCompose</c>, with every problem found.</exception>
-    public static ComposeProject Load(string text, string file, string projectDir, IReadOnlyDictionary<string, string> environment, IReadOnlyCollection<string>? profiles = null)
+    public static ComposeProject Load(
+        string text, string file, string? projectDir, string projectName, IReadOnlyDictionary<string, string> environment, IReadOnlyCollection<string>? profiles = null)
     {
         var problems = new ComposeProblems(file);
         YNode? document;
@@ -36,8 +45,8 @@ public static class ComposeLoader
             throw new KompoxValidationException(ErrorId, file, e.Problems);
         }
 
-        var fullProjectDir = Path.GetFullPath(projectDir);
-        var variables = Variables(fullProjectDir, environment, problems);
+        var files = new ProjectFiles(projectDir);
+        var variables = Variables(files, environment, projectName, problems);
         var top = new NodeReading(problems, null);
         if (document is not YMapping raw)
         {
@@ -59,18 +68,23 @@ public static class ComposeLoader
             {
                 top.Error(key.Start, "include", "is not supported: Kompox reads one compose file; put the included services into it");
             }
+            else if (TopLevelNoEffect.TryGetValue(key.Value, out var reason))
+            {
+                top.Warning(key.Start, key.Value, reason);
+            }
             else
             {
-                top.Warning(key.Start, key.Value, TopLevelNoEffect.GetValueOrDefault(key.Value) ?? "unknown key, ignored");
+                top.Error(key.Start, key.Value, NodeReading.UnknownKey(key.Value, TopLevelKeys));
             }
         }
 
         var name = root["name"] is { } nameNode and not YScalar { IsNull: true } ? top.Text(nameNode, "name") : null;
         var volumes = ReadVolumes(root, top);
-        var configs = ReadContents(root, "configs", fullProjectDir, variables, top);
-        var secrets = ReadContents(root, "secrets", fullProjectDir, variables, top);
-        var context = new ProjectContext(fullProjectDir, variables, configs.Names, secrets.Names);
-        var services = ReadServices(root, problems, top, context, profiles ?? Array.Empty<string>());
+        var configs = ReadContents(root, "configs", files, variables, top);
+        var secrets = ReadContents(root, "secrets", files, variables, top);
+        var context = new ProjectContext(files, variables, configs.Names, secrets.Names);
+        var selected = profiles is { Count: > 0 } ? profiles : ProfilesFromVariables(variables);
+        var services = ReadServices(root, problems, top, context, selected);
 
         if (problems.HasErrors)
         {
@@ -88,40 +102,32 @@ public static class ComposeLoader
         };
     }
 
-    // The .env file beside the compose file, overlaid by the process environment.
-    private static Dictionary<string, string> Variables(string projectDir, IReadOnlyDictionary<string, string> environment, ComposeProblems problems)
+    // Docker Compose reads COMPOSE_PROFILES, comma-separated, from the environment or .env when no --profile is given.
+    private static IReadOnlyCollection<string> ProfilesFromVariables(IReadOnlyDictionary<string, string> variables) =>
+        variables.TryGetValue("COMPOSE_PROFILES", out var list)
+            ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : Array.Empty<string>();
+
+    // The .env file beside the compose file, overlaid by the process environment; COMPOSE_PROJECT_NAME is the app's name.
+    private static Dictionary<string, string> Variables(ProjectFiles files, IReadOnlyDictionary<string, string> environment, string projectName, ComposeProblems problems)
     {
         var variables = new Dictionary<string, string>(StringComparer.Ordinal);
-        var dotEnvPath = Path.Combine(projectDir, ".env");
-        if (File.Exists(dotEnvPath))
+        if (files.Root is not null)
         {
-            try
+            // compose-go reads .env with the process environment as its lookup (dotenv.GetEnvFromFile).
+            var entries = ReadEnvFile(files, ".env", optional: true, raw: false, name => environment.GetValueOrDefault(name),
+                (line, message) => problems.Error(line is { } l ? new SourceMark(l, 1) : SourceMark.File, string.Empty, message, null, ".env"),
+                (line, message) => problems.Warning(new SourceMark(line, 1), string.Empty, message, null, ".env"));
+            foreach (var entry in entries)
             {
-                var (entries, errors) = DotEnv.Parse(TextFile.Read(dotEnvPath, ".env", MaxIncludedFileBytes));
-                foreach (var error in errors)
+                if (entry.Value is not null)
                 {
-                    problems.Error(new SourceMark(error.Line, 1), string.Empty, error.Message, null, ".env");
+                    variables[entry.Key] = entry.Value;
                 }
-
-                foreach (var entry in entries)
+                else if (environment.TryGetValue(entry.Key, out var value))
                 {
-                    if (entry.Value is not null)
-                    {
-                        variables[entry.Key] = entry.Value;
-                    }
-                    else if (environment.TryGetValue(entry.Key, out var value))
-                    {
-                        variables[entry.Key] = value;
-                    }
+                    variables[entry.Key] = value;
                 }
-            }
-            catch (KompoxException e) when (e.ErrorId == "FileEmpty")
-            {
-                // An empty .env defines nothing.
-            }
-            catch (KompoxException e)
-            {
-                problems.Error(SourceMark.File, string.Empty, NodeReading.Describe(e), null, ".env");
             }
         }
 
@@ -130,7 +136,63 @@ public static class ComposeLoader
             variables[key] = value;
         }
 
+        variables["COMPOSE_PROJECT_NAME"] = projectName;
         return variables;
+    }
+
+    /// <summary>
+    /// Reads an env file inside the project (<c>.env</c> or an <c>env_file</c>), reporting each problem by line.
+    /// An <paramref name="optional"/> file that does not exist gives nothing. Problems of the file as a whole have no line.
+    /// </summary>
+    internal static IReadOnlyList<DotEnvEntry> ReadEnvFile(
+        ProjectFiles files, string written, bool optional, bool raw, Func<string, string?> lookup, Action<int?, string> error, Action<int, string> warning)
+    {
+        var real = files.Resolve(written, out var problem);
+        if (real is null)
+        {
+            error(null, problem!);
+            return Array.Empty<DotEnvEntry>();
+        }
+
+        if (optional && !File.Exists(real) && !Directory.Exists(real))
+        {
+            return Array.Empty<DotEnvEntry>();
+        }
+
+        var bytes = ProjectFiles.ReadBytes(real, written, MaxIncludedFileBytes, out problem);
+        if (bytes is null)
+        {
+            error(null, problem!);
+            return Array.Empty<DotEnvEntry>();
+        }
+
+        string text;
+        try
+        {
+            text = bytes.Length == 0 ? string.Empty : TextFile.Decode(bytes, written);
+        }
+        catch (KompoxException e) when (e.ErrorId == "FileEmpty")
+        {
+            return Array.Empty<DotEnvEntry>();
+        }
+        catch (KompoxException e)
+        {
+            error(null, NodeReading.Describe(e));
+            return Array.Empty<DotEnvEntry>();
+        }
+
+        var result = DotEnv.Parse(text, lookup, raw);
+        foreach (var e in result.Errors)
+        {
+            error(e.Line, $"line {e.Line}: {e.Message}");
+        }
+
+        foreach (var w in result.Warnings)
+        {
+            warning(w.Line, $"line {w.Line}: {w.Message}");
+        }
+
+        return result.Entries;
     }
 
     private static IReadOnlyList<ComposeService> ReadServices(YMapping root, ComposeProblems problems, NodeReading top, ProjectContext context, IReadOnlyCollection<string> profiles)
@@ -154,7 +216,8 @@ public static class ComposeLoader
         }
 
         var extends = new ServiceExtends(problems, services);
-        var anyActive = false;
+        var enabled = new List<(string Name, YMapping Service, SourceMark At, NodeReading Reading)>();
+        var disabled = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (key, node) in services.Entries.OrderBy(e => e.Key.Value, StringComparer.Ordinal))
         {
             var name = key.Value;
@@ -175,20 +238,32 @@ public static class ComposeLoader
                 continue;
             }
 
-            if (!IsActive(service, name, reading, profiles))
+            if (IsActive(service, name, reading, profiles))
             {
-                continue;
+                enabled.Add((name, service, key.Start, reading));
             }
-
-            anyActive = true;
-            result.Add(new ServiceReader(problems, name, service, key.Start, context).Read());
+            else
+            {
+                disabled.Add(name);
+            }
         }
 
-        if (!anyActive && !problems.HasErrors)
+        foreach (var (name, service, at, reading) in enabled)
         {
-            top.Error(services.Start, "services", profiles.Count == 0
-                ? "no service is active: every service has profiles and none is selected"
-                : $"no service is active for the profiles {string.Join(", ", profiles)}");
+            CheckDependencies(service, name, reading, services, disabled);
+            if (Replicas(service, name, reading) != 0)
+            {
+                result.Add(new ServiceReader(problems, name, service, at, context).Read());
+            }
+        }
+
+        if (result.Count == 0 && !problems.HasErrors)
+        {
+            top.Error(services.Start, "services", enabled.Count > 0
+                ? "no service is run: every active service is scaled to 0"
+                : profiles.Count == 0
+                    ? "no service is active: every service has profiles and none is selected"
+                    : $"no service is active for the profiles {string.Join(", ", profiles)}");
         }
 
         return result;
@@ -202,8 +277,114 @@ public static class ComposeLoader
         }
 
         var own = reading.Strings(profilesNode, $"services.{name}.profiles", allowSingle: false);
-        return own.Count == 0 || own.Any(p => selected.Contains(p.Value, StringComparer.Ordinal));
+        return own.Count == 0 || own.Any(p => selected.Contains(p.Value, StringComparer.Ordinal) || selected.Contains("*", StringComparer.Ordinal));
     }
+
+    // `scale` and `deploy.replicas`: Docker Compose refuses two distinct values (compose-go loader/validate.go),
+    // creates no container for 0, and as many as asked otherwise; an app runs each service once.
+    private static long? Replicas(YMapping service, string name, NodeReading reading)
+    {
+        var path = $"services.{name}";
+        var scaleNode = service["scale"] is { } s and not YScalar { IsNull: true } ? s : null;
+        var replicasNode = service["deploy"] is YMapping deploy && deploy["replicas"] is { } r and not YScalar { IsNull: true } ? r : null;
+        var scale = scaleNode is null ? null : Count(scaleNode, NodeReading.Join(path, "scale"), reading);
+        var replicas = replicasNode is null ? null : Count(replicasNode, NodeReading.Join(path, "deploy.replicas"), reading);
+        if (scale is not null && replicas is not null && scale != replicas)
+        {
+            reading.Error(scaleNode!, NodeReading.Join(path, "scale"), $"is {scale} but deploy.replicas is {replicas}; Docker Compose refuses distinct values on 'scale' and 'deploy.replicas'");
+            return null;
+        }
+
+        var (count, node, key) = scale is not null ? (scale, scaleNode!, "scale") : (replicas, replicasNode, "deploy.replicas");
+        if (count == 0)
+        {
+            reading.Warning(node!.Start, NodeReading.Join(path, key), "is 0: the service is not run, as docker compose up creates no container for it");
+        }
+        else if (count > 1)
+        {
+            reading.Warning(node!.Start, NodeReading.Join(path, key), $"is {count}, but an app runs each service once, in its one Pod: the service runs one replica");
+        }
+
+        return count;
+    }
+
+    private static long? Count(YNode node, string key, NodeReading reading)
+    {
+        var count = reading.Integer(node, key);
+        if (count < 0)
+        {
+            reading.Error(node, key, $"must be zero or more, not {count}");
+            return null;
+        }
+
+        return count;
+    }
+
+    // compose-go refuses a dependency on a service that is not defined, or that profiles leave out unless the
+    // dependency says `required: false` (loader/validate.go checkConsistency; `docker compose up` reports
+    // "service "app" depends on undefined service "db": invalid compose project").
+    private static void CheckDependencies(YMapping service, string name, NodeReading reading, YMapping services, IReadOnlySet<string> disabled)
+    {
+        if (service["depends_on"] is not { } node || node is YScalar { IsNull: true })
+        {
+            return;
+        }
+
+        var path = $"services.{name}.depends_on";
+        var dependencies = new List<(string Name, YNode Node, string Key, bool Required)>();
+        switch (node)
+        {
+            case YSequence:
+                dependencies.AddRange(reading.Strings(node, path, allowSingle: false).Select(d => (d.Value, d.Node, d.Key, true)));
+                break;
+            case YMapping map:
+                foreach (var (key, value) in map.Entries)
+                {
+                    var keyPath = NodeReading.Join(path, key.Value);
+                    var required = true;
+                    if (value is YMapping options)
+                    {
+                        reading.RejectUnknownKeys(options, keyPath, "condition", "required", "restart");
+                        if (options["condition"] is { } conditionNode && reading.Text(conditionNode, NodeReading.Join(keyPath, "condition")) is { } condition
+                            && condition is not ("service_started" or "service_healthy" or "service_completed_successfully"))
+                        {
+                            reading.Error(conditionNode, NodeReading.Join(keyPath, "condition"), $"'{condition}' is not a condition; use service_started, service_healthy or service_completed_successfully");
+                        }
+
+                        required = options["required"] is not { } requiredNode || reading.Bool(requiredNode, NodeReading.Join(keyPath, "required")) != false;
+                        if (options["restart"] is { } restartNode)
+                        {
+                            reading.Bool(restartNode, NodeReading.Join(keyPath, "restart"));
+                        }
+                    }
+                    else if (value is not YScalar { IsNull: true })
+                    {
+                        reading.Error(value, keyPath, $"expected a mapping with condition, required or restart, found {value.Describe()}");
+                    }
+
+                    dependencies.Add((key.Value, key, keyPath, required));
+                }
+
+                break;
+            default:
+                reading.Error(node, path, $"expected a list of services or a mapping of services, found {node.Describe()}");
+                return;
+        }
+
+        foreach (var (dependency, at, key, required) in dependencies)
+        {
+            if (!services.ContainsKey(dependency) || dependency.StartsWith("x-", StringComparison.Ordinal))
+            {
+                reading.Error(at, key, $"depends on service '{dependency}', which is not defined under services");
+            }
+            else if (disabled.Contains(dependency) && required)
+            {
+                reading.Error(at, key, $"depends on service '{dependency}', which its profiles leave out; select one of its profiles, or mark the dependency 'required: false' (Docker Compose refuses it the same way)");
+            }
+        }
+    }
+
+    private static readonly string[] VolumeKeys = ["driver", "driver_opts", "external", "labels", "name"];
 
     private static SortedDictionary<string, ComposeVolume> ReadVolumes(YMapping root, NodeReading top)
     {
@@ -218,12 +399,10 @@ public static class ComposeLoader
             var path = $"volumes.{key.Value}";
             if (value is YMapping options)
             {
-                foreach (var (option, _) in options.Entries.Where(e => !e.Key.Value.StartsWith("x-", StringComparison.Ordinal)))
+                top.RejectUnknownKeys(options, path, VolumeKeys);
+                foreach (var (option, _) in options.Entries.Where(e => VolumeKeys.Contains(e.Key.Value, StringComparer.Ordinal)))
                 {
-                    var known = option.Value is "driver" or "driver_opts" or "external" or "labels" or "name";
-                    top.Warning(option.Start, NodeReading.Join(path, option.Value), known
-                        ? "has no effect: every named volume is a directory on the app's one disk"
-                        : "unknown key, ignored");
+                    top.Warning(option.Start, NodeReading.Join(path, option.Value), "has no effect: every named volume is a directory on the app's one disk");
                 }
             }
             else if (value is not YScalar { IsNull: true })
@@ -239,7 +418,7 @@ public static class ComposeLoader
     }
 
     private static (SortedDictionary<string, ComposeContent> Contents, HashSet<string> Names) ReadContents(
-        YMapping root, string kind, string projectDir, IReadOnlyDictionary<string, string> variables, NodeReading top)
+        YMapping root, string kind, ProjectFiles files, IReadOnlyDictionary<string, string> variables, NodeReading top)
     {
         var contents = new SortedDictionary<string, ComposeContent>(StringComparer.Ordinal);
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -258,16 +437,18 @@ public static class ComposeLoader
                 continue;
             }
 
-            foreach (var (option, _) in entry.Entries)
+            // The compose-spec schema gives only configs inline content; `content` on a secret gets its own message.
+            top.RejectUnknownKeys(entry, path, kind == "configs" ? ["file", "environment", "content", "external", "labels", "name", "template_driver"]
+                : ["file", "environment", "content", "external", "labels", "name", "driver", "driver_opts", "template_driver"]);
+            if (kind == "secrets" && entry.KeyNode("content") is { } contentKey)
             {
-                if (option.Value is "name" or "labels" or "template_driver" or "driver" or "driver_opts")
-                {
-                    top.Warning(option.Start, NodeReading.Join(path, option.Value), $"has no effect: the {singular} becomes a Kubernetes object named by Kompox");
-                }
-                else if (option.Value is not ("file" or "content" or "environment" or "external") && !option.Value.StartsWith("x-", StringComparison.Ordinal))
-                {
-                    top.Warning(option.Start, NodeReading.Join(path, option.Value), "unknown key, ignored");
-                }
+                top.Error(contentKey.Start, NodeReading.Join(path, "content"), "is not a compose key for secrets: only configs have inline content; put the secret in a file, or name a variable with 'environment'");
+                continue;
+            }
+
+            foreach (var (option, _) in entry.Entries.Where(e => e.Key.Value is "name" or "labels" or "template_driver" or "driver" or "driver_opts"))
+            {
+                top.Warning(option.Start, NodeReading.Join(path, option.Value), $"has no effect: the {singular} becomes a Kubernetes object named by Kompox");
             }
 
             if (entry["external"] is { } externalNode && top.Bool(externalNode, NodeReading.Join(path, "external")) == true)
@@ -296,7 +477,7 @@ public static class ComposeLoader
 
             byte[]? bytes = sources[0] switch
             {
-                "file" => ReadContentFile(sourceText, projectDir, sourceNode, sourcePath, top),
+                "file" => ReadContentFile(sourceText, files, sourceNode, sourcePath, top),
                 "environment" when variables.TryGetValue(sourceText, out var variable) => Encoding.UTF8.GetBytes(variable),
                 "environment" => Missing(sourceNode, sourcePath, $"the variable {sourceText} is not set in the environment or in .env", top),
                 _ => Encoding.UTF8.GetBytes(sourceText),
@@ -316,23 +497,11 @@ public static class ComposeLoader
         return null;
     }
 
-    private static byte[]? ReadContentFile(string file, string projectDir, YNode node, string path, NodeReading top)
+    // Byte for byte: a secret may be binary, a config empty; BOM and line ends are the file's own.
+    private static byte[]? ReadContentFile(string file, ProjectFiles files, YNode node, string path, NodeReading top)
     {
-        var full = Path.GetFullPath(Path.Combine(projectDir, file));
-        var comparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-        var inside = Path.TrimEndingDirectorySeparator(projectDir) + Path.DirectorySeparatorChar;
-        if (!full.StartsWith(inside, comparison))
-        {
-            return Missing(node, path, $"'{file}' is outside the compose file's directory ({projectDir}); keep config and secret files beside the compose file", top);
-        }
-
-        try
-        {
-            return Encoding.UTF8.GetBytes(TextFile.Read(full, file, MaxIncludedFileBytes));
-        }
-        catch (KompoxException e)
-        {
-            return Missing(node, path, NodeReading.Describe(e), top);
-        }
+        var real = files.Resolve(file, out var problem);
+        var bytes = real is null ? null : ProjectFiles.ReadBytes(real, file, MaxIncludedFileBytes, out problem);
+        return bytes ?? Missing(node, path, problem!, top);
     }
 }

@@ -24,7 +24,7 @@ public sealed record ComposeProject
     /// <summary>Top-level secrets, by name, with their content read.</summary>
     public required IReadOnlyDictionary<string, ComposeContent> Secrets { get; init; }
 
-    /// <summary>Warnings found while loading (unknown keys, keys with no effect in one Pod, local files not carried).</summary>
+    /// <summary>Warnings found while loading (keys with no effect in one Pod, variables not set, local files not carried).</summary>
     public required IReadOnlyList<Diagnostic> Warnings { get; init; }
 }
 

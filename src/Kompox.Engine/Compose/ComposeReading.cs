@@ -13,6 +13,8 @@ internal sealed class ComposeProblems(string file)
 
     public bool HasErrors => all.Any(d => d.Severity == Severity.Error);
 
+    public bool HasErrorAt(string key) => all.Any(d => d.Severity == Severity.Error && d.Key == key);
+
     public void Error(SourceMark at, string key, string message, string? service, string? inFile = null) =>
         all.Add(Diagnostic.Error(inFile ?? File, at, key, message) with { Service = service });
 
@@ -134,16 +136,63 @@ internal class NodeReading(ComposeProblems problems, string? service)
         return result;
     }
 
-    /// <summary>Warns about keys not in <paramref name="known"/>; <c>x-</c> keys are extensions and pass silently.</summary>
-    public void WarnUnknownKeys(YMapping map, string path, params string[] known)
+    /// <summary>
+    /// Refuses keys not in <paramref name="known"/>, as the compose-spec schema does (additionalProperties: false);
+    /// <c>x-</c> keys are extensions and pass. A misspelt or mis-indented key would otherwise lose its value in silence.
+    /// </summary>
+    public void RejectUnknownKeys(YMapping map, string path, params string[] known)
     {
         foreach (var (k, _) in map.Entries)
         {
             if (!known.Contains(k.Value, StringComparer.Ordinal) && !k.Value.StartsWith("x-", StringComparison.Ordinal))
             {
-                Warning(k.Start, Join(path, k.Value), $"unknown key, ignored (known here: {string.Join(", ", known)})");
+                Error(k.Start, Join(path, k.Value), UnknownKey(k.Value, known));
             }
         }
+    }
+
+    /// <summary>The message for a key the schema does not have, with the nearest known key when one is close.</summary>
+    public static string UnknownKey(string key, IEnumerable<string> known)
+    {
+        var nearest = known
+            .Select(k => (Key: k, Distance: EditDistance(key.ToLowerInvariant(), k)))
+            .Where(c => c.Distance <= Math.Max(1, c.Key.Length / 3))
+            .OrderBy(c => c.Distance)
+            .ThenBy(c => c.Key, StringComparer.Ordinal)
+            .Select(c => c.Key)
+            .FirstOrDefault();
+        return nearest is null
+            ? "is not a compose key here (check its spelling and its indentation)"
+            : $"is not a compose key here; did you mean {nearest}?";
+    }
+
+    // Optimal string alignment distance: a swap of two neighbouring letters ("fiel") costs one edit, like a typo.
+    private static int EditDistance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++)
+        {
+            d[i, 0] = i;
+        }
+
+        for (var j = 0; j <= b.Length; j++)
+        {
+            d[0, j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            for (var j = 1; j <= b.Length; j++)
+            {
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j], d[i, j - 1]) + 1, d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+                }
+            }
+        }
+
+        return d[a.Length, b.Length];
     }
 
     public static string Describe(KompoxException e) =>

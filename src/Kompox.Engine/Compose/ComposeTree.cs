@@ -23,7 +23,16 @@ internal sealed class TreeInterpolation(ComposeProblems problems, IReadOnlyDicti
             case YScalar scalar when scalar.Value.Contains('$', StringComparison.Ordinal):
                 try
                 {
-                    result = new YScalar(scalar.Start, scalar.Tag, Interpolation.Expand(scalar.Value, variables), scalar.Style);
+                    var unset = new List<string>();
+                    var value = Interpolation.Expand(scalar.Value, variables, unset);
+                    foreach (var name in unset)
+                    {
+                        problems.Warning(scalar.Start, path, Interpolation.NotSetWarning(name), service);
+                    }
+
+                    // What a variable gives is a string, even "" or "null": as in compose-go, which interpolates
+                    // after parsing, `KEY: ${EMPTY}` is the empty string, never a key written with no value.
+                    result = new YScalar(scalar.Start, scalar.Tag, value, YScalarStyle.Quoted);
                 }
                 catch (InterpolationException e)
                 {
@@ -148,7 +157,7 @@ internal sealed class ServiceExtends(ComposeProblems problems, YMapping services
                     return null;
                 }
 
-                reading.WarnUnknownKeys(map, path, "service", "file");
+                reading.RejectUnknownKeys(map, path, "service", "file");
                 if (map["service"] is not { } service)
                 {
                     reading.Error(extends, NodeReading.Join(path, "service"), "is required: the name of the service to extend");

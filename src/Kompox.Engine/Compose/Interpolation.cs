@@ -13,7 +13,12 @@ internal sealed class InterpolationException(string message) : Exception(message
 /// </summary>
 internal static class Interpolation
 {
-    public static string Expand(string text, IReadOnlyDictionary<string, string> variables)
+    public static string Expand(string text, IReadOnlyDictionary<string, string> variables, ICollection<string>? unset = null) =>
+        Expand(text, name => variables.TryGetValue(name, out var value) ? value : null, unset);
+
+    /// <param name="lookup">A variable's value, or null when it is not set.</param>
+    /// <param name="unset">Receives each variable used without a default that is not set (Docker warns about them and uses "").</param>
+    public static string Expand(string text, Func<string, string?> lookup, ICollection<string>? unset = null)
     {
         if (!text.Contains('$', StringComparison.Ordinal))
         {
@@ -21,15 +26,17 @@ internal static class Interpolation
         }
 
         var position = 0;
-        var result = new Parser(text, variables).Expand(ref position, insideBraces: false, evaluate: true);
-        return result;
+        return new Parser(text, lookup, unset).Expand(ref position, insideBraces: false, evaluate: true);
     }
+
+    /// <summary>Docker Compose's own words for a variable that is not set (compose-go template.Substitute).</summary>
+    public static string NotSetWarning(string name) => $"The \"{name}\" variable is not set. Defaulting to a blank string.";
 
     internal static bool IsNameStart(char c) => c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or '_';
 
     internal static bool IsNameChar(char c) => IsNameStart(c) || c is >= '0' and <= '9';
 
-    private sealed class Parser(string text, IReadOnlyDictionary<string, string> variables)
+    private sealed class Parser(string text, Func<string, string?> lookup, ICollection<string>? unset)
     {
         // Reads up to the end of the text, or up to the '}' closing the enclosing ${...} when insideBraces.
         public string Expand(ref int position, bool insideBraces, bool evaluate)
@@ -87,9 +94,9 @@ internal static class Interpolation
                     }
 
                     var name = text[start..position];
-                    if (evaluate && variables.TryGetValue(name, out var value))
+                    if (evaluate)
                     {
-                        output.Append(value);
+                        output.Append(Lookup(name));
                     }
                 }
                 else
@@ -125,12 +132,13 @@ internal static class Interpolation
                 throw new InterpolationException($"'${{' is never closed with '}}' in \"{text}\"");
             }
 
-            var isSet = variables.TryGetValue(name, out var value);
+            var value = lookup(name);
+            var isSet = value is not null;
             var isNonEmpty = isSet && value!.Length > 0;
             if (text[position] == '}')
             {
                 position++;
-                return evaluate && isSet ? value! : string.Empty;
+                return evaluate ? Lookup(name) : string.Empty;
             }
 
             var colon = text[position] == ':';
@@ -170,6 +178,17 @@ internal static class Interpolation
                     : throw new InterpolationException(
                         $"required variable {name} is {(isSet ? "empty" : "missing")}" + (argument.Length > 0 ? $": {argument}" : string.Empty)),
             };
+        }
+
+        private string Lookup(string name)
+        {
+            if (lookup(name) is { } value)
+            {
+                return value;
+            }
+
+            unset?.Add(name);
+            return string.Empty;
         }
 
         private InterpolationException Invalid(string what) =>

@@ -83,7 +83,7 @@ internal sealed partial class ServiceReader
     private void ReadLongPort(YMapping port, string relative, List<ComposePort> result)
     {
         var key = Path(relative);
-        WarnUnknownKeys(port, key, "target", "published", "protocol", "host_ip", "name", "mode", "app_protocol");
+        RejectUnknownKeys(port, key, "target", "published", "protocol", "host_ip", "name", "mode", "app_protocol");
         if (port["target"] is not { } targetNode || targetNode is YScalar { IsNull: true })
         {
             Error(port, Join(key, "target"), "is required: the container port");
@@ -288,6 +288,7 @@ internal sealed partial class ServiceReader
         }
 
         var readOnly = false;
+        var noCopy = false;
         if (parts.Length == 3)
         {
             foreach (var mode in parts[2].Split(','))
@@ -298,16 +299,17 @@ internal sealed partial class ServiceReader
                 }
 
                 readOnly = mode == "ro" || (readOnly && mode != "rw");
+                noCopy |= mode == "nocopy";
             }
         }
 
-        return CheckTarget(parts[1], scalar, key) ? Mount(parts[0], parts[1], readOnly, null, relative, scalar) : null;
+        return CheckTarget(parts[1], scalar, key) ? Mount(parts[0], parts[1], readOnly, null, noCopy, relative, scalar) : null;
     }
 
     private ComposeMount? ReadLongVolume(YMapping volume, string relative)
     {
         var key = Path(relative);
-        WarnUnknownKeys(volume, key, "type", "source", "target", "read_only", "bind", "volume", "tmpfs", "consistency");
+        RejectUnknownKeys(volume, key, "type", "source", "target", "read_only", "bind", "volume", "tmpfs", "image", "consistency");
         var source = volume["source"] is { } sourceNode and not YScalar { IsNull: true } ? Text(sourceNode, Join(key, "source")) : null;
         if (volume["target"] is not { } targetNode || targetNode is YScalar { IsNull: true })
         {
@@ -327,7 +329,7 @@ internal sealed partial class ServiceReader
                 long? size = null;
                 if (volume["tmpfs"] is { } tmpfsNode && Mapping(tmpfsNode, Join(key, "tmpfs")) is { } options)
                 {
-                    WarnUnknownKeys(options, Join(key, "tmpfs"), "size", "mode");
+                    RejectUnknownKeys(options, Join(key, "tmpfs"), "size", "mode");
                     if (options["size"] is { } sizeNode)
                     {
                         size = ByteSize(sizeNode, Join(key, "tmpfs.size"));
@@ -338,12 +340,24 @@ internal sealed partial class ServiceReader
                 return null;
             case "volume" or "bind":
                 string? subPath = null;
+                var noCopy = false;
                 if (volume["volume"] is { } volumeNode && Mapping(volumeNode, Join(key, "volume")) is { } volumeOptions)
                 {
-                    WarnUnknownKeys(volumeOptions, Join(key, "volume"), "nocopy", "subpath");
+                    RejectUnknownKeys(volumeOptions, Join(key, "volume"), "nocopy", "subpath");
                     if (volumeOptions["subpath"] is { } subPathNode)
                     {
                         subPath = Text(subPathNode, Join(key, "volume.subpath"));
+                    }
+
+                    noCopy = volumeOptions["nocopy"] is { } noCopyNode && Bool(noCopyNode, Join(key, "volume.nocopy")) == true;
+                }
+
+                if (volume["bind"] is { } bindNode && Mapping(bindNode, Join(key, "bind")) is { } bindOptions)
+                {
+                    RejectUnknownKeys(bindOptions, Join(key, "bind"), "propagation", "create_host_path", "selinux", "recursive");
+                    foreach (var (option, _) in bindOptions.Entries.Where(e => !e.Key.Value.StartsWith("x-", StringComparison.Ordinal)))
+                    {
+                        Warning(option.Start, Join(key, "bind." + option.Value), "has no effect: a bind becomes a directory of the app's disk (or, for one file, a read-only ConfigMap mount)");
                     }
                 }
 
@@ -358,8 +372,8 @@ internal sealed partial class ServiceReader
                 }
 
                 return source is null
-                    ? new ComposeMount(MountKind.Anonymous, null, null, target, readOnly, subPath, relative, volume.Start)
-                    : Mount(source, target, readOnly, subPath, relative, volume);
+                    ? new ComposeMount(MountKind.Anonymous, null, null, target, readOnly, subPath, relative, volume.Start) { NoCopy = noCopy }
+                    : Mount(source, target, readOnly, subPath, noCopy, relative, volume);
             case null:
                 return null;
             default:
@@ -380,32 +394,49 @@ internal sealed partial class ServiceReader
 
     private static bool IsPath(string source) => source.StartsWith('.') || source.StartsWith('/') || source.StartsWith('~');
 
-    private ComposeMount Mount(string source, string target, bool readOnly, string? subPath, string relative, YNode node)
+    private ComposeMount? Mount(string source, string target, bool readOnly, string? subPath, bool noCopy, string relative, YNode node)
     {
         if (!IsPath(source))
         {
-            return new ComposeMount(MountKind.Volume, source, null, target, readOnly, subPath, relative, node.Start);
+            return new ComposeMount(MountKind.Volume, source, null, target, readOnly, subPath, relative, node.Start) { NoCopy = noCopy };
         }
 
-        string full;
-        if (source.StartsWith('~'))
+        // Absolute, home and escaping binds are never looked at: the converter refuses them by what is written.
+        if (!source.StartsWith('.'))
         {
             var home = context.Variables.GetValueOrDefault("HOME") ?? context.Variables.GetValueOrDefault("USERPROFILE");
-            full = home is null ? source : System.IO.Path.Join(home, source[1..]);
-        }
-        else
-        {
-            full = System.IO.Path.GetFullPath(System.IO.Path.Combine(context.ProjectDir, source));
+            var full = source.StartsWith('~') && home is not null ? System.IO.Path.Join(home, source[1..]) : source;
+            return new ComposeMount(MountKind.Bind, source, full, target, readOnly, subPath, relative, node.Start);
         }
 
-        if (source.StartsWith('.') && (File.Exists(full) || (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())))
+        var lexical = context.Files.Root is { } root ? System.IO.Path.GetFullPath(System.IO.Path.Combine(root, source)) : null;
+        if (lexical is not null && !ProjectFiles.IsInside(lexical, context.Files.Root!))
+        {
+            return new ComposeMount(MountKind.Bind, source, lexical, target, readOnly, subPath, relative, node.Start);
+        }
+
+        if (context.Files.Resolve(source, out var problem) is not { } real)
+        {
+            return Fail(node, Path(relative), problem!);
+        }
+
+        if (File.Exists(real))
+        {
+            // Docker mounts the one file; Kompox carries its bytes to a read-only ConfigMap mount.
+            return ProjectFiles.ReadBytes(real, source, ComposeLoader.MaxIncludedFileBytes, out problem) is { } bytes
+                ? new ComposeMount(MountKind.File, source, lexical, target, readOnly, subPath, relative, node.Start) { FileContent = bytes }
+                : Fail(node, Path(relative), problem!);
+        }
+
+        if (Directory.Exists(real) && Directory.EnumerateFileSystemEntries(real).Any())
         {
             Warning(node.Start, Path(relative),
                 $"'{source}' holds local files that will not be on the app's disk: the container sees a directory of the disk, which starts empty. "
                 + "Declare the files as configs (mounted read-only from this directory), or copy them onto the disk with Kompox's disk import");
         }
 
-        return new ComposeMount(MountKind.Bind, source, full, target, readOnly, subPath, relative, node.Start);
+        // A source that does not exist is a directory Docker creates, empty: a directory of the disk here.
+        return new ComposeMount(MountKind.Bind, source, lexical, target, readOnly, subPath, relative, node.Start);
     }
 
     private List<ComposeFileMount> ReadFileMounts(YNode node, string kind)
@@ -428,7 +459,7 @@ internal sealed partial class ServiceReader
             int? mode = null;
             if (item is YMapping entry)
             {
-                WarnUnknownKeys(entry, key, "source", "target", "mode", "uid", "gid");
+                RejectUnknownKeys(entry, key, "source", "target", "mode", "uid", "gid");
                 source = entry["source"] is { } sourceNode ? Text(sourceNode, Join(key, "source")) : null;
                 if (entry["source"] is null)
                 {
@@ -442,7 +473,11 @@ internal sealed partial class ServiceReader
 
                 if (entry["mode"] is { } modeNode && Text(modeNode, Join(key, "mode")) is { } modeText)
                 {
-                    if (Units.TryParseMode(modeText, out var parsed))
+                    if (Units.TryParseMode(modeText, out var parsed) && parsed > 0b111_111_111)
+                    {
+                        Error(modeNode, Join(key, "mode"), $"'{modeText}' sets setuid, setgid or sticky bits; a {singular} file's mode is at most 0777");
+                    }
+                    else if (Units.TryParseMode(modeText, out parsed))
                     {
                         mode = parsed;
                     }

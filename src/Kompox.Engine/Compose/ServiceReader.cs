@@ -5,7 +5,7 @@ namespace Kompox.Compose;
 
 /// <summary>What a service reader needs from the project around it.</summary>
 internal sealed record ProjectContext(
-    string ProjectDir,
+    ProjectFiles Files,
     IReadOnlyDictionary<string, string> Variables,
     IReadOnlySet<string> ConfigNames,
     IReadOnlySet<string> SecretNames);
@@ -13,8 +13,6 @@ internal sealed record ProjectContext(
 /// <summary>Reads one service (extends already applied) into a <see cref="ComposeService"/>.</summary>
 internal sealed partial class ServiceReader : NodeReading
 {
-    internal const long MaxEnvFileBytes = 1024 * 1024;
-
     // Keys compose knows that mean nothing in one Pod, with the reason shown to the user.
     private static readonly Dictionary<string, string> NoEffect = new(StringComparer.Ordinal)
     {
@@ -25,32 +23,18 @@ internal sealed partial class ServiceReader : NodeReading
         ["labels"] = "container labels have no counterpart on a container in a Pod",
         ["annotations"] = "container annotations have no counterpart on a container in a Pod",
         ["logging"] = "container logs go to the cluster's log collection",
-        ["stop_grace_period"] = "the Pod's termination grace period applies to all its containers",
         ["stop_signal"] = "Kubernetes stops containers with SIGTERM",
         ["hostname"] = "all containers of the Pod share its host name; other services reach this one by its service name",
         ["domainname"] = "the Pod's DNS settings come from the cluster",
-        ["dns"] = "the Pod's DNS settings come from the cluster",
-        ["dns_search"] = "the Pod's DNS settings come from the cluster",
-        ["dns_opt"] = "the Pod's DNS settings come from the cluster",
-        ["extra_hosts"] = "the Pod's host names are set by Kompox (service names map to 127.0.0.1)",
         ["links"] = "all services share the Pod's network",
         ["external_links"] = "all services share the Pod's network",
         ["mac_address"] = "the Pod's network is managed by the cluster",
         ["ulimits"] = "ulimits are set by the cluster's nodes",
-        ["sysctls"] = "sysctls are refused by the Pod Security baseline",
-        ["security_opt"] = "security options are set by the Pod Security baseline",
-        ["shm_size"] = "the Pod's /dev/shm is set by the cluster",
-        ["init"] = "Kubernetes does not inject an init process",
         ["platform"] = "the node's platform is used",
-        ["pull_policy"] = "Kubernetes pulls images by its own policy",
-        ["scale"] = "an app runs as one Pod with one replica",
-        ["cpus"] = "use deploy.resources.limits.cpus",
         ["cpu_shares"] = "use deploy.resources.reservations.cpus",
         ["cpu_quota"] = "use deploy.resources.limits.cpus",
         ["cpu_period"] = "use deploy.resources.limits.cpus",
         ["cpuset"] = "CPU pinning is not available in a shared cluster",
-        ["mem_limit"] = "use deploy.resources.limits.memory",
-        ["mem_reservation"] = "use deploy.resources.reservations.memory",
         ["memswap_limit"] = "Kubernetes containers run without swap limits of their own",
         ["mem_swappiness"] = "Kubernetes containers run without swap limits of their own",
         ["oom_score_adj"] = "the OOM score is set by Kubernetes from the resources",
@@ -74,7 +58,26 @@ internal sealed partial class ServiceReader : NodeReading
         ["post_start"] = "lifecycle hooks are not mapped",
         ["pre_stop"] = "lifecycle hooks are not mapped",
         ["label_file"] = "container labels have no counterpart on a container in a Pod",
+        ["cpu_count"] = "use deploy.resources.limits.cpus",
+        ["cpu_percent"] = "use deploy.resources.limits.cpus",
+        ["cpu_rt_period"] = "real-time scheduling is not available in a shared cluster",
+        ["cpu_rt_runtime"] = "real-time scheduling is not available in a shared cluster",
+        ["pull_refresh_after"] = "Kubernetes pulls images by the pull policy alone",
+        ["use_api_socket"] = "the Docker API socket is not available in a cluster",
+        ["models"] = "AI models are not offered to apps",
+        ["provider"] = "provider services are not run by Kompox",
     };
+
+    // The service keys Kompox reads (the rest of the compose-spec schema's service properties are in NoEffect, or build).
+    private static readonly string[] ReadKeys =
+    [
+        "image", "entrypoint", "command", "working_dir", "user", "environment", "env_file", "ports", "expose", "volumes", "configs",
+        "secrets", "healthcheck", "deploy", "tmpfs", "privileged", "network_mode", "pid", "ipc", "devices", "cap_add", "cap_drop",
+        "read_only", "tty", "stdin_open", "profiles", "extends", "scale", "stop_grace_period", "extra_hosts", "dns", "dns_search",
+        "dns_opt", "security_opt", "sysctls", "init", "pull_policy", "shm_size", "cpus", "mem_limit", "mem_reservation",
+    ];
+
+    private static readonly string[] ServiceKeys = ReadKeys.Concat(NoEffect.Keys).Append("build").ToArray();
 
     private static readonly string[] MountModes =
         ["ro", "rw", "z", "Z", "nocopy", "consistent", "cached", "delegated", "shared", "slave", "private", "rshared", "rslave", "rprivate", "copy"];
@@ -128,9 +131,9 @@ internal sealed partial class ServiceReader : NodeReading
                 continue;
             }
 
-            if (!IsKnown(k))
+            if (!ReadKeys.Contains(k, StringComparer.Ordinal))
             {
-                Warning(key.Start, Path(k), "unknown key, ignored");
+                Error(key.Start, Path(k), UnknownKey(k, ServiceKeys));
                 continue;
             }
 
@@ -147,6 +150,11 @@ internal sealed partial class ServiceReader : NodeReading
         if (values.TryGetValue("image", out var imageNode))
         {
             image = Text(imageNode, Path("image"));
+            // A ${VAR:?} that failed has been reported already; its text is no image reference to judge.
+            if (image is not null && !Problems.HasErrorAt(Path("image")) && ImageReference.Problem(image) is { } problem)
+            {
+                Error(imageNode, Path("image"), problem);
+            }
         }
         else
         {
@@ -157,6 +165,7 @@ internal sealed partial class ServiceReader : NodeReading
         }
 
         var environment = ReadEnvironment(values);
+        var (limits, reservations) = ReadResources(values);
         var volumes = values.TryGetValue("volumes", out var v) ? ReadVolumes(v) : new List<ComposeMount>();
         if (values.TryGetValue("tmpfs", out var t))
         {
@@ -179,8 +188,18 @@ internal sealed partial class ServiceReader : NodeReading
             Configs = values.TryGetValue("configs", out var configs) ? ReadFileMounts(configs, "configs") : new List<ComposeFileMount>(),
             Secrets = values.TryGetValue("secrets", out var secrets) ? ReadFileMounts(secrets, "secrets") : new List<ComposeFileMount>(),
             Healthcheck = values.TryGetValue("healthcheck", out var healthcheck) ? ReadHealthcheck(healthcheck) : null,
-            Limits = ReadResources(values, "limits"),
-            Reservations = ReadResources(values, "reservations"),
+            Limits = limits,
+            Reservations = reservations,
+            StopGracePeriod = values.TryGetValue("stop_grace_period", out var grace) ? Duration(grace, Path("stop_grace_period")) : null,
+            ExtraHosts = values.TryGetValue("extra_hosts", out var hosts) ? ReadExtraHosts(hosts) : Array.Empty<ComposeHostEntry>(),
+            Dns = values.TryGetValue("dns", out var dns) ? Strings(dns, Path("dns"), allowSingle: true).Select(d => d.Value).ToList() : Array.Empty<string>(),
+            DnsSearch = values.TryGetValue("dns_search", out var search) ? Strings(search, Path("dns_search"), allowSingle: true).Select(d => d.Value).ToList() : Array.Empty<string>(),
+            DnsOptions = values.TryGetValue("dns_opt", out var options) ? Strings(options, Path("dns_opt"), allowSingle: false).Select(d => d.Value).ToList() : Array.Empty<string>(),
+            NoNewPrivileges = values.TryGetValue("security_opt", out var security) && ReadSecurityOptions(security),
+            Sysctls = values.TryGetValue("sysctls", out var sysctls) ? ReadSysctls(sysctls) : new SortedDictionary<string, string>(StringComparer.Ordinal),
+            Init = OptionalBool(values, "init"),
+            PullPolicy = values.TryGetValue("pull_policy", out var pull) ? ReadPullPolicy(pull) : null,
+            ShmSizeBytes = values.TryGetValue("shm_size", out var shm) ? ByteSize(shm, Path("shm_size")) : null,
             Tmpfs = tmpfs,
             Privileged = OptionalBool(values, "privileged"),
             NetworkMode = OptionalText(values, "network_mode"),
@@ -195,11 +214,6 @@ internal sealed partial class ServiceReader : NodeReading
             Marks = new SortedDictionary<string, SourceMark>(marks, StringComparer.Ordinal),
         };
     }
-
-    private static bool IsKnown(string key) => key is "image" or "entrypoint" or "command" or "working_dir" or "user"
-        or "environment" or "env_file" or "ports" or "expose" or "volumes" or "configs" or "secrets" or "healthcheck" or "deploy"
-        or "tmpfs" or "privileged" or "network_mode" or "pid" or "ipc" or "devices" or "cap_add" or "cap_drop" or "read_only"
-        or "tty" or "stdin_open" or "profiles" or "extends";
 
     private void RecordMarks(YNode node, string relative)
     {
@@ -337,9 +351,9 @@ internal sealed partial class ServiceReader : NodeReading
                 foreach (var (text, node, itemKey) in Strings(environment, key, allowSingle: false))
                 {
                     var equals = text.IndexOf('=', StringComparison.Ordinal);
-                    if (equals == 0)
+                    if (equals == 0 || text.Length == 0)
                     {
-                        Error(node, itemKey, $"'{text}' has no variable name before '='");
+                        Error(node, itemKey, "has no variable name; entries are KEY=value or KEY");
                     }
                     else if (equals < 0)
                     {
@@ -392,9 +406,10 @@ internal sealed partial class ServiceReader : NodeReading
         {
             string? path;
             var required = true;
+            var raw = false;
             if (item is YMapping entry)
             {
-                WarnUnknownKeys(entry, itemKey, "path", "required", "format");
+                RejectUnknownKeys(entry, itemKey, "path", "required", "format");
                 path = entry["path"] is { } pathNode ? Text(pathNode, Join(itemKey, "path")) : null;
                 if (entry["path"] is null)
                 {
@@ -405,6 +420,16 @@ internal sealed partial class ServiceReader : NodeReading
                 {
                     required = Bool(requiredNode, Join(itemKey, "required")) ?? true;
                 }
+
+                if (entry["format"] is { } formatNode && Text(formatNode, Join(itemKey, "format")) is { } format)
+                {
+                    // compose-go knows the default dotenv format and "raw" (values kept exactly as written).
+                    raw = format == "raw";
+                    if (format is not ("raw" or "dotenv"))
+                    {
+                        Error(formatNode, Join(itemKey, "format"), $"'{format}' is not an env file format; use raw, or leave it out for the dotenv format");
+                    }
+                }
             }
             else
             {
@@ -413,45 +438,27 @@ internal sealed partial class ServiceReader : NodeReading
 
             if (path is not null)
             {
-                ReadEnvFile(path, required, item, itemKey, result);
+                ReadEnvFile(path, required, raw, item, itemKey, result);
             }
         }
     }
 
-    private void ReadEnvFile(string path, bool required, YNode item, string key, SortedDictionary<string, string> result)
+    // compose-go interpolates env_file values with the project's variables (process environment over .env).
+    private void ReadEnvFile(string path, bool required, bool raw, YNode item, string key, SortedDictionary<string, string> result)
     {
-        var full = System.IO.Path.GetFullPath(System.IO.Path.Combine(context.ProjectDir, path));
-        if (!File.Exists(full))
-        {
-            if (required)
+        var entries = ComposeLoader.ReadEnvFile(context.Files, path, optional: !required, raw, name => context.Variables.GetValueOrDefault(name),
+            (line, message) =>
             {
-                Error(item, key, $"env file '{path}' not found (looked for {full}); create it, or mark it 'required: false'");
-            }
-
-            return;
-        }
-
-        string text;
-        try
-        {
-            text = TextFile.Read(full, path, MaxEnvFileBytes);
-        }
-        catch (KompoxException e) when (e.ErrorId == "FileEmpty")
-        {
-            return;
-        }
-        catch (KompoxException e)
-        {
-            Error(item, key, $"env file '{path}': {Describe(e)}");
-            return;
-        }
-
-        var (entries, errors) = DotEnv.Parse(text);
-        foreach (var error in errors)
-        {
-            Problems.Error(new SourceMark(error.Line, 1), key, error.Message, name, path);
-        }
-
+                if (line is { } l)
+                {
+                    Problems.Error(new SourceMark(l, 1), key, message, Service, path);
+                }
+                else
+                {
+                    Error(item, key, $"env file {message}");
+                }
+            },
+            (line, message) => Problems.Warning(new SourceMark(line, 1), key, message, Service, path));
         foreach (var entry in entries)
         {
             if (entry.Value is null)
@@ -473,15 +480,11 @@ internal sealed partial class ServiceReader : NodeReading
             return null;
         }
 
-        WarnUnknownKeys(check, key, "test", "interval", "timeout", "retries", "start_period", "start_interval", "disable");
-        if (check["start_interval"] is not null)
-        {
-            Warning(check.KeyNode("start_interval")!.Start, Join(key, "start_interval"), "has no effect: Kubernetes probes have one period (interval)");
-        }
-
+        RejectUnknownKeys(check, key, "test", "interval", "timeout", "retries", "start_period", "start_interval", "disable");
         var interval = Duration(check, key, "interval");
         var timeout = Duration(check, key, "timeout");
         var startPeriod = Duration(check, key, "start_period");
+        var startInterval = Duration(check, key, "start_interval");
         int? retries = null;
         if (check["retries"] is { } retriesNode && Integer(retriesNode, Join(key, "retries")) is { } count)
         {
@@ -507,9 +510,12 @@ internal sealed partial class ServiceReader : NodeReading
         }
 
         var testKey = Join(key, "test");
+        ComposeHealthcheck Check(HealthcheckKind kind, IReadOnlyList<string> words) =>
+            new(kind, words, interval, timeout, retries, startPeriod, check.Start) { StartInterval = startInterval };
+
         if (test is YScalar shell)
         {
-            return new ComposeHealthcheck(HealthcheckKind.Shell, [shell.Value], interval, timeout, retries, startPeriod, check.Start);
+            return Check(HealthcheckKind.Shell, [shell.Value]);
         }
 
         var words = Strings(test, testKey, allowSingle: false).Select(s => s.Value).ToList();
@@ -523,9 +529,9 @@ internal sealed partial class ServiceReader : NodeReading
             case "NONE":
                 return null;
             case "CMD" when words.Count > 1:
-                return new ComposeHealthcheck(HealthcheckKind.Exec, words.Skip(1).ToList(), interval, timeout, retries, startPeriod, check.Start);
+                return Check(HealthcheckKind.Exec, words.Skip(1).ToList());
             case "CMD-SHELL" when words.Count == 2:
-                return new ComposeHealthcheck(HealthcheckKind.Shell, [words[1]], interval, timeout, retries, startPeriod, check.Start);
+                return Check(HealthcheckKind.Shell, [words[1]]);
             case "CMD-SHELL":
                 Error(test, testKey, "[\"CMD-SHELL\", ...] takes exactly one command string after CMD-SHELL");
                 return null;
@@ -538,14 +544,12 @@ internal sealed partial class ServiceReader : NodeReading
         }
     }
 
-    private TimeSpan? Duration(YMapping parent, string path, string key)
-    {
-        if (parent[key] is not { } node || node is YScalar { IsNull: true })
-        {
-            return null;
-        }
+    private TimeSpan? Duration(YMapping parent, string path, string key) =>
+        parent[key] is { } node and not YScalar { IsNull: true } ? Duration(node, Join(path, key)) : null;
 
-        if (Text(node, Join(path, key)) is not { } text)
+    private TimeSpan? Duration(YNode node, string key)
+    {
+        if (Text(node, key) is not { } text)
         {
             return null;
         }
@@ -555,61 +559,45 @@ internal sealed partial class ServiceReader : NodeReading
             return duration;
         }
 
-        Error(node, Join(path, key), $"'{text}' is not a duration; write it like 30s, 1m30s, 1h or 500ms");
+        Error(node, key, $"'{text}' is not a duration; write it like 30s, 1m30s, 1h or 500ms");
         return null;
     }
 
-    private ComposeResources? ReadResources(Dictionary<string, YNode> values, string which)
+    private static readonly string[] DeployKeys =
+        ["mode", "replicas", "labels", "update_config", "rollback_config", "resources", "restart_policy", "placement", "endpoint_mode"];
+
+    // deploy.resources merged with the service-level cpus, mem_limit and mem_reservation. compose-go refuses a
+    // service-level value that differs from its deploy.resources counterpart (loader/validate.go, "can't set
+    // distinct values on 'cpus' and 'deploy.resources.limits.cpus'"); the same value twice is fine.
+    private (ComposeResources? Limits, ComposeResources? Reservations) ReadResources(Dictionary<string, YNode> values)
     {
-        if (!values.TryGetValue("deploy", out var deployNode))
-        {
-            return null;
-        }
-
+        YMapping? limitsSection = null;
+        YMapping? reservationsSection = null;
         var deployKey = Path("deploy");
-        if (deployNode is not YMapping deploy)
+        if (values.TryGetValue("deploy", out var deployNode) && Mapping(deployNode, deployKey) is { } deploy)
         {
-            // Reported once, for limits.
-            if (which == "limits")
+            RejectUnknownKeys(deploy, deployKey, DeployKeys);
+            foreach (var (k, _) in deploy.Entries.Where(e => e.Key.Value is not ("resources" or "replicas") && DeployKeys.Contains(e.Key.Value, StringComparer.Ordinal)))
             {
-                Mapping(deployNode, deployKey);
+                Warning(k.Start, Join(deployKey, k.Value), "has no effect in one Pod: an app runs as one Pod with one replica, deployed with the Recreate strategy");
             }
 
-            return null;
-        }
-
-        if (which == "limits")
-        {
-            foreach (var (k, _) in deploy.Entries.Where(e => e.Key.Value is not "resources" && !e.Key.Value.StartsWith("x-", StringComparison.Ordinal)))
+            var resourcesKey = Join(deployKey, "resources");
+            if (deploy["resources"] is { } resourcesNode and not YScalar { IsNull: true } && Mapping(resourcesNode, resourcesKey) is { } resources)
             {
-                var known = k.Value is "replicas" or "mode" or "restart_policy" or "update_config" or "rollback_config" or "placement" or "labels" or "endpoint_mode";
-                Warning(k.Start, Join(deployKey, k.Value), known
-                    ? "has no effect in one Pod: an app runs as one Pod with one replica, deployed with the Recreate strategy"
-                    : "unknown key, ignored");
+                RejectUnknownKeys(resources, resourcesKey, "limits", "reservations");
+                limitsSection = Section(resources, resourcesKey, "limits", "cpus", "memory", "pids");
+                reservationsSection = Section(resources, resourcesKey, "reservations", "cpus", "memory", "generic_resources", "devices");
             }
         }
 
-        if (deploy["resources"] is not { } resourcesNode || resourcesNode is YScalar { IsNull: true })
-        {
-            return null;
-        }
+        var limits = Resources(limitsSection, Join(deployKey, "resources.limits"), values, "cpus", "mem_limit");
+        var reservations = Resources(reservationsSection, Join(deployKey, "resources.reservations"), values, null, "mem_reservation");
+        return (limits, reservations);
+    }
 
-        var resourcesKey = Join(deployKey, "resources");
-        if (resourcesNode is not YMapping resources)
-        {
-            if (which == "limits")
-            {
-                Mapping(resourcesNode, resourcesKey);
-            }
-
-            return null;
-        }
-
-        if (which == "limits")
-        {
-            WarnUnknownKeys(resources, resourcesKey, "limits", "reservations");
-        }
-
+    private YMapping? Section(YMapping resources, string resourcesKey, string which, params string[] known)
+    {
         if (resources[which] is not { } node || node is YScalar { IsNull: true })
         {
             return null;
@@ -621,32 +609,62 @@ internal sealed partial class ServiceReader : NodeReading
             return null;
         }
 
-        foreach (var (k, _) in section.Entries.Where(e => e.Key.Value is not ("cpus" or "memory") && !e.Key.Value.StartsWith("x-", StringComparison.Ordinal)))
+        RejectUnknownKeys(section, key, known);
+        foreach (var (k, _) in section.Entries.Where(e => e.Key.Value is not ("cpus" or "memory") && known.Contains(e.Key.Value, StringComparer.Ordinal)))
         {
-            var known = k.Value is "pids" or "devices" or "generic_resources";
-            Warning(k.Start, Join(key, k.Value), known ? "has no effect: only cpus and memory are mapped to Kubernetes resources" : "unknown key, ignored");
+            Warning(k.Start, Join(key, k.Value), "has no effect: only cpus and memory are mapped to Kubernetes resources");
         }
 
-        string? cpus = null;
-        if (section["cpus"] is { } cpusNode && Text(cpusNode, Join(key, "cpus")) is { } cpusText)
+        return section;
+    }
+
+    private ComposeResources? Resources(YMapping? section, string key, Dictionary<string, YNode> values, string? cpusKey, string memoryKey)
+    {
+        var cpus = section?["cpus"] is { } sectionCpus ? Cpus(sectionCpus, Join(key, "cpus")) : null;
+        if (cpusKey is not null && values.TryGetValue(cpusKey, out var serviceCpusNode) && Cpus(serviceCpusNode, Path(cpusKey)) is { } serviceCpus)
         {
-            if (double.TryParse(cpusText, NumberStyles.Float, CultureInfo.InvariantCulture, out var count) && count > 0 && double.IsFinite(count))
+            if (cpus is not null && cpus.Value.Count != serviceCpus.Count)
             {
-                cpus = cpusText.Trim();
+                Error(serviceCpusNode, Path(cpusKey), $"is {serviceCpus.Text} but {Join(key, "cpus")} is {cpus.Value.Text}; Docker Compose refuses distinct values");
             }
-            else
-            {
-                Error(cpusNode, Join(key, "cpus"), $"'{cpusText}' is not a positive number of CPUs (e.g. 0.5 or 2)");
-            }
+
+            cpus ??= serviceCpus;
         }
 
-        long? memory = null;
-        if (section["memory"] is { } memoryNode)
+        var memory = section?["memory"] is { } sectionMemory ? ByteSize(sectionMemory, Join(key, "memory")) : null;
+        if (values.TryGetValue(memoryKey, out var serviceMemoryNode) && ByteSize(serviceMemoryNode, Path(memoryKey)) is { } serviceMemory)
         {
-            memory = ByteSize(memoryNode, Join(key, "memory"));
+            if (memory is not null && memory != serviceMemory)
+            {
+                Error(serviceMemoryNode, Path(memoryKey), $"is {serviceMemory:N0} bytes but {Join(key, "memory")} is {memory:N0} bytes; Docker Compose refuses distinct values");
+            }
+
+            memory ??= serviceMemory;
         }
 
-        return cpus is null && memory is null ? null : new ComposeResources(cpus, memory, section.Start);
+        if (cpus is null && memory is null)
+        {
+            return null;
+        }
+
+        var at = section?.Start ?? (cpusKey is not null && values.TryGetValue(cpusKey, out var c) ? c.Start : values[memoryKey].Start);
+        return new ComposeResources(cpus?.Text, memory, at);
+    }
+
+    private (string Text, double Count)? Cpus(YNode node, string key)
+    {
+        if (Text(node, key) is not { } text)
+        {
+            return null;
+        }
+
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var count) && count > 0 && double.IsFinite(count))
+        {
+            return (text.Trim(), count);
+        }
+
+        Error(node, key, $"'{text}' is not a positive number of CPUs (e.g. 0.5 or 2)");
+        return null;
     }
 
     private long? ByteSize(YNode node, string key)
@@ -697,6 +715,155 @@ internal sealed partial class ServiceReader : NodeReading
             }
 
             tmpfs.Add(new ComposeTmpfs(target, size, RelativeKey(itemKey), item.Start));
+        }
+    }
+
+    // `host:ip`, `host=ip` (compose-go splits at the first '=', else the first ':', so IPv6 addresses keep their
+    // colons), or a mapping of host to address; `[::1]` brackets are dropped, as compose-go does.
+    private List<ComposeHostEntry> ReadExtraHosts(YNode node)
+    {
+        var result = new List<ComposeHostEntry>();
+        var key = Path("extra_hosts");
+        var entries = new List<(string Host, string Ip, YNode Node, string Key)>();
+        switch (node)
+        {
+            case YSequence:
+                foreach (var (text, item, itemKey) in Strings(node, key, allowSingle: false))
+                {
+                    var separator = text.IndexOf('=', StringComparison.Ordinal) is var equals and >= 0 ? equals : text.IndexOf(':', StringComparison.Ordinal);
+                    if (separator <= 0)
+                    {
+                        Error(item, itemKey, $"'{text}' is not a host entry; write it like myhost:10.0.0.5 or myhost=10.0.0.5");
+                        continue;
+                    }
+
+                    entries.Add((text[..separator].Trim(), text[(separator + 1)..].Trim(), item, itemKey));
+                }
+
+                break;
+            case YMapping map:
+                foreach (var (host, value) in map.Entries)
+                {
+                    var hostKey = Join(key, host.Value);
+                    foreach (var (ip, item, _) in Strings(value, hostKey, allowSingle: true))
+                    {
+                        entries.Add((host.Value, ip.Trim(), item, hostKey));
+                    }
+                }
+
+                break;
+            default:
+                Error(node, key, $"expected a list (host:ip) or a mapping (host: ip), found {node.Describe()}");
+                return result;
+        }
+
+        foreach (var (host, written, item, itemKey) in entries)
+        {
+            var ip = written.StartsWith('[') && written.EndsWith(']') ? written[1..^1] : written;
+            if (ip == "host-gateway")
+            {
+                Warning(item.Start, itemKey, $"{host} is left out: host-gateway (the Docker host's address) has no equivalent for a Pod in a cluster");
+            }
+            else if (!System.Net.IPAddress.TryParse(ip, out _) || ip.Contains('%', StringComparison.Ordinal))
+            {
+                Error(item, itemKey, $"'{written}' is not an IP address; extra_hosts maps a host name to an IPv4 or IPv6 address");
+            }
+            else
+            {
+                result.Add(new ComposeHostEntry(host, ip, RelativeKey(itemKey), item.Start));
+            }
+        }
+
+        return result;
+    }
+
+    // Entries are `name`, `name:value` or `name=value`. The Pod Security baseline forbids running without seccomp,
+    // without AppArmor or without SELinux labels, so those are errors; no-new-privileges is read.
+    private bool ReadSecurityOptions(YNode node)
+    {
+        var noNewPrivileges = false;
+        foreach (var (text, item, itemKey) in Strings(node, Path("security_opt"), allowSingle: false))
+        {
+            var separator = text.IndexOfAny([':', '=']);
+            var (option, value) = separator < 0 ? (text.Trim(), "true") : (text[..separator].Trim(), text[(separator + 1)..].Trim());
+            switch (option)
+            {
+                case "no-new-privileges" when value is "true" or "false":
+                    noNewPrivileges = value == "true";
+                    break;
+                case "seccomp" when value == "unconfined":
+                case "apparmor" when value == "unconfined":
+                case "label" when value == "disable":
+                    Error(item, itemKey, $"'{text}' turns off a protection that the Pod Security baseline requires of every container; remove it");
+                    break;
+                default:
+                    Warning(item.Start, itemKey, $"'{text}' has no effect in one Pod: containers run with the cluster's RuntimeDefault seccomp profile and its own AppArmor and SELinux settings");
+                    break;
+            }
+        }
+
+        return noNewPrivileges;
+    }
+
+    private SortedDictionary<string, string> ReadSysctls(YNode node)
+    {
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var key = Path("sysctls");
+        switch (node)
+        {
+            case YSequence:
+                foreach (var (text, item, itemKey) in Strings(node, key, allowSingle: false))
+                {
+                    var equals = text.IndexOf('=', StringComparison.Ordinal);
+                    if (equals <= 0)
+                    {
+                        Error(item, itemKey, $"'{text}' is not a sysctl; write it like net.core.somaxconn=1024");
+                        continue;
+                    }
+
+                    result[text[..equals].Trim()] = text[(equals + 1)..].Trim();
+                }
+
+                break;
+            case YMapping map:
+                foreach (var (name, value) in map.Entries)
+                {
+                    if (Text(value, Join(key, name.Value)) is { } text)
+                    {
+                        result[name.Value] = text;
+                    }
+                }
+
+                break;
+            default:
+                Error(node, key, $"expected a list (name=value) or a mapping (name: value), found {node.Describe()}");
+                break;
+        }
+
+        return result;
+    }
+
+    private ComposePullPolicy? ReadPullPolicy(YNode node)
+    {
+        var key = Path("pull_policy");
+        switch (Text(node, key))
+        {
+            case null:
+                return null;
+            case "always" or "daily" or "weekly":
+                return ComposePullPolicy.Always;
+            case "never":
+                return ComposePullPolicy.Never;
+            case "missing" or "if_not_present":
+                return ComposePullPolicy.Missing;
+            case "build":
+                Error(node, key, "is build, but Kompox does not build images; build and push the image, then use always, missing or never");
+                return null;
+            case var every when every.StartsWith("every_", StringComparison.Ordinal) && Units.TryParseDuration(every[6..], out _):
+                return ComposePullPolicy.Always;
+            case var other:
+                Error(node, key, $"'{other}' is not a pull policy; use always, never, missing, if_not_present, daily, weekly or every_<duration>");
+                return null;
         }
     }
 

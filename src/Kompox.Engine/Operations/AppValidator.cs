@@ -10,7 +10,7 @@ public sealed record AppValidationOptions
     /// <summary>Variables for <c>${VAR}</c> interpolation; they win over the <c>.env</c> file beside the compose file.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>Compose profiles to activate besides the services that have none.</summary>
+    /// <summary>Compose profiles to activate besides the services that have none; when empty, <c>COMPOSE_PROFILES</c> (environment or <c>.env</c>) decides.</summary>
     public IReadOnlyCollection<string> Profiles { get; init; } = Array.Empty<string>();
 
     /// <summary>
@@ -38,11 +38,12 @@ public static class AppValidator
     public static AppValidation Validate(KompoxApp app, AppValidationOptions options)
     {
         var composeFile = app.ComposePath ?? "compose.yml";
-        var projectDir = Path.GetDirectoryName(app.ComposePath) ?? Directory.GetCurrentDirectory();
+        // Compose text with no file of its own can name no file: no directory, rather than wherever the process runs.
+        var projectDir = app.ComposePath is null ? null : Path.GetDirectoryName(Path.GetFullPath(app.ComposePath));
         ComposeProject project;
         try
         {
-            project = ComposeLoader.Load(app.Compose, composeFile, projectDir, options.Environment, options.Profiles);
+            project = ComposeLoader.Load(app.Compose, composeFile, projectDir, app.Name, options.Environment, options.Profiles);
         }
         catch (KompoxValidationException e)
         {

@@ -22,6 +22,23 @@ public sealed class TempProject : IDisposable
         return this;
     }
 
+    public TempProject WithBytes(string relativePath, byte[] content)
+    {
+        var full = Path.Combine(Dir, relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        File.WriteAllBytes(full, content);
+        return this;
+    }
+
+    /// <summary>A symbolic link at <paramref name="relativePath"/> to <paramref name="target"/> (absolute, or relative to the link).</summary>
+    public TempProject WithLink(string relativePath, string target)
+    {
+        var full = Path.Combine(Dir, relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        File.CreateSymbolicLink(full, target);
+        return this;
+    }
+
     public void Dispose() => Directory.Delete(Dir, recursive: true);
 }
 
@@ -30,7 +47,11 @@ internal static class Compose
     public static readonly IReadOnlyDictionary<string, string> NoEnvironment = new Dictionary<string, string>();
 
     public static ComposeProject Load(string yaml, IReadOnlyDictionary<string, string>? environment = null, string? dir = null, IReadOnlyCollection<string>? profiles = null) =>
-        ComposeLoader.Load(yaml, "compose.yml", dir ?? Path.GetTempPath(), environment ?? NoEnvironment, profiles);
+        ComposeLoader.Load(yaml, "compose.yml", dir ?? Path.GetTempPath(), "app", environment ?? NoEnvironment, profiles);
+
+    /// <summary>Every problem of a compose file that is refused, warnings included.</summary>
+    public static IReadOnlyList<Diagnostic> Problems(string yaml, IReadOnlyDictionary<string, string>? environment = null, string? dir = null) =>
+        Assert.Throws<KompoxValidationException>(() => Load(yaml, environment, dir)).Problems;
 
     public static ComposeService Service(string yaml, IReadOnlyDictionary<string, string>? environment = null, string? dir = null) =>
         Assert.Single(Load(yaml, environment, dir).Services);

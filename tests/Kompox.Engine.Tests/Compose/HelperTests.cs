@@ -5,12 +5,14 @@ namespace Kompox.Tests.Compose;
 
 public class HelperTests
 {
+    private static string? NoLookup(string name) => null;
+
     [Fact]
     public void DotEnvReadsQuotesExportsAndComments()
     {
-        var (entries, errors) = DotEnv.Parse("# comment\nexport A=1\nB = two words # note\nC='single $x'\nD=\"line\\nnext \\\"q\\\"\"\nE\nF=\"multi\nline\"\n\n");
-        Assert.Empty(errors);
-        var map = entries.ToDictionary(e => e.Key, e => e.Value);
+        var result = DotEnv.Parse("# comment\nexport A=1\nB = two words # note\nC='single $x'\nD=\"line\\nnext \\\"q\\\"\"\nE\nF=\"multi\nline\"\n\n", NoLookup);
+        Assert.Empty(result.Errors);
+        var map = result.Entries.ToDictionary(e => e.Key, e => e.Value);
         Assert.Equal("1", map["A"]);
         Assert.Equal("two words", map["B"]);
         Assert.Equal("single $x", map["C"]);
@@ -19,11 +21,33 @@ public class HelperTests
         Assert.Equal("multi\nline", map["F"]);
     }
 
+    // compose-go dotenv/parser.go: unquoted and double-quoted values are interpolated, earlier lines of the file
+    // first, then the lookup; single-quoted values are literal. `format: raw` keeps every value as written.
     [Fact]
-    public void DotEnvReportsBadLinesWithTheirNumber()
+    public void DotEnvInterpolatesLikeComposeGo()
     {
-        var (_, errors) = DotEnv.Parse("A=1\n=nokey\nB=\"open\n");
-        Assert.Equal(new[] { 2, 3 }, errors.Select(e => e.Line));
+        var result = DotEnv.Parse("HOST=db\nURL=postgres://${HOST}:${PORT:-5432}/$NAME\nQUOTED=\"${HOST}-x\"\nLITERAL='${HOST}'\nESCAPED=\"\\$HOST\"\nFROM_OUTSIDE=$OUTER\n",
+            name => name == "OUTER" ? "outer" : null);
+        var map = result.Entries.ToDictionary(e => e.Key, e => e.Value);
+        Assert.Equal("postgres://db:5432/", map["URL"]);
+        Assert.Equal("db-x", map["QUOTED"]);
+        Assert.Equal("${HOST}", map["LITERAL"]);
+        Assert.Equal("$HOST", map["ESCAPED"]);
+        Assert.Equal("outer", map["FROM_OUTSIDE"]);
+        Assert.Equal(2, Assert.Single(result.Warnings).Line);
+
+        var raw = DotEnv.Parse("A=\"quoted\" # kept\nB=${HOST}\n# comment\n", NoLookup, raw: true);
+        Assert.Equal(new[] { "A=\"quoted\" # kept", "B=${HOST}" }, raw.Entries.Select(e => $"{e.Key}={e.Value}"));
+    }
+
+    [Fact]
+    public void DotEnvReportsBadLinesWithTheirNumberButNotTheirText()
+    {
+        var result = DotEnv.Parse("A=1\nroot:secret-XYZ:0\nB=\"open-XYZ\n", NoLookup);
+        Assert.Equal(new[] { 2, 3 }, result.Errors.Select(e => e.Line));
+        Assert.All(result.Errors, e => Assert.DoesNotContain("XYZ", e.Message));
+        var required = DotEnv.Parse("A=${MISSING:?XYZ}\n", NoLookup);
+        Assert.DoesNotContain("XYZ", Assert.Single(required.Errors).Message);
     }
 
     [Theory]

@@ -32,7 +32,8 @@ public class RejectedFilesTests
         { "services:\n  a:\n", "services.a", "expected a mapping" },
         { "- just\n- a list\n", "services", "expected a mapping" },
         { "services:\n  a:\n    image: x\n    tmpfs: [\"relative\"]\n", "services.a.tmpfs[0]", "absolute" },
-        { "services:\n  a:\n    image: x\n    secrets: [{ source: s, mode: rwx }]\nsecrets:\n  s: { content: x }\n", "services.a.secrets[0].mode", "file mode" },
+        { "services:\n  a:\n    image: x\n    configs: [{ source: c, mode: rwx }]\nconfigs:\n  c: { content: x }\n", "services.a.configs[0].mode", "file mode" },
+        { "services:\n  a:\n    image: x\nsecrets:\n  s: { content: x }\n", "secrets.s.content", "only configs have inline content" },
         { "include: [other.yml]\nservices:\n  a: { image: x }\n", "include", "not supported" },
         { "services:\n  a: { image: x }\nconfigs:\n  c: {}\n", "configs.c", "one of file, content or environment" },
     };

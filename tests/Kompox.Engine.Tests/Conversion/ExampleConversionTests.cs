@@ -15,7 +15,7 @@ public class ExampleConversionTests
     {
         var config = KompoxConfig.Load(Path.Combine(RepoPaths.Root, "examples", "gitea", "kompoxops.yml"));
         var composePath = config.App.ComposePath!;
-        var project = ComposeLoader.Load(config.App.Compose, composePath, Path.GetDirectoryName(composePath)!, new Dictionary<string, string>());
+        var project = ComposeLoader.Load(config.App.Compose, composePath, Path.GetDirectoryName(composePath)!, config.App.Name, new Dictionary<string, string>());
         return ConvertValid(config.App, project, "gitea-disk-1", new AppConversionOptions { NodeName = "lab-node" });
     }
 
