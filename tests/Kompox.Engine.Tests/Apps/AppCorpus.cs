@@ -36,7 +36,7 @@ internal static class AppCorpus
     public static AppManifest Convert(ConfigResult config, string? diskId)
     {
         var app = config.App;
-        var project = ComposeLoader.Load(app.Compose, app.ComposePath!, Path.GetDirectoryName(app.ComposePath)!, new Dictionary<string, string>(), Array.Empty<string>());
+        var project = ComposeLoader.Load(app.Compose, app.ComposePath!, Path.GetDirectoryName(app.ComposePath)!, app.Name, new Dictionary<string, string>(), Array.Empty<string>());
         return AppConverter.Convert(app, project, diskId);
     }
 
