@@ -60,6 +60,10 @@ internal static class PodBuilder
                         // Docker injects no *_SERVICE_HOST/*_PORT variables; some images misread them (e.g. DB_PORT=tcp://...).
                         EnableServiceLinks = false,
                         HostAliases = new List<V1HostAlias> { new() { Ip = "127.0.0.1", Hostnames = HostNames(services) } },
+
+                        // Docker confines every container with its default seccomp profile; a kubelet runs them unconfined
+                        // unless told. At Pod level it covers init containers too.
+                        SecurityContext = new V1PodSecurityContext { SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" } },
                         Containers = containers,
                         Volumes = volumes.Values.ToList(),
                     },
@@ -260,7 +264,7 @@ internal static class PodBuilder
         var capabilities = service.CapAdd.Count > 0 || service.CapDrop.Count > 0
             ? new V1Capabilities { Add = service.CapAdd.Count > 0 ? service.CapAdd.ToList() : null, Drop = service.CapDrop.Count > 0 ? service.CapDrop.ToList() : null }
             : null;
-        if (uid is null && capabilities is null && !service.ReadOnlyRootFilesystem)
+        if (uid is null && capabilities is null && !service.ReadOnlyRootFilesystem && !service.NoNewPrivileges)
         {
             return null;
         }
@@ -271,6 +275,9 @@ internal static class PodBuilder
             RunAsGroup = gid,
             Capabilities = capabilities,
             ReadOnlyRootFilesystem = service.ReadOnlyRootFilesystem ? true : null,
+
+            // security_opt no-new-privileges sets the kernel's no_new_privs bit, which is what this field controls.
+            AllowPrivilegeEscalation = service.NoNewPrivileges ? false : null,
         };
     }
 
