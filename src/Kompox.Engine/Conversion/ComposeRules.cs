@@ -166,6 +166,16 @@ internal static partial class ComposeRules
         foreach (var port in service.Ports)
         {
             CheckListening(service, port.Target, port.Protocol, port.KeyPath, port.At, serviceByListeningPort, diagnostics);
+            if (Exposure.IsLoopback(port.HostIp))
+            {
+                diagnostics.ServiceWarning(
+                    service,
+                    port.KeyPath,
+                    $"published on loopback address {port.HostIp}, which only the VM itself reaches under Docker: container port {port.Target} stays internal (no Service, no Ingress); use kubectl port-forward to reach it",
+                    port.At);
+                continue;
+            }
+
             if (port.PublishedText is { } text)
             {
                 diagnostics.ServiceError(service, port.KeyPath, $"exposed port '{text}' is not a number; each exposed port gets its own host name", port.At);
@@ -194,6 +204,19 @@ internal static partial class ComposeRules
             if (port.HostIp is { } hostIp)
             {
                 diagnostics.ServiceWarning(service, port.KeyPath, $"host IP {hostIp} is ignored: the port is reachable through the cluster ingress", port.At);
+            }
+
+            // The container port says what is spoken there ("2222:22" is SSH); the published one is the next best guess.
+            var wellKnown = Exposure.NonHttpPorts.TryGetValue(port.Target, out var targetProtocol) ? (port.Target, targetProtocol)
+                : Exposure.NonHttpPorts.TryGetValue(port.Exposed, out var exposedProtocol) ? (port.Exposed, exposedProtocol)
+                : ((int, string)?)null;
+            if (wellKnown is var (knownPort, protocolName))
+            {
+                diagnostics.ServiceWarning(
+                    service,
+                    port.KeyPath,
+                    $"port {knownPort} is {protocolName}'s, but the ingress carries HTTP(S) only: {protocolName} clients cannot reach exposed port {port.Exposed}; use expose for services the app's other containers use, or kubectl port-forward",
+                    port.At);
             }
         }
 
