@@ -92,6 +92,11 @@ internal static partial class ComposeRules
         {
             diagnostics.ServiceError(service, "image", "has no image; Kompox runs published images and does not build them", service.At);
         }
+
+        if (ContainerCommand.Problem(service) is var (key, message))
+        {
+            diagnostics.ServiceError(service, key, message);
+        }
     }
 
     // 'host' reaches into the node, which the Pod Security baseline forbids; any other mode (bridge, none,

@@ -16,9 +16,10 @@ internal static class PodBuilder
     /// <summary>The Pod volume of the app's disk.</summary>
     public const string DataVolume = "data";
 
-    private static readonly TimeSpan ComposeDefaultInterval = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan ComposeDefaultTimeout = TimeSpan.FromSeconds(30);
-    private const int ComposeDefaultRetries = 3;
+    private static readonly TimeSpan DockerDefaultInterval = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan DockerDefaultTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan DockerDefaultStartInterval = TimeSpan.FromSeconds(5);
+    private const int DockerDefaultRetries = 3;
 
     public static IEnumerable<IKubernetesObject<V1ObjectMeta>> Build(AppScope scope, ComposeProject project, ResourceBudget budget)
     {
@@ -188,18 +189,19 @@ internal static class PodBuilder
     private static V1Container Container(AppScope scope, ComposeService service, V1ResourceRequirements resources, SortedDictionary<string, V1Volume> volumes)
     {
         var name = ContainerName(service);
+        var (command, args) = ContainerCommand.Map(service);
         return new V1Container
         {
             Name = name,
             Image = service.Image,
-            Command = service.Entrypoint?.ToList(),
-            Args = service.Command?.ToList(),
+            Command = command,
+            Args = args,
             WorkingDir = service.WorkingDir,
             EnvFrom = service.Environment.Count > 0
                 ? new List<V1EnvFromSource> { new() { SecretRef = new V1SecretEnvSource { Name = EnvironmentSecretName(scope, service) } } }
                 : null,
             Ports = ContainerPorts(service),
-            LivenessProbe = LivenessProbe(service.Healthcheck),
+            ReadinessProbe = ReadinessProbe(service.Healthcheck),
             Resources = resources,
             SecurityContext = SecurityContext(service),
             VolumeMounts = Mounts(scope, service, name, volumes),
@@ -225,28 +227,38 @@ internal static class PodBuilder
     }
 
     /// <summary>
-    /// Compose's healthcheck as a liveness probe. Unset timings take compose's defaults (30s interval, 30s timeout,
-    /// 3 retries) rather than Kubernetes' tighter ones, so that a check tuned for compose is not killed early.
+    /// Compose's healthcheck as a readiness probe: Docker marks a failing container unhealthy and never restarts it, which is
+    /// what readiness does (a liveness probe would restart it). Timings follow Docker's health monitor (moby
+    /// daemon/health.go): unset or 0 means Docker's default (interval 30s, timeout 30s, 3 retries, start_interval 5s); the
+    /// first check comes one interval after the start, or one start_interval when a start_period is set, so that is the
+    /// initial delay. After that Kubernetes has one period, the interval; Docker checks every start_interval until the end of
+    /// the start period, so a container that is slow to start may become ready up to one interval later than Docker would
+    /// call it healthy. A failing check before the first success keeps the Pod unready, as Docker's "starting" state does,
+    /// so the start period needs nothing more.
     /// </summary>
-    public static V1Probe? LivenessProbe(ComposeHealthcheck? healthcheck)
+    public static V1Probe? ReadinessProbe(ComposeHealthcheck? healthcheck)
     {
         if (healthcheck is null || healthcheck.Test.Count == 0)
         {
             return null;
         }
 
-        var command = healthcheck.Kind == HealthcheckKind.Exec
-            ? healthcheck.Test.ToList()
-            : new List<string> { "/bin/sh", "-c", string.Join(' ', healthcheck.Test) };
+        var command = ContainerCommand.Escape(healthcheck.Kind == HealthcheckKind.Exec
+            ? healthcheck.Test
+            : new[] { "/bin/sh", "-c", string.Join(' ', healthcheck.Test) });
+        var interval = OrDefault(healthcheck.Interval, DockerDefaultInterval);
+        var firstCheck = healthcheck.StartPeriod > TimeSpan.Zero ? OrDefault(healthcheck.StartInterval, DockerDefaultStartInterval) : interval;
         return new V1Probe
         {
             Exec = new V1ExecAction { Command = command },
-            PeriodSeconds = WholeSeconds(healthcheck.Interval ?? ComposeDefaultInterval),
-            TimeoutSeconds = WholeSeconds(healthcheck.Timeout ?? ComposeDefaultTimeout),
-            FailureThreshold = Math.Max(1, healthcheck.Retries ?? ComposeDefaultRetries),
-            InitialDelaySeconds = healthcheck.StartPeriod is { } start && start > TimeSpan.Zero ? WholeSeconds(start) : null,
+            InitialDelaySeconds = WholeSeconds(firstCheck),
+            PeriodSeconds = WholeSeconds(interval),
+            TimeoutSeconds = WholeSeconds(OrDefault(healthcheck.Timeout, DockerDefaultTimeout)),
+            FailureThreshold = healthcheck.Retries is > 0 and var retries ? retries : DockerDefaultRetries,
         };
     }
+
+    private static TimeSpan OrDefault(TimeSpan? span, TimeSpan fallback) => span > TimeSpan.Zero ? span.Value : fallback;
 
     // Kubernetes probes count whole seconds and reject 0; rounding up never probes sooner than compose would.
     private static int WholeSeconds(TimeSpan span) => Math.Max(1, (int)Math.Ceiling(span.TotalSeconds));
