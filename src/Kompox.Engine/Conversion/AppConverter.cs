@@ -174,7 +174,8 @@ public static class AppConverter
             NamespaceProperty = scope.Namespace,
             Name = scope.ClaimName,
         };
-        return new V1PersistentVolume { ApiVersion = "v1", Kind = "PersistentVolume", Metadata = scope.ClusterMetadata(name), Spec = providerSpec };
+        var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal) { [KompoxMetadata.DiskLayoutAnnotation] = MountPaths.LayoutVersion };
+        return new V1PersistentVolume { ApiVersion = "v1", Kind = "PersistentVolume", Metadata = scope.ClusterMetadata(name, annotations: annotations), Spec = providerSpec };
     }
 
     private static V1PersistentVolumeClaim Claim(AppScope scope, string persistentVolumeName, ResourceQuantity size) => new()

@@ -294,6 +294,9 @@ internal static partial class ComposeRules
                 case MountKind.Bind:
                     MountPaths.Bind(mount.Source ?? string.Empty, out problem);
                     break;
+                case MountKind.Anonymous when KubeNames.ToDnsLabel(service.Name) is { } container:
+                    MountPaths.Anonymous(container, mount.Target, out problem);
+                    break;
             }
 
             if (problem is not null)

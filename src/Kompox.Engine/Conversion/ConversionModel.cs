@@ -18,6 +18,9 @@ public static class KompoxMetadata
     public const string DiskCurrentAnnotation = "kompox.dev/disk-current-id";
     public const string DiskPreviousAnnotation = "kompox.dev/disk-previous-id";
 
+    /// <summary>On the PersistentVolume, which stands for the disk: the version of the disk layout its directories follow (about_Kompox_DiskLayout).</summary>
+    public const string DiskLayoutAnnotation = "kompox.dev/disk-layout";
+
     /// <summary>On the pod template: a digest of every ConfigMap and Secret, so that changing one rolls the Pod.</summary>
     public const string ConfigHashAnnotation = "kompox.dev/config-hash";
 }

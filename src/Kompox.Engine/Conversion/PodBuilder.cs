@@ -302,7 +302,7 @@ internal static class PodBuilder
             {
                 MountKind.Volume => MountPaths.Volume(mount.Source!, mount.SubPath, out _),
                 MountKind.Bind => MountPaths.Bind(mount.Source!, out _),
-                _ => MountPaths.Anonymous(containerName, mount.Target),
+                _ => MountPaths.Anonymous(containerName, mount.Target, out _),
             };
             mounts.Add(new V1VolumeMount { Name = DataVolume, MountPath = mount.Target, SubPath = subPath, ReadOnlyProperty = mount.ReadOnly ? true : null });
         }

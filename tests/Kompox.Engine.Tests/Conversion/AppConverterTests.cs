@@ -156,10 +156,10 @@ public class AppConverterTests
         Assert.Equal(
             new (string, string, string, bool?)[]
             {
-                ("data", "/etc/nginx", "etc/nginx", true),
-                ("data", "/srv/content", "content", true),
-                ("data", "/srv/uploads", "content/uploads/2025", null),
-                ("data", "/var/cache/nginx", ".anonymous/web/var/cache/nginx", null),
+                ("data", "/etc/nginx", "binds/etc/nginx", true),
+                ("data", "/srv/content", "volumes/content", true),
+                ("data", "/srv/uploads", "volumes/content/uploads/2025", null),
+                ("data", "/var/cache/nginx", "anonymous/web/var/cache/nginx", null),
             },
             mounts);
         var data = Assert.Single(pod.Volumes);
