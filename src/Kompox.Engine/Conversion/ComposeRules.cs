@@ -294,6 +294,9 @@ internal static partial class ComposeRules
                 case MountKind.Bind:
                     MountPaths.Bind(mount.Source ?? string.Empty, out problem);
                     break;
+                case MountKind.File:
+                    problem = FileBindProblem(service, mount, diagnostics);
+                    break;
                 case MountKind.Anonymous when KubeNames.ToDnsLabel(service.Name) is { } container:
                     MountPaths.Anonymous(container, mount.Target, out problem);
                     break;
@@ -327,6 +330,23 @@ internal static partial class ComposeRules
                 diagnostics.ServiceError(service, secret.KeyPath, $"secret '{secret.Source}' is not defined under the top-level secrets key", secret.At);
             }
         }
+    }
+
+    // A single file is carried in a ConfigMap (FileBinds), which kube-apiserver limits to 1 MiB and the kubelet mounts read-only.
+    private static string? FileBindProblem(ComposeService service, ComposeMount mount, ConversionDiagnostics diagnostics)
+    {
+        MountPaths.Bind(mount.Source ?? string.Empty, out var problem);
+        if (problem is null && mount.FileContent!.Length > FileBinds.MaxBytes)
+        {
+            problem = $"file '{mount.Source}' has {mount.FileContent.Length} bytes; a bound file is carried in a ConfigMap, which holds at most 1 MiB: put it in a directory and bind that";
+        }
+
+        if (problem is null && !mount.ReadOnly)
+        {
+            diagnostics.ServiceWarning(service, mount.KeyPath, $"file '{mount.Source}' is mounted read-only from a ConfigMap: the container cannot change it as it could a bound file under Docker", mount.At);
+        }
+
+        return problem;
     }
 
     private static string DiagnosticsKey(ComposeService service, string keyPath) => ConversionDiagnostics.ServiceKey(service, keyPath);

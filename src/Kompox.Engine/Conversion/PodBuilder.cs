@@ -112,18 +112,15 @@ internal static class PodBuilder
     {
         foreach (var name in services.SelectMany(s => s.Configs).Select(c => c.Source).Distinct().Order(StringComparer.Ordinal))
         {
-            var content = project.Configs[name].Content;
-            var configMap = new V1ConfigMap { ApiVersion = "v1", Kind = "ConfigMap", Metadata = scope.Metadata(ContentNames.ObjectName(scope.AppName, "configs", name)) };
-            if (TryDecodeUtf8(content) is { } text)
-            {
-                configMap.Data = new SortedDictionary<string, string>(StringComparer.Ordinal) { [ContentNames.ContentKey] = text };
-            }
-            else
-            {
-                configMap.BinaryData = new SortedDictionary<string, byte[]>(StringComparer.Ordinal) { [ContentNames.ContentKey] = content };
-            }
+            yield return ConfigMap(scope, ContentNames.ObjectName(scope.AppName, "configs", name), project.Configs[name].Content);
+        }
 
-            yield return configMap;
+        var fileBinds = services.SelectMany(s => s.Volumes).Where(m => m.Kind == MountKind.File)
+            .DistinctBy(m => FileBinds.ConfigMapName(scope, m))
+            .OrderBy(m => FileBinds.ConfigMapName(scope, m), StringComparer.Ordinal);
+        foreach (var file in fileBinds)
+        {
+            yield return ConfigMap(scope, FileBinds.ConfigMapName(scope, file), file.FileContent!);
         }
 
         foreach (var name in services.SelectMany(s => s.Secrets).Select(c => c.Source).Distinct().Order(StringComparer.Ordinal))
@@ -137,6 +134,22 @@ internal static class PodBuilder
                 Data = new SortedDictionary<string, byte[]>(StringComparer.Ordinal) { [ContentNames.ContentKey] = project.Secrets[name].Content },
             };
         }
+    }
+
+    // Text as data, so that it reads in the manifest; anything else byte for byte as binaryData.
+    private static V1ConfigMap ConfigMap(AppScope scope, string name, byte[] content)
+    {
+        var configMap = new V1ConfigMap { ApiVersion = "v1", Kind = "ConfigMap", Metadata = scope.Metadata(name) };
+        if (TryDecodeUtf8(content) is { } text)
+        {
+            configMap.Data = new SortedDictionary<string, string>(StringComparer.Ordinal) { [ContentNames.ContentKey] = text };
+        }
+        else
+        {
+            configMap.BinaryData = new SortedDictionary<string, byte[]>(StringComparer.Ordinal) { [ContentNames.ContentKey] = content };
+        }
+
+        return configMap;
     }
 
     private static string? TryDecodeUtf8(byte[] bytes)
@@ -298,6 +311,14 @@ internal static class PodBuilder
         var mounts = new List<V1VolumeMount>();
         foreach (var mount in service.Volumes)
         {
+            if (mount.Kind == MountKind.File)
+            {
+                var volumeName = FileBinds.VolumeName(mount);
+                volumes[volumeName] = new V1Volume { Name = volumeName, ConfigMap = new V1ConfigMapVolumeSource { Name = FileBinds.ConfigMapName(scope, mount) } };
+                mounts.Add(new V1VolumeMount { Name = volumeName, MountPath = mount.Target, SubPath = ContentNames.ContentKey, ReadOnlyProperty = true });
+                continue;
+            }
+
             var subPath = mount.Kind switch
             {
                 MountKind.Volume => MountPaths.Volume(mount.Source!, mount.SubPath, out _),
