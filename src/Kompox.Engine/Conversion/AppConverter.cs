@@ -65,7 +65,7 @@ public static class AppConverter
         }
 
         objects.AddRange(Access.Build(scope, options.AccessGroups));
-        objects.AddRange(PodBuilder.Build(scope, project, budget));
+        objects.AddRange(PodBuilder.Build(scope, project, budget, options));
         objects.AddRange(Exposure.Build(scope, ports, options.CertResolver));
 
         var sorted = objects

@@ -81,6 +81,12 @@ internal static partial class ComposeRules
             return;
         }
 
+        if (VolumeFill.IsReserved(container))
+        {
+            diagnostics.ServiceError(service, "", $"service name '{service.Name}' would become container '{container}', a name Kompox keeps for the init containers that fill new volumes; rename the service", service.At);
+            return;
+        }
+
         if (serviceByContainer.TryGetValue(container, out var other))
         {
             diagnostics.ServiceError(service, "", $"services '{other}' and '{service.Name}' both become container '{container}'; rename one", service.At);

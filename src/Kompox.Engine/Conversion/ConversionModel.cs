@@ -37,6 +37,12 @@ public sealed record AppConversionOptions
     /// <summary>The Traefik certificate resolver (Let's Encrypt, TLS-ALPN-01) that the cluster ingress defines for custom hosts.</summary>
     public string CertResolver { get; init; } = "letsencrypt";
 
+    /// <summary>
+    /// The image whose statically linked <c>/bin/busybox</c> fills new volumes from the services' images (which may have no
+    /// shell). Pinned, so that every conversion runs the same tools.
+    /// </summary>
+    public string ToolsImage { get; init; } = "busybox:1.37.0-musl";
+
     /// <summary>Groups (e.g. Entra ID group object ids on AKS) bound to the app's access Role besides its ServiceAccount.</summary>
     public IReadOnlyList<string> AccessGroups { get; init; } = Array.Empty<string>();
 }

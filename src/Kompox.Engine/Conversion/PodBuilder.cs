@@ -21,7 +21,7 @@ internal static class PodBuilder
     private static readonly TimeSpan DockerDefaultStartInterval = TimeSpan.FromSeconds(5);
     private const int DockerDefaultRetries = 3;
 
-    public static IEnumerable<IKubernetesObject<V1ObjectMeta>> Build(AppScope scope, ComposeProject project, ResourceBudget budget)
+    public static IEnumerable<IKubernetesObject<V1ObjectMeta>> Build(AppScope scope, ComposeProject project, ResourceBudget budget, AppConversionOptions options)
     {
         var services = project.Services.OrderBy(s => ContainerName(s), StringComparer.Ordinal).ToList();
         var contents = new List<IKubernetesObject<V1ObjectMeta>>();
@@ -33,6 +33,7 @@ internal static class PodBuilder
             [DataVolume] = new V1Volume { Name = DataVolume, PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = scope.ClaimName } },
         };
         var containers = services.Select(s => Container(scope, s, budget.Containers[s.Name], volumes)).ToList();
+        var initContainers = VolumeFill.InitContainers(services, options.ToolsImage, budget, volumes);
 
         var deployment = new V1Deployment
         {
@@ -65,6 +66,7 @@ internal static class PodBuilder
                         // Docker confines every container with its default seccomp profile; a kubelet runs them unconfined
                         // unless told. At Pod level it covers init containers too.
                         SecurityContext = new V1PodSecurityContext { SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" } },
+                        InitContainers = initContainers,
                         Containers = containers,
                         Volumes = volumes.Values.ToList(),
                     },
@@ -76,6 +78,15 @@ internal static class PodBuilder
     }
 
     public static string ContainerName(ComposeService service) => KubeNames.ToDnsLabel(service.Name)!;
+
+    /// <summary>Compose's <c>pull_policy</c>; unset when not written, so that Kubernetes' default for the tag applies as Docker's does.</summary>
+    public static string? ImagePullPolicy(ComposeService service) => service.PullPolicy switch
+    {
+        ComposePullPolicy.Missing => "IfNotPresent",
+        ComposePullPolicy.Always => "Always",
+        ComposePullPolicy.Never => "Never",
+        _ => null,
+    };
 
     public static string EnvironmentSecretName(AppScope scope, ComposeService service) => $"{scope.AppName}-env-{ContainerName(service)}";
 
@@ -207,6 +218,7 @@ internal static class PodBuilder
         {
             Name = name,
             Image = service.Image,
+            ImagePullPolicy = ImagePullPolicy(service),
             Command = command,
             Args = args,
             WorkingDir = service.WorkingDir,

@@ -162,8 +162,7 @@ public class AppConverterTests
                 ("data", "/var/cache/nginx", "anonymous/web/var/cache/nginx", null),
             },
             mounts);
-        var data = Assert.Single(pod.Volumes);
-        Assert.Equal("my-app-data", data.PersistentVolumeClaim.ClaimName);
+        Assert.Equal("my-app-data", pod.Volumes.Single(v => v.Name == "data").PersistentVolumeClaim.ClaimName);
     }
 
     [Fact]
