@@ -94,6 +94,15 @@ internal static partial class ComposeRules
         }
 
         serviceByContainer.Add(container, service.Name);
+        if (Names.CheckDnsSubdomain(service.Name.ToLowerInvariant()) is not null)
+        {
+            // Kubernetes accepts only DNS names as host aliases (and so does DNS), so the name cannot be made to resolve.
+            diagnostics.ServiceWarning(
+                service,
+                "",
+                $"service '{service.Name}' runs as container '{container}' and the other services reach it as '{container}' (or localhost), not as '{service.Name}', which is not a valid host name in Kubernetes; use '{container}' where the app names this service",
+                service.At);
+        }
         if (string.IsNullOrEmpty(service.Image))
         {
             diagnostics.ServiceError(service, "image", "has no image; Kompox runs published images and does not build them", service.At);
@@ -317,6 +326,11 @@ internal static partial class ComposeRules
         foreach (var tmpfs in service.Tmpfs)
         {
             CheckTarget(tmpfs.Target, tmpfs.KeyPath, tmpfs.At);
+        }
+
+        if (service.ShmSizeBytes is not null)
+        {
+            CheckTarget(PodBuilder.ShmPath, "shm_size", service.Marks.GetValueOrDefault("shm_size", service.At));
         }
 
         foreach (var config in service.Configs)

@@ -16,12 +16,14 @@ internal static class PodBuilder
     /// <summary>The Pod volume of the app's disk.</summary>
     public const string DataVolume = "data";
 
+    public const string ShmPath = "/dev/shm";
+
     private static readonly TimeSpan DockerDefaultInterval = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan DockerDefaultTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan DockerDefaultStartInterval = TimeSpan.FromSeconds(5);
     private const int DockerDefaultRetries = 3;
 
-    public static IEnumerable<IKubernetesObject<V1ObjectMeta>> Build(AppScope scope, ComposeProject project, ResourceBudget budget, AppConversionOptions options)
+    public static IEnumerable<IKubernetesObject<V1ObjectMeta>> Build(AppScope scope, ComposeProject project, ResourceBudget budget, PodSettings settings, AppConversionOptions options)
     {
         var services = project.Services.OrderBy(s => ContainerName(s), StringComparer.Ordinal).ToList();
         var contents = new List<IKubernetesObject<V1ObjectMeta>>();
@@ -61,11 +63,19 @@ internal static class PodBuilder
 
                         // Docker injects no *_SERVICE_HOST/*_PORT variables; some images misread them (e.g. DB_PORT=tcp://...).
                         EnableServiceLinks = false,
-                        HostAliases = new List<V1HostAlias> { new() { Ip = "127.0.0.1", Hostnames = HostNames(services) } },
+                        HostAliases = settings.HostAliases.ToList(),
+                        DnsPolicy = settings.DnsPolicy,
+                        DnsConfig = settings.DnsConfig,
+                        TerminationGracePeriodSeconds = settings.TerminationGracePeriodSeconds,
+                        ShareProcessNamespace = settings.ShareProcessNamespace ? true : null,
 
                         // Docker confines every container with its default seccomp profile; a kubelet runs them unconfined
                         // unless told. At Pod level it covers init containers too.
-                        SecurityContext = new V1PodSecurityContext { SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" } },
+                        SecurityContext = new V1PodSecurityContext
+                        {
+                            SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+                            Sysctls = settings.Sysctls.Count > 0 ? settings.Sysctls.ToList() : null,
+                        },
                         InitContainers = initContainers,
                         Containers = containers,
                         Volumes = volumes.Values.ToList(),
@@ -90,13 +100,17 @@ internal static class PodBuilder
 
     public static string EnvironmentSecretName(AppScope scope, ComposeService service) => $"{scope.AppName}-env-{ContainerName(service)}";
 
-    // Services reach each other by name, as on a compose network; in one Pod they are all on localhost.
-    private static List<string> HostNames(IEnumerable<ComposeService> services)
+    /// <summary>Services reach each other by name, as on a compose network; in one Pod they are all on localhost.</summary>
+    public static List<string> HostNames(IEnumerable<ComposeService> services)
     {
         var names = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var service in services)
         {
-            names.Add(ContainerName(service));
+            if (KubeNames.ToDnsLabel(service.Name) is { } label)
+            {
+                names.Add(label);
+            }
+
             var lower = service.Name.ToLowerInvariant();
             if (Names.CheckDnsSubdomain(lower) is null)
             {
@@ -353,6 +367,18 @@ internal static class PodBuilder
                 },
             };
             mounts.Add(new V1VolumeMount { Name = volumeName, MountPath = tmpfs.Target });
+        }
+
+        // Docker sizes the container's own /dev/shm; a memory emptyDir of that size there is the same.
+        if (service.ShmSizeBytes is { } shmSize)
+        {
+            var volumeName = $"shm-{KubeNames.Base36Hash(containerName)}";
+            volumes[volumeName] = new V1Volume
+            {
+                Name = volumeName,
+                EmptyDir = new V1EmptyDirVolumeSource { Medium = "Memory", SizeLimit = new ResourceQuantity(ResourceBudget.FormatMemory(shmSize)) },
+            };
+            mounts.Add(new V1VolumeMount { Name = volumeName, MountPath = ShmPath });
         }
 
         // Configs become ConfigMaps and secrets Secrets; both mount the one content key read-only at the target.
