@@ -7,6 +7,9 @@ namespace Kompox.Cmdlets;
 [OutputType(typeof(string), typeof(FileInfo))]
 public sealed class ConvertToKompoxManifestCommand : KompoxAppCmdlet
 {
+    /// <summary>0600: only the owner may read the file, as for any file holding secrets.</summary>
+    private const UnixFileMode ManifestFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
     private readonly StringBuilder collected = new();
     private readonly List<string> apps = new();
     private bool failed;
@@ -72,7 +75,8 @@ public sealed class ConvertToKompoxManifestCommand : KompoxAppCmdlet
         {
             try
             {
-                WriteObject(AtomicFile.Write(full, collected.ToString(), overwrite: true));
+                // Manifests carry the apps' Secrets (environment values, compose secrets) in plain base64.
+                WriteObject(AtomicFile.Write(full, collected.ToString(), overwrite: true, ManifestFileMode));
             }
             catch (KompoxException e)
             {

@@ -1,17 +1,34 @@
+using System.Text;
+
 namespace Kompox;
 
 /// <summary>Writes a file whole or not at all: through a temporary file in the same directory, then a rename.</summary>
 public static class AtomicFile
 {
+    /// <param name="unixMode">
+    /// On Unix, the mode the file is created with (less the umask), e.g. owner read and write only for a file that holds
+    /// secrets. The temporary file has it from its creation, so the content is never readable by others, not even briefly.
+    /// Null: the default (0666 less the umask). Ignored on Windows.
+    /// </param>
     /// <exception cref="KompoxException"><c>FileWriteFailed</c> when the file cannot be written; the old file, if any, is untouched.</exception>
-    public static FileInfo Write(string path, string text, bool overwrite)
+    public static FileInfo Write(string path, string text, bool overwrite, UnixFileMode? unixMode = null)
     {
         var full = InExistingDirectory(path);
         var dir = Path.GetDirectoryName(full)!;
         var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (unixMode is { } mode && !OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = mode;
+        }
+
         try
         {
-            File.WriteAllText(temp, text);
+            using (var writer = new StreamWriter(temp, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), options))
+            {
+                writer.Write(text);
+            }
+
             File.Move(temp, full, overwrite);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -109,6 +109,14 @@ Describe 'ConvertTo-KompoxManifest' {
         Assert-ManifestValid (Get-Content $out -Raw)
     }
 
+    It 'writes -OutFile readable by its owner only, as it holds the apps'' Secrets' -Skip:$IsWindows {
+        $out = Join-Path $TestDrive 'secret.yaml'
+        Set-Content $out 'old' ; [System.IO.File]::SetUnixFileMode($out, [System.IO.UnixFileMode]'UserRead, UserWrite, GroupRead, OtherRead')
+        $null = ConvertTo-KompoxManifest -Path $Example -DiskId gitea-disk-1 -OutFile $out
+        [System.IO.File]::GetUnixFileMode($out) | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite')
+        Get-Content $out -Raw | Should -Match 'kind: Secret'
+    }
+
     It 'writes the manifests of every app on the pipeline into one -OutFile' {
         $apps = Join-Path $TestDrive 'apps'
         $null = New-Item -ItemType Directory $apps

@@ -93,4 +93,8 @@ Describe 'Help pages' {
     It 'about_Kompox is available through Get-Help' {
         (Get-Help about_Kompox | Out-String) | Should -Match 'one app is one single-replica Pod'
     }
+
+    It 'about_Kompox_DiskLayout is available through Get-Help' {
+        (Get-Help about_Kompox_DiskLayout | Out-String) | Should -Match 'kompox.dev/disk-layout: "1"'
+    }
 }

@@ -16,6 +16,7 @@ Describe 'Kompox.zip' {
         'Kompox/Dependencies/KubernetesClient.dll'
         'Kompox/en-US/Kompox.Cmdlets.dll-Help.xml'
         'Kompox/en-US/about_Kompox.help.txt'
+        'Kompox/en-US/about_Kompox_DiskLayout.help.txt'
     ) {
         $Entries | Should -Contain $_
     }

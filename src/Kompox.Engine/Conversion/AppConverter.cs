@@ -41,6 +41,7 @@ public static class AppConverter
         ComposeRules.Check(project, diagnostics);
         var ports = Exposure.Plan(app, project, diagnostics);
         var budget = ResourceBudget.Compute(app.Resources, project.Services, diagnostics);
+        var podSettings = PodSettings.Plan(project.Services, PodBuilder.HostNames(project.Services), diagnostics);
         if (diagnostics.HasErrors || budget is null)
         {
             throw new KompoxValidationException("InvalidCompose", diagnostics.ComposeFile, diagnostics.Items);
@@ -65,7 +66,7 @@ public static class AppConverter
         }
 
         objects.AddRange(Access.Build(scope, options.AccessGroups));
-        objects.AddRange(PodBuilder.Build(scope, project, budget));
+        objects.AddRange(PodBuilder.Build(scope, project, budget, podSettings, options));
         objects.AddRange(Exposure.Build(scope, ports, options.CertResolver));
 
         var sorted = objects
@@ -174,7 +175,8 @@ public static class AppConverter
             NamespaceProperty = scope.Namespace,
             Name = scope.ClaimName,
         };
-        return new V1PersistentVolume { ApiVersion = "v1", Kind = "PersistentVolume", Metadata = scope.ClusterMetadata(name), Spec = providerSpec };
+        var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal) { [KompoxMetadata.DiskLayoutAnnotation] = MountPaths.LayoutVersion };
+        return new V1PersistentVolume { ApiVersion = "v1", Kind = "PersistentVolume", Metadata = scope.ClusterMetadata(name, annotations: annotations), Spec = providerSpec };
     }
 
     private static V1PersistentVolumeClaim Claim(AppScope scope, string persistentVolumeName, ResourceQuantity size) => new()

@@ -81,6 +81,12 @@ internal static partial class ComposeRules
             return;
         }
 
+        if (VolumeFill.IsReserved(container))
+        {
+            diagnostics.ServiceError(service, "", $"service name '{service.Name}' would become container '{container}', a name Kompox keeps for the init containers that fill new volumes; rename the service", service.At);
+            return;
+        }
+
         if (serviceByContainer.TryGetValue(container, out var other))
         {
             diagnostics.ServiceError(service, "", $"services '{other}' and '{service.Name}' both become container '{container}'; rename one", service.At);
@@ -88,9 +94,23 @@ internal static partial class ComposeRules
         }
 
         serviceByContainer.Add(container, service.Name);
+        if (Names.CheckDnsSubdomain(service.Name.ToLowerInvariant()) is not null)
+        {
+            // Kubernetes accepts only DNS names as host aliases (and so does DNS), so the name cannot be made to resolve.
+            diagnostics.ServiceWarning(
+                service,
+                "",
+                $"service '{service.Name}' runs as container '{container}' and the other services reach it as '{container}' (or localhost), not as '{service.Name}', which is not a valid host name in Kubernetes; use '{container}' where the app names this service",
+                service.At);
+        }
         if (string.IsNullOrEmpty(service.Image))
         {
             diagnostics.ServiceError(service, "image", "has no image; Kompox runs published images and does not build them", service.At);
+        }
+
+        if (ContainerCommand.Problem(service) is var (key, message))
+        {
+            diagnostics.ServiceError(service, key, message);
         }
     }
 
@@ -166,6 +186,16 @@ internal static partial class ComposeRules
         foreach (var port in service.Ports)
         {
             CheckListening(service, port.Target, port.Protocol, port.KeyPath, port.At, serviceByListeningPort, diagnostics);
+            if (Exposure.IsLoopback(port.HostIp))
+            {
+                diagnostics.ServiceWarning(
+                    service,
+                    port.KeyPath,
+                    $"published on loopback address {port.HostIp}, which only the VM itself reaches under Docker: container port {port.Target} stays internal (no Service, no Ingress); use kubectl port-forward to reach it",
+                    port.At);
+                continue;
+            }
+
             if (port.PublishedText is { } text)
             {
                 diagnostics.ServiceError(service, port.KeyPath, $"exposed port '{text}' is not a number; each exposed port gets its own host name", port.At);
@@ -194,6 +224,19 @@ internal static partial class ComposeRules
             if (port.HostIp is { } hostIp)
             {
                 diagnostics.ServiceWarning(service, port.KeyPath, $"host IP {hostIp} is ignored: the port is reachable through the cluster ingress", port.At);
+            }
+
+            // The container port says what is spoken there ("2222:22" is SSH); the published one is the next best guess.
+            var wellKnown = Exposure.NonHttpPorts.TryGetValue(port.Target, out var targetProtocol) ? (port.Target, targetProtocol)
+                : Exposure.NonHttpPorts.TryGetValue(port.Exposed, out var exposedProtocol) ? (port.Exposed, exposedProtocol)
+                : ((int, string)?)null;
+            if (wellKnown is var (knownPort, protocolName))
+            {
+                diagnostics.ServiceWarning(
+                    service,
+                    port.KeyPath,
+                    $"port {knownPort} is {protocolName}'s, but the ingress carries HTTP(S) only: {protocolName} clients cannot reach exposed port {port.Exposed}; use expose for services the app's other containers use, or kubectl port-forward",
+                    port.At);
             }
         }
 
@@ -266,6 +309,12 @@ internal static partial class ComposeRules
                 case MountKind.Bind:
                     MountPaths.Bind(mount.Source ?? string.Empty, out problem);
                     break;
+                case MountKind.File:
+                    problem = FileBindProblem(service, mount, diagnostics);
+                    break;
+                case MountKind.Anonymous when KubeNames.ToDnsLabel(service.Name) is { } container:
+                    MountPaths.Anonymous(container, mount.Target, out problem);
+                    break;
             }
 
             if (problem is not null)
@@ -277,6 +326,11 @@ internal static partial class ComposeRules
         foreach (var tmpfs in service.Tmpfs)
         {
             CheckTarget(tmpfs.Target, tmpfs.KeyPath, tmpfs.At);
+        }
+
+        if (service.ShmSizeBytes is not null)
+        {
+            CheckTarget(PodBuilder.ShmPath, "shm_size", service.Marks.GetValueOrDefault("shm_size", service.At));
         }
 
         foreach (var config in service.Configs)
@@ -296,6 +350,23 @@ internal static partial class ComposeRules
                 diagnostics.ServiceError(service, secret.KeyPath, $"secret '{secret.Source}' is not defined under the top-level secrets key", secret.At);
             }
         }
+    }
+
+    // A single file is carried in a ConfigMap (FileBinds), which kube-apiserver limits to 1 MiB and the kubelet mounts read-only.
+    private static string? FileBindProblem(ComposeService service, ComposeMount mount, ConversionDiagnostics diagnostics)
+    {
+        MountPaths.Bind(mount.Source ?? string.Empty, out var problem);
+        if (problem is null && mount.FileContent!.Length > FileBinds.MaxBytes)
+        {
+            problem = $"file '{mount.Source}' has {mount.FileContent.Length} bytes; a bound file is carried in a ConfigMap, which holds at most 1 MiB: put it in a directory and bind that";
+        }
+
+        if (problem is null && !mount.ReadOnly)
+        {
+            diagnostics.ServiceWarning(service, mount.KeyPath, $"file '{mount.Source}' is mounted read-only from a ConfigMap: the container cannot change it as it could a bound file under Docker", mount.At);
+        }
+
+        return problem;
     }
 
     private static string DiagnosticsKey(ComposeService service, string keyPath) => ConversionDiagnostics.ServiceKey(service, keyPath);

@@ -18,6 +18,9 @@ public static class KompoxMetadata
     public const string DiskCurrentAnnotation = "kompox.dev/disk-current-id";
     public const string DiskPreviousAnnotation = "kompox.dev/disk-previous-id";
 
+    /// <summary>On the PersistentVolume, which stands for the disk: the version of the disk layout its directories follow (about_Kompox_DiskLayout).</summary>
+    public const string DiskLayoutAnnotation = "kompox.dev/disk-layout";
+
     /// <summary>On the pod template: a digest of every ConfigMap and Secret, so that changing one rolls the Pod.</summary>
     public const string ConfigHashAnnotation = "kompox.dev/config-hash";
 }
@@ -33,6 +36,12 @@ public sealed record AppConversionOptions
 
     /// <summary>The Traefik certificate resolver (Let's Encrypt, TLS-ALPN-01) that the cluster ingress defines for custom hosts.</summary>
     public string CertResolver { get; init; } = "letsencrypt";
+
+    /// <summary>
+    /// The image whose statically linked <c>/bin/busybox</c> fills new volumes from the services' images (which may have no
+    /// shell). Pinned, so that every conversion runs the same tools.
+    /// </summary>
+    public string ToolsImage { get; init; } = "busybox:1.37.0-musl";
 
     /// <summary>Groups (e.g. Entra ID group object ids on AKS) bound to the app's access Role besides its ServiceAccount.</summary>
     public IReadOnlyList<string> AccessGroups { get; init; } = Array.Empty<string>();

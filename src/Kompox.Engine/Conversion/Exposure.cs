@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using k8s;
 using k8s.Models;
@@ -21,6 +23,38 @@ public static partial class Exposure
     public const string TlsAnnotation = "traefik.ingress.kubernetes.io/router.tls";
     public const string CertResolverAnnotation = "traefik.ingress.kubernetes.io/router.tls.certresolver";
 
+    /// <summary>
+    /// Well-known ports of protocols that are not HTTP. The ingress carries HTTP(S) only, so a client of one of these
+    /// protocols cannot reach such a port through it; publishing one gets a warning. IANA service names registry.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<int, string> NonHttpPorts = new SortedDictionary<int, string>
+    {
+        [21] = "FTP", [22] = "SSH", [23] = "Telnet", [25] = "SMTP", [53] = "DNS", [110] = "POP3", [143] = "IMAP",
+        [389] = "LDAP", [445] = "SMB", [465] = "SMTPS", [587] = "SMTP submission", [636] = "LDAPS", [993] = "IMAPS",
+        [995] = "POP3S", [1433] = "SQL Server", [1521] = "Oracle", [1883] = "MQTT", [2049] = "NFS", [3306] = "MySQL",
+        [3389] = "RDP", [5432] = "PostgreSQL", [5672] = "AMQP", [6379] = "Redis", [9042] = "Cassandra",
+        [11211] = "memcached", [27017] = "MongoDB",
+    };
+
+    /// <summary>
+    /// A host IP in 127.0.0.0/8 or ::1 (written bare or in brackets): Docker binds the port on the VM's loopback
+    /// interface only, so nothing outside the VM reaches it.
+    /// </summary>
+    public static bool IsLoopback(string? hostIp)
+    {
+        if (hostIp is null || !IPAddress.TryParse(hostIp.Trim('[', ']'), out var address))
+        {
+            return false;
+        }
+
+        if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        return IPAddress.IsLoopback(address);
+    }
+
     [GeneratedRegex("^http_([0-9]{1,5})$")]
     private static partial Regex CustomHostKey();
 
@@ -39,7 +73,7 @@ public static partial class Exposure
         var targets = new SortedDictionary<int, int>();
         foreach (var service in project.Services.OrderBy(s => s.Name, StringComparer.Ordinal))
         {
-            foreach (var port in service.Ports.Where(p => p.PublishedText is null && p.Protocol == PortProtocol.Tcp && p.Exposed is >= 1 and <= 65535))
+            foreach (var port in service.Ports.Where(p => p.PublishedText is null && !IsLoopback(p.HostIp) && p.Protocol == PortProtocol.Tcp && p.Exposed is >= 1 and <= 65535))
             {
                 targets.TryAdd(port.Exposed, port.Target);
             }

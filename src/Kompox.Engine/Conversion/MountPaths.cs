@@ -1,21 +1,37 @@
 namespace Kompox.Conversion;
 
-/// <summary>Where compose mounts land on the app's one disk: every mount is a <c>subPath</c> of it.</summary>
+/// <summary>
+/// The app disk's layout, version <see cref="LayoutVersion"/>: where each compose mount lives on the app's one disk, as
+/// the <c>subPath</c> of its mount. Export, import and moving a disk to another cluster read disks by this contract
+/// (docs/en-US/about_Kompox_DiskLayout.md); a change that moves any directory is a new version.
+/// <list type="bullet">
+/// <item><c>volumes/&lt;name&gt;[/&lt;volume.subpath&gt;]</c>: a named volume;</item>
+/// <item><c>binds/&lt;path&gt;</c>: a relative bind, its path normalized (no <c>.</c>, no <c>..</c>, no empty parts);</item>
+/// <item><c>anonymous/&lt;container&gt;/&lt;target&gt;</c>: an anonymous volume, by container name and mount target.</item>
+/// </list>
+/// Three roots keep the kinds apart: volume <c>db</c> and bind <c>./db/init</c> can never share a directory.
+/// </summary>
 internal static class MountPaths
 {
-    /// <summary>
-    /// Anonymous volumes live under this directory of the disk, per service and target, so that their data
-    /// survives a Pod restart as Docker keeps an anonymous volume across <c>compose up</c>. Compose names start with a
-    /// letter or digit, so no named volume or bind can collide with it.
-    /// </summary>
-    public const string AnonymousRoot = ".anonymous";
+    /// <summary>Recorded on the app's PersistentVolume (<see cref="KompoxMetadata.DiskLayoutAnnotation"/>).</summary>
+    public const string LayoutVersion = "1";
 
-    /// <summary>A relative bind source (<c>./conf</c>, <c>./a/../b</c>) as a sub-directory of the disk, or a reason it cannot be one.</summary>
+    public const string VolumesRoot = "volumes";
+    public const string BindsRoot = "binds";
+    public const string AnonymousRoot = "anonymous";
+
+    /// <summary>A relative bind source (<c>./conf</c>, <c>./a/../b</c>) as a directory of the disk, or a reason it cannot be one.</summary>
     public static string? Bind(string source, out string? problem)
     {
         if (IsAbsolute(source))
         {
             problem = $"'{source}' is an absolute bind mount; only paths inside the project directory (./...) can live on the app's disk";
+            return null;
+        }
+
+        if (Unrepresentable(source) is { } reason)
+        {
+            problem = $"bind path {reason}";
             return null;
         }
 
@@ -33,7 +49,7 @@ internal static class MountPaths
         }
 
         problem = null;
-        return normalized;
+        return $"{BindsRoot}/{normalized}";
     }
 
     /// <summary>A named volume's directory, optionally narrowed by the long syntax <c>volume.subpath</c>.</summary>
@@ -42,7 +58,13 @@ internal static class MountPaths
         problem = null;
         if (string.IsNullOrEmpty(subPath))
         {
-            return name;
+            return $"{VolumesRoot}/{name}";
+        }
+
+        if (Unrepresentable(subPath) is { } reason)
+        {
+            problem = $"subpath {reason}";
+            return null;
         }
 
         var normalized = IsAbsolute(subPath) ? null : Normalize(subPath);
@@ -52,23 +74,41 @@ internal static class MountPaths
             return null;
         }
 
-        return normalized.Length == 0 ? name : $"{name}/{normalized}";
+        return normalized.Length == 0 ? $"{VolumesRoot}/{name}" : $"{VolumesRoot}/{name}/{normalized}";
     }
 
-    public static string Anonymous(string containerName, string target)
+    /// <summary>
+    /// An anonymous volume's directory, per container and target, so that its data survives a Pod restart as Docker keeps
+    /// an anonymous volume across <c>compose up</c>.
+    /// </summary>
+    public static string? Anonymous(string containerName, string target, out string? problem)
     {
+        if (Unrepresentable(target) is { } reason)
+        {
+            problem = $"anonymous volume target {reason}";
+            return null;
+        }
+
+        problem = null;
         var inside = Normalize(target.TrimStart('/')) ?? string.Empty;
         return inside.Length == 0 ? $"{AnonymousRoot}/{containerName}" : $"{AnonymousRoot}/{containerName}/{inside}";
     }
 
+    // A backslash is a separator on Windows and a file name character on Linux: the same compose file would name two
+    // different directories. Control characters cannot be written safely in the manifest nor shown in a listing.
+    private static string? Unrepresentable(string path) =>
+        path.Contains('\\') ? $"'{path}' contains a backslash; write paths with '/'"
+        : path.Any(char.IsControl) ? "contains a control character, which the disk layout does not allow in a directory name"
+        : null;
+
     private static bool IsAbsolute(string path) =>
-        path.StartsWith('/') || path.StartsWith('\\') || path.StartsWith('~') || (path.Length >= 2 && char.IsAsciiLetter(path[0]) && path[1] == ':');
+        path.StartsWith('/') || path.StartsWith('~') || (path.Length >= 2 && char.IsAsciiLetter(path[0]) && path[1] == ':');
 
     // Resolves '.' and '..' without touching the file system; null when '..' climbs above the start.
     private static string? Normalize(string path)
     {
         var parts = new List<string>();
-        foreach (var part in path.Replace('\\', '/').Split('/'))
+        foreach (var part in path.Split('/'))
         {
             if (part is "" or ".")
             {

@@ -16,11 +16,14 @@ internal static class PodBuilder
     /// <summary>The Pod volume of the app's disk.</summary>
     public const string DataVolume = "data";
 
-    private static readonly TimeSpan ComposeDefaultInterval = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan ComposeDefaultTimeout = TimeSpan.FromSeconds(30);
-    private const int ComposeDefaultRetries = 3;
+    public const string ShmPath = "/dev/shm";
 
-    public static IEnumerable<IKubernetesObject<V1ObjectMeta>> Build(AppScope scope, ComposeProject project, ResourceBudget budget)
+    private static readonly TimeSpan DockerDefaultInterval = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan DockerDefaultTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan DockerDefaultStartInterval = TimeSpan.FromSeconds(5);
+    private const int DockerDefaultRetries = 3;
+
+    public static IEnumerable<IKubernetesObject<V1ObjectMeta>> Build(AppScope scope, ComposeProject project, ResourceBudget budget, PodSettings settings, AppConversionOptions options)
     {
         var services = project.Services.OrderBy(s => ContainerName(s), StringComparer.Ordinal).ToList();
         var contents = new List<IKubernetesObject<V1ObjectMeta>>();
@@ -32,6 +35,7 @@ internal static class PodBuilder
             [DataVolume] = new V1Volume { Name = DataVolume, PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = scope.ClaimName } },
         };
         var containers = services.Select(s => Container(scope, s, budget.Containers[s.Name], volumes)).ToList();
+        var initContainers = VolumeFill.InitContainers(services, options.ToolsImage, budget, volumes);
 
         var deployment = new V1Deployment
         {
@@ -59,7 +63,20 @@ internal static class PodBuilder
 
                         // Docker injects no *_SERVICE_HOST/*_PORT variables; some images misread them (e.g. DB_PORT=tcp://...).
                         EnableServiceLinks = false,
-                        HostAliases = new List<V1HostAlias> { new() { Ip = "127.0.0.1", Hostnames = HostNames(services) } },
+                        HostAliases = settings.HostAliases.ToList(),
+                        DnsPolicy = settings.DnsPolicy,
+                        DnsConfig = settings.DnsConfig,
+                        TerminationGracePeriodSeconds = settings.TerminationGracePeriodSeconds,
+                        ShareProcessNamespace = settings.ShareProcessNamespace ? true : null,
+
+                        // Docker confines every container with its default seccomp profile; a kubelet runs them unconfined
+                        // unless told. At Pod level it covers init containers too.
+                        SecurityContext = new V1PodSecurityContext
+                        {
+                            SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+                            Sysctls = settings.Sysctls.Count > 0 ? settings.Sysctls.ToList() : null,
+                        },
+                        InitContainers = initContainers,
                         Containers = containers,
                         Volumes = volumes.Values.ToList(),
                     },
@@ -72,15 +89,28 @@ internal static class PodBuilder
 
     public static string ContainerName(ComposeService service) => KubeNames.ToDnsLabel(service.Name)!;
 
+    /// <summary>Compose's <c>pull_policy</c>; unset when not written, so that Kubernetes' default for the tag applies as Docker's does.</summary>
+    public static string? ImagePullPolicy(ComposeService service) => service.PullPolicy switch
+    {
+        ComposePullPolicy.Missing => "IfNotPresent",
+        ComposePullPolicy.Always => "Always",
+        ComposePullPolicy.Never => "Never",
+        _ => null,
+    };
+
     public static string EnvironmentSecretName(AppScope scope, ComposeService service) => $"{scope.AppName}-env-{ContainerName(service)}";
 
-    // Services reach each other by name, as on a compose network; in one Pod they are all on localhost.
-    private static List<string> HostNames(IEnumerable<ComposeService> services)
+    /// <summary>Services reach each other by name, as on a compose network; in one Pod they are all on localhost.</summary>
+    public static List<string> HostNames(IEnumerable<ComposeService> services)
     {
         var names = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var service in services)
         {
-            names.Add(ContainerName(service));
+            if (KubeNames.ToDnsLabel(service.Name) is { } label)
+            {
+                names.Add(label);
+            }
+
             var lower = service.Name.ToLowerInvariant();
             if (Names.CheckDnsSubdomain(lower) is null)
             {
@@ -107,18 +137,15 @@ internal static class PodBuilder
     {
         foreach (var name in services.SelectMany(s => s.Configs).Select(c => c.Source).Distinct().Order(StringComparer.Ordinal))
         {
-            var content = project.Configs[name].Content;
-            var configMap = new V1ConfigMap { ApiVersion = "v1", Kind = "ConfigMap", Metadata = scope.Metadata(ContentNames.ObjectName(scope.AppName, "configs", name)) };
-            if (TryDecodeUtf8(content) is { } text)
-            {
-                configMap.Data = new SortedDictionary<string, string>(StringComparer.Ordinal) { [ContentNames.ContentKey] = text };
-            }
-            else
-            {
-                configMap.BinaryData = new SortedDictionary<string, byte[]>(StringComparer.Ordinal) { [ContentNames.ContentKey] = content };
-            }
+            yield return ConfigMap(scope, ContentNames.ObjectName(scope.AppName, "configs", name), project.Configs[name].Content);
+        }
 
-            yield return configMap;
+        var fileBinds = services.SelectMany(s => s.Volumes).Where(m => m.Kind == MountKind.File)
+            .DistinctBy(m => FileBinds.ConfigMapName(scope, m))
+            .OrderBy(m => FileBinds.ConfigMapName(scope, m), StringComparer.Ordinal);
+        foreach (var file in fileBinds)
+        {
+            yield return ConfigMap(scope, FileBinds.ConfigMapName(scope, file), file.FileContent!);
         }
 
         foreach (var name in services.SelectMany(s => s.Secrets).Select(c => c.Source).Distinct().Order(StringComparer.Ordinal))
@@ -132,6 +159,22 @@ internal static class PodBuilder
                 Data = new SortedDictionary<string, byte[]>(StringComparer.Ordinal) { [ContentNames.ContentKey] = project.Secrets[name].Content },
             };
         }
+    }
+
+    // Text as data, so that it reads in the manifest; anything else byte for byte as binaryData.
+    private static V1ConfigMap ConfigMap(AppScope scope, string name, byte[] content)
+    {
+        var configMap = new V1ConfigMap { ApiVersion = "v1", Kind = "ConfigMap", Metadata = scope.Metadata(name) };
+        if (TryDecodeUtf8(content) is { } text)
+        {
+            configMap.Data = new SortedDictionary<string, string>(StringComparer.Ordinal) { [ContentNames.ContentKey] = text };
+        }
+        else
+        {
+            configMap.BinaryData = new SortedDictionary<string, byte[]>(StringComparer.Ordinal) { [ContentNames.ContentKey] = content };
+        }
+
+        return configMap;
     }
 
     private static string? TryDecodeUtf8(byte[] bytes)
@@ -184,18 +227,20 @@ internal static class PodBuilder
     private static V1Container Container(AppScope scope, ComposeService service, V1ResourceRequirements resources, SortedDictionary<string, V1Volume> volumes)
     {
         var name = ContainerName(service);
+        var (command, args) = ContainerCommand.Map(service);
         return new V1Container
         {
             Name = name,
             Image = service.Image,
-            Command = service.Entrypoint?.ToList(),
-            Args = service.Command?.ToList(),
+            ImagePullPolicy = ImagePullPolicy(service),
+            Command = command,
+            Args = args,
             WorkingDir = service.WorkingDir,
             EnvFrom = service.Environment.Count > 0
                 ? new List<V1EnvFromSource> { new() { SecretRef = new V1SecretEnvSource { Name = EnvironmentSecretName(scope, service) } } }
                 : null,
             Ports = ContainerPorts(service),
-            LivenessProbe = LivenessProbe(service.Healthcheck),
+            ReadinessProbe = ReadinessProbe(service.Healthcheck),
             Resources = resources,
             SecurityContext = SecurityContext(service),
             VolumeMounts = Mounts(scope, service, name, volumes),
@@ -221,28 +266,38 @@ internal static class PodBuilder
     }
 
     /// <summary>
-    /// Compose's healthcheck as a liveness probe. Unset timings take compose's defaults (30s interval, 30s timeout,
-    /// 3 retries) rather than Kubernetes' tighter ones, so that a check tuned for compose is not killed early.
+    /// Compose's healthcheck as a readiness probe: Docker marks a failing container unhealthy and never restarts it, which is
+    /// what readiness does (a liveness probe would restart it). Timings follow Docker's health monitor (moby
+    /// daemon/health.go): unset or 0 means Docker's default (interval 30s, timeout 30s, 3 retries, start_interval 5s); the
+    /// first check comes one interval after the start, or one start_interval when a start_period is set, so that is the
+    /// initial delay. After that Kubernetes has one period, the interval; Docker checks every start_interval until the end of
+    /// the start period, so a container that is slow to start may become ready up to one interval later than Docker would
+    /// call it healthy. A failing check before the first success keeps the Pod unready, as Docker's "starting" state does,
+    /// so the start period needs nothing more.
     /// </summary>
-    public static V1Probe? LivenessProbe(ComposeHealthcheck? healthcheck)
+    public static V1Probe? ReadinessProbe(ComposeHealthcheck? healthcheck)
     {
         if (healthcheck is null || healthcheck.Test.Count == 0)
         {
             return null;
         }
 
-        var command = healthcheck.Kind == HealthcheckKind.Exec
-            ? healthcheck.Test.ToList()
-            : new List<string> { "/bin/sh", "-c", string.Join(' ', healthcheck.Test) };
+        var command = ContainerCommand.Escape(healthcheck.Kind == HealthcheckKind.Exec
+            ? healthcheck.Test
+            : new[] { "/bin/sh", "-c", string.Join(' ', healthcheck.Test) });
+        var interval = OrDefault(healthcheck.Interval, DockerDefaultInterval);
+        var firstCheck = healthcheck.StartPeriod > TimeSpan.Zero ? OrDefault(healthcheck.StartInterval, DockerDefaultStartInterval) : interval;
         return new V1Probe
         {
             Exec = new V1ExecAction { Command = command },
-            PeriodSeconds = WholeSeconds(healthcheck.Interval ?? ComposeDefaultInterval),
-            TimeoutSeconds = WholeSeconds(healthcheck.Timeout ?? ComposeDefaultTimeout),
-            FailureThreshold = Math.Max(1, healthcheck.Retries ?? ComposeDefaultRetries),
-            InitialDelaySeconds = healthcheck.StartPeriod is { } start && start > TimeSpan.Zero ? WholeSeconds(start) : null,
+            InitialDelaySeconds = WholeSeconds(firstCheck),
+            PeriodSeconds = WholeSeconds(interval),
+            TimeoutSeconds = WholeSeconds(OrDefault(healthcheck.Timeout, DockerDefaultTimeout)),
+            FailureThreshold = healthcheck.Retries is > 0 and var retries ? retries : DockerDefaultRetries,
         };
     }
+
+    private static TimeSpan OrDefault(TimeSpan? span, TimeSpan fallback) => span > TimeSpan.Zero ? span.Value : fallback;
 
     // Kubernetes probes count whole seconds and reject 0; rounding up never probes sooner than compose would.
     private static int WholeSeconds(TimeSpan span) => Math.Max(1, (int)Math.Ceiling(span.TotalSeconds));
@@ -260,7 +315,7 @@ internal static class PodBuilder
         var capabilities = service.CapAdd.Count > 0 || service.CapDrop.Count > 0
             ? new V1Capabilities { Add = service.CapAdd.Count > 0 ? service.CapAdd.ToList() : null, Drop = service.CapDrop.Count > 0 ? service.CapDrop.ToList() : null }
             : null;
-        if (uid is null && capabilities is null && !service.ReadOnlyRootFilesystem)
+        if (uid is null && capabilities is null && !service.ReadOnlyRootFilesystem && !service.NoNewPrivileges)
         {
             return null;
         }
@@ -271,6 +326,9 @@ internal static class PodBuilder
             RunAsGroup = gid,
             Capabilities = capabilities,
             ReadOnlyRootFilesystem = service.ReadOnlyRootFilesystem ? true : null,
+
+            // security_opt no-new-privileges sets the kernel's no_new_privs bit, which is what this field controls.
+            AllowPrivilegeEscalation = service.NoNewPrivileges ? false : null,
         };
     }
 
@@ -279,11 +337,19 @@ internal static class PodBuilder
         var mounts = new List<V1VolumeMount>();
         foreach (var mount in service.Volumes)
         {
+            if (mount.Kind == MountKind.File)
+            {
+                var volumeName = FileBinds.VolumeName(mount);
+                volumes[volumeName] = new V1Volume { Name = volumeName, ConfigMap = new V1ConfigMapVolumeSource { Name = FileBinds.ConfigMapName(scope, mount) } };
+                mounts.Add(new V1VolumeMount { Name = volumeName, MountPath = mount.Target, SubPath = ContentNames.ContentKey, ReadOnlyProperty = true });
+                continue;
+            }
+
             var subPath = mount.Kind switch
             {
                 MountKind.Volume => MountPaths.Volume(mount.Source!, mount.SubPath, out _),
                 MountKind.Bind => MountPaths.Bind(mount.Source!, out _),
-                _ => MountPaths.Anonymous(containerName, mount.Target),
+                _ => MountPaths.Anonymous(containerName, mount.Target, out _),
             };
             mounts.Add(new V1VolumeMount { Name = DataVolume, MountPath = mount.Target, SubPath = subPath, ReadOnlyProperty = mount.ReadOnly ? true : null });
         }
@@ -301,6 +367,18 @@ internal static class PodBuilder
                 },
             };
             mounts.Add(new V1VolumeMount { Name = volumeName, MountPath = tmpfs.Target });
+        }
+
+        // Docker sizes the container's own /dev/shm; a memory emptyDir of that size there is the same.
+        if (service.ShmSizeBytes is { } shmSize)
+        {
+            var volumeName = $"shm-{KubeNames.Base36Hash(containerName)}";
+            volumes[volumeName] = new V1Volume
+            {
+                Name = volumeName,
+                EmptyDir = new V1EmptyDirVolumeSource { Medium = "Memory", SizeLimit = new ResourceQuantity(ResourceBudget.FormatMemory(shmSize)) },
+            };
+            mounts.Add(new V1VolumeMount { Name = volumeName, MountPath = ShmPath });
         }
 
         // Configs become ConfigMaps and secrets Secrets; both mount the one content key read-only at the target.

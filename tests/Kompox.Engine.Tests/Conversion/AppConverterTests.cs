@@ -137,41 +137,6 @@ public class AppConverterTests
     }
 
     [Fact]
-    public void Healthchecks_become_liveness_probes_with_whole_seconds()
-    {
-        var pod = Find<V1Deployment>(ConvertGitea(), "my-app").Spec.Template.Spec;
-
-        var server = pod.Containers.Single(c => c.Name == "server").LivenessProbe;
-        Assert.Equal(new[] { "curl", "-fsS", "http://localhost:3000/api/healthz" }, server.Exec.Command);
-        Assert.Equal(30, server.PeriodSeconds);
-        Assert.Equal(5, server.TimeoutSeconds);
-        Assert.Equal(3, server.FailureThreshold);
-        Assert.Equal(20, server.InitialDelaySeconds);
-
-        var db = pod.Containers.Single(c => c.Name == "db").LivenessProbe;
-        Assert.Equal(new[] { "/bin/sh", "-c", "pg_isready -U gitea" }, db.Exec.Command);
-        Assert.Equal(10, db.PeriodSeconds);
-        Assert.Equal(5, db.TimeoutSeconds); // 4.5s rounds up
-        Assert.Equal(5, db.FailureThreshold);
-        Assert.Null(db.InitialDelaySeconds);
-    }
-
-    [Fact]
-    public void Healthcheck_timings_left_out_take_compose_defaults_and_tiny_ones_become_one_second()
-    {
-        var service = Service("web") with
-        {
-            Healthcheck = new ComposeHealthcheck(HealthcheckKind.Shell, new[] { "true" }, TimeSpan.FromMilliseconds(200), null, null, TimeSpan.FromMilliseconds(1), At),
-        };
-        var probe = Find<V1Deployment>(ConvertValid(App(), Project(service), K3sDisk), "my-app").Spec.Template.Spec.Containers[0].LivenessProbe;
-
-        Assert.Equal(1, probe.PeriodSeconds);
-        Assert.Equal(30, probe.TimeoutSeconds);
-        Assert.Equal(3, probe.FailureThreshold);
-        Assert.Equal(1, probe.InitialDelaySeconds);
-    }
-
-    [Fact]
     public void Named_volumes_relative_binds_and_anonymous_volumes_are_subpaths_of_the_one_claim()
     {
         var web = Service("web") with
@@ -191,14 +156,13 @@ public class AppConverterTests
         Assert.Equal(
             new (string, string, string, bool?)[]
             {
-                ("data", "/etc/nginx", "etc/nginx", true),
-                ("data", "/srv/content", "content", true),
-                ("data", "/srv/uploads", "content/uploads/2025", null),
-                ("data", "/var/cache/nginx", ".anonymous/web/var/cache/nginx", null),
+                ("data", "/etc/nginx", "binds/etc/nginx", true),
+                ("data", "/srv/content", "volumes/content", true),
+                ("data", "/srv/uploads", "volumes/content/uploads/2025", null),
+                ("data", "/var/cache/nginx", "anonymous/web/var/cache/nginx", null),
             },
             mounts);
-        var data = Assert.Single(pod.Volumes);
-        Assert.Equal("my-app-data", data.PersistentVolumeClaim.ClaimName);
+        Assert.Equal("my-app-data", pod.Volumes.Single(v => v.Name == "data").PersistentVolumeClaim.ClaimName);
     }
 
     [Fact]

@@ -212,12 +212,14 @@ public class ComposeRulesTests
     }
 
     [Fact]
-    public void A_published_host_ip_is_a_warning()
+    public void A_published_host_ip_other_than_loopback_is_a_warning()
     {
-        var port = Port(80, 8080) with { HostIp = "127.0.0.1" };
+        var port = Port(80, 8080) with { HostIp = "10.0.0.5" };
         var manifest = ConvertValid(App(), Project(Service("web") with { Ports = new[] { port } }), K3sDisk);
 
         var warning = Assert.Single(manifest.Warnings);
         Assert.Equal((Severity.Warning, "services.web.ports[0]", "web"), (warning.Severity, warning.Key, warning.Service));
+        Assert.Contains("10.0.0.5 is ignored", warning.Message);
+        Assert.Single(manifest.Objects.OfType<k8s.Models.V1Ingress>());
     }
 }

@@ -85,6 +85,9 @@ internal static class ConversionFixtures
     public static ComposeMount Bind(string source, string target, int index = 0, bool readOnly = false) =>
         new(MountKind.Bind, source, "/home/me/" + source, target, readOnly, null, $"volumes[{index}]", At);
 
+    public static ComposeMount File(string source, string target, byte[] content, int index = 0, bool readOnly = true) =>
+        new(MountKind.File, source, "/home/me/" + source, target, readOnly, null, $"volumes[{index}]", At) { FileContent = content };
+
     public static ComposeMount Anonymous(string target, int index = 0) =>
         new(MountKind.Anonymous, null, null, target, false, null, $"volumes[{index}]", At);
 

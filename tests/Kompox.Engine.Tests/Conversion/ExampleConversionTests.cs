@@ -26,8 +26,8 @@ public class ExampleConversionTests
 
         var pod = Find<V1Deployment>(manifest, "gitea").Spec.Template.Spec;
         Assert.Equal(new[] { "db", "server" }, pod.Containers.Select(c => c.Name));
-        Assert.Equal("gitea", pod.Containers.Single(c => c.Name == "server").VolumeMounts.Single().SubPath);
-        Assert.Equal(new[] { "/bin/sh", "-c", "pg_isready -U ${POSTGRES_USER} -d ${POSTGRES_DB}" }, pod.Containers.Single(c => c.Name == "db").LivenessProbe.Exec.Command);
+        Assert.Equal("volumes/gitea", pod.Containers.Single(c => c.Name == "server").VolumeMounts.Single().SubPath);
+        Assert.Equal(new[] { "/bin/sh", "-c", "pg_isready -U $${POSTGRES_USER} -d $${POSTGRES_DB}" }, pod.Containers.Single(c => c.Name == "db").ReadinessProbe.Exec.Command);
         Assert.Equal(new[] { "gitea.lab.apps.example.com" }, Find<V1Ingress>(manifest, "gitea-80").Spec.Rules.Select(r => r.Host));
         Assert.Equal(new[] { "git.example.org" }, Find<V1Ingress>(manifest, "gitea-80-custom").Spec.Rules.Select(r => r.Host));
         Assert.Equal("3000", Find<V1Service>(manifest, "gitea-80").Spec.Ports.Single().TargetPort.Value);
