@@ -188,6 +188,9 @@ public sealed record ComposeMount(MountKind Kind, string? Source, string? Source
 
     /// <summary>For <see cref="MountKind.File"/>: the file's bytes, exactly as on disk.</summary>
     public byte[]? FileContent { get; init; }
+
+    /// <summary>For <see cref="MountKind.File"/>: the file has an execute bit (a bound script stays runnable).</summary>
+    public bool FileExecutable { get; init; }
 }
 
 /// <summary>A config or secret reference of a service, long syntax.</summary>

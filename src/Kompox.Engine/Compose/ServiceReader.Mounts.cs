@@ -392,6 +392,10 @@ internal sealed partial class ServiceReader
         return false;
     }
 
+    // Only the execute bit travels, as git keeps only it: the rest of a mode depends on the umask of whoever checked the file out.
+    private static bool IsExecutable(string real) =>
+        !OperatingSystem.IsWindows() && (File.GetUnixFileMode(real) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+
     private static bool IsPath(string source) => source.StartsWith('.') || source.StartsWith('/') || source.StartsWith('~');
 
     private ComposeMount? Mount(string source, string target, bool readOnly, string? subPath, bool noCopy, string relative, YNode node)
@@ -424,7 +428,7 @@ internal sealed partial class ServiceReader
         {
             // Docker mounts the one file; Kompox carries its bytes to a read-only ConfigMap mount.
             return ProjectFiles.ReadBytes(real, source, ComposeLoader.MaxIncludedFileBytes, out problem) is { } bytes
-                ? new ComposeMount(MountKind.File, source, lexical, target, readOnly, subPath, relative, node.Start) { FileContent = bytes }
+                ? new ComposeMount(MountKind.File, source, lexical, target, readOnly, subPath, relative, node.Start) { FileContent = bytes, FileExecutable = IsExecutable(real) }
                 : Fail(node, Path(relative), problem!);
         }
 

@@ -12,6 +12,9 @@ internal static class FileBinds
     /// <summary>kube-apiserver's limit on the values of a ConfigMap (ValidateConfigMap against corev1.MaxSecretSize, 1 MiB).</summary>
     public const int MaxBytes = 1024 * 1024;
 
+    /// <summary>0755: a bound script keeps its execute bit; other files take the ConfigMap default, 0644.</summary>
+    public const int ExecutableMode = 0b111_101_101;
+
     public static string ConfigMapName(AppScope scope, ComposeMount file) => $"{scope.AppName}-file-{PathHash(file)}";
 
     public static string VolumeName(ComposeMount file) => $"file-{PathHash(file)}";

@@ -340,7 +340,11 @@ internal static class PodBuilder
             if (mount.Kind == MountKind.File)
             {
                 var volumeName = FileBinds.VolumeName(mount);
-                volumes[volumeName] = new V1Volume { Name = volumeName, ConfigMap = new V1ConfigMapVolumeSource { Name = FileBinds.ConfigMapName(scope, mount) } };
+                volumes[volumeName] = new V1Volume
+                {
+                    Name = volumeName,
+                    ConfigMap = new V1ConfigMapVolumeSource { Name = FileBinds.ConfigMapName(scope, mount), DefaultMode = mount.FileExecutable ? FileBinds.ExecutableMode : null },
+                };
                 mounts.Add(new V1VolumeMount { Name = volumeName, MountPath = mount.Target, SubPath = ContentNames.ContentKey, ReadOnlyProperty = true });
                 continue;
             }

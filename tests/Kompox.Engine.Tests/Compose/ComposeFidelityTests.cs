@@ -307,6 +307,21 @@ public class ComposeFidelityTests
     public void BadPullPoliciesAreErrors(string policy, string message) =>
         Assert.Contains(message, Error($"services:\n  a:\n    image: x\n    pull_policy: {policy}\n", "services.a.pull_policy").Message);
 
+    // Docker's bind keeps the file's mode; of it, only the execute bit is as git checks it out everywhere.
+    [Fact]
+    public void ABoundFileRecordsWhetherItIsExecutable()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // Windows files have no execute bit.
+        }
+
+        using var project = new TempProject().With("start.sh", "#!/bin/sh\n").With("app.ini", "a=1\n");
+        File.SetUnixFileMode(Path.Combine(project.Dir, "start.sh"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var service = Service("services:\n  a:\n    image: x\n    volumes: [\"./start.sh:/start.sh\", \"./app.ini:/app.ini\"]\n", dir: project.Dir);
+        Assert.Equal(new[] { true, false }, service.Volumes.Select(v => v.FileExecutable));
+    }
+
     // Docker mounts a single file when the bind source is one; a source that does not exist becomes a directory.
     [Fact]
     public void ARelativeBindOfOneFileCarriesItsBytes()

@@ -31,6 +31,21 @@ public class FileBindTests
         Assert.Empty(manifest.Warnings);
     }
 
+    // Docker's bind keeps the file's mode, so a bound entrypoint script stays runnable; the ConfigMap default (0644) would not.
+    [Fact]
+    public void A_bound_executable_keeps_its_execute_bit_and_other_files_the_default_mode()
+    {
+        var web = Service("web") with
+        {
+            Volumes = new[] { File("./start.sh", "/start.sh", NginxConf, 0) with { FileExecutable = true }, File("./app.ini", "/etc/app.ini", NginxConf, 1) },
+        };
+        var pod = Find<V1Deployment>(ConvertValid(App(), Project(web), K3sDisk), "my-app").Spec.Template.Spec;
+
+        int? ModeAt(string target) => pod.Volumes.Single(v => v.Name == pod.Containers[0].VolumeMounts.Single(m => m.MountPath == target).Name).ConfigMap.DefaultMode;
+        Assert.Equal(Convert.ToInt32("755", 8), ModeAt("/start.sh"));
+        Assert.Null(ModeAt("/etc/app.ini"));
+    }
+
     [Fact]
     public void Binary_content_is_binary_data_byte_for_byte()
     {
