@@ -4,11 +4,13 @@ BeforeAll {
     $Example = Join-Path $Root 'examples/gitea/kompoxops.yml'
     $Data = Join-Path $Root 'tests/data'
 
-    # The manifest validator of the engine tests (kube-apiserver's rules), built by the xunit run before Pester.
+    # The manifest validator of the engine tests (kube-apiserver's rules) and the kubectl read-back, built by the xunit run before Pester.
     Add-Type -Path (Join-Path $Root 'tests/Kompox.Engine.Tests/bin/Release/net10.0/Kompox.Testing.dll')
     function Assert-ManifestValid([string] $Yaml) {
         $errors = [Kompox.Testing.ManifestValidator]::ValidateYaml($Yaml)
         $errors -join "`n" | Should -BeNullOrEmpty -Because 'a cluster would refuse the manifest'
+        $differences = [Kompox.Testing.KubectlReadBack]::Differences($Yaml)
+        $differences -join "`n" | Should -BeNullOrEmpty -Because 'kubectl must read the manifest as it was meant'
     }
 }
 
@@ -169,5 +171,60 @@ Describe 'ConvertTo-KompoxManifest with a refused compose file' {
         $err | Should -HaveCount 1
         $expected = @(Get-Content (Join-Path $Dir 'expect.txt') | Where-Object { $_ })
         foreach ($line in $expected) { $err[0].Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($line))*" }
+    }
+}
+
+Describe 'A compose app converts as docker compose up would run it' {
+    BeforeAll {
+        $project = Join-Path $TestDrive 'shop'
+        $null = New-Item -ItemType Directory (Join-Path $project 'db/init')
+        Set-Content (Join-Path $project 'db/init/01.sql') 'create table t (x int);'
+        Set-Content (Join-Path $project 'nginx.conf') 'events {}'
+        Set-Content (Join-Path $TestDrive 'outside.env') 'TOKEN=marker-from-outside'
+        (Get-Content $Example -Raw) -replace 'name: gitea', 'name: shop' | Set-Content (Join-Path $project 'kompoxops.yml')
+        function Set-Compose([string] $Text) { Set-Content (Join-Path $project 'compose.yml') $Text }
+        $config = Join-Path $project 'kompoxops.yml'
+    }
+
+    It 'keeps files apart on the disk, carries a bound file, keeps loopback ports internal and never copies the operator''s environment' {
+        Set-Compose @'
+services:
+  web:
+    image: nginx:1.27
+    ports: ["80:80", "127.0.0.1:8081:8081"]
+    volumes: ["./nginx.conf:/etc/nginx/nginx.conf:ro"]
+    environment:
+      PATH: ${KOMPOX_TEST_UNSET_VARIABLE}
+  db:
+    image: postgres:17
+    volumes: ["db:/var/lib/postgresql/data", "./db/init:/docker-entrypoint-initdb.d:ro"]
+volumes:
+  db:
+'@
+        $yaml = ConvertTo-KompoxManifest -Path $config -DiskId shop-disk-1 -WarningVariable warnings -WarningAction SilentlyContinue
+        Assert-ManifestValid $yaml
+        $yaml | Should -Match 'subPath: volumes/db'
+        $yaml | Should -Match 'subPath: binds/db/init'
+        $yaml | Should -Match '(?m)^  name: shop-file-[0-9a-z]{6}$'
+        $yaml | Should -Match 'type: RuntimeDefault'
+        $yaml | Should -Not -Match 'shop-8081'
+        $yaml | Should -Match '(?m)^  PATH: ""$'
+        ($warnings -join "`n") | Should -Match 'KOMPOX_TEST_UNSET_VARIABLE" variable is not set'
+        ($warnings -join "`n") | Should -Match 'loopback'
+    }
+
+    It 'refuses an env_file outside the project directory without echoing it' {
+        Set-Compose "services:`n  web:`n    image: nginx:1.27`n    env_file: ../outside.env`n"
+        $result = Test-KompoxApp -Path $config
+        $result.IsValid | Should -BeFalse
+        $result.Errors.Key | Should -Be 'services.web.env_file'
+        ($result.Errors.Message -join "`n") | Should -Not -Match 'marker-from-outside'
+    }
+
+    It 'refuses an unknown key with what it probably meant' {
+        Set-Compose "services:`n  web:`n    image: nginx:1.27`n    enviroment:`n      A: b`n"
+        $result = Test-KompoxApp -Path $config
+        $result.Errors.Key | Should -Be 'services.web.enviroment'
+        $result.Errors.Message | Should -Match 'did you mean environment'
     }
 }

@@ -264,4 +264,16 @@ public class YamlEmitterTests
         Assert.Contains("ConfigMap/x", failure.Message);
         Assert.Contains("data.port: wrote \"0x1F\", kubectl read 31", failure.Message);
     }
+
+    // The module's tests have only the YAML a cmdlet wrote: the schema-typed reading stands in for the objects.
+    [Fact]
+    public void Without_the_source_objects_the_read_back_compares_with_the_schema_typed_reading()
+    {
+        var plain = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  port: 0x1F\n";
+        var quoted = plain.Replace("0x1F", "\"0x1F\"", StringComparison.Ordinal);
+
+        Assert.Contains("data.port: wrote \"0x1F\", kubectl read 31", Assert.Single(Testing.KubectlReadBack.Differences(plain)));
+        Assert.Empty(Testing.KubectlReadBack.Differences(quoted));
+        Assert.Empty(Testing.KubectlReadBack.Differences("---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: x\ndata:\n  EMPTY: \"\"\n"));
+    }
 }
