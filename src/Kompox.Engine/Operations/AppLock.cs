@@ -29,6 +29,11 @@ public sealed class InProcessAppLock : IAppLock
     {
         // One gate per app for the life of the process: apps are few, and removing a gate would race with its next waiter.
         var gate = gates.GetOrAdd(appId, _ => new SemaphoreSlim(1, 1));
+        if (gate.Wait(0))
+        {
+            return new Holder(gate);
+        }
+
         using var timer = new CancellationTokenSource(timeout, timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         try
