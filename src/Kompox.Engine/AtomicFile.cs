@@ -34,7 +34,7 @@ public static class AtomicFile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             File.Delete(temp);
-            throw new KompoxException("FileWriteFailed", ErrorKind.PermissionDenied, $"cannot write {path}: {e.Message}", e) { Target = path };
+            throw new KompoxException("FileWriteFailed", ErrorKind.PermissionDenied, $"cannot write {path} ({(e is UnauthorizedAccessException ? "access denied" : "I/O error")})", e) { Target = path };
         }
 
         return new FileInfo(full);

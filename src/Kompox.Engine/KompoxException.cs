@@ -1,3 +1,5 @@
+using System.Collections.ObjectModel;
+
 namespace Kompox;
 
 /// <summary>What went wrong, in terms a front end (cmdlet, REST) can map to its own error categories.</summary>
@@ -8,14 +10,36 @@ public enum ErrorKind
     NotFound,
     AlreadyExists,
     PermissionDenied,
+
+    /// <summary>The request is valid but clashes with the current state: another caller holds the app, the disk is current.</summary>
+    Conflict,
+    Timeout,
+
+    /// <summary>The cluster, cloud or file system could not be reached or did not answer; trying again later may work.</summary>
+    Unavailable,
+
+    /// <summary>Credentials are missing, expired or not accepted, or the server's identity could not be verified.</summary>
+    Unauthenticated,
+    Canceled,
+
+    /// <summary>A fault in Kompox itself; the inner exception says more to a developer.</summary>
+    Internal,
 }
 
-/// <summary>An error the user can act on; <see cref="ErrorId"/> is stable and documented.</summary>
+/// <summary>An error the user can act on; <see cref="ErrorId"/> is stable and listed in <see cref="KompoxErrors"/>.</summary>
 public class KompoxException : Exception
 {
+    private readonly object? target;
+
+    /// <exception cref="InvalidOperationException">The id is not in <see cref="KompoxErrors"/> or has another kind there: a fault in the engine.</exception>
     public KompoxException(string errorId, ErrorKind kind, string message, Exception? inner = null)
         : base(message, inner)
     {
+        if (!KompoxErrors.All.TryGetValue(errorId, out var listed) || listed != kind)
+        {
+            throw new InvalidOperationException($"error id {errorId} with kind {kind} is not in KompoxErrors");
+        }
+
         ErrorId = errorId;
         Kind = kind;
     }
@@ -24,8 +48,20 @@ public class KompoxException : Exception
 
     public ErrorKind Kind { get; }
 
-    /// <summary>The file, name or object the error is about, when there is one.</summary>
-    public object? Target { get; init; }
+    /// <summary>
+    /// What the error is about: a string (a file, a name, an id) or a list of <see cref="Diagnostic"/>, so that every front
+    /// end can serialise it. Anything else given is kept as its text.
+    /// </summary>
+    public object? Target
+    {
+        get => target;
+        init => target = value switch
+        {
+            null or string => value,
+            IEnumerable<Diagnostic> problems => problems.ToList().AsReadOnly(),
+            _ => value.ToString(),
+        };
+    }
 }
 
 /// <summary>A file failed validation; every problem found is reported at once.</summary>
@@ -46,4 +82,67 @@ public sealed class KompoxValidationException : KompoxException
         var head = errors.Count == 1 ? $"{file} has 1 error:" : $"{file} has {errors.Count} errors:";
         return head + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(p => "  " + p));
     }
+}
+
+/// <summary>
+/// Every error id the engine raises, with its kind: the contract front ends document and map (cmdlet error ids,
+/// REST problem types). An id never changes meaning; a new failure gets a new id.
+/// </summary>
+public static class KompoxErrors
+{
+    public static IReadOnlyDictionary<string, ErrorKind> All { get; } = new ReadOnlyDictionary<string, ErrorKind>(new Dictionary<string, ErrorKind>(StringComparer.Ordinal)
+    {
+        // Files the user names.
+        ["FileNotFound"] = ErrorKind.NotFound,
+        ["FileIsDirectory"] = ErrorKind.InvalidArgument,
+        ["FileTooLarge"] = ErrorKind.InvalidData,
+        ["FileNotText"] = ErrorKind.InvalidData,
+        ["FileEmpty"] = ErrorKind.InvalidData,
+        ["FileUnreadable"] = ErrorKind.PermissionDenied,
+        ["FileWriteFailed"] = ErrorKind.PermissionDenied,
+        ["DirectoryNotFound"] = ErrorKind.NotFound,
+        ["PathIsDirectory"] = ErrorKind.InvalidArgument,
+        ["ConfigFileExists"] = ErrorKind.AlreadyExists,
+
+        // Validation of the user's files.
+        ["InvalidYaml"] = ErrorKind.InvalidData,
+        ["InvalidConfig"] = ErrorKind.InvalidData,
+        ["InvalidCompose"] = ErrorKind.InvalidData,
+        ["InvalidSetting"] = ErrorKind.InvalidArgument,
+        ["UnknownDriver"] = ErrorKind.InvalidArgument,
+
+        // Apps and their objects.
+        ["AppNotFound"] = ErrorKind.NotFound,
+        ["AppLocked"] = ErrorKind.Conflict,
+        ["NodeNameRequired"] = ErrorKind.InvalidArgument,
+
+        // Disks and snapshots.
+        ["InvalidDiskId"] = ErrorKind.InvalidArgument,
+        ["DiskNotFound"] = ErrorKind.NotFound,
+        ["DiskIsCurrent"] = ErrorKind.Conflict,
+        ["SnapshotNotFound"] = ErrorKind.NotFound,
+        ["InvalidDiskMetadata"] = ErrorKind.InvalidData,
+        ["InvalidArchive"] = ErrorKind.InvalidData,
+        ["DiskOperationsUnsupported"] = ErrorKind.InvalidArgument,
+
+        // Clusters.
+        ["KubeconfigNotFound"] = ErrorKind.NotFound,
+        ["InvalidKubeconfig"] = ErrorKind.InvalidData,
+
+        // Effects that failed, translated from third-party exceptions by ErrorTranslation.
+        ["KubernetesUnauthenticated"] = ErrorKind.Unauthenticated,
+        ["KubernetesForbidden"] = ErrorKind.PermissionDenied,
+        ["KubernetesNotFound"] = ErrorKind.NotFound,
+        ["KubernetesConflict"] = ErrorKind.Conflict,
+        ["KubernetesRejected"] = ErrorKind.InvalidData,
+        ["KubernetesUnavailable"] = ErrorKind.Unavailable,
+        ["KubernetesRequestFailed"] = ErrorKind.Unavailable,
+        ["ConnectionFailed"] = ErrorKind.Unavailable,
+        ["TlsFailed"] = ErrorKind.Unauthenticated,
+        ["RequestTimedOut"] = ErrorKind.Timeout,
+        ["OperationCanceled"] = ErrorKind.Canceled,
+        ["IOFailed"] = ErrorKind.Unavailable,
+        ["AccessDenied"] = ErrorKind.PermissionDenied,
+        ["UnexpectedError"] = ErrorKind.Internal,
+    });
 }

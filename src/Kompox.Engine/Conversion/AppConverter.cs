@@ -21,14 +21,23 @@ public static class AppConverter
     };
 
     /// <summary>
-    /// Converts the app on <paramref name="diskId"/>, its current disk. Without a disk the PersistentVolume and its
-    /// claim are left out (they can only name a real disk) and a warning says so; everything else is the same.
+    /// Converts the app offline on <paramref name="diskId"/>, sized as a new disk of the driver would be. Without a disk
+    /// the PersistentVolume and its claim are left out (they can only name a real disk) and a warning says so;
+    /// everything else is the same.
     /// </summary>
     /// <exception cref="KompoxValidationException"><c>InvalidCompose</c>, with every problem found in the compose file and in the app's settings.</exception>
     /// <exception cref="KompoxException">From the provider driver: the disk id or the node is not usable.</exception>
-    public static AppManifest Convert(KompoxApp app, ComposeProject project, string? diskId, AppConversionOptions? options = null)
+    public static AppManifest Convert(KompoxApp app, ComposeProject project, string? diskId, AppConversionOptions? options = null) =>
+        Convert(app, project, diskId, null, options ?? new AppConversionOptions());
+
+    /// <summary>Converts the app for deploy on <paramref name="disk"/>, a real disk whose size the PersistentVolume states.</summary>
+    /// <exception cref="KompoxValidationException"><c>InvalidCompose</c>, with every problem found in the compose file and in the app's settings.</exception>
+    /// <exception cref="KompoxException">From the provider driver: the disk id or the node is not usable.</exception>
+    public static AppManifest Convert(KompoxApp app, ComposeProject project, DiskInfo disk, AppConversionOptions? options = null) =>
+        Convert(app, project, disk.Id, disk.SizeBytes, options ?? new AppConversionOptions());
+
+    private static AppManifest Convert(KompoxApp app, ComposeProject project, string? diskId, long? diskSizeBytes, AppConversionOptions options)
     {
-        options ??= new AppConversionOptions();
         var driver = ProviderDrivers.Find(app.Cluster.Provider.Driver)
             ?? throw new KompoxException("UnknownDriver", ErrorKind.InvalidArgument, $"provider '{app.Cluster.Provider.Name}' uses driver '{app.Cluster.Provider.Driver}', which this version does not have");
 
@@ -50,7 +59,7 @@ public static class AppConverter
         var scope = new AppScope(app, KubeNames.Namespace(app));
         var objects = new List<IKubernetesObject<V1ObjectMeta>>
         {
-            Namespace(scope, driver, diskId, options.PreviousDiskId),
+            Namespace(scope, driver),
             Quota(scope, budget),
             NetworkPolicy(scope),
         };
@@ -60,7 +69,7 @@ public static class AppConverter
         }
         else
         {
-            var volume = PersistentVolume(scope, driver.DiskVolume(app, diskId, options.NodeName), KubeNames.PersistentVolume(scope.Namespace, diskId));
+            var volume = PersistentVolume(scope, driver.DiskVolume(app, diskId, options.NodeName, diskSizeBytes), KubeNames.PersistentVolume(scope.Namespace, diskId));
             objects.Add(volume);
             objects.Add(Claim(scope, volume.Metadata.Name, volume.Spec.Capacity["storage"]));
         }
@@ -83,7 +92,8 @@ public static class AppConverter
         return rank < 0 ? KindOrder.Count : rank;
     }
 
-    private static V1Namespace Namespace(AppScope scope, IProviderDriver driver, string? diskId, string? previousDiskId)
+    // The disk annotations are not here: see KompoxMetadata.DiskCurrentAnnotation.
+    private static V1Namespace Namespace(AppScope scope, IProviderDriver driver)
     {
         var labels = scope.Labels();
         labels[KompoxMetadata.PodSecurityEnforceLabel] = KompoxMetadata.PodSecurityLevel;
@@ -92,16 +102,6 @@ public static class AppConverter
             [KompoxMetadata.AppAnnotation] = scope.App.Id,
             [KompoxMetadata.ProviderAnnotation] = driver.Name,
         };
-        if (diskId is not null)
-        {
-            annotations[KompoxMetadata.DiskCurrentAnnotation] = diskId;
-        }
-
-        if (previousDiskId is not null)
-        {
-            annotations[KompoxMetadata.DiskPreviousAnnotation] = previousDiskId;
-        }
-
         return new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = scope.ClusterMetadata(scope.Namespace, labels, annotations) };
     }
 

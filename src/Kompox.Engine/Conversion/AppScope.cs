@@ -15,6 +15,7 @@ internal sealed record AppScope(KompoxApp App, string Namespace)
     {
         [KompoxMetadata.ManagedByLabel] = KompoxMetadata.ManagedByValue,
         [KompoxMetadata.NameLabel] = App.Name,
+        [KompoxMetadata.AppIdLabel] = KubeNames.AppHash(App),
     };
 
     /// <summary>Metadata of an object in the app's namespace.</summary>

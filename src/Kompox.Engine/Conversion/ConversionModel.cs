@@ -13,10 +13,19 @@ public static class KompoxMetadata
     public const string PodSecurityLevel = "baseline";
     public const string NamespaceNameLabel = "kubernetes.io/metadata.name";
 
+    /// <summary>On every object of an app: the <c>hash6</c> of its namespace, unique per app (the name label is not).</summary>
+    public const string AppIdLabel = "kompox.dev/app-id";
+
     public const string AppAnnotation = "kompox.dev/app";
     public const string ProviderAnnotation = "kompox.dev/provider";
+
+    /// <summary>
+    /// On the Namespace, written only by their own server-side apply (field manager <see cref="DiskStateFieldManager"/>), never
+    /// by the conversion: applying the app's objects then leaves them as they are.
+    /// </summary>
     public const string DiskCurrentAnnotation = "kompox.dev/disk-current-id";
     public const string DiskPreviousAnnotation = "kompox.dev/disk-previous-id";
+    public const string DiskStateFieldManager = "kompox-disk-state";
 
     /// <summary>On the PersistentVolume, which stands for the disk: the version of the disk layout its directories follow (about_Kompox_DiskLayout).</summary>
     public const string DiskLayoutAnnotation = "kompox.dev/disk-layout";
@@ -28,9 +37,6 @@ public static class KompoxMetadata
 /// <summary>What the conversion needs beyond the app, its compose file and its disk.</summary>
 public sealed record AppConversionOptions
 {
-    /// <summary>The disk that was current before this one, kept on the namespace so that a switch can be undone.</summary>
-    public string? PreviousDiskId { get; init; }
-
     /// <summary>The node a driver that pins disks to a node should use when the cluster's settings name none (see <c>IProviderDriver.NeedsNodeName</c>).</summary>
     public string? NodeName { get; init; }
 

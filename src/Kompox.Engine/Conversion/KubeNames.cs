@@ -35,10 +35,16 @@ public static partial class KubeNames
     /// The app's namespace <c>k4x-&lt;app&gt;-&lt;hash6&gt;</c>, hashed over <c>{service}/{provider}/{app}</c>: the cluster is
     /// left out so that an app moved to another cluster of the same provider keeps its namespace name.
     /// </summary>
-    public static string Namespace(KompoxApp app)
+    public static string Namespace(KompoxApp app) => $"k4x-{app.Name}-{AppHash(app)}";
+
+    /// <summary>
+    /// The <c>hash6</c> of the app's namespace, which the <c>kompox.dev/app-id</c> label carries: unlike the app's name it
+    /// is unique among all apps of a cluster, so selecting by it (prune) never reaches another app's objects.
+    /// </summary>
+    public static string AppHash(KompoxApp app)
     {
         var provider = app.Cluster.Provider;
-        return $"k4x-{app.Name}-{Base36Hash($"{provider.Service.Name}/{provider.Name}/{app.Name}")}";
+        return Base36Hash($"{provider.Service.Name}/{provider.Name}/{app.Name}");
     }
 
     /// <summary>

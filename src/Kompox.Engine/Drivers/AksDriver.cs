@@ -42,7 +42,7 @@ public sealed partial class AksDriver : IProviderDriver
 
     public bool NeedsNodeName(KompoxCluster cluster) => false;
 
-    public V1PersistentVolumeSpec DiskVolume(KompoxApp app, string diskId, string? knownNodeName)
+    public V1PersistentVolumeSpec DiskVolume(KompoxApp app, string diskId, string? knownNodeName, long? sizeBytes = null)
     {
         if (!DiskIdPattern().IsMatch(diskId))
         {
@@ -57,7 +57,7 @@ public sealed partial class AksDriver : IProviderDriver
 
         return new V1PersistentVolumeSpec
         {
-            Capacity = new Dictionary<string, ResourceQuantity> { ["storage"] = new($"{DiskSizeGiB(app)}Gi") },
+            Capacity = new Dictionary<string, ResourceQuantity> { ["storage"] = new(sizeBytes is { } size ? DiskInfo.Quantity(size) : $"{DiskSizeGiB(app)}Gi") },
             Csi = new V1CSIPersistentVolumeSource { Driver = DiskCsiDriver, VolumeHandle = diskId, FsType = "ext4" },
             VolumeMode = "Filesystem",
         };

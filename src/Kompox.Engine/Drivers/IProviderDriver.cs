@@ -24,12 +24,13 @@ public interface IProviderDriver
     /// <summary>
     /// The provider's part of the PersistentVolume that reaches one of the app's disks: the volume source, the capacity
     /// and, for a disk that lives on one node, the node affinity. The caller adds access modes, reclaim policy,
-    /// storage class and claimRef. The same app and disk id always give an equal spec.
+    /// storage class and claimRef. The same app, disk id and size always give an equal spec.
     /// </summary>
     /// <param name="diskId">The provider's id of the disk, as kept in <c>kompox.dev/disk-current-id</c>.</param>
     /// <param name="knownNodeName">The node the caller found in the cluster, used when <see cref="NeedsNodeName"/> is true; otherwise ignored.</param>
+    /// <param name="sizeBytes">The real disk's size (<see cref="DiskInfo.SizeBytes"/>); null when converting offline, where the size a new disk would get stands in.</param>
     /// <exception cref="KompoxException"><c>InvalidDiskId</c> when the id cannot name a disk of this provider; <c>NodeNameRequired</c> when the node is needed and unknown.</exception>
-    V1PersistentVolumeSpec DiskVolume(KompoxApp app, string diskId, string? knownNodeName);
+    V1PersistentVolumeSpec DiskVolume(KompoxApp app, string diskId, string? knownNodeName, long? sizeBytes = null);
 }
 
 public static class ProviderDrivers

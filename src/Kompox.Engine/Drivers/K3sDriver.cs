@@ -25,7 +25,7 @@ public sealed partial class K3sDriver : IProviderDriver
 
     public bool NeedsNodeName(KompoxCluster cluster) => !cluster.Settings.ContainsKey("K3S_NODE_NAME");
 
-    public V1PersistentVolumeSpec DiskVolume(KompoxApp app, string diskId, string? knownNodeName)
+    public V1PersistentVolumeSpec DiskVolume(KompoxApp app, string diskId, string? knownNodeName, long? sizeBytes = null)
     {
         if (!DiskIdPattern().IsMatch(diskId))
         {
@@ -52,7 +52,7 @@ public sealed partial class K3sDriver : IProviderDriver
 
         return new V1PersistentVolumeSpec
         {
-            Capacity = new Dictionary<string, ResourceQuantity> { ["storage"] = new(NominalDiskSize) },
+            Capacity = new Dictionary<string, ResourceQuantity> { ["storage"] = new(sizeBytes is { } size ? DiskInfo.Quantity(size) : NominalDiskSize) },
             Local = new V1LocalVolumeSource { Path = $"{DataRootOf(app.Cluster).TrimEnd('/')}/disks/{diskId}" },
             NodeAffinity = new V1VolumeNodeAffinity
             {
@@ -74,12 +74,12 @@ public sealed partial class K3sDriver : IProviderDriver
         };
     }
 
-    private static string DataRootOf(KompoxCluster cluster) =>
+    internal static string DataRootOf(KompoxCluster cluster) =>
         cluster.Settings.TryGetValue("K3S_DATA_ROOT", out var root) ? root : DefaultDataRoot;
 
     // One path segment that cannot climb out of the disks directory ('.' and '..' fail the first character).
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
-    private static partial Regex DiskIdPattern();
+    internal static partial Regex DiskIdPattern();
 
     private static string? DataRoot(string value) =>
         value.StartsWith('/') && !value.Split('/').Contains("..")

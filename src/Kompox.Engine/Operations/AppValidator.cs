@@ -5,17 +5,21 @@ using Kompox.Model;
 namespace Kompox.Operations;
 
 /// <summary>What an app's compose file is read with.</summary>
-public sealed record AppValidationOptions
+public record ComposeReadOptions
 {
     /// <summary>Variables for <c>${VAR}</c> interpolation; they win over the <c>.env</c> file beside the compose file.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Compose profiles to activate besides the services that have none; when empty, <c>COMPOSE_PROFILES</c> (environment or <c>.env</c>) decides.</summary>
     public IReadOnlyCollection<string> Profiles { get; init; } = Array.Empty<string>();
+}
 
+/// <summary>What an app is validated with, offline.</summary>
+public sealed record AppValidationOptions : ComposeReadOptions
+{
     /// <summary>
-    /// The provider id of the app's current disk. Without one the PersistentVolume and its claim, which exist only
-    /// for a real disk, are left out and a warning says so.
+    /// For validation offline only: the provider id of a disk to write the PersistentVolume and its claim for, sized
+    /// as a new disk would be. Without one they are left out and a warning says so. The deploy plan takes a real disk instead.
     /// </summary>
     public string? DiskId { get; init; }
 }
@@ -32,10 +36,15 @@ public sealed record AppValidation(KompoxApp App, IReadOnlyList<Diagnostic> Erro
     public string Yaml => string.Concat(Documents.Select(d => d.Yaml));
 }
 
+/// <summary>The synchronous path of <see cref="IAppOperations.ValidateAsync"/>, for callers that have no context.</summary>
 public static class AppValidator
 {
-    /// <summary>Loads the app's compose file and converts it; every problem of either step is in the result, none is thrown.</summary>
-    public static AppValidation Validate(KompoxApp app, AppValidationOptions options)
+    /// <summary>Loads the app's compose file and converts it offline; every problem of either step is in the result, none is thrown.</summary>
+    public static AppValidation Validate(KompoxApp app, AppValidationOptions options) =>
+        Convert(app, options, project => AppConverter.Convert(app, project, options.DiskId));
+
+    /// <summary>Loads the app's compose file and converts it with <paramref name="convert"/>, collecting every problem.</summary>
+    internal static AppValidation Convert(KompoxApp app, ComposeReadOptions options, Func<ComposeProject, AppManifest> convert)
     {
         var composeFile = app.ComposePath ?? "compose.yml";
         // Compose text with no file of its own can name no file: no directory, rather than wherever the process runs.
@@ -53,7 +62,7 @@ public static class AppValidator
         AppManifest manifest;
         try
         {
-            manifest = AppConverter.Convert(app, project, options.DiskId);
+            manifest = convert(project);
         }
         catch (KompoxValidationException e)
         {

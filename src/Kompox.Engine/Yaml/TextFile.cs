@@ -35,7 +35,7 @@ public static class TextFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new KompoxException("FileUnreadable", ErrorKind.PermissionDenied, $"{shownAs}: cannot read the file: {e.Message}", e) { Target = path };
+            throw new KompoxException("FileUnreadable", ErrorKind.PermissionDenied, $"{shownAs}: cannot read the file {path} ({(e is UnauthorizedAccessException ? "access denied" : "I/O error")})", e) { Target = path };
         }
 
         return Decode(bytes, shownAs);

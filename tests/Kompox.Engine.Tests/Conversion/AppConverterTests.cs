@@ -18,9 +18,9 @@ public class AppConverterTests
         ConvertValid(App(ingress: ingress), Gitea(), K3sDisk);
 
     [Fact]
-    public void Namespace_is_named_after_app_and_hash_and_holds_the_app_state()
+    public void Namespace_is_named_after_app_and_hash_and_leaves_the_disk_state_to_its_own_apply()
     {
-        var manifest = ConvertValid(App(), Gitea(), K3sDisk, new AppConversionOptions { PreviousDiskId = "disk-old" });
+        var manifest = ConvertValid(App(), Gitea(), K3sDisk);
 
         var expected = $"k4x-my-app-{KubeNames.Base36Hash("ops/k3s1/my-app")}";
         Assert.Equal(expected, manifest.Namespace);
@@ -30,8 +30,8 @@ public class AppConverterTests
         Assert.Equal("baseline", ns.Metadata.Labels["pod-security.kubernetes.io/enforce"]);
         Assert.Equal("ops/k3s1/lab/my-app", ns.Metadata.Annotations["kompox.dev/app"]);
         Assert.Equal("k3s", ns.Metadata.Annotations["kompox.dev/provider"]);
-        Assert.Equal(K3sDisk, ns.Metadata.Annotations["kompox.dev/disk-current-id"]);
-        Assert.Equal("disk-old", ns.Metadata.Annotations["kompox.dev/disk-previous-id"]);
+        Assert.False(ns.Metadata.Annotations.ContainsKey("kompox.dev/disk-current-id"));
+        Assert.False(ns.Metadata.Annotations.ContainsKey("kompox.dev/disk-previous-id"));
     }
 
     [Fact]
@@ -42,6 +42,7 @@ public class AppConverterTests
         {
             Assert.Equal("kompox", item.Metadata.Labels["app.kubernetes.io/managed-by"]);
             Assert.Equal("my-app", item.Metadata.Labels["app.kubernetes.io/name"]);
+            Assert.Equal(manifest.Namespace[^6..], item.Metadata.Labels["kompox.dev/app-id"]);
             Assert.False(string.IsNullOrEmpty(item.ApiVersion));
             Assert.False(string.IsNullOrEmpty(item.Kind));
             var clusterScoped = item is V1Namespace or V1PersistentVolume;

@@ -1,0 +1,114 @@
+using System.Globalization;
+using Kompox.Model;
+using Kompox.Operations;
+
+namespace Kompox.Drivers;
+
+/// <summary>One of an app's disks, as the provider's tags describe it (SPEC section 5).</summary>
+/// <param name="Id">The provider's id, as kept in <c>kompox.dev/disk-current-id</c>.</param>
+/// <param name="AppId">The <c>kompox-app</c> tag.</param>
+/// <param name="CreatedAt">The <c>kompox-created-at</c> tag.</param>
+/// <param name="SizeBytes">The disk's real size; the PersistentVolume's capacity.</param>
+public sealed record DiskInfo(string Id, string AppId, DateTimeOffset CreatedAt, long SizeBytes)
+{
+    /// <summary>Whether the app's namespace names this disk current; the provider does not know, so the caller sets it.</summary>
+    public bool IsCurrent { get; init; }
+
+    /// <summary>A size as the Kubernetes quantity that reads back to the same number of bytes, in the largest binary unit that divides it.</summary>
+    public static string Quantity(long bytes)
+    {
+        foreach (var (suffix, unit) in new[] { ("Ti", 1L << 40), ("Gi", 1L << 30), ("Mi", 1L << 20), ("Ki", 1L << 10) })
+        {
+            if (bytes > 0 && bytes % unit == 0)
+            {
+                return (bytes / unit).ToString(CultureInfo.InvariantCulture) + suffix;
+            }
+        }
+
+        return bytes.ToString(CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>A snapshot of one of an app's disks.</summary>
+/// <param name="DiskId">The disk it was taken of.</param>
+/// <param name="SizeBytes">The size of that disk, which a disk restored from the snapshot gets.</param>
+public sealed record SnapshotInfo(string Id, string AppId, string DiskId, DateTimeOffset CreatedAt, long SizeBytes);
+
+/// <summary>
+/// The provider's disks and snapshots of apps. Stateless like the driver: everything it knows it reads from the
+/// provider's tags. Methods taking an id refuse an id that is not the app's (<c>DiskNotFound</c>, <c>SnapshotNotFound</c>).
+/// </summary>
+public interface IDriverRuntime
+{
+    /// <summary>The app's disks, newest first.</summary>
+    Task<IReadOnlyList<DiskInfo>> ListDisksAsync(KompoxApp app, CancellationToken cancellationToken);
+
+    Task<DiskInfo> GetDiskAsync(KompoxApp app, string diskId, CancellationToken cancellationToken);
+
+    /// <summary>A new, empty disk tagged with the app and the time.</summary>
+    Task<DiskInfo> CreateDiskAsync(KompoxApp app, IProgress<OperationProgress> progress, CancellationToken cancellationToken);
+
+    Task DeleteDiskAsync(KompoxApp app, string diskId, CancellationToken cancellationToken);
+
+    /// <summary>The app's snapshots, newest first.</summary>
+    Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(KompoxApp app, CancellationToken cancellationToken);
+
+    Task<SnapshotInfo> CreateSnapshotAsync(KompoxApp app, string diskId, IProgress<OperationProgress> progress, CancellationToken cancellationToken);
+
+    Task DeleteSnapshotAsync(KompoxApp app, string snapshotId, CancellationToken cancellationToken);
+
+    /// <summary>A new disk with the snapshot's content; the snapshot and every other disk stay as they are.</summary>
+    Task<DiskInfo> RestoreSnapshotAsync(KompoxApp app, string snapshotId, IProgress<OperationProgress> progress, CancellationToken cancellationToken);
+
+    /// <summary>Writes the disk's content to <paramref name="destination"/> as a gzip-compressed tar archive, in constant memory.</summary>
+    Task ExportDiskAsync(KompoxApp app, string diskId, Stream destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken);
+
+    /// <summary>Writes the snapshot's content to <paramref name="destination"/> as a gzip-compressed tar archive.</summary>
+    Task ExportSnapshotAsync(KompoxApp app, string snapshotId, Stream destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken);
+
+    /// <summary>A new disk with the content of a gzip-compressed tar archive, as <see cref="ExportDiskAsync"/> writes.</summary>
+    /// <exception cref="KompoxException"><c>InvalidArchive</c> when the stream is not such an archive; no disk is left behind.</exception>
+    Task<DiskInfo> ImportDiskAsync(KompoxApp app, Stream source, IProgress<OperationProgress> progress, CancellationToken cancellationToken);
+}
+
+/// <summary>The drivers the operations use: the static part by name, the runtime part per cluster.</summary>
+public interface IDriverFactory
+{
+    /// <exception cref="KompoxException"><c>UnknownDriver</c>.</exception>
+    IProviderDriver Driver(string name);
+
+    /// <summary>The runtime for the cluster's provider, configured from the provider's and cluster's settings.</summary>
+    /// <exception cref="KompoxException"><c>DiskOperationsUnsupported</c> for a driver whose runtime this version does not have.</exception>
+    IDriverRuntime Runtime(KompoxCluster cluster);
+}
+
+/// <summary>The drivers of this version, with their runtimes on the real provider.</summary>
+public sealed class DriverFactory : IDriverFactory
+{
+    private readonly TimeProvider timeProvider;
+
+    public DriverFactory(TimeProvider timeProvider)
+    {
+        this.timeProvider = timeProvider;
+    }
+
+    public IProviderDriver Driver(string name) =>
+        ProviderDrivers.Find(name)
+        ?? throw new KompoxException("UnknownDriver", ErrorKind.InvalidArgument, $"driver '{name}' is not one this version has; use one of: {string.Join(", ", ProviderDrivers.All.Select(d => d.Name))}") { Target = name };
+
+    public IDriverRuntime Runtime(KompoxCluster cluster)
+    {
+        var driver = Driver(cluster.Provider.Driver);
+        return driver switch
+        {
+            K3sDriver => new K3sRuntime(K3sDriver.DataRootOf(cluster), timeProvider),
+            _ => throw new KompoxException(
+                "DiskOperationsUnsupported",
+                ErrorKind.InvalidArgument,
+                $"disk operations of driver {driver.Name} are not in this version yet (cluster {cluster.Id}); its apps can be converted and validated")
+            {
+                Target = driver.Name,
+            },
+        };
+    }
+}

@@ -1,0 +1,348 @@
+using System.Formats.Tar;
+using System.Globalization;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text.Json;
+using k8s.Models;
+using Kompox.Model;
+using Kompox.Operations;
+
+namespace Kompox.Drivers;
+
+/// <summary>
+/// Disks and snapshots of a single-node K3s, on the node Kompox runs on. Under the data root:
+/// <c>disks/&lt;id&gt;/</c> is the disk (the PersistentVolume's local path) and <c>disks/&lt;id&gt;.json</c> its tags;
+/// <c>snapshots/&lt;id&gt;.tar.gz</c> is a snapshot and <c>snapshots/&lt;id&gt;.json</c> its tags. The tags live beside
+/// the disk, not in it, so the app never sees them and an export holds the app's files only. A disk or snapshot
+/// exists once its tags file does: that file is written last, atomically, and removed first.
+/// </summary>
+public sealed class K3sRuntime : IDriverRuntime
+{
+    public const string AppTag = "kompox-app";
+    public const string CreatedAtTag = "kompox-created-at";
+    public const string DiskTag = "kompox-disk";
+
+    private const string Archive = ".tar.gz";
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    private readonly string disksDir;
+    private readonly string snapshotsDir;
+    private readonly TimeProvider timeProvider;
+
+    /// <param name="dataRoot">The directory holding <c>disks</c> and <c>snapshots</c>; the cluster's <c>K3S_DATA_ROOT</c>.</param>
+    public K3sRuntime(string dataRoot, TimeProvider timeProvider)
+    {
+        disksDir = Path.Combine(dataRoot, "disks");
+        snapshotsDir = Path.Combine(dataRoot, "snapshots");
+        this.timeProvider = timeProvider;
+    }
+
+    /// <summary>What a new K3s disk is said to hold: a directory has no size of its own, and the PersistentVolume needs one.</summary>
+    public static long NominalSizeBytes { get; } = new ResourceQuantity(K3sDriver.NominalDiskSize).ToInt64();
+
+    public Task<IReadOnlyList<DiskInfo>> ListDisksAsync(KompoxApp app, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<DiskInfo> disks = ReadAll(disksDir, app, cancellationToken)
+            .Select(t => ToDisk(t.Id, t.Tags))
+            .OrderByDescending(d => d.CreatedAt)
+            .ThenByDescending(d => d.Id, StringComparer.Ordinal)
+            .ToList();
+        return Task.FromResult(disks);
+    }
+
+    public Task<DiskInfo> GetDiskAsync(KompoxApp app, string diskId, CancellationToken cancellationToken) =>
+        Task.FromResult(FindDisk(app, diskId));
+
+    public Task<DiskInfo> CreateDiskAsync(KompoxApp app, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var id = NewId(app);
+        progress.Report(new OperationProgress($"Creating disk {id}", "creating the directory"));
+        Directory.CreateDirectory(disksDir);
+        Directory.CreateDirectory(Path.Combine(disksDir, id));
+        return Task.FromResult(WriteDiskTags(app, id, NominalSizeBytes));
+    }
+
+    public Task DeleteDiskAsync(KompoxApp app, string diskId, CancellationToken cancellationToken)
+    {
+        FindDisk(app, diskId);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // Out of sight first, so that a deletion that fails half way leaves no disk that lists with half its files.
+        var doomed = Path.Combine(disksDir, $".deleting-{diskId}-{Guid.NewGuid():N}");
+        Directory.Move(Path.Combine(disksDir, diskId), doomed);
+        File.Delete(TagsPath(disksDir, diskId));
+        Directory.Delete(doomed, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(KompoxApp app, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<SnapshotInfo> snapshots = ReadAll(snapshotsDir, app, cancellationToken)
+            .Select(t => ToSnapshot(t.Id, t.Tags))
+            .OrderByDescending(s => s.CreatedAt)
+            .ThenByDescending(s => s.Id, StringComparer.Ordinal)
+            .ToList();
+        return Task.FromResult(snapshots);
+    }
+
+    public async Task<SnapshotInfo> CreateSnapshotAsync(KompoxApp app, string diskId, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var disk = FindDisk(app, diskId);
+        var id = NewId(app);
+        var activity = $"Snapshotting disk {diskId} as {id}";
+        Directory.CreateDirectory(snapshotsDir);
+        var temp = Path.Combine(snapshotsDir, $".{id}{Archive}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+            {
+                await WriteArchiveAsync(Path.Combine(disksDir, diskId), file, activity, progress, cancellationToken).ConfigureAwait(false);
+            }
+
+            File.Move(temp, Path.Combine(snapshotsDir, id + Archive));
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+
+        var tags = Tags(app, timeProvider.GetUtcNow(), disk.SizeBytes);
+        tags.Tags[DiskTag] = diskId;
+        WriteTags(snapshotsDir, id, tags);
+        return ToSnapshot(id, tags);
+    }
+
+    public Task DeleteSnapshotAsync(KompoxApp app, string snapshotId, CancellationToken cancellationToken)
+    {
+        FindSnapshot(app, snapshotId);
+        cancellationToken.ThrowIfCancellationRequested();
+        File.Delete(TagsPath(snapshotsDir, snapshotId));
+        File.Delete(Path.Combine(snapshotsDir, snapshotId + Archive));
+        return Task.CompletedTask;
+    }
+
+    public async Task<DiskInfo> RestoreSnapshotAsync(KompoxApp app, string snapshotId, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var snapshot = FindSnapshot(app, snapshotId);
+        await using var archive = new FileStream(Path.Combine(snapshotsDir, snapshotId + Archive), FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
+        return await NewDiskFromArchiveAsync(app, archive, snapshot.SizeBytes, $"Restoring snapshot {snapshotId}", progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task ExportDiskAsync(KompoxApp app, string diskId, Stream destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        FindDisk(app, diskId);
+        return WriteArchiveAsync(Path.Combine(disksDir, diskId), destination, $"Exporting disk {diskId}", progress, cancellationToken);
+    }
+
+    public async Task ExportSnapshotAsync(KompoxApp app, string snapshotId, Stream destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        FindSnapshot(app, snapshotId);
+        await using var archive = new FileStream(Path.Combine(snapshotsDir, snapshotId + Archive), FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
+        await using var counted = new ProgressStream(archive, archive.Length, $"Exporting snapshot {snapshotId}", "copying the archive", progress);
+        await counted.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<DiskInfo> ImportDiskAsync(KompoxApp app, Stream source, IProgress<OperationProgress> progress, CancellationToken cancellationToken) =>
+        NewDiskFromArchiveAsync(app, source, NominalSizeBytes, "Importing a disk", progress, cancellationToken);
+
+    private async Task<DiskInfo> NewDiskFromArchiveAsync(KompoxApp app, Stream archive, long sizeBytes, string activity, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var id = NewId(app);
+        Directory.CreateDirectory(disksDir);
+        var temp = Path.Combine(disksDir, $".{id}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            long? total = archive.CanSeek ? archive.Length - archive.Position : null;
+            await using var counted = new ProgressStream(archive, total, $"{activity} as disk {id}", "unpacking the archive", progress);
+            await using var gzip = new GZipStream(counted, CompressionMode.Decompress, leaveOpen: true);
+            await ExtractAsync(gzip, temp, activity, cancellationToken).ConfigureAwait(false);
+            Directory.Move(temp, Path.Combine(disksDir, id));
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException)
+        {
+            throw NotAnArchive(activity, e);
+        }
+        finally
+        {
+            if (Directory.Exists(temp))
+            {
+                Directory.Delete(temp, recursive: true);
+            }
+        }
+
+        return WriteDiskTags(app, id, sizeBytes);
+    }
+
+    /// <summary>
+    /// Unpacks an archive that may come from anywhere, as root on the node: only directories, files and links, each
+    /// named inside <paramref name="root"/>, and nothing is written through a link, so a link may point anywhere (in the
+    /// app's container it resolves in the container). No devices. A hard link becomes a copy of its target.
+    /// </summary>
+    private static async Task ExtractAsync(Stream tar, string root, string activity, CancellationToken cancellationToken)
+    {
+        var inside = Path.GetFullPath(root) + Path.DirectorySeparatorChar;
+        var links = new HashSet<string>(StringComparer.Ordinal);
+        string Resolve(string name)
+        {
+            var full = Path.GetFullPath(Path.Combine(inside, name)).TrimEnd(Path.DirectorySeparatorChar);
+            if (!(full + Path.DirectorySeparatorChar).StartsWith(inside, StringComparison.Ordinal))
+            {
+                throw NotAnArchive(activity, null, $"entry '{name}' points outside the disk");
+            }
+
+            for (var at = full; at.Length >= inside.Length; at = Path.GetDirectoryName(at)!)
+            {
+                if (links.Contains(at))
+                {
+                    throw NotAnArchive(activity, null, $"entry '{name}' goes through a symbolic link");
+                }
+            }
+
+            return full;
+        }
+
+        await using var reader = new TarReader(tar);
+        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+        {
+            var path = Resolve(entry.Name);
+            switch (entry.EntryType)
+            {
+                case TarEntryType.Directory:
+                    Directory.CreateDirectory(path);
+                    break;
+                case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
+                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    await entry.ExtractToFileAsync(path, overwrite: false, cancellationToken).ConfigureAwait(false);
+                    break;
+                case TarEntryType.SymbolicLink:
+                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    File.CreateSymbolicLink(path, entry.LinkName);
+                    links.Add(path);
+                    break;
+                case TarEntryType.HardLink:
+                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    File.Copy(Resolve(entry.LinkName), path);
+                    break;
+                case TarEntryType.GlobalExtendedAttributes:
+                    break;
+                default:
+                    throw NotAnArchive(activity, null, $"entry '{entry.Name}' is a {entry.EntryType}, which a disk archive does not hold");
+            }
+        }
+    }
+
+    private static KompoxException NotAnArchive(string activity, Exception? inner, string? why = null) =>
+        new("InvalidArchive", ErrorKind.InvalidData, $"{activity}: the content is not a gzip-compressed tar archive of a disk{(why is null ? string.Empty : $" ({why})")}", inner);
+
+    private static async Task WriteArchiveAsync(string directory, Stream destination, string activity, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var total = new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+        await using var gzip = new GZipStream(destination, CompressionLevel.Optimal, leaveOpen: true);
+        await using var counted = new ProgressStream(gzip, total, activity, "writing the archive", progress);
+        await TarFile.CreateFromDirectoryAsync(directory, counted, includeBaseDirectory: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    private DiskInfo FindDisk(KompoxApp app, string diskId) =>
+        IsId(diskId) && ReadTags(disksDir, diskId) is { } tags && tags.Tags.GetValueOrDefault(AppTag) == app.Id && Directory.Exists(Path.Combine(disksDir, diskId))
+            ? ToDisk(diskId, tags)
+            : throw new KompoxException("DiskNotFound", ErrorKind.NotFound, $"app {app.Id} has no disk '{diskId}' under {disksDir}") { Target = diskId };
+
+    private SnapshotInfo FindSnapshot(KompoxApp app, string snapshotId) =>
+        IsId(snapshotId) && ReadTags(snapshotsDir, snapshotId) is { } tags && tags.Tags.GetValueOrDefault(AppTag) == app.Id && File.Exists(Path.Combine(snapshotsDir, snapshotId + Archive))
+            ? ToSnapshot(snapshotId, tags)
+            : throw new KompoxException("SnapshotNotFound", ErrorKind.NotFound, $"app {app.Id} has no snapshot '{snapshotId}' under {snapshotsDir}") { Target = snapshotId };
+
+    // Ids name files, so one that could climb out of the directory is no id of ours.
+    private static bool IsId(string id) => K3sDriver.DiskIdPattern().IsMatch(id);
+
+    /// <summary><c>&lt;app&gt;-&lt;yyyyMMddHHmmss&gt;-&lt;6 random base-36 characters&gt;</c>: sorts by time and never collides in practice.</summary>
+    private string NewId(KompoxApp app)
+    {
+        const string digits = "0123456789abcdefghijklmnopqrstuvwxyz";
+        var random = string.Create(6, 0, (span, _) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = digits[RandomNumberGenerator.GetInt32(digits.Length)];
+            }
+        });
+        return $"{app.Name}-{timeProvider.GetUtcNow().UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}-{random}";
+    }
+
+    private DiskInfo WriteDiskTags(KompoxApp app, string id, long sizeBytes)
+    {
+        var tags = Tags(app, timeProvider.GetUtcNow(), sizeBytes);
+        WriteTags(disksDir, id, tags);
+        return ToDisk(id, tags);
+    }
+
+    private static TagsFile Tags(KompoxApp app, DateTimeOffset createdAt, long sizeBytes) => new(
+        new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            [AppTag] = app.Id,
+            [CreatedAtTag] = createdAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+        },
+        sizeBytes);
+
+    private static void WriteTags(string directory, string id, TagsFile tags) =>
+        AtomicFile.Write(TagsPath(directory, id), JsonSerializer.Serialize(tags, Json), overwrite: false);
+
+    private static IEnumerable<(string Id, TagsFile Tags)> ReadAll(string directory, KompoxApp app, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(directory))
+        {
+            yield break;
+        }
+
+        foreach (var path in Directory.EnumerateFiles(directory, "*.json"))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var id = Path.GetFileNameWithoutExtension(path);
+            if (IsId(id) && ReadTags(directory, id) is { } tags && tags.Tags.GetValueOrDefault(AppTag) == app.Id)
+            {
+                yield return (id, tags);
+            }
+        }
+    }
+
+    private static TagsFile? ReadTags(string directory, string id)
+    {
+        var path = TagsPath(directory, id);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            var tags = JsonSerializer.Deserialize<TagsFile>(File.ReadAllText(path), Json);
+            if (tags?.Tags is null || !tags.Tags.ContainsKey(AppTag) || !tags.Tags.ContainsKey(CreatedAtTag) || tags.SizeBytes <= 0)
+            {
+                throw new JsonException("tags missing");
+            }
+
+            return tags;
+        }
+        catch (JsonException e)
+        {
+            throw new KompoxException("InvalidDiskMetadata", ErrorKind.InvalidData, $"{path} is not a Kompox tags file (JSON with tags {AppTag}, {CreatedAtTag} and sizeBytes)", e) { Target = path };
+        }
+    }
+
+    private static string TagsPath(string directory, string id) => Path.Combine(directory, id + ".json");
+
+    private static DiskInfo ToDisk(string id, TagsFile tags) =>
+        new(id, tags.Tags[AppTag], CreatedAt(tags), tags.SizeBytes);
+
+    private static SnapshotInfo ToSnapshot(string id, TagsFile tags) =>
+        new(id, tags.Tags[AppTag], tags.Tags.GetValueOrDefault(DiskTag) ?? string.Empty, CreatedAt(tags), tags.SizeBytes);
+
+    private static DateTimeOffset CreatedAt(TagsFile tags) =>
+        DateTimeOffset.ParseExact(tags.Tags[CreatedAtTag], "yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    /// <summary>The tags file: the provider tags of SPEC section 5, and the size a disk has (or a snapshot's disk had).</summary>
+    private sealed record TagsFile(SortedDictionary<string, string> Tags, long SizeBytes);
+}

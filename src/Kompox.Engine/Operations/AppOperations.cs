@@ -1,0 +1,170 @@
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Kompox.Conversion;
+using Kompox.Drivers;
+using Kompox.Model;
+
+namespace Kompox.Operations;
+
+/// <summary>Which disks the app's namespace names: the current one, and the one before it (for undoing a switch).</summary>
+public sealed record AppDiskState(string? CurrentDiskId, string? PreviousDiskId)
+{
+    public static readonly AppDiskState None = new(null, null);
+
+    /// <summary>
+    /// The server-side apply body that sets exactly these annotations on the namespace, under field manager
+    /// <see cref="KompoxMetadata.DiskStateFieldManager"/>. An id that is null is left out, so the apply removes it.
+    /// The app's own apply (another field manager, without these annotations) never touches them.
+    /// </summary>
+    public V1Namespace PatchBody(string namespaceName)
+    {
+        var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        if (CurrentDiskId is not null)
+        {
+            annotations[KompoxMetadata.DiskCurrentAnnotation] = CurrentDiskId;
+        }
+
+        if (PreviousDiskId is not null)
+        {
+            annotations[KompoxMetadata.DiskPreviousAnnotation] = PreviousDiskId;
+        }
+
+        return new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new V1ObjectMeta { Name = namespaceName, Annotations = annotations } };
+    }
+}
+
+/// <summary>
+/// What can be done to an app. The cmdlets and the REST endpoints call this; in client mode a REST client implements it.
+/// Every method reports progress, honours cancellation and raises only <see cref="KompoxException"/>s.
+/// </summary>
+public interface IAppOperations
+{
+    /// <summary>The app with this id, from the context's resource source.</summary>
+    Task<KompoxApp> GetAsync(string appId, CancellationToken cancellationToken);
+
+    /// <summary>Reads the app's compose file and converts it offline (draft command <c>app validate</c>); problems are in the result, not thrown.</summary>
+    Task<AppValidation> ValidateAsync(KompoxApp app, AppValidationOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The manifest deploy applies: the app converted on <paramref name="disk"/>, a real disk of the app, with the
+    /// PersistentVolume sized as the disk is and, for a driver that pins disks to a node, the node looked up in the cluster.
+    /// </summary>
+    Task<AppValidation> PlanAsync(KompoxApp app, DiskInfo disk, ComposeReadOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>The disks the app's namespace names; <see cref="AppDiskState.None"/> when the app was never deployed.</summary>
+    Task<AppDiskState> GetDiskStateAsync(KompoxApp app, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>Writes the disk state on the app's existing namespace, holding the app's lock.</summary>
+    Task SetDiskStateAsync(KompoxApp app, AppDiskState state, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+}
+
+public sealed class AppOperations : IAppOperations
+{
+    private readonly KompoxContext context;
+
+    public AppOperations(KompoxContext context)
+    {
+        this.context = context;
+    }
+
+    public Task<KompoxApp> GetAsync(string appId, CancellationToken cancellationToken) =>
+        ErrorTranslation.Guard($"finding app {appId}", cancellationToken, () => context.Resources.GetAppAsync(appId, cancellationToken));
+
+    public Task<AppValidation> ValidateAsync(KompoxApp app, AppValidationOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var activity = $"Validating app {app.Id}";
+        return ErrorTranslation.Guard(activity, cancellationToken, () =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            (progress ?? NoProgress.Instance).Report(new OperationProgress(activity, $"converting {app.ComposePath ?? "the compose text"}", 0));
+            var result = AppValidator.Validate(app, options);
+            (progress ?? NoProgress.Instance).Report(new OperationProgress(activity, result.IsValid ? "valid" : $"{result.Errors.Count} errors", 100));
+            return Task.FromResult(result);
+        });
+    }
+
+    public Task<AppValidation> PlanAsync(KompoxApp app, DiskInfo disk, ComposeReadOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var activity = $"Planning app {app.Id} on disk {disk.Id}";
+        var report = progress ?? NoProgress.Instance;
+        return ErrorTranslation.Guard(activity, cancellationToken, async () =>
+        {
+            if (disk.AppId != app.Id)
+            {
+                throw new KompoxException("DiskNotFound", ErrorKind.NotFound, $"disk {disk.Id} belongs to app {disk.AppId}, not {app.Id}") { Target = disk.Id };
+            }
+
+            string? nodeName = null;
+            if (context.Drivers.Driver(app.Cluster.Provider.Driver).NeedsNodeName(app.Cluster))
+            {
+                report.Report(new OperationProgress(activity, "finding the node", 0));
+                nodeName = await OnlyNodeAsync(app.Cluster, activity, report, cancellationToken).ConfigureAwait(false);
+            }
+
+            report.Report(new OperationProgress(activity, "converting", 50));
+            var conversion = new AppConversionOptions { NodeName = nodeName };
+            var result = AppValidator.Convert(app, options, project => AppConverter.Convert(app, project, disk, conversion));
+            report.Report(new OperationProgress(activity, result.IsValid ? "planned" : $"{result.Errors.Count} errors", 100));
+            return result;
+        });
+    }
+
+    public Task<AppDiskState> GetDiskStateAsync(KompoxApp app, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var activity = $"Reading the disk state of app {app.Id}";
+        return ErrorTranslation.Guard(activity, cancellationToken, async () =>
+        {
+            var client = context.KubeClients.Create(app.Cluster, new RequestReporter(activity, progress ?? NoProgress.Instance));
+            try
+            {
+                var ns = await client.CoreV1.ReadNamespaceAsync(KubeNames.Namespace(app), cancellationToken: cancellationToken).ConfigureAwait(false);
+                IDictionary<string, string> annotations = ns.Metadata.Annotations ?? new Dictionary<string, string>();
+                return new AppDiskState(
+                    annotations.TryGetValue(KompoxMetadata.DiskCurrentAnnotation, out var current) ? current : null,
+                    annotations.TryGetValue(KompoxMetadata.DiskPreviousAnnotation, out var previous) ? previous : null);
+            }
+            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+            {
+                return AppDiskState.None;
+            }
+        });
+    }
+
+    public Task SetDiskStateAsync(KompoxApp app, AppDiskState state, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var activity = $"Setting the disk state of app {app.Id}";
+        return ErrorTranslation.Guard(activity, cancellationToken, async () =>
+        {
+            var report = progress ?? NoProgress.Instance;
+            await using (await context.AppLock.AcquireAsync(app.Id, context.AppLockTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                report.Report(new OperationProgress(activity, $"current {state.CurrentDiskId ?? "none"}, previous {state.PreviousDiskId ?? "none"}", 0));
+                await ApplyDiskStateAsync(app, state, activity, report, cancellationToken).ConfigureAwait(false);
+                report.Report(new OperationProgress(activity, "done", 100));
+            }
+        });
+    }
+
+    /// <summary>The disk state patch for callers that hold the app's lock already (deploy, disk switch).</summary>
+    internal async Task ApplyDiskStateAsync(KompoxApp app, AppDiskState state, string activity, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var client = context.KubeClients.Create(app.Cluster, new RequestReporter(activity, progress));
+        var name = KubeNames.Namespace(app);
+        await client.CoreV1.PatchNamespaceAsync(
+            new V1Patch(state.PatchBody(name), V1Patch.PatchType.ApplyPatch),
+            name,
+            fieldManager: KompoxMetadata.DiskStateFieldManager,
+            force: true,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    // A driver pins disks to a node only on single-node clusters (K3s), so the node is the cluster's only one.
+    private async Task<string?> OnlyNodeAsync(KompoxCluster cluster, string activity, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var client = context.KubeClients.Create(cluster, new RequestReporter(activity, progress));
+        var nodes = await client.CoreV1.ListNodeAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        return nodes.Items.Count == 1 ? nodes.Items[0].Metadata.Name : null;
+    }
+}

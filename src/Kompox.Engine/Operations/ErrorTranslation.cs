@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Text.Json;
+using k8s.Autorest;
+
+namespace Kompox.Operations;
+
+/// <summary>
+/// The one place where exceptions of libraries and the OS become <see cref="KompoxException"/>s with stable ids.
+/// Messages say what was being done and what failed, never the inner exception's text, which depends on the OS and
+/// the culture; the inner exception is kept for developers.
+/// </summary>
+public static class ErrorTranslation
+{
+    /// <param name="doing">What the operation was doing, e.g. "listing disks of app ops/k3s1/lab/web".</param>
+    /// <param name="cancellationToken">The caller's token: cancellation it asked for is <c>OperationCanceled</c>; any other is a timeout.</param>
+    public static KompoxException Translate(Exception exception, string doing, CancellationToken cancellationToken)
+    {
+        return exception switch
+        {
+            KompoxException known => known,
+            OperationCanceledException e when cancellationToken.IsCancellationRequested =>
+                new KompoxException("OperationCanceled", ErrorKind.Canceled, $"{doing}: canceled", e),
+            OperationCanceledException e =>
+                new KompoxException("RequestTimedOut", ErrorKind.Timeout, $"{doing}: no answer in time", e),
+            HttpOperationException e => FromKubernetes(e, doing),
+            HttpRequestException e when Find<AuthenticationException>(e) is not null =>
+                new KompoxException("TlsFailed", ErrorKind.Unauthenticated, $"{doing}: the TLS handshake failed (is the server's certificate trusted?)", e),
+            HttpRequestException e =>
+                new KompoxException("ConnectionFailed", ErrorKind.Unavailable, $"{doing}: cannot connect{SocketProblem(e)}", e),
+            AuthenticationException e =>
+                new KompoxException("TlsFailed", ErrorKind.Unauthenticated, $"{doing}: the TLS handshake failed (is the server's certificate trusted?)", e),
+            SocketException e =>
+                new KompoxException("ConnectionFailed", ErrorKind.Unavailable, $"{doing}: cannot connect{SocketProblem(e)}", e),
+            UnauthorizedAccessException e =>
+                new KompoxException("AccessDenied", ErrorKind.PermissionDenied, $"{doing}: access denied", e),
+            IOException e =>
+                new KompoxException("IOFailed", ErrorKind.Unavailable, $"{doing}: an I/O error occurred", e),
+            _ => new KompoxException("UnexpectedError", ErrorKind.Internal, $"{doing}: unexpected {exception.GetType().FullName}; this is a fault in Kompox", exception),
+        };
+    }
+
+    /// <summary>Runs an operation's body, translating whatever escapes it.</summary>
+    public static async Task<T> Guard<T>(string doing, CancellationToken cancellationToken, Func<Task<T>> body)
+    {
+        try
+        {
+            return await body().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not KompoxException)
+        {
+            throw Translate(e, doing, cancellationToken);
+        }
+    }
+
+    public static async Task Guard(string doing, CancellationToken cancellationToken, Func<Task> body)
+    {
+        try
+        {
+            await body().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not KompoxException)
+        {
+            throw Translate(e, doing, cancellationToken);
+        }
+    }
+
+    private static KompoxException FromKubernetes(HttpOperationException e, string doing)
+    {
+        var status = e.Response?.StatusCode ?? 0;
+        var request = e.Request is { } r ? $"{r.Method} {r.RequestUri?.AbsolutePath}" : "the request";
+
+        // The API server's own Status message is English and culture-free, and it names the field a 422 is about.
+        var said = StatusMessage(e.Response?.Content) is { } message ? $": {message}" : string.Empty;
+        var text = $"{doing}: {request} answered {(int)status}{said}";
+        return status switch
+        {
+            HttpStatusCode.Unauthorized => new KompoxException("KubernetesUnauthenticated", ErrorKind.Unauthenticated, $"{text} (the cluster did not accept the credentials; renew them)", e),
+            HttpStatusCode.Forbidden => new KompoxException("KubernetesForbidden", ErrorKind.PermissionDenied, text, e),
+            HttpStatusCode.NotFound => new KompoxException("KubernetesNotFound", ErrorKind.NotFound, text, e),
+            HttpStatusCode.Conflict => new KompoxException("KubernetesConflict", ErrorKind.Conflict, text, e),
+            HttpStatusCode.UnprocessableEntity => new KompoxException("KubernetesRejected", ErrorKind.InvalidData, text, e),
+            >= HttpStatusCode.InternalServerError or HttpStatusCode.TooManyRequests =>
+                new KompoxException("KubernetesUnavailable", ErrorKind.Unavailable, text, e),
+            _ => new KompoxException("KubernetesRequestFailed", ErrorKind.Unavailable, text, e),
+        };
+    }
+
+    private static string? StatusMessage(string? content)
+    {
+        if (string.IsNullOrEmpty(content))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(content);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("message", out var message)
+                && message.ValueKind == JsonValueKind.String
+                    ? message.GetString()
+                    : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    // The error code's name is the same on every OS and in every culture, unlike the socket's message.
+    private static string SocketProblem(Exception e) =>
+        Find<SocketException>(e) is { } socket ? $" ({socket.SocketErrorCode})" : string.Empty;
+
+    private static T? Find<T>(Exception e)
+        where T : Exception
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,40 @@
+using Kompox.Drivers;
+
+namespace Kompox.Operations;
+
+/// <summary>
+/// Every effect the operations have, in one place: the cluster, the providers, the resources, the clock and the app
+/// lock. Cmdlets and the REST service build one; tests build one of fakes.
+/// </summary>
+public sealed class KompoxContext
+{
+    public KompoxContext(IKubeClientFactory kubeClients, IDriverFactory drivers, IResourceSource resources, TimeProvider timeProvider, IAppLock appLock)
+    {
+        KubeClients = kubeClients;
+        Drivers = drivers;
+        Resources = resources;
+        TimeProvider = timeProvider;
+        AppLock = appLock;
+    }
+
+    public IKubeClientFactory KubeClients { get; }
+
+    public IDriverFactory Drivers { get; }
+
+    public IResourceSource Resources { get; }
+
+    public TimeProvider TimeProvider { get; }
+
+    public IAppLock AppLock { get; }
+
+    /// <summary>How long an operation that changes an app waits for another one on the same app before giving up.</summary>
+    public TimeSpan AppLockTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The real effects, for a kompoxops.yml at <paramref name="configPath"/>, in one process.</summary>
+    public static KompoxContext ForConfigFile(string configPath) => new(
+        new KubeconfigClientFactory(),
+        new DriverFactory(TimeProvider.System),
+        new ConfigFileSource(configPath),
+        TimeProvider.System,
+        new InProcessAppLock(TimeProvider.System));
+}

@@ -1,0 +1,81 @@
+using Kompox.Drivers;
+using Kompox.Model;
+using Kompox.Operations;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Kompox.Tests.Operations;
+
+/// <summary>A context of fakes: an in-memory API server, a clock the test moves, and K3s disks in a temporary directory.</summary>
+internal sealed class OperationFixture : IDisposable
+{
+    public OperationFixture()
+    {
+        DataRoot = Directory.CreateTempSubdirectory("kompox-ops-").FullName;
+        Context = new KompoxContext(Kube, new DriverFactory(Time), new FixedApps(this), Time, new InProcessAppLock(Time))
+        {
+            AppLockTimeout = TimeSpan.FromSeconds(30),
+        };
+    }
+
+    public FakeKubeApi Kube { get; } = new();
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2025, 8, 11, 12, 34, 56, TimeSpan.Zero));
+
+    public string DataRoot { get; }
+
+    public KompoxContext Context { get; }
+
+    public const string Compose = """
+        services:
+          web:
+            image: nginx:1.27
+            ports: ["8080:80"]
+            volumes: ["data:/usr/share/nginx/html"]
+        volumes:
+          data: {}
+        """;
+
+    /// <summary>A K3s app whose disks live under <see cref="DataRoot"/>; without a node setting, the node is asked of the cluster.</summary>
+    public KompoxApp App(string name = "web", string driver = "k3s")
+    {
+        var service = new KompoxService { Name = "ops" };
+        var provider = new KompoxProvider { Name = driver + "1", Driver = driver, Settings = new Dictionary<string, string>(), Service = service };
+        var cluster = new KompoxCluster
+        {
+            Name = "lab",
+            Provider = provider,
+            Auth = new ClusterAuth(),
+            Ingress = new ClusterIngress(),
+            Domain = "ops.example.com",
+            Settings = driver == "k3s" ? new Dictionary<string, string> { ["K3S_DATA_ROOT"] = DataRoot } : new Dictionary<string, string>(),
+        };
+        return new KompoxApp
+        {
+            Name = name,
+            Cluster = cluster,
+            Compose = Compose,
+            Ingress = new Dictionary<string, string>(),
+            Resources = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" },
+            Settings = new Dictionary<string, string>(),
+        };
+    }
+
+    public K3sRuntime Runtime() => new(DataRoot, Time);
+
+    public void Dispose() => Directory.Delete(DataRoot, recursive: true);
+
+    private sealed class FixedApps : IResourceSource
+    {
+        private readonly OperationFixture fixture;
+
+        public FixedApps(OperationFixture fixture)
+        {
+            this.fixture = fixture;
+        }
+
+        public Task<KompoxApp> GetAppAsync(string appId, CancellationToken cancellationToken) =>
+            fixture.App().Id == appId
+                ? Task.FromResult(fixture.App())
+                : throw new KompoxException("AppNotFound", ErrorKind.NotFound, $"no app {appId}");
+    }
+}
