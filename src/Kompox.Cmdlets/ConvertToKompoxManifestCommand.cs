@@ -1,5 +1,7 @@
 using System.Management.Automation;
 using System.Text;
+using Kompox.Operations;
+using Kompox.PowerShell;
 
 namespace Kompox.Cmdlets;
 
@@ -21,24 +23,24 @@ public sealed class ConvertToKompoxManifestCommand : KompoxAppCmdlet
 
     protected override void ProcessRecord()
     {
-        try
+        foreach (var app in InputApps())
         {
-            if (InputApp() is not { } app)
+            AppValidation result;
+            try
             {
-                return;
+                result = Validate(app);
+            }
+            catch (KompoxException e)
+            {
+                InputFailed(ToErrorRecord(e));
+                continue;
             }
 
-            var result = Validate(app);
-            foreach (var warning in result.Warnings)
-            {
-                WriteWarning(warning.ToString());
-            }
-
+            WriteAppWarnings(app, result.Warnings);
             if (!result.IsValid)
             {
-                failed = true;
-                WriteError(ToErrorRecord(new KompoxValidationException("InvalidCompose", app.ComposePath ?? app.Id, result.Errors)));
-                return;
+                InputFailed(ToErrorRecord(new KompoxValidationException("InvalidCompose", app.ComposePath ?? app.Id, result.Errors)));
+                continue;
             }
 
             if (OutFile is null)
@@ -51,10 +53,13 @@ public sealed class ConvertToKompoxManifestCommand : KompoxAppCmdlet
                 apps.Add(app.Id);
             }
         }
-        catch (KompoxException e)
-        {
-            Fail(e);
-        }
+    }
+
+    /// <summary>-OutFile is written whole or not at all: one input that fails keeps the file as it was.</summary>
+    protected override void InputFailed(ErrorRecord error)
+    {
+        failed = true;
+        base.InputFailed(error);
     }
 
     protected override void EndProcessing()
