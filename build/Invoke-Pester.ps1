@@ -16,6 +16,8 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
+# Progress bars of the cmdlets under test would only clutter the log; tests that check progress read it from a runspace of their own.
+$ProgressPreference = 'SilentlyContinue'
 Import-Module $PesterPath -MinimumVersion 5.7.1
 $env:KOMPOX_TEST_MODULE = (Resolve-Path $ModulePath).Path
 $env:KOMPOX_TEST_PACKAGE = (Resolve-Path $PackagePath).Path

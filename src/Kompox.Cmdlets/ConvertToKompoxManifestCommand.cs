@@ -21,14 +21,14 @@ public sealed class ConvertToKompoxManifestCommand : KompoxAppCmdlet
     [ValidateNotNullOrEmpty]
     public string? OutFile { get; set; }
 
-    protected override void ProcessRecord()
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        foreach (var app in InputApps())
+        foreach (var app in InputApps(cancellationToken))
         {
             AppValidation result;
             try
             {
-                result = Validate(app);
+                result = await ValidateAsync(app, cancellationToken);
             }
             catch (KompoxException e)
             {
@@ -62,18 +62,18 @@ public sealed class ConvertToKompoxManifestCommand : KompoxAppCmdlet
         base.InputFailed(error);
     }
 
-    protected override void EndProcessing()
+    protected override Task EndProcessingAsync(CancellationToken cancellationToken)
     {
         if (OutFile is null || apps.Count == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         var full = FileSystemPath(OutFile);
         if (failed)
         {
             WriteWarning($"Nothing was written to {full}: an app failed validation.");
-            return;
+            return Task.CompletedTask;
         }
 
         if (ShouldProcess(full, $"Write the manifests of {string.Join(", ", apps)}"))
@@ -88,5 +88,7 @@ public sealed class ConvertToKompoxManifestCommand : KompoxAppCmdlet
                 Fail(e);
             }
         }
+
+        return Task.CompletedTask;
     }
 }

@@ -10,9 +10,10 @@ namespace Kompox.Cmdlets;
 /// Base of cmdlets that act on apps: from the pipeline (the objects Import-KompoxConfig writes) or from
 /// kompoxops.yml files by path, and with the options every app operation reads its compose file with.
 /// An input that cannot be used (a missing file, a broken config, a resource that is not an App) is a
-/// non-terminating error: the other inputs are still acted on.
+/// non-terminating error: the other inputs are still acted on. Conversion runs off the pipeline thread, so
+/// Ctrl+C stops the cmdlet between apps and while one converts.
 /// </summary>
-public abstract class KompoxAppCmdlet : KompoxCmdlet
+public abstract class KompoxAppCmdlet : KompoxAsyncCmdlet
 {
     protected const string AppSet = "App";
     protected const string PathSet = "Path";
@@ -40,8 +41,12 @@ public abstract class KompoxAppCmdlet : KompoxCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Profile { get; set; } = Array.Empty<string>();
 
+    /// <summary>The activity the progress of converting apps is shown under.</summary>
+    private string Activity => $"{MyInvocation.MyCommand.Name}: converting apps";
+
     /// <summary>The apps of this pipeline record; what cannot be read is reported through <see cref="KompoxCmdlet.InputFailed"/>.</summary>
-    protected IEnumerable<KompoxApp> InputApps()
+    /// <remarks>Checks <paramref name="cancellationToken"/> before each file, so a pattern matching many files stops promptly.</remarks>
+    protected IEnumerable<KompoxApp> InputApps(CancellationToken cancellationToken)
     {
         if (ParameterSetName == AppSet)
         {
@@ -64,6 +69,7 @@ public abstract class KompoxAppCmdlet : KompoxCmdlet
         var literal = ParameterSetName == LiteralPathSet;
         foreach (var (full, shownAs) in ResolveFiles(literal ? LiteralPath : Path, literal))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             KompoxApp? loaded = null;
             try
             {
@@ -81,17 +87,25 @@ public abstract class KompoxAppCmdlet : KompoxCmdlet
         }
     }
 
-    /// <summary>Reads the app's compose file and converts it, saying with -Verbose what is read.</summary>
-    protected AppValidation Validate(KompoxApp app)
+    /// <summary>
+    /// Reads the app's compose file and converts it on the thread pool, saying with -Verbose what is read and
+    /// showing progress; returns as soon as <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    protected async Task<AppValidation> ValidateAsync(KompoxApp app, CancellationToken cancellationToken)
     {
-        WriteVerbose($"Converting app {app.Id} (driver {app.Cluster.Provider.Driver}) from {app.ComposePath}" + (DiskId is null ? string.Empty : $" on disk {DiskId}"));
+        cancellationToken.ThrowIfCancellationRequested();
+        Reporter.Progress(Activity, $"Converting {app.Id}");
+        Reporter.Message($"Converting app {app.Id} (driver {app.Cluster.Provider.Driver}) from {app.ComposePath}" + (DiskId is null ? string.Empty : $" on disk {DiskId}"));
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
         {
             environment[(string)entry.Key] = (string?)entry.Value ?? string.Empty;
         }
 
-        return AppValidator.Validate(app.Model, new AppValidationOptions { Environment = environment, Profiles = Profile, DiskId = DiskId });
+        var options = new AppValidationOptions { Environment = environment, Profiles = Profile, DiskId = DiskId };
+
+        // The engine's conversion cannot be interrupted; after Ctrl+C its result is not waited for.
+        return await Task.Run(() => AppValidator.Validate(app.Model, options), cancellationToken).WaitAsync(cancellationToken);
     }
 
     /// <summary>

@@ -15,14 +15,14 @@ public sealed class TestKompoxAppCommand : KompoxAppCmdlet
     [Parameter]
     public SwitchParameter Quiet { get; set; }
 
-    protected override void ProcessRecord()
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        foreach (var app in InputApps())
+        foreach (var app in InputApps(cancellationToken))
         {
             AppValidation result;
             try
             {
-                result = Validate(app);
+                result = await ValidateAsync(app, cancellationToken);
             }
             catch (KompoxException e)
             {
@@ -43,7 +43,7 @@ public sealed class TestKompoxAppCommand : KompoxAppCmdlet
         }
     }
 
-    protected override void EndProcessing()
+    protected override Task EndProcessingAsync(CancellationToken cancellationToken)
     {
         if (Quiet)
         {
@@ -54,6 +54,8 @@ public sealed class TestKompoxAppCommand : KompoxAppCmdlet
 
             WriteObject(allValid && tested > 0);
         }
+
+        return Task.CompletedTask;
     }
 
     /// <summary>With -Quiet an input that cannot be read makes the answer false, and is told with -Verbose only, as Test-Path does.</summary>

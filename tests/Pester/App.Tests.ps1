@@ -253,6 +253,50 @@ Describe 'ConvertTo-KompoxManifest with a refused compose file' {
     }
 }
 
+Describe 'Test-KompoxApp and ConvertTo-KompoxManifest as asynchronous cmdlets' {
+    BeforeAll {
+        # Many apps behind one pattern: one ProcessRecord that runs long enough to be stopped in the middle.
+        $many = (New-Item -ItemType Directory (Join-Path $TestDrive 'many')).FullName
+        Copy-Item (Join-Path (Split-Path $Example) 'compose.yml') $many
+        $text = Get-Content $Example -Raw
+        foreach ($i in 1..1500) { [System.IO.File]::WriteAllText((Join-Path $many "k-$i.yml"), $text) }
+    }
+
+    It '<Name> stops promptly on Stop() (Ctrl+C), as a stopped pipeline and without an error record' -ForEach @(
+        @{ Name = 'Test-KompoxApp' }
+        @{ Name = 'ConvertTo-KompoxManifest' }
+    ) {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddCommand('Import-Module').AddParameter('Name', $env:KOMPOX_TEST_MODULE).AddStatement()
+            $null = $ps.AddCommand($Name).AddParameter('Path', (Join-Path $many 'k-*.yml')).AddParameter('WarningAction', 'SilentlyContinue')
+            $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $async = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $output)
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ($output.Count -lt 3 -and [DateTime]::UtcNow -lt $deadline -and -not $async.IsCompleted) { Start-Sleep -Milliseconds 20 }
+            $output.Count | Should -BeGreaterOrEqual 3 -Because 'the cmdlet writes from its async steps while it runs'
+            $watch = [System.Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $async.IsCompleted | Should -BeTrue
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $output.Count | Should -BeLessThan 1500
+            $ps.Streams.Error | Should -BeNullOrEmpty
+            { $ps.EndInvoke($async) } | Should -Throw -ExceptionType ([System.Management.Automation.PipelineStoppedException])
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'shows progress per app and says with -Verbose what it converts, from its async steps' {
+        $r = Invoke-InRunspace "Test-KompoxApp '$Example' -Verbose -WarningAction SilentlyContinue"
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Output[0].IsValid | Should -BeTrue
+        $r.Progress.StatusDescription | Should -Contain 'Converting ops/k3s1/lab/gitea'
+        $r.Progress[-1].RecordType | Should -Be 'Completed'
+        ($r.Verbose -join "`n") | Should -Match 'Converting app ops/k3s1/lab/gitea \(driver k3s\)'
+    }
+}
+
 Describe 'A compose app converts as docker compose up would run it' {
     BeforeAll {
         $project = Join-Path $TestDrive 'shop'

@@ -21,6 +21,7 @@ function Invoke-InRunspace {
             Errors   = @($ps.Streams.Error)
             Warnings = @($ps.Streams.Warning)
             Verbose  = @($ps.Streams.Verbose)
+            Progress = @($ps.Streams.Progress)
         }
     }
     finally { $ps.Dispose() }
