@@ -66,14 +66,14 @@ Describe 'Test-KompoxApp' {
         $app = Import-KompoxConfig $Example | Where-Object Kind -eq App
         (Test-KompoxApp $app).App.Id | Should -Be 'ops/k3s1/lab/gitea'
         (Test-KompoxApp $Example).App.Id | Should -Be 'ops/k3s1/lab/gitea'
-        (Test-KompoxApp (Join-Path (Split-Path $Example) '*.yml')).App.Id | Should -Be 'ops/k3s1/lab/gitea'
+        (Test-KompoxApp (Join-Path (Split-Path $Example) 'kompox*.yml')).App.Id | Should -Be 'ops/k3s1/lab/gitea'
     }
 
     It 'tests every file Get-ChildItem finds, with one non-terminating error per bad one' {
         $tree = (New-Item -ItemType Directory (Join-Path $TestDrive 'tree')).FullName
         foreach ($name in 'nginx-single', 'pgadmin-postgres') { Copy-Item (Join-Path $Data "apps/$name") (Join-Path $tree $name) -Recurse -Force }
         foreach ($name in 'app-name-invalid', 'sections-missing') { Copy-Item (Join-Path $Data "bad-configs/$name") (Join-Path $tree $name) -Recurse -Force }
-        $results = Get-ChildItem $tree -Recurse -Filter kompoxops.yml | Test-KompoxApp -ErrorVariable errs -ErrorAction SilentlyContinue
+        $results = Get-ChildItem $tree -Recurse -Filter kompoxops.yml | Sort-Object FullName | Test-KompoxApp -ErrorVariable errs -ErrorAction SilentlyContinue
         $results | Should -HaveCount 2
         $results.IsValid | Should -Be @($true, $true)
         $errs | Should -HaveCount 2
@@ -266,12 +266,16 @@ Describe 'Test-KompoxApp and ConvertTo-KompoxManifest as asynchronous cmdlets' {
         @{ Name = 'Test-KompoxApp' }
         @{ Name = 'ConvertTo-KompoxManifest' }
     ) {
-        $ps = [powershell]::Create()
+        # One statement (the module comes with the session state): a stopped second statement would leave a PipelineStopped record of PowerShell's own.
+        $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
+        $iss.ImportPSModule($env:KOMPOX_TEST_MODULE)
+        $ps = [powershell]::Create($iss)
         try {
-            $null = $ps.AddCommand('Import-Module').AddParameter('Name', $env:KOMPOX_TEST_MODULE).AddStatement()
             $null = $ps.AddCommand($Name).AddParameter('Path', (Join-Path $many 'k-*.yml')).AddParameter('WarningAction', 'SilentlyContinue')
             $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
-            $async = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $output)
+            $inputs = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $inputs.Complete()
+            $async = $ps.BeginInvoke($inputs, $output)
             $deadline = [DateTime]::UtcNow.AddSeconds(60)
             while ($output.Count -lt 3 -and [DateTime]::UtcNow -lt $deadline -and -not $async.IsCompleted) { Start-Sleep -Milliseconds 20 }
             $output.Count | Should -BeGreaterOrEqual 3 -Because 'the cmdlet writes from its async steps while it runs'
@@ -282,7 +286,9 @@ Describe 'Test-KompoxApp and ConvertTo-KompoxManifest as asynchronous cmdlets' {
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
             $output.Count | Should -BeLessThan 1500
             $ps.Streams.Error | Should -BeNullOrEmpty
-            { $ps.EndInvoke($async) } | Should -Throw -ExceptionType ([System.Management.Automation.PipelineStoppedException])
+            $err = $null
+            try { $ps.EndInvoke($async) } catch { $err = $_ }
+            $err.Exception.InnerException | Should -BeOfType ([System.Management.Automation.PipelineStoppedException])
         }
         finally { $ps.Dispose() }
     }

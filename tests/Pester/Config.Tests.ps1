@@ -46,12 +46,15 @@ Describe 'Import-KompoxConfig' {
         Copy-Item (Join-Path $Data 'bad-configs/app-name-invalid') (Join-Path $tree 'b-bad') -Recurse
         Copy-Item (Join-Path $Data 'apps/nginx-single') (Join-Path $tree 'c-good') -Recurse
         Copy-Item (Join-Path $Data 'bad-configs/sections-missing') (Join-Path $tree 'd-bad') -Recurse
-        $apps = Get-ChildItem $tree -Recurse -Filter kompoxops.yml | Import-KompoxConfig -ErrorVariable errs -ErrorAction SilentlyContinue -WarningAction SilentlyContinue | Where-Object Kind -eq App
+        # Sorted: the file system lists directories in no particular order.
+        $apps = Get-ChildItem $tree -Recurse -Filter kompoxops.yml | Sort-Object FullName | Import-KompoxConfig -ErrorVariable errs -ErrorAction SilentlyContinue -WarningAction SilentlyContinue | Where-Object Kind -eq App
         $apps.Name | Should -Be @('gitea', 'www')
         $errs | Should -HaveCount 2
         $errs.TargetObject.File | Should -Not -BeNullOrEmpty
-        $stopped = @()
-        { Get-ChildItem $tree -Recurse -Filter kompoxops.yml | Import-KompoxConfig -ErrorAction Stop -WarningAction SilentlyContinue | ForEach-Object { $stopped += $_ } } | Should -Throw -ErrorId 'InvalidConfig,Kompox.Cmdlets.ImportKompoxConfigCommand'
+        $stopped = [System.Collections.Generic.List[object]]::new()
+        $err = $null
+        try { Get-ChildItem $tree -Recurse -Filter kompoxops.yml | Sort-Object FullName | Import-KompoxConfig -ErrorAction Stop -WarningAction SilentlyContinue | ForEach-Object { $stopped.Add($_) } } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'InvalidConfig,Kompox.Cmdlets.ImportKompoxConfigCommand'
         ($stopped | Where-Object Kind -eq App).Name | Should -Be 'gitea' -Because '-ErrorAction Stop stops at the first bad file'
     }
 

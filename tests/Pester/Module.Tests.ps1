@@ -31,8 +31,11 @@ Describe 'build.ps1 -Task Install' {
         $userModules = Join-Path $home_ 'Documents/PowerShell/Modules'
         $script = Join-Path $PSScriptRoot '../../build/Install-KompoxModule.ps1'
         $version = (Import-PowerShellDataFile $ModulePath).ModuleVersion
-        $saved = @{ HOME = $env:HOME; USERPROFILE = $env:USERPROFILE; XDG_DATA_HOME = $env:XDG_DATA_HOME; PSModulePath = $env:PSModulePath }
+        $saved = @{ HOME = $env:HOME; USERPROFILE = $env:USERPROFILE; XDG_DATA_HOME = $env:XDG_DATA_HOME; PSModulePath = $env:PSModulePath; NUGET_PACKAGES = $env:NUGET_PACKAGES; DOTNET_CLI_HOME = $env:DOTNET_CLI_HOME }
         try {
+            # dotnet finds the pwsh tool in the NuGet cache under the real home; only PowerShell gets the temporary one.
+            $env:NUGET_PACKAGES = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
+            $env:DOTNET_CLI_HOME = if ($env:DOTNET_CLI_HOME) { $env:DOTNET_CLI_HOME } else { $HOME }
             $env:HOME = $env:USERPROFILE = $home_
             $env:XDG_DATA_HOME = Join-Path $home_ '.local/share'
             $env:PSModulePath = $userModules
