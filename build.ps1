@@ -7,8 +7,10 @@
     on a clean clone (after `dotnet tool restore`).
 
       Bootstrap  restore the PowerShell tool, Pester and test assemblies into .tools/
-      Build      publish the cmdlets and lay out out/Kompox (dependencies under Dependencies/)
-      Docs       generate MAML help from docs/en-US into out/Kompox/en-US
+      Build      publish the cmdlets and lay out the complete module in out/Kompox: dependencies under
+                 Dependencies/, MAML help and about topics from docs/en-US under en-US/
+      Docs       the same as Build (the help is part of the module)
+      Install    build, then copy the module to <user module path>/Kompox/<version>/ so `Import-Module Kompox` finds it
       Test       xunit, then Pester (module and package) in a child pwsh; the last line is "N passed, N failed"
       Package    out/Kompox.zip laid out as Azure Automation imports a module
       Bench      benchmarks, printed as ratios
@@ -18,7 +20,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Bootstrap', 'Build', 'Docs', 'Test', 'Package', 'Bench', 'Start')]
+    [ValidateSet('Bootstrap', 'Build', 'Docs', 'Install', 'Test', 'Package', 'Bench', 'Start')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -77,11 +79,18 @@ function Task-Build {
         Copy-Item $file.FullName $target
     }
     Copy-Item (Join-Path $Root 'LICENSE') $ModuleOut -ErrorAction Ignore
+
+    # Users import what Build lays out, so the help is part of it: MAML from the pages and the cmdlets' own metadata.
+    Invoke-ChildPwsh (Join-Path $Root 'build/New-KompoxHelp.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'), '-DocsPath', (Join-Path $Root 'docs/en-US'), '-OutputPath', (Join-Path $ModuleOut 'en-US'))
 }
 
 function Task-Docs {
     Invoke-Task Build
-    Invoke-ChildPwsh (Join-Path $Root 'build/New-KompoxHelp.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'), '-DocsPath', (Join-Path $Root 'docs/en-US'), '-OutputPath', (Join-Path $ModuleOut 'en-US'))
+}
+
+function Task-Install {
+    Invoke-Task Build
+    Invoke-ChildPwsh (Join-Path $Root 'build/Install-KompoxModule.ps1') @('-ModulePath', $ModuleOut)
 }
 
 function Task-Test {
@@ -104,7 +113,7 @@ function Task-Test {
     }
 
     $pesterResult = Join-Path $results 'pester.json'
-    & dotnet pwsh -NoLogo -NoProfile -NonInteractive -File (Join-Path $Root 'build/Invoke-Pester.ps1') -ModulePath (Join-Path $ModuleOut 'Kompox.psd1') -PackagePath (Join-Path $Out 'Kompox.zip') -PesterPath (Join-Path $Packages 'pester/5.7.1/tools/Pester.psd1') -ResultPath $pesterResult
+    & dotnet pwsh -NoLogo -NoProfile -NonInteractive -File (Join-Path $Root 'build/Invoke-Pester.ps1') -ModulePath (Join-Path $ModuleOut 'Kompox.psd1') -PackagePath (Join-Path $Out 'Kompox.zip') -PesterPath (Join-Path $Packages 'pester/5.7.1/tools/Pester.psd1') -ResultPath $pesterResult -TestingAssemblyPath (Join-Path $Root "tests/Kompox.Engine.Tests/bin/$Configuration/net10.0/Kompox.Testing.dll")
     if (Test-Path $pesterResult) {
         $p = Get-Content $pesterResult -Raw | ConvertFrom-Json
         $counts.passed += $p.Passed
@@ -119,7 +128,7 @@ function Task-Test {
 }
 
 function Task-Package {
-    Invoke-Task Docs
+    Invoke-Task Build
     $zip = Join-Path $Out 'Kompox.zip'
     Remove-Item $zip -ErrorAction Ignore
     Compress-Archive -Path $ModuleOut -DestinationPath $zip
@@ -127,13 +136,13 @@ function Task-Package {
 }
 
 function Task-Bench {
-    Invoke-Task Docs
+    Invoke-Task Build
     Invoke-Native dotnet @('run', '--project', (Join-Path $Root 'bench/Kompox.Bench'), '-c', 'Release', '--', $Root)
     Invoke-ChildPwsh (Join-Path $Root 'build/Invoke-Benchmark.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'))
 }
 
 function Task-Start {
-    Invoke-Task Docs
+    Invoke-Task Build
     Invoke-ChildPwsh (Join-Path $Root 'examples/Start-Example.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'))
 }
 

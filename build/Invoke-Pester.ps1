@@ -10,13 +10,18 @@ param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $PackagePath,
     [Parameter(Mandatory)] [string] $PesterPath,
-    [Parameter(Mandatory)] [string] $ResultPath
+    [Parameter(Mandatory)] [string] $ResultPath,
+    # Kompox.Testing.dll as the xunit run of this configuration built it (Debug or Release).
+    [Parameter(Mandatory)] [string] $TestingAssemblyPath
 )
 
 $ErrorActionPreference = 'Stop'
+# Progress bars of the cmdlets under test would only clutter the log; tests that check progress read it from a runspace of their own.
+$ProgressPreference = 'SilentlyContinue'
 Import-Module $PesterPath -MinimumVersion 5.7.1
 $env:KOMPOX_TEST_MODULE = (Resolve-Path $ModulePath).Path
 $env:KOMPOX_TEST_PACKAGE = (Resolve-Path $PackagePath).Path
+$env:KOMPOX_TEST_TESTING_ASSEMBLY = (Resolve-Path $TestingAssemblyPath).Path
 
 $config = New-PesterConfiguration
 $config.Run.Path = Join-Path $PSScriptRoot '../tests/Pester'

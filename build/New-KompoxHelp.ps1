@@ -173,6 +173,11 @@ foreach ($about in Get-ChildItem $DocsPath -Filter 'about_*.md') {
         elseif ($line -eq '') { '' }
         else { "    $line" }
     }
+    # One blank line between blocks: Get-Help takes the 5th line as the topic's synopsis (TOPIC, name, blank, SHORT DESCRIPTION, text).
+    $blank = $true
+    $text = @(foreach ($line in $text) { if ($line -ne '' -or -not $blank) { $line }; $blank = $line -eq '' })
+    $short = ($text[4] ?? '').Trim()
+    if ($text[0] -ne 'TOPIC' -or $text[3] -ne 'SHORT DESCRIPTION' -or -not $short) { throw "$($about.FullName): start with '## about_Name' and '# SHORT DESCRIPTION' followed by one line of text" }
     $target = Join-Path $OutputPath ($about.BaseName + '.help.txt')
     Set-Content -LiteralPath $target -Value $text -Encoding utf8NoBOM
     Write-Host "Wrote $target"

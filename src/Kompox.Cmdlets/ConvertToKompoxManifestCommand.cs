@@ -1,5 +1,7 @@
 using System.Management.Automation;
 using System.Text;
+using Kompox.Operations;
+using Kompox.PowerShell;
 
 namespace Kompox.Cmdlets;
 
@@ -19,26 +21,26 @@ public sealed class ConvertToKompoxManifestCommand : KompoxAppCmdlet
     [ValidateNotNullOrEmpty]
     public string? OutFile { get; set; }
 
-    protected override void ProcessRecord()
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        try
+        foreach (var app in InputApps(cancellationToken))
         {
-            if (InputApp() is not { } app)
+            AppValidation result;
+            try
             {
-                return;
+                result = await ValidateAsync(app, cancellationToken);
+            }
+            catch (KompoxException e)
+            {
+                InputFailed(ToErrorRecord(e));
+                continue;
             }
 
-            var result = Validate(app);
-            foreach (var warning in result.Warnings)
-            {
-                WriteWarning(warning.ToString());
-            }
-
+            WriteAppWarnings(app, result.Warnings);
             if (!result.IsValid)
             {
-                failed = true;
-                WriteError(ToErrorRecord(new KompoxValidationException("InvalidCompose", app.ComposePath ?? app.Id, result.Errors)));
-                return;
+                InputFailed(ToErrorRecord(new KompoxValidationException("InvalidCompose", app.ComposePath ?? app.Id, result.Errors)));
+                continue;
             }
 
             if (OutFile is null)
@@ -51,24 +53,27 @@ public sealed class ConvertToKompoxManifestCommand : KompoxAppCmdlet
                 apps.Add(app.Id);
             }
         }
-        catch (KompoxException e)
-        {
-            Fail(e);
-        }
     }
 
-    protected override void EndProcessing()
+    /// <summary>-OutFile is written whole or not at all: one input that fails keeps the file as it was.</summary>
+    protected override void InputFailed(ErrorRecord error)
+    {
+        failed = true;
+        base.InputFailed(error);
+    }
+
+    protected override Task EndProcessingAsync(CancellationToken cancellationToken)
     {
         if (OutFile is null || apps.Count == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         var full = FileSystemPath(OutFile);
         if (failed)
         {
             WriteWarning($"Nothing was written to {full}: an app failed validation.");
-            return;
+            return Task.CompletedTask;
         }
 
         if (ShouldProcess(full, $"Write the manifests of {string.Join(", ", apps)}"))
@@ -83,5 +88,7 @@ public sealed class ConvertToKompoxManifestCommand : KompoxAppCmdlet
                 Fail(e);
             }
         }
+
+        return Task.CompletedTask;
     }
 }

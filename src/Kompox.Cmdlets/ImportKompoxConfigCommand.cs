@@ -4,24 +4,38 @@ using Kompox.PowerShell;
 
 namespace Kompox.Cmdlets;
 
-[Cmdlet(VerbsData.Import, "KompoxConfig")]
+[Cmdlet(VerbsData.Import, "KompoxConfig", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(KompoxService), typeof(KompoxProvider), typeof(KompoxCluster), typeof(KompoxApp))]
 public sealed class ImportKompoxConfigCommand : KompoxCmdlet
 {
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName")]
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+
+    /// <summary>kompoxops.yml files; wildcards are expanded.</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = KompoxConfig.DefaultFileName;
+    [SupportsWildcards]
+    public string[] Path { get; set; } = { KompoxConfig.DefaultFileName };
+
+    /// <summary>kompoxops.yml files named exactly; what Get-ChildItem writes binds here by its PSPath.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = null!;
 
     protected override void ProcessRecord()
     {
-        try
+        var literal = ParameterSetName == LiteralPathSet;
+        foreach (var (full, shownAs) in ResolveFiles(literal ? LiteralPath : Path, literal))
         {
-            WriteObject(KompoxResources.From(LoadConfig(Path)), enumerateCollection: true);
-        }
-        catch (KompoxException e)
-        {
-            Fail(e);
+            try
+            {
+                WriteObject(KompoxResources.From(LoadConfig(full, shownAs)), enumerateCollection: true);
+            }
+            catch (KompoxException e)
+            {
+                InputFailed(ToErrorRecord(e));
+            }
         }
     }
 }

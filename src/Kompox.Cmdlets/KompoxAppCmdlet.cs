@@ -7,21 +7,31 @@ using Kompox.PowerShell;
 namespace Kompox.Cmdlets;
 
 /// <summary>
-/// Base of cmdlets that act on apps: from the pipeline (the objects Import-KompoxConfig writes) or from a
-/// kompoxops.yml by path, and with the options every app operation reads its compose file with.
+/// Base of cmdlets that act on apps: from the pipeline (the objects Import-KompoxConfig writes) or from
+/// kompoxops.yml files by path, and with the options every app operation reads its compose file with.
+/// An input that cannot be used (a missing file, a broken config, a resource that is not an App) is a
+/// non-terminating error: the other inputs are still acted on. Conversion runs off the pipeline thread, so
+/// Ctrl+C stops the cmdlet between apps and while one converts.
 /// </summary>
-public abstract class KompoxAppCmdlet : KompoxCmdlet
+public abstract class KompoxAppCmdlet : KompoxAsyncCmdlet
 {
     protected const string AppSet = "App";
     protected const string PathSet = "Path";
+    protected const string LiteralPathSet = "LiteralPath";
 
     /// <summary>An App; the Service, Provider and Cluster that come with it down the pipeline are passed over.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = AppSet)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = AppSet)]
     public KompoxResource App { get; set; } = null!;
 
-    [Parameter(Position = 0, ParameterSetName = PathSet)]
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = KompoxConfig.DefaultFileName;
+    [SupportsWildcards]
+    public string[] Path { get; set; } = { KompoxConfig.DefaultFileName };
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = null!;
 
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -31,38 +41,110 @@ public abstract class KompoxAppCmdlet : KompoxCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Profile { get; set; } = Array.Empty<string>();
 
-    /// <summary>The app this record is about, or null for another resource passed over on the pipeline.</summary>
-    protected KompoxApp? InputApp()
+    /// <summary>The activity the progress of converting apps is shown under.</summary>
+    private string Activity => $"{MyInvocation.MyCommand.Name}: converting apps";
+
+    /// <summary>The apps of this pipeline record; what cannot be read is reported through <see cref="KompoxCmdlet.InputFailed"/>.</summary>
+    /// <remarks>Checks <paramref name="cancellationToken"/> before each file, so a pattern matching many files stops promptly.</remarks>
+    protected IEnumerable<KompoxApp> InputApps(CancellationToken cancellationToken)
     {
-        if (ParameterSetName == PathSet)
+        if (ParameterSetName == AppSet)
         {
-            return (KompoxApp)KompoxResources.From(LoadConfig(Path))[^1];
+            if (App is KompoxApp app)
+            {
+                yield return app;
+            }
+            else if (!MyInvocation.ExpectingInput)
+            {
+                InputFailed(ToErrorRecord(new KompoxException("NotAnApp", ErrorKind.InvalidArgument, $"-App takes an App; {App.Kind} {App.Id} is not one") { Target = App }));
+            }
+            else
+            {
+                WriteVerbose($"Passing over {App.Kind} {App.Id}: {MyInvocation.MyCommand.Name} acts on apps");
+            }
+
+            yield break;
         }
 
-        if (App is KompoxApp app)
+        var literal = ParameterSetName == LiteralPathSet;
+        foreach (var (full, shownAs) in ResolveFiles(literal ? LiteralPath : Path, literal))
         {
-            return app;
-        }
+            cancellationToken.ThrowIfCancellationRequested();
+            KompoxApp? loaded = null;
+            try
+            {
+                loaded = (KompoxApp)KompoxResources.From(LoadConfig(full, shownAs))[^1];
+            }
+            catch (KompoxException e)
+            {
+                InputFailed(ToErrorRecord(e));
+            }
 
-        if (!MyInvocation.ExpectingInput)
-        {
-            throw new KompoxException("NotAnApp", ErrorKind.InvalidArgument, $"-App takes an App; {App.Kind} {App.Id} is not one") { Target = App };
+            if (loaded is not null)
+            {
+                yield return loaded;
+            }
         }
-
-        WriteVerbose($"Passing over {App.Kind} {App.Id}: {MyInvocation.MyCommand.Name} acts on apps");
-        return null;
     }
 
-    /// <summary>Reads the app's compose file and converts it, saying with -Verbose what is read.</summary>
-    protected AppValidation Validate(KompoxApp app)
+    /// <summary>
+    /// Reads the app's compose file and converts it on the thread pool, saying with -Verbose what is read and
+    /// showing progress; returns as soon as <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    protected async Task<AppValidation> ValidateAsync(KompoxApp app, CancellationToken cancellationToken)
     {
-        WriteVerbose($"Converting app {app.Id} (driver {app.Cluster.Provider.Driver}) from {app.ComposePath}" + (DiskId is null ? string.Empty : $" on disk {DiskId}"));
+        cancellationToken.ThrowIfCancellationRequested();
+        Reporter.Progress(Activity, $"Converting {app.Id}");
+        Reporter.Message($"Converting app {app.Id} (driver {app.Cluster.Provider.Driver}) from {app.ComposePath}" + (DiskId is null ? string.Empty : $" on disk {DiskId}"));
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
         {
             environment[(string)entry.Key] = (string?)entry.Value ?? string.Empty;
         }
 
-        return AppValidator.Validate(app.Model, new AppValidationOptions { Environment = environment, Profiles = Profile, DiskId = DiskId });
+        var options = new AppValidationOptions { Environment = environment, Profiles = Profile, DiskId = DiskId };
+
+        // The engine's conversion cannot be interrupted; after Ctrl+C its result is not waited for.
+        return await Task.Run(() => AppValidator.Validate(app.Model, options), cancellationToken).WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes an app's warnings: each one that changes what runs on its own, and the keys that merely have no
+    /// effect in one Pod as one summary, with each of them written with -Verbose.
+    /// </summary>
+    protected void WriteAppWarnings(KompoxApp app, IReadOnlyList<Diagnostic> warnings)
+    {
+        var noEffect = new List<Diagnostic>();
+        foreach (var warning in warnings)
+        {
+            if (warning.NoEffect)
+            {
+                noEffect.Add(warning);
+            }
+            else
+            {
+                WriteWarning(warning.ToString());
+            }
+        }
+
+        if (noEffect.Count == 0)
+        {
+            return;
+        }
+
+        var keys = noEffect.Select(ShortKey).Distinct(StringComparer.Ordinal).ToList();
+        var count = noEffect.Count == 1 ? "1 compose key has" : $"{noEffect.Count} compose keys have";
+        WriteWarning($"{app.Name}: {count} no effect in one Pod ({string.Join(", ", keys)}); see -Verbose");
+        foreach (var warning in noEffect)
+        {
+            WriteVerbose(warning.ToString());
+        }
+    }
+
+    /// <summary><c>services.web.depends_on</c> as <c>depends_on</c>: the key as it is written inside its service.</summary>
+    private static string ShortKey(Diagnostic d)
+    {
+        var prefix = d.Service is null ? null : $"services.{d.Service}.";
+        return prefix is not null && d.Key.StartsWith(prefix, StringComparison.Ordinal) ? d.Key[prefix.Length..] : d.Key;
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Management.Automation;
 using Kompox.Config;
 using Kompox.PowerShell;
@@ -19,12 +20,80 @@ public abstract class KompoxCmdlet : PSCmdlet
     /// <summary>Resolves a path the user typed (PowerShell drives, '~', relative to the current location) to a file-system path.</summary>
     protected string FileSystemPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 
-    /// <summary>Reads a kompoxops.yml as the user named it, passing its warnings on to the warning stream.</summary>
-    protected ConfigResult LoadConfig(string path)
+    /// <summary>
+    /// The files that <paramref name="paths"/> name, as Get-Item finds them: with <paramref name="literal"/> each path as
+    /// written; otherwise wildcards are expanded by the provider, and a pattern that matches nothing is a non-terminating
+    /// PathNotFound error. A path without wildcards is passed on even if missing, so the engine says what is wrong with it.
+    /// </summary>
+    /// <returns>Each file's full path, and how to name it in messages (the path as typed when it names one file).</returns>
+    protected IEnumerable<(string Full, string ShownAs)> ResolveFiles(string[] paths, bool literal)
     {
-        var full = FileSystemPath(path);
+        foreach (var path in paths)
+        {
+            if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
+            {
+                string full;
+                ProviderInfo provider;
+                try
+                {
+                    full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out provider, out _);
+                }
+                catch (Exception e) when (e is ItemNotFoundException or System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or NotSupportedException)
+                {
+                    InputFailed(new ErrorRecord(e, "PathNotFound", ErrorCategory.ObjectNotFound, path));
+                    continue;
+                }
+
+                if (IsFileSystem(provider, path))
+                {
+                    // A PSPath (from Get-ChildItem) is provider-qualified: name the file by its file-system path instead.
+                    yield return (full, path.Contains("::", StringComparison.Ordinal) ? full : path);
+                }
+
+                continue;
+            }
+
+            Collection<string> matches;
+            ProviderInfo wildcardProvider;
+            try
+            {
+                matches = SessionState.Path.GetResolvedProviderPathFromPSPath(path, out wildcardProvider);
+            }
+            catch (Exception e) when (e is ItemNotFoundException or System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or NotSupportedException)
+            {
+                InputFailed(new ErrorRecord(e, "PathNotFound", ErrorCategory.ObjectNotFound, path));
+                continue;
+            }
+
+            if (matches.Count == 0)
+            {
+                var e = new ItemNotFoundException($"Cannot find path '{path}' because it does not exist.");
+                InputFailed(new ErrorRecord(e, "PathNotFound", ErrorCategory.ObjectNotFound, path));
+                continue;
+            }
+
+            if (!IsFileSystem(wildcardProvider, path))
+            {
+                continue;
+            }
+
+            foreach (var match in matches)
+            {
+                yield return (match, match);
+            }
+        }
+    }
+
+    /// <summary>An input (a path, an object on the pipeline) could not be used: by default a non-terminating error, so the other inputs still count.</summary>
+    protected virtual void InputFailed(ErrorRecord error) => WriteError(error);
+
+    /// <summary>Reads a kompoxops.yml, passing its warnings on to the warning stream.</summary>
+    /// <param name="full">The file-system path.</param>
+    /// <param name="shownAs">The path as the user named it, for messages.</param>
+    protected ConfigResult LoadConfig(string full, string shownAs)
+    {
         WriteVerbose($"Reading {full}");
-        var config = KompoxConfig.Load(full, path);
+        var config = KompoxConfig.Load(full, shownAs);
         foreach (var warning in config.Warnings)
         {
             WriteWarning(warning.ToString());
@@ -32,6 +101,18 @@ public abstract class KompoxCmdlet : PSCmdlet
 
         WriteVerbose($"Read app {config.App.Id} with compose file {config.App.ComposePath} ({config.App.Compose.Length} characters)");
         return config;
+    }
+
+    private bool IsFileSystem(ProviderInfo provider, string path)
+    {
+        if (provider.Name == "FileSystem")
+        {
+            return true;
+        }
+
+        var e = new ArgumentException($"'{path}' is on the {provider.Name} provider; a kompoxops.yml is a file: give a file-system path.");
+        InputFailed(new ErrorRecord(e, "NotFileSystemPath", ErrorCategory.InvalidArgument, path));
+        return false;
     }
 
     private static ErrorCategory Category(ErrorKind kind) => kind switch

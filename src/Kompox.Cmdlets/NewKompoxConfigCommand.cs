@@ -11,9 +11,25 @@ public sealed class NewKompoxConfigCommand : KompoxCmdlet
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = KompoxConfig.DefaultFileName;
 
+    /// <summary>The provider driver, in any case (<c>AKS</c> is <c>aks</c>).</summary>
     [Parameter(Mandatory = true)]
-    [ValidateSet("aks", "k3s")]
+    [ValidateSet("aks", "k3s", IgnoreCase = true)]
     public string Driver { get; set; } = null!;
+
+    /// <summary>The app's name; the template's <c>my-app</c> when not given.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    /// <summary>The compose file relative to the config's directory; found as Docker Compose finds it when not given.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ComposePath { get; set; }
+
+    /// <summary>The cluster's DNS domain.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Domain { get; set; }
 
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -21,19 +37,37 @@ public sealed class NewKompoxConfigCommand : KompoxCmdlet
     protected override void ProcessRecord()
     {
         var full = FileSystemPath(Path);
+        var driver = Driver.ToLowerInvariant();
         try
         {
             var exists = File.Exists(ConfigTemplate.EnsureWritable(full, Force));
-            var action = exists ? $"Overwrite with a kompoxops.yml template for driver '{Driver}'" : $"Write a kompoxops.yml template for driver '{Driver}'";
+            var options = new ConfigTemplateOptions { AppName = Name, ComposePath = ComposePath ?? FindComposeFile(full), Domain = Domain };
+
+            // Fails on a bad -Name, -ComposePath or -Domain before anything is asked or written.
+            _ = ConfigTemplate.For(driver, options);
+            var action = exists ? $"Overwrite with a kompoxops.yml template for driver '{driver}'" : $"Write a kompoxops.yml template for driver '{driver}'";
             if (ShouldProcess(full, action))
             {
-                WriteVerbose($"Writing the {Driver} template to {full}");
-                WriteObject(ConfigTemplate.Write(full, Driver, overwrite: Force));
+                WriteVerbose($"Writing the {driver} template to {full}");
+                WriteObject(ConfigTemplate.Write(full, driver, overwrite: Force, options));
             }
         }
         catch (KompoxException e)
         {
             Fail(e);
         }
+    }
+
+    private string? FindComposeFile(string configPath)
+    {
+        var directory = System.IO.Path.GetDirectoryName(configPath)!;
+        if (ConfigTemplate.FindComposeFile(directory) is { } found)
+        {
+            WriteVerbose($"Found the compose file {found} in {directory}");
+            return found;
+        }
+
+        WriteWarning($"No compose file in {directory} (looked for {string.Join(", ", ConfigTemplate.ComposeFileNames)}); app.compose names compose.yml: write it there, or give -ComposePath.");
+        return null;
     }
 }

@@ -129,6 +129,9 @@ public sealed class KompoxDiagnostic
 
     public string Severity => Model.Severity.ToString();
 
+    /// <summary>File name, line and column, e.g. <c>compose.yml:12:5</c>; <see cref="File"/> has the full path.</summary>
+    public string Location => Model.Location;
+
     public string File => Model.File;
 
     public int Line => Model.Line;
@@ -140,6 +143,9 @@ public sealed class KompoxDiagnostic
     public string? Service => Model.Service;
 
     public string Message => Model.Message;
+
+    /// <summary>True for a key that has no effect in one Pod (<c>restart</c>, <c>depends_on</c> ...): the cmdlets summarise these in one warning per app.</summary>
+    public bool NoEffect => Model.NoEffect;
 
     internal Diagnostic Model { get; }
 

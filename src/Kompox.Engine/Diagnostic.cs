@@ -13,11 +13,36 @@ public sealed record Diagnostic(Severity Severity, string File, int Line, int Co
     /// <summary>The compose service the problem is in, when it is in one.</summary>
     public string? Service { get; init; }
 
+    /// <summary>
+    /// A warning that a key the user wrote has no effect in one Pod (<c>restart</c>, <c>depends_on</c>, <c>deploy.placement</c> ...):
+    /// true to its file, but routine, so front ends may summarise these apart from warnings that change what runs.
+    /// </summary>
+    public bool NoEffect { get; init; }
+
+    /// <summary>Where the problem is, short enough for a table: the file name without its directory, and line and column when known (<c>compose.yml:12:5</c>).</summary>
+    public string Location
+    {
+        get
+        {
+            var name = System.IO.Path.GetFileName(File);
+            if (name.Length == 0)
+            {
+                name = File;
+            }
+
+            return Line > 0 ? $"{name}:{Line}:{Column}" : name;
+        }
+    }
+
     public static Diagnostic Error(string file, SourceMark at, string key, string message) =>
         new(Severity.Error, file, at.Line, at.Column, key, message);
 
     public static Diagnostic Warning(string file, SourceMark at, string key, string message) =>
         new(Severity.Warning, file, at.Line, at.Column, key, message);
+
+    /// <summary>A warning that <paramref name="key"/> has no effect in one Pod; see <see cref="NoEffect"/>.</summary>
+    public static Diagnostic NoEffectWarning(string file, SourceMark at, string key, string message) =>
+        new(Severity.Warning, file, at.Line, at.Column, key, message) { NoEffect = true };
 
     public override string ToString()
     {

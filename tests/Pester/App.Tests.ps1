@@ -5,7 +5,10 @@ BeforeAll {
     $Data = Join-Path $Root 'tests/data'
 
     # The manifest validator of the engine tests (kube-apiserver's rules) and the kubectl read-back, built by the xunit run before Pester.
-    Add-Type -Path (Join-Path $Root 'tests/Kompox.Engine.Tests/bin/Release/net10.0/Kompox.Testing.dll')
+    Import-Module (Join-Path $PSScriptRoot 'TestRunspace.psm1') -Force
+    # Every app here has keys with no effect in one Pod; tests that are about warnings ask for them with -WarningVariable.
+    $PSDefaultParameterValues['*-Kompox*:WarningAction'] = 'SilentlyContinue'
+    Add-Type -Path $env:KOMPOX_TEST_TESTING_ASSEMBLY
     function Assert-ManifestValid([string] $Yaml) {
         $errors = [Kompox.Testing.ManifestValidator]::ValidateYaml($Yaml)
         $errors -join "`n" | Should -BeNullOrEmpty -Because 'a cluster would refuse the manifest'
@@ -59,13 +62,71 @@ Describe 'Test-KompoxApp' {
         ($result.Warnings.Key) | Should -Contain 'services.server.depends_on'
     }
 
+    It 'takes an App, a path or a pattern by position' {
+        $app = Import-KompoxConfig $Example | Where-Object Kind -eq App
+        (Test-KompoxApp $app).App.Id | Should -Be 'ops/k3s1/lab/gitea'
+        (Test-KompoxApp $Example).App.Id | Should -Be 'ops/k3s1/lab/gitea'
+        (Test-KompoxApp (Join-Path (Split-Path $Example) 'kompox*.yml')).App.Id | Should -Be 'ops/k3s1/lab/gitea'
+    }
+
+    It 'tests every file Get-ChildItem finds, with one non-terminating error per bad one' {
+        $tree = (New-Item -ItemType Directory (Join-Path $TestDrive 'tree')).FullName
+        foreach ($name in 'nginx-single', 'pgadmin-postgres') { Copy-Item (Join-Path $Data "apps/$name") (Join-Path $tree $name) -Recurse -Force }
+        foreach ($name in 'app-name-invalid', 'sections-missing') { Copy-Item (Join-Path $Data "bad-configs/$name") (Join-Path $tree $name) -Recurse -Force }
+        $results = Get-ChildItem $tree -Recurse -Filter kompoxops.yml | Sort-Object FullName | Test-KompoxApp -ErrorVariable errs -ErrorAction SilentlyContinue
+        $results | Should -HaveCount 2
+        $results.IsValid | Should -Be @($true, $true)
+        $errs | Should -HaveCount 2
+        $errs.FullyQualifiedErrorId | Should -Be @('InvalidConfig,Kompox.Cmdlets.TestKompoxAppCommand', 'InvalidConfig,Kompox.Cmdlets.TestKompoxAppCommand')
+        { Get-ChildItem $tree -Recurse -Filter kompoxops.yml | Test-KompoxApp -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidConfig,Kompox.Cmdlets.TestKompoxAppCommand'
+    }
+
+    It '-Quiet returns True only when every app is valid' {
+        Test-KompoxApp $Example -Quiet | Should -BeExactly $true
+        $bad = Join-Path $Data 'bad-compose/privileged/kompoxops.yml'
+        $answer = @(Test-KompoxApp $Example, $bad -Quiet)
+        $answer | Should -HaveCount 1
+        $answer[0] | Should -BeExactly $false
+    }
+
+    It '-Quiet answers False for a file that cannot be read, without an error record' {
+        $answer = Test-KompoxApp (Join-Path $TestDrive 'missing.yml') -Quiet -ErrorVariable errs
+        $answer | Should -BeExactly $false
+        $errs | Should -BeNullOrEmpty
+        $cluster = Import-KompoxConfig $Example | Where-Object Kind -eq Cluster
+        $cluster | Test-KompoxApp -Quiet | Should -BeExactly $false -Because 'no app was tested'
+    }
+
+    It 'summarises the keys with no effect in one warning, with each of them in -Verbose, and keeps them all as data' {
+        $output = Test-KompoxApp $Example -WarningVariable warnings -Verbose 4>&1
+        $verbose = @($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }) -join "`n"
+        $result = $output | Where-Object { $_ -is [Kompox.PowerShell.KompoxAppValidation] }
+        $summaries = @($warnings | Where-Object { "$_" -match 'no effect' })
+        $summaries | Should -HaveCount 1
+        "$($summaries[0])" | Should -BeExactly 'gitea: 3 compose keys have no effect in one Pod (restart, depends_on); see -Verbose'
+        $verbose | Should -Match 'compose\.yml:25:5 services\.server\.depends_on: has no effect in one Pod'
+        $verbose | Should -Match 'services\.db\.restart: has no effect in one Pod'
+        ($result.Warnings | Where-Object NoEffect).Key | Sort-Object | Should -Be @('services.db.restart', 'services.server.depends_on', 'services.server.restart')
+        ($warnings -join "`n") | Should -Match 'no disk was given' -Because 'a warning that matters is written on its own'
+    }
+
+    It 'gives each diagnostic a short location and shows them in 80 columns' {
+        $result = Test-KompoxApp $Example
+        ($result.Warnings | Where-Object Key -eq 'services.server.depends_on').Location | Should -Be 'compose.yml:25:5'
+        ($result.Warnings | Where-Object Key -eq '').Location | Should -Be 'kompoxops.yml'
+        $lines = ($result.Warnings | Format-Table | Out-String -Width 80) -split "`n" | Where-Object { $_.Trim() }
+        $lines[0] | Should -Match '^Severity\s+Location\s+Key\s+Message\s*$'
+        $lines | Where-Object { $_.TrimEnd().Length -gt 80 } | Should -BeNullOrEmpty
+        ($lines -join "`n") | Should -Match 'Warning\s+compose.yml:25:5\s+services.server.depends_'
+    }
+
     It 'refuses a resource that is not an App when given directly' {
         $cluster = Import-KompoxConfig $Example | Where-Object Kind -eq Cluster
-        { Test-KompoxApp -App $cluster } | Should -Throw -ErrorId 'NotAnApp,Kompox.Cmdlets.TestKompoxAppCommand'
+        { Test-KompoxApp -App $cluster -ErrorAction Stop } | Should -Throw -ErrorId 'NotAnApp,Kompox.Cmdlets.TestKompoxAppCommand'
     }
 
     It 'fails like Import-KompoxConfig on a broken kompoxops.yml' {
-        { Test-KompoxApp -Path (Join-Path $Data 'bad-configs/app-name-invalid/kompoxops.yml') } | Should -Throw -ErrorId 'InvalidConfig,Kompox.Cmdlets.TestKompoxAppCommand'
+        { Test-KompoxApp -Path (Join-Path $Data 'bad-configs/app-name-invalid/kompoxops.yml') -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidConfig,Kompox.Cmdlets.TestKompoxAppCommand'
     }
 
     It 'activates compose profiles with -Profile' {
@@ -94,6 +155,22 @@ Describe 'ConvertTo-KompoxManifest' {
         $a = ConvertTo-KompoxManifest -Path $Example -DiskId gitea-disk-1
         $b = ConvertTo-KompoxManifest -Path $Example -DiskId gitea-disk-1
         $a | Should -BeExactly $b
+    }
+
+    It 'takes an App by position and summarises its keys with no effect as Test-KompoxApp does' {
+        $app = Import-KompoxConfig $Example | Where-Object Kind -eq App
+        $yaml = ConvertTo-KompoxManifest $app -DiskId gitea-disk-1 -WarningVariable warnings
+        $yaml | Should -Match '(?m)^kind: Deployment$'
+        @($warnings | Where-Object { "$_" -match 'no effect' }) | Should -HaveCount 1
+        "$(@($warnings | Where-Object { "$_" -match 'no effect' })[0])" | Should -BeExactly 'gitea: 3 compose keys have no effect in one Pod (restart, depends_on); see -Verbose'
+    }
+
+    It 'writes no -OutFile when one of the files on the pipeline cannot be read' {
+        $out = Join-Path $TestDrive 'partial.yaml'
+        $inputs = @($Example, (Join-Path $TestDrive 'missing/kompoxops.yml'))
+        $inputs | ConvertTo-KompoxManifest -DiskId d1 -OutFile $out -ErrorVariable errs -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $errs.FullyQualifiedErrorId | Should -Be 'FileNotFound,Kompox.Cmdlets.ConvertToKompoxManifestCommand'
+        $out | Should -Not -Exist
     }
 
     It 'warns that the volume is left out when no disk is named' {
@@ -133,14 +210,16 @@ Describe 'ConvertTo-KompoxManifest' {
 
     It 'names the disk id it cannot use' {
         $err = $null
-        try { ConvertTo-KompoxManifest -Path $Example -DiskId '../escape' } catch { $err = $_ }
+        try { ConvertTo-KompoxManifest -Path $Example -DiskId '../escape' -ErrorAction Stop } catch { $err = $_ }
         $err.FullyQualifiedErrorId | Should -Be 'InvalidDiskId,Kompox.Cmdlets.ConvertToKompoxManifestCommand'
         $err.Exception.Message | Should -Match "'\.\./escape'"
     }
 
     It 'writes nothing with -WhatIf' {
         $out = Join-Path $TestDrive 'whatif.yaml'
-        ConvertTo-KompoxManifest -Path $Example -OutFile $out -WhatIf -WarningAction SilentlyContinue | Should -BeNullOrEmpty
+        $r = Invoke-InRunspace "ConvertTo-KompoxManifest -Path '$Example' -OutFile '$out' -WhatIf"
+        $r.Output | Should -BeNullOrEmpty
+        $r.Errors | Should -BeNullOrEmpty
         $out | Should -Not -Exist
     }
 
@@ -171,6 +250,56 @@ Describe 'ConvertTo-KompoxManifest with a refused compose file' {
         $err | Should -HaveCount 1
         $expected = @(Get-Content (Join-Path $Dir 'expect.txt') | Where-Object { $_ })
         foreach ($line in $expected) { $err[0].Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($line))*" }
+    }
+}
+
+Describe 'Test-KompoxApp and ConvertTo-KompoxManifest as asynchronous cmdlets' {
+    BeforeAll {
+        # Many apps behind one pattern: one ProcessRecord that runs long enough to be stopped in the middle.
+        $many = (New-Item -ItemType Directory (Join-Path $TestDrive 'many')).FullName
+        Copy-Item (Join-Path (Split-Path $Example) 'compose.yml') $many
+        $text = Get-Content $Example -Raw
+        foreach ($i in 1..1500) { [System.IO.File]::WriteAllText((Join-Path $many "k-$i.yml"), $text) }
+    }
+
+    It '<Name> stops promptly on Stop() (Ctrl+C), as a stopped pipeline and without an error record' -ForEach @(
+        @{ Name = 'Test-KompoxApp' }
+        @{ Name = 'ConvertTo-KompoxManifest' }
+    ) {
+        # One statement (the module comes with the session state): a stopped second statement would leave a PipelineStopped record of PowerShell's own.
+        $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
+        $iss.ImportPSModule($env:KOMPOX_TEST_MODULE)
+        $ps = [powershell]::Create($iss)
+        try {
+            $null = $ps.AddCommand($Name).AddParameter('Path', (Join-Path $many 'k-*.yml')).AddParameter('WarningAction', 'SilentlyContinue')
+            $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $inputs = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $inputs.Complete()
+            $async = $ps.BeginInvoke($inputs, $output)
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ($output.Count -lt 3 -and [DateTime]::UtcNow -lt $deadline -and -not $async.IsCompleted) { Start-Sleep -Milliseconds 20 }
+            $output.Count | Should -BeGreaterOrEqual 3 -Because 'the cmdlet writes from its async steps while it runs'
+            $watch = [System.Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $async.IsCompleted | Should -BeTrue
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $output.Count | Should -BeLessThan 1500
+            $ps.Streams.Error | Should -BeNullOrEmpty
+            $err = $null
+            try { $ps.EndInvoke($async) } catch { $err = $_ }
+            $err.Exception.InnerException | Should -BeOfType ([System.Management.Automation.PipelineStoppedException])
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'shows progress per app and says with -Verbose what it converts, from its async steps' {
+        $r = Invoke-InRunspace "Test-KompoxApp '$Example' -Verbose -WarningAction SilentlyContinue"
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Output[0].IsValid | Should -BeTrue
+        $r.Progress.StatusDescription | Should -Contain 'Converting ops/k3s1/lab/gitea'
+        $r.Progress[-1].RecordType | Should -Be 'Completed'
+        ($r.Verbose -join "`n") | Should -Match 'Converting app ops/k3s1/lab/gitea \(driver k3s\)'
     }
 }
 

@@ -14,6 +14,7 @@ BeforeDiscovery {
 BeforeAll {
     Import-Module $env:KOMPOX_TEST_MODULE -Force
     Import-Module (Join-Path $PSScriptRoot '../../build/KompoxHelp.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestRunspace.psm1') -Force
     $Root = (Resolve-Path "$PSScriptRoot/../..").Path
 }
 
@@ -72,16 +73,21 @@ Describe 'Help for <Name>' -ForEach $cmdletCases {
         foreach ($p in $doc.Parameters) { ($help.Parameters.Parameter | Where-Object Name -eq $p.Name) | Should -Not -BeNullOrEmpty }
     }
 
-    It 'runs example "<Title>" without error' -ForEach $Examples {
-        $work = Join-Path $TestDrive ([guid]::NewGuid())
-        $null = New-Item -ItemType Directory $work
+    It 'runs example "<Title>" without error, touching only its own directory and the temporary one' -ForEach $Examples {
+        $work = (New-Item -ItemType Directory (Join-Path $TestDrive ([guid]::NewGuid()))).FullName
+        $temp = (New-Item -ItemType Directory (Join-Path $TestDrive ([guid]::NewGuid()))).FullName
         Copy-Item (Join-Path $Root 'examples') $work -Recurse
-        Push-Location $work
-        try {
-            $ErrorActionPreference = 'Stop'
-            $null = & ([scriptblock]::Create($Code)) *>&1
-        }
-        finally { Pop-Location }
+        $stamp = { Get-ChildItem $work -Recurse -File | ForEach-Object { "$($_.FullName) $($_.Length) $($_.LastWriteTimeUtc.Ticks)" } }
+        $before = & $stamp
+        # Examples write scratch files under [System.IO.Path]::GetTempPath(): point it into TestDrive.
+        $saved = $env:TMPDIR, $env:TMP, $env:TEMP
+        $env:TMPDIR = $env:TMP = $env:TEMP = $temp
+        try { $r = Invoke-InRunspace -Location $work "`$ErrorActionPreference = 'Stop'`n$Code" }
+        finally { $env:TMPDIR, $env:TMP, $env:TEMP = $saved }
+        $r.Errors | Should -BeNullOrEmpty
+        $after = & $stamp
+        $changed = $before | Where-Object { $_ -notin $after }
+        $changed | Should -BeNullOrEmpty -Because 'an example must not overwrite or remove the files where it runs'
     }
 }
 
@@ -92,6 +98,24 @@ Describe 'Help pages' {
 
     It 'about_Kompox is available through Get-Help' {
         (Get-Help about_Kompox | Out-String) | Should -Match 'one app is one single-replica Pod'
+    }
+
+    It '<_> has its SHORT DESCRIPTION as synopsis' -ForEach 'about_Kompox', 'about_Kompox_DiskLayout' {
+        $lines = Get-Content (Join-Path $PSScriptRoot "../../docs/en-US/$_.md")
+        $short = $lines[[array]::IndexOf($lines, '# SHORT DESCRIPTION') + 1]
+        $topic = Get-Help -Name 'about_Kompox*' -Category HelpFile | Where-Object Name -eq $_
+        $topic.Synopsis | Should -Be $short
+    }
+
+    It 'advertises no online help, as there is none' {
+        foreach ($cmd in Get-Command -Module Kompox -CommandType Cmdlet) {
+            $cmd.HelpUri | Should -BeNullOrEmpty -Because "$($cmd.Name) has no online page"
+            (Get-Content (Join-Path $PSScriptRoot "../../docs/en-US/$($cmd.Name).md")) -match '^online version:' | Should -BeNullOrEmpty
+            { Get-Help $cmd.Name -Online -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidOperation,Microsoft.PowerShell.Commands.GetHelpCommand'
+        }
+        $maml = [xml](Get-Content (Join-Path (Split-Path $env:KOMPOX_TEST_MODULE) 'en-US/Kompox.Cmdlets.dll-Help.xml') -Raw)
+        $uris = $maml.GetElementsByTagName('uri', 'http://schemas.microsoft.com/maml/2004/10') | Where-Object { $_.InnerText }
+        $uris | Should -BeNullOrEmpty
     }
 
     It 'about_Kompox_DiskLayout is available through Get-Help' {

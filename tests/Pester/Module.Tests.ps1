@@ -24,6 +24,34 @@ Describe 'The module' {
     }
 }
 
+Describe 'build.ps1 -Task Install' {
+    It 'installs the module into the user''s module path, where Import-Module finds it by name' {
+        # A child pwsh with a home of its own: the real user's module path is never touched.
+        $home_ = (New-Item -ItemType Directory (Join-Path $TestDrive 'home')).FullName
+        $userModules = Join-Path $home_ 'Documents/PowerShell/Modules'
+        $script = Join-Path $PSScriptRoot '../../build/Install-KompoxModule.ps1'
+        $version = (Import-PowerShellDataFile $ModulePath).ModuleVersion
+        $saved = @{ HOME = $env:HOME; USERPROFILE = $env:USERPROFILE; XDG_DATA_HOME = $env:XDG_DATA_HOME; PSModulePath = $env:PSModulePath; NUGET_PACKAGES = $env:NUGET_PACKAGES; DOTNET_CLI_HOME = $env:DOTNET_CLI_HOME }
+        try {
+            # dotnet finds the pwsh tool in the NuGet cache under the real home; only PowerShell gets the temporary one.
+            $env:NUGET_PACKAGES = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
+            $env:DOTNET_CLI_HOME = if ($env:DOTNET_CLI_HOME) { $env:DOTNET_CLI_HOME } else { $HOME }
+            $env:HOME = $env:USERPROFILE = $home_
+            $env:XDG_DATA_HOME = Join-Path $home_ '.local/share'
+            $env:PSModulePath = $userModules
+            $install = & dotnet pwsh -NoLogo -NoProfile -NonInteractive -File $script -ModulePath (Split-Path $ModulePath) 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because ($install -join "`n")
+            $check = & dotnet pwsh -NoLogo -NoProfile -NonInteractive -Command "Import-Module Kompox -ErrorAction Stop; (Get-Module Kompox).ModuleBase; (Get-Help Test-KompoxApp).Synopsis" 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because ($check -join "`n")
+        }
+        finally { foreach ($k in $saved.Keys) { [Environment]::SetEnvironmentVariable($k, $saved[$k]) } }
+        $check[0] | Should -BeLike "$home_*"
+        $check[0] | Should -Match "[\\/]Kompox[\\/]$([regex]::Escape($version))$"
+        $check[1] | Should -Match 'converts to a valid Kubernetes app'
+        Join-Path $check[0] 'en-US/Kompox.Cmdlets.dll-Help.xml' | Should -Exist
+    }
+}
+
 Describe 'Cmdlet conventions' {
     BeforeDiscovery {
         Import-Module $env:KOMPOX_TEST_MODULE -Force

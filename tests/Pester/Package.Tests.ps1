@@ -30,7 +30,7 @@ Describe 'Kompox.zip' {
         $dir = Join-Path $TestDrive 'modules'
         Expand-Archive $Zip $dir
         $example = (Resolve-Path "$PSScriptRoot/../../examples/gitea/kompoxops.yml").Path
-        $output = & dotnet pwsh -NoLogo -NoProfile -NonInteractive -Command "`$env:PSModulePath = '$dir'; Import-Module Kompox -ErrorAction Stop; (Test-KompoxApp '$example').IsValid; (Get-Help Test-KompoxApp).Synopsis" 2>&1
+        $output = & dotnet pwsh -NoLogo -NoProfile -NonInteractive -Command "`$env:PSModulePath = '$dir'; Import-Module Kompox -ErrorAction Stop; (Test-KompoxApp '$example' -WarningAction SilentlyContinue).IsValid; (Get-Help Test-KompoxApp).Synopsis" 2>&1
         $LASTEXITCODE | Should -Be 0
         $output[0] | Should -Be 'True'
         $output[1] | Should -Match 'converts to a valid Kubernetes app'

@@ -70,7 +70,7 @@ public static class ComposeLoader
             }
             else if (TopLevelNoEffect.TryGetValue(key.Value, out var reason))
             {
-                top.Warning(key.Start, key.Value, reason);
+                top.NoEffectWarning(key.Start, key.Value, reason);
             }
             else
             {
@@ -402,7 +402,7 @@ public static class ComposeLoader
                 top.RejectUnknownKeys(options, path, VolumeKeys);
                 foreach (var (option, _) in options.Entries.Where(e => VolumeKeys.Contains(e.Key.Value, StringComparer.Ordinal)))
                 {
-                    top.Warning(option.Start, NodeReading.Join(path, option.Value), "has no effect: every named volume is a directory on the app's one disk");
+                    top.NoEffectWarning(option.Start, NodeReading.Join(path, option.Value), "has no effect: every named volume is a directory on the app's one disk");
                 }
             }
             else if (value is not YScalar { IsNull: true })
@@ -448,7 +448,7 @@ public static class ComposeLoader
 
             foreach (var (option, _) in entry.Entries.Where(e => e.Key.Value is "name" or "labels" or "template_driver" or "driver" or "driver_opts"))
             {
-                top.Warning(option.Start, NodeReading.Join(path, option.Value), $"has no effect: the {singular} becomes a Kubernetes object named by Kompox");
+                top.NoEffectWarning(option.Start, NodeReading.Join(path, option.Value), $"has no effect: the {singular} becomes a Kubernetes object named by Kompox");
             }
 
             if (entry["external"] is { } externalNode && top.Bool(externalNode, NodeReading.Join(path, "external")) == true)

@@ -20,6 +20,10 @@ internal sealed class ComposeProblems(string file)
 
     public void Warning(SourceMark at, string key, string message, string? service, string? inFile = null) =>
         all.Add(Diagnostic.Warning(inFile ?? File, at, key, message) with { Service = service });
+
+    /// <summary>A key that has no effect in one Pod: a warning front ends may summarise (<see cref="Diagnostic.NoEffect"/>).</summary>
+    public void NoEffectWarning(SourceMark at, string key, string message, string? service) =>
+        all.Add(Diagnostic.NoEffectWarning(File, at, key, message) with { Service = service });
 }
 
 /// <summary>Typed reading of YAML nodes for one part of the file (a service, or the top level), reporting wrong types with their key path.</summary>
@@ -38,6 +42,8 @@ internal class NodeReading(ComposeProblems problems, string? service)
     public void Error(SourceMark at, string key, string message) => Problems.Error(at, key, message, Service);
 
     public void Warning(SourceMark at, string key, string message) => Problems.Warning(at, key, message, Service);
+
+    public void NoEffectWarning(SourceMark at, string key, string message) => Problems.NoEffectWarning(at, key, message, Service);
 
     /// <summary>A scalar as text: numbers and booleans as written, so <c>5432</c> and <c>true</c> become strings.</summary>
     public string? Text(YNode node, string key)

@@ -357,7 +357,7 @@ internal sealed partial class ServiceReader
                     RejectUnknownKeys(bindOptions, Join(key, "bind"), "propagation", "create_host_path", "selinux", "recursive");
                     foreach (var (option, _) in bindOptions.Entries.Where(e => !e.Key.Value.StartsWith("x-", StringComparison.Ordinal)))
                     {
-                        Warning(option.Start, Join(key, "bind." + option.Value), "has no effect: a bind becomes a directory of the app's disk (or, for one file, a read-only ConfigMap mount)");
+                        NoEffectWarning(option.Start, Join(key, "bind." + option.Value), "has no effect: a bind becomes a directory of the app's disk (or, for one file, a read-only ConfigMap mount)");
                     }
                 }
 
@@ -493,7 +493,7 @@ internal sealed partial class ServiceReader
 
                 foreach (var owner in new[] { "uid", "gid" }.Where(entry.ContainsKey))
                 {
-                    Warning(entry.KeyNode(owner)!.Start, Join(key, owner), "has no effect: the file is owned by the Pod's user and group");
+                    NoEffectWarning(entry.KeyNode(owner)!.Start, Join(key, owner), "has no effect: the file is owned by the Pod's user and group");
                 }
             }
             else

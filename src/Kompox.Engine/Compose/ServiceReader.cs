@@ -117,7 +117,7 @@ internal sealed partial class ServiceReader : NodeReading
 
             if (NoEffect.TryGetValue(k, out var reason))
             {
-                Warning(key.Start, Path(k), $"has no effect in one Pod: {reason}");
+                NoEffectWarning(key.Start, Path(k), $"has no effect in one Pod: {reason}");
                 continue;
             }
 
@@ -125,7 +125,7 @@ internal sealed partial class ServiceReader : NodeReading
             {
                 if (map.ContainsKey("image"))
                 {
-                    Warning(key.Start, Path(k), "has no effect: Kompox does not build images; the image named by 'image' is used");
+                    NoEffectWarning(key.Start, Path(k), "has no effect: Kompox does not build images; the image named by 'image' is used");
                 }
 
                 continue;
@@ -579,7 +579,7 @@ internal sealed partial class ServiceReader : NodeReading
             RejectUnknownKeys(deploy, deployKey, DeployKeys);
             foreach (var (k, _) in deploy.Entries.Where(e => e.Key.Value is not ("resources" or "replicas") && DeployKeys.Contains(e.Key.Value, StringComparer.Ordinal)))
             {
-                Warning(k.Start, Join(deployKey, k.Value), "has no effect in one Pod: an app runs as one Pod with one replica, deployed with the Recreate strategy");
+                NoEffectWarning(k.Start, Join(deployKey, k.Value), "has no effect in one Pod: an app runs as one Pod with one replica, deployed with the Recreate strategy");
             }
 
             var resourcesKey = Join(deployKey, "resources");
@@ -612,7 +612,7 @@ internal sealed partial class ServiceReader : NodeReading
         RejectUnknownKeys(section, key, known);
         foreach (var (k, _) in section.Entries.Where(e => e.Key.Value is not ("cpus" or "memory") && known.Contains(e.Key.Value, StringComparer.Ordinal)))
         {
-            Warning(k.Start, Join(key, k.Value), "has no effect: only cpus and memory are mapped to Kubernetes resources");
+            NoEffectWarning(k.Start, Join(key, k.Value), "has no effect: only cpus and memory are mapped to Kubernetes resources");
         }
 
         return section;
@@ -797,7 +797,7 @@ internal sealed partial class ServiceReader : NodeReading
                     Error(item, itemKey, $"'{text}' turns off a protection that the Pod Security baseline requires of every container; remove it");
                     break;
                 default:
-                    Warning(item.Start, itemKey, $"'{text}' has no effect in one Pod: containers run with the cluster's RuntimeDefault seccomp profile and its own AppArmor and SELinux settings");
+                    NoEffectWarning(item.Start, itemKey, $"'{text}' has no effect in one Pod: containers run with the cluster's RuntimeDefault seccomp profile and its own AppArmor and SELinux settings");
                     break;
             }
         }

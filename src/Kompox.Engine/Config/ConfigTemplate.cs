@@ -1,27 +1,95 @@
+using System.Text.RegularExpressions;
 using Kompox.Drivers;
+using Kompox.Model;
 
 namespace Kompox.Config;
 
-/// <summary>The commented kompoxops.yml a new user starts from (draft command <c>kompoxops init</c>).</summary>
-public static class ConfigTemplate
+/// <summary>What a new kompoxops.yml says about the app it is written for; null keeps the template's value.</summary>
+public sealed record ConfigTemplateOptions
 {
-    public static string For(string driver)
+    /// <summary>The app's name (a DNS-1035 label of at most 40 characters).</summary>
+    public string? AppName { get; init; }
+
+    /// <summary>The compose file, relative to the directory of the kompoxops.yml.</summary>
+    public string? ComposePath { get; init; }
+
+    /// <summary>The cluster's DNS domain; apps get host names under <c>{cluster}.{domain}</c>.</summary>
+    public string? Domain { get; init; }
+}
+
+/// <summary>The commented kompoxops.yml a new user starts from (draft command <c>kompoxops init</c>).</summary>
+public static partial class ConfigTemplate
+{
+    /// <summary>The compose files Docker Compose looks for in a project directory, in its order of preference.</summary>
+    public static readonly IReadOnlyList<string> ComposeFileNames = new[] { "compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml" };
+
+    [GeneratedRegex("^  name: my-app$", RegexOptions.Multiline)]
+    private static partial Regex AppNameLine();
+
+    [GeneratedRegex("^  compose: compose.yml$", RegexOptions.Multiline)]
+    private static partial Regex ComposeLine();
+
+    [GeneratedRegex("^  domain: .*$", RegexOptions.Multiline)]
+    private static partial Regex DomainLine();
+
+    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_./-]*$")]
+    private static partial Regex PlainScalar();
+
+    /// <summary>The template for <paramref name="driver"/> (any case: <c>AKS</c> is <c>aks</c>), with the app's values from <paramref name="options"/>.</summary>
+    public static string For(string driver, ConfigTemplateOptions? options = null)
     {
-        if (ProviderDrivers.Find(driver) is null)
+        var found = ProviderDrivers.All.FirstOrDefault(d => string.Equals(d.Name, driver, StringComparison.OrdinalIgnoreCase))
+            ?? throw new KompoxException("UnknownDriver", ErrorKind.InvalidArgument, $"unknown driver '{driver}'; use one of: {string.Join(", ", ProviderDrivers.All.Select(d => d.Name))}") { Target = driver };
+
+        string text;
+        using (var stream = typeof(ConfigTemplate).Assembly.GetManifestResourceStream($"Kompox.Config.Templates.{found.Name}.yml")
+            ?? throw new InvalidOperationException($"the template for driver '{found.Name}' is missing from the engine assembly"))
+        using (var reader = new StreamReader(stream))
         {
-            throw new KompoxException("UnknownDriver", ErrorKind.InvalidArgument, $"unknown driver '{driver}'; use one of: {string.Join(", ", ProviderDrivers.All.Select(d => d.Name))}") { Target = driver };
+            text = reader.ReadToEnd();
         }
 
-        using var stream = typeof(ConfigTemplate).Assembly.GetManifestResourceStream($"Kompox.Config.Templates.{driver}.yml")
-            ?? throw new InvalidOperationException($"the template for driver '{driver}' is missing from the engine assembly");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
+        if (options?.AppName is { } name)
+        {
+            if (Names.CheckAppName(name) is { } bad)
+            {
+                throw new KompoxException("InvalidAppName", ErrorKind.InvalidArgument, $"app name {bad}") { Target = name };
+            }
+
+            text = Replace(text, AppNameLine(), $"  name: {name}");
+        }
+
+        if (options?.ComposePath is { } compose)
+        {
+            if (compose.Length == 0 || Path.IsPathRooted(compose) || compose.Split('/', '\\').Contains(".."))
+            {
+                throw new KompoxException("InvalidComposePath", ErrorKind.InvalidArgument, $"'{compose}' must be a path relative to the directory of the kompoxops.yml, inside it") { Target = compose };
+            }
+
+            text = Replace(text, ComposeLine(), $"  compose: {YamlString(compose.Replace('\\', '/'))}");
+        }
+
+        if (options?.Domain is { } domain)
+        {
+            if (Names.CheckDnsSubdomain(domain) is { } bad)
+            {
+                throw new KompoxException("InvalidDomain", ErrorKind.InvalidArgument, $"domain {bad}") { Target = domain };
+            }
+
+            text = Replace(text, DomainLine(), $"  domain: {domain}");
+        }
+
+        return text;
     }
 
+    /// <summary>The first compose file Docker Compose would pick in <paramref name="directory"/>, or null when it holds none.</summary>
+    public static string? FindComposeFile(string directory) =>
+        ComposeFileNames.FirstOrDefault(name => File.Exists(Path.Combine(directory, name)));
+
     /// <summary>Writes the template to <paramref name="path"/>, whole or not at all, and never over an existing file unless <paramref name="overwrite"/>.</summary>
-    public static FileInfo Write(string path, string driver, bool overwrite)
+    public static FileInfo Write(string path, string driver, bool overwrite, ConfigTemplateOptions? options = null)
     {
-        var text = For(driver);
+        var text = For(driver, options);
         return AtomicFile.Write(EnsureWritable(path, overwrite), text, overwrite);
     }
 
@@ -41,4 +109,15 @@ public static class ConfigTemplate
 
         return AtomicFile.InExistingDirectory(full);
     }
+
+    private static string Replace(string text, Regex line, string with)
+    {
+        var replaced = line.Replace(text, with.Replace("$", "$$"), 1);
+        return replaced != text || text.Contains(with, StringComparison.Ordinal)
+            ? replaced
+            : throw new InvalidOperationException($"the template has no line matching {line}");
+    }
+
+    private static string YamlString(string value) =>
+        PlainScalar().IsMatch(value) && !value.EndsWith(':') ? value : $"'{value.Replace("'", "''")}'";
 }

@@ -1,0 +1,211 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+
+namespace Kompox.Cmdlets;
+
+/// <summary>
+/// What a long engine operation tells the user while it runs, from any thread. The cmdlets map it to
+/// Write-Progress and Write-Verbose; a REST front end would map it to its own events.
+/// </summary>
+public interface IKompoxReporter
+{
+    /// <summary>An activity is under way. <paramref name="percentComplete"/> is 0-100, or -1 when the total is unknown.</summary>
+    void Progress(string activity, string status, int percentComplete = -1);
+
+    /// <summary>The activity is over; its progress bar goes away.</summary>
+    void Completed(string activity);
+
+    /// <summary>What is read or sent where: shown with -Verbose.</summary>
+    void Message(string text);
+}
+
+/// <summary>
+/// Base of cmdlets whose work is asynchronous (engine operations that read files, call Kubernetes or a cloud).
+/// Each of <see cref="BeginProcessingAsync"/>, <see cref="ProcessRecordAsync"/> and <see cref="EndProcessingAsync"/>
+/// runs on the pipeline thread under a single-threaded SynchronizationContext that the thread pumps until the step
+/// completes, so continuations after <c>await</c> come back to the pipeline thread, where WriteObject, WriteError,
+/// WriteVerbose, WriteWarning and WriteProgress may be called. Ctrl+C (<see cref="StopProcessing"/>) cancels the
+/// token the steps get; an <see cref="OperationCanceledException"/> after it ends the cmdlet as a stopped pipeline.
+/// </summary>
+public abstract class KompoxAsyncCmdlet : KompoxCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Dictionary<string, int> activities = new(StringComparer.Ordinal);
+    private PipelineContext? current;
+
+    protected KompoxAsyncCmdlet() => Reporter = new PipelineReporter(this);
+
+    /// <summary>Reports progress and messages from any thread to this cmdlet's progress and verbose streams.</summary>
+    protected IKompoxReporter Reporter { get; }
+
+    protected virtual Task BeginProcessingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    protected virtual Task ProcessRecordAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    protected virtual Task EndProcessingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    protected sealed override void BeginProcessing() => Run(BeginProcessingAsync);
+
+    protected sealed override void ProcessRecord() => Run(ProcessRecordAsync);
+
+    protected sealed override void EndProcessing()
+    {
+        Run(EndProcessingAsync);
+        foreach (var activity in activities.Keys.ToList())
+        {
+            CompleteActivity(activity);
+        }
+    }
+
+    /// <summary>Called by PowerShell on another thread when the pipeline is stopped (Ctrl+C).</summary>
+    protected sealed override void StopProcessing() => stopping.Cancel();
+
+    public void Dispose()
+    {
+        stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Run(Func<CancellationToken, Task> step)
+    {
+        var previous = SynchronizationContext.Current;
+        var context = new PipelineContext();
+        current = context;
+        SynchronizationContext.SetSynchronizationContext(context);
+        try
+        {
+            Task task;
+            try
+            {
+                task = step(stopping.Token);
+            }
+            catch (Exception e)
+            {
+                task = Task.FromException(e);
+            }
+
+            task.ContinueWith(_ => context.Complete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            context.Pump();
+            task.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // What PowerShell expects of a cmdlet stopped by Ctrl+C: no error record, the pipeline just ends.
+            throw new PipelineStoppedException();
+        }
+        finally
+        {
+            current = null;
+            SynchronizationContext.SetSynchronizationContext(previous);
+            context.Dispose();
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the pipeline thread: now when called there, else posted to the running step.</summary>
+    private void OnPipeline(Action action)
+    {
+        var context = current;
+        if (context is null || context.IsPumpThread)
+        {
+            action();
+        }
+        else
+        {
+            context.Post(_ => action(), null);
+        }
+    }
+
+    private void WriteActivity(string activity, string status, int percentComplete)
+    {
+        if (!activities.TryGetValue(activity, out var id))
+        {
+            id = activities.Count + 1;
+            activities[activity] = id;
+        }
+
+        WriteProgress(new ProgressRecord(id, activity, string.IsNullOrEmpty(status) ? activity : status) { PercentComplete = Math.Clamp(percentComplete, -1, 100) });
+    }
+
+    private void CompleteActivity(string activity)
+    {
+        if (activities.Remove(activity, out var id))
+        {
+            WriteProgress(new ProgressRecord(id, activity, "Completed") { RecordType = ProgressRecordType.Completed });
+        }
+    }
+
+    private sealed class PipelineReporter(KompoxAsyncCmdlet cmdlet) : IKompoxReporter
+    {
+        public void Progress(string activity, string status, int percentComplete = -1) =>
+            cmdlet.OnPipeline(() => cmdlet.WriteActivity(activity, status, percentComplete));
+
+        public void Completed(string activity) => cmdlet.OnPipeline(() => cmdlet.CompleteActivity(activity));
+
+        public void Message(string text) => cmdlet.OnPipeline(() => cmdlet.WriteVerbose(text));
+    }
+
+    /// <summary>A single-threaded context: callbacks posted from any thread run, in order, on the thread that pumps it.</summary>
+    private sealed class PipelineContext : SynchronizationContext, IDisposable
+    {
+        private readonly BlockingCollection<(SendOrPostCallback Callback, object? State)> queue = new();
+        private readonly int pumpThread = Environment.CurrentManagedThreadId;
+
+        public bool IsPumpThread => Environment.CurrentManagedThreadId == pumpThread;
+
+        public override void Post(SendOrPostCallback d, object? state)
+        {
+            if (!queue.TryAdd((d, state)))
+            {
+                throw new InvalidOperationException("A continuation was posted after the cmdlet's step had completed; await every task the step starts.");
+            }
+        }
+
+        public override void Send(SendOrPostCallback d, object? state)
+        {
+            if (IsPumpThread)
+            {
+                d(state);
+                return;
+            }
+
+            using var done = new ManualResetEventSlim();
+            Exception? failure = null;
+            Post(
+                _ =>
+                {
+                    try
+                    {
+                        d(state);
+                    }
+                    catch (Exception e)
+                    {
+                        failure = e;
+                    }
+                    finally
+                    {
+                        done.Set();
+                    }
+                },
+                null);
+            done.Wait();
+            if (failure is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }
+        }
+
+        public override SynchronizationContext CreateCopy() => this;
+
+        public void Complete() => queue.CompleteAdding();
+
+        public void Pump()
+        {
+            foreach (var (callback, state) in queue.GetConsumingEnumerable())
+            {
+                callback(state);
+            }
+        }
+
+        public void Dispose() => queue.Dispose();
+    }
+}
