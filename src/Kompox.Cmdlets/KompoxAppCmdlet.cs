@@ -56,7 +56,7 @@ public abstract class KompoxAppCmdlet : KompoxAsyncCmdlet
             }
             else if (!MyInvocation.ExpectingInput)
             {
-                InputFailed(ToErrorRecord(new KompoxException("NotAnApp", ErrorKind.InvalidArgument, $"-App takes an App; {App.Kind} {App.Id} is not one") { Target = App }));
+                InputFailed(ToErrorRecord(new KompoxException("NotAnApp", ErrorKind.InvalidArgument, $"-App takes an App; {App.Kind} {App.Id} is not one") { Target = App.Id }));
             }
             else
             {
@@ -103,9 +103,11 @@ public abstract class KompoxAppCmdlet : KompoxAsyncCmdlet
         }
 
         var options = new AppValidationOptions { Environment = environment, Profiles = Profile, DiskId = DiskId };
+        var operations = new AppOperations(KompoxContext.ForConfigFile(app.Model.Cluster.Provider.Service.ConfigPath!));
+        var progress = new ReporterProgress(Reporter);
 
         // The engine's conversion cannot be interrupted; after Ctrl+C its result is not waited for.
-        return await Task.Run(() => AppValidator.Validate(app.Model, options), cancellationToken).WaitAsync(cancellationToken);
+        return await Task.Run(() => operations.ValidateAsync(app.Model, options, progress, cancellationToken), cancellationToken).WaitAsync(cancellationToken);
     }
 
     /// <summary>

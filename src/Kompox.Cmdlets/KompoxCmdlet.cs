@@ -121,6 +121,11 @@ public abstract class KompoxCmdlet : PSCmdlet
         ErrorKind.InvalidData => ErrorCategory.InvalidData,
         ErrorKind.NotFound => ErrorCategory.ObjectNotFound,
         ErrorKind.AlreadyExists => ErrorCategory.ResourceExists,
+        ErrorKind.Conflict => ErrorCategory.ResourceBusy,
+        ErrorKind.Timeout => ErrorCategory.OperationTimeout,
+        ErrorKind.Unavailable => ErrorCategory.ResourceUnavailable,
+        ErrorKind.Unauthenticated => ErrorCategory.AuthenticationError,
+        ErrorKind.Canceled => ErrorCategory.OperationStopped,
         ErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
         _ => ErrorCategory.NotSpecified,
     };
