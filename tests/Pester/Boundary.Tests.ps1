@@ -89,3 +89,65 @@ Describe 'Catching a Kompox error by its id' {
         $problems[0].FullyQualifiedErrorId | Should -BeLike 'InvalidCompose,*'
     }
 }
+
+# Dependencies/ holds IL for every platform, and beside it a folder of ReadyToRun images per platform and .NET version
+# the build precompiles for (linux-x64.net10). The load context takes an assembly from its platform's folder when
+# the folder has it, and the IL otherwise.
+Describe 'Picking ReadyToRun images' {
+    BeforeAll {
+        $os = if ($IsWindows) { 'win' } elseif ($IsMacOS) { 'osx' } else { 'linux' }
+        $arch = [System.Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture.ToString().ToLowerInvariant()
+        $Folder = "$os-$arch.net$([Environment]::Version.Major)"
+        $ModuleDir = Split-Path $env:KOMPOX_TEST_MODULE
+        $Example = Join-Path $Root 'examples/gitea/kompoxops.yml'
+
+        # Where a new pwsh, importing the module from $Dir, loads each of the engine's assemblies from.
+        function Get-LoadedFrom([string] $Dir) {
+            $script = "Import-Module '$Dir/Kompox.psd1'; `$null = Test-KompoxApp '$Example'; " +
+                "[AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'Kompox.Engine', 'YamlDotNet', 'KubernetesClient' } | ForEach-Object { `$_.GetName().Name + '=' + [IO.Path]::GetRelativePath('$Dir', `$_.Location) }"
+            $lines = & dotnet pwsh -NoLogo -NoProfile -NonInteractive -Command $script
+            $LASTEXITCODE | Should -Be 0
+            $map = @{}
+            foreach ($line in $lines) { $name, $path = $line -split '=', 2; $map[$name] = $path -replace '\\', '/' }
+            $map
+        }
+
+        function Copy-Module {
+            $dir = Join-Path $TestDrive ([guid]::NewGuid())
+            Copy-Item $ModuleDir $dir -Recurse
+            $dir
+        }
+    }
+
+    It 'loads the images of its own platform when the module has them, and IL otherwise' {
+        $expected = if (Test-Path (Join-Path $ModuleDir "Dependencies/$Folder")) { "Dependencies/$Folder" } else { 'Dependencies' }
+        $loaded = Get-LoadedFrom $ModuleDir
+        foreach ($name in 'Kompox.Engine', 'YamlDotNet', 'KubernetesClient') {
+            $loaded[$name] | Should -Be "$expected/$name.dll"
+        }
+    }
+
+    It 'falls back to IL for an assembly its folder lacks, and for every assembly without the folder' {
+        $partial = Copy-Module
+        New-Item -ItemType Directory -Force (Join-Path $partial "Dependencies/$Folder") | Out-Null
+        Copy-Item (Join-Path $partial 'Dependencies/YamlDotNet.dll') (Join-Path $partial "Dependencies/$Folder")
+        Remove-Item (Join-Path $partial "Dependencies/$Folder/Kompox.Engine.dll") -ErrorAction Ignore
+        $loaded = Get-LoadedFrom $partial
+        $loaded['Kompox.Engine'] | Should -Be 'Dependencies/Kompox.Engine.dll'
+        $loaded['YamlDotNet'] | Should -Be "Dependencies/$Folder/YamlDotNet.dll"
+
+        $none = Copy-Module
+        Get-ChildItem (Join-Path $none 'Dependencies') -Directory | Remove-Item -Recurse -Force
+        $loaded = Get-LoadedFrom $none
+        $loaded.Values | Sort-Object | Should -Be @('Dependencies/Kompox.Engine.dll', 'Dependencies/KubernetesClient.dll', 'Dependencies/YamlDotNet.dll')
+    }
+
+    It 'ignores the folders of other platforms' {
+        $other = Copy-Module
+        $foreign = Join-Path $other 'Dependencies/win-arm64.net6'
+        New-Item -ItemType Directory $foreign | Out-Null
+        Copy-Item (Join-Path $other 'Dependencies/*.dll') $foreign
+        Get-ChildItem (Join-Path $other 'Dependencies') -Directory | Where-Object Name -ne 'win-arm64.net6' | Remove-Item -Recurse -Force
+        (Get-LoadedFrom $other).Values | Should -Not -Match 'win-arm64'
+    }
+}
