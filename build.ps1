@@ -146,8 +146,10 @@ function Task-Package {
 
 function Task-Bench {
     Invoke-Task Docs
+    $floor = Join-Path $Out 'bench/FloorModule'
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'bench/FloorModule'), '-c', 'Release', '-o', $floor, '--nologo', '--verbosity', 'quiet')
     Invoke-Native dotnet @('run', '--project', (Join-Path $Root 'bench/Kompox.Bench'), '-c', 'Release', '--', $Root)
-    Invoke-ChildPwsh (Join-Path $Root 'build/Invoke-Benchmark.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'))
+    Invoke-ChildPwsh (Join-Path $Root 'build/Invoke-Benchmark.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'), '-FloorModulePath', (Join-Path $floor 'FloorModule.psd1'))
 }
 
 function Task-Start {

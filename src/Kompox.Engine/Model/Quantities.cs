@@ -41,7 +41,7 @@ public static partial class Quantities
         ["Ei"] = (1024m * 1024 * 1024 * 1024 * 1024 * 1024, "exbi"),
     };
 
-    private static readonly string[] CpuWords = { "c", "cpu", "cpus", "core", "cores", "vcpu", "vcpus" };
+    private static readonly string[] CpuWords = { "cpu", "cpus", "core", "cores", "vcpu", "vcpus" };
 
     /// <summary>The problems of an <c>app.resources</c> mapping, by key path; keys other than cpu and memory are left to the reader.</summary>
     public static IEnumerable<KeyProblem> Check(IEnumerable<KeyValuePair<string, string>> resources)
