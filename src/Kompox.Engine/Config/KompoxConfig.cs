@@ -279,7 +279,7 @@ public static class KompoxConfig
 
     private static IReadOnlyDictionary<string, string> ReadAppIngress(MappingReader r, YMapping top, YMapping app, KompoxCluster? cluster)
     {
-        var hosts = Values(r.StringMap(app, "app", "ingress"));
+        var hosts = r.StringMap(app, "app", "ingress");
         var problems = new List<KeyProblem>();
         Names.CustomHosts(hosts, cluster?.AppDomain, problems);
         return Accepted(r, top, "app.ingress", hosts, problems);
@@ -292,7 +292,7 @@ public static class KompoxConfig
             r.OnlyKeys(map, "app.resources", Quantities.CpuKey, Quantities.MemoryKey);
         }
 
-        var values = Values(r.StringMap(app, "app", "resources"));
+        var values = r.StringMap(app, "app", "resources");
         foreach (var key in values.Keys.Where(k => k is not (Quantities.CpuKey or Quantities.MemoryKey)).ToList())
         {
             values.Remove(key);
@@ -303,7 +303,7 @@ public static class KompoxConfig
 
     private static IReadOnlyDictionary<string, string> Settings(MappingReader r, YMapping top, YMapping parent, IProviderDriver? driver, SettingScope scope)
     {
-        var values = Values(r.StringMap(parent, scope.ToString().ToLowerInvariant(), "settings"));
+        var values = r.StringMap(parent, scope.ToString().ToLowerInvariant(), "settings");
         foreach (var problem in driver is null ? Enumerable.Empty<KeyProblem>() : SettingSpec.CheckAll(driver, scope, values))
         {
             r.Report(top, problem);
@@ -311,9 +311,6 @@ public static class KompoxConfig
 
         return values;
     }
-
-    private static SortedDictionary<string, string> Values(SortedDictionary<string, (string Value, SourceMark At)> map) =>
-        new(map.ToDictionary(e => e.Key, e => e.Value.Value), StringComparer.Ordinal);
 
     // The entries no error names; each problem is reported where its key is.
     private static SortedDictionary<string, string> Accepted(MappingReader r, YMapping top, string section, SortedDictionary<string, string> values, IReadOnlyList<KeyProblem> problems)

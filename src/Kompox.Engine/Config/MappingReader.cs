@@ -127,10 +127,10 @@ internal sealed class MappingReader(string file)
         return null;
     }
 
-    /// <summary>A mapping of scalar values, as strings, sorted by key so output is deterministic.</summary>
-    public SortedDictionary<string, (string Value, SourceMark At)> StringMap(YMapping parent, string path, string key)
+    /// <summary>A mapping of scalar values, as strings, sorted by key so output is deterministic; <see cref="Locate"/> finds each again.</summary>
+    public SortedDictionary<string, string> StringMap(YMapping parent, string path, string key)
     {
-        var result = new SortedDictionary<string, (string, SourceMark)>(StringComparer.Ordinal);
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var map = Mapping(parent, path, key, required: false);
         if (map is null)
         {
@@ -139,11 +139,9 @@ internal sealed class MappingReader(string file)
 
         foreach (var (k, v) in map.Entries)
         {
-            var keyPath = Join(Join(path, key), k.Value);
-            var text = Text(v, keyPath);
-            if (text is not null)
+            if (Text(v, Join(Join(path, key), k.Value)) is { } text)
             {
-                result[k.Value] = (text, v.Start);
+                result[k.Value] = text;
             }
         }
 

@@ -14,32 +14,12 @@ public static partial class Quantities
     public const string MemoryKey = "memory";
 
     // Kubernetes' quantity grammar: a decimal number with a binary (Ki..Ei) or decimal (n..E) suffix or an exponent.
-    [GeneratedRegex(@"^\+?(?<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)(?<suffix>[KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$")]
+    [GeneratedRegex(@"^\+?(?<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)((?<suffix>[KMGTPE]i|[numkMGTPE])|[eE](?<exponent>[+-]?[0-9]+))?$")]
     private static partial Regex QuantityPattern();
 
     // What people write instead of a quantity: 1gb, 2g, 512 MB, 0.5cpu, 2 cores.
     [GeneratedRegex(@"^\s*(?<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)\s*(?<unit>[A-Za-z]*)\s*$")]
     private static partial Regex NumberAndUnitPattern();
-
-    private static readonly Dictionary<string, (decimal Factor, string Name)> Suffixes = new(StringComparer.Ordinal)
-    {
-        [""] = (1m, "one"),
-        ["n"] = (0.000000001m, "nano"),
-        ["u"] = (0.000001m, "micro"),
-        ["m"] = (0.001m, "milli"),
-        ["k"] = (1e3m, "kilo"),
-        ["M"] = (1e6m, "mega"),
-        ["G"] = (1e9m, "giga"),
-        ["T"] = (1e12m, "tera"),
-        ["P"] = (1e15m, "peta"),
-        ["E"] = (1e18m, "exa"),
-        ["Ki"] = (1024m, "kibi"),
-        ["Mi"] = (1024m * 1024, "mebi"),
-        ["Gi"] = (1024m * 1024 * 1024, "gibi"),
-        ["Ti"] = (1024m * 1024 * 1024 * 1024, "tebi"),
-        ["Pi"] = (1024m * 1024 * 1024 * 1024 * 1024, "pebi"),
-        ["Ei"] = (1024m * 1024 * 1024 * 1024 * 1024 * 1024, "exbi"),
-    };
 
     private static readonly string[] CpuWords = { "cpu", "cpus", "core", "cores", "vcpu", "vcpus" };
 
@@ -75,7 +55,7 @@ public static partial class Quantities
         // Mega (M) and mebi (Mi) next to a number of CPUs are millicores mistyped: nobody budgets 500 million cores.
         if (suffix is "M" or "Mi")
         {
-            return $"'{text}' is {cores.ToString("N0", CultureInfo.InvariantCulture)} cores ({suffix} means {Suffixes[suffix].Name}); did you mean {Number(text)}m?";
+            return $"'{text}' is {cores.ToString("N0", CultureInfo.InvariantCulture)} cores ({suffix} means {SuffixName(suffix)}); did you mean {Number(text)}m?";
         }
 
         if (cores <= 0)
@@ -106,7 +86,7 @@ public static partial class Quantities
         if (suffix is "m" or "u" or "n")
         {
             var meant = suffix == "m" ? $"; did you mean {Number(text)}Mi?" : string.Empty;
-            return $"'{text}' is {value.ToString(CultureInfo.InvariantCulture)} bytes ({suffix} means {Suffixes[suffix].Name}){meant}";
+            return $"'{text}' is {value.ToString(CultureInfo.InvariantCulture)} bytes ({suffix} means {SuffixName(suffix)}){meant}";
         }
 
         if (value <= 0)
@@ -140,18 +120,15 @@ public static partial class Quantities
 
         var number = decimal.Parse(match.Groups["number"].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
         suffix = match.Groups["suffix"].Value;
-        decimal factor;
-        if (Suffixes.TryGetValue(suffix, out var known))
+        var factor = Factor(suffix);
+        if (match.Groups["exponent"].Success)
         {
-            factor = known.Factor;
-        }
-        else if (int.TryParse(suffix[1..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var exponent) && exponent is >= -18 and <= 18)
-        {
+            if (!int.TryParse(match.Groups["exponent"].Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var exponent) || exponent is < -18 or > 18)
+            {
+                return false;
+            }
+
             factor = (decimal)Math.Pow(10, exponent);
-        }
-        else
-        {
-            return false;
         }
 
         try
@@ -165,6 +142,35 @@ public static partial class Quantities
 
         return true;
     }
+
+    private static decimal Factor(string suffix) => suffix switch
+    {
+        "n" => 0.000000001m,
+        "u" => 0.000001m,
+        "m" => 0.001m,
+        "k" => 1e3m,
+        "M" => 1e6m,
+        "G" => 1e9m,
+        "T" => 1e12m,
+        "P" => 1e15m,
+        "E" => 1e18m,
+        "Ki" => 1024m,
+        "Mi" => 1024m * 1024,
+        "Gi" => 1024m * 1024 * 1024,
+        "Ti" => 1024m * 1024 * 1024 * 1024,
+        "Pi" => 1024m * 1024 * 1024 * 1024 * 1024,
+        "Ei" => 1024m * 1024 * 1024 * 1024 * 1024 * 1024,
+        _ => 1m,
+    };
+
+    private static string SuffixName(string suffix) => suffix switch
+    {
+        "n" => "nano",
+        "u" => "micro",
+        "m" => "milli",
+        "M" => "mega",
+        _ => "mebi",
+    };
 
     private static string Number(string text) => QuantityPattern().Match(text).Groups["number"].Value;
 

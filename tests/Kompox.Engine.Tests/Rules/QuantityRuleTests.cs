@@ -26,6 +26,8 @@ public class QuantityRuleTests
     [InlineData("1G", 1_000_000_000L)]
     [InlineData("128974848", 128974848L)]
     [InlineData("129e6", 129_000_000L)]
+    [InlineData("1E3", 1000L)]
+    [InlineData("2E", 2_000_000_000_000_000_000L)]
     public void Memory_quantities_are_read_in_bytes(string text, long expected)
     {
         Assert.Null(Quantities.CheckMemory(text, out var bytes));
