@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 
 namespace Kompox.Cmdlets;
@@ -30,12 +31,34 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer
     private static Assembly? ResolveEngine(AssemblyLoadContext context, AssemblyName name) =>
         name.Name == EngineName ? Dependencies.Value.LoadFromAssemblyName(name) : null;
 
+    /// <summary>
+    /// The folder of ReadyToRun images for this OS, architecture and .NET version (<c>linux-x64.net10</c>), or null
+    /// on an OS the build has no name for. The runtime uses precompiled code only when it was compiled for the same
+    /// major version, so the folder names it; the IL beside it is the fallback for every other platform.
+    /// </summary>
+    internal static string? ReadyToRunFolder()
+    {
+        var os = OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsLinux() ? "linux" : OperatingSystem.IsMacOS() ? "osx" : null;
+        var arch = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
+        return os is null ? null : $"{os}-{arch}.net{Environment.Version.Major}";
+    }
+
     private sealed class DependencyLoadContext(string directory) : AssemblyLoadContext("Kompox", isCollectible: false)
     {
+        private readonly string[] searchOrder = ReadyToRunFolder() is { } folder ? new[] { Path.Combine(directory, folder), directory } : new[] { directory };
+
         protected override Assembly? Load(AssemblyName name)
         {
-            var path = Path.Combine(directory, name.Name + ".dll");
-            return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
+            foreach (var candidate in searchOrder)
+            {
+                var path = Path.Combine(candidate, name.Name + ".dll");
+                if (File.Exists(path))
+                {
+                    return LoadFromAssemblyPath(path);
+                }
+            }
+
+            return null;
         }
     }
 }

@@ -77,17 +77,47 @@ public sealed class KompoxCluster : KompoxResource
     /// <summary>The apps' DNS domain <c>{cluster}.{domain}</c>.</summary>
     public string AppDomain => Model.AppDomain;
 
-    /// <summary><c>Type</c>, <c>Kubeconfig</c> and <c>Context</c> of the cluster's credentials.</summary>
-    public Engine.ClusterAuth Auth => Model.Auth;
+    public KompoxClusterAuth Auth => new(Model.Auth);
 
-    /// <summary><c>Controller</c> and <c>Namespace</c> of the cluster's ingress.</summary>
-    public Engine.ClusterIngress Ingress => Model.Ingress;
+    public KompoxClusterIngress Ingress => new(Model.Ingress);
 
     public IReadOnlyDictionary<string, string> Settings => Model.Settings;
 
     public KompoxProvider Provider { get; }
 
     internal Engine.KompoxCluster Model { get; }
+}
+
+/// <summary>How Kompox reaches a cluster's API: through kubectl's kubeconfig and context.</summary>
+public sealed class KompoxClusterAuth
+{
+    internal KompoxClusterAuth(Engine.ClusterAuth model) => Model = model;
+
+    public string Type => Model.Type;
+
+    /// <summary>Path of the kubeconfig file; null means kubectl's default.</summary>
+    public string? Kubeconfig => Model.Kubeconfig;
+
+    /// <summary>The kubeconfig context; null means its current context.</summary>
+    public string? Context => Model.Context;
+
+    internal Engine.ClusterAuth Model { get; }
+
+    public override string ToString() => Model.ToString();
+}
+
+/// <summary>The ingress controller Kompox installs in a cluster and the namespace it runs in.</summary>
+public sealed class KompoxClusterIngress
+{
+    internal KompoxClusterIngress(Engine.ClusterIngress model) => Model = model;
+
+    public string Controller => Model.Controller;
+
+    public string Namespace => Model.Namespace;
+
+    internal Engine.ClusterIngress Model { get; }
+
+    public override string ToString() => Model.ToString();
 }
 
 public sealed class KompoxApp : KompoxResource

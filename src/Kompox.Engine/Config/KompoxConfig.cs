@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Kompox.Drivers;
 using Kompox.Model;
 using Kompox.Yaml;
@@ -9,19 +8,13 @@ namespace Kompox.Config;
 public sealed record ConfigResult(KompoxService Service, KompoxProvider Provider, KompoxCluster Cluster, KompoxApp App, IReadOnlyList<Diagnostic> Warnings);
 
 /// <summary>Reads and validates kompoxops.yml (version 1).</summary>
-public static partial class KompoxConfig
+public static class KompoxConfig
 {
     public const long MaxConfigBytes = 1024 * 1024;
     public const long MaxComposeBytes = 4 * 1024 * 1024;
     public const string DefaultFileName = "kompoxops.yml";
 
     private static readonly string[] TopKeys = { "version", "service", "provider", "cluster", "app" };
-
-    [GeneratedRegex(@"^[+]?(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$")]
-    private static partial Regex Quantity();
-
-    [GeneratedRegex("^http_([0-9]+)$")]
-    private static partial Regex IngressKey();
 
     /// <param name="path">Full path of the file.</param>
     /// <param name="shownAs">The file as the user named it, for messages; defaults to <paramref name="path"/>.</param>
@@ -99,7 +92,7 @@ public static partial class KompoxConfig
             }
         }
 
-        var settings = Settings(r, map, "provider", driver, SettingScope.Provider);
+        var settings = Settings(r, top, map, driver, SettingScope.Provider);
         if (name is null || driverName is null || service is null)
         {
             return null;
@@ -132,7 +125,7 @@ public static partial class KompoxConfig
             r.Error(map["domain"]!.Start, "cluster.domain", $"the app domain {badAppDomain}");
         }
 
-        var settings = Settings(r, map, "cluster", driver, SettingScope.Cluster);
+        var settings = Settings(r, top, map, driver, SettingScope.Cluster);
         if (name is null || domain is null || provider is null || auth is null || ingress is null)
         {
             return null;
@@ -200,9 +193,9 @@ public static partial class KompoxConfig
         r.OnlyKeys(map, "app", "name", "compose", "ingress", "resources", "settings");
         var name = Name(r, map, "app", Names.CheckAppName);
         var compose = ReadCompose(r, map, configDir);
-        var ingress = ReadAppIngress(r, map, cluster);
-        var resources = ReadResources(r, map);
-        var settings = Settings(r, map, "app", driver, SettingScope.App);
+        var ingress = ReadAppIngress(r, top, map, cluster);
+        var resources = ReadResources(r, top, map);
+        var settings = Settings(r, top, map, driver, SettingScope.App);
         if (name is null || compose is null || cluster is null)
         {
             return null;
@@ -284,108 +277,54 @@ public static partial class KompoxConfig
         }
     }
 
-    private static IReadOnlyDictionary<string, string> ReadAppIngress(MappingReader r, YMapping app, KompoxCluster? cluster)
+    private static IReadOnlyDictionary<string, string> ReadAppIngress(MappingReader r, YMapping top, YMapping app, KompoxCluster? cluster)
     {
         var hosts = r.StringMap(app, "app", "ingress");
-        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, (host, at)) in hosts)
-        {
-            var keyPath = $"app.ingress.{key}";
-            var match = IngressKey().Match(key);
-            if (!match.Success || !int.TryParse(match.Groups[1].Value, out var port) || port is < 1 or > 65535)
-            {
-                r.Error(at, keyPath, $"'{key}' is not a port key; write http_<port> with the exposed port from the compose file, e.g. http_80");
-                continue;
-            }
-
-            if (Names.CheckDnsSubdomain(host) is { } bad)
-            {
-                r.Error(at, keyPath, $"custom host {bad}");
-                continue;
-            }
-
-            if (cluster is not null && (host == cluster.AppDomain || host.EndsWith("." + cluster.AppDomain, StringComparison.Ordinal)))
-            {
-                r.Error(at, keyPath, $"custom host '{host}' lies under the cluster's app domain {cluster.AppDomain}, whose names Kompox assigns itself; choose a host outside it");
-                continue;
-            }
-
-            if (seen.TryGetValue(host, out var other))
-            {
-                r.Error(at, keyPath, $"custom host '{host}' is already used by app.ingress.{other}; a host routes to one port");
-                continue;
-            }
-
-            seen[host] = key;
-            result[key] = host;
-        }
-
-        return result;
+        var problems = new List<KeyProblem>();
+        Names.CustomHosts(hosts, cluster?.AppDomain, problems);
+        return Accepted(r, top, "app.ingress", hosts, problems);
     }
 
-    private static IReadOnlyDictionary<string, string> ReadResources(MappingReader r, YMapping app)
+    private static IReadOnlyDictionary<string, string> ReadResources(MappingReader r, YMapping top, YMapping app)
     {
-        var map = r.Mapping(app, "app", "resources", required: false);
-        if (map is not null)
+        if (r.Mapping(app, "app", "resources", required: false) is { } map)
         {
-            r.OnlyKeys(map, "app.resources", "cpu", "memory");
+            r.OnlyKeys(map, "app.resources", Quantities.CpuKey, Quantities.MemoryKey);
         }
 
         var values = r.StringMap(app, "app", "resources");
-        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, (value, at)) in values)
+        foreach (var key in values.Keys.Where(k => k is not (Quantities.CpuKey or Quantities.MemoryKey)).ToList())
         {
-            if (key is not ("cpu" or "memory"))
-            {
-                continue;
-            }
-
-            if (!Quantity().IsMatch(value) || value.TrimStart('+').Trim('0', '.').Length == 0)
-            {
-                r.Error(at, $"app.resources.{key}", $"'{value}' is not a positive Kubernetes quantity (e.g. {(key == "cpu" ? "500m or 2" : "512Mi or 1Gi")})");
-                continue;
-            }
-
-            result[key] = value;
+            values.Remove(key);
         }
 
-        return result;
+        return Accepted(r, top, "app.resources", values, Quantities.Check(values).ToList());
     }
 
-    private static IReadOnlyDictionary<string, string> Settings(MappingReader r, YMapping parent, string path, IProviderDriver? driver, SettingScope scope)
+    private static IReadOnlyDictionary<string, string> Settings(MappingReader r, YMapping top, YMapping parent, IProviderDriver? driver, SettingScope scope)
     {
-        var values = r.StringMap(parent, path, "settings");
-        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        var specs = driver?.Settings.Where(s => s.Scope == scope).ToList();
-        foreach (var (key, (value, at)) in values)
+        var values = r.StringMap(parent, scope.ToString().ToLowerInvariant(), "settings");
+        foreach (var problem in driver is null ? Enumerable.Empty<KeyProblem>() : SettingSpec.CheckAll(driver, scope, values))
         {
-            var keyPath = $"{path}.settings.{key}";
-            result[key] = value;
-            if (specs is null)
-            {
-                continue;
-            }
+            r.Report(top, problem);
+        }
 
-            var spec = specs.FirstOrDefault(s => s.Name == key);
-            if (spec is null)
+        return values;
+    }
+
+    // The entries no error names; each problem is reported where its key is.
+    private static SortedDictionary<string, string> Accepted(MappingReader r, YMapping top, string section, SortedDictionary<string, string> values, IReadOnlyList<KeyProblem> problems)
+    {
+        foreach (var problem in problems)
+        {
+            r.Report(top, problem);
+            if (problem.Severity == Severity.Error)
             {
-                var known = specs.Count == 0 ? "it reads none here" : $"it reads {string.Join(", ", specs.Select(s => s.Name))}";
-                r.Warning(at, keyPath, $"driver '{driver!.Name}' does not read this setting at {path} level ({known})");
-            }
-            else if (spec.Check(value) is { } bad)
-            {
-                r.Error(at, keyPath, bad);
+                values.Remove(problem.Key[(section.Length + 1)..]);
             }
         }
 
-        foreach (var spec in specs?.Where(s => s.Required && !values.ContainsKey(s.Name)) ?? Enumerable.Empty<SettingSpec>())
-        {
-            var at = parent.KeyNode("settings")?.Start ?? parent.Start;
-            r.Error(at, $"{path}.settings.{spec.Name}", $"is required by driver '{driver!.Name}' ({spec.Description})");
-        }
-
-        return result;
+        return values;
     }
 
     private static string? Name(MappingReader r, YMapping map, string path, Func<string, string?> check)

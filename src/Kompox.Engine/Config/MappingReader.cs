@@ -1,3 +1,4 @@
+using Kompox.Model;
 using Kompox.Yaml;
 
 namespace Kompox.Config;
@@ -14,6 +15,44 @@ internal sealed class MappingReader(string file)
     public void Error(SourceMark at, string key, string message) => diagnostics.Add(Diagnostic.Error(file, at, key, message));
 
     public void Warning(SourceMark at, string key, string message) => diagnostics.Add(Diagnostic.Warning(file, at, key, message));
+
+    /// <summary>Records a rule's problem where its key path leads in the file.</summary>
+    public void Report(YMapping root, KeyProblem problem)
+    {
+        var at = Locate(root, problem.Key);
+        if (problem.Severity == Severity.Error)
+        {
+            Error(at, problem.Key, problem.Message);
+        }
+        else
+        {
+            Warning(at, problem.Key, problem.Message);
+        }
+    }
+
+    /// <summary>
+    /// The value at a dotted key path; when the path ends in a key that is not there (a missing required setting),
+    /// the key of the deepest mapping on the way, where the missing entry belongs.
+    /// </summary>
+    public static SourceMark Locate(YMapping root, string keyPath)
+    {
+        YNode node = root;
+        SourceMark at = root.Start;
+        foreach (var key in keyPath.Split('.'))
+        {
+            if (node is not YMapping map || map.KeyNode(key) is not { } keyNode)
+            {
+                break;
+            }
+
+            node = map[key]!;
+
+            // A mapping starts at its first entry, and an empty value has no place of its own: point at their key.
+            at = node is YScalar { IsNull: false } or YSequence ? node.Start : keyNode.Start;
+        }
+
+        return at;
+    }
 
     public static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
 
@@ -88,10 +127,10 @@ internal sealed class MappingReader(string file)
         return null;
     }
 
-    /// <summary>A mapping of scalar values, as strings, sorted by key so output is deterministic.</summary>
-    public SortedDictionary<string, (string Value, SourceMark At)> StringMap(YMapping parent, string path, string key)
+    /// <summary>A mapping of scalar values, as strings, sorted by key so output is deterministic; <see cref="Locate"/> finds each again.</summary>
+    public SortedDictionary<string, string> StringMap(YMapping parent, string path, string key)
     {
-        var result = new SortedDictionary<string, (string, SourceMark)>(StringComparer.Ordinal);
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var map = Mapping(parent, path, key, required: false);
         if (map is null)
         {
@@ -100,11 +139,9 @@ internal sealed class MappingReader(string file)
 
         foreach (var (k, v) in map.Entries)
         {
-            var keyPath = Join(Join(path, key), k.Value);
-            var text = Text(v, keyPath);
-            if (text is not null)
+            if (Text(v, Join(Join(path, key), k.Value)) is { } text)
             {
-                result[k.Value] = (text, v.Start);
+                result[k.Value] = text;
             }
         }
 

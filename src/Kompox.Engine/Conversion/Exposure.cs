@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.RegularExpressions;
 using k8s;
 using k8s.Models;
 using Kompox.Compose;
@@ -16,7 +15,7 @@ namespace Kompox.Conversion;
 public sealed record ExposedPort(int Port, int TargetPort, string ServiceName, string DefaultHost, string? CustomHost);
 
 /// <summary>Which ports the app publishes, under which host names, and the Services and Ingresses for them.</summary>
-public static partial class Exposure
+public static class Exposure
 {
     public const string IngressClass = "traefik";
     public const string EntrypointsAnnotation = "traefik.ingress.kubernetes.io/router.entrypoints";
@@ -54,9 +53,6 @@ public static partial class Exposure
 
         return IPAddress.IsLoopback(address);
     }
-
-    [GeneratedRegex("^http_([0-9]{1,5})$")]
-    private static partial Regex CustomHostKey();
 
     /// <summary>
     /// The default host of an exposed port: <c>{app}.{D}</c> for port 80, <c>{app}-{port}.{D}</c> otherwise, where D is
@@ -98,41 +94,25 @@ public static partial class Exposure
 
     private static Dictionary<int, string> CustomHosts(KompoxApp app, IReadOnlySet<int> exposed, ConversionDiagnostics diagnostics)
     {
+        var problems = new List<KeyProblem>();
         var hosts = new Dictionary<int, string>();
-        var keyByHost = new Dictionary<string, string>(StringComparer.Ordinal);
-        var domain = app.Cluster.AppDomain;
-        foreach (var (key, host) in app.Ingress.OrderBy(e => e.Key, StringComparer.Ordinal))
+        foreach (var custom in Names.CustomHosts(app.Ingress, app.Cluster.AppDomain, problems))
         {
-            var configKey = $"app.ingress.{key}";
-            var match = CustomHostKey().Match(key);
-            if (!match.Success)
+            if (exposed.Contains(custom.Port))
             {
-                diagnostics.AppError(configKey, $"'{key}' is not a port key; write http_<exposed port>, e.g. http_80");
-                continue;
-            }
-
-            var port = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-            if (!exposed.Contains(port))
-            {
-                diagnostics.AppError(configKey, $"port {port} is not exposed by any service (compose ports:); exposed: {(exposed.Count == 0 ? "none" : string.Join(", ", exposed.Order()))}");
-            }
-            else if (Names.CheckDnsSubdomain(host) is { } problem)
-            {
-                diagnostics.AppError(configKey, problem);
-            }
-            else if (host == domain || host.EndsWith($".{domain}", StringComparison.Ordinal))
-            {
-                diagnostics.AppError(configKey, $"'{host}' is under the cluster's app domain {domain}, whose names Kompox assigns itself; use a host outside it");
-            }
-            else if (keyByHost.TryGetValue(host, out var otherKey))
-            {
-                diagnostics.AppError(configKey, $"'{host}' is already the host of app.ingress.{otherKey}; a host routes to one port");
+                hosts.Add(custom.Port, custom.Host);
             }
             else
             {
-                keyByHost.Add(host, key);
-                hosts.Add(port, host);
+                problems.Add(new KeyProblem(
+                    $"app.ingress.{custom.Key}",
+                    $"port {custom.Port} is not exposed by any service (compose ports:); exposed: {(exposed.Count == 0 ? "none" : string.Join(", ", exposed.Order()))}"));
             }
+        }
+
+        foreach (var problem in problems.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            diagnostics.AppError(problem.Key, problem.Message);
         }
 
         return hosts;

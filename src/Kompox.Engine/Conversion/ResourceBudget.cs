@@ -1,6 +1,7 @@
 using System.Globalization;
 using k8s.Models;
 using Kompox.Compose;
+using Kompox.Model;
 
 namespace Kompox.Conversion;
 
@@ -36,8 +37,8 @@ internal sealed class ResourceBudget
     public static ResourceBudget? Compute(IReadOnlyDictionary<string, string> appResources, IReadOnlyList<ComposeService> services, ConversionDiagnostics diagnostics)
     {
         var errorsBefore = diagnostics.ErrorCount;
-        var totalCpu = ParseAppQuantity(appResources, "cpu", DefaultCpu, 1000, diagnostics);
-        var totalMemory = ParseAppQuantity(appResources, "memory", DefaultMemory, 1, diagnostics);
+        var totalCpu = AppQuantity(appResources, Quantities.CpuKey, DefaultCpu, diagnostics);
+        var totalMemory = AppQuantity(appResources, Quantities.MemoryKey, DefaultMemory, diagnostics);
 
         var cpuLimits = new Dictionary<string, long?>(StringComparer.Ordinal);
         var memoryLimits = new Dictionary<string, long?>(StringComparer.Ordinal);
@@ -148,28 +149,18 @@ internal sealed class ResourceBudget
         }
     }
 
-    private static long? ParseAppQuantity(IReadOnlyDictionary<string, string> resources, string name, string fallback, long scale, ConversionDiagnostics diagnostics)
+    private static long? AppQuantity(IReadOnlyDictionary<string, string> resources, string key, string fallback, ConversionDiagnostics diagnostics)
     {
-        var text = resources.TryGetValue(name, out var written) ? written : fallback;
-        decimal value;
-        try
+        var text = resources.TryGetValue(key, out var written) ? written : fallback;
+        long amount;
+        var problem = key == Quantities.CpuKey ? Quantities.CheckCpu(text, out amount) : Quantities.CheckMemory(text, out amount);
+        if (problem is not null)
         {
-            value = new ResourceQuantity(text).ToDecimal();
-        }
-        catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
-        {
-            diagnostics.AppError($"app.resources.{name}", $"'{text}' is not a Kubernetes quantity (e.g. {(name == "cpu" ? "500m or 2" : "512Mi or 2Gi")})");
+            diagnostics.AppError($"app.resources.{key}", problem);
             return null;
         }
 
-        var scaled = (long)Math.Ceiling(value * scale);
-        if (scaled <= 0)
-        {
-            diagnostics.AppError($"app.resources.{name}", $"'{text}' must be more than zero");
-            return null;
-        }
-
-        return scaled;
+        return amount;
     }
 
     private static long? ParseCpus(ComposeService service, ComposeResources? resources, string key, ConversionDiagnostics diagnostics)
