@@ -103,7 +103,7 @@ Describe 'Picking ReadyToRun images' {
 
         # Where a new pwsh, importing the module from $Dir, loads each of the engine's assemblies from.
         function Get-LoadedFrom([string] $Dir) {
-            $script = "Import-Module '$Dir/Kompox.psd1'; `$null = Test-KompoxApp '$Example'; " +
+            $script = "Import-Module '$Dir/Kompox.psd1'; `$null = Test-KompoxApp '$Example' -WarningAction Ignore; " +
                 "[AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'Kompox.Engine', 'YamlDotNet', 'KubernetesClient' } | ForEach-Object { `$_.GetName().Name + '=' + [IO.Path]::GetRelativePath('$Dir', `$_.Location) }"
             $lines = & dotnet pwsh -NoLogo -NoProfile -NonInteractive -Command $script
             $LASTEXITCODE | Should -Be 0
