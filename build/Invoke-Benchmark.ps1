@@ -91,8 +91,8 @@ try {
     $probe = @'
 function Step { [System.Runtime.JitInfo]::GetCompiledMethodCount($false); [System.Runtime.JitInfo]::GetCompilationTime($false).TotalMilliseconds }
 $s0 = Step; Import-Module 'MODULE'; $s1 = Step
-$null = Import-KompoxConfig 'SAMPLE'; $s2 = Step
-$null = Test-KompoxApp 'SAMPLE'; $s3 = Step
+$null = Import-KompoxConfig 'SAMPLE' -WarningAction Ignore; $s2 = Step
+$null = Test-KompoxApp 'SAMPLE' -WarningAction Ignore; $s3 = Step
 '{0} {1:N0} {2} {3:N0} {4} {5:N0}' -f ($s1[0] - $s0[0]), ($s1[1] - $s0[1]), ($s2[0] - $s1[0]), ($s2[1] - $s1[1]), ($s3[0] - $s2[0]), ($s3[1] - $s2[1])
 '@
     'methods JIT-compiled (JIT ms)        Import-Module   first Import-KompoxConfig   first Test-KompoxApp'
