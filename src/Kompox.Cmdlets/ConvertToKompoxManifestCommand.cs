@@ -23,18 +23,8 @@ public sealed class ConvertToKompoxManifestCommand : KompoxAppCmdlet
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        foreach (var app in InputApps(cancellationToken))
+        await foreach (var (app, result) in ValidatedApps(cancellationToken))
         {
-            AppValidation result;
-            try
-            {
-                result = await ValidateAsync(app, cancellationToken);
-            }
-            catch (KompoxException e)
-            {
-                InputFailed(ToErrorRecord(e));
-                continue;
-            }
 
             WriteAppWarnings(app, result.Warnings);
             if (!result.IsValid)

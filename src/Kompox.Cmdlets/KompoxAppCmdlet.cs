@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
+using System.Runtime.CompilerServices;
 using Kompox.Config;
 using Kompox.Operations;
 using Kompox.PowerShell;
@@ -87,11 +88,31 @@ public abstract class KompoxAppCmdlet : KompoxAsyncCmdlet
         }
     }
 
+    /// <summary>Every app of this pipeline record, validated; an app whose validation fails outright is reported and passed over.</summary>
+    protected async IAsyncEnumerable<(KompoxApp App, AppValidation Result)> ValidatedApps([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var app in InputApps(cancellationToken))
+        {
+            AppValidation result;
+            try
+            {
+                result = await ValidateAsync(app, cancellationToken);
+            }
+            catch (KompoxException e)
+            {
+                InputFailed(ToErrorRecord(e));
+                continue;
+            }
+
+            yield return (app, result);
+        }
+    }
+
     /// <summary>
     /// Reads the app's compose file and converts it on the thread pool, saying with -Verbose what is read and
     /// showing progress; returns as soon as <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
-    protected async Task<AppValidation> ValidateAsync(KompoxApp app, CancellationToken cancellationToken)
+    private async Task<AppValidation> ValidateAsync(KompoxApp app, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         Reporter.Progress(Activity, $"Converting {app.Id}");

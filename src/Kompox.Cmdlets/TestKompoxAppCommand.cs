@@ -17,18 +17,8 @@ public sealed class TestKompoxAppCommand : KompoxAppCmdlet
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        foreach (var app in InputApps(cancellationToken))
+        await foreach (var (app, result) in ValidatedApps(cancellationToken))
         {
-            AppValidation result;
-            try
-            {
-                result = await ValidateAsync(app, cancellationToken);
-            }
-            catch (KompoxException e)
-            {
-                InputFailed(ToErrorRecord(e));
-                continue;
-            }
 
             tested++;
             allValid &= result.IsValid;
