@@ -22,9 +22,6 @@ internal static partial class ComposeRules
     [GeneratedRegex("^[-._a-zA-Z0-9]+$")]
     private static partial Regex SecretKey();
 
-    [GeneratedRegex("^([0-9]+)(:([0-9]+))?$")]
-    private static partial Regex NumericUser();
-
     public static void Check(ComposeProject project, ConversionDiagnostics diagnostics)
     {
         var serviceByContainer = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -53,15 +50,15 @@ internal static partial class ComposeRules
     {
         uid = 0;
         gid = null;
-        var match = NumericUser().Match(user);
-        if (!match.Success || !long.TryParse(match.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out uid))
+        var parts = user.Split(':');
+        if (parts.Length > 2 || !TryParseId(parts[0], out uid))
         {
             return false;
         }
 
-        if (match.Groups[3].Success)
+        if (parts.Length == 2)
         {
-            if (!long.TryParse(match.Groups[3].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var group))
+            if (!TryParseId(parts[1], out var group))
             {
                 return false;
             }
@@ -70,6 +67,13 @@ internal static partial class ComposeRules
         }
 
         return true;
+    }
+
+    // "root" is uid and gid 0 in every image, so it needs no lookup in the image's /etc/passwd as other names would.
+    private static bool TryParseId(string text, out long id)
+    {
+        id = 0;
+        return text == "root" || (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out id) && id <= int.MaxValue);
     }
 
     private static void CheckName(ComposeService service, Dictionary<string, string> serviceByContainer, ConversionDiagnostics diagnostics)
@@ -162,7 +166,7 @@ internal static partial class ComposeRules
         // dropping it would silently run as the image's default user and write the disk with other owners.
         if (service.User is { } user && !TryParseUser(user, out _, out _))
         {
-            diagnostics.ServiceError(service, "user", $"user '{user}' is not numeric; Kubernetes needs a uid or uid:gid (look it up with 'docker run --rm --entrypoint id <image> {user}')");
+            diagnostics.ServiceError(service, "user", $"user '{user}' is not numeric; Kubernetes needs a uid or uid:gid (root is 0; look it up with 'docker run --rm --entrypoint id <image> {user}')");
         }
     }
 

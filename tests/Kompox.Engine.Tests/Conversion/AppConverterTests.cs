@@ -256,6 +256,19 @@ public class AppConverterTests
         Assert.Null(dbContext.RunAsGroup);
     }
 
+    // Docker resolves user names in the image's /etc/passwd; root is uid and gid 0 in every image, so it needs no lookup.
+    [Theory]
+    [InlineData("root", 0L, null)]
+    [InlineData("root:root", 0L, 0L)]
+    [InlineData("1000:root", 1000L, 0L)]
+    public void Root_by_name_runs_as_uid_0(string user, long uid, long? gid)
+    {
+        var pod = Find<V1Deployment>(ConvertValid(App(), Project(Service("web") with { User = user }), K3sDisk), "my-app").Spec.Template.Spec;
+
+        var context = pod.Containers.Single().SecurityContext;
+        Assert.Equal((uid, gid), (context.RunAsUser!.Value, context.RunAsGroup));
+    }
+
     [Fact]
     public void Entrypoint_command_and_working_dir_map_to_command_args_and_working_dir()
     {

@@ -95,6 +95,13 @@ public class ComposeRulesTests
     [Fact]
     public void Non_numeric_user() => AssertRejected(Service("db") with { User = "postgres" }, "services.db.user", "postgres");
 
+    [Theory]
+    [InlineData("1000:2000:3000")]
+    [InlineData("4294967296")]
+    [InlineData("-1")]
+    [InlineData("1000:")]
+    public void User_that_is_no_uid_or_uid_gid(string user) => AssertRejected(Service("db") with { User = user }, "services.db.user", user);
+
     [Fact]
     public void Exposed_port_not_a_number() =>
         AssertRejected(Service("web") with { Ports = new[] { Port(80, null, 0, publishedText: "${WEB_PORT}") } }, "services.web.ports[0]", "not a number");
