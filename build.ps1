@@ -94,7 +94,10 @@ function Task-Build {
         Invoke-Native dotnet @('publish', (Join-Path $Root 'build/ReadyToRun'), '-c', $Configuration, '-r', $target.Runtime, '-f', $target.Framework, '-o', $r2rPublish, '--nologo', '--verbosity', 'quiet')
         $folder = New-Item -ItemType Directory -Force (Join-Path $deps $target.Folder)
         foreach ($file in Get-ChildItem $deps -Filter '*.dll' -File) {
-            Copy-Item (Join-Path $r2rPublish $file.Name) $folder
+            # Packages that back-port framework assemblies to net8.0 (System.Text.Json and others Azure.Core needs)
+            # have no image for a .NET whose own copy is as new; the load context then takes the IL beside it.
+            $image = Join-Path $r2rPublish $file.Name
+            if (Test-Path $image) { Copy-Item $image $folder }
         }
     }
 

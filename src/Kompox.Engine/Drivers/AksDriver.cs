@@ -63,7 +63,7 @@ public sealed partial class AksDriver : IProviderDriver
         };
     }
 
-    private static int DiskSizeGiB(KompoxApp app)
+    internal static int DiskSizeGiB(KompoxApp app)
     {
         if (!app.Settings.TryGetValue("AZURE_DISK_SIZE", out var text))
         {
@@ -76,6 +76,15 @@ public sealed partial class AksDriver : IProviderDriver
         }
 
         return int.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The app's managed disk SKU: <c>AZURE_DISK_TYPE</c>, else <see cref="DefaultDiskType"/>.</summary>
+    internal static string DiskTypeOf(KompoxApp app)
+    {
+        var type = app.Settings.GetValueOrDefault("AZURE_DISK_TYPE") ?? DefaultDiskType;
+        return DiskType(type) is { } problem
+            ? throw new KompoxException("InvalidSetting", ErrorKind.InvalidArgument, $"app.settings.AZURE_DISK_TYPE: {problem}") { Target = "AZURE_DISK_TYPE" }
+            : type;
     }
 
     [GeneratedRegex("^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.Compute/disks/[^/]+$", RegexOptions.IgnoreCase)]

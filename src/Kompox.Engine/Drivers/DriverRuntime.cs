@@ -60,14 +60,17 @@ public interface IDriverRuntime
     /// <summary>A new disk with the snapshot's content; the snapshot and every other disk stay as they are.</summary>
     Task<DiskInfo> RestoreSnapshotAsync(KompoxApp app, string snapshotId, IProgress<OperationProgress> progress, CancellationToken cancellationToken);
 
-    /// <summary>Writes the disk's content to <paramref name="destination"/> as a gzip-compressed tar archive, in constant memory.</summary>
+    /// <summary>
+    /// Writes the disk's content to <paramref name="destination"/> in constant memory, in the driver's own format:
+    /// k3s writes a gzip-compressed tar archive of the disk's files, aks the disk's image as a fixed VHD.
+    /// </summary>
     Task ExportDiskAsync(KompoxApp app, string diskId, Stream destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken);
 
-    /// <summary>Writes the snapshot's content to <paramref name="destination"/> as a gzip-compressed tar archive.</summary>
+    /// <summary>Writes the snapshot's content to <paramref name="destination"/>, in the driver's format as <see cref="ExportDiskAsync"/>.</summary>
     Task ExportSnapshotAsync(KompoxApp app, string snapshotId, Stream destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken);
 
-    /// <summary>A new disk with the content of a gzip-compressed tar archive, as <see cref="ExportDiskAsync"/> writes.</summary>
-    /// <exception cref="KompoxException"><c>InvalidArchive</c> when the stream is not such an archive; no disk is left behind.</exception>
+    /// <summary>A new disk with the content <see cref="ExportDiskAsync"/> of the same driver writes (k3s a tar.gz of files, aks a fixed VHD).</summary>
+    /// <exception cref="KompoxException"><c>InvalidArchive</c> when the stream is not in that format; no disk is left behind.</exception>
     Task<DiskInfo> ImportDiskAsync(KompoxApp app, Stream source, IProgress<OperationProgress> progress, CancellationToken cancellationToken);
 }
 
@@ -86,10 +89,19 @@ public interface IDriverFactory
 public sealed class DriverFactory : IDriverFactory
 {
     private readonly TimeProvider timeProvider;
+    private readonly AzureConnector azure;
 
+    /// <summary>The drivers on the real providers: aks on the Azure public cloud.</summary>
     public DriverFactory(TimeProvider timeProvider)
+        : this(timeProvider, AzureConnector.PublicCloud)
+    {
+    }
+
+    /// <param name="azure">How the aks runtime reaches Azure Resource Manager.</param>
+    public DriverFactory(TimeProvider timeProvider, AzureConnector azure)
     {
         this.timeProvider = timeProvider;
+        this.azure = azure;
     }
 
     public IProviderDriver Driver(string name) =>
@@ -102,6 +114,7 @@ public sealed class DriverFactory : IDriverFactory
         return driver switch
         {
             K3sDriver => new K3sRuntime(K3sDriver.DataRootOf(cluster), timeProvider),
+            AksDriver => new AksRuntime(cluster.Provider, azure, timeProvider),
             _ => throw new KompoxException(
                 "DiskOperationsUnsupported",
                 ErrorKind.InvalidArgument,

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text.Json;
+using Azure;
+using Azure.Identity;
 using k8s.Autorest;
 
 namespace Kompox.Operations;
@@ -25,6 +27,12 @@ public static class ErrorTranslation
             OperationCanceledException e =>
                 new KompoxException("RequestTimedOut", ErrorKind.Timeout, $"{doing}: no answer in time", e),
             HttpOperationException e => FromKubernetes(e, doing),
+            CredentialUnavailableException e =>
+                new KompoxException("AzureCredentialUnavailable", ErrorKind.Unauthenticated, $"{doing}: no Azure credential is available (sign in with az login or Connect-AzAccount, use a managed identity, or set AZURE_TOKEN_CREDENTIALS on the provider)", e),
+            AuthenticationFailedException e =>
+                new KompoxException("AzureUnauthenticated", ErrorKind.Unauthenticated, $"{doing}: Microsoft Entra ID did not issue a token for Azure (check AZURE_TENANT_ID and the signed-in identity)", e),
+            RequestFailedException { Status: 0, InnerException: { } inner } => Translate(inner, doing, cancellationToken),
+            RequestFailedException e => FromAzure(e, doing),
             HttpRequestException e when Find<AuthenticationException>(e) is not null =>
                 new KompoxException("TlsFailed", ErrorKind.Unauthenticated, $"{doing}: the TLS handshake failed (is the server's certificate trusted?)", e),
             HttpRequestException e =>
@@ -84,6 +92,23 @@ public static class ErrorTranslation
             >= HttpStatusCode.InternalServerError or HttpStatusCode.TooManyRequests =>
                 new KompoxException("KubernetesUnavailable", ErrorKind.Unavailable, text, e),
             _ => new KompoxException("KubernetesRequestFailed", ErrorKind.Unavailable, text, e),
+        };
+    }
+
+    private static KompoxException FromAzure(RequestFailedException e, string doing)
+    {
+        // ARM's error code is a stable token ("ResourceGroupNotFound"); its message and the exception's text are not kept.
+        var text = $"{doing}: Azure answered {e.Status}{(string.IsNullOrEmpty(e.ErrorCode) ? string.Empty : " " + e.ErrorCode)}";
+        return e.Status switch
+        {
+            401 => new KompoxException("AzureUnauthenticated", ErrorKind.Unauthenticated, $"{text} (the token was not accepted; sign in again)", e),
+            403 => new KompoxException("AzureForbidden", ErrorKind.PermissionDenied, $"{text} (the signed-in identity lacks a role for this)", e),
+            404 => new KompoxException("AzureNotFound", ErrorKind.NotFound, text, e),
+            409 or 412 => new KompoxException("AzureConflict", ErrorKind.Conflict, text, e),
+            429 => new KompoxException("AzureThrottled", ErrorKind.Unavailable, $"{text} (too many requests; try again later)", e),
+            >= 500 => new KompoxException("AzureUnavailable", ErrorKind.Unavailable, text, e),
+            >= 400 => new KompoxException("AzureRejected", ErrorKind.InvalidData, text, e),
+            _ => new KompoxException("AzureRequestFailed", ErrorKind.Unavailable, text, e),
         };
     }
 

@@ -58,11 +58,11 @@ public sealed class DiskOperationsTests : IDisposable
     }
 
     [Fact]
-    public async Task A_driver_without_a_runtime_says_so()
+    public async Task The_aks_runtime_needs_the_providers_subscription()
     {
         var error = await Assert.ThrowsAsync<KompoxException>(() => new DiskOperations(fixture.Context).ListAsync(fixture.App(driver: "aks"), null, CancellationToken.None));
 
-        Assert.Equal("DiskOperationsUnsupported", error.ErrorId);
-        Assert.Contains("disk operations of driver aks", error.Message);
+        Assert.Equal("InvalidSetting", error.ErrorId);
+        Assert.Equal("AZURE_SUBSCRIPTION_ID", error.Target);
     }
 }

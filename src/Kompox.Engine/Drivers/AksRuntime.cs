@@ -1,0 +1,512 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+using Azure;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.ResourceManager;
+using Azure.ResourceManager.Compute;
+using Azure.ResourceManager.Compute.Models;
+using Azure.ResourceManager.Resources;
+using Kompox.Model;
+using Kompox.Operations;
+
+namespace Kompox.Drivers;
+
+/// <summary>
+/// Azure managed disks and incremental snapshots of apps, in each app's resource group (<c>AZURE_RESOURCE_GROUP_NAME</c>),
+/// found by their <c>kompox-app</c> tag. A disk's and a snapshot's id is its resource id. Export and import move the
+/// disk's image as Azure serves it through a SAS grant: a fixed VHD, the disk's bytes followed by a 512-byte footer.
+/// </summary>
+public sealed class AksRuntime : IDriverRuntime
+{
+    public const string AppTag = "kompox-app";
+    public const string CreatedAtTag = "kompox-created-at";
+
+    /// <summary>The most one Put Page request may carry.</summary>
+    public const int PageWriteBytes = 4 << 20;
+
+    private const int VhdFooterBytes = 512;
+    private const long MinUploadBytes = (20L << 20) + VhdFooterBytes;
+    private const long MaxUploadBytes = (32L << 40) + VhdFooterBytes;
+    private const int SasSeconds = 3600 * 24;
+    private const string BlobVersion = "2021-08-06";
+
+    private readonly ArmClient arm;
+    private readonly HttpPipeline blobs;
+    private readonly string subscriptionId;
+    private readonly string? providerLocation;
+    private readonly TimeProvider timeProvider;
+
+    public AksRuntime(KompoxProvider provider, AzureConnector azure, TimeProvider timeProvider)
+    {
+        subscriptionId = provider.Settings.GetValueOrDefault("AZURE_SUBSCRIPTION_ID")
+            ?? throw new KompoxException("InvalidSetting", ErrorKind.InvalidArgument, $"provider {provider.Id} has no setting AZURE_SUBSCRIPTION_ID, which disk operations need") { Target = "AZURE_SUBSCRIPTION_ID" };
+        providerLocation = provider.Settings.GetValueOrDefault("AZURE_LOCATION");
+        (arm, blobs) = azure.Connect(provider, subscriptionId);
+        this.timeProvider = timeProvider;
+    }
+
+    public Task<IReadOnlyList<DiskInfo>> ListDisksAsync(KompoxApp app, CancellationToken cancellationToken) =>
+        ErrorTranslation.Guard($"listing disks of app {app.Id} in resource group {ResourceGroupOf(app)}", cancellationToken, async () =>
+        {
+            var disks = new List<DiskInfo>();
+            await foreach (var disk in Group(app).GetManagedDisks().GetAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (IsApps(app, disk.Data.Tags))
+                {
+                    disks.Add(ToDisk(disk.Data));
+                }
+            }
+
+            IReadOnlyList<DiskInfo> sorted = disks.OrderByDescending(d => d.CreatedAt).ThenByDescending(d => d.Id, StringComparer.Ordinal).ToList();
+            return sorted;
+        });
+
+    public Task<DiskInfo> GetDiskAsync(KompoxApp app, string diskId, CancellationToken cancellationToken) =>
+        ErrorTranslation.Guard($"reading disk {diskId}", cancellationToken, async () => ToDisk((await FindDiskAsync(app, diskId, cancellationToken).ConfigureAwait(false)).Data));
+
+    public Task<DiskInfo> CreateDiskAsync(KompoxApp app, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var name = NewName(app);
+        var activity = $"Creating disk {name} in resource group {ResourceGroupOf(app)}";
+        return ErrorTranslation.Guard(activity, cancellationToken, async () =>
+        {
+            var data = NewDiskData(app, LocationOf(app), new DiskCreationData(DiskCreateOption.Empty));
+            data.DiskSizeGB = AksDriver.DiskSizeGiB(app);
+            progress.Report(new OperationProgress(activity, "creating the managed disk"));
+            var created = await Group(app).GetManagedDisks().CreateOrUpdateAsync(WaitUntil.Completed, name, data, cancellationToken).ConfigureAwait(false);
+            return ToDisk(created.Value.Data);
+        });
+    }
+
+    public Task DeleteDiskAsync(KompoxApp app, string diskId, CancellationToken cancellationToken) =>
+        ErrorTranslation.Guard($"deleting disk {diskId}", cancellationToken, async () =>
+        {
+            var disk = await FindDiskAsync(app, diskId, cancellationToken).ConfigureAwait(false);
+            await disk.DeleteAsync(WaitUntil.Completed, cancellationToken).ConfigureAwait(false);
+        });
+
+    public Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(KompoxApp app, CancellationToken cancellationToken) =>
+        ErrorTranslation.Guard($"listing snapshots of app {app.Id} in resource group {ResourceGroupOf(app)}", cancellationToken, async () =>
+        {
+            var snapshots = new List<SnapshotInfo>();
+            await foreach (var snapshot in Group(app).GetSnapshots().GetAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (IsApps(app, snapshot.Data.Tags))
+                {
+                    snapshots.Add(ToSnapshot(snapshot.Data));
+                }
+            }
+
+            IReadOnlyList<SnapshotInfo> sorted = snapshots.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id, StringComparer.Ordinal).ToList();
+            return sorted;
+        });
+
+    public Task<SnapshotInfo> CreateSnapshotAsync(KompoxApp app, string diskId, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var name = NewName(app);
+        var activity = $"Snapshotting disk {diskId} as {name}";
+        return ErrorTranslation.Guard(activity, cancellationToken, async () =>
+        {
+            var disk = await FindDiskAsync(app, diskId, cancellationToken).ConfigureAwait(false);
+
+            // Incremental snapshots hold the blocks changed since the last one, and must stay in the disk's region.
+            var data = new SnapshotData(disk.Data.Location)
+            {
+                CreationData = new DiskCreationData(DiskCreateOption.Copy) { SourceResourceId = disk.Id },
+                Incremental = true,
+            };
+            Tag(app, data.Tags);
+            progress.Report(new OperationProgress(activity, "creating the incremental snapshot"));
+            var created = await Group(app).GetSnapshots().CreateOrUpdateAsync(WaitUntil.Completed, name, data, cancellationToken).ConfigureAwait(false);
+            return ToSnapshot(created.Value.Data);
+        });
+    }
+
+    public Task DeleteSnapshotAsync(KompoxApp app, string snapshotId, CancellationToken cancellationToken) =>
+        ErrorTranslation.Guard($"deleting snapshot {snapshotId}", cancellationToken, async () =>
+        {
+            var snapshot = await FindSnapshotAsync(app, snapshotId, cancellationToken).ConfigureAwait(false);
+            await snapshot.DeleteAsync(WaitUntil.Completed, cancellationToken).ConfigureAwait(false);
+        });
+
+    public Task<DiskInfo> RestoreSnapshotAsync(KompoxApp app, string snapshotId, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var name = NewName(app);
+        var activity = $"Restoring snapshot {snapshotId} as disk {name}";
+        return ErrorTranslation.Guard(activity, cancellationToken, async () =>
+        {
+            var snapshot = await FindSnapshotAsync(app, snapshotId, cancellationToken).ConfigureAwait(false);
+            var data = NewDiskData(app, snapshot.Data.Location, new DiskCreationData(DiskCreateOption.Copy) { SourceResourceId = snapshot.Id });
+            progress.Report(new OperationProgress(activity, "creating the managed disk from the snapshot"));
+            var created = await Group(app).GetManagedDisks().CreateOrUpdateAsync(WaitUntil.Completed, name, data, cancellationToken).ConfigureAwait(false);
+            return ToDisk(created.Value.Data);
+        });
+    }
+
+    /// <summary>Writes the disk's fixed-VHD image, as Azure serves it through a read-only SAS grant that is revoked after.</summary>
+    public Task ExportDiskAsync(KompoxApp app, string diskId, Stream destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var activity = $"Exporting disk {diskId}";
+        return ErrorTranslation.Guard(activity, cancellationToken, async () =>
+        {
+            var disk = await FindDiskAsync(app, diskId, cancellationToken).ConfigureAwait(false);
+            var grant = await disk.GrantAccessAsync(WaitUntil.Completed, new GrantAccessData(AccessLevel.Read, SasSeconds), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await DownloadAsync(grant.Value.AccessSas, destination, activity, progress, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await disk.RevokeAccessAsync(WaitUntil.Completed, CancellationToken.None).ConfigureAwait(false);
+            }
+        });
+    }
+
+    /// <summary>Writes the snapshot's fixed-VHD image, as <see cref="ExportDiskAsync"/> does for a disk.</summary>
+    public Task ExportSnapshotAsync(KompoxApp app, string snapshotId, Stream destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var activity = $"Exporting snapshot {snapshotId}";
+        return ErrorTranslation.Guard(activity, cancellationToken, async () =>
+        {
+            var snapshot = await FindSnapshotAsync(app, snapshotId, cancellationToken).ConfigureAwait(false);
+            var grant = await snapshot.GrantAccessAsync(WaitUntil.Completed, new GrantAccessData(AccessLevel.Read, SasSeconds), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await DownloadAsync(grant.Value.AccessSas, destination, activity, progress, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await snapshot.RevokeAccessAsync(WaitUntil.Completed, CancellationToken.None).ConfigureAwait(false);
+            }
+        });
+    }
+
+    /// <summary>
+    /// A new disk with the content of a fixed VHD, as <see cref="ExportDiskAsync"/> writes: created for upload with the
+    /// image's size, written through a write SAS grant in pages of at most <see cref="PageWriteBytes"/> (all-zero pages
+    /// are skipped: a new upload disk reads as zeros), then the grant is revoked. A failed import deletes the disk.
+    /// </summary>
+    /// <exception cref="KompoxException"><c>InvalidArchive</c> when the source is no fixed VHD Azure accepts, or cannot seek.</exception>
+    public Task<DiskInfo> ImportDiskAsync(KompoxApp app, Stream source, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var name = NewName(app);
+        var activity = $"Importing a disk as {name} in resource group {ResourceGroupOf(app)}";
+        return ErrorTranslation.Guard(activity, cancellationToken, async () =>
+        {
+            var length = await CheckVhdAsync(source, activity, cancellationToken).ConfigureAwait(false);
+            var data = NewDiskData(app, LocationOf(app), new DiskCreationData(DiskCreateOption.Upload) { UploadSizeBytes = length });
+            progress.Report(new OperationProgress(activity, "creating the managed disk for upload"));
+            var created = await Group(app).GetManagedDisks().CreateOrUpdateAsync(WaitUntil.Completed, name, data, cancellationToken).ConfigureAwait(false);
+            var disk = created.Value;
+            try
+            {
+                var grant = await disk.GrantAccessAsync(WaitUntil.Completed, new GrantAccessData(AccessLevel.Write, SasSeconds), cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await UploadAsync(grant.Value.AccessSas, source, length, activity, progress, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await disk.RevokeAccessAsync(WaitUntil.Completed, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                return ToDisk((await disk.GetAsync(cancellationToken).ConfigureAwait(false)).Value.Data);
+            }
+            catch
+            {
+                // The half-made disk would list as one of the app's; it goes, and the first failure is the one reported.
+                try
+                {
+                    await disk.DeleteAsync(WaitUntil.Completed, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception cleanup) when (cleanup is RequestFailedException or HttpRequestException or OperationCanceledException)
+                {
+                }
+
+                throw;
+            }
+        });
+    }
+
+    private async Task DownloadAsync(string sas, Stream destination, string activity, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(81920);
+        try
+        {
+            ProgressStream? counted = null;
+            long? total = null;
+            for (long at = 0; total is null || at < total;)
+            {
+                using var message = blobs.CreateMessage();
+                message.BufferResponse = false;
+                message.Request.Method = RequestMethod.Get;
+                message.Request.Uri.Reset(new Uri(sas));
+                message.Request.Headers.Add("x-ms-version", BlobVersion);
+                message.Request.Headers.Add("x-ms-range", Range(at, Math.Min(PageWriteBytes, (total ?? long.MaxValue) - at)));
+                await blobs.SendAsync(message, cancellationToken).ConfigureAwait(false);
+                var response = message.Response;
+                if (response.IsError)
+                {
+                    throw new RequestFailedException(response);
+                }
+
+                if (response.Status != 206 || response.ContentStream is null || !TryTotal(response, out var length))
+                {
+                    throw new KompoxException("AzureRequestFailed", ErrorKind.Unavailable, $"{activity}: the SAS URL answered {response.Status} without the range asked for");
+                }
+
+                total ??= length;
+                counted ??= new ProgressStream(destination, length, activity, "downloading the disk image", progress);
+                var before = at;
+                int read;
+                while ((read = await response.ContentStream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    await counted.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    at += read;
+                }
+
+                if (at == before)
+                {
+                    throw new KompoxException("AzureRequestFailed", ErrorKind.Unavailable, $"{activity}: the SAS URL sent no bytes from offset {at}");
+                }
+            }
+
+            if (counted is not null)
+            {
+                await counted.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task UploadAsync(string sas, Stream source, long length, string activity, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(PageWriteBytes);
+        try
+        {
+            await using var counted = new ProgressStream(source, length, activity, "uploading the disk image", progress);
+            for (long at = 0; at < length;)
+            {
+                var size = (int)Math.Min(PageWriteBytes, length - at);
+                var read = await counted.ReadAtLeastAsync(buffer.AsMemory(0, size), size, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                if (read < size)
+                {
+                    throw new KompoxException("InvalidArchive", ErrorKind.InvalidData, $"{activity}: the VHD image ended after {at + read} of {length} bytes");
+                }
+
+                if (buffer.AsSpan(0, size).IndexOfAnyExcept((byte)0) >= 0)
+                {
+                    using var message = blobs.CreateMessage();
+                    message.Request.Method = RequestMethod.Put;
+                    message.Request.Uri.Reset(new Uri(sas));
+                    message.Request.Uri.AppendQuery("comp", "page");
+                    message.Request.Headers.Add("x-ms-version", BlobVersion);
+                    message.Request.Headers.Add("x-ms-page-write", "update");
+                    message.Request.Headers.Add("x-ms-range", Range(at, size));
+                    message.Request.Content = RequestContent.Create(new ReadOnlyMemory<byte>(buffer, 0, size));
+                    await blobs.SendAsync(message, cancellationToken).ConfigureAwait(false);
+                    if (message.Response.IsError)
+                    {
+                        throw new RequestFailedException(message.Response);
+                    }
+                }
+
+                at += size;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// The length of a fixed VHD Azure takes for upload: a footer with the cookie <c>conectix</c>, disk type fixed (2), a
+    /// current size equal to the bytes before the footer and a valid checksum; that size a whole number of MiB, at least
+    /// 20 MiB and at most 32 TiB. The stream is left where it was.
+    /// </summary>
+    private static async Task<long> CheckVhdAsync(Stream source, string activity, CancellationToken cancellationToken)
+    {
+        KompoxException Invalid(string why) =>
+            new("InvalidArchive", ErrorKind.InvalidData, $"{activity}: the content is not a fixed VHD image of a disk ({why})");
+
+        if (!source.CanSeek)
+        {
+            throw Invalid("the aks driver reads the image's footer first, so it imports from a file, not a pipe");
+        }
+
+        var start = source.Position;
+        var length = source.Length - start;
+        if (length < MinUploadBytes || length > MaxUploadBytes || (length - VhdFooterBytes) % (1 << 20) != 0)
+        {
+            throw Invalid($"{length} bytes; Azure takes a whole number of MiB from 20 MiB to 32 TiB followed by a 512-byte footer");
+        }
+
+        var footer = new byte[VhdFooterBytes];
+        source.Seek(start + length - VhdFooterBytes, SeekOrigin.Begin);
+        await source.ReadExactlyAsync(footer, cancellationToken).ConfigureAwait(false);
+        source.Seek(start, SeekOrigin.Begin);
+
+        if (!footer.AsSpan(0, 8).SequenceEqual("conectix"u8))
+        {
+            throw Invalid("no VHD footer at its end");
+        }
+
+        if (BinaryPrimitives.ReadUInt32BigEndian(footer.AsSpan(60)) != 2)
+        {
+            throw Invalid("not a fixed VHD; convert a dynamic one to fixed first");
+        }
+
+        if (BinaryPrimitives.ReadInt64BigEndian(footer.AsSpan(48)) != length - VhdFooterBytes)
+        {
+            throw Invalid("its footer's size differs from its length");
+        }
+
+        uint sum = 0;
+        for (var i = 0; i < VhdFooterBytes; i++)
+        {
+            sum += i is >= 64 and < 68 ? 0u : footer[i];
+        }
+
+        if (BinaryPrimitives.ReadUInt32BigEndian(footer.AsSpan(64)) != ~sum)
+        {
+            throw Invalid("its footer's checksum is wrong");
+        }
+
+        return length;
+    }
+
+    private static string Range(long start, long count) =>
+        string.Create(CultureInfo.InvariantCulture, $"bytes={start}-{start + count - 1}");
+
+    private static bool TryTotal(Response response, out long total)
+    {
+        total = 0;
+        return response.Headers.TryGetValue("Content-Range", out var range)
+            && range.LastIndexOf('/') is var slash and > 0
+            && long.TryParse(range.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out total)
+            && total > 0;
+    }
+
+    private async Task<ManagedDiskResource> FindDiskAsync(KompoxApp app, string diskId, CancellationToken cancellationToken)
+    {
+        KompoxException NotFound() =>
+            new("DiskNotFound", ErrorKind.NotFound, $"app {app.Id} has no managed disk '{diskId}'") { Target = diskId };
+
+        if (!TryId(diskId, ManagedDiskResource.ResourceType, out var id))
+        {
+            throw NotFound();
+        }
+
+        try
+        {
+            var disk = (await arm.GetManagedDiskResource(id).GetAsync(cancellationToken).ConfigureAwait(false)).Value;
+            return IsApps(app, disk.Data.Tags) ? disk : throw NotFound();
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            throw NotFound();
+        }
+    }
+
+    private async Task<SnapshotResource> FindSnapshotAsync(KompoxApp app, string snapshotId, CancellationToken cancellationToken)
+    {
+        KompoxException NotFound() =>
+            new("SnapshotNotFound", ErrorKind.NotFound, $"app {app.Id} has no snapshot '{snapshotId}'") { Target = snapshotId };
+
+        if (!TryId(snapshotId, SnapshotResource.ResourceType, out var id))
+        {
+            throw NotFound();
+        }
+
+        try
+        {
+            var snapshot = (await arm.GetSnapshotResource(id).GetAsync(cancellationToken).ConfigureAwait(false)).Value;
+            return IsApps(app, snapshot.Data.Tags) ? snapshot : throw NotFound();
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            throw NotFound();
+        }
+    }
+
+    private static bool TryId(string text, ResourceType type, out ResourceIdentifier id)
+    {
+        id = null!;
+        if (!text.StartsWith("/subscriptions/", StringComparison.OrdinalIgnoreCase) || !ResourceIdentifier.TryParse(text, out var parsed) || parsed is null)
+        {
+            return false;
+        }
+
+        id = parsed;
+        return id.ResourceType == type && id.ResourceGroupName is not null;
+    }
+
+    private ResourceGroupResource Group(KompoxApp app) =>
+        arm.GetResourceGroupResource(ResourceGroupResource.CreateResourceIdentifier(subscriptionId, ResourceGroupOf(app)));
+
+    private static string ResourceGroupOf(KompoxApp app) =>
+        app.Settings.GetValueOrDefault("AZURE_RESOURCE_GROUP_NAME")
+        ?? throw new KompoxException("InvalidSetting", ErrorKind.InvalidArgument, $"app {app.Id} has no setting AZURE_RESOURCE_GROUP_NAME, the resource group of its disks") { Target = "AZURE_RESOURCE_GROUP_NAME" };
+
+    private AzureLocation LocationOf(KompoxApp app) =>
+        new(app.Settings.GetValueOrDefault("AZURE_LOCATION") ?? providerLocation
+            ?? throw new KompoxException("InvalidSetting", ErrorKind.InvalidArgument, $"app {app.Id} has no AZURE_LOCATION, nor has its provider") { Target = "AZURE_LOCATION" });
+
+    private ManagedDiskData NewDiskData(KompoxApp app, AzureLocation location, DiskCreationData creation)
+    {
+        var data = new ManagedDiskData(location)
+        {
+            Sku = new DiskSku { Name = new DiskStorageAccountType(AksDriver.DiskTypeOf(app)) },
+            CreationData = creation,
+        };
+        Tag(app, data.Tags);
+        return data;
+    }
+
+    private void Tag(KompoxApp app, IDictionary<string, string> tags)
+    {
+        tags[AppTag] = app.Id;
+        tags[CreatedAtTag] = timeProvider.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+    }
+
+    private static bool IsApps(KompoxApp app, IDictionary<string, string> tags) =>
+        tags.TryGetValue(AppTag, out var owner) && owner == app.Id && tags.ContainsKey(CreatedAtTag);
+
+    /// <summary>
+    /// <c>&lt;app&gt;-&lt;yyyyMMddHHmmss&gt;-&lt;6 random base-36 characters&gt;</c>, within the 80 characters of a managed
+    /// disk or snapshot name; an app's name (a DNS label) starts with a letter and ends with a letter or digit, as Azure wants.
+    /// </summary>
+    private string NewName(KompoxApp app)
+    {
+        const string digits = "0123456789abcdefghijklmnopqrstuvwxyz";
+        var random = string.Create(6, 0, (span, _) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = digits[RandomNumberGenerator.GetInt32(digits.Length)];
+            }
+        });
+        var prefix = app.Name.Length > 58 ? app.Name[..58].TrimEnd('-') : app.Name;
+        return $"{prefix}-{timeProvider.GetUtcNow().UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}-{random}";
+    }
+
+    private static DateTimeOffset CreatedAt(IDictionary<string, string> tags) =>
+        DateTimeOffset.TryParseExact(tags[CreatedAtTag], "yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)
+            ? at
+            : DateTimeOffset.MinValue;
+
+    private static long SizeOf(long? bytes, int? gib) => bytes ?? ((long)(gib ?? 0) << 30);
+
+    private static DiskInfo ToDisk(ManagedDiskData data) =>
+        new(data.Id.ToString(), data.Tags[AppTag], CreatedAt(data.Tags), SizeOf(data.DiskSizeBytes, data.DiskSizeGB));
+
+    private static SnapshotInfo ToSnapshot(SnapshotData data) =>
+        new(data.Id.ToString(), data.Tags[AppTag], data.CreationData?.SourceResourceId?.ToString() ?? string.Empty, CreatedAt(data.Tags), SizeOf(data.DiskSizeBytes, data.DiskSizeGB));
+}

@@ -1,0 +1,75 @@
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Identity;
+using Azure.ResourceManager;
+using Kompox.Model;
+
+namespace Kompox.Drivers;
+
+/// <summary>
+/// How the aks runtime reaches Azure: the Resource Manager endpoint, the credential and the HTTP transport. The default
+/// is the public cloud with <see cref="DefaultAzureCredential"/> as the provider's settings configure it; tests give an
+/// endpoint of their own with a credential and a transport that trusts it.
+/// </summary>
+public sealed class AzureConnector
+{
+    private readonly TokenCredential? credential;
+    private readonly ArmClientOptions? options;
+
+    /// <param name="credential">Signs every Resource Manager request; SAS requests carry no token.</param>
+    /// <param name="options">The endpoint (<see cref="ArmClientOptions.Environment"/>), the transport and the retries, shared by
+    /// the Resource Manager client and the requests to the SAS URLs the disks grant.</param>
+    public AzureConnector(TokenCredential credential, ArmClientOptions options)
+    {
+        this.credential = credential;
+        this.options = options;
+    }
+
+    private AzureConnector()
+    {
+    }
+
+    /// <summary>The public cloud, signed in with <see cref="DefaultAzureCredential"/> per provider.</summary>
+    public static AzureConnector PublicCloud { get; } = new();
+
+    internal (ArmClient Arm, HttpPipeline Blobs) Connect(KompoxProvider provider, string subscriptionId)
+    {
+        var clientOptions = options ?? new ArmClientOptions();
+        var arm = new ArmClient(credential ?? DefaultCredential(provider), subscriptionId, clientOptions);
+        return (arm, HttpPipelineBuilder.Build(clientOptions));
+    }
+
+    /// <summary>
+    /// <see cref="DefaultAzureCredential"/> narrowed as <c>AZURE_TOKEN_CREDENTIALS</c> narrows it, from the provider's
+    /// setting rather than the process's environment, so two providers in one session can differ. Without the setting,
+    /// the credential reads the environment variable itself.
+    /// </summary>
+    internal static TokenCredential DefaultCredential(KompoxProvider provider)
+    {
+        var options = new DefaultAzureCredentialOptions();
+        if (provider.Settings.GetValueOrDefault("AZURE_TENANT_ID") is { } tenant)
+        {
+            options.TenantId = tenant;
+        }
+
+        if (provider.Settings.GetValueOrDefault("AZURE_TOKEN_CREDENTIALS") is not { } only)
+        {
+            return new DefaultAzureCredential(options);
+        }
+
+        bool Keep(string name, bool developerTool) =>
+            only.Equals(name, StringComparison.OrdinalIgnoreCase)
+            || (developerTool && only.Equals("dev", StringComparison.OrdinalIgnoreCase))
+            || (!developerTool && only.Equals("prod", StringComparison.OrdinalIgnoreCase));
+
+        options.ExcludeEnvironmentCredential = !Keep("EnvironmentCredential", developerTool: false);
+        options.ExcludeWorkloadIdentityCredential = !Keep("WorkloadIdentityCredential", developerTool: false);
+        options.ExcludeManagedIdentityCredential = !Keep("ManagedIdentityCredential", developerTool: false);
+        options.ExcludeVisualStudioCredential = !Keep("VisualStudioCredential", developerTool: true);
+        options.ExcludeAzureCliCredential = !Keep("AzureCliCredential", developerTool: true);
+        options.ExcludeAzurePowerShellCredential = !Keep("AzurePowerShellCredential", developerTool: true);
+        options.ExcludeAzureDeveloperCliCredential = !Keep("AzureDeveloperCliCredential", developerTool: true);
+        options.ExcludeInteractiveBrowserCredential = true;
+        return new DefaultAzureCredential(options);
+    }
+}
