@@ -12,6 +12,8 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Kompox.Tests.Drivers;
 
+// Export_streams_in_constant_memory counts the whole process's allocations, so no other test may run beside it.
+[Collection(ProcessWideMeasurements.Name)]
 public sealed class AksRuntimeTests : IDisposable
 {
     private const string Subscription = "00000000-0000-0000-0000-000000000001";
