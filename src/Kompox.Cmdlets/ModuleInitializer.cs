@@ -47,8 +47,18 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer
     {
         private readonly string[] searchOrder = ReadyToRunFolder() is { } folder ? new[] { Path.Combine(directory, folder), directory } : new[] { directory };
 
+        private readonly string frameworkDirectory = RuntimeEnvironment.GetRuntimeDirectory();
+
         protected override Assembly? Load(AssemblyName name)
         {
+            // Packages such as Azure.Core carry copies of framework assemblies (System.Text.Json) for older runtimes.
+            // Where the running framework has the version asked for, its precompiled copy serves: sharing a framework
+            // assembly clashes with no module, and the package copy would have to be compiled at every start.
+            if (FrameworkHas(name))
+            {
+                return null;
+            }
+
             foreach (var candidate in searchOrder)
             {
                 var path = Path.Combine(candidate, name.Name + ".dll");
@@ -59,6 +69,12 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer
             }
 
             return null;
+        }
+
+        private bool FrameworkHas(AssemblyName name)
+        {
+            var path = Path.Combine(frameworkDirectory, name.Name + ".dll");
+            return File.Exists(path) && AssemblyName.GetAssemblyName(path).Version >= (name.Version ?? new Version());
         }
     }
 }

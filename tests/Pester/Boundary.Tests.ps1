@@ -151,3 +151,21 @@ Describe 'Picking ReadyToRun images' {
         (Get-LoadedFrom $other).Values | Should -Not -Match 'win-arm64'
     }
 }
+
+# Packages such as Azure.Core ship copies of framework assemblies for older runtimes. Where the running framework has
+# the version a dependency asks for, its own (precompiled, shared) copy is used, and the package copy only otherwise.
+Describe 'Framework assemblies in Dependencies' {
+    It 'uses the framework''s System.Text.Json when it is as new as the package copy, and the copy only when it is not' {
+        $ModuleDir = Split-Path $env:KOMPOX_TEST_MODULE
+        $copy = Join-Path $ModuleDir 'Dependencies/System.Text.Json.dll'
+        $copy | Should -Exist
+        $framework = Join-Path ([System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()) 'System.Text.Json.dll'
+        $frameworkIsNewEnough = [System.Reflection.AssemblyName]::GetAssemblyName($framework).Version -ge [System.Reflection.AssemblyName]::GetAssemblyName($copy).Version
+        $example = Join-Path $PSScriptRoot '../../examples/gitea/kompoxops.yml'
+        $script = "Import-Module '$env:KOMPOX_TEST_MODULE'; `$null = Test-KompoxApp '$example' -WarningAction Ignore; " +
+            "[AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'System.Text.Json' } | ForEach-Object { [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_).Name }"
+        $contexts = @(& dotnet pwsh -NoLogo -NoProfile -NonInteractive -Command $script)
+        $LASTEXITCODE | Should -Be 0
+        if ($frameworkIsNewEnough) { $contexts | Should -Be @('Default') } else { $contexts | Should -Contain 'Kompox' }
+    }
+}
