@@ -156,7 +156,7 @@ public abstract class KompoxAppCmdlet : KompoxAsyncCmdlet
         }
 
         var keys = noEffect.Select(ShortKey).Distinct(StringComparer.Ordinal).ToList();
-        var count = noEffect.Count == 1 ? "1 compose key has" : $"{noEffect.Count} compose keys have";
+        var count = keys.Count == 1 ? "1 compose key has" : $"{keys.Count} compose keys have";
         WriteWarning($"{app.Name}: {count} no effect in one Pod ({string.Join(", ", keys)}); see -Verbose");
         foreach (var warning in noEffect)
         {

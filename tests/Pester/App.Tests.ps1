@@ -103,7 +103,7 @@ Describe 'Test-KompoxApp' {
         $result = $output | Where-Object { $_ -is [Kompox.PowerShell.KompoxAppValidation] }
         $summaries = @($warnings | Where-Object { "$_" -match 'no effect' })
         $summaries | Should -HaveCount 1
-        "$($summaries[0])" | Should -BeExactly 'gitea: 3 compose keys have no effect in one Pod (restart, depends_on); see -Verbose'
+        "$($summaries[0])" | Should -BeExactly 'gitea: 2 compose keys have no effect in one Pod (restart, depends_on); see -Verbose'
         $verbose | Should -Match 'compose\.yml:25:5 services\.server\.depends_on: has no effect in one Pod'
         $verbose | Should -Match 'services\.db\.restart: has no effect in one Pod'
         ($result.Warnings | Where-Object NoEffect).Key | Sort-Object | Should -Be @('services.db.restart', 'services.server.depends_on', 'services.server.restart')
@@ -162,7 +162,7 @@ Describe 'ConvertTo-KompoxManifest' {
         $yaml = ConvertTo-KompoxManifest $app -DiskId gitea-disk-1 -WarningVariable warnings
         $yaml | Should -Match '(?m)^kind: Deployment$'
         @($warnings | Where-Object { "$_" -match 'no effect' }) | Should -HaveCount 1
-        "$(@($warnings | Where-Object { "$_" -match 'no effect' })[0])" | Should -BeExactly 'gitea: 3 compose keys have no effect in one Pod (restart, depends_on); see -Verbose'
+        "$(@($warnings | Where-Object { "$_" -match 'no effect' })[0])" | Should -BeExactly 'gitea: 2 compose keys have no effect in one Pod (restart, depends_on); see -Verbose'
     }
 
     It 'writes no -OutFile when one of the files on the pipeline cannot be read' {
