@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using k8s;
@@ -51,7 +52,16 @@ public sealed partial class KubeApiServer : IAsyncDisposable
         tokens[AdminToken] = new Identity("kubernetes-admin", true, null, null, null);
     }
 
-    /// <summary>The server's address, e.g. http://127.0.0.1:41234.</summary>
+    /// <summary>
+    /// kubectl sends credentials only over TLS (client-go drops the user's auth for an http:// server), so the server
+    /// speaks HTTPS with a self-signed certificate for 127.0.0.1; kubeconfigs carry it as the cluster's CA.
+    /// </summary>
+    private static readonly Lazy<X509Certificate2> Certificate = new(CreateCertificate);
+
+    /// <summary>The server's certificate, which is its own CA, in PEM.</summary>
+    public static string CertificatePem => Certificate.Value.ExportCertificatePem();
+
+    /// <summary>The server's address, e.g. https://127.0.0.1:41234.</summary>
     public Uri BaseUri { get; private set; } = new("http://127.0.0.1/");
 
     /// <summary>The bearer token allowed everything (the kubeconfig <see cref="WriteKubeconfig(string)"/> writes).</summary>
@@ -67,7 +77,11 @@ public sealed partial class KubeApiServer : IAsyncDisposable
         server.Seed();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(options => options.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http1));
+        builder.WebHost.ConfigureKestrel(options => options.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http1AndHttp2;
+            listen.UseHttps(Certificate.Value);
+        }));
         var app = builder.Build();
         app.Run(server.HandleAsync);
         await app.StartAsync(cancellationToken);
@@ -121,6 +135,7 @@ public sealed partial class KubeApiServer : IAsyncDisposable
     public string WriteKubeconfig(string path, string token, string? ns)
     {
         var server = BaseUri.GetLeftPart(UriPartial.Authority);
+        var ca = Convert.ToBase64String(Encoding.UTF8.GetBytes(CertificatePem));
         var context = ns is null ? "{cluster: kompox-test, user: kompox-test}" : $"{{cluster: kompox-test, user: kompox-test, namespace: {ns}}}";
         var text = $"""
             apiVersion: v1
@@ -129,6 +144,7 @@ public sealed partial class KubeApiServer : IAsyncDisposable
             - name: kompox-test
               cluster:
                 server: {server}
+                certificate-authority-data: {ca}
             users:
             - name: kompox-test
               user:
@@ -388,6 +404,22 @@ public sealed partial class KubeApiServer : IAsyncDisposable
         public bool Changed { get; set; }
 
         public bool DryRun => Query.GetValueOrDefault("dryRun") == "All";
+    }
+
+    private static X509Certificate2 CreateCertificate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=kompox-kubeapi", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyCertSign, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        names.AddDnsName("localhost");
+        request.CertificateExtensions.Add(names.Build());
+        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        // Kestrel wants a certificate whose key it can use for TLS; a PKCS#12 round trip gives it one on every platform.
+        return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
     }
 
     private static string NewToken()
