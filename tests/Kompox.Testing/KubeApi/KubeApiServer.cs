@@ -210,8 +210,9 @@ public sealed partial class KubeApiServer : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
-        var body = await new StreamReader(request.Body, Encoding.UTF8).ReadToEndAsync(context.RequestAborted);
-        var call = new Call(request.Method, request.Path.Value ?? "/", request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal), request.ContentType, body);
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, context.RequestAborted);
+        var call = new Call(request.Method, request.Path.Value ?? "/", request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal), request.ContentType, buffer.ToArray());
         int code;
         string contentType;
         string text;
@@ -222,6 +223,14 @@ public sealed partial class KubeApiServer : IAsyncDisposable
         }
         catch (ApiError error)
         {
+            code = error.Code;
+            contentType = "application/json";
+            text = error.ToStatus().ToJsonString();
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or FormatException or System.Text.Json.JsonException or YamlDotNet.Core.YamlException or KeyNotFoundException or ArgumentException or NullReferenceException or InvalidCastException)
+        {
+            // A request the server cannot make sense of (a body of the wrong shape, say) is answered like apiserver's panics: 500 with the cause.
+            var error = new ApiError(500, "InternalError", $"an error on the server ({exception.GetType().Name}: {exception.Message}) has prevented the request from succeeding; content type {call.ContentType}");
             code = error.Code;
             contentType = "application/json";
             text = error.ToStatus().ToJsonString();
@@ -262,9 +271,13 @@ public sealed partial class KubeApiServer : IAsyncDisposable
         if (call.Method == "POST" && call.Path.TrimEnd('/') == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")
         {
             call.Verb = "create";
-            return (201, "application/json", SelfSubjectAccessReview(identity, call.Body).ToJsonString());
+            return (201, "application/json", SelfSubjectAccessReview(identity, call.JsonBody("SelfSubjectAccessReview")).ToJsonString());
         }
         var target = ParseTarget(segments) ?? throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+        if (call.ContentType?.StartsWith(Protobuf.ContentType, StringComparison.Ordinal) == true && target.Subresource != "token")
+        {
+            throw new ApiError(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
+        }
         call.Verb = VerbOf(call, target);
         Authorize(identity, call.Verb, target);
         lock (gate)
@@ -275,7 +288,7 @@ public sealed partial class KubeApiServer : IAsyncDisposable
             }
             var result = target.Subresource switch
             {
-                "token" when call.Method == "POST" => (201, CreateToken(target, call.Body)),
+                "token" when call.Method == "POST" => (201, CreateToken(target, call.JsonBody("TokenRequest"))),
                 null or "status" => Serve(call, target),
                 _ => throw new ApiError(404, "NotFound", "the server could not find the requested resource"),
             };
@@ -380,13 +393,26 @@ public sealed partial class KubeApiServer : IAsyncDisposable
     /// <summary>The state of one request while it is served.</summary>
     private sealed class Call
     {
-        public Call(string method, string path, Dictionary<string, string> query, string? contentType, string body)
+        public Call(string method, string path, Dictionary<string, string> query, string? contentType, byte[] rawBody)
         {
             Method = method;
             Path = path;
             Query = query;
             ContentType = contentType;
-            Body = body;
+            RawBody = rawBody;
+            Body = Encoding.UTF8.GetString(rawBody);
+        }
+
+        public byte[] RawBody { get; }
+
+        /// <summary>The body as JSON text; a protobuf body (kubectl's typed clients) is read for the kinds <see cref="Protobuf"/> knows.</summary>
+        public string JsonBody(string kind)
+        {
+            if (ContentType?.StartsWith(Protobuf.ContentType, StringComparison.Ordinal) == true)
+            {
+                return Protobuf.Decode(RawBody, kind).ToJsonString();
+            }
+            return Body;
         }
 
         public string Method { get; }
