@@ -339,6 +339,9 @@ public sealed partial class KubeApiServer : IAsyncDisposable
         ["apis"] => ResourceCatalog.GroupList(),
         ["apis", var group] => ResourceCatalog.Group(group),
         ["apis", var group, var version] => ResourceCatalog.ResourceList(group, version),
+        ["openapi", "v3"] => ResourceCatalog.OpenApiRoot(),
+        ["openapi", "v3", "api", "v1"] => ResourceCatalog.OpenApi("", "v1"),
+        ["openapi", "v3", "apis", var group, var version] => ResourceCatalog.OpenApi(group, version),
         _ => null,
     };
 

@@ -167,6 +167,61 @@ public static class ResourceCatalog
         return List(group.Length == 0 ? version : $"{group}/{version}", items);
     }
 
+    /// <summary>
+    /// /openapi/v3: one document per group version. kubectl reads it only to learn that PATCH takes fieldValidation
+    /// (then it sends fieldValidation=Strict and leaves schema validation to the server); without it, kubectl apply and
+    /// create fail with "failed to download openapi".
+    /// </summary>
+    public static JsonObject OpenApiRoot()
+    {
+        var paths = new JsonObject();
+        foreach (var groupVersion in All.Select(r => (r.Group, r.Version)).Distinct())
+        {
+            var path = groupVersion.Group.Length == 0 ? $"api/{groupVersion.Version}" : $"apis/{groupVersion.Group}/{groupVersion.Version}";
+            paths[path] = new JsonObject { ["serverRelativeURL"] = $"/openapi/v3/{path}?hash=kompox" };
+        }
+        return new JsonObject { ["paths"] = paths };
+    }
+
+    /// <summary>The OpenAPI v3 document of a group version: the PATCH operation of each kind, with its query parameters and its kind.</summary>
+    public static JsonObject? OpenApi(string group, string version)
+    {
+        var resources = All.Where(r => r.Group == group && r.Version == version).ToList();
+        if (resources.Count == 0)
+        {
+            return null;
+        }
+        var paths = new JsonObject();
+        foreach (var resource in resources)
+        {
+            var prefix = group.Length == 0 ? $"/api/{version}" : $"/apis/{group}/{version}";
+            var path = resource.Namespaced ? $"{prefix}/namespaces/{{namespace}}/{resource.Plural}/{{name}}" : $"{prefix}/{resource.Plural}/{{name}}";
+            var parameters = new JsonArray();
+            foreach (var name in new[] { "dryRun", "fieldManager", "fieldValidation", "force" })
+            {
+                parameters.Add(new JsonObject { ["name"] = name, ["in"] = "query", ["schema"] = new JsonObject { ["type"] = name == "force" ? "boolean" : "string" } });
+            }
+            paths[path] = new JsonObject
+            {
+                ["patch"] = new JsonObject
+                {
+                    ["operationId"] = $"patch{resource.Kind}",
+                    ["parameters"] = parameters,
+                    ["responses"] = new JsonObject { ["200"] = new JsonObject { ["description"] = "OK" } },
+                    ["x-kubernetes-action"] = "patch",
+                    ["x-kubernetes-group-version-kind"] = new JsonObject { ["group"] = group, ["kind"] = resource.Kind, ["version"] = version },
+                },
+            };
+        }
+        return new JsonObject
+        {
+            ["openapi"] = "3.0.0",
+            ["info"] = new JsonObject { ["title"] = "Kubernetes", ["version"] = "v1.32.0" },
+            ["paths"] = paths,
+            ["components"] = new JsonObject(),
+        };
+    }
+
     private static JsonObject List(string groupVersion, JsonArray resources) => new()
     {
         ["kind"] = "APIResourceList",
