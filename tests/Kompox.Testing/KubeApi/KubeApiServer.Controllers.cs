@@ -75,6 +75,24 @@ public sealed partial class KubeApiServer
         }
     }
 
+    /// <summary>The ReplicaSet controller's part: a deleted Pod of a Deployment's ReplicaSet is replaced by a new one (how "restart the app" works).</summary>
+    private void ReplacePod(StoredObject pod)
+    {
+        var ns = pod.Namespace!;
+        foreach (var owner in pod.Body["metadata"]?["ownerReferences"]?.AsArray() ?? [])
+        {
+            var rs = Stored(Resource("replicasets"), ns).FirstOrDefault(r => r.Body["metadata"]!["uid"]!.ToString() == owner?["uid"]?.ToString());
+            foreach (var deploymentRef in rs?.Body["metadata"]?["ownerReferences"]?.AsArray() ?? [])
+            {
+                var deployment = Stored(Resource("deployments"), ns).FirstOrDefault(d => d.Body["metadata"]!["uid"]!.ToString() == deploymentRef?["uid"]?.ToString());
+                if (deployment is not null)
+                {
+                    ReconcileDeployment(deployment);
+                }
+            }
+        }
+    }
+
     /// <summary>The PV controller's part: a claim naming an existing volume becomes Bound, and the volume records its claim.</summary>
     private void BindClaims()
     {

@@ -490,6 +490,10 @@ public sealed partial class KubeApiServer
         }
         Remove(stored);
         call.Changed = true;
+        if (target.Resource.Plural == "pods")
+        {
+            ReplacePod(stored);
+        }
         if (target.Resource.Plural == "namespaces")
         {
             rendered["metadata"]!["deletionTimestamp"] = Now();
