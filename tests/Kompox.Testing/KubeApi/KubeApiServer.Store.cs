@@ -61,6 +61,7 @@ public sealed partial class KubeApiServer
         metadata["generation"] = 1;
         var stored = new StoredObject(resource, body, []);
         objects[Key(resource, stored.Namespace, stored.Name)] = stored;
+        Emit("ADDED", stored);
         return stored;
     }
 
@@ -73,6 +74,7 @@ public sealed partial class KubeApiServer
         }
         body["metadata"]!["resourceVersion"] = (++resourceVersion).ToString(System.Globalization.CultureInfo.InvariantCulture);
         stored.Body = body;
+        Emit("MODIFIED", stored);
     }
 
     private JsonObject Render(StoredObject stored)
@@ -516,15 +518,27 @@ public sealed partial class KubeApiServer
         return list;
     }
 
+    /// <summary>Drops one object from the store; a deletion has its own resourceVersion, as watchers see it.</summary>
+    private void Forget(StoredObject stored)
+    {
+        if (objects.Remove(Key(stored.Resource, stored.Namespace, stored.Name)))
+        {
+            var body = (JsonObject)stored.Body.DeepClone();
+            body["metadata"]!["resourceVersion"] = (++resourceVersion).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            stored.Body = body;
+            Emit("DELETED", stored);
+        }
+    }
+
     /// <summary>Removes an object, what it owns (garbage collection by ownerReferences) and, for a namespace, everything in it.</summary>
     private void Remove(StoredObject stored)
     {
-        objects.Remove(Key(stored.Resource, stored.Namespace, stored.Name));
+        Forget(stored);
         if (stored.Resource.Plural == "namespaces")
         {
             foreach (var inside in objects.Values.Where(o => o.Namespace == stored.Name).ToList())
             {
-                objects.Remove(Key(inside.Resource, inside.Namespace, inside.Name));
+                Forget(inside);
             }
         }
         if (stored.Resource.Plural == "pods")
@@ -579,6 +593,7 @@ public sealed partial class KubeApiServer
         stored.Managers = managers;
         objects[Key(resource, stored.Namespace, name)] = stored;
         call.Changed = true;
+        Emit(old is null ? "ADDED" : "MODIFIED", stored);
         AfterWrite(stored);
         return stored;
     }

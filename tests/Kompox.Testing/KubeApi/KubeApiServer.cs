@@ -92,11 +92,13 @@ public sealed partial class KubeApiServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await stopping.CancelAsync();
         if (app is not null)
         {
             await app.StopAsync();
             await app.DisposeAsync();
         }
+        stopping.Dispose();
     }
 
     /// <summary>Every request so far, in order.</summary>
@@ -219,6 +221,11 @@ public sealed partial class KubeApiServer : IAsyncDisposable
         try
         {
             var identity = Authenticate(request.Headers.Authorization.ToString());
+            if (call.Method == "GET" && call.Query.GetValueOrDefault("watch") is "true" or "1")
+            {
+                await WatchAsync(context, call, identity, () => Record(call, request, 200));
+                return;
+            }
             (code, contentType, text) = Dispatch(call, identity);
         }
         catch (ApiError error)
@@ -235,13 +242,18 @@ public sealed partial class KubeApiServer : IAsyncDisposable
             contentType = "application/json";
             text = error.ToStatus().ToJsonString();
         }
+        Record(call, request, code);
+        context.Response.StatusCode = code;
+        context.Response.ContentType = contentType;
+        await context.Response.WriteAsync(text, context.RequestAborted);
+    }
+
+    private void Record(Call call, HttpRequest request, int code)
+    {
         lock (gate)
         {
             requests.Add(new RecordedRequest(call.Verb, call.Method, call.Path, request.QueryString.Value ?? "", call.ContentType, call.Query.GetValueOrDefault("fieldManager"), code, call.Changed));
         }
-        context.Response.StatusCode = code;
-        context.Response.ContentType = contentType;
-        await context.Response.WriteAsync(text, context.RequestAborted);
     }
 
     private Identity Authenticate(string header)
