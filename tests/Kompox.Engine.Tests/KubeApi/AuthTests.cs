@@ -71,6 +71,21 @@ public sealed class AuthTests
     }
 
     [Fact]
+    public async Task DeletingTheServiceAccountRevokesItsTokens()
+    {
+        await using var harness = await StartAsync();
+        var admin = harness.Client();
+        await harness.CreateNamespaceAsync(admin, "app");
+        var (token, _) = await ReaderTokenAsync(admin, "app");
+        var reader = harness.Client(harness.Server.WriteKubeconfig(Path.Combine(harness.Directory, "reader.kubeconfig"), token, "app"));
+        Assert.Empty((await reader.CoreV1.ListNamespacedPodAsync("app")).Items);
+
+        await admin.CoreV1.DeleteNamespacedServiceAccountAsync("reader", "app");
+        await admin.CoreV1.CreateNamespacedServiceAccountAsync(new V1ServiceAccount { ApiVersion = "v1", Kind = "ServiceAccount", Metadata = new() { Name = "reader" } }, "app");
+        Assert.Equal(401, (await FailureAsync(() => reader.CoreV1.ListNamespacedPodAsync("app"))).Code);
+    }
+
+    [Fact]
     public async Task ClusterRoleBoundInANamespaceGrantsOnlyThere()
     {
         await using var harness = await StartAsync();

@@ -115,6 +115,11 @@ public sealed class CrudTests
         var (rebind, _) = await FailureAsync(() => client.CoreV1.PatchNamespacedPersistentVolumeClaimAsync(Apply(claim), "data", "app", fieldManager: "kompox"));
         Assert.Equal(422, rebind);
         claim.Spec.VolumeName = "disk-1";
+        claim.Spec.AccessModes = ["ReadWriteMany"];
+        Assert.Equal(422, (await FailureAsync(() => client.CoreV1.PatchNamespacedPersistentVolumeClaimAsync(Apply(claim), "data", "app", fieldManager: "kompox"))).Code);
+        claim.Spec.AccessModes = ["ReadWriteOnce"];
+        claim.Spec.Resources.Requests["storage"] = new ResourceQuantity("20Gi");
+        Assert.Equal("20Gi", (await client.CoreV1.PatchNamespacedPersistentVolumeClaimAsync(Apply(claim), "data", "app", fieldManager: "kompox")).Spec.Resources.Requests["storage"].ToString());
         claim.Spec.Resources.Requests["storage"] = new ResourceQuantity("5Gi");
         var (shrink, shrinkStatus) = await FailureAsync(() => client.CoreV1.PatchNamespacedPersistentVolumeClaimAsync(Apply(claim), "data", "app", fieldManager: "kompox"));
         Assert.Equal(422, shrink);

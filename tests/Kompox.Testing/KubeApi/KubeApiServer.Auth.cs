@@ -5,7 +5,7 @@ namespace Kompox.Testing.KubeApi;
 public sealed partial class KubeApiServer
 {
     /// <summary>Who a token stands for: the admin, or a ServiceAccount (with the token's expiry).</summary>
-    private sealed record Identity(string User, bool Admin, string? ServiceAccountNamespace, string? ServiceAccountName, DateTimeOffset? Expires);
+    private sealed record Identity(string User, bool Admin, string? ServiceAccountNamespace, string? ServiceAccountName, DateTimeOffset? Expires, string? ServiceAccountUid = null);
 
     private void Authorize(Identity identity, string verb, Target target)
     {
@@ -150,7 +150,7 @@ public sealed partial class KubeApiServer
         }
         var token = NewToken();
         var expires = time.GetUtcNow().AddSeconds(seconds);
-        tokens[token] = new Identity($"system:serviceaccount:{account.Namespace}:{account.Name}", false, account.Namespace, account.Name, expires);
+        tokens[token] = new Identity($"system:serviceaccount:{account.Namespace}:{account.Name}", false, account.Namespace, account.Name, expires, account.Body["metadata"]!["uid"]!.ToString());
         return new JsonObject
         {
             ["kind"] = "TokenRequest",

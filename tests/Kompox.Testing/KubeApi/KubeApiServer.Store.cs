@@ -696,7 +696,24 @@ public sealed partial class KubeApiServer
                 }
                 break;
             case "persistentvolumeclaims":
-                if (before["status"]?["phase"]?.ToString() == "Bound" && before["spec"]?["volumeName"]?.ToString() != after["spec"]?["volumeName"]?.ToString())
+                // Only a bound claim may change its storage request, and the binder may fill an empty volumeName; nothing else changes.
+                var bound = before["status"]?["phase"]?.ToString() == "Bound";
+                var oldSpec = before["spec"]?.DeepClone() as JsonObject ?? new JsonObject();
+                var newSpec = after["spec"]?.DeepClone() as JsonObject ?? new JsonObject();
+                foreach (var spec in new[] { oldSpec, newSpec })
+                {
+                    spec.Remove("volumeAttributesClassName");
+                    if (bound && spec["resources"]?["requests"] is JsonObject requests)
+                    {
+                        requests.Remove("storage");
+                    }
+                }
+                if (string.IsNullOrEmpty(oldSpec["volumeName"]?.ToString()))
+                {
+                    oldSpec.Remove("volumeName");
+                    newSpec.Remove("volumeName");
+                }
+                if (!JsonNode.DeepEquals(oldSpec, newSpec))
                 {
                     errors.Add(("spec", "Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"));
                 }

@@ -263,7 +263,10 @@ public sealed partial class KubeApiServer : IAsyncDisposable
         {
             lock (gate)
             {
-                if (tokens.TryGetValue(header[prefix.Length..].Trim(), out var identity) && (identity.Expires is null || identity.Expires > time.GetUtcNow()))
+                // A ServiceAccount token is bound to the account: it stops working when the account is deleted (or recreated).
+                if (tokens.TryGetValue(header[prefix.Length..].Trim(), out var identity) && (identity.Expires is null || identity.Expires > time.GetUtcNow())
+                    && (identity.ServiceAccountUid is null
+                        || Find(Resource("serviceaccounts"), identity.ServiceAccountNamespace, identity.ServiceAccountName!)?.Body["metadata"]?["uid"]?.ToString() == identity.ServiceAccountUid))
                 {
                     return identity;
                 }
