@@ -79,7 +79,16 @@ public sealed class KubectlTests
 
         var table = await harness.KubectlAsync("get", "pods", "-n", "app");
         Assert.True(table.ExitCode == 0, table.Stderr);
-        Assert.Contains(podName, table.Stdout, StringComparison.Ordinal);
+        var row = table.Stdout.Split('\n')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal([podName, "1/1", "Running", "0"], row[..4]);
+        Assert.StartsWith("NAME", table.Stdout, StringComparison.Ordinal);
+
+        var rollout = await harness.KubectlAsync("rollout", "status", "deployment/web", "-n", "app", "--timeout=10s");
+        Assert.True(rollout.ExitCode == 0, rollout.Stderr);
+        Assert.Contains("successfully rolled out", rollout.Stdout, StringComparison.Ordinal);
+
+        var events = await harness.KubectlAsync("get", "events", "-n", "app");
+        Assert.Contains("ScalingReplicaSet", events.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

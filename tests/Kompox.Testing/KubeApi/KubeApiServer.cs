@@ -214,7 +214,10 @@ public sealed partial class KubeApiServer : IAsyncDisposable
         var request = context.Request;
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, context.RequestAborted);
-        var call = new Call(request.Method, request.Path.Value ?? "/", request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal), request.ContentType, buffer.ToArray());
+        var call = new Call(request.Method, request.Path.Value ?? "/", request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal), request.ContentType, buffer.ToArray())
+        {
+            Accept = request.Headers.Accept.ToString(),
+        };
         int code;
         string contentType;
         string text;
@@ -307,6 +310,10 @@ public sealed partial class KubeApiServer : IAsyncDisposable
                 null or "status" => Serve(call, target),
                 _ => throw new ApiError(404, "NotFound", "the server could not find the requested resource"),
             };
+            if (call.Method == "GET" && call.Accept.Contains("as=Table", StringComparison.Ordinal))
+            {
+                return (result.Item1, "application/json;as=Table;v=v1;g=meta.k8s.io", Table(target.Resource, result.Item2).ToJsonString());
+            }
             return (result.Item1, "application/json", result.Item2.ToJsonString());
         }
     }
@@ -422,6 +429,8 @@ public sealed partial class KubeApiServer : IAsyncDisposable
         }
 
         public byte[] RawBody { get; }
+
+        public string Accept { get; init; } = "";
 
         /// <summary>The body as JSON text; a protobuf body (kubectl's typed clients) is read for the kinds <see cref="Protobuf"/> knows.</summary>
         public string JsonBody(string kind)
