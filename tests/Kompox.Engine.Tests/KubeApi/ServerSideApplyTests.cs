@@ -63,6 +63,39 @@ public sealed class ServerSideApplyTests
     }
 
     [Fact]
+    public async Task FieldsChangedByAnUpdateBelongToItsManager()
+    {
+        await using var harness = await StartAsync();
+        var client = harness.Client();
+        await harness.CreateNamespaceAsync(client, "app");
+        await client.CoreV1.PatchNamespacedConfigMapAsync(Apply(ConfigMap("app", "conf", Data(("a", "1"), ("b", "2")))), "conf", "app", fieldManager: "kompox");
+        await client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("""{"data":{"a":"5","c":"3"}}""", V1Patch.PatchType.MergePatch), "conf", "app", fieldManager: "kubectl-edit");
+
+        var (code, status) = await FailureAsync(() => client.CoreV1.PatchNamespacedConfigMapAsync(Apply(ConfigMap("app", "conf", Data(("a", "1"), ("b", "2")))), "conf", "app", fieldManager: "kompox"));
+        Assert.Equal(409, code);
+        Assert.StartsWith("conflict with \"kubectl-edit\" using v1 at 20", status["details"]!["causes"]![0]!["message"]!.ToString(), StringComparison.Ordinal);
+
+        // Forced, the applier takes "a" back; "c" belongs to the editor and stays although the applier never set it.
+        var forced = await client.CoreV1.PatchNamespacedConfigMapAsync(Apply(ConfigMap("app", "conf", Data(("a", "1"), ("b", "2")))), "conf", "app", fieldManager: "kompox", force: true);
+        Assert.Equal(Data(("a", "1"), ("b", "2"), ("c", "3")), forced.Data);
+        var editor = forced.Metadata.ManagedFields.Single(m => m.Manager == "kubectl-edit");
+        Assert.Equal("Update", editor.Operation);
+        Assert.DoesNotContain("f:a", KubernetesJson.Serialize(editor.FieldsV1), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnUpdateByTheApplierIsAnotherManager()
+    {
+        await using var harness = await StartAsync();
+        var client = harness.Client();
+        await harness.CreateNamespaceAsync(client, "app");
+        await client.CoreV1.PatchNamespacedConfigMapAsync(Apply(ConfigMap("app", "conf", Data(("a", "1")))), "conf", "app", fieldManager: "kompox");
+        await client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("""{"data":{"a":"2"}}""", V1Patch.PatchType.MergePatch), "conf", "app", fieldManager: "kompox");
+        var (code, _) = await FailureAsync(() => client.CoreV1.PatchNamespacedConfigMapAsync(Apply(ConfigMap("app", "conf", Data(("a", "3")))), "conf", "app", fieldManager: "kompox"));
+        Assert.Equal(409, code);
+    }
+
+    [Fact]
     public async Task FieldDroppedByOneManagerStaysWhileAnotherOwnsIt()
     {
         await using var harness = await StartAsync();

@@ -400,7 +400,8 @@ public sealed partial class KubeApiServer
 
         var current = stored.Body;
         var managers = stored.Managers.Select(m => m.Copy()).ToList();
-        var conflicts = new List<(string Path, string Owner, string ApiVersion)>();
+        // Managers are told apart by name and operation, as kube-apiserver does: the applier's own earlier Update is another manager.
+        var conflicts = new List<(string Path, ManagerEntry Owner)>();
         foreach (var path in appliedSet.Where(p => !IsItem(p)).OrderBy(p => p, StringComparer.Ordinal))
         {
             var existing = FieldPaths.ValueAt(current, path);
@@ -408,21 +409,19 @@ public sealed partial class KubeApiServer
             {
                 continue;
             }
-            foreach (var owner in managers.Where(m => m.Manager != manager && m.Fields.Contains(path)))
+            foreach (var owner in managers.Where(m => !(m.Manager == manager && m.Operation == "Apply") && m.Fields.Contains(path)))
             {
-                conflicts.Add((path, owner.Manager, owner.ApiVersion));
+                conflicts.Add((path, owner));
             }
         }
         if (conflicts.Count > 0 && !force)
         {
-            throw Conflict(resource, name, conflicts);
+            // An Update manager is named with the time of its write, as kube-apiserver names it ("using v1 at 2026-...").
+            throw Conflict(resource, name, conflicts.Select(c => (c.Path, c.Owner.Manager, c.Owner.Operation == "Update" ? $"{c.Owner.ApiVersion} at {c.Owner.Time}" : c.Owner.ApiVersion)).ToList());
         }
-        foreach (var (path, owner, _) in conflicts)
+        foreach (var (path, owner) in conflicts)
         {
-            foreach (var entry in managers.Where(m => m.Manager == owner))
-            {
-                entry.Fields.RemoveWhere(f => f == path || FieldPaths.IsPrefixOf(path, f));
-            }
+            owner.Fields.RemoveWhere(f => f == path || FieldPaths.IsPrefixOf(path, f));
         }
 
         var merged = (JsonObject)current.DeepClone();
