@@ -102,6 +102,31 @@ public sealed class RecordingAndKindsTests
     }
 
     [Fact]
+    public async Task LoadBalancerServiceGetsTheConfiguredAddressAndWritesWithoutManagerAreNamedByUserAgent()
+    {
+        await using var harness = await StartAsync();
+        var client = harness.Client();
+        await harness.CreateNamespaceAsync(client, "traefik");
+        var service = new V1Service
+        {
+            ApiVersion = "v1",
+            Kind = "Service",
+            Metadata = new() { Name = "traefik", NamespaceProperty = "traefik" },
+            Spec = new() { Type = "LoadBalancer", Selector = new Dictionary<string, string> { ["app"] = "traefik" }, Ports = [new() { Name = "websecure", Port = 443, TargetPort = 8443 }] },
+        };
+        await client.CoreV1.CreateNamespacedServiceAsync(service, "traefik");
+        var read = await client.CoreV1.ReadNamespacedServiceAsync("traefik", "traefik");
+        Assert.Equal("203.0.113.10", read.Status.LoadBalancer.Ingress.Single().Ip);
+        var creator = Assert.Single(read.Metadata.ManagedFields);
+        Assert.Equal(("Update", false), (creator.Operation, creator.Manager is "unknown" or ""));
+
+        harness.Server.LoadBalancerAddress = null;
+        service.Metadata.Name = "pending";
+        await client.CoreV1.CreateNamespacedServiceAsync(service, "traefik");
+        Assert.Null((await client.CoreV1.ReadNamespacedServiceAsync("pending", "traefik")).Status?.LoadBalancer?.Ingress);
+    }
+
+    [Fact]
     public async Task DiscoveryListsTheKindsKompoxTouches()
     {
         await using var harness = await StartAsync();

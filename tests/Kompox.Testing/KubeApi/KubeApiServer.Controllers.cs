@@ -72,8 +72,20 @@ public sealed partial class KubeApiServer
             case "persistentvolumes" or "persistentvolumeclaims":
                 BindClaims();
                 break;
+            case "services" when LoadBalancerAddress is { } address && NeedsLoadBalancer(stored.Body):
+                // The cloud controller's part: a LoadBalancer Service gets its public address.
+                var body = (JsonObject)stored.Body.DeepClone();
+                body["status"] = new JsonObject { ["loadBalancer"] = new JsonObject { ["ingress"] = new JsonArray(new JsonObject { ["ip"] = address, ["ipMode"] = "VIP" }) } };
+                Replace(stored, body);
+                break;
         }
     }
+
+    private static bool NeedsLoadBalancer(JsonObject service) =>
+        service["spec"]?["type"]?.ToString() == "LoadBalancer" && (service["status"]?["loadBalancer"]?["ingress"] is null);
+
+    /// <summary>The address LoadBalancer Services get (TEST-NET-3 by default); null leaves them pending, as a cloud without capacity would.</summary>
+    public string? LoadBalancerAddress { get; set; } = "203.0.113.10";
 
     /// <summary>The ReplicaSet controller's part: a deleted Pod of a Deployment's ReplicaSet is replaced by a new one (how "restart the app" works).</summary>
     private void ReplacePod(StoredObject pod)

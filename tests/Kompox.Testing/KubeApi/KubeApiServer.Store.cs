@@ -176,8 +176,16 @@ public sealed partial class KubeApiServer
         return body;
     }
 
-    private static string ManagerOf(Call call, string fallback) =>
-        call.Query.GetValueOrDefault("fieldManager") is { Length: > 0 } manager ? manager : fallback;
+    /// <summary>The fieldManager of a write, else what kube-apiserver takes: the User-Agent up to its first '/' (at most 128 characters).</summary>
+    private static string ManagerOf(Call call)
+    {
+        if (call.Query.GetValueOrDefault("fieldManager") is { Length: > 0 } manager)
+        {
+            return manager;
+        }
+        var agent = call.UserAgent.Split('/')[0];
+        return agent.Length == 0 ? "unknown" : agent[..Math.Min(agent.Length, 128)];
+    }
 
     private JsonObject Create(Call call, Target target)
     {
@@ -199,7 +207,7 @@ public sealed partial class KubeApiServer
             body.Remove("status");
         }
         var managers = new List<ManagerEntry>();
-        RecordUpdate(managers, null, body, ManagerOf(call, "unknown"), resource.GroupVersion);
+        RecordUpdate(managers, null, body, ManagerOf(call), resource.GroupVersion);
         return Render(Commit(call, resource, null, body, managers, strict: StrictValidation(call)));
     }
 
@@ -211,7 +219,7 @@ public sealed partial class KubeApiServer
         CheckResourceVersion(body, stored);
         var merged = PreserveSystemFields(stored, body, target.Subresource == "status");
         var managers = stored.Managers.Select(m => m.Copy()).ToList();
-        RecordUpdate(managers, stored.Body, merged, ManagerOf(call, "unknown"), resource.GroupVersion);
+        RecordUpdate(managers, stored.Body, merged, ManagerOf(call), resource.GroupVersion);
         return Render(Commit(call, resource, stored, merged, managers, strict: StrictValidation(call)));
     }
 
@@ -243,7 +251,7 @@ public sealed partial class KubeApiServer
         patched["kind"] = resource.Kind;
         var merged = PreserveSystemFields(stored, patched, target.Subresource == "status");
         var managers = stored.Managers.Select(m => m.Copy()).ToList();
-        RecordUpdate(managers, stored.Body, merged, ManagerOf(call, "unknown"), resource.GroupVersion);
+        RecordUpdate(managers, stored.Body, merged, ManagerOf(call), resource.GroupVersion);
         return (200, Render(Commit(call, resource, stored, merged, managers, strict: StrictValidation(call))));
     }
 

@@ -217,6 +217,7 @@ public sealed partial class KubeApiServer : IAsyncDisposable
         var call = new Call(request.Method, request.Path.Value ?? "/", request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal), request.ContentType, buffer.ToArray())
         {
             Accept = request.Headers.Accept.ToString(),
+            UserAgent = request.Headers.UserAgent.ToString(),
         };
         int code;
         string contentType;
@@ -431,6 +432,8 @@ public sealed partial class KubeApiServer : IAsyncDisposable
         public byte[] RawBody { get; }
 
         public string Accept { get; init; } = "";
+
+        public string UserAgent { get; init; } = "";
 
         /// <summary>The body as JSON text; a protobuf body (kubectl's typed clients) is read for the kinds <see cref="Protobuf"/> knows.</summary>
         public string JsonBody(string kind)
