@@ -215,6 +215,30 @@ public sealed class CrudTests
     }
 
     [Fact]
+    public async Task JsonPatchAppliesItsOperationsOrNoneOfThem()
+    {
+        await using var harness = await StartAsync();
+        var client = harness.Client();
+        await harness.CreateNamespaceAsync(client, "app");
+        await client.AppsV1.PatchNamespacedDeploymentAsync(Apply(Deployment("app", "web", ("web", "nginx:1.27"))), "web", "app", fieldManager: "kompox");
+        var patched = await client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch("""
+            [{"op":"test","path":"/spec/template/spec/containers/0/name","value":"web"},
+             {"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:1.28"},
+             {"op":"add","path":"/metadata/labels","value":{"tier":"front"}}]
+            """, V1Patch.PatchType.JsonPatch), "web", "app");
+        Assert.Equal("nginx:1.28", patched.Spec.Template.Spec.Containers[0].Image);
+        Assert.Equal("front", patched.Metadata.Labels["tier"]);
+
+        var (code, _) = await FailureAsync(() => client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch("""
+            [{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:1.29"},
+             {"op":"test","path":"/spec/replicas","value":3}]
+            """, V1Patch.PatchType.JsonPatch), "web", "app"));
+        Assert.Equal(422, code);
+        Assert.Equal("nginx:1.28", (await client.AppsV1.ReadNamespacedDeploymentAsync("web", "app")).Spec.Template.Spec.Containers[0].Image);
+        Assert.Equal(404, (await FailureAsync(() => client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch("""[{"op":"remove","path":"/x"}]""", V1Patch.PatchType.JsonPatch), "nope", "app"))).Code);
+    }
+
+    [Fact]
     public async Task MergeAndStrategicPatchesChangeOnlyWhatTheyName()
     {
         await using var harness = await StartAsync();

@@ -232,21 +232,33 @@ public sealed partial class KubeApiServer
             return Apply(call, target, name);
         }
         var strategic = contentType == "application/strategic-merge-patch+json";
-        if (!strategic && contentType != "application/merge-patch+json")
+        var jsonPatch = contentType == "application/json-patch+json";
+        if (!strategic && !jsonPatch && contentType != "application/merge-patch+json")
         {
-            throw new ApiError(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml");
+            throw new ApiError(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml");
         }
         var stored = Get(resource, target.Namespace, name);
-        if (Bodies.Parse(call.Body) is not JsonObject patch)
-        {
-            throw ApiError.BadRequest("the patch must be a JSON object");
-        }
-        if (patch["metadata"]?["resourceVersion"]?.ToString() is { } expected && expected != stored.Body["metadata"]!["resourceVersion"]!.ToString())
-        {
-            throw ApiError.Modified(resource, name);
-        }
         var patched = (JsonObject)stored.Body.DeepClone();
-        MergePatch(patched, patch, strategic, false);
+        if (jsonPatch)
+        {
+            JsonPatch.Apply(patched, Bodies.Parse(call.Body) as JsonArray ?? throw ApiError.BadRequest("a JSON patch must be an array of operations"));
+            if (patched["metadata"]?["resourceVersion"]?.ToString() != stored.Body["metadata"]!["resourceVersion"]!.ToString())
+            {
+                throw ApiError.Modified(resource, name);
+            }
+        }
+        else
+        {
+            if (Bodies.Parse(call.Body) is not JsonObject patch)
+            {
+                throw ApiError.BadRequest("the patch must be a JSON object");
+            }
+            if (patch["metadata"]?["resourceVersion"]?.ToString() is { } expected && expected != stored.Body["metadata"]!["resourceVersion"]!.ToString())
+            {
+                throw ApiError.Modified(resource, name);
+            }
+            MergePatch(patched, patch, strategic, false);
+        }
         patched["apiVersion"] = resource.GroupVersion;
         patched["kind"] = resource.Kind;
         var merged = PreserveSystemFields(stored, patched, target.Subresource == "status");
