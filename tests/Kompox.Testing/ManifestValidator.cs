@@ -30,7 +30,51 @@ public static partial class ManifestValidator
         [typeof(V1ServiceAccount)] = new(true, NameRules.Dns1123Subdomain, (_, _) => { }),
         [typeof(V1Role)] = new(true, NameRules.PathSegmentName, (errors, o) => RbacRules.ValidateRole(errors, (V1Role)o)),
         [typeof(V1RoleBinding)] = new(true, NameRules.PathSegmentName, (errors, o) => RbacRules.ValidateRoleBinding(errors, (V1RoleBinding)o)),
+        [typeof(V1ClusterRole)] = new(false, NameRules.PathSegmentName, (errors, o) => RbacRules.ValidateClusterRole(errors, (V1ClusterRole)o)),
+        [typeof(V1ClusterRoleBinding)] = new(false, NameRules.PathSegmentName, (errors, o) => RbacRules.ValidateClusterRoleBinding(errors, (V1ClusterRoleBinding)o)),
+        [typeof(V1IngressClass)] = new(false, NameRules.Dns1123Subdomain, (errors, o) => ValidateIngressClass(errors, (V1IngressClass)o)),
+        [typeof(V1Lease)] = new(true, NameRules.Dns1123Subdomain, (errors, o) => ValidateLease(errors, (V1Lease)o)),
+        [typeof(V1Pod)] = new(true, NameRules.Dns1123Subdomain, (errors, o) => ValidatePod(errors, (V1Pod)o)),
     };
+
+    /// <summary>networking/validation ValidateIngressClass: the controller is a required, domain-prefixed path of at most 250 characters.</summary>
+    private static void ValidateIngressClass(FieldErrors errors, V1IngressClass ingressClass)
+    {
+        var controller = ingressClass.Spec?.Controller;
+        if (string.IsNullOrEmpty(controller))
+        {
+            errors.Required("spec.controller");
+            return;
+        }
+        if (controller.Length > 250)
+        {
+            errors.TooLong("spec.controller", 250);
+        }
+        var slash = controller.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0 || slash == controller.Length - 1)
+        {
+            errors.Invalid("spec.controller", controller, "must be a domain-prefixed path (such as \"acme.io/foo\")");
+        }
+        else
+        {
+            errors.InvalidEach("spec.controller", controller, NameRules.Dns1123Subdomain(controller[..slash]));
+        }
+    }
+
+    /// <summary>coordination/validation ValidateLease: durations and transitions are not negative, and a duration is positive.</summary>
+    private static void ValidateLease(FieldErrors errors, V1Lease lease)
+    {
+        if (lease.Spec?.LeaseDurationSeconds is <= 0)
+        {
+            errors.Invalid("spec.leaseDurationSeconds", lease.Spec.LeaseDurationSeconds, "must be greater than 0");
+        }
+        if (lease.Spec?.LeaseTransitions is < 0)
+        {
+            errors.Invalid("spec.leaseTransitions", lease.Spec.LeaseTransitions, "must be greater than or equal to 0");
+        }
+    }
+
+    private static void ValidatePod(FieldErrors errors, V1Pod pod) => PodRules.ValidatePod(errors, pod);
 
     /// <summary>Validates every object and returns all problems found (empty when the set would be accepted).</summary>
     public static IReadOnlyList<ManifestError> Validate(IEnumerable<IKubernetesObject<V1ObjectMeta>> objects)

@@ -54,6 +54,23 @@ internal static class PodRules
         PodSecurityRules.ValidateBaseline(errors, template, path);
     }
 
+    /// <summary>A Pod written directly: its spec as a template's, with every restart policy allowed (Pod Security is admission's, not validation's).</summary>
+    public static void ValidatePod(FieldErrors errors, V1Pod pod)
+    {
+        if (pod.Spec is null)
+        {
+            errors.Required("spec");
+            return;
+        }
+        string[] allowed = ["Always", "OnFailure", "Never"];
+        var restartPolicy = string.IsNullOrEmpty(pod.Spec.RestartPolicy) ? "Always" : pod.Spec.RestartPolicy;
+        if (!allowed.Contains(restartPolicy))
+        {
+            errors.NotSupported("spec.restartPolicy", restartPolicy, allowed);
+        }
+        ValidatePodSpec(errors, pod.Spec, "spec");
+    }
+
     private static void ValidatePodSpec(FieldErrors errors, V1PodSpec spec, string path)
     {
         var volumeNames = ValidateVolumes(errors, spec.Volumes, $"{path}.volumes");

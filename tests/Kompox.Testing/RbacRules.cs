@@ -18,6 +18,68 @@ internal static class RbacRules
         }
     }
 
+    /// <summary>ClusterRole: like a Role's rules, except that a rule may name non-resource URLs (then no resources).</summary>
+    public static void ValidateClusterRole(FieldErrors errors, V1ClusterRole role)
+    {
+        var rules = role.Rules ?? [];
+        for (var i = 0; i < rules.Count; i++)
+        {
+            var rule = rules[i];
+            var path = $"rules[{i}]";
+            if (rule.NonResourceURLs is not { Count: > 0 })
+            {
+                ValidatePolicyRule(errors, rule, path);
+                continue;
+            }
+            if (rule.Verbs is null || rule.Verbs.Count == 0)
+            {
+                errors.Required($"{path}.verbs", "verbs must contain at least one value");
+            }
+            if (rule.Resources is { Count: > 0 } || rule.ApiGroups is { Count: > 0 })
+            {
+                errors.Invalid($"{path}.nonResourceURLs", string.Join(",", rule.NonResourceURLs), "rules cannot apply to both regular resources and non-resource URLs");
+            }
+        }
+    }
+
+    /// <summary>ClusterRoleBinding: it may only refer to a ClusterRole, and its ServiceAccount subjects must name their namespace.</summary>
+    public static void ValidateClusterRoleBinding(FieldErrors errors, V1ClusterRoleBinding binding)
+    {
+        var roleRef = binding.RoleRef;
+        if (roleRef is null)
+        {
+            errors.Required("roleRef");
+        }
+        else
+        {
+            if (roleRef.ApiGroup != RbacGroup)
+            {
+                errors.NotSupported("roleRef.apiGroup", roleRef.ApiGroup ?? "", [RbacGroup]);
+            }
+            if (roleRef.Kind != "ClusterRole")
+            {
+                errors.NotSupported("roleRef.kind", roleRef.Kind ?? "", ["ClusterRole"]);
+            }
+            if (string.IsNullOrEmpty(roleRef.Name))
+            {
+                errors.Required("roleRef.name");
+            }
+            else
+            {
+                errors.InvalidEach("roleRef.name", roleRef.Name, NameRules.PathSegmentName(roleRef.Name));
+            }
+        }
+        var subjects = binding.Subjects ?? [];
+        for (var i = 0; i < subjects.Count; i++)
+        {
+            ValidateSubject(errors, subjects[i], $"subjects[{i}]");
+            if (subjects[i].Kind == "ServiceAccount" && string.IsNullOrEmpty(subjects[i].NamespaceProperty))
+            {
+                errors.Required($"subjects[{i}].namespace");
+            }
+        }
+    }
+
     private static void ValidatePolicyRule(FieldErrors errors, V1PolicyRule rule, string path)
     {
         if (rule.Verbs is null || rule.Verbs.Count == 0)

@@ -1,0 +1,569 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Kompox.Testing.KubeApi;
+
+public enum RolloutFailureKind
+{
+    ImagePullBackOff,
+    CrashLoopBackOff,
+    Unschedulable,
+}
+
+/// <summary>How the next rollout's Pod fails; <see cref="Container"/> null means the template's first container.</summary>
+public sealed record RolloutFailure(RolloutFailureKind Kind, string? Container, string Message, int ExitCode, int RestartCount, IReadOnlyList<string> PreviousLog)
+{
+    /// <summary>The image cannot be pulled: the container waits with ImagePullBackOff, with Failed and BackOff events.</summary>
+    public static RolloutFailure ImagePullBackOff(string? container = null) =>
+        new(RolloutFailureKind.ImagePullBackOff, container, "", 0, 0, []);
+
+    /// <summary>The container exits and is restarted: CrashLoopBackOff, lastState.terminated, and the log of its previous run.</summary>
+    public static RolloutFailure CrashLoopBackOff(int exitCode, IReadOnlyList<string> previousLog, int restartCount = 3, string? container = null) =>
+        new(RolloutFailureKind.CrashLoopBackOff, container, "", exitCode, restartCount, previousLog);
+
+    /// <summary>No node fits the Pod: PodScheduled False with reason Unschedulable and a FailedScheduling event.</summary>
+    public static RolloutFailure Unschedulable(string message = "0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.") =>
+        new(RolloutFailureKind.Unschedulable, null, message, 0, 0, []);
+}
+
+public sealed partial class KubeApiServer
+{
+    private readonly Queue<RolloutFailure> failures = new();
+    private readonly Dictionary<string, RolloutFailure> failureOfReplicaSet = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Namespace, string Pod, string Container, bool Previous), List<(DateTimeOffset At, string Line)>> logs = [];
+    private int nextPodIp = 10;
+
+    /// <summary>The next new ReplicaSet's Pods fail this way (one failure per rollout, in order); later rollouts succeed again.</summary>
+    public void FailNextRollout(RolloutFailure failure)
+    {
+        lock (gate)
+        {
+            failures.Enqueue(failure);
+        }
+    }
+
+    /// <summary>A line the container wrote (of its previous run when <paramref name="previous"/>), for pods/log.</summary>
+    public void AppendLog(string ns, string pod, string container, string line, bool previous = false, DateTimeOffset? at = null)
+    {
+        lock (gate)
+        {
+            AddLog(ns, pod, container, previous, line, at ?? time.GetUtcNow());
+        }
+    }
+
+    private void AddLog(string ns, string pod, string container, bool previous, string line, DateTimeOffset at)
+    {
+        if (!logs.TryGetValue((ns, pod, container, previous), out var lines))
+        {
+            lines = [];
+            logs[(ns, pod, container, previous)] = lines;
+        }
+        lines.Add((at, line));
+    }
+
+    private void AfterWrite(StoredObject stored)
+    {
+        switch (stored.Resource.Plural)
+        {
+            case "deployments":
+                ReconcileDeployment(stored);
+                break;
+            case "persistentvolumes" or "persistentvolumeclaims":
+                BindClaims();
+                break;
+            case "services" when LoadBalancerAddress is { } address && NeedsLoadBalancer(stored.Body):
+                // The cloud controller's part: a LoadBalancer Service gets its public address.
+                var body = (JsonObject)stored.Body.DeepClone();
+                body["status"] = new JsonObject { ["loadBalancer"] = new JsonObject { ["ingress"] = new JsonArray(new JsonObject { ["ip"] = address, ["ipMode"] = "VIP" }) } };
+                Replace(stored, body);
+                break;
+        }
+    }
+
+    private static bool NeedsLoadBalancer(JsonObject service) =>
+        service["spec"]?["type"]?.ToString() == "LoadBalancer" && (service["status"]?["loadBalancer"]?["ingress"] is null);
+
+    /// <summary>The address LoadBalancer Services get (TEST-NET-3 by default); null leaves them pending, as a cloud without capacity would.</summary>
+    public string? LoadBalancerAddress { get; set; } = "203.0.113.10";
+
+    /// <summary>The ReplicaSet controller's part: a deleted Pod of a Deployment's ReplicaSet is replaced by a new one (how "restart the app" works).</summary>
+    private void ReplacePod(StoredObject pod)
+    {
+        var ns = pod.Namespace!;
+        foreach (var owner in pod.Body["metadata"]?["ownerReferences"]?.AsArray() ?? [])
+        {
+            var rs = Stored(Resource("replicasets"), ns).FirstOrDefault(r => r.Body["metadata"]!["uid"]!.ToString() == owner?["uid"]?.ToString());
+            foreach (var deploymentRef in rs?.Body["metadata"]?["ownerReferences"]?.AsArray() ?? [])
+            {
+                var deployment = Stored(Resource("deployments"), ns).FirstOrDefault(d => d.Body["metadata"]!["uid"]!.ToString() == deploymentRef?["uid"]?.ToString());
+                if (deployment is not null)
+                {
+                    ReconcileDeployment(deployment);
+                }
+            }
+        }
+    }
+
+    /// <summary>The PV controller's part: a claim naming an existing volume becomes Bound, and the volume records its claim.</summary>
+    private void BindClaims()
+    {
+        foreach (var claim in Stored(Resource("persistentvolumeclaims"), null).ToList())
+        {
+            if (claim.Body["status"]?["phase"]?.ToString() == "Bound" || claim.Body["spec"]?["volumeName"]?.ToString() is not { Length: > 0 } volumeName
+                || Find(Resource("persistentvolumes"), null, volumeName) is not { } volume)
+            {
+                continue;
+            }
+            var claimBody = (JsonObject)claim.Body.DeepClone();
+            claimBody["status"] = new JsonObject
+            {
+                ["phase"] = "Bound",
+                ["accessModes"] = claimBody["spec"]?["accessModes"]?.DeepClone(),
+                ["capacity"] = volume.Body["spec"]?["capacity"]?.DeepClone(),
+            };
+            Replace(claim, claimBody);
+            var volumeBody = (JsonObject)volume.Body.DeepClone();
+            if (volumeBody["spec"] is JsonObject volumeSpec)
+            {
+                volumeSpec["claimRef"] = new JsonObject
+                {
+                    ["kind"] = "PersistentVolumeClaim",
+                    ["namespace"] = claim.Namespace,
+                    ["name"] = claim.Name,
+                    ["uid"] = claim.Body["metadata"]!["uid"]!.DeepClone(),
+                    ["apiVersion"] = "v1",
+                };
+            }
+            volumeBody["status"] = new JsonObject { ["phase"] = "Bound" };
+            Replace(volume, volumeBody);
+        }
+    }
+
+    /// <summary>
+    /// The Deployment and ReplicaSet controllers, the scheduler and the kubelet in one step: a ReplicaSet per pod template
+    /// (named by the template's hash), its Pods created (failing as <see cref="FailNextRollout"/> asked), old Pods removed
+    /// (first, for Recreate; once the new ones are ready, for RollingUpdate), and the statuses written.
+    /// </summary>
+    private void ReconcileDeployment(StoredObject deployment)
+    {
+        if (deployment.Body["spec"] is not JsonObject spec || spec["template"] is not JsonObject template)
+        {
+            return;
+        }
+        var ns = deployment.Namespace!;
+        var name = deployment.Name;
+        var uid = deployment.Body["metadata"]!["uid"]!.ToString();
+        var hash = TemplateHash(template);
+        var replicas = spec["replicas"]?.GetValue<int>() ?? 1;
+        var recreate = spec["strategy"]?["type"]?.ToString() == "Recreate";
+        var replicaSets = Resource("replicasets");
+        var pods = Resource("pods");
+        var owned = Stored(replicaSets, ns).Where(rs => OwnedBy(rs, uid)).ToList();
+        var current = owned.FirstOrDefault(rs => rs.Body["metadata"]?["labels"]?["pod-template-hash"]?.ToString() == hash);
+        var revision = owned.Count == 0 ? 1 : owned.Max(rs => int.Parse(rs.Body["metadata"]?["annotations"]?["deployment.kubernetes.io/revision"]?.ToString() ?? "0", CultureInfo.InvariantCulture)) + 1;
+        if (current is null)
+        {
+            current = Insert(replicaSets, NewReplicaSet(deployment, template, hash, replicas, revision));
+            if (failures.Count > 0)
+            {
+                failureOfReplicaSet[current.Body["metadata"]!["uid"]!.ToString()] = failures.Dequeue();
+            }
+            AddEvent(ns, "Deployment", "apps/v1", name, uid, null, "Normal", "ScalingReplicaSet", $"Scaled up replica set {current.Name} from 0 to {replicas}", "deployment-controller");
+        }
+        var currentUid = current.Body["metadata"]!["uid"]!.ToString();
+        var old = owned.Where(rs => rs != current).ToList();
+        if (recreate)
+        {
+            ScaleDown(old, ns);
+        }
+        var currentPods = Stored(pods, ns).Where(p => OwnedBy(p, currentUid)).ToList();
+        for (var i = currentPods.Count; i < replicas; i++)
+        {
+            currentPods.Add(CreatePod(deployment, current, template, hash, failureOfReplicaSet.GetValueOrDefault(currentUid)));
+        }
+        foreach (var extra in currentPods.Skip(replicas).ToList())
+        {
+            Remove(extra);
+            currentPods.Remove(extra);
+        }
+        var ready = currentPods.Count(IsReady);
+        if (!recreate && ready == replicas)
+        {
+            ScaleDown(old, ns);
+        }
+        UpdateReplicaSetStatus(current, replicas, currentPods);
+        var allPods = owned.Append(current).Distinct().SelectMany(rs => Stored(pods, ns).Where(p => OwnedBy(p, rs.Body["metadata"]!["uid"]!.ToString()))).ToList();
+        var allReady = allPods.Count(IsReady);
+        var body = (JsonObject)deployment.Body.DeepClone();
+        var status = new JsonObject { ["observedGeneration"] = body["metadata"]!["generation"]!.DeepClone() };
+        if (allPods.Count > 0)
+        {
+            status["replicas"] = allPods.Count;
+        }
+        if (currentPods.Count > 0)
+        {
+            status["updatedReplicas"] = currentPods.Count;
+        }
+        if (allReady > 0)
+        {
+            status["readyReplicas"] = allReady;
+            status["availableReplicas"] = allReady;
+        }
+        if (allPods.Count - allReady > 0)
+        {
+            status["unavailableReplicas"] = allPods.Count - allReady;
+        }
+        var available = allReady >= replicas;
+        var complete = ready == replicas && allPods.Count == replicas;
+        status["conditions"] = new JsonArray(
+            Condition(deployment, "Available", available, available ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable", available ? "Deployment has minimum availability." : "Deployment does not have minimum availability."),
+            Condition(deployment, "Progressing", true, complete ? "NewReplicaSetAvailable" : "ReplicaSetUpdated", complete ? $"ReplicaSet \"{current.Name}\" has successfully progressed." : $"ReplicaSet \"{current.Name}\" is progressing."));
+        body["status"] = status;
+        Replace(deployment, body);
+    }
+
+    private void ScaleDown(List<StoredObject> replicaSets, string ns)
+    {
+        foreach (var rs in replicaSets)
+        {
+            var rsUid = rs.Body["metadata"]!["uid"]!.ToString();
+            foreach (var pod in Stored(Resource("pods"), ns).Where(p => OwnedBy(p, rsUid)).ToList())
+            {
+                Remove(pod);
+            }
+            UpdateReplicaSetStatus(rs, 0, []);
+        }
+    }
+
+    private void UpdateReplicaSetStatus(StoredObject rs, int replicas, List<StoredObject> pods)
+    {
+        var body = (JsonObject)rs.Body.DeepClone();
+        body["spec"]!["replicas"] = replicas;
+        var ready = pods.Count(IsReady);
+        var status = new JsonObject { ["replicas"] = pods.Count, ["observedGeneration"] = body["metadata"]!["generation"]!.DeepClone() };
+        if (ready > 0)
+        {
+            status["readyReplicas"] = ready;
+            status["availableReplicas"] = ready;
+        }
+        status["fullyLabeledReplicas"] = pods.Count;
+        body["status"] = status;
+        Replace(rs, body);
+    }
+
+    /// <summary>A condition keeping its times while its status and reason stay the same (so a repeated reconcile changes nothing).</summary>
+    private JsonObject Condition(StoredObject owner, string type, bool value, string reason, string message)
+    {
+        var previous = owner.Body["status"]?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.ToString() == type);
+        var same = previous?["status"]?.ToString() == (value ? "True" : "False") && previous?["reason"]?.ToString() == reason;
+        return new JsonObject
+        {
+            ["type"] = type,
+            ["status"] = value ? "True" : "False",
+            ["lastUpdateTime"] = same ? previous!["lastUpdateTime"]?.DeepClone() : Now(),
+            ["lastTransitionTime"] = same ? previous!["lastTransitionTime"]?.DeepClone() : Now(),
+            ["reason"] = reason,
+            ["message"] = message,
+        };
+    }
+
+    private static bool OwnedBy(StoredObject stored, string uid) =>
+        stored.Body["metadata"]?["ownerReferences"] is JsonArray owners && owners.Any(o => o?["uid"]?.ToString() == uid);
+
+    private static bool IsReady(StoredObject pod) =>
+        pod.Body["status"]?["conditions"]?.AsArray().Any(c => c?["type"]?.ToString() == "Ready" && c["status"]?.ToString() == "True") == true;
+
+    private static JsonObject OwnerReference(StoredObject owner) => new()
+    {
+        ["apiVersion"] = owner.Resource.GroupVersion,
+        ["kind"] = owner.Resource.Kind,
+        ["name"] = owner.Name,
+        ["uid"] = owner.Body["metadata"]!["uid"]!.DeepClone(),
+        ["controller"] = true,
+        ["blockOwnerDeletion"] = true,
+    };
+
+    private static JsonObject NewReplicaSet(StoredObject deployment, JsonObject template, string hash, int replicas, int revision)
+    {
+        var podTemplate = (JsonObject)template.DeepClone();
+        var templateMetadata = podTemplate["metadata"] as JsonObject ?? new JsonObject();
+        podTemplate["metadata"] = templateMetadata;
+        var labels = templateMetadata["labels"] as JsonObject ?? new JsonObject();
+        templateMetadata["labels"] = labels;
+        labels["pod-template-hash"] = hash;
+        var selector = deployment.Body["spec"]?["selector"]?.DeepClone() as JsonObject ?? new JsonObject();
+        if (selector["matchLabels"] is not JsonObject matchLabels)
+        {
+            matchLabels = new JsonObject();
+            selector["matchLabels"] = matchLabels;
+        }
+        matchLabels["pod-template-hash"] = hash;
+        return new JsonObject
+        {
+            ["apiVersion"] = "apps/v1",
+            ["kind"] = "ReplicaSet",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = $"{deployment.Name}-{hash}",
+                ["namespace"] = deployment.Namespace,
+                ["labels"] = labels.DeepClone(),
+                ["annotations"] = new JsonObject
+                {
+                    ["deployment.kubernetes.io/desired-replicas"] = replicas.ToString(CultureInfo.InvariantCulture),
+                    ["deployment.kubernetes.io/max-replicas"] = replicas.ToString(CultureInfo.InvariantCulture),
+                    ["deployment.kubernetes.io/revision"] = revision.ToString(CultureInfo.InvariantCulture),
+                },
+                ["ownerReferences"] = new JsonArray(OwnerReference(deployment)),
+            },
+            ["spec"] = new JsonObject { ["replicas"] = replicas, ["selector"] = selector, ["template"] = podTemplate },
+        };
+    }
+
+    private StoredObject CreatePod(StoredObject deployment, StoredObject rs, JsonObject template, string hash, RolloutFailure? failure)
+    {
+        var ns = deployment.Namespace!;
+        var name = $"{rs.Name}-{RandomSuffix()}";
+        var metadata = new JsonObject
+        {
+            ["name"] = name,
+            ["generateName"] = rs.Name + "-",
+            ["namespace"] = ns,
+            ["labels"] = template["metadata"]?["labels"]?.DeepClone() ?? new JsonObject(),
+            ["ownerReferences"] = new JsonArray(OwnerReference(rs)),
+        };
+        metadata["labels"]!["pod-template-hash"] = hash;
+        if (template["metadata"]?["annotations"] is JsonObject annotations)
+        {
+            metadata["annotations"] = annotations.DeepClone();
+        }
+        var spec = (JsonObject)(template["spec"]?.DeepClone() ?? new JsonObject());
+        var unschedulable = failure?.Kind == RolloutFailureKind.Unschedulable;
+        if (!unschedulable)
+        {
+            spec["nodeName"] = NodeName;
+        }
+        var containers = spec["containers"]?.AsArray().OfType<JsonObject>().ToList() ?? [];
+        var failing = failure is null or { Kind: RolloutFailureKind.Unschedulable } ? null : failure.Container ?? containers.FirstOrDefault()?["name"]?.ToString();
+        var body = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Pod", ["metadata"] = metadata, ["spec"] = spec };
+        var pod = Insert(Resource("pods"), body);
+        var podUid = pod.Body["metadata"]!["uid"]!.ToString();
+        var now = Now();
+        JsonObject status;
+        if (unschedulable)
+        {
+            status = new JsonObject
+            {
+                ["phase"] = "Pending",
+                ["conditions"] = new JsonArray(new JsonObject
+                {
+                    ["type"] = "PodScheduled",
+                    ["status"] = "False",
+                    ["lastProbeTime"] = null,
+                    ["lastTransitionTime"] = now,
+                    ["reason"] = "Unschedulable",
+                    ["message"] = failure!.Message,
+                }),
+                ["qosClass"] = "Burstable",
+            };
+            AddEvent(ns, "Pod", "v1", name, podUid, null, "Warning", "FailedScheduling", failure.Message, "default-scheduler");
+        }
+        else
+        {
+            var statuses = new JsonArray();
+            foreach (var container in containers)
+            {
+                var containerName = container["name"]?.ToString() ?? "";
+                var image = container["image"]?.ToString() ?? "";
+                statuses.Add(ContainerStatus(ns, name, podUid, containerName, image, containerName == failing ? failure : null, now));
+            }
+            var allReady = failing is null;
+            var notReady = failing is null ? "" : $"containers with unready status: [{failing}]";
+            status = new JsonObject
+            {
+                ["phase"] = failure?.Kind == RolloutFailureKind.ImagePullBackOff ? "Pending" : "Running",
+                ["conditions"] = new JsonArray(
+                    PodCondition("PodReadyToStartContainers", true, now, null),
+                    PodCondition("Initialized", true, now, null),
+                    PodCondition("Ready", allReady, now, notReady),
+                    PodCondition("ContainersReady", allReady, now, notReady),
+                    PodCondition("PodScheduled", true, now, null)),
+                ["hostIP"] = "10.224.0.4",
+                ["hostIPs"] = new JsonArray(new JsonObject { ["ip"] = "10.224.0.4" }),
+                ["podIP"] = $"10.244.0.{nextPodIp}",
+                ["podIPs"] = new JsonArray(new JsonObject { ["ip"] = $"10.244.0.{nextPodIp++}" }),
+                ["startTime"] = now,
+                ["containerStatuses"] = statuses,
+                ["qosClass"] = "Burstable",
+            };
+            AddEvent(ns, "Pod", "v1", name, podUid, null, "Normal", "Scheduled", $"Successfully assigned {ns}/{name} to {NodeName}", "default-scheduler");
+        }
+        var withStatus = (JsonObject)pod.Body.DeepClone();
+        withStatus["status"] = status;
+        Replace(pod, withStatus);
+        return pod;
+    }
+
+    private static JsonObject PodCondition(string type, bool value, string now, string? message)
+    {
+        var condition = new JsonObject { ["type"] = type, ["status"] = value ? "True" : "False", ["lastProbeTime"] = null, ["lastTransitionTime"] = now };
+        if (!value)
+        {
+            condition["reason"] = "ContainersNotReady";
+            condition["message"] = message;
+        }
+        return condition;
+    }
+
+    private JsonObject ContainerStatus(string ns, string pod, string podUid, string container, string image, RolloutFailure? failure, string now)
+    {
+        var status = new JsonObject
+        {
+            ["name"] = container,
+            ["image"] = image,
+            ["imageID"] = failure?.Kind == RolloutFailureKind.ImagePullBackOff ? "" : $"{image.Split(':')[0]}@sha256:{Hex(image, 64)}",
+            ["containerID"] = failure?.Kind == RolloutFailureKind.ImagePullBackOff ? null : $"containerd://{Hex(pod + container, 64)}",
+            ["ready"] = failure is null,
+            ["started"] = failure is null,
+            ["restartCount"] = failure?.RestartCount ?? 0,
+        };
+        if (failure is null)
+        {
+            status["state"] = new JsonObject { ["running"] = new JsonObject { ["startedAt"] = now } };
+            status["lastState"] = new JsonObject();
+            return status;
+        }
+        var fieldPath = $"spec.containers{{{container}}}";
+        if (failure.Kind == RolloutFailureKind.ImagePullBackOff)
+        {
+            status.Remove("containerID");
+            status["state"] = new JsonObject { ["waiting"] = new JsonObject { ["reason"] = "ImagePullBackOff", ["message"] = $"Back-off pulling image \"{image}\"" } };
+            status["lastState"] = new JsonObject();
+            AddEvent(ns, "Pod", "v1", pod, podUid, fieldPath, "Warning", "Failed", $"Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": not found", "kubelet");
+            AddEvent(ns, "Pod", "v1", pod, podUid, fieldPath, "Normal", "BackOff", $"Back-off pulling image \"{image}\"", "kubelet");
+            return status;
+        }
+        status["state"] = new JsonObject
+        {
+            ["waiting"] = new JsonObject { ["reason"] = "CrashLoopBackOff", ["message"] = $"back-off 40s restarting failed container={container} pod={pod}_{ns}({podUid})" },
+        };
+        status["lastState"] = new JsonObject
+        {
+            ["terminated"] = new JsonObject
+            {
+                ["exitCode"] = failure.ExitCode,
+                ["reason"] = failure.ExitCode == 0 ? "Completed" : "Error",
+                ["startedAt"] = now,
+                ["finishedAt"] = now,
+                ["containerID"] = $"containerd://{Hex(pod + container + "previous", 64)}",
+            },
+        };
+        var at = time.GetUtcNow();
+        foreach (var line in failure.PreviousLog)
+        {
+            AddLog(ns, pod, container, true, line, at);
+        }
+        AddEvent(ns, "Pod", "v1", pod, podUid, fieldPath, "Warning", "BackOff", $"Back-off restarting failed container {container} in pod {pod}_{ns}({podUid})", "kubelet");
+        return status;
+    }
+
+    private void AddEvent(string ns, string kind, string apiVersion, string name, string uid, string? fieldPath, string type, string reason, string message, string component)
+    {
+        var involved = new JsonObject { ["kind"] = kind, ["namespace"] = ns, ["name"] = name, ["uid"] = uid, ["apiVersion"] = apiVersion };
+        if (fieldPath is not null)
+        {
+            involved["fieldPath"] = fieldPath;
+        }
+        var now = Now();
+        Insert(Resource("events"), new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Event",
+            ["metadata"] = new JsonObject { ["name"] = $"{name}.{Hex(Guid.NewGuid().ToString(), 16)}", ["namespace"] = ns },
+            ["involvedObject"] = involved,
+            ["reason"] = reason,
+            ["message"] = message,
+            ["source"] = component == "kubelet" ? new JsonObject { ["component"] = component, ["host"] = NodeName } : new JsonObject { ["component"] = component },
+            ["firstTimestamp"] = now,
+            ["lastTimestamp"] = now,
+            ["count"] = 1,
+            ["type"] = type,
+            ["reportingComponent"] = component,
+            ["reportingInstance"] = component == "kubelet" ? NodeName : "",
+        });
+    }
+
+    /// <summary>The pod-template-hash as the Deployment controller spells it: FNV-1a of the template, in its safe alphabet.</summary>
+    private static string TemplateHash(JsonObject template)
+    {
+        const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
+        var hash = 2166136261u;
+        foreach (var b in Encoding.UTF8.GetBytes(template.ToJsonString()))
+        {
+            hash = unchecked((hash ^ b) * 16777619u);
+        }
+        var builder = new StringBuilder();
+        foreach (var c in hash.ToString(CultureInfo.InvariantCulture))
+        {
+            builder.Append(alphabet[(c - '0' + builder.Length) % alphabet.Length]);
+        }
+        return builder.ToString();
+    }
+
+    private static string Hex(string seed, int length)
+    {
+        var bytes = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(seed));
+        return Convert.ToHexStringLower(bytes)[..Math.Min(length, 64)];
+    }
+
+    private string PodLog(Target target, Dictionary<string, string> query)
+    {
+        var pod = Get(target.Resource, target.Namespace, target.Name!);
+        var name = pod.Name;
+        var containers = pod.Body["spec"]?["containers"]?.AsArray().Select(c => c?["name"]?.ToString() ?? "").ToList() ?? [];
+        var container = query.GetValueOrDefault("container");
+        if (string.IsNullOrEmpty(container))
+        {
+            container = containers.Count == 1 ? containers[0] : throw ApiError.BadRequest($"a container name must be specified for pod {name}, choose one of: [{string.Join(" ", containers)}]");
+        }
+        if (!containers.Contains(container))
+        {
+            throw ApiError.BadRequest($"container {container} is not valid for pod {name}");
+        }
+        var previous = query.GetValueOrDefault("previous") == "true";
+        var status = pod.Body["status"]?["containerStatuses"]?.AsArray().FirstOrDefault(s => s?["name"]?.ToString() == container);
+        var waiting = status?["state"]?["waiting"]?["reason"]?.ToString();
+        var crashing = waiting == "CrashLoopBackOff";
+        if (previous && status?["lastState"]?["terminated"] is null)
+        {
+            throw ApiError.BadRequest($"previous terminated container \"{container}\" in pod \"{name}\" not found");
+        }
+        if (!previous && status?["state"]?["running"] is null && !crashing)
+        {
+            var reason = waiting == "ImagePullBackOff" ? "trying and failing to pull image" : waiting ?? "ContainerCreating";
+            throw ApiError.BadRequest($"container \"{container}\" in pod \"{name}\" is waiting to start: {reason}");
+        }
+        // The kubelet answers for the latest container: a crash-looping one's last run is the terminated one.
+        var lines = (IEnumerable<(DateTimeOffset At, string Line)>)(logs.GetValueOrDefault((target.Namespace!, name, container, previous || crashing)) ?? []);
+        if (query.GetValueOrDefault("sinceSeconds") is { } since && long.TryParse(since, CultureInfo.InvariantCulture, out var seconds))
+        {
+            var from = time.GetUtcNow().AddSeconds(-seconds);
+            lines = lines.Where(l => l.At >= from);
+        }
+        if (query.GetValueOrDefault("tailLines") is { } tail && int.TryParse(tail, CultureInfo.InvariantCulture, out var count))
+        {
+            lines = lines.TakeLast(Math.Max(count, 0));
+        }
+        var timestamps = query.GetValueOrDefault("timestamps") == "true";
+        var builder = new StringBuilder();
+        foreach (var (at, line) in lines)
+        {
+            if (timestamps)
+            {
+                builder.Append(at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture)).Append(' ');
+            }
+            builder.Append(line).Append('\n');
+        }
+        return builder.ToString();
+    }
+}
