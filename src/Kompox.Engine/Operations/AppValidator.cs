@@ -46,7 +46,6 @@ public static class AppValidator
     /// <summary>Loads the app's compose file and converts it with <paramref name="convert"/>, collecting every problem.</summary>
     internal static AppValidation Convert(KompoxApp app, ComposeReadOptions options, Func<ComposeProject, AppManifest> convert)
     {
-        ManifestWriter.StartWarming();
         var composeFile = app.ComposePath ?? "compose.yml";
         // Compose text with no file of its own can name no file: no directory, rather than wherever the process runs.
         var projectDir = app.ComposePath is null ? null : Path.GetDirectoryName(Path.GetFullPath(app.ComposePath));
