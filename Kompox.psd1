@@ -11,7 +11,9 @@
     FormatsToProcess     = @('Kompox.Format.ps1xml')
     CmdletsToExport      = @(
         'ConvertTo-KompoxManifest'
+        'Get-KompoxCluster'
         'Import-KompoxConfig'
+        'Initialize-KompoxCluster'
         'New-KompoxConfig'
         'Test-KompoxApp'
     )

@@ -239,3 +239,65 @@ internal static class KompoxResources
         return new KompoxResource[] { service, provider, cluster, new KompoxApp(config.App, cluster) };
     }
 }
+
+/// <summary>A Kompox app found on a cluster, from its namespace.</summary>
+public sealed class KompoxClusterApp
+{
+    internal KompoxClusterApp(ClusterApp model) => Model = model;
+
+    /// <summary><c>{service}/{provider}/{cluster}/{app}</c>, from the namespace's <c>kompox.dev/app</c> annotation.</summary>
+    public string AppId => Model.AppId;
+
+    public string Namespace => Model.Namespace;
+
+    /// <summary>The app's current disk; null before its first deploy.</summary>
+    public string? DiskId => Model.DiskId;
+
+    internal ClusterApp Model { get; }
+
+    public override string ToString() => AppId;
+}
+
+/// <summary>What Get-KompoxCluster and Initialize-KompoxCluster found on a cluster: its API server, the cluster ingress and the apps.</summary>
+public sealed class KompoxClusterStatus
+{
+    internal KompoxClusterStatus(ClusterStatus model, KompoxCluster cluster)
+    {
+        Model = model;
+        Cluster = cluster;
+        Apps = model.Apps.Select(a => new KompoxClusterApp(a)).ToArray();
+    }
+
+    public KompoxCluster Cluster { get; }
+
+    /// <summary>The API server's URL.</summary>
+    public string Server => Model.Server;
+
+    /// <summary>The kubeconfig context used; null for its current one.</summary>
+    public string? Context => Model.Context;
+
+    public string ServerVersion => Model.ServerVersion;
+
+    public string IngressNamespace => Model.IngressNamespace;
+
+    /// <summary>The ingress Deployment exists.</summary>
+    public bool IngressInstalled => Model.IngressInstalled;
+
+    /// <summary>The ingress has an available replica.</summary>
+    public bool IngressReady => Model.IngressReady;
+
+    /// <summary>The ingress's public IP address; null until the cloud gives one.</summary>
+    public string? LoadBalancerIP => Model.LoadBalancerIP;
+
+    /// <summary>The ingress's public host name, on clouds that give one.</summary>
+    public string? LoadBalancerHostName => Model.LoadBalancerHostName;
+
+    /// <summary>Where custom DNS records should point: the IP address, else the host name, else null.</summary>
+    public string? Address => Model.LoadBalancerIP ?? Model.LoadBalancerHostName;
+
+    public KompoxClusterApp[] Apps { get; }
+
+    internal ClusterStatus Model { get; }
+
+    public override string ToString() => $"{Cluster.Id}: ingress {(IngressInstalled ? IngressReady ? "ready" : "installed, not ready" : "not installed")}";
+}

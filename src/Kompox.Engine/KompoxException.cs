@@ -105,6 +105,7 @@ public static class KompoxErrors
         ["InvalidComposePath"] = ErrorKind.InvalidArgument,
         ["InvalidDomain"] = ErrorKind.InvalidArgument,
         ["NotAnApp"] = ErrorKind.InvalidArgument,
+        ["NotACluster"] = ErrorKind.InvalidArgument,
 
         // Validation of the user's files.
         ["InvalidYaml"] = ErrorKind.InvalidData,

@@ -78,4 +78,28 @@ public class SettingRuleTests
         Assert.Equal($"cluster.settings.{key}", problem.Key);
         Assert.StartsWith($"'{value}'", problem.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("aks", "wildcard-tls", true)]
+    [InlineData("k3s", "wildcard-tls", true)]
+    [InlineData("aks", "Wildcard_TLS", false)]
+    [InlineData("k3s", "-tls", false)]
+    public void Both_drivers_check_the_default_certificate_secret_of_the_ingress(string driver, string value, bool valid)
+    {
+        var settings = driver == "aks"
+            ? new[] { ("AZURE_RESOURCE_GROUP_NAME", "rg-lab"), ("INGRESS_DEFAULT_CERT_SECRET", value) }
+            : new[] { ("INGRESS_DEFAULT_CERT_SECRET", value) };
+
+        var problems = Check(ProviderDrivers.Find(driver)!, SettingScope.Cluster, settings);
+
+        if (valid)
+        {
+            Assert.Empty(problems);
+        }
+        else
+        {
+            var problem = Assert.Single(problems);
+            Assert.Equal(("cluster.settings.INGRESS_DEFAULT_CERT_SECRET", Severity.Error), (problem.Key, problem.Severity));
+        }
+    }
 }

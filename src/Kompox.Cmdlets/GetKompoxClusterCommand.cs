@@ -1,0 +1,22 @@
+using System.Management.Automation;
+using Kompox.Operations;
+using Kompox.PowerShell;
+
+namespace Kompox.Cmdlets;
+
+[Cmdlet(VerbsCommon.Get, "KompoxCluster", DefaultParameterSetName = PathSet)]
+[OutputType(typeof(KompoxClusterStatus))]
+public sealed class GetKompoxClusterCommand : KompoxClusterCmdlet
+{
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        foreach (var cluster in InputClusters(cancellationToken))
+        {
+            var operations = new ClusterOperations(KompoxContext.ForConfigFile(cluster.Provider.Service.ConfigPath!));
+            await RunAsync(
+                token => operations.GetStatusAsync(cluster.Model, new ReporterProgress(Reporter), token),
+                status => new KompoxClusterStatus(status, cluster),
+                cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,137 @@
+# Initialize-KompoxCluster and Get-KompoxCluster against the Kubernetes API test server of Kompox.Testing, started in this process.
+BeforeAll {
+    Import-Module $env:KOMPOX_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestRunspace.psm1') -Force
+    $Root = (Resolve-Path "$PSScriptRoot/../..").Path
+
+    # The test server runs on ASP.NET Core, a shared framework pwsh does not load: resolve it (and the server's own
+    # dependencies, which sit next to it) from the runtime's shared directory.
+    if (-not ('KompoxTestAssemblyResolver' -as [type])) {
+        Add-Type -TypeDefinition @'
+public static class KompoxTestAssemblyResolver
+{
+    public static void Register(params string[] directories) =>
+        System.Runtime.Loader.AssemblyLoadContext.Default.Resolving += (context, name) =>
+        {
+            foreach (var directory in directories)
+            {
+                var path = System.IO.Path.Combine(directory, name.Name + ".dll");
+                if (System.IO.File.Exists(path))
+                {
+                    return context.LoadFromAssemblyPath(path);
+                }
+            }
+
+            return null;
+        };
+}
+'@
+        $netcore = [System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
+        [KompoxTestAssemblyResolver]::Register(($netcore -replace 'Microsoft\.NETCore\.App', 'Microsoft.AspNetCore.App'), (Split-Path $env:KOMPOX_TEST_TESTING_ASSEMBLY))
+    }
+    Add-Type -Path $env:KOMPOX_TEST_TESTING_ASSEMBLY
+
+    $Server = [Kompox.Testing.KubeApi.KubeApiServer]::StartAsync($null, [System.Threading.CancellationToken]::None).GetAwaiter().GetResult()
+    $ServerUrl = $Server.BaseUri.GetLeftPart([System.UriPartial]::Authority)
+    $Dir = (New-Item -ItemType Directory (Join-Path $TestDrive 'gitea')).FullName
+    Copy-Item (Join-Path $Root 'examples/gitea/*') $Dir
+    $Kubeconfig = $Server.WriteKubeconfig((Join-Path $TestDrive 'admin.kubeconfig'))
+    $Config = Join-Path $Dir 'kompoxops.yml'
+    (Get-Content (Join-Path $Root 'examples/gitea/kompoxops.yml') -Raw).
+        Replace('kubeconfig: ~/.kube/config', "kubeconfig: '$Kubeconfig'").
+        Replace('context: lab', 'context: kompox-test') | Set-Content $Config
+}
+
+AfterAll {
+    if ($Server) { $Server.DisposeAsync().AsTask().GetAwaiter().GetResult() }
+}
+
+Describe 'Initialize-KompoxCluster and Get-KompoxCluster' {
+    It 'sends nothing with -WhatIf, and says what it would apply where' {
+        $Server.ClearRequests()
+        $r = Invoke-InRunspace "Import-KompoxConfig '$Config' | Initialize-KompoxCluster -WhatIf -Verbose"
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Output | Should -BeNullOrEmpty
+        $Server.Requests | Should -BeNullOrEmpty
+        $Server.Peek('namespaces', $null, 'traefik') | Should -BeNullOrEmpty
+    }
+
+    It 'says with -WhatIf which objects it would apply to which cluster' {
+        # "What if:" goes to the host only: a child process with a console host shows it.
+        $Server.ClearRequests()
+        $output = & dotnet pwsh -NoLogo -NoProfile -NonInteractive -Command "Import-Module '$env:KOMPOX_TEST_MODULE'; Import-KompoxConfig '$Config' | Initialize-KompoxCluster -WhatIf" 2>&1 | Out-String -Width 1000
+        $LASTEXITCODE | Should -Be 0
+        $text = $output -replace '\s+', ' '
+        $text | Should -Match 'What if: Performing the operation "Install the ingress by server-side apply: Namespace traefik, .*Deployment traefik/traefik, Service traefik/traefik" on target "cluster ops/k3s1/lab \(kubectl context kompox-test from '
+        $Server.Requests | Should -BeNullOrEmpty
+    }
+
+    It 'reports no ingress before it is installed' {
+        $status = Get-KompoxCluster -Path $Config
+        $status | Should -BeOfType 'Kompox.PowerShell.KompoxClusterStatus'
+        $status.Cluster.Id | Should -Be 'ops/k3s1/lab'
+        $status.Server | Should -Be $ServerUrl
+        $status.IngressInstalled | Should -BeFalse
+        $status.Address | Should -BeNullOrEmpty
+    }
+
+    It 'installs the ingress from the Cluster on the pipeline, showing progress and each request' {
+        $Server.ClearRequests()
+        $r = Invoke-InRunspace "Import-KompoxConfig '$Config' | Initialize-KompoxCluster -Verbose"
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Output | Should -HaveCount 1
+        $status = $r.Output[0]
+        $status.IngressInstalled | Should -BeTrue
+        $status.IngressReady | Should -BeTrue
+        $status.Address | Should -Be $Server.LoadBalancerAddress
+        ($r.Verbose -join "`n") | Should -Match 'Passing over App ops/k3s1/lab/gitea'
+        ($r.Verbose -join "`n") | Should -Match 'PATCH /apis/apps/v1/namespaces/traefik/deployments/traefik\?fieldManager=kompox&force=true'
+        ($r.Verbose -join "`n") | Should -Match 'GET /api/v1/namespaces\?labelSelector='
+        ($r.Progress.StatusDescription -join "`n") | Should -Match 'applying Deployment traefik/traefik'
+        $Server.Peek('deployments', 'traefik', 'traefik') | Should -Not -BeNullOrEmpty
+    }
+
+    It 'changes nothing when run again' {
+        $Server.ClearRequests()
+        Import-KompoxConfig $Config | Initialize-KompoxCluster -Confirm:$false | Out-Null
+        $Server.CountChangingWrites() | Should -Be 0
+        @($Server.Requests | Where-Object IsApply).Count | Should -BeGreaterThan 0
+    }
+
+    It 'shows the cluster, the server, the ingress, its address and the apps in a table' {
+        # An app's namespace as deploying it leaves it.
+        $namespace = @{
+            apiVersion = 'v1'; kind = 'Namespace'
+            metadata   = @{
+                name        = 'k4x-gitea-abc123'
+                labels      = @{ 'app.kubernetes.io/managed-by' = 'kompox' }
+                annotations = @{ 'kompox.dev/app' = 'ops/k3s1/lab/gitea'; 'kompox.dev/disk-current-id' = 'gitea-1' }
+            }
+        } | ConvertTo-Json -Depth 5
+        $null = Invoke-RestMethod -Method Post -Uri "$ServerUrl/api/v1/namespaces" -Headers @{ Authorization = "Bearer $($Server.AdminToken)" } -ContentType 'application/json' -Body $namespace -SkipCertificateCheck
+        $status = Get-KompoxCluster -Path $Config
+        $status.Apps.AppId | Should -Be 'ops/k3s1/lab/gitea'
+        $status.Apps.DiskId | Should -Be 'gitea-1'
+        $text = (Get-KompoxCluster -Path $Config | Out-String -Width 200) -replace ' +', ' '
+        $text | Should -Match 'Cluster Server Ingress Address Apps'
+        $text | Should -Match ([regex]::Escape("ops/k3s1/lab $ServerUrl ready"))
+        $text | Should -Match ([regex]::Escape("ready $($Server.LoadBalancerAddress) ops/k3s1/lab/gitea"))
+    }
+
+    It 'names the server when the credentials are refused' {
+        $bad = $Server.WriteKubeconfig((Join-Path $TestDrive 'bad.kubeconfig'), 'not-a-token', $null)
+        $badConfig = Join-Path $Dir 'bad.yml'
+        (Get-Content $Config -Raw).Replace($Kubeconfig, $bad) | Set-Content $badConfig
+        Get-KompoxCluster -Path $badConfig -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'KubernetesUnauthenticated,*'
+        $err[0].CategoryInfo.Category | Should -Be 'AuthenticationError'
+        $err[0].Exception.Message | Should -Match ([regex]::Escape("server $ServerUrl"))
+    }
+
+    It 'refuses a resource that is not a Cluster given by -Cluster' {
+        $service = Import-KompoxConfig $Config | Select-Object -First 1
+        Get-KompoxCluster -Cluster $service -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'NotACluster,*'
+    }
+}
