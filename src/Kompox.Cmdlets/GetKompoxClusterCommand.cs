@@ -10,7 +10,7 @@ public sealed class GetKompoxClusterCommand : KompoxClusterCmdlet
 {
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        foreach (var cluster in InputClusters(cancellationToken))
+        foreach (var cluster in InputResources(cancellationToken))
         {
             var operations = new ClusterOperations(KompoxContext.ForConfigFile(cluster.Provider.Service.ConfigPath!));
             await RunAsync(

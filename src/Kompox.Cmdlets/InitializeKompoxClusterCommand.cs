@@ -10,7 +10,7 @@ public sealed class InitializeKompoxClusterCommand : KompoxClusterCmdlet
 {
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        foreach (var cluster in InputClusters(cancellationToken))
+        foreach (var cluster in InputResources(cancellationToken))
         {
             var objects = ClusterOperations.DescribeIngress(cluster.Model);
             var target = $"cluster {cluster.Id} ({cluster.Model.Auth})";

@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
-using Kompox.Config;
 using Kompox.Operations;
 using Kompox.PowerShell;
 
@@ -14,25 +13,13 @@ namespace Kompox.Cmdlets;
 /// non-terminating error: the other inputs are still acted on. Conversion runs off the pipeline thread, so
 /// Ctrl+C stops the cmdlet between apps and while one converts.
 /// </summary>
-public abstract class KompoxAppCmdlet : KompoxAsyncCmdlet
+public abstract class KompoxAppCmdlet : KompoxResourceCmdlet<KompoxApp>
 {
     protected const string AppSet = "App";
-    protected const string PathSet = "Path";
-    protected const string LiteralPathSet = "LiteralPath";
 
     /// <summary>An App; the Service, Provider and Cluster that come with it down the pipeline are passed over.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = AppSet)]
     public KompoxResource App { get; set; } = null!;
-
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
-    [ValidateNotNullOrEmpty]
-    [SupportsWildcards]
-    public string[] Path { get; set; } = { KompoxConfig.DefaultFileName };
-
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
-    [Alias("PSPath", "LP")]
-    [ValidateNotNullOrEmpty]
-    public string[] LiteralPath { get; set; } = null!;
 
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -45,53 +32,15 @@ public abstract class KompoxAppCmdlet : KompoxAsyncCmdlet
     /// <summary>The activity the progress of converting apps is shown under.</summary>
     private string Activity => $"{MyInvocation.MyCommand.Name}: converting apps";
 
-    /// <summary>The apps of this pipeline record; what cannot be read is reported through <see cref="KompoxCmdlet.InputFailed"/>.</summary>
-    /// <remarks>Checks <paramref name="cancellationToken"/> before each file, so a pattern matching many files stops promptly.</remarks>
-    protected IEnumerable<KompoxApp> InputApps(CancellationToken cancellationToken)
-    {
-        if (ParameterSetName == AppSet)
-        {
-            if (App is KompoxApp app)
-            {
-                yield return app;
-            }
-            else if (!MyInvocation.ExpectingInput)
-            {
-                InputFailed(ToErrorRecord(new KompoxException("NotAnApp", ErrorKind.InvalidArgument, $"-App takes an App; {App.Kind} {App.Id} is not one") { Target = App.Id }));
-            }
-            else
-            {
-                WriteVerbose($"Passing over {App.Kind} {App.Id}: {MyInvocation.MyCommand.Name} acts on apps");
-            }
+    protected override KompoxResource? GivenResource => ParameterSetName == AppSet ? App : null;
 
-            yield break;
-        }
-
-        var literal = ParameterSetName == LiteralPathSet;
-        foreach (var (full, shownAs) in ResolveFiles(literal ? LiteralPath : Path, literal))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            KompoxApp? loaded = null;
-            try
-            {
-                loaded = (KompoxApp)KompoxResources.From(LoadConfig(full, shownAs))[^1];
-            }
-            catch (KompoxException e)
-            {
-                InputFailed(ToErrorRecord(e));
-            }
-
-            if (loaded is not null)
-            {
-                yield return loaded;
-            }
-        }
-    }
+    protected override KompoxException NotOfKind(KompoxResource given) =>
+        new("NotAnApp", ErrorKind.InvalidArgument, $"-App takes an App; {given.Kind} {given.Id} is not one") { Target = given.Id };
 
     /// <summary>Every app of this pipeline record, validated; an app whose validation fails outright is reported and passed over.</summary>
     protected async IAsyncEnumerable<(KompoxApp App, AppValidation Result)> ValidatedApps([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        foreach (var app in InputApps(cancellationToken))
+        foreach (var app in InputResources(cancellationToken))
         {
             AppValidation result;
             try

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using Kompox.Config;
 using Kompox.PowerShell;
 
 namespace Kompox.Cmdlets;
@@ -9,67 +8,18 @@ namespace Kompox.Cmdlets;
 /// Service, Provider and App that come with them are passed over) or kompoxops.yml files by path. An input that cannot
 /// be used, or a cluster the operation fails on, is a non-terminating error: the other clusters are still acted on.
 /// </summary>
-public abstract class KompoxClusterCmdlet : KompoxAsyncCmdlet
+public abstract class KompoxClusterCmdlet : KompoxResourceCmdlet<KompoxCluster>
 {
     protected const string ClusterSet = "Cluster";
-    protected const string PathSet = "Path";
-    protected const string LiteralPathSet = "LiteralPath";
 
     /// <summary>A Cluster; the other resources that come with it down the pipeline are passed over.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ClusterSet)]
     public KompoxResource Cluster { get; set; } = null!;
 
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
-    [ValidateNotNullOrEmpty]
-    [SupportsWildcards]
-    public string[] Path { get; set; } = { KompoxConfig.DefaultFileName };
+    protected override KompoxResource? GivenResource => ParameterSetName == ClusterSet ? Cluster : null;
 
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
-    [Alias("PSPath", "LP")]
-    [ValidateNotNullOrEmpty]
-    public string[] LiteralPath { get; set; } = null!;
-
-    /// <summary>The clusters of this pipeline record; what cannot be read is reported through <see cref="KompoxCmdlet.InputFailed"/>.</summary>
-    protected IEnumerable<KompoxCluster> InputClusters(CancellationToken cancellationToken)
-    {
-        if (ParameterSetName == ClusterSet)
-        {
-            if (Cluster is KompoxCluster cluster)
-            {
-                yield return cluster;
-            }
-            else if (!MyInvocation.ExpectingInput)
-            {
-                InputFailed(ToErrorRecord(new KompoxException("NotACluster", ErrorKind.InvalidArgument, $"-Cluster takes a Cluster; {Cluster.Kind} {Cluster.Id} is not one") { Target = Cluster.Id }));
-            }
-            else
-            {
-                WriteVerbose($"Passing over {Cluster.Kind} {Cluster.Id}: {MyInvocation.MyCommand.Name} acts on clusters");
-            }
-
-            yield break;
-        }
-
-        var literal = ParameterSetName == LiteralPathSet;
-        foreach (var (full, shownAs) in ResolveFiles(literal ? LiteralPath : Path, literal))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            KompoxCluster? loaded = null;
-            try
-            {
-                loaded = KompoxResources.From(LoadConfig(full, shownAs)).OfType<KompoxCluster>().Single();
-            }
-            catch (KompoxException e)
-            {
-                InputFailed(ToErrorRecord(e));
-            }
-
-            if (loaded is not null)
-            {
-                yield return loaded;
-            }
-        }
-    }
+    protected override KompoxException NotOfKind(KompoxResource given) =>
+        new("NotACluster", ErrorKind.InvalidArgument, $"-Cluster takes a Cluster; {given.Kind} {given.Id} is not one") { Target = given.Id };
 
     /// <summary>
     /// Runs one engine operation on a cluster and writes what it returns; its failure is a non-terminating error,

@@ -1,0 +1,76 @@
+using System.Management.Automation;
+using Kompox.Config;
+using Kompox.PowerShell;
+
+namespace Kompox.Cmdlets;
+
+/// <summary>
+/// Base of cmdlets that act on one kind of resource: given directly or on the pipeline (what Import-KompoxConfig writes;
+/// the resources of other kinds that come with it are passed over), or read from kompoxops.yml files by path. An input
+/// that cannot be used is a non-terminating error: the other inputs are still acted on.
+/// </summary>
+public abstract class KompoxResourceCmdlet<TResource> : KompoxAsyncCmdlet
+    where TResource : KompoxResource
+{
+    protected const string PathSet = "Path";
+    protected const string LiteralPathSet = "LiteralPath";
+
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
+    [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    public string[] Path { get; set; } = { KompoxConfig.DefaultFileName };
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = null!;
+
+    /// <summary>The resource given by the cmdlet's own resource parameter, or null when the input is paths.</summary>
+    protected abstract KompoxResource? GivenResource { get; }
+
+    /// <summary>The error for a resource of another kind given directly rather than on the pipeline.</summary>
+    protected abstract KompoxException NotOfKind(KompoxResource given);
+
+    /// <summary>The resources of this pipeline record; what cannot be read is reported through <see cref="KompoxCmdlet.InputFailed"/>.</summary>
+    /// <remarks>Checks <paramref name="cancellationToken"/> before each file, so a pattern matching many files stops promptly.</remarks>
+    protected IEnumerable<TResource> InputResources(CancellationToken cancellationToken)
+    {
+        if (GivenResource is { } given)
+        {
+            if (given is TResource resource)
+            {
+                yield return resource;
+            }
+            else if (!MyInvocation.ExpectingInput)
+            {
+                InputFailed(ToErrorRecord(NotOfKind(given)));
+            }
+            else
+            {
+                WriteVerbose($"Passing over {given.Kind} {given.Id}: {MyInvocation.MyCommand.Name} acts on {typeof(TResource).Name["Kompox".Length..].ToLowerInvariant()}s");
+            }
+
+            yield break;
+        }
+
+        var literal = ParameterSetName == LiteralPathSet;
+        foreach (var (full, shownAs) in ResolveFiles(literal ? LiteralPath : Path, literal))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            TResource? loaded = null;
+            try
+            {
+                loaded = KompoxResources.From(LoadConfig(full, shownAs)).OfType<TResource>().Single();
+            }
+            catch (KompoxException e)
+            {
+                InputFailed(ToErrorRecord(e));
+            }
+
+            if (loaded is not null)
+            {
+                yield return loaded;
+            }
+        }
+    }
+}
