@@ -9,7 +9,6 @@
       Bootstrap  restore the PowerShell tool, Pester and test assemblies into .tools/
       Build      publish the cmdlets and lay out the complete module in out/Kompox: dependencies under
                  Dependencies/, MAML help and about topics from docs/en-US under en-US/
-      Docs       the same as Build (the help is part of the module)
       Install    build, then copy the module to <user module path>/Kompox/<version>/ so `Import-Module Kompox` finds it
       Test       xunit, then Pester (module and package) in a child pwsh; the last line is "N passed, N failed"
       Package    out/Kompox.zip laid out as Azure Automation imports a module
@@ -20,7 +19,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Bootstrap', 'Build', 'Docs', 'Install', 'Test', 'Package', 'Bench', 'Start')]
+    [ValidateSet('Bootstrap', 'Build', 'Install', 'Test', 'Package', 'Bench', 'Start')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -103,10 +102,6 @@ function Task-Build {
 
     # Users import what Build lays out, so the help is part of it: MAML from the pages and the cmdlets' own metadata.
     Invoke-ChildPwsh (Join-Path $Root 'build/New-KompoxHelp.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'), '-DocsPath', (Join-Path $Root 'docs/en-US'), '-OutputPath', (Join-Path $ModuleOut 'en-US'))
-}
-
-function Task-Docs {
-    Invoke-Task Build
 }
 
 function Task-Install {

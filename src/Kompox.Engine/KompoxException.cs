@@ -126,7 +126,6 @@ public static class KompoxErrors
         ["SnapshotNotFound"] = ErrorKind.NotFound,
         ["InvalidDiskMetadata"] = ErrorKind.InvalidData,
         ["InvalidArchive"] = ErrorKind.InvalidData,
-        ["DiskOperationsUnsupported"] = ErrorKind.InvalidArgument,
 
         // Clusters.
         ["KubeconfigNotFound"] = ErrorKind.NotFound,

@@ -39,6 +39,8 @@ public class ComposeFidelityTests
         Assert.Equal(new[] { "a", "debug" }, Load(yaml, dir: project.Dir).Services.Select(s => s.Name));
     }
 
+    // compose-spec 04-version-and-name: the project name "MUST be exposed for interpolation and environment variable
+    // resolution as COMPOSE_PROJECT_NAME"; a Kompox app's project is the app, whatever the process environment says.
     [Fact]
     public void ComposeProjectNameIsTheAppName()
     {
@@ -103,6 +105,8 @@ public class ComposeFidelityTests
         Assert.Equal((5, "a"), (project.Warnings[0].Line, project.Warnings[0].Service));
     }
 
+    // compose-spec schema (compose-spec.json): every mapping has "additionalProperties": false with "^x-" allowed, so
+    // docker compose refuses `enviroment` ("additional properties 'enviroment' not allowed").
     [Theory]
     [InlineData("    enviroment: { A: 1 }\n", "services.a.enviroment", "did you mean environment?")]
     [InlineData("    POSTGRES_PASSWORD: secret\n", "services.a.POSTGRES_PASSWORD", "indentation")]
@@ -125,6 +129,7 @@ public class ComposeFidelityTests
         Assert.Contains(message, Error(text, key).Message);
     }
 
+    // compose-spec 11-extension: x- keys are ignored anywhere; keys valid in the schema are not errors, only without effect.
     [Fact]
     public void ExtensionKeysAndValidKeysWithNoEffectAreNotErrors()
     {
@@ -145,6 +150,8 @@ public class ComposeFidelityTests
     [InlineData("nginx:1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
     public void ValidImageReferencesAreAccepted(string image) => Assert.Equal(image, Service($"services:\n  a:\n    image: \"{image}\"\n").Image);
 
+    // distribution/reference regexp.go, which compose-go parses image with: lowercase path components, a tag of
+    // [\w][\w.-]{0,127}, so `Nginx:Latest!` and `nginx:` (an unset tag) are refused by docker compose too.
     [Theory]
     [InlineData("Nginx:Latest!", "lowercase")]
     [InlineData("nginx:${TAG}", "tag after ':' is empty")]
@@ -157,6 +164,8 @@ public class ComposeFidelityTests
     public void InvalidImageReferencesAreErrors(string image, string message) =>
         Assert.Contains(message, Error($"services:\n  a:\n    image: \"{image}\"\n", "services.a.image").Message);
 
+    // Kubernetes validates a projected file mode as 0 to 0777 (validation.go: "must be a number between 0 and 0777"),
+    // so a setuid mode compose would pass to the engine cannot be carried: refused at the key.
     [Fact]
     public void ASetuidModeIsRefused()
     {
@@ -196,6 +205,8 @@ public class ComposeFidelityTests
         Assert.All(errors, e => Assert.Contains("distinct values", e.Message));
     }
 
+    // compose-spec 05-services: mem_limit, mem_reservation, cpus, shm_size, stop_grace_period, extra_hosts, dns,
+    // dns_search, dns_opt, sysctls, init and pull_policy, in the forms the specification lists.
     [Fact]
     public void RuntimeKeysAreReadIntoTheModel()
     {
@@ -232,6 +243,7 @@ public class ComposeFidelityTests
         Assert.True(Service("services:\n  a:\n    image: x\n    security_opt: [\"no-new-privileges=true\"]\n").NoNewPrivileges);
     }
 
+    // The keys compose-spec 05-services defines and Kompox now maps are not reported as having no effect.
     [Fact]
     public void KeysNowReadAreNoLongerSaidToHaveNoEffect()
     {
@@ -279,6 +291,8 @@ public class ComposeFidelityTests
         Assert.Contains("not an IP address", Error("services:\n  a:\n    image: x\n    extra_hosts: [\"db:somewhere\"]\n", "services.a.extra_hosts[0]").Message);
     }
 
+    // Docker run reference, --security-opt: seccomp=unconfined, apparmor=unconfined and label=disable lift the
+    // confinement Pod Security "baseline" requires, so they are refused rather than silently dropped.
     [Theory]
     [InlineData("seccomp:unconfined")]
     [InlineData("seccomp=unconfined")]
@@ -289,6 +303,7 @@ public class ComposeFidelityTests
     public void SecurityOptionsTheBaselineForbidsAreErrors(string option) =>
         Assert.Contains("Pod Security baseline", Error($"services:\n  a:\n    image: x\n    security_opt: [\"{option}\"]\n", "services.a.security_opt[0]").Message);
 
+    // compose-spec 05-services pull_policy: always, never, missing (if_not_present), build, daily, weekly, every_<duration>.
     [Theory]
     [InlineData("always", ComposePullPolicy.Always)]
     [InlineData("never", ComposePullPolicy.Never)]
@@ -336,6 +351,7 @@ public class ComposeFidelityTests
         Assert.Contains("at most", Error("services:\n  a:\n    image: x\n    volumes: [\"./big.bin:/big\"]\n", "services.a.volumes[0]", dir: project.Dir).Message);
     }
 
+    // compose-spec 05-services volumes: long syntax volume.nocopy; short syntax mode nocopy, as `docker run -v` takes it.
     [Fact]
     public void NoCopyIsReadFromShortAndLongSyntax()
     {

@@ -15,6 +15,8 @@ public class FileBindTests
 {
     private static readonly byte[] NginxConf = Encoding.UTF8.GetBytes("worker_processes 1;\n");
 
+    // Docker docs, bind mounts: binding a file mounts that file at the target; on a disk subPath the kubelet would
+    // create a directory there instead, so the file travels in a ConfigMap.
     [Fact]
     public void A_bound_file_is_a_read_only_config_map_mount_of_that_file()
     {

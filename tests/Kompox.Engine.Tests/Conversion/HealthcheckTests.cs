@@ -15,6 +15,8 @@ public class HealthcheckTests
 
     private static V1Probe Probe(ComposeHealthcheck healthcheck) => Container(Project(Service("web") with { Healthcheck = healthcheck }), "web").ReadinessProbe;
 
+    // Docker docs, HEALTHCHECK: an unhealthy container is only marked so, never restarted by the engine, so the check
+    // gates readiness (traffic) and never restarts the container as a liveness probe would.
     [Fact]
     public void A_healthcheck_is_a_readiness_probe_never_a_liveness_probe()
     {

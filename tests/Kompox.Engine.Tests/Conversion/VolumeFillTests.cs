@@ -34,6 +34,8 @@ public class VolumeFillTests
         },
         volumes: new[] { "grafana", "html" });
 
+    // Docker docs, volumes: "If you start a container which creates a new volume, and the container has files or
+    // directories in the directory to be mounted, the directory's contents are copied into the volume" (not with nocopy).
     [Fact]
     public void New_volumes_are_filled_from_the_service_image_by_service_then_target()
     {
