@@ -11,7 +11,7 @@ public interface IAppLock
     /// <summary>Waits until the app is free, then holds it until the result is disposed.</summary>
     /// <param name="timeout">How long to wait for another holder; then <c>AppLocked</c>.</param>
     /// <exception cref="KompoxException"><c>AppLocked</c> when the wait times out; <c>OperationCanceled</c> when <paramref name="cancellationToken"/> fires.</exception>
-    Task<IAsyncDisposable> AcquireAsync(string appId, TimeSpan timeout, CancellationToken cancellationToken);
+    Task<IAsyncDisposable> AcquireAsync(Model.KompoxApp app, TimeSpan timeout, CancellationToken cancellationToken);
 }
 
 /// <summary>An <see cref="IAppLock"/> for callers in one process, keyed by app id, with timeouts measured on the context's clock.</summary>
@@ -25,8 +25,9 @@ public sealed class InProcessAppLock : IAppLock
         this.timeProvider = timeProvider;
     }
 
-    public async Task<IAsyncDisposable> AcquireAsync(string appId, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<IAsyncDisposable> AcquireAsync(Model.KompoxApp app, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        var appId = app.Id;
         // One gate per app for the life of the process: apps are few, and removing a gate would race with its next waiter.
         var gate = gates.GetOrAdd(appId, _ => new SemaphoreSlim(1, 1));
         if (gate.Wait(0))

@@ -44,7 +44,7 @@ public sealed class DiskOperationsTests : IDisposable
     public async Task Creating_a_disk_waits_for_an_operation_holding_the_app()
     {
         var app = fixture.App();
-        var held = await fixture.Context.AppLock.AcquireAsync(app.Id, TimeSpan.FromSeconds(1), CancellationToken.None);
+        var held = await fixture.Context.AppLock.AcquireAsync(app, TimeSpan.FromSeconds(1), CancellationToken.None);
         var progress = new RecordedProgress();
 
         var creating = new DiskOperations(fixture.Context).CreateAsync(app, progress, CancellationToken.None);
