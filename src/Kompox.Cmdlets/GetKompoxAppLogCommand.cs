@@ -16,10 +16,10 @@ public sealed class GetKompoxAppLogCommand : KompoxAppCmdlet
 
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
-    public int? Tail { get; set; }
+    public int Tail { get; set; }
 
     [Parameter]
-    public TimeSpan? Since { get; set; }
+    public TimeSpan Since { get; set; }
 
     [Parameter]
     public SwitchParameter Follow { get; set; }
@@ -29,7 +29,14 @@ public sealed class GetKompoxAppLogCommand : KompoxAppCmdlet
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        var options = new AppLogOptions { Services = Service, Tail = Tail, Since = Since, Follow = Follow, Previous = Previous };
+        var options = new AppLogOptions
+        {
+            Services = Service,
+            Tail = MyInvocation.BoundParameters.ContainsKey(nameof(Tail)) ? Tail : null,
+            Since = MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? Since : null,
+            Follow = Follow,
+            Previous = Previous,
+        };
         foreach (var app in InputResources(cancellationToken))
         {
             var operations = new AppOperations(KompoxContext.ForConfigFile(app.Model.Cluster.Provider.Service.ConfigPath!));
