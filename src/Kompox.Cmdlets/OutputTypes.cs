@@ -301,3 +301,27 @@ public sealed class KompoxClusterStatus
 
     public override string ToString() => $"{Cluster.Id}: ingress {(IngressInstalled ? IngressReady ? "ready" : "installed, not ready" : "not installed")}";
 }
+
+/// <summary>One line of an app's logs, as Get-KompoxAppLog writes it; shown as <c>service | message</c>.</summary>
+public sealed class KompoxAppLogLine
+{
+    internal KompoxAppLogLine(AppLogLine model, KompoxApp app)
+    {
+        Model = model;
+        App = app;
+    }
+
+    public KompoxApp App { get; }
+
+    /// <summary>The compose service, which is the container's name.</summary>
+    public string Service => Model.Service;
+
+    /// <summary>When the container runtime received the line, in UTC.</summary>
+    public DateTimeOffset Timestamp => Model.Timestamp;
+
+    public string Message => Model.Message;
+
+    internal AppLogLine Model { get; }
+
+    public override string ToString() => Model.ToString();
+}

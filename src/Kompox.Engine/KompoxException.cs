@@ -118,6 +118,10 @@ public static class KompoxErrors
         ["AppNotFound"] = ErrorKind.NotFound,
         ["AppLocked"] = ErrorKind.Conflict,
         ["NodeNameRequired"] = ErrorKind.InvalidArgument,
+        ["AppNotDeployed"] = ErrorKind.NotFound,
+        ["UnknownService"] = ErrorKind.InvalidArgument,
+        ["NoPreviousContainer"] = ErrorKind.NotFound,
+        ["InvalidLogOptions"] = ErrorKind.InvalidArgument,
 
         // Disks and snapshots.
         ["InvalidDiskId"] = ErrorKind.InvalidArgument,

@@ -58,9 +58,17 @@ public interface IAppOperations
 
     /// <summary>Writes the disk state on the app's existing namespace, holding the app's lock.</summary>
     Task SetDiskStateAsync(KompoxApp app, AppDiskState state, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The lines the containers of the app's Pod write, like <c>docker compose logs</c>: without
+    /// <see cref="AppLogOptions.Follow"/> every container's lines merged by time; with it, the lines as they come, until
+    /// cancelled. Each container's lines stay in their order.
+    /// </summary>
+    /// <exception cref="KompoxException"><c>AppNotDeployed</c>, <c>UnknownService</c>, <c>NoPreviousContainer</c>, <c>InvalidLogOptions</c>, and the cluster's errors.</exception>
+    IAsyncEnumerable<AppLogLine> ReadLogsAsync(KompoxApp app, AppLogOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 }
 
-public sealed class AppOperations : IAppOperations
+public sealed partial class AppOperations : IAppOperations
 {
     private readonly KompoxContext context;
 

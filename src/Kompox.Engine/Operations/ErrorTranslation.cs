@@ -34,11 +34,11 @@ public static class ErrorTranslation
             RequestFailedException { Status: 0, InnerException: { } inner } => Translate(inner, doing, cancellationToken),
             RequestFailedException e => FromAzure(e, doing),
             HttpRequestException e when Find<AuthenticationException>(e) is not null =>
-                new KompoxException("TlsFailed", ErrorKind.Unauthenticated, $"{doing}: the TLS handshake failed (is the server's certificate trusted?)", e),
+                new KompoxException("TlsFailed", ErrorKind.Unauthenticated, $"{doing}: {TlsProblem}", e),
             HttpRequestException e =>
                 new KompoxException("ConnectionFailed", ErrorKind.Unavailable, $"{doing}: cannot connect{SocketProblem(e)}", e),
             AuthenticationException e =>
-                new KompoxException("TlsFailed", ErrorKind.Unauthenticated, $"{doing}: the TLS handshake failed (is the server's certificate trusted?)", e),
+                new KompoxException("TlsFailed", ErrorKind.Unauthenticated, $"{doing}: {TlsProblem}", e),
             SocketException e =>
                 new KompoxException("ConnectionFailed", ErrorKind.Unavailable, $"{doing}: cannot connect{SocketProblem(e)}", e),
             UnauthorizedAccessException e =>
@@ -48,6 +48,12 @@ public static class ErrorTranslation
             _ => new KompoxException("UnexpectedError", ErrorKind.Internal, $"{doing}: unexpected {exception.GetType().FullName}; this is a fault in Kompox", exception),
         };
     }
+
+    // An AuthenticationException from the handshake is, in practice, the server's certificate failing validation: the
+    // kubeconfig's certificate authority did not sign it, or it names another host. The exception's own text, which
+    // would tell more, depends on the OS.
+    private const string TlsProblem =
+        "the TLS handshake failed: the server's certificate is not trusted (it is not signed by the certificate authority the credentials name, such as certificate-authority-data in the kubeconfig, or it is not for this host)";
 
     /// <summary>Runs an operation's body, translating whatever escapes it.</summary>
     public static async Task<T> Guard<T>(string doing, CancellationToken cancellationToken, Func<Task<T>> body)

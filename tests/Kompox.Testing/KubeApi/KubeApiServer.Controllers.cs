@@ -49,6 +49,7 @@ public sealed partial class KubeApiServer
         lock (gate)
         {
             AddLog(ns, pod, container, previous, line, at ?? time.GetUtcNow());
+            WakeLogFollowers();
         }
     }
 
@@ -518,6 +519,16 @@ public sealed partial class KubeApiServer
 
     private string PodLog(Target target, Dictionary<string, string> query)
     {
+        var (_, lines) = PodLogSelection(target, query);
+        return RenderLog(lines, query.GetValueOrDefault("timestamps") == "true");
+    }
+
+    /// <summary>
+    /// The log a pods/log request reads (the key of the container run it answers for) and the lines it answers with
+    /// after sinceSeconds and tailLines; errors as the kubelet gives them for a bad container or one with nothing to show.
+    /// </summary>
+    private ((string Namespace, string Pod, string Container, bool Previous) Key, List<(DateTimeOffset At, string Line)> Lines) PodLogSelection(Target target, Dictionary<string, string> query)
+    {
         var pod = Get(target.Resource, target.Namespace, target.Name!);
         var name = pod.Name;
         var containers = pod.Body["spec"]?["containers"]?.AsArray().Select(c => c?["name"]?.ToString() ?? "").ToList() ?? [];
@@ -544,7 +555,8 @@ public sealed partial class KubeApiServer
             throw ApiError.BadRequest($"container \"{container}\" in pod \"{name}\" is waiting to start: {reason}");
         }
         // The kubelet answers for the latest container: a crash-looping one's last run is the terminated one.
-        var lines = (IEnumerable<(DateTimeOffset At, string Line)>)(logs.GetValueOrDefault((target.Namespace!, name, container, previous || crashing)) ?? []);
+        var key = (target.Namespace!, name, container, previous || crashing);
+        var lines = (IEnumerable<(DateTimeOffset At, string Line)>)(logs.GetValueOrDefault(key) ?? []);
         if (query.GetValueOrDefault("sinceSeconds") is { } since && long.TryParse(since, CultureInfo.InvariantCulture, out var seconds))
         {
             var from = time.GetUtcNow().AddSeconds(-seconds);
@@ -554,7 +566,11 @@ public sealed partial class KubeApiServer
         {
             lines = lines.TakeLast(Math.Max(count, 0));
         }
-        var timestamps = query.GetValueOrDefault("timestamps") == "true";
+        return (key, lines.ToList());
+    }
+
+    private static string RenderLog(IEnumerable<(DateTimeOffset At, string Line)> lines, bool timestamps)
+    {
         var builder = new StringBuilder();
         foreach (var (at, line) in lines)
         {

@@ -230,6 +230,11 @@ public sealed partial class KubeApiServer : IAsyncDisposable
                 await WatchAsync(context, call, identity, () => Record(call, request, 200));
                 return;
             }
+            if (IsLogFollow(call))
+            {
+                await FollowLogAsync(context, call, identity, () => Record(call, request, 200));
+                return;
+            }
             (code, contentType, text) = Dispatch(call, identity);
         }
         catch (ApiError error)

@@ -1,0 +1,147 @@
+# How Initialize-KompoxCluster and Get-KompoxCluster fail: a token the cluster refuses the action to (403), a server whose
+# certificate the kubeconfig does not trust, and Ctrl+C while the server does not answer.
+BeforeAll {
+    Import-Module $env:KOMPOX_TEST_MODULE -Force
+    $Root = (Resolve-Path "$PSScriptRoot/../..").Path
+
+    # The test server runs on ASP.NET Core, a shared framework pwsh does not load: resolve it (and the server's own
+    # dependencies, which sit next to it) from the runtime's shared directory.
+    if (-not ('KompoxTestAssemblyResolver' -as [type])) {
+        Add-Type -TypeDefinition @'
+public static class KompoxTestAssemblyResolver
+{
+    public static void Register(params string[] directories) =>
+        System.Runtime.Loader.AssemblyLoadContext.Default.Resolving += (context, name) =>
+        {
+            foreach (var directory in directories)
+            {
+                var path = System.IO.Path.Combine(directory, name.Name + ".dll");
+                if (System.IO.File.Exists(path))
+                {
+                    return context.LoadFromAssemblyPath(path);
+                }
+            }
+
+            return null;
+        };
+}
+'@
+        $netcore = [System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
+        [KompoxTestAssemblyResolver]::Register(($netcore -replace 'Microsoft\.NETCore\.App', 'Microsoft.AspNetCore.App'), (Split-Path $env:KOMPOX_TEST_TESTING_ASSEMBLY))
+    }
+    Add-Type -Path $env:KOMPOX_TEST_TESTING_ASSEMBLY
+
+    $Server = [Kompox.Testing.KubeApi.KubeApiServer]::StartAsync($null, [System.Threading.CancellationToken]::None).GetAwaiter().GetResult()
+    $ServerUrl = $Server.BaseUri.GetLeftPart([System.UriPartial]::Authority)
+    $Kubeconfig = $Server.WriteKubeconfig((Join-Path $TestDrive 'admin.kubeconfig'))
+    $Dir = (New-Item -ItemType Directory (Join-Path $TestDrive 'gitea')).FullName
+    Copy-Item (Join-Path $Root 'examples/gitea/*') $Dir
+
+    # The gitea example's kompoxops.yml, with its cluster reached through another kubeconfig.
+    function New-ClusterConfig([string] $Name, [string] $KubeconfigPath) {
+        $path = Join-Path $Dir "$Name.yml"
+        (Get-Content (Join-Path $Root 'examples/gitea/kompoxops.yml') -Raw).
+            Replace('kubeconfig: ~/.kube/config', "kubeconfig: '$KubeconfigPath'").
+            Replace('context: lab', 'context: kompox-test') | Set-Content $path
+        $path
+    }
+
+    # Runs a cluster cmdlet in its own runspace, stops it once the server has the connection, and says how it ended.
+    function Stop-WhileWaiting([string] $Command, [string] $Config, [System.Net.Sockets.TcpListener] $Listener) {
+        $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
+        $iss.ImportPSModule($env:KOMPOX_TEST_MODULE)
+        $ps = [powershell]::Create($iss)
+        try {
+            $null = $ps.AddCommand($Command).AddParameter('Path', $Config)
+            if ($Command -eq 'Initialize-KompoxCluster') { $null = $ps.AddParameter('Confirm', $false) }
+            $handle = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while (-not $Listener.Pending() -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $Listener.Pending() | Should -BeTrue -Because 'the cmdlet connects to the server before it is stopped'
+            # Still waiting for an answer that never comes.
+            Start-Sleep -Milliseconds 300
+            $ps.InvocationStateInfo.State | Should -Be 'Running'
+            $watch = [System.Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            [pscustomobject]@{
+                Seconds   = $watch.Elapsed.TotalSeconds
+                Completed = $handle.IsCompleted
+                State     = $ps.InvocationStateInfo.State
+                Reason    = $ps.InvocationStateInfo.Reason
+                Errors    = @($ps.Streams.Error)
+            }
+        }
+        finally { $ps.Dispose() }
+    }
+}
+
+AfterAll {
+    if ($Server) { $Server.DisposeAsync().AsTask().GetAwaiter().GetResult() }
+}
+
+Describe 'Cluster cmdlets when the cluster refuses or does not answer' {
+    It 'names the server and what was refused when the token may do nothing (403)' {
+        $admin = @{ Authorization = "Bearer $($Server.AdminToken)" }
+        $account = @{ apiVersion = 'v1'; kind = 'ServiceAccount'; metadata = @{ name = 'nobody'; namespace = 'default' } } | ConvertTo-Json
+        $null = Invoke-RestMethod -Method Post -Uri "$ServerUrl/api/v1/namespaces/default/serviceaccounts" -Headers $admin -ContentType 'application/json' -Body $account -SkipCertificateCheck
+        $request = @{ apiVersion = 'authentication.k8s.io/v1'; kind = 'TokenRequest'; spec = @{} } | ConvertTo-Json
+        $token = (Invoke-RestMethod -Method Post -Uri "$ServerUrl/api/v1/namespaces/default/serviceaccounts/nobody/token" -Headers $admin -ContentType 'application/json' -Body $request -SkipCertificateCheck).status.token
+        $config = New-ClusterConfig 'nobody' $Server.WriteKubeconfig((Join-Path $TestDrive 'nobody.kubeconfig'), $token, $null)
+
+        Get-KompoxCluster -Path $config -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        Initialize-KompoxCluster -Path $config -Confirm:$false -ErrorVariable initErr -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+
+        foreach ($e in @($err) + @($initErr)) {
+            $e.FullyQualifiedErrorId | Should -BeLike 'KubernetesForbidden,*'
+            $e.CategoryInfo.Category | Should -Be 'PermissionDenied'
+            $e.Exception.Message | Should -Match ([regex]::Escape("server $ServerUrl, context kompox-test"))
+            $e.Exception.Message | Should -Match 'User "system:serviceaccount:default:nobody" cannot'
+        }
+        $err[0].Exception.Message | Should -Match 'GET /apis/apps/v1/namespaces/traefik/deployments/traefik answered 403: .*cannot get resource "deployments"'
+        $initErr[0].Exception.Message | Should -Match 'PATCH /api/v1/namespaces/traefik answered 403: .*cannot patch resource "namespaces"'
+        $Server.Peek('namespaces', $null, 'traefik') | Should -BeNullOrEmpty
+    }
+
+    It 'says the server''s certificate is not trusted when the kubeconfig names another certificate authority' {
+        $rsa = [System.Security.Cryptography.RSA]::Create(2048)
+        $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=another-ca', $rsa, 'SHA256', [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
+        $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($true, $false, 0, $true))
+        $otherCa = $request.CreateSelfSigned([DateTimeOffset]::UtcNow.AddDays(-1), [DateTimeOffset]::UtcNow.AddDays(30))
+        $otherCaData = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($otherCa.ExportCertificatePem()))
+        $ownCaData = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([Kompox.Testing.KubeApi.KubeApiServer]::CertificatePem))
+        $untrusting = Join-Path $TestDrive 'other-ca.kubeconfig'
+        (Get-Content $Kubeconfig -Raw).Replace($ownCaData, $otherCaData) | Set-Content $untrusting
+        (Get-Content $untrusting -Raw) | Should -Match ([regex]::Escape($otherCaData))
+        $config = New-ClusterConfig 'other-ca' $untrusting
+        $Server.ClearRequests()
+
+        Get-KompoxCluster -Path $config -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'TlsFailed,*'
+        $err[0].CategoryInfo.Category | Should -Be 'AuthenticationError'
+        $err[0].Exception.Message | Should -Match ([regex]::Escape("server $ServerUrl, context kompox-test"))
+        $err[0].Exception.Message | Should -Match 'certificate is not trusted'
+        $Server.Requests | Should -BeNullOrEmpty
+    }
+
+    It 'stops <_> promptly on Ctrl+C while the server does not answer, with no error record' -ForEach 'Get-KompoxCluster', 'Initialize-KompoxCluster' {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        try {
+            $port = $listener.LocalEndpoint.Port
+            $silent = Join-Path $TestDrive "silent-$_.kubeconfig"
+            (Get-Content $Kubeconfig -Raw).Replace($ServerUrl, "https://127.0.0.1:$port") | Set-Content $silent
+            $config = New-ClusterConfig "silent-$_" $silent
+
+            $r = Stop-WhileWaiting $_ $config $listener
+
+            $r.Seconds | Should -BeLessThan 5
+            $r.Completed | Should -BeTrue
+            $r.State | Should -Be 'Stopped'
+            $r.Reason | Should -BeOfType [System.Management.Automation.PipelineStoppedException]
+            $r.Errors | Should -BeNullOrEmpty
+        }
+        finally { $listener.Stop() }
+    }
+}

@@ -1,0 +1,175 @@
+# Get-KompoxAppLog through the module against the Kubernetes API test server of Kompox.Testing, started in this process.
+# The apps' Pods are put there as a deploy would: their converted manifests server-side applied with kubectl.
+BeforeAll {
+    Import-Module $env:KOMPOX_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestRunspace.psm1') -Force
+
+    # The test server runs on ASP.NET Core, a shared framework pwsh does not load: resolve it (and the server's own
+    # dependencies, which sit next to it) from the runtime's shared directory.
+    if (-not ('KompoxTestAssemblyResolver' -as [type])) {
+        Add-Type -TypeDefinition @'
+public static class KompoxTestAssemblyResolver
+{
+    public static void Register(params string[] directories) =>
+        System.Runtime.Loader.AssemblyLoadContext.Default.Resolving += (context, name) =>
+        {
+            foreach (var directory in directories)
+            {
+                var path = System.IO.Path.Combine(directory, name.Name + ".dll");
+                if (System.IO.File.Exists(path))
+                {
+                    return context.LoadFromAssemblyPath(path);
+                }
+            }
+
+            return null;
+        };
+}
+'@
+        $netcore = [System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
+        [KompoxTestAssemblyResolver]::Register(($netcore -replace 'Microsoft\.NETCore\.App', 'Microsoft.AspNetCore.App'), (Split-Path $env:KOMPOX_TEST_TESTING_ASSEMBLY))
+    }
+    Add-Type -Path $env:KOMPOX_TEST_TESTING_ASSEMBLY
+
+    $Server = [Kompox.Testing.KubeApi.KubeApiServer]::StartAsync($null, [System.Threading.CancellationToken]::None).GetAwaiter().GetResult()
+    $Kubeconfig = $Server.WriteKubeconfig((Join-Path $TestDrive 'admin.kubeconfig'))
+    $Start = [DateTimeOffset]::new(2025, 8, 11, 12, 0, 0, [TimeSpan]::Zero)
+
+    # A project directory with an app of two services; returns its kompoxops.yml.
+    function New-LogApp([string] $Name) {
+        $dir = (New-Item -ItemType Directory (Join-Path $TestDrive $Name)).FullName
+        Set-Content (Join-Path $dir 'compose.yml') @'
+services:
+  web:
+    image: nginx:1.27
+    ports: ["8080:80"]
+  worker:
+    image: busybox:1.36
+    command: ["sh", "-c", "sleep infinity"]
+'@
+        Set-Content (Join-Path $dir 'kompoxops.yml') @"
+version: 1
+service: {name: ops}
+provider: {name: k3s1, driver: k3s}
+cluster:
+  name: lab
+  auth: {type: kubectl, kubeconfig: '$Kubeconfig', context: kompox-test}
+  ingress: {controller: traefik, namespace: traefik}
+  domain: apps.example.com
+  settings: {K3S_DATA_ROOT: /var/lib/kompox, K3S_NODE_NAME: $($Server.NodeName)}
+app:
+  name: $Name
+  compose: compose.yml
+"@
+        Join-Path $dir 'kompoxops.yml'
+    }
+
+    # Applies the app's converted manifest and returns its namespace and the name of the Pod the rollout made.
+    function Deploy-LogApp([string] $Config) {
+        $yaml = (ConvertTo-KompoxManifest -Path $Config -WarningAction SilentlyContinue) -join "`n"
+        $yaml | & kubectl --kubeconfig $Kubeconfig apply --server-side --field-manager kompox -f - | Out-Null
+        $LASTEXITCODE | Should -Be 0
+        $namespace = [regex]::Match($yaml, '(?m)^  name: (k4x-[a-z0-9-]+)$').Groups[1].Value
+        $pod = @($Server.PeekAll('pods', $namespace))
+        $pod | Should -HaveCount 1
+        [pscustomobject]@{ Namespace = $namespace; Pod = $pod[0]['metadata']['name'].ToString() }
+    }
+
+    function Add-LogLine($Target, [string] $Container, [int] $Second, [string] $Line) {
+        $Server.AppendLog($Target.Namespace, $Target.Pod, $Container, $Line, $false, [Nullable[DateTimeOffset]]$Start.AddSeconds($Second))
+    }
+
+    $Config = New-LogApp 'shop'
+    $Shop = Deploy-LogApp $Config
+    Add-LogLine $Shop 'web' 0 'web starting'
+    Add-LogLine $Shop 'worker' 1 'worker starting'
+    Add-LogLine $Shop 'web' 2 'GET / 200'
+    Add-LogLine $Shop 'worker' 3 'job 1 done'
+    Add-LogLine $Shop 'web' 4 'GET /cart 200'
+
+    $Server.FailNextRollout([Kompox.Testing.KubeApi.RolloutFailure]::CrashLoopBackOff(1, [string[]]@('config missing', 'exiting'), 3, 'worker'))
+    $CrashConfig = New-LogApp 'crashy'
+    $null = Deploy-LogApp $CrashConfig
+
+    $GhostConfig = New-LogApp 'ghost'
+}
+
+AfterAll {
+    if ($Server) { $Server.DisposeAsync().AsTask().GetAwaiter().GetResult() }
+}
+
+Describe 'Get-KompoxAppLog' {
+    It 'writes every container''s lines merged by time, shown as "service | message"' {
+        $lines = Import-KompoxConfig $Config | Get-KompoxAppLog
+        $lines | Should -HaveCount 5
+        $lines[0] | Should -BeOfType 'Kompox.PowerShell.KompoxAppLogLine'
+        $lines.ForEach({ $_.ToString() }) | Should -Be @('web | web starting', 'worker | worker starting', 'web | GET / 200', 'worker | job 1 done', 'web | GET /cart 200')
+        $lines[1].Timestamp | Should -Be $Start.AddSeconds(1)
+        $lines[1].App.Id | Should -Be 'ops/k3s1/lab/shop'
+        $text = ($lines | Out-String) -split "`n" | ForEach-Object TrimEnd | Where-Object { $_ }
+        $text | Should -Be @('web | web starting', 'worker | worker starting', 'web | GET / 200', 'worker | job 1 done', 'web | GET /cart 200')
+    }
+
+    It 'reads only the services named, their last -Tail lines, saying with -Verbose what it requests' {
+        $r = Invoke-InRunspace "Get-KompoxAppLog -Path '$Config' -Service web -Tail 2 -Verbose"
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Output.Message | Should -Be @('GET / 200', 'GET /cart 200')
+        ($r.Verbose -join "`n") | Should -Match ([regex]::Escape("GET /api/v1/namespaces/$($Shop.Namespace)/pods/$($Shop.Pod)/log?container=web&tailLines=2&timestamps=true"))
+        ($r.Verbose -join "`n") | Should -Not -Match 'container=worker'
+    }
+
+    It 'refuses a service the app does not have, naming those it has' {
+        Get-KompoxAppLog -Path $Config -Service web, db -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'UnknownService,*'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err[0].Exception.Message | Should -Match 'no service db; its services are web, worker'
+    }
+
+    It 'reads the run before the restart with -Previous, and refuses it for a container that never restarted' {
+        $lines = Get-KompoxAppLog -Path $CrashConfig -Previous
+        $lines.ForEach({ $_.ToString() }) | Should -Be @('worker | config missing', 'worker | exiting')
+        Get-KompoxAppLog -Path $CrashConfig -Service web -Previous -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'NoPreviousContainer,*'
+        $err[0].Exception.Message | Should -Match 'never restarted'
+    }
+
+    It 'writes a line appended after it started with -Follow, and stops promptly and cleanly' {
+        $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
+        $iss.ImportPSModule($env:KOMPOX_TEST_MODULE)
+        $ps = [powershell]::Create($iss)
+        try {
+            $null = $ps.AddCommand('Get-KompoxAppLog').AddParameter('Path', $Config).AddParameter('Service', 'web').AddParameter('Tail', 1).AddParameter('Follow')
+            $inputs = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $inputs.Complete()
+            $handle = $ps.BeginInvoke($inputs, $output)
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while ($output.Count -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $output.Count | Should -Be 1
+            $output[0].ToString() | Should -Be 'web | GET /cart 200'
+
+            Add-LogLine $Shop 'web' 10 'GET /checkout 200'
+            while ($output.Count -lt 2 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $output.Count | Should -Be 2
+            $output[1].ToString() | Should -Be 'web | GET /checkout 200'
+            $ps.InvocationStateInfo.State | Should -Be 'Running'
+
+            $watch = [System.Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $handle.IsCompleted | Should -BeTrue
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $ps.Streams.Error | Should -BeNullOrEmpty
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'says the app is not deployed when it has no Pod' {
+        Get-KompoxAppLog -Path $GhostConfig -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'AppNotDeployed,*'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err[0].Exception.Message | Should -Match 'app ops/k3s1/lab/ghost is not deployed'
+    }
+}
