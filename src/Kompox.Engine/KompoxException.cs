@@ -118,6 +118,10 @@ public static class KompoxErrors
         ["AppNotFound"] = ErrorKind.NotFound,
         ["AppLocked"] = ErrorKind.Conflict,
         ["NodeNameRequired"] = ErrorKind.InvalidArgument,
+        ["HostConflict"] = ErrorKind.Conflict,
+        ["RolloutFailed"] = ErrorKind.Unavailable,
+        ["RolloutTimeout"] = ErrorKind.Timeout,
+        ["DestroyTimeout"] = ErrorKind.Timeout,
 
         // Disks and snapshots.
         ["InvalidDiskId"] = ErrorKind.InvalidArgument,
