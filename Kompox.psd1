@@ -11,10 +11,13 @@
     FormatsToProcess     = @('Kompox.Format.ps1xml')
     CmdletsToExport      = @(
         'ConvertTo-KompoxManifest'
+        'Get-KompoxApp'
         'Get-KompoxCluster'
         'Import-KompoxConfig'
         'Initialize-KompoxCluster'
+        'New-KompoxApp'
         'New-KompoxConfig'
+        'Remove-KompoxApp'
         'Test-KompoxApp'
     )
     FunctionsToExport    = @()

@@ -122,6 +122,7 @@ public static class KompoxErrors
         ["RolloutFailed"] = ErrorKind.Unavailable,
         ["RolloutTimeout"] = ErrorKind.Timeout,
         ["DestroyTimeout"] = ErrorKind.Timeout,
+        ["DiskIdNotUsed"] = ErrorKind.InvalidArgument,
 
         // Disks and snapshots.
         ["InvalidDiskId"] = ErrorKind.InvalidArgument,
