@@ -170,6 +170,18 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cancelling_while_the_rollout_is_waited_for_stops_at_once()
+    {
+        Server.FailNextRollout(RolloutFailure.NeverReady());
+        using var cancel = new CancellationTokenSource();
+        var progress = new CancelOnWait(cancel);
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(), new DeployOptions(), progress, cancel.Token).WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(("OperationCanceled", ErrorKind.Canceled), (error.ErrorId, error.Kind));
+    }
+
+    [Fact]
     public async Task An_object_the_server_rejects_is_named_with_what_was_applied_before_it()
     {
         var app = App();
@@ -412,6 +424,18 @@ public sealed class AppDeploymentTests : IAsyncLifetime
             Resources = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" },
             Settings = new Dictionary<string, string>(),
         };
+    }
+
+    /// <summary>Cancels as soon as the operation says it waits for the rollout, as Ctrl+C would.</summary>
+    private sealed class CancelOnWait(CancellationTokenSource cancel) : IProgress<OperationProgress>
+    {
+        public void Report(OperationProgress value)
+        {
+            if (value.Status.StartsWith("waiting for the rollout", StringComparison.Ordinal))
+            {
+                cancel.Cancel();
+            }
+        }
     }
 
     private sealed class NoApps : IResourceSource
