@@ -11,11 +11,14 @@
     FormatsToProcess     = @('Kompox.Format.ps1xml')
     CmdletsToExport      = @(
         'ConvertTo-KompoxManifest'
+        'Get-KompoxApp'
         'Get-KompoxAppLog'
         'Get-KompoxCluster'
         'Import-KompoxConfig'
         'Initialize-KompoxCluster'
+        'New-KompoxApp'
         'New-KompoxConfig'
+        'Remove-KompoxApp'
         'Test-KompoxApp'
     )
     FunctionsToExport    = @()

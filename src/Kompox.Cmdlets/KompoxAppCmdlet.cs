@@ -66,18 +66,33 @@ public abstract class KompoxAppCmdlet : KompoxResourceCmdlet<KompoxApp>
         cancellationToken.ThrowIfCancellationRequested();
         Reporter.Progress(Activity, $"Converting {app.Id}");
         Reporter.Message($"Converting app {app.Id} (driver {app.Cluster.Provider.Driver}) from {app.ComposePath}" + (DiskId is null ? string.Empty : $" on disk {DiskId}"));
+        var options = new AppValidationOptions { Environment = ProcessEnvironment(), Profiles = Profile, DiskId = DiskId };
+        var operations = new AppOperations(KompoxContext.ForConfigFile(app.Model.Cluster.Provider.Service.ConfigPath!));
+        var progress = new ReporterProgress(Reporter);
+
+        // The engine's conversion cannot be interrupted; after Ctrl+C its result is not waited for.
+        return await Task.Run(() => operations.ValidateAsync(app.Model, options, progress, cancellationToken), cancellationToken).WaitAsync(cancellationToken);
+    }
+
+    /// <summary>The variables of this process, which the compose file's <c>${VAR}</c> are interpolated from.</summary>
+    protected static IReadOnlyDictionary<string, string> ProcessEnvironment()
+    {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
         {
             environment[(string)entry.Key] = (string?)entry.Value ?? string.Empty;
         }
 
-        var options = new AppValidationOptions { Environment = environment, Profiles = Profile, DiskId = DiskId };
-        var operations = new AppOperations(KompoxContext.ForConfigFile(app.Model.Cluster.Provider.Service.ConfigPath!));
-        var progress = new ReporterProgress(Reporter);
+        return environment;
+    }
 
-        // The engine's conversion cannot be interrupted; after Ctrl+C its result is not waited for.
-        return await Task.Run(() => operations.ValidateAsync(app.Model, options, progress, cancellationToken), cancellationToken).WaitAsync(cancellationToken);
+    /// <summary>For the cmdlets that act on the app's current disk: -DiskId would name another, which they cannot honour.</summary>
+    protected void RejectDiskId(string usage)
+    {
+        if (DiskId is not null)
+        {
+            Fail(new KompoxException("DiskIdNotUsed", ErrorKind.InvalidArgument, $"-DiskId: {MyInvocation.MyCommand.Name} {usage}") { Target = DiskId });
+        }
     }
 
     /// <summary>

@@ -20,28 +20,4 @@ public abstract class KompoxClusterCmdlet : KompoxResourceCmdlet<KompoxCluster>
 
     protected override KompoxException NotOfKind(KompoxResource given) =>
         new("NotACluster", ErrorKind.InvalidArgument, $"-Cluster takes a Cluster; {given.Kind} {given.Id} is not one") { Target = given.Id };
-
-    /// <summary>
-    /// Runs one engine operation on a cluster and writes what it returns; its failure is a non-terminating error,
-    /// unless the pipeline is being stopped (Ctrl+C), which ends the cmdlet.
-    /// </summary>
-    protected async Task RunAsync<T>(Func<CancellationToken, Task<T>> operation, Func<T, object> output, CancellationToken cancellationToken)
-    {
-        T result;
-        try
-        {
-            result = await operation(cancellationToken);
-        }
-        catch (KompoxException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(cancellationToken);
-        }
-        catch (KompoxException e)
-        {
-            InputFailed(ToErrorRecord(e));
-            return;
-        }
-
-        WriteObject(output(result));
-    }
 }

@@ -73,4 +73,36 @@ public abstract class KompoxResourceCmdlet<TResource> : KompoxAsyncCmdlet
             }
         }
     }
+
+    /// <summary>
+    /// Runs one engine operation on a resource and writes what it returns; its failure is a non-terminating error,
+    /// unless the pipeline is being stopped (Ctrl+C), which ends the cmdlet.
+    /// </summary>
+    protected async Task RunAsync<T>(Func<CancellationToken, Task<T>> operation, Func<T, object?> output, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (await TryAsync(operation, cancellationToken) is { } result && output(result) is { } shown)
+        {
+            WriteObject(shown);
+        }
+    }
+
+    /// <summary>Runs one engine operation on a resource; its failure is reported as <see cref="RunAsync"/> reports it, and then the result is null.</summary>
+    protected async Task<T?> TryAsync<T>(Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+        where T : class
+    {
+        try
+        {
+            return await operation(cancellationToken);
+        }
+        catch (KompoxException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+        catch (KompoxException e)
+        {
+            InputFailed(ToErrorRecord(e));
+            return null;
+        }
+    }
 }

@@ -302,6 +302,103 @@ public sealed class KompoxClusterStatus
     public override string ToString() => $"{Cluster.Id}: ingress {(IngressInstalled ? IngressReady ? "ready" : "installed, not ready" : "not installed")}";
 }
 
+/// <summary>One container of an app's Pod (one compose service), as Get-KompoxApp shows it.</summary>
+public sealed class KompoxAppContainer
+{
+    internal KompoxAppContainer(AppContainerStatus model) => Model = model;
+
+    /// <summary>The compose service.</summary>
+    public string Name => Model.Name;
+
+    public string Image => Model.Image;
+
+    /// <summary>Waiting, Running or Terminated (Unknown before the kubelet reports).</summary>
+    public string State => Model.State;
+
+    /// <summary>Why it waits or ended: CrashLoopBackOff, ImagePullBackOff, Completed ...</summary>
+    public string? Reason => Model.Reason;
+
+    public string? Message => Model.Message;
+
+    public bool Ready => Model.Ready;
+
+    public int RestartCount => Model.RestartCount;
+
+    /// <summary>How its previous run ended (Error, OOMKilled ...), null when it has not restarted.</summary>
+    public string? LastTerminationReason => Model.LastTerminationReason;
+
+    public int? LastExitCode => Model.LastExitCode;
+
+    internal AppContainerStatus Model { get; }
+
+    public override string ToString() => Reason is null ? $"{Name}: {State}" : $"{Name}: {State} {Reason}";
+}
+
+/// <summary>What New-KompoxApp and Get-KompoxApp found of an app on its cluster; an app not deployed has one too.</summary>
+public sealed class KompoxAppStatus
+{
+    internal KompoxAppStatus(AppStatus model, KompoxApp app)
+    {
+        Model = model;
+        App = app;
+        Containers = model.Containers.Select(c => new KompoxAppContainer(c)).ToArray();
+    }
+
+    public KompoxApp App { get; }
+
+    public string AppId => Model.AppId;
+
+    public string Namespace => Model.Namespace;
+
+    /// <summary>The app's Deployment exists.</summary>
+    public bool Deployed => Model.Deployed;
+
+    /// <summary>Its Pod is Ready and available.</summary>
+    public bool Ready => Model.Ready;
+
+    public string? PodName => Model.PodName;
+
+    /// <summary>Pending, Running, Succeeded, Failed or Unknown.</summary>
+    public string? PodPhase => Model.PodPhase;
+
+    public KompoxAppContainer[] Containers { get; }
+
+    /// <summary>https:// for every host of the app's applied Ingresses: the default hosts and the custom ones.</summary>
+    public string[] Urls => Model.Urls.ToArray();
+
+    public string? CurrentDiskId => Model.CurrentDiskId;
+
+    public string? PreviousDiskId => Model.PreviousDiskId;
+
+    internal AppStatus Model { get; }
+
+    public override string ToString() => $"{AppId}: {(!Deployed ? "not deployed" : Ready ? "ready" : "not ready")}";
+}
+
+/// <summary>What Remove-KompoxApp deleted of an app; its namespace, disks and snapshots are kept.</summary>
+public sealed class KompoxAppRemoval
+{
+    internal KompoxAppRemoval(AppDestroyResult model, KompoxApp app)
+    {
+        Model = model;
+        App = app;
+    }
+
+    public KompoxApp App { get; }
+
+    public string Namespace => Model.Namespace;
+
+    /// <summary>The app's namespace existed; when false there was nothing to remove.</summary>
+    public bool WasDeployed => Model.WasDeployed;
+
+    /// <summary>The objects deleted, as "Kind namespace/name", in the order they were.</summary>
+    public string[] Deleted => Model.Deleted.Select(o => o.ToString()).ToArray();
+
+    internal AppDestroyResult Model { get; }
+
+    public override string ToString() => $"{App.Id}: {Deleted.Length} objects deleted";
+}
+
 /// <summary>One line of an app's logs, as Get-KompoxAppLog writes it; shown as <c>service | message</c>.</summary>
 public sealed class KompoxAppLogLine
 {

@@ -60,6 +60,28 @@ public interface IAppOperations
     Task SetDiskStateAsync(KompoxApp app, AppDiskState state, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Deploys the app (create or update): checks its hosts against the other apps, applies its namespace, then under the
+    /// app's lock makes its first disk when it has none, applies every object by server-side apply, deletes the app's
+    /// objects no longer desired and waits for the rollout. A second deploy of the same app changes nothing.
+    /// </summary>
+    /// <exception cref="KompoxException"><c>InvalidCompose</c>, <c>HostConflict</c>, <c>NodeNameRequired</c>, <c>AppLocked</c>, <c>KubernetesRejected</c> (naming what was applied), <c>RolloutFailed</c>, <c>RolloutTimeout</c>, and the connection errors.</exception>
+    Task<AppStatus> DeployAsync(KompoxApp app, DeployOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>What <see cref="DeployAsync"/> would do, found by reading the cluster only (for -WhatIf).</summary>
+    Task<DeployPlan> PlanDeployAsync(KompoxApp app, ComposeReadOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes every object of the app (PersistentVolume and claim included: their reclaim policy is Retain) under the
+    /// app's lock and waits until its Pod is gone; keeps the namespace with its disk state, the disks and the
+    /// snapshots, so that a later deploy comes back on the same disk. An app that was never deployed is a no-op
+    /// (<see cref="AppDestroyResult.WasDeployed"/> false).
+    /// </summary>
+    Task<AppDestroyResult> DestroyAsync(KompoxApp app, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>The app's status on its cluster; an app not deployed has one too.</summary>
+    Task<AppStatus> GetStatusAsync(KompoxApp app, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>
     /// The lines the containers of the app's Pod write, like <c>docker compose logs</c>: without
     /// <see cref="AppLogOptions.Follow"/> every container's lines merged by time; with it, the lines as they come, until
     /// cancelled. Each container's lines stay in their order.
@@ -75,6 +97,29 @@ public sealed partial class AppOperations : IAppOperations
     public AppOperations(KompoxContext context)
     {
         this.context = context;
+    }
+
+    public Task<AppStatus> DeployAsync(KompoxApp app, DeployOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        new AppDeployment(context, this).DeployAsync(app, options, progress ?? NoProgress.Instance, cancellationToken);
+
+    public Task<DeployPlan> PlanDeployAsync(KompoxApp app, ComposeReadOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        new AppDeployment(context, this).PlanAsync(app, options, progress ?? NoProgress.Instance, cancellationToken);
+
+    public Task<AppDestroyResult> DestroyAsync(KompoxApp app, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        new AppDeployment(context, this).DestroyAsync(app, progress ?? NoProgress.Instance, cancellationToken);
+
+    public Task<AppStatus> GetStatusAsync(KompoxApp app, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var report = progress ?? NoProgress.Instance;
+        var activity = $"Reading the status of app {app.Id}";
+        var client = context.KubeClients.Create(app.Cluster, new RequestReporter(activity, report));
+        return ErrorTranslation.Guard(ClusterOperations.Doing(activity, app.Cluster, client), cancellationToken, async () =>
+        {
+            report.Report(new OperationProgress(activity, "reading", 0));
+            var status = await AppStatusReader.ReadAsync(client, app, cancellationToken).ConfigureAwait(false);
+            report.Report(new OperationProgress(activity, "read", 100));
+            return status;
+        });
     }
 
     public Task<KompoxApp> GetAsync(string appId, CancellationToken cancellationToken) =>
@@ -104,12 +149,8 @@ public sealed partial class AppOperations : IAppOperations
                 throw new KompoxException("DiskNotFound", ErrorKind.NotFound, $"disk {disk.Id} belongs to app {disk.AppId}, not {app.Id}") { Target = disk.Id };
             }
 
-            string? nodeName = null;
-            if (context.Drivers.Driver(app.Cluster.Provider.Driver).NeedsNodeName(app.Cluster))
-            {
-                report.Report(new OperationProgress(activity, "finding the node", 0));
-                nodeName = await OnlyNodeAsync(app.Cluster, activity, report, cancellationToken).ConfigureAwait(false);
-            }
+            report.Report(new OperationProgress(activity, "finding the node", 0));
+            var nodeName = await NodeNameAsync(app, context.KubeClients.Create(app.Cluster, new RequestReporter(activity, report)), cancellationToken).ConfigureAwait(false);
 
             report.Report(new OperationProgress(activity, "converting", 50));
             var conversion = new AppConversionOptions { NodeName = nodeName };
@@ -168,11 +209,30 @@ public sealed partial class AppOperations : IAppOperations
             cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
-    // A driver pins disks to a node only on single-node clusters (K3s), so the node is the cluster's only one.
-    private async Task<string?> OnlyNodeAsync(KompoxCluster cluster, string activity, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// The node for a driver that pins disks to one and whose cluster names none: the cluster's only node. Null when the
+    /// driver needs none or the cluster's settings name it.
+    /// </summary>
+    /// <exception cref="KompoxException"><c>NodeNameRequired</c> when the cluster has several nodes (or none).</exception>
+    internal async Task<string?> NodeNameAsync(KompoxApp app, IKubernetes client, CancellationToken cancellationToken)
     {
-        var client = context.KubeClients.Create(cluster, new RequestReporter(activity, progress));
+        if (!context.Drivers.Driver(app.Cluster.Provider.Driver).NeedsNodeName(app.Cluster))
+        {
+            return null;
+        }
+
         var nodes = await client.CoreV1.ListNodeAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        return nodes.Items.Count == 1 ? nodes.Items[0].Metadata.Name : null;
+        if (nodes.Items.Count == 1)
+        {
+            return nodes.Items[0].Metadata.Name;
+        }
+
+        // Which node holds the disks is the user's knowledge, not Kompox's: guessing would put the data on the wrong node.
+        var names = nodes.Items.Count == 0 ? "no nodes" : $"{nodes.Items.Count} nodes ({string.Join(", ", nodes.Items.Select(n => n.Metadata.Name).OrderBy(n => n, StringComparer.Ordinal))})";
+        throw new KompoxException(
+            "NodeNameRequired",
+            ErrorKind.InvalidArgument,
+            $"cluster '{app.Cluster.Name}' has {names} and does not set K3S_NODE_NAME; set cluster.settings.K3S_NODE_NAME to the node holding the app disks")
+        { Target = app.Cluster.Id };
     }
 }

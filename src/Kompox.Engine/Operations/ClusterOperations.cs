@@ -48,7 +48,7 @@ public interface IClusterOperations
 public sealed class ClusterOperations : IClusterOperations
 {
     /// <summary>The field manager of every object of the cluster ingress.</summary>
-    public const string FieldManager = "kompox";
+    public const string FieldManager = KubeObjects.FieldManager;
 
     private readonly KompoxContext context;
 
@@ -87,7 +87,7 @@ public sealed class ClusterOperations : IClusterOperations
             for (var i = 0; i < objects.Count; i++)
             {
                 report.Report(new OperationProgress(activity, $"applying {Describe(objects[i])}", i * 100 / objects.Count));
-                await ApplyAsync(client, objects[i], cancellationToken).ConfigureAwait(false);
+                await KubeObjects.ApplyAsync(client, objects[i], cancellationToken).ConfigureAwait(false);
             }
         }).ConfigureAwait(false);
         report.Report(new OperationProgress(activity, "applied", 100));
@@ -130,27 +130,7 @@ public sealed class ClusterOperations : IClusterOperations
         });
     }
 
-    private static async Task ApplyAsync(IKubernetes client, IKubernetesObject<V1ObjectMeta> body, CancellationToken cancellationToken)
-    {
-        var patch = new V1Patch(body, V1Patch.PatchType.ApplyPatch);
-        var name = body.Metadata.Name;
-        var ns = body.Metadata.NamespaceProperty;
-        _ = body switch
-        {
-            V1Namespace => await client.CoreV1.PatchNamespaceAsync(patch, name, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken).ConfigureAwait(false) as object,
-            V1ServiceAccount => await client.CoreV1.PatchNamespacedServiceAccountAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken).ConfigureAwait(false),
-            V1ClusterRole => await client.RbacAuthorizationV1.PatchClusterRoleAsync(patch, name, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken).ConfigureAwait(false),
-            V1ClusterRoleBinding => await client.RbacAuthorizationV1.PatchClusterRoleBindingAsync(patch, name, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken).ConfigureAwait(false),
-            V1IngressClass => await client.NetworkingV1.PatchIngressClassAsync(patch, name, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken).ConfigureAwait(false),
-            V1PersistentVolumeClaim => await client.CoreV1.PatchNamespacedPersistentVolumeClaimAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken).ConfigureAwait(false),
-            V1ConfigMap => await client.CoreV1.PatchNamespacedConfigMapAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken).ConfigureAwait(false),
-            V1Deployment => await client.AppsV1.PatchNamespacedDeploymentAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken).ConfigureAwait(false),
-            V1Service => await client.CoreV1.PatchNamespacedServiceAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken).ConfigureAwait(false),
-            _ => throw new InvalidOperationException($"the cluster ingress has no {body.Kind}"),
-        };
-    }
-
-    private static async Task<T?> ReadOrNullAsync<T>(Func<Task<T>> read)
+    internal static async Task<T?> ReadOrNullAsync<T>(Func<Task<T>> read)
         where T : class
     {
         try
@@ -166,9 +146,9 @@ public sealed class ClusterOperations : IClusterOperations
     private static string Describe(IKubernetesObject<V1ObjectMeta> o) =>
         o.Metadata.NamespaceProperty is { } ns ? $"{o.Kind} {ns}/{o.Metadata.Name}" : $"{o.Kind} {o.Metadata.Name}";
 
-    private static string Server(IKubernetes client) => client.BaseUri.GetLeftPart(UriPartial.Authority);
+    internal static string Server(IKubernetes client) => client.BaseUri.GetLeftPart(UriPartial.Authority);
 
     /// <summary>What errors say the operation was doing: with the server and the context, so that a failure to connect names them.</summary>
-    private static string Doing(string activity, KompoxCluster cluster, IKubernetes client) =>
+    internal static string Doing(string activity, KompoxCluster cluster, IKubernetes client) =>
         $"{activity} (server {Server(client)}, context {cluster.Auth.Context ?? "(current)"})";
 }

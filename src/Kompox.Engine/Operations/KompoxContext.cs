@@ -28,13 +28,19 @@ public sealed class KompoxContext
     public IAppLock AppLock { get; }
 
     /// <summary>How long an operation that changes an app waits for another one on the same app before giving up.</summary>
-    public TimeSpan AppLockTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan AppLockTimeout { get; init; } = DefaultAppLockTimeout;
+
+    public static readonly TimeSpan DefaultAppLockTimeout = TimeSpan.FromMinutes(5);
 
     /// <summary>The real effects, for a kompoxops.yml at <paramref name="configPath"/>, in one process.</summary>
-    public static KompoxContext ForConfigFile(string configPath) => new(
+    /// <param name="appLockTimeout">How long to wait for another operation on the same app; null for <see cref="AppLockTimeout"/>'s default.</param>
+    public static KompoxContext ForConfigFile(string configPath, TimeSpan? appLockTimeout = null) => new(
         new KubeconfigClientFactory(),
         new DriverFactory(TimeProvider.System),
         new ConfigFileSource(configPath),
         TimeProvider.System,
-        new InProcessAppLock(TimeProvider.System));
+        new InProcessAppLock(TimeProvider.System))
+    {
+        AppLockTimeout = appLockTimeout ?? DefaultAppLockTimeout,
+    };
 }

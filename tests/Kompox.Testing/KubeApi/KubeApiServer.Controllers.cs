@@ -9,6 +9,7 @@ public enum RolloutFailureKind
     ImagePullBackOff,
     CrashLoopBackOff,
     Unschedulable,
+    NeverReady,
 }
 
 /// <summary>How the next rollout's Pod fails; <see cref="Container"/> null means the template's first container.</summary>
@@ -25,6 +26,10 @@ public sealed record RolloutFailure(RolloutFailureKind Kind, string? Container, 
     /// <summary>No node fits the Pod: PodScheduled False with reason Unschedulable and a FailedScheduling event.</summary>
     public static RolloutFailure Unschedulable(string message = "0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.") =>
         new(RolloutFailureKind.Unschedulable, null, message, 0, 0, []);
+
+    /// <summary>The container runs but its readiness probe never passes: a rollout that only a timeout ends.</summary>
+    public static RolloutFailure NeverReady(string? container = null) =>
+        new(RolloutFailureKind.NeverReady, container, "", 0, 0, []);
 }
 
 public sealed partial class KubeApiServer
@@ -435,6 +440,14 @@ public sealed partial class KubeApiServer
             return status;
         }
         var fieldPath = $"spec.containers{{{container}}}";
+        if (failure.Kind == RolloutFailureKind.NeverReady)
+        {
+            status["started"] = true;
+            status["state"] = new JsonObject { ["running"] = new JsonObject { ["startedAt"] = now } };
+            status["lastState"] = new JsonObject();
+            AddEvent(ns, "Pod", "v1", pod, podUid, fieldPath, "Warning", "Unhealthy", "Readiness probe failed: connection refused", "kubelet");
+            return status;
+        }
         if (failure.Kind == RolloutFailureKind.ImagePullBackOff)
         {
             status.Remove("containerID");

@@ -449,7 +449,8 @@ public sealed partial class KubeApiServer
         var mineIndex = managers.FindIndex(m => m.Manager == manager && m.Operation == "Apply");
         var previous = mineIndex >= 0 ? managers[mineIndex].Fields : new HashSet<string>(StringComparer.Ordinal);
         var others = managers.Where((_, i) => i != mineIndex).ToList();
-        foreach (var path in previous.Except(appliedSet).OrderByDescending(p => FieldPaths.Segments(p).Length))
+        // A list item before its fields: removing an item's key field first would leave the item unfindable, half there.
+        foreach (var path in previous.Except(appliedSet).OrderBy(p => FieldPaths.Segments(p).Length))
         {
             var keptByOthers = others.Any(m => m.Fields.Any(f => f == path || FieldPaths.IsPrefixOf(path, f)))
                 || appliedSet.Any(f => FieldPaths.IsPrefixOf(path, f));

@@ -1,0 +1,24 @@
+using System.Management.Automation;
+using Kompox.Operations;
+using Kompox.PowerShell;
+
+namespace Kompox.Cmdlets;
+
+/// <summary>Shows apps on their cluster: deployed or not, ready, the Pod and its containers, the URLs and the disks.</summary>
+[Cmdlet(VerbsCommon.Get, "KompoxApp", DefaultParameterSetName = PathSet)]
+[OutputType(typeof(KompoxAppStatus))]
+public sealed class GetKompoxAppCommand : KompoxAppCmdlet
+{
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        RejectDiskId("shows the app's current disk");
+        foreach (var app in InputResources(cancellationToken))
+        {
+            var operations = new AppOperations(KompoxContext.ForConfigFile(app.Model.Cluster.Provider.Service.ConfigPath!));
+            await RunAsync(
+                token => operations.GetStatusAsync(app.Model, new ReporterProgress(Reporter), token),
+                status => new KompoxAppStatus(status, app),
+                cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,456 @@
+using System.Text.Json.Nodes;
+using k8s;
+using Kompox.Conversion;
+using Kompox.Drivers;
+using Kompox.Model;
+using Kompox.Operations;
+using Kompox.Testing.KubeApi;
+using Kompox.Tests.Apps;
+using Kompox.Tests.KubeApi;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Kompox.Tests.Operations;
+
+/// <summary>Deploy, destroy and status of apps against the Kubernetes API test server, through the real kubeconfig client.</summary>
+public sealed class AppDeploymentTests : IAsyncLifetime
+{
+    private const string TwoPorts = """
+        services:
+          web:
+            image: nginx:1.27
+            ports: ["8080:80", "9090:9090"]
+            volumes: ["data:/usr/share/nginx/html"]
+        volumes:
+          data: {}
+        """;
+
+    private readonly FakeTimeProvider time = new(new DateTimeOffset(2025, 8, 11, 12, 34, 56, TimeSpan.Zero));
+    private readonly string dataRoot = Directory.CreateTempSubdirectory("kompox-deploy-").FullName;
+    private KubeApiHarness harness = null!;
+
+    private KubeApiServer Server => harness.Server;
+
+    public async Task InitializeAsync() => harness = await KubeApiHarness.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await harness.DisposeAsync();
+        Directory.Delete(dataRoot, recursive: true);
+    }
+
+    [Fact]
+    public async Task The_first_deploy_creates_the_disk_applies_each_object_once_in_order_and_the_second_changes_nothing()
+    {
+        var app = App();
+        var progress = new RecordedProgress();
+
+        var status = await Operations().DeployAsync(app, new DeployOptions(), progress, CancellationToken.None);
+
+        var expected = Plan(app, status.CurrentDiskId!);
+        var applies = Server.Requests.Where(r => r.IsApply && r.FieldManager == KubeObjects.FieldManager).ToList();
+        Assert.Equal(expected.Select(PathOf), applies.Select(r => r.Path));
+        Assert.All(applies, r => Assert.Contains("force=true", r.Query));
+        Assert.Single(Server.Requests, r => r.IsApply && r.FieldManager == KompoxMetadata.DiskStateFieldManager);
+        Assert.True(Directory.Exists(Path.Combine(dataRoot, "disks", status.CurrentDiskId!)));
+        Assert.True(File.Exists(Path.Combine(dataRoot, "disks", status.CurrentDiskId! + ".json")));
+        Assert.True(status.Deployed);
+        Assert.True(status.Ready);
+        Assert.Equal("Running", status.PodPhase);
+        Assert.Contains(progress.Reports, r => r.Status.StartsWith("applying Deployment ", StringComparison.Ordinal));
+        Assert.Contains(progress.Reports, r => r.Verbose?.StartsWith("PATCH /apis/apps/v1/namespaces/", StringComparison.Ordinal) == true);
+
+        Server.ClearRequests();
+        var again = await Operations().DeployAsync(app, new DeployOptions(), null, CancellationToken.None);
+
+        Assert.Equal(0, ChangingWrites());
+        Assert.Equal(status.CurrentDiskId, again.CurrentDiskId);
+        Assert.Equal(expected.Count, Server.Requests.Count(r => r.IsApply));
+    }
+
+    [Fact]
+    public async Task A_removed_port_loses_its_Service_and_Ingress()
+    {
+        await Operations().DeployAsync(App(compose: TwoPorts), new DeployOptions(), null, CancellationToken.None);
+        var ns = KubeNames.Namespace(App());
+        var servicesBefore = Server.PeekAll("services", ns).Select(Name).ToList();
+        var ingressesBefore = Server.PeekAll("ingresses", ns).Select(Name).ToList();
+        Server.ClearRequests();
+
+        await Operations().DeployAsync(App(), new DeployOptions(), null, CancellationToken.None);
+
+        var servicesAfter = Server.PeekAll("services", ns).Select(Name).ToList();
+        var ingressesAfter = Server.PeekAll("ingresses", ns).Select(Name).ToList();
+        Assert.Single(servicesAfter);
+        Assert.Equal(servicesBefore.Count - 1, servicesAfter.Count);
+        Assert.Equal(ingressesBefore.Count - 1, ingressesAfter.Count);
+        var deletes = Server.Requests.Where(r => r.Method == "DELETE").Select(r => r.Path).ToList();
+        var gone = servicesBefore.Except(servicesAfter).Single();
+        Assert.Equal(new[] { $"/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses/{gone}", $"/api/v1/namespaces/{ns}/services/{gone}" }, deletes);
+    }
+
+    [Fact]
+    public async Task A_host_another_app_uses_is_a_conflict_before_anything_is_written()
+    {
+        await Operations().DeployAsync(App(), new DeployOptions(), null, CancellationToken.None);
+        var other = App(service: "other");
+        Server.ClearRequests();
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(other, new DeployOptions(), null, CancellationToken.None));
+
+        Assert.Equal(("HostConflict", ErrorKind.Conflict), (error.ErrorId, error.Kind));
+        Assert.Contains($"is already used by app {App().Id}", error.Message);
+        Assert.Contains("web-8080.", error.Message);
+        Assert.All(Server.Requests, r => Assert.Equal("GET", r.Method));
+        Assert.Null(Server.Peek("namespaces", null, KubeNames.Namespace(other)));
+    }
+
+    [Fact]
+    public async Task ImagePullBackOff_fails_at_once_quoting_the_events_and_saying_the_objects_are_applied()
+    {
+        Server.FailNextRollout(RolloutFailure.ImagePullBackOff());
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(), new DeployOptions(), null, CancellationToken.None));
+
+        Assert.Equal(("RolloutFailed", ErrorKind.Unavailable), (error.ErrorId, error.Kind));
+        Assert.Contains("container web of Pod", error.Message);
+        Assert.Contains("is in ImagePullBackOff", error.Message);
+        Assert.Contains("Warning Failed: Failed to pull image \"nginx:1.27\"", error.Message);
+        Assert.Contains("ARE applied", error.Message);
+        Assert.Contains("Get-KompoxAppLog", error.Message);
+    }
+
+    [Fact]
+    public async Task CrashLoopBackOff_quotes_the_exit_code_and_the_last_lines_of_the_previous_run()
+    {
+        var log = Enumerable.Range(1, 14).Select(i => $"line {i}").Append("fatal: cannot open /data/config").ToList();
+        Server.FailNextRollout(RolloutFailure.CrashLoopBackOff(3, log));
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(), new DeployOptions(), null, CancellationToken.None));
+
+        Assert.Equal("RolloutFailed", error.ErrorId);
+        Assert.Contains("is in CrashLoopBackOff", error.Message);
+        Assert.Contains("last terminated: Error, exit code 3", error.Message);
+        Assert.Contains("Last 10 log lines of container web (previous run):", error.Message);
+        Assert.Contains("fatal: cannot open /data/config", error.Message);
+        Assert.Contains("line 6", error.Message);
+        Assert.DoesNotContain("line 5\n", error.Message.ReplaceLineEndings("\n") + "\n");
+    }
+
+    [Fact]
+    public async Task An_unschedulable_Pod_fails_at_once_with_the_schedulers_message()
+    {
+        Server.FailNextRollout(RolloutFailure.Unschedulable());
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(), new DeployOptions(), null, CancellationToken.None));
+
+        Assert.Equal("RolloutFailed", error.ErrorId);
+        Assert.Contains("cannot be scheduled: 0/1 nodes are available: 1 Insufficient memory.", error.Message);
+        Assert.Contains("Warning FailedScheduling", error.Message);
+    }
+
+    [Fact]
+    public async Task A_Pod_that_never_gets_ready_times_out_on_the_contexts_clock()
+    {
+        Server.FailNextRollout(RolloutFailure.NeverReady());
+        var options = new DeployOptions { Timeout = TimeSpan.FromSeconds(30), PollInterval = TimeSpan.FromSeconds(5) };
+        var progress = new RecordedProgress();
+
+        var deploy = Operations().DeployAsync(App(), options, progress, CancellationToken.None);
+        for (var i = 0; i < 200 && !deploy.IsCompleted; i++)
+        {
+            await Task.Delay(20);
+            time.Advance(TimeSpan.FromSeconds(5));
+        }
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => deploy);
+        Assert.Equal(("RolloutTimeout", ErrorKind.Timeout), (error.ErrorId, error.Kind));
+        Assert.Contains("did not finish in 30 s (updated 1/1, available 0/1, Pod ", error.Message);
+        Assert.Contains("Warning Unhealthy: Readiness probe failed", error.Message);
+        Assert.Contains(progress.Reports, r => r.Status.StartsWith("waiting for the rollout", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Cancelling_while_the_rollout_is_waited_for_stops_at_once()
+    {
+        Server.FailNextRollout(RolloutFailure.NeverReady());
+        using var cancel = new CancellationTokenSource();
+        var progress = new CancelOnWait(cancel);
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(), new DeployOptions(), progress, cancel.Token).WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(("OperationCanceled", ErrorKind.Canceled), (error.ErrorId, error.Kind));
+    }
+
+    [Fact]
+    public async Task An_object_the_server_rejects_is_named_with_what_was_applied_before_it()
+    {
+        var app = App();
+        var ns = KubeNames.Namespace(app);
+        var deploymentName = AppValidator.Validate(app, new AppValidationOptions()).Documents.Single(d => d.Kind == "Deployment").Name;
+        // A Deployment of that name made by hand, with another selector: the selector cannot change (422).
+        using (var client = harness.Client())
+        {
+            await harness.CreateNamespaceAsync(client, ns);
+            await client.AppsV1.CreateNamespacedDeploymentAsync(
+                new k8s.Models.V1Deployment
+                {
+                    ApiVersion = "apps/v1",
+                    Kind = "Deployment",
+                    Metadata = new() { Name = deploymentName, NamespaceProperty = ns },
+                    Spec = new()
+                    {
+                        Selector = new() { MatchLabels = new Dictionary<string, string> { ["by"] = "hand" } },
+                        Template = new()
+                        {
+                            Metadata = new() { Labels = new Dictionary<string, string> { ["by"] = "hand" } },
+                            Spec = new() { Containers = new List<k8s.Models.V1Container> { new() { Name = "x", Image = "busybox:1.37" } } },
+                        },
+                    },
+                },
+                ns);
+        }
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(app, new DeployOptions(), null, CancellationToken.None));
+
+        Assert.Equal(("KubernetesRejected", ErrorKind.InvalidData), (error.ErrorId, error.Kind));
+        Assert.Contains($"applying Deployment {ns}/{deploymentName}", error.Message);
+        Assert.Contains("answered 422", error.Message);
+        Assert.Contains($"Applied before it: Namespace {ns}, ", error.Message);
+        Assert.Contains($"Not applied: Deployment {ns}/{deploymentName}, Ingress ", error.Message);
+        Assert.Equal($"Deployment {ns}/{deploymentName}", error.Target);
+    }
+
+    [Fact]
+    public async Task Several_nodes_without_K3S_NODE_NAME_is_a_clear_error_and_no_disk_is_made()
+    {
+        Server.AddNode("kompox-node-2");
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(), new DeployOptions(), null, CancellationToken.None));
+
+        Assert.Equal(("NodeNameRequired", ErrorKind.InvalidArgument), (error.ErrorId, error.Kind));
+        Assert.Contains("has 2 nodes (kompox-node-1, kompox-node-2)", error.Message);
+        Assert.Contains("K3S_NODE_NAME", error.Message);
+        Assert.False(Directory.Exists(Path.Combine(dataRoot, "disks")) && Directory.EnumerateFileSystemEntries(Path.Combine(dataRoot, "disks")).Any());
+    }
+
+    [Fact]
+    public async Task K3S_NODE_NAME_picks_the_node_on_a_cluster_of_several()
+    {
+        Server.AddNode("kompox-node-2");
+
+        var status = await Operations().DeployAsync(App(settings: new Dictionary<string, string> { ["K3S_NODE_NAME"] = "kompox-node-2" }), new DeployOptions(), null, CancellationToken.None);
+
+        var volume = Server.PeekAll("persistentvolumes").Single();
+        Assert.Contains("kompox-node-2", volume["spec"]!["nodeAffinity"]!.ToJsonString());
+        Assert.True(status.Ready);
+    }
+
+    [Fact]
+    public async Task Destroy_deletes_exactly_the_apps_objects_keeps_the_namespace_and_disk_and_deploy_comes_back_on_it()
+    {
+        var app = App();
+        var first = await Operations().DeployAsync(app, new DeployOptions(), null, CancellationToken.None);
+        var applied = Plan(app, first.CurrentDiskId!).Where(o => o.Kind != "Namespace").ToList();
+        var ns = first.Namespace;
+        Server.ClearRequests();
+
+        var result = await Operations().DestroyAsync(app, null, CancellationToken.None);
+
+        Assert.True(result.WasDeployed);
+        Assert.Equal(applied.OrderBy(o => o.ToString(), StringComparer.Ordinal), result.Deleted.OrderBy(o => o.ToString(), StringComparer.Ordinal));
+        var deletes = Server.Requests.Where(r => r.Method == "DELETE").ToList();
+        Assert.Equal(applied.Select(PathOf).Order(StringComparer.Ordinal), deletes.Select(r => r.Path).Order(StringComparer.Ordinal));
+        Assert.Equal("Ingress", result.Deleted[0].Kind);
+        Assert.Equal("ResourceQuota", result.Deleted[^1].Kind);
+        Assert.Empty(Server.PeekAll("pods", ns));
+        Assert.Empty(Server.PeekAll("persistentvolumes"));
+        var annotations = Server.Peek("namespaces", null, ns)!["metadata"]!["annotations"]!;
+        Assert.Equal(first.CurrentDiskId, annotations[KompoxMetadata.DiskCurrentAnnotation]!.ToString());
+        Assert.Equal(app.Id, annotations[KompoxMetadata.AppAnnotation]!.ToString());
+        Assert.True(Directory.Exists(Path.Combine(dataRoot, "disks", first.CurrentDiskId!)));
+        var status = await Operations().GetStatusAsync(app, null, CancellationToken.None);
+        Assert.False(status.Deployed);
+        Assert.Equal(first.CurrentDiskId, status.CurrentDiskId);
+
+        var again = await Operations().DeployAsync(app, new DeployOptions(), null, CancellationToken.None);
+
+        Assert.Equal(first.CurrentDiskId, again.CurrentDiskId);
+        Assert.True(again.Ready);
+        Assert.Single(Directory.GetDirectories(Path.Combine(dataRoot, "disks")));
+    }
+
+    [Fact]
+    public async Task Destroying_an_app_never_deployed_does_nothing()
+    {
+        var result = await Operations().DestroyAsync(App(), null, CancellationToken.None);
+
+        Assert.False(result.WasDeployed);
+        Assert.Empty(result.Deleted);
+        Assert.All(Server.Requests, r => Assert.Equal("GET", r.Method));
+    }
+
+    [Fact]
+    public async Task The_status_tells_the_pod_its_containers_the_urls_and_the_disks()
+    {
+        var app = App(ingress: new Dictionary<string, string> { ["http_8080"] = "www.example.org" });
+        var before = await Operations().GetStatusAsync(app, null, CancellationToken.None);
+        Assert.Equal((false, false, null, 0), (before.Deployed, before.Ready, before.PodName, before.Containers.Count));
+        Assert.Null(before.CurrentDiskId);
+
+        await Operations().DeployAsync(app, new DeployOptions(), null, CancellationToken.None);
+        var status = await Operations().GetStatusAsync(app, null, CancellationToken.None);
+
+        Assert.Equal(app.Id, status.AppId);
+        Assert.Equal(KubeNames.Namespace(app), status.Namespace);
+        Assert.True(status.Ready);
+        var pod = Server.PeekAll("pods", status.Namespace).Single();
+        Assert.Equal(pod["metadata"]!["name"]!.ToString(), status.PodName);
+        var web = Assert.Single(status.Containers);
+        Assert.Equal(new AppContainerStatus("web", "nginx:1.27", "Running", null, null, true, 0, null, null), web);
+        var hosts = Server.PeekAll("ingresses", status.Namespace).SelectMany(i => i["spec"]!["rules"]!.AsArray()).Select(r => "https://" + r!["host"]).Order(StringComparer.Ordinal);
+        Assert.Equal(hosts, status.Urls);
+        Assert.Contains("https://www.example.org", status.Urls);
+        Assert.Equal(2, status.Urls.Count);
+        Assert.NotNull(status.CurrentDiskId);
+        Assert.Null(status.PreviousDiskId);
+    }
+
+    [Fact]
+    public async Task The_plan_reads_only_and_says_whether_a_disk_would_be_made()
+    {
+        var app = App();
+        var plan = await Operations().PlanDeployAsync(app, new ComposeReadOptions(), null, CancellationToken.None);
+
+        Assert.True(plan.CreatesDisk);
+        Assert.DoesNotContain(plan.Apply, o => o.Kind == "PersistentVolume");
+        Assert.Contains(plan.Apply, o => o.Kind == "Deployment");
+        Assert.All(Server.Requests, r => Assert.Equal("GET", r.Method));
+
+        var status = await Operations().DeployAsync(App(compose: TwoPorts), new DeployOptions(), null, CancellationToken.None);
+        Server.ClearRequests();
+        var next = await Operations().PlanDeployAsync(app, new ComposeReadOptions(), null, CancellationToken.None);
+
+        Assert.False(next.CreatesDisk);
+        Assert.Equal(status.CurrentDiskId, next.DiskId);
+        Assert.Equal(Plan(app, status.CurrentDiskId!), next.Apply);
+        Assert.Equal(new[] { "Ingress", "Service" }, next.Prune.Select(o => o.Kind));
+        Assert.All(Server.Requests, r => Assert.Equal("GET", r.Method));
+    }
+
+    public static TheoryData<string> GoldenApps() => AppCorpus.Folders("apps");
+
+    [Theory]
+    [MemberData(nameof(GoldenApps))]
+    public async Task Every_golden_app_deploys_and_destroys_cleanly(string name)
+    {
+        var golden = AppCorpus.Load("apps", name).App;
+        var app = new KompoxApp
+        {
+            Name = golden.Name,
+            Cluster = App().Cluster,
+            Compose = golden.Compose,
+            ComposePath = golden.ComposePath,
+            Ingress = golden.Ingress,
+            Resources = golden.Resources,
+            Settings = new Dictionary<string, string>(),
+        };
+
+        var status = await Operations().DeployAsync(app, new DeployOptions(), null, CancellationToken.None);
+
+        Assert.True(status.Ready, string.Join(", ", status.Containers));
+        var applied = Plan(app, status.CurrentDiskId!).Where(o => o.Kind != "Namespace").ToList();
+        var result = await Operations().DestroyAsync(app, null, CancellationToken.None);
+        Assert.Equal(applied.Count, result.Deleted.Count);
+        Assert.Empty(Server.PeekAll("pods", status.Namespace));
+        Assert.NotNull(Server.Peek("namespaces", null, status.Namespace));
+    }
+
+    private int ChangingWrites() =>
+        Server.Requests.Count(r => r.Changed && !r.Path.Contains("/leases", StringComparison.Ordinal));
+
+    private List<KubeObjectRef> Plan(KompoxApp app, string diskId)
+    {
+        var disk = new K3sRuntime(dataRoot, time).GetDiskAsync(app, diskId, CancellationToken.None).Result;
+        var nodeName = app.Cluster.Settings.ContainsKey("K3S_NODE_NAME") ? null : Server.NodeName;
+        return AppValidatorAccess.Objects(app, disk, nodeName).Select(KubeObjectRef.Of).ToList();
+    }
+
+    private static string PathOf(KubeObjectRef o)
+    {
+        var (prefix, plural) = o.Kind switch
+        {
+            "Namespace" => ("/api/v1", "namespaces"),
+            "ResourceQuota" => ("/api/v1", "resourcequotas"),
+            "ServiceAccount" => ("/api/v1", "serviceaccounts"),
+            "ConfigMap" => ("/api/v1", "configmaps"),
+            "Secret" => ("/api/v1", "secrets"),
+            "PersistentVolume" => ("/api/v1", "persistentvolumes"),
+            "PersistentVolumeClaim" => ("/api/v1", "persistentvolumeclaims"),
+            "Service" => ("/api/v1", "services"),
+            "Role" => ("/apis/rbac.authorization.k8s.io/v1", "roles"),
+            "RoleBinding" => ("/apis/rbac.authorization.k8s.io/v1", "rolebindings"),
+            "NetworkPolicy" => ("/apis/networking.k8s.io/v1", "networkpolicies"),
+            "Ingress" => ("/apis/networking.k8s.io/v1", "ingresses"),
+            "Deployment" => ("/apis/apps/v1", "deployments"),
+            _ => throw new ArgumentException(o.Kind),
+        };
+        return o.Namespace is null ? $"{prefix}/{plural}/{o.Name}" : $"{prefix}/namespaces/{o.Namespace}/{plural}/{o.Name}";
+    }
+
+    private static string Name(JsonObject o) => o["metadata"]!["name"]!.ToString();
+
+    private AppOperations Operations() =>
+        new(new KompoxContext(new KubeconfigClientFactory(), new DriverFactory(time), new NoApps(), time, new InProcessAppLock(time)) { AppLockTimeout = TimeSpan.Zero });
+
+    private KompoxApp App(string service = "ops", string compose = OperationFixture.Compose, IReadOnlyDictionary<string, string>? ingress = null, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var provider = new KompoxProvider { Name = "k3s1", Driver = "k3s", Settings = new Dictionary<string, string>(), Service = new KompoxService { Name = service } };
+        var clusterSettings = new Dictionary<string, string>(settings ?? new Dictionary<string, string>()) { ["K3S_DATA_ROOT"] = dataRoot };
+        var cluster = new KompoxCluster
+        {
+            Name = "lab",
+            Provider = provider,
+            Auth = new ClusterAuth { Kubeconfig = harness.Kubeconfig },
+            Ingress = new ClusterIngress(),
+            Domain = "ops.example.com",
+            Settings = clusterSettings,
+        };
+        return new KompoxApp
+        {
+            Name = "web",
+            Cluster = cluster,
+            Compose = compose,
+            Ingress = ingress ?? new Dictionary<string, string>(),
+            Resources = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" },
+            Settings = new Dictionary<string, string>(),
+        };
+    }
+
+    /// <summary>Cancels as soon as the operation says it waits for the rollout, as Ctrl+C would.</summary>
+    private sealed class CancelOnWait(CancellationTokenSource cancel) : IProgress<OperationProgress>
+    {
+        public void Report(OperationProgress value)
+        {
+            if (value.Status.StartsWith("waiting for the rollout", StringComparison.Ordinal))
+            {
+                cancel.Cancel();
+            }
+        }
+    }
+
+    private sealed class NoApps : IResourceSource
+    {
+        public Task<KompoxApp> GetAppAsync(string appId, CancellationToken cancellationToken) =>
+            throw new KompoxException("AppNotFound", ErrorKind.NotFound, $"no app {appId}");
+    }
+
+    /// <summary>The objects deploy should apply, converted here independently of the operation.</summary>
+    private static class AppValidatorAccess
+    {
+        public static IReadOnlyList<IKubernetesObject<k8s.Models.V1ObjectMeta>> Objects(KompoxApp app, DiskInfo disk, string? nodeName)
+        {
+            var project = Kompox.Compose.ComposeLoader.Load(app.Compose, app.ComposePath ?? "compose.yml", app.ComposePath is null ? null : Path.GetDirectoryName(app.ComposePath), app.Name, new Dictionary<string, string>(), Array.Empty<string>());
+            return AppConverter.Convert(app, project, disk, new AppConversionOptions { NodeName = nodeName }).Objects;
+        }
+    }
+}

@@ -1,0 +1,157 @@
+# New-KompoxApp, Get-KompoxApp and Remove-KompoxApp through the module against the Kubernetes API test server of
+# Kompox.Testing, started in this process, with the k3s disks under TestDrive.
+BeforeAll {
+    Import-Module $env:KOMPOX_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestRunspace.psm1') -Force
+    $Root = (Resolve-Path "$PSScriptRoot/../..").Path
+
+    # The test server runs on ASP.NET Core, a shared framework pwsh does not load: resolve it (and the server's own
+    # dependencies, which sit next to it) from the runtime's shared directory.
+    if (-not ('KompoxTestAssemblyResolver' -as [type])) {
+        Add-Type -TypeDefinition @'
+public static class KompoxTestAssemblyResolver
+{
+    public static void Register(params string[] directories) =>
+        System.Runtime.Loader.AssemblyLoadContext.Default.Resolving += (context, name) =>
+        {
+            foreach (var directory in directories)
+            {
+                var path = System.IO.Path.Combine(directory, name.Name + ".dll");
+                if (System.IO.File.Exists(path))
+                {
+                    return context.LoadFromAssemblyPath(path);
+                }
+            }
+
+            return null;
+        };
+}
+'@
+        $netcore = [System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
+        [KompoxTestAssemblyResolver]::Register(($netcore -replace 'Microsoft\.NETCore\.App', 'Microsoft.AspNetCore.App'), (Split-Path $env:KOMPOX_TEST_TESTING_ASSEMBLY))
+    }
+    Add-Type -Path $env:KOMPOX_TEST_TESTING_ASSEMBLY
+
+    $Server = [Kompox.Testing.KubeApi.KubeApiServer]::StartAsync($null, [System.Threading.CancellationToken]::None).GetAwaiter().GetResult()
+    $ServerUrl = $Server.BaseUri.GetLeftPart([System.UriPartial]::Authority)
+    $Dir = (New-Item -ItemType Directory (Join-Path $TestDrive 'gitea')).FullName
+    $DataRoot = (New-Item -ItemType Directory (Join-Path $TestDrive 'data')).FullName
+    Copy-Item (Join-Path $Root 'examples/gitea/*') $Dir
+    $Kubeconfig = $Server.WriteKubeconfig((Join-Path $TestDrive 'admin.kubeconfig'))
+    $Config = Join-Path $Dir 'kompoxops.yml'
+    # No K3S_NODE_NAME: the disk goes on the cluster's only node.
+    (Get-Content (Join-Path $Root 'examples/gitea/kompoxops.yml') -Raw).
+        Replace('kubeconfig: ~/.kube/config', "kubeconfig: '$Kubeconfig'").
+        Replace('context: lab', 'context: kompox-test').
+        Replace('K3S_DATA_ROOT: /var/lib/kompox', "K3S_DATA_ROOT: '$DataRoot'").
+        Replace('K3S_NODE_NAME: lab-node1', '') | Set-Content $Config
+
+    # Requests that change something, leaving out the app's lease (coordination.k8s.io), which every change renews.
+    function Get-ChangingWrites { @($Server.Requests | Where-Object { $_.Changed -and $_.Path -notmatch '/leases' }) }
+}
+
+AfterAll {
+    if ($Server) { $Server.DisposeAsync().AsTask().GetAwaiter().GetResult() }
+}
+
+Describe 'New-KompoxApp, Get-KompoxApp and Remove-KompoxApp' {
+    It 'sends no write with -WhatIf' {
+        $Server.ClearRequests()
+        $r = Invoke-InRunspace "Import-KompoxConfig '$Config' | New-KompoxApp -WhatIf"
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Output | Should -BeNullOrEmpty
+        @($Server.Requests | Where-Object Method -ne 'GET') | Should -BeNullOrEmpty
+        Get-ChildItem $DataRoot -Recurse | Should -BeNullOrEmpty
+    }
+
+    It 'says with -WhatIf what it would apply and that it would create the first disk' {
+        $output = & dotnet pwsh -NoLogo -NoProfile -NonInteractive -Command "Import-Module '$env:KOMPOX_TEST_MODULE'; Import-KompoxConfig '$Config' | New-KompoxApp -WhatIf" 2>&1 | Out-String -Width 1000
+        $LASTEXITCODE | Should -Be 0
+        $text = $output -replace '\s+', ' '
+        $text | Should -Match 'What if: Performing the operation "Deploy: create the first disk and its PersistentVolume and PersistentVolumeClaim; apply Namespace k4x-gitea-\w+, .*Deployment k4x-gitea-\w+/gitea, .*" on target "app ops/k3s1/lab/gitea on cluster ops/k3s1/lab'
+    }
+
+    It 'reports an app not deployed yet' {
+        $status = Import-KompoxConfig $Config | Get-KompoxApp
+        $status | Should -BeOfType 'Kompox.PowerShell.KompoxAppStatus'
+        $status.Deployed | Should -BeFalse
+        $status.CurrentDiskId | Should -BeNullOrEmpty
+    }
+
+    It 'deploys from the pipeline after the cluster ingress, showing progress and each request' {
+        Import-KompoxConfig $Config | Initialize-KompoxCluster -Confirm:$false | Out-Null
+        $r = Invoke-InRunspace "Import-KompoxConfig '$Config' | New-KompoxApp -Verbose"
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Output | Should -HaveCount 1
+        $status = $r.Output[0]
+        $status.Deployed | Should -BeTrue
+        $status.Ready | Should -BeTrue
+        $status.Urls | Should -Contain 'https://git.example.org'
+        $status.CurrentDiskId | Should -Not -BeNullOrEmpty
+        Test-Path (Join-Path $DataRoot "disks/$($status.CurrentDiskId)") | Should -BeTrue
+        ($r.Verbose -join "`n") | Should -Match 'PATCH /apis/apps/v1/namespaces/k4x-gitea-\w+/deployments/gitea\?fieldManager=kompox&force=true'
+        ($r.Progress.StatusDescription -join "`n") | Should -Match 'applying Deployment k4x-gitea-\w+/gitea'
+        $script:DiskId = $status.CurrentDiskId
+    }
+
+    It 'changes nothing when deployed again' {
+        $Server.ClearRequests()
+        Import-KompoxConfig $Config | New-KompoxApp | Out-Null
+        Get-ChangingWrites | Should -BeNullOrEmpty
+        @($Server.Requests | Where-Object IsApply).Count | Should -BeGreaterThan 0
+    }
+
+    It 'shows the app in a table' {
+        $text = (Get-KompoxApp -Path $Config | Out-String -Width 300) -replace ' +', ' '
+        $text | Should -Match 'App Ready Pod Containers Urls'
+        $text | Should -Match 'ops/k3s1/lab/gitea ready gitea-\S+ \(Running\) '
+        $text | Should -Match 'https://git.example.org'
+    }
+
+    It 'removes the app, keeping the namespace and the disk' {
+        $Server.ClearRequests()
+        $removed = Remove-KompoxApp -Path $Config -Confirm:$false -PassThru
+        $removed.WasDeployed | Should -BeTrue
+        $deletes = @($Server.Requests | Where-Object Method -eq 'DELETE')
+        $deletes.Count | Should -Be $removed.Deleted.Count
+        $removed.Deleted | Should -Contain ($removed.Deleted | Where-Object { $_ -like 'Deployment *' })
+        $status = Get-KompoxApp -Path $Config
+        $status.Deployed | Should -BeFalse
+        $status.CurrentDiskId | Should -Be $script:DiskId
+        Test-Path (Join-Path $DataRoot "disks/$script:DiskId") | Should -BeTrue
+    }
+
+    It 'comes back on the same disk' {
+        $status = Import-KompoxConfig $Config | New-KompoxApp
+        $status.Ready | Should -BeTrue
+        $status.CurrentDiskId | Should -Be $script:DiskId
+        @(Get-ChildItem (Join-Path $DataRoot 'disks') -Directory) | Should -HaveCount 1
+    }
+
+    It 'reports a failed rollout as an ErrorRecord with its id, quoting the log' {
+        $Server.FailNextRollout([Kompox.Testing.KubeApi.RolloutFailure]::CrashLoopBackOff(2, [string[]]@('starting gitea', 'panic: cannot read app.ini'), 3, 'server'))
+        $changed = Join-Path $Dir 'changed.yml'
+        (Get-Content $Config -Raw).Replace('memory: 2Gi', 'memory: 3Gi') | Set-Content $changed
+        New-KompoxApp -Path $changed -Timeout 30 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'RolloutFailed,Kompox.Cmdlets.NewKompoxAppCommand'
+        $err[0].Exception.Message | Should -Match 'CrashLoopBackOff'
+        $err[0].Exception.Message | Should -Match 'panic: cannot read app.ini'
+        $err[0].Exception.Message | Should -Match 'ARE applied'
+    }
+
+    It 'names the server when the credentials are refused' {
+        $bad = $Server.WriteKubeconfig((Join-Path $TestDrive 'bad.kubeconfig'), 'not-a-token', $null)
+        $badConfig = Join-Path $Dir 'bad.yml'
+        (Get-Content $Config -Raw).Replace($Kubeconfig, $bad) | Set-Content $badConfig
+        New-KompoxApp -Path $badConfig -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'KubernetesUnauthenticated,*'
+        $err[0].CategoryInfo.Category | Should -Be 'AuthenticationError'
+        $err[0].Exception.Message | Should -Match ([regex]::Escape("server $ServerUrl"))
+    }
+
+    It 'refuses -DiskId, which deploy cannot honour' {
+        { New-KompoxApp -Path $Config -DiskId other -ErrorAction Stop } | Should -Throw -ErrorId 'DiskIdNotUsed,Kompox.Cmdlets.NewKompoxAppCommand'
+    }
+}
