@@ -138,7 +138,7 @@ public sealed class AppOperations : IAppOperations
         return ErrorTranslation.Guard(activity, cancellationToken, async () =>
         {
             var report = progress ?? NoProgress.Instance;
-            await using (await context.AppLock.AcquireAsync(app, context.AppLockTimeout, cancellationToken).ConfigureAwait(false))
+            await using (await context.AppLock.AcquireAsync(app, context.AppLockTimeout, report, cancellationToken).ConfigureAwait(false))
             {
                 report.Report(new OperationProgress(activity, $"current {state.CurrentDiskId ?? "none"}, previous {state.PreviousDiskId ?? "none"}", 0));
                 await ApplyDiskStateAsync(app, state, activity, report, cancellationToken).ConfigureAwait(false);

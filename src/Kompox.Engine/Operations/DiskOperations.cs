@@ -51,7 +51,7 @@ public sealed class DiskOperations : IDiskOperations
             var report = progress ?? NoProgress.Instance;
             var runtime = context.Drivers.Runtime(app.Cluster);
             report.Report(new OperationProgress(activity, "waiting for the app", 0));
-            await using (await context.AppLock.AcquireAsync(app, context.AppLockTimeout, cancellationToken).ConfigureAwait(false))
+            await using (await context.AppLock.AcquireAsync(app, context.AppLockTimeout, report, cancellationToken).ConfigureAwait(false))
             {
                 var disk = await runtime.CreateDiskAsync(app, report, cancellationToken).ConfigureAwait(false);
                 report.Report(new OperationProgress(activity, $"created {disk.Id}", 100));
@@ -68,7 +68,7 @@ public sealed class DiskOperations : IDiskOperations
             var report = progress ?? NoProgress.Instance;
             var runtime = context.Drivers.Runtime(app.Cluster);
             report.Report(new OperationProgress(activity, "waiting for the app", 0));
-            await using (await context.AppLock.AcquireAsync(app, context.AppLockTimeout, cancellationToken).ConfigureAwait(false))
+            await using (await context.AppLock.AcquireAsync(app, context.AppLockTimeout, report, cancellationToken).ConfigureAwait(false))
             {
                 // Under the lock, so that no switch makes the disk current between the check and the deletion.
                 var state = await apps.GetDiskStateAsync(app, report, cancellationToken).ConfigureAwait(false);

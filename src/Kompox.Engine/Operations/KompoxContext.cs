@@ -30,11 +30,15 @@ public sealed class KompoxContext
     /// <summary>How long an operation that changes an app waits for another one on the same app before giving up.</summary>
     public TimeSpan AppLockTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>The real effects, for a kompoxops.yml at <paramref name="configPath"/>, in one process.</summary>
-    public static KompoxContext ForConfigFile(string configPath) => new(
-        new KubeconfigClientFactory(),
-        new DriverFactory(TimeProvider.System),
-        new ConfigFileSource(configPath),
-        TimeProvider.System,
-        new InProcessAppLock(TimeProvider.System));
+    /// <summary>The real effects, for a kompoxops.yml at <paramref name="configPath"/>: apps are locked by a Lease on their cluster.</summary>
+    public static KompoxContext ForConfigFile(string configPath)
+    {
+        var kubeClients = new KubeconfigClientFactory();
+        return new(
+            kubeClients,
+            new DriverFactory(TimeProvider.System),
+            new ConfigFileSource(configPath),
+            TimeProvider.System,
+            new LeaseAppLock(kubeClients, TimeProvider.System));
+    }
 }
