@@ -126,7 +126,7 @@ public sealed class LeaseAppLock : IAppLock
 
     private static KompoxException Locked(KompoxApp app, V1Lease lease, TimeSpan timeout)
     {
-        var since = lease.Spec.AcquireTime is { } acquired ? $" since {new DateTimeOffset(acquired, TimeSpan.Zero):u}" : string.Empty;
+        var since = lease.Spec.AcquireTime is { } acquired ? $" since {Utc(acquired):u}" : string.Empty;
         var waited = timeout > TimeSpan.Zero ? $"; waited {timeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s" : string.Empty;
         return new KompoxException(
             "AppLocked",
@@ -143,10 +143,14 @@ public sealed class LeaseAppLock : IAppLock
     /// <summary>When the holder's claim lapses: its last renewal (or acquisition) plus the duration it declared.</summary>
     internal static DateTimeOffset ExpiresAt(V1Lease lease)
     {
-        var renewed = lease.Spec.RenewTime ?? lease.Spec.AcquireTime ?? DateTime.MinValue;
+        var renewed = lease.Spec.RenewTime ?? lease.Spec.AcquireTime;
         var seconds = lease.Spec.LeaseDurationSeconds ?? 0;
-        return new DateTimeOffset(DateTime.SpecifyKind(renewed, DateTimeKind.Utc)).AddSeconds(seconds);
+        return renewed is { } time ? Utc(time).AddSeconds(seconds) : DateTimeOffset.MinValue;
     }
+
+    // MicroTime is UTC on the wire; the client may hand it back as local or unspecified time.
+    private static DateTimeOffset Utc(DateTime time) =>
+        new(time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : DateTime.SpecifyKind(time, DateTimeKind.Utc));
 
     private static async Task<V1Lease?> ReadAsync(IKubernetes client, string ns, CancellationToken cancellationToken)
     {
