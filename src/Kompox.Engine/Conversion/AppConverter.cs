@@ -85,7 +85,7 @@ public static class AppConverter
             objects.Add(Claim(scope, volume.Metadata.Name, volume.Spec.Capacity["storage"]));
         }
 
-        objects.AddRange(Access.Build(scope, options.AccessGroups));
+        objects.AddRange(Access.Build(scope, options.AccessGroups, driver.AccessSubjects(app)));
         objects.AddRange(PodBuilder.Build(scope, project, budget, podSettings, options));
         objects.AddRange(Exposure.Build(scope, ports, options.CertResolver));
 
