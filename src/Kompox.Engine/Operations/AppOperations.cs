@@ -58,6 +58,14 @@ public interface IAppOperations
 
     /// <summary>Writes the disk state on the app's existing namespace, holding the app's lock.</summary>
     Task SetDiskStateAsync(KompoxApp app, AppDiskState state, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A kubeconfig for the deployed app's namespace only (SPEC 6): a TokenRequest token of the app's user ServiceAccount
+    /// lasting <see cref="AppCredentialOptions.Duration"/>, or on AKS with <see cref="AppCredentialOptions.Kubelogin"/> the
+    /// kubelogin exec plugin for the Entra ID principals bound to the app's Role.
+    /// </summary>
+    /// <exception cref="KompoxException"><c>InvalidDuration</c>, <c>KubeloginUnsupported</c>, <c>InvalidLoginMode</c>, <c>AppNotDeployed</c>, <c>NoAccessPrincipals</c>.</exception>
+    Task<AppCredential> GetCredentialAsync(KompoxApp app, AppCredentialOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 }
 
 public sealed class AppOperations : IAppOperations
@@ -145,6 +153,13 @@ public sealed class AppOperations : IAppOperations
                 report.Report(new OperationProgress(activity, "done", 100));
             }
         });
+    }
+
+    public Task<AppCredential> GetCredentialAsync(KompoxApp app, AppCredentialOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var activity = $"Issuing a credential for app {app.Id}";
+        return ErrorTranslation.Guard(activity, cancellationToken, () =>
+            new AppCredentialIssuer(context).IssueAsync(app, options, activity, progress ?? NoProgress.Instance, cancellationToken));
     }
 
     /// <summary>The disk state patch for callers that hold the app's lock already (deploy, disk switch).</summary>
