@@ -11,6 +11,7 @@
     FormatsToProcess     = @('Kompox.Format.ps1xml')
     CmdletsToExport      = @(
         'ConvertTo-KompoxManifest'
+        'Get-KompoxAppCredential'
         'Get-KompoxCluster'
         'Import-KompoxConfig'
         'Initialize-KompoxCluster'
