@@ -117,6 +117,7 @@ public static class KompoxErrors
         // Apps and their objects.
         ["AppNotFound"] = ErrorKind.NotFound,
         ["AppLocked"] = ErrorKind.Conflict,
+        ["AppLeaseLost"] = ErrorKind.Conflict,
         ["AppNotDeployed"] = ErrorKind.NotFound,
 
         // User credentials (Get-KompoxAppCredential).

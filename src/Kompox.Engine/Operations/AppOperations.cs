@@ -146,12 +146,13 @@ public sealed class AppOperations : IAppOperations
         return ErrorTranslation.Guard(activity, cancellationToken, async () =>
         {
             var report = progress ?? NoProgress.Instance;
-            await using (await context.AppLock.AcquireAsync(app, context.AppLockTimeout, report, cancellationToken).ConfigureAwait(false))
+            await using var held = await context.AppLock.AcquireAsync(app, context.AppLockTimeout, report, cancellationToken).ConfigureAwait(false);
+            await AppLease.WhileHeldAsync(held, async token =>
             {
                 report.Report(new OperationProgress(activity, $"current {state.CurrentDiskId ?? "none"}, previous {state.PreviousDiskId ?? "none"}", 0));
-                await ApplyDiskStateAsync(app, state, activity, report, cancellationToken).ConfigureAwait(false);
+                await ApplyDiskStateAsync(app, state, activity, report, token).ConfigureAwait(false);
                 report.Report(new OperationProgress(activity, "done", 100));
-            }
+            }, cancellationToken).ConfigureAwait(false);
         });
     }
 

@@ -266,28 +266,71 @@ public sealed class AppLease : IAsyncDisposable
     /// <summary>When the Lease lapses unless renewed again.</summary>
     public DateTimeOffset ExpiresAt => LeaseAppLock.ExpiresAt(lease);
 
+    /// <summary>
+    /// Runs <paramref name="body"/>, the work done while holding <paramref name="held"/>, with a token that is cancelled
+    /// by the caller's token or, for an <see cref="AppLease"/>, when the Lease is lost to another holder; the latter
+    /// ends the work with <c>AppLeaseLost</c> instead of letting it interleave with the new holder's.
+    /// </summary>
+    public static async Task<T> WhileHeldAsync<T>(IAsyncDisposable held, Func<CancellationToken, Task<T>> body, CancellationToken cancellationToken)
+    {
+        if (held is not AppLease lease)
+        {
+            return await body(cancellationToken).ConfigureAwait(false);
+        }
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Lost);
+        try
+        {
+            return await body(linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (lease.Lost.IsCancellationRequested && !cancellationToken.IsCancellationRequested && e is OperationCanceledException or KompoxException { Kind: ErrorKind.Canceled or ErrorKind.Timeout })
+        {
+            throw new KompoxException("AppLeaseLost", ErrorKind.Conflict, $"app {lease.app.Id}: stopped, because another holder took over its lease while this operation ran (it was stalled for longer than the lease's {lease.duration.TotalSeconds:0} s); check the app's state before trying again", e) { Target = lease.app.Id };
+        }
+    }
+
+    /// <inheritdoc cref="WhileHeldAsync{T}(IAsyncDisposable, Func{CancellationToken, Task{T}}, CancellationToken)"/>
+    public static Task WhileHeldAsync(IAsyncDisposable held, Func<CancellationToken, Task> body, CancellationToken cancellationToken) =>
+        WhileHeldAsync(held, async token => { await body(token).ConfigureAwait(false); return true; }, cancellationToken);
+
     /// <summary>Renews now (the timer calls this every third of the duration); false once the Lease is lost or released.</summary>
     internal async Task<bool> RenewAsync()
     {
         if (Volatile.Read(ref disposed) != 0 || lost.IsCancellationRequested || !await writing.WaitAsync(0).ConfigureAwait(false))
         {
+            // A tick while the previous renewal still runs is passed over: the Lease lasts three ticks.
             return false;
         }
 
         var activity = $"Holding app {app.Id}";
+        bool renewed;
         try
         {
-            if (Volatile.Read(ref disposed) != 0)
-            {
-                return false;
-            }
+            renewed = Volatile.Read(ref disposed) == 0 && await RenewHeldAsync(activity).ConfigureAwait(false);
+        }
+        finally
+        {
+            writing.Release();
+        }
 
+        // Reported once the next tick may renew again, so that whoever reads it sees the lease's state settled.
+        if (renewed)
+        {
+            progress.Report(OperationProgress.Detail(activity, $"renewed lease {lease.Metadata.NamespaceProperty}/{LeaseAppLock.LeaseName} until {ExpiresAt:u}"));
+        }
+
+        return renewed;
+    }
+
+    private async Task<bool> RenewHeldAsync(string activity)
+    {
+        try
+        {
             var renewed = Copy(lease);
             renewed.Spec.RenewTime = timeProvider.GetUtcNow().UtcDateTime;
             try
             {
                 lease = await client.CoordinationV1.ReplaceNamespacedLeaseAsync(renewed, LeaseAppLock.LeaseName, lease.Metadata.NamespaceProperty).ConfigureAwait(false);
-                progress.Report(OperationProgress.Detail(activity, $"renewed lease {lease.Metadata.NamespaceProperty}/{LeaseAppLock.LeaseName} until {ExpiresAt:u}"));
                 return true;
             }
             catch (HttpOperationException e) when (e.Response?.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
@@ -317,10 +360,6 @@ public sealed class AppLease : IAsyncDisposable
             }
 
             return false;
-        }
-        finally
-        {
-            writing.Release();
         }
     }
 

@@ -119,13 +119,15 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     {
         var app = await DeployedAppAsync();
         var appLock = Lock();
-        await using var held = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        var progress = new RecordedProgress();
+        await using var held = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None);
 
         for (var tick = 1; tick <= 6; tick++)
         {
             Time.Advance(TimeSpan.FromSeconds(20));
-            var due = Time.GetUtcNow();
-            await UntilAsync(async () => LeaseAppLock.ExpiresAt(await ReadLeaseAsync(app)) == due.AddSeconds(60));
+            var until = Time.GetUtcNow().AddSeconds(60);
+            await UntilAsync(() => progress.Reports.Any(r => r.Verbose?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true));
+            Assert.Equal(until, LeaseAppLock.ExpiresAt(await ReadLeaseAsync(app)));
         }
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireAsync(app, TimeSpan.Zero, CancellationToken.None));
@@ -161,6 +163,8 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         {
             var created = await admin.CoreV1.ReadNamespaceAsync(ns);
             var expected = AppConverter.AppNamespace(app);
+            var converted = AppValidator.Validate(app, new AppValidationOptions()).Documents.Single(d => d.Kind == "Namespace");
+            Assert.Equal(converted.Yaml, ManifestWriter.Write(new[] { expected }));
             Assert.Equal(expected.Metadata.Labels, created.Metadata.Labels);
             Assert.Equal(expected.Metadata.Annotations, created.Metadata.Annotations);
             Assert.Contains(created.Metadata.ManagedFields, f => f.Manager == "kompox" && f.Operation == "Apply");
@@ -192,6 +196,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var app = await DeployedAppAsync();
         var progress = new RecordedProgress();
         var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None);
+        var work = AppLease.WhileHeldAsync(held, token => Task.Delay(Timeout.Infinite, token), CancellationToken.None);
 
         var lease = await ReadLeaseAsync(app);
         lease.Spec.HolderIdentity = "rest-service/7/cafe0001";
@@ -199,6 +204,8 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         Time.Advance(TimeSpan.FromSeconds(20));
 
         await UntilAsync(() => held.Lost.IsCancellationRequested);
+        var stopped = await Assert.ThrowsAsync<KompoxException>(() => work.WaitAsync(Wait));
+        Assert.Equal(("AppLeaseLost", ErrorKind.Conflict), (stopped.ErrorId, stopped.Kind));
         Assert.Contains(progress.Reports, r => r.Verbose?.Contains("lost the lease", StringComparison.Ordinal) == true && r.Verbose.Contains("rest-service/7/cafe0001 took it over", StringComparison.Ordinal));
 
         // Releasing a lost lease leaves the new holder alone.
