@@ -73,6 +73,7 @@ public sealed class LeaseAppLock : IAppLock
             var identity = $"{ProcessIdentity}/{Guid.NewGuid().ToString("N")[..8]}";
             var started = timeProvider.GetUtcNow();
             var createdNamespace = false;
+            var races = 0;
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -119,7 +120,17 @@ public sealed class LeaseAppLock : IAppLock
                     return new AppLease(client, app, taken, LeaseDuration, timeProvider, report);
                 }
 
-                // Someone else wrote the Lease between our read and our write (409): read it again at once.
+                // Someone else wrote the Lease between our read and our write (409): read it again, at once the first
+                // few times; a Lease that keeps changing (or a namespace that cannot take it) is waited for like a holder.
+                if (++races > 3)
+                {
+                    if (timeProvider.GetUtcNow() - started >= timeout)
+                    {
+                        throw new KompoxException("AppLocked", ErrorKind.Conflict, $"app {app.Id} is busy: its lease {ns}/{LeaseName} changed under every attempt to take it; -Wait waits for it") { Target = app.Id };
+                    }
+
+                    await Task.Delay(PollInterval, timeProvider, cancellationToken).ConfigureAwait(false);
+                }
             }
         });
     }
