@@ -64,7 +64,8 @@ public sealed class LeaseAppLock : IAppLock
     /// <summary>As <see cref="AcquireAsync(KompoxApp, TimeSpan, IProgress{OperationProgress}?, CancellationToken)"/>, typed: the holder tells when the Lease was lost.</summary>
     public Task<AppLease> AcquireLeaseAsync(KompoxApp app, TimeSpan timeout, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
-        var report = progress ?? NoProgress.Instance;
+        // The client that takes the Lease also renews it on the clock's timer, after the caller's step may have ended.
+        IProgress<OperationProgress> report = progress is null ? NoProgress.Instance : new TolerantProgress(progress);
         var activity = $"Waiting for app {app.Id}";
         var ns = KubeNames.Namespace(app);
         return ErrorTranslation.Guard($"taking the lease {ns}/{LeaseName} of app {app.Id}", cancellationToken, async () =>
@@ -327,7 +328,7 @@ public sealed class AppLease : IAsyncDisposable
         // Reported once the next tick may renew again, so that whoever reads it sees the lease's state settled.
         if (renewed)
         {
-            progress.Report(OperationProgress.Detail(activity, $"renewed lease {lease.Metadata.NamespaceProperty}/{LeaseAppLock.LeaseName} until {ExpiresAt:u}"));
+            Report(OperationProgress.Detail(activity, $"renewed lease {lease.Metadata.NamespaceProperty}/{LeaseAppLock.LeaseName} until {ExpiresAt:u}"));
         }
 
         return renewed;
@@ -364,7 +365,7 @@ public sealed class AppLease : IAsyncDisposable
             // A renewal that fails (the API server is briefly away) is tried again on the next tick; the Lease lasts
             // three ticks, so only a longer outage loses it, and the next renewal then reports who took it.
             var error = ErrorTranslation.Translate(e, $"renewing the lease of app {app.Id}", CancellationToken.None);
-            progress.Report(OperationProgress.Detail(activity, $"renewal failed, trying again: {error.Message}"));
+            Report(OperationProgress.Detail(activity, $"renewal failed, trying again: {error.Message}"));
             if (timeProvider.GetUtcNow() >= ExpiresAt)
             {
                 LoseTo(null, activity);
@@ -374,10 +375,12 @@ public sealed class AppLease : IAsyncDisposable
         }
     }
 
+    private void Report(OperationProgress value) => progress.Report(value);
+
     private void LoseTo(string? holder, string activity)
     {
         var who = string.IsNullOrEmpty(holder) ? "the lease expired before it could be renewed" : $"{holder} took it over";
-        progress.Report(new OperationProgress(activity, $"WARNING: lost the lease of app {app.Id}: {who}; stopping", null, $"WARNING: lost the lease of app {app.Id}: {who}; stopping"));
+        Report(new OperationProgress(activity, $"WARNING: lost the lease of app {app.Id}: {who}; stopping", null, $"WARNING: lost the lease of app {app.Id}: {who}; stopping"));
         lost.Cancel();
     }
 
@@ -405,12 +408,12 @@ public sealed class AppLease : IAsyncDisposable
             try
             {
                 await client.CoordinationV1.ReplaceNamespacedLeaseAsync(released, LeaseAppLock.LeaseName, lease.Metadata.NamespaceProperty).ConfigureAwait(false);
-                progress.Report(OperationProgress.Detail($"Holding app {app.Id}", $"released lease {lease.Metadata.NamespaceProperty}/{LeaseAppLock.LeaseName}"));
+                Report(OperationProgress.Detail($"Holding app {app.Id}", $"released lease {lease.Metadata.NamespaceProperty}/{LeaseAppLock.LeaseName}"));
             }
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or OperationCanceledException or IOException)
             {
                 // Not released: the Lease expires on its own within its duration, and the next caller takes it then.
-                progress.Report(OperationProgress.Detail($"Holding app {app.Id}", $"could not release the lease; it expires at {ExpiresAt:u}"));
+                Report(OperationProgress.Detail($"Holding app {app.Id}", $"could not release the lease; it expires at {ExpiresAt:u}"));
             }
         }
         finally
@@ -421,4 +424,30 @@ public sealed class AppLease : IAsyncDisposable
     }
 
     private static V1Lease Copy(V1Lease lease) => KubernetesJson.Deserialize<V1Lease>(KubernetesJson.Serialize(lease));
+}
+
+/// <summary>
+/// A progress sink that renewals may report to from the clock's timer: a sink that can no longer take reports (the
+/// cmdlet's step has just ended) must neither fail the renewal's request nor keep the loss of the Lease from being signalled.
+/// </summary>
+internal sealed class TolerantProgress : IProgress<OperationProgress>
+{
+    private readonly IProgress<OperationProgress> inner;
+
+    public TolerantProgress(IProgress<OperationProgress> inner)
+    {
+        this.inner = inner;
+    }
+
+    public void Report(OperationProgress value)
+    {
+        try
+        {
+            inner.Report(value);
+        }
+        catch (InvalidOperationException)
+        {
+            // The report is lost; the Lease's state is not.
+        }
+    }
 }

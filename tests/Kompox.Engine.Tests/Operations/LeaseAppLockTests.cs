@@ -213,6 +213,12 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         Assert.Equal("rest-service/7/cafe0001", (await ReadLeaseAsync(app)).Spec.HolderIdentity);
     }
 
+    [Fact]
+    public void The_context_of_a_config_file_locks_apps_with_the_Lease()
+    {
+        Assert.IsType<LeaseAppLock>(KompoxContext.ForConfigFile(Path.Combine(fixture.DataRoot, "kompoxops.yml")).AppLock);
+    }
+
     private LeaseAppLock Lock() => new(new KubeconfigClientFactory(), Time);
 
     private KompoxApp App()
