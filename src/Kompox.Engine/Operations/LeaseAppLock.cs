@@ -118,6 +118,7 @@ public sealed class LeaseAppLock : IAppLock
                 if (taken is not null)
                 {
                     report.Report(OperationProgress.Detail(activity, $"holding lease {ns}/{LeaseName} as {identity}"));
+                    report.Report(new OperationProgress(activity, "the app is ours", 100));
                     return new AppLease(client, app, taken, LeaseDuration, timeProvider, report);
                 }
 
