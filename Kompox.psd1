@@ -12,6 +12,7 @@
     CmdletsToExport      = @(
         'ConvertTo-KompoxManifest'
         'Get-KompoxApp'
+        'Get-KompoxAppCredential'
         'Get-KompoxAppLog'
         'Get-KompoxCluster'
         'Import-KompoxConfig'

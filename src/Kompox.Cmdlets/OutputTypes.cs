@@ -422,3 +422,42 @@ public sealed class KompoxAppLogLine
 
     public override string ToString() => Model.ToString();
 }
+
+/// <summary>A kubeconfig for one app's namespace (Get-KompoxAppCredential); <see cref="Kubeconfig"/> holds its text.</summary>
+public sealed class KompoxAppCredential
+{
+    internal KompoxAppCredential(AppCredential model, KompoxApp app, string? path)
+    {
+        Model = model;
+        App = app;
+        Path = path;
+    }
+
+    public KompoxApp App { get; }
+
+    /// <summary>The kubeconfig's YAML; with a token, it is a secret until <see cref="ExpiresAt"/>.</summary>
+    public string Kubeconfig => Model.Kubeconfig;
+
+    /// <summary>The file written with -OutFile (mode 0600); null otherwise.</summary>
+    public string? Path { get; }
+
+    public string Server => Model.Server;
+
+    public string Namespace => Model.Namespace;
+
+    /// <summary>Who the credential authenticates as: the app's ServiceAccount, or the Entra ID principals for kubelogin.</summary>
+    public string User => Model.User;
+
+    public string ServiceAccount => Model.ServiceAccount;
+
+    /// <summary>When the token expires; null for kubelogin, which gets its own tokens.</summary>
+    public DateTimeOffset? ExpiresAt => Model.ExpiresAt;
+
+    /// <summary>The kubeconfig's context, cluster and user name.</summary>
+    public string Context => Model.ContextName;
+
+    /// <summary>The kubeconfig runs kubelogin instead of holding a token.</summary>
+    public bool Kubelogin => Model.Kubelogin;
+
+    internal AppCredential Model { get; }
+}

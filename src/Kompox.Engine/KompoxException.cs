@@ -117,6 +117,15 @@ public static class KompoxErrors
         // Apps and their objects.
         ["AppNotFound"] = ErrorKind.NotFound,
         ["AppLocked"] = ErrorKind.Conflict,
+        ["AppLeaseLost"] = ErrorKind.Conflict,
+        ["AppNotDeployed"] = ErrorKind.NotFound,
+
+        // User credentials (Get-KompoxAppCredential).
+        ["InvalidDuration"] = ErrorKind.InvalidArgument,
+        ["KubeloginUnsupported"] = ErrorKind.InvalidArgument,
+        ["InvalidLoginMode"] = ErrorKind.InvalidArgument,
+        ["NoAccessPrincipals"] = ErrorKind.Conflict,
+        ["OutputFileExists"] = ErrorKind.AlreadyExists,
         ["NodeNameRequired"] = ErrorKind.InvalidArgument,
         ["HostConflict"] = ErrorKind.Conflict,
         ["RolloutFailed"] = ErrorKind.Unavailable,

@@ -36,10 +36,21 @@ public static class AppConverter
     public static AppManifest Convert(KompoxApp app, ComposeProject project, DiskInfo disk, AppConversionOptions? options = null) =>
         Convert(app, project, disk.Id, disk.SizeBytes, options ?? new AppConversionOptions());
 
+    /// <summary>
+    /// The app's Namespace exactly as <see cref="Convert(KompoxApp, ComposeProject, DiskInfo, AppConversionOptions?)"/>
+    /// makes it, without reading the compose file: for operations that need the namespace before the app is deployed
+    /// (the app's Lease lives in it).
+    /// </summary>
+    /// <exception cref="KompoxException"><c>UnknownDriver</c>.</exception>
+    public static V1Namespace AppNamespace(KompoxApp app) => Namespace(new AppScope(app, KubeNames.Namespace(app)), DriverOf(app));
+
+    private static IProviderDriver DriverOf(KompoxApp app) =>
+        ProviderDrivers.Find(app.Cluster.Provider.Driver)
+            ?? throw new KompoxException("UnknownDriver", ErrorKind.InvalidArgument, $"provider '{app.Cluster.Provider.Name}' uses driver '{app.Cluster.Provider.Driver}', which this version does not have");
+
     private static AppManifest Convert(KompoxApp app, ComposeProject project, string? diskId, long? diskSizeBytes, AppConversionOptions options)
     {
-        var driver = ProviderDrivers.Find(app.Cluster.Provider.Driver)
-            ?? throw new KompoxException("UnknownDriver", ErrorKind.InvalidArgument, $"provider '{app.Cluster.Provider.Name}' uses driver '{app.Cluster.Provider.Driver}', which this version does not have");
+        var driver = DriverOf(app);
 
         var diagnostics = new ConversionDiagnostics(app.ComposePath ?? "compose.yml", app.Cluster.Provider.Service.ConfigPath ?? "kompoxops.yml");
         if (Names.CheckAppName(app.Name) is { } nameProblem)
@@ -74,7 +85,7 @@ public static class AppConverter
             objects.Add(Claim(scope, volume.Metadata.Name, volume.Spec.Capacity["storage"]));
         }
 
-        objects.AddRange(Access.Build(scope, options.AccessGroups));
+        objects.AddRange(Access.Build(scope, options.AccessGroups, driver.AccessSubjects(app)));
         objects.AddRange(PodBuilder.Build(scope, project, budget, podSettings, options));
         objects.AddRange(Exposure.Build(scope, ports, options.CertResolver));
 

@@ -37,7 +37,45 @@ public sealed partial class AksDriver : IProviderDriver
         new("AZURE_LOCATION", SettingScope.App, false, "region of the app's disks when it differs from the provider's", Location),
         new("AZURE_DISK_SIZE", SettingScope.App, false, $"size of a new disk in GiB (default {DefaultDiskSizeGiB})", DiskSize),
         new("AZURE_DISK_TYPE", SettingScope.App, false, $"managed disk SKU (default {DefaultDiskType})", DiskType),
+        new(AccessUsersSetting, SettingScope.App, false, "Entra ID users (user principal names, e.g. ann@contoso.com) and service principals or managed identities (object ids), comma-separated, given the app's access Role", AccessUsers),
+        new(AccessGroupsSetting, SettingScope.App, false, "Entra ID groups (object ids), comma-separated, given the app's access Role", AccessGroups),
     };
+
+    /// <summary>App setting: Entra ID users and service principals bound to the app's access Role.</summary>
+    public const string AccessUsersSetting = "AZURE_ACCESS_USERS";
+
+    /// <summary>App setting: Entra ID groups bound to the app's access Role.</summary>
+    public const string AccessGroupsSetting = "AZURE_ACCESS_GROUPS";
+
+    /// <summary>The application id of the AKS-managed Entra ID server application, the audience of every AKS user token.</summary>
+    public const string AksServerId = "6dae42f8-4368-4678-94ff-3960e28e3630";
+
+    public bool SupportsKubelogin => true;
+
+    /// <summary>
+    /// AKS with Entra ID authenticates a user as its user principal name and a service principal or managed identity as
+    /// its object id, and puts the object ids of the caller's groups in its groups; RoleBindings name them so.
+    /// </summary>
+    public IReadOnlyList<Rbacv1Subject> AccessSubjects(KompoxApp app)
+    {
+        var subjects = new List<Rbacv1Subject>();
+        foreach (var (setting, kind, check) in new (string, string, Func<string, string?>)[] { (AccessUsersSetting, "User", AccessUsers), (AccessGroupsSetting, "Group", AccessGroups) })
+        {
+            if (!app.Settings.TryGetValue(setting, out var text))
+            {
+                continue;
+            }
+
+            if (check(text) is { } problem)
+            {
+                throw new KompoxException("InvalidSetting", ErrorKind.InvalidArgument, $"app.settings.{setting}: {problem}") { Target = setting };
+            }
+
+            subjects.AddRange(ListItems(text).Distinct(StringComparer.OrdinalIgnoreCase).Select(name => new Rbacv1Subject { Kind = kind, ApiGroup = "rbac.authorization.k8s.io", Name = name }));
+        }
+
+        return subjects;
+    }
 
     public const string DiskCsiDriver = "disk.csi.azure.com";
 
@@ -118,6 +156,36 @@ public sealed partial class AksDriver : IProviderDriver
 
     private static string? DiskType(string value) =>
         DiskTypes.Contains(value, StringComparer.Ordinal) ? null : $"'{value}' is not a managed disk type; use one of {string.Join(", ", DiskTypes)}";
+
+    private static IEnumerable<string> ListItems(string value) =>
+        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static string? AccessUsers(string value)
+    {
+        var items = ListItems(value).ToList();
+        if (items.Count == 0)
+        {
+            return "names no principal: give user principal names or object ids, comma-separated";
+        }
+
+        var bad = items.FirstOrDefault(i => !GuidPattern().IsMatch(i) && !UserPrincipalNamePattern().IsMatch(i));
+        return bad is null ? null : $"'{bad}' is neither a user principal name (name@domain) nor an object id (a GUID)";
+    }
+
+    private static string? AccessGroups(string value)
+    {
+        var items = ListItems(value).ToList();
+        if (items.Count == 0)
+        {
+            return "names no group: give group object ids, comma-separated";
+        }
+
+        var bad = items.FirstOrDefault(i => !GuidPattern().IsMatch(i));
+        return bad is null ? null : $"'{bad}' is not a group object id (a GUID); Entra ID group names are not unique, so RoleBindings name groups by object id";
+    }
+
+    [GeneratedRegex(@"^[^@\s,]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")]
+    private static partial Regex UserPrincipalNamePattern();
 
     private static string? TokenCredential(string value) =>
         TokenCredentials.Contains(value, StringComparer.OrdinalIgnoreCase) ? null : $"'{value}' is not understood by DefaultAzureCredential; use one of {string.Join(", ", TokenCredentials)}";

@@ -31,6 +31,17 @@ public interface IProviderDriver
     /// <param name="sizeBytes">The real disk's size (<see cref="DiskInfo.SizeBytes"/>); null when converting offline, where the size a new disk would get stands in.</param>
     /// <exception cref="KompoxException"><c>InvalidDiskId</c> when the id cannot name a disk of this provider; <c>NodeNameRequired</c> when the node is needed and unknown.</exception>
     V1PersistentVolumeSpec DiskVolume(KompoxApp app, string diskId, string? knownNodeName, long? sizeBytes = null);
+
+    /// <summary>
+    /// Principals of the cloud's identity provider that the app's settings name, bound to the app's access Role besides
+    /// its ServiceAccount (SPEC 6), as RoleBinding subjects in the form the cluster's authenticator names them.
+    /// None for a driver whose clusters have no such identities.
+    /// </summary>
+    /// <exception cref="KompoxException"><c>InvalidSetting</c> when a setting naming them is malformed.</exception>
+    IReadOnlyList<Rbacv1Subject> AccessSubjects(KompoxApp app) => Array.Empty<Rbacv1Subject>();
+
+    /// <summary>Whether the driver's clusters authenticate users through <c>kubelogin</c> (an exec plugin) besides ServiceAccount tokens.</summary>
+    bool SupportsKubelogin => false;
 }
 
 public static class ProviderDrivers

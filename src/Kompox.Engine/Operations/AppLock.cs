@@ -4,7 +4,8 @@ namespace Kompox.Operations;
 
 /// <summary>
 /// Serialises the operations that change one app's state (deploy, disk switch, snapshot, destroy). In-process for a
-/// single PowerShell session or service instance; across hosts a Kubernetes Lease in the app's namespace implements it.
+/// single PowerShell session or service instance (<see cref="InProcessAppLock"/>); across hosts a Kubernetes Lease in the
+/// app's namespace implements it (<see cref="LeaseAppLock"/>).
 /// </summary>
 public interface IAppLock
 {
@@ -12,9 +13,16 @@ public interface IAppLock
     /// <param name="timeout">How long to wait for another holder; then <c>AppLocked</c>.</param>
     /// <exception cref="KompoxException"><c>AppLocked</c> when the wait times out; <c>OperationCanceled</c> when <paramref name="cancellationToken"/> fires.</exception>
     Task<IAsyncDisposable> AcquireAsync(Model.KompoxApp app, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>As <see cref="AcquireAsync(Model.KompoxApp, TimeSpan, CancellationToken)"/>, reporting the wait (who holds the app) and the lock's requests.</summary>
+    Task<IAsyncDisposable> AcquireAsync(Model.KompoxApp app, TimeSpan timeout, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        AcquireAsync(app, timeout, cancellationToken);
 }
 
-/// <summary>An <see cref="IAppLock"/> for callers in one process, keyed by app id, with timeouts measured on the context's clock.</summary>
+/// <summary>
+/// An <see cref="IAppLock"/> for callers in one process, keyed by app id, with timeouts measured on the context's clock:
+/// for contexts with no cluster to hold a Lease on (engine tests over an in-memory API). Real contexts use <see cref="LeaseAppLock"/>.
+/// </summary>
 public sealed class InProcessAppLock : IAppLock
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> gates = new(StringComparer.Ordinal);

@@ -88,6 +88,14 @@ public interface IAppOperations
     /// </summary>
     /// <exception cref="KompoxException"><c>AppNotDeployed</c>, <c>UnknownService</c>, <c>NoPreviousContainer</c>, <c>InvalidLogOptions</c>, and the cluster's errors.</exception>
     IAsyncEnumerable<AppLogLine> ReadLogsAsync(KompoxApp app, AppLogOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A kubeconfig for the deployed app's namespace only (SPEC 6): a TokenRequest token of the app's user ServiceAccount
+    /// lasting <see cref="AppCredentialOptions.Duration"/>, or on AKS with <see cref="AppCredentialOptions.Kubelogin"/> the
+    /// kubelogin exec plugin for the Entra ID principals bound to the app's Role.
+    /// </summary>
+    /// <exception cref="KompoxException"><c>InvalidDuration</c>, <c>KubeloginUnsupported</c>, <c>InvalidLoginMode</c>, <c>AppNotDeployed</c>, <c>NoAccessPrincipals</c>.</exception>
+    Task<AppCredential> GetCredentialAsync(KompoxApp app, AppCredentialOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 }
 
 public sealed partial class AppOperations : IAppOperations
@@ -187,13 +195,21 @@ public sealed partial class AppOperations : IAppOperations
         return ErrorTranslation.Guard(activity, cancellationToken, async () =>
         {
             var report = progress ?? NoProgress.Instance;
-            await using (await context.AppLock.AcquireAsync(app, context.AppLockTimeout, cancellationToken).ConfigureAwait(false))
+            await using var held = await context.AppLock.AcquireAsync(app, context.AppLockTimeout, report, cancellationToken).ConfigureAwait(false);
+            await AppLease.WhileHeldAsync(held, async token =>
             {
                 report.Report(new OperationProgress(activity, $"current {state.CurrentDiskId ?? "none"}, previous {state.PreviousDiskId ?? "none"}", 0));
-                await ApplyDiskStateAsync(app, state, activity, report, cancellationToken).ConfigureAwait(false);
+                await ApplyDiskStateAsync(app, state, activity, report, token).ConfigureAwait(false);
                 report.Report(new OperationProgress(activity, "done", 100));
-            }
+            }, cancellationToken).ConfigureAwait(false);
         });
+    }
+
+    public Task<AppCredential> GetCredentialAsync(KompoxApp app, AppCredentialOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var activity = $"Issuing a credential for app {app.Id}";
+        return ErrorTranslation.Guard(activity, cancellationToken, () =>
+            new AppCredentialIssuer(context).IssueAsync(app, options, activity, progress ?? NoProgress.Instance, cancellationToken));
     }
 
     /// <summary>The disk state patch for callers that hold the app's lock already (deploy, disk switch).</summary>

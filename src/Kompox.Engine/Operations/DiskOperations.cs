@@ -51,12 +51,13 @@ public sealed class DiskOperations : IDiskOperations
             var report = progress ?? NoProgress.Instance;
             var runtime = context.Drivers.Runtime(app.Cluster);
             report.Report(new OperationProgress(activity, "waiting for the app", 0));
-            await using (await context.AppLock.AcquireAsync(app, context.AppLockTimeout, cancellationToken).ConfigureAwait(false))
+            await using var held = await context.AppLock.AcquireAsync(app, context.AppLockTimeout, report, cancellationToken).ConfigureAwait(false);
+            return await AppLease.WhileHeldAsync(held, async token =>
             {
-                var disk = await runtime.CreateDiskAsync(app, report, cancellationToken).ConfigureAwait(false);
+                var disk = await runtime.CreateDiskAsync(app, report, token).ConfigureAwait(false);
                 report.Report(new OperationProgress(activity, $"created {disk.Id}", 100));
                 return disk;
-            }
+            }, cancellationToken).ConfigureAwait(false);
         });
     }
 
@@ -68,18 +69,19 @@ public sealed class DiskOperations : IDiskOperations
             var report = progress ?? NoProgress.Instance;
             var runtime = context.Drivers.Runtime(app.Cluster);
             report.Report(new OperationProgress(activity, "waiting for the app", 0));
-            await using (await context.AppLock.AcquireAsync(app, context.AppLockTimeout, cancellationToken).ConfigureAwait(false))
+            await using var held = await context.AppLock.AcquireAsync(app, context.AppLockTimeout, report, cancellationToken).ConfigureAwait(false);
+            await AppLease.WhileHeldAsync(held, async token =>
             {
                 // Under the lock, so that no switch makes the disk current between the check and the deletion.
-                var state = await apps.GetDiskStateAsync(app, report, cancellationToken).ConfigureAwait(false);
+                var state = await apps.GetDiskStateAsync(app, report, token).ConfigureAwait(false);
                 if (state.CurrentDiskId == diskId)
                 {
                     throw new KompoxException("DiskIsCurrent", ErrorKind.Conflict, $"disk {diskId} is the current disk of app {app.Id}; switch the app to another disk first") { Target = diskId };
                 }
 
-                await runtime.DeleteDiskAsync(app, diskId, cancellationToken).ConfigureAwait(false);
+                await runtime.DeleteDiskAsync(app, diskId, token).ConfigureAwait(false);
                 report.Report(new OperationProgress(activity, "deleted", 100));
-            }
+            }, cancellationToken).ConfigureAwait(false);
         });
     }
 }

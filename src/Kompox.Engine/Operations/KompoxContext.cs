@@ -32,15 +32,19 @@ public sealed class KompoxContext
 
     public static readonly TimeSpan DefaultAppLockTimeout = TimeSpan.FromMinutes(5);
 
-    /// <summary>The real effects, for a kompoxops.yml at <paramref name="configPath"/>, in one process.</summary>
+    /// <summary>The real effects, for a kompoxops.yml at <paramref name="configPath"/>: apps are locked by a Lease on their cluster.</summary>
     /// <param name="appLockTimeout">How long to wait for another operation on the same app; null for <see cref="AppLockTimeout"/>'s default.</param>
-    public static KompoxContext ForConfigFile(string configPath, TimeSpan? appLockTimeout = null) => new(
-        new KubeconfigClientFactory(),
-        new DriverFactory(TimeProvider.System),
-        new ConfigFileSource(configPath),
-        TimeProvider.System,
-        new InProcessAppLock(TimeProvider.System))
+    public static KompoxContext ForConfigFile(string configPath, TimeSpan? appLockTimeout = null)
     {
-        AppLockTimeout = appLockTimeout ?? DefaultAppLockTimeout,
-    };
+        var kubeClients = new KubeconfigClientFactory();
+        return new(
+            kubeClients,
+            new DriverFactory(TimeProvider.System),
+            new ConfigFileSource(configPath),
+            TimeProvider.System,
+            new LeaseAppLock(kubeClients, TimeProvider.System))
+        {
+            AppLockTimeout = appLockTimeout ?? DefaultAppLockTimeout,
+        };
+    }
 }

@@ -10,7 +10,21 @@ public interface IKubeClientFactory
     /// <param name="handlers">Handlers every request of the client passes through, outermost first (e.g. the one that reports requests as progress).</param>
     /// <exception cref="KompoxException"><c>KubeconfigNotFound</c>, <c>InvalidKubeconfig</c>.</exception>
     IKubernetes Create(KompoxCluster cluster, params DelegatingHandler[] handlers);
+
+    /// <summary>
+    /// How a client reaches the cluster's API server, for writing other kubeconfigs for it (user credentials). By default
+    /// as the cluster's kubeconfig says, which is where every factory that reaches a real cluster takes it from.
+    /// </summary>
+    /// <exception cref="KompoxException"><c>KubeconfigNotFound</c>, <c>InvalidKubeconfig</c>.</exception>
+    KubeEndpoint Endpoint(KompoxCluster cluster) => KubeconfigClientFactory.Endpoint(cluster);
 }
+
+/// <summary>The cluster part of a kubeconfig: where the API server is and how its certificate is checked.</summary>
+/// <param name="Server">The API server's URL, as the kubeconfig names it.</param>
+/// <param name="CertificateAuthorityData">The CA bundle in base64 as <c>certificate-authority-data</c> holds it (read from the <c>certificate-authority</c> file when the kubeconfig names a file); null for the system's trust store.</param>
+/// <param name="TlsServerName">The name the server's certificate is checked against, when it differs from the URL's host.</param>
+/// <param name="InsecureSkipTlsVerify">The kubeconfig turns certificate checks off.</param>
+public sealed record KubeEndpoint(string Server, string? CertificateAuthorityData, string? TlsServerName, bool InsecureSkipTlsVerify);
 
 /// <summary>
 /// Clients from the cluster's <c>auth</c>: its kubeconfig and context, else the default kubeconfig (<c>KUBECONFIG</c>,
@@ -22,20 +36,10 @@ public sealed class KubeconfigClientFactory : IKubeClientFactory
 
     public static KubernetesClientConfiguration Configuration(KompoxCluster cluster)
     {
-        var path = cluster.Auth.Kubeconfig is { } configured ? ExpandHome(configured) : DefaultKubeconfig();
+        var path = KubeconfigPath(cluster);
         if (path is null)
         {
-            if (KubernetesClientConfiguration.IsInCluster())
-            {
-                return KubernetesClientConfiguration.InClusterConfig();
-            }
-
-            throw new KompoxException("KubeconfigNotFound", ErrorKind.NotFound, $"cluster '{cluster.Name}' names no kubeconfig, there is none at KUBECONFIG or ~/.kube/config, and Kompox does not run in a cluster") { Target = cluster.Id };
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new KompoxException("KubeconfigNotFound", ErrorKind.NotFound, $"cluster '{cluster.Name}': kubeconfig {path} not found") { Target = path };
+            return KubernetesClientConfiguration.InClusterConfig();
         }
 
         try
@@ -47,6 +51,72 @@ public sealed class KubeconfigClientFactory : IKubeClientFactory
             // The library's message names the missing context or user; it is English and culture-free.
             throw new KompoxException("InvalidKubeconfig", ErrorKind.InvalidData, $"cluster '{cluster.Name}': kubeconfig {path} is not usable: {e.Message}", e) { Target = path };
         }
+    }
+
+    /// <inheritdoc cref="IKubeClientFactory.Endpoint"/>
+    public static KubeEndpoint Endpoint(KompoxCluster cluster)
+    {
+        var path = KubeconfigPath(cluster);
+        if (path is null)
+        {
+            // In a Pod: the API server's Service address and the cluster CA mounted with the ServiceAccount token.
+            var inCluster = KubernetesClientConfiguration.InClusterConfig();
+            var ca = File.ReadAllBytes(InClusterCaPath);
+            return new KubeEndpoint(inCluster.Host, Convert.ToBase64String(ca), null, false);
+        }
+
+        try
+        {
+            var config = KubernetesClientConfiguration.LoadKubeConfig(path);
+            var contextName = cluster.Auth.Context ?? config.CurrentContext;
+            var context = config.Contexts?.FirstOrDefault(c => c.Name == contextName)
+                ?? throw new KubeConfigException($"context {contextName} not found");
+            var entry = config.Clusters?.FirstOrDefault(c => c.Name == context.ContextDetails?.Cluster)
+                ?? throw new KubeConfigException($"cluster {context.ContextDetails?.Cluster} of context {contextName} not found");
+            var endpoint = entry.ClusterEndpoint ?? throw new KubeConfigException($"cluster {entry.Name} has no server");
+            var caData = endpoint.CertificateAuthorityData;
+            if (string.IsNullOrEmpty(caData) && !string.IsNullOrEmpty(endpoint.CertificateAuthority))
+            {
+                // A relative CA path is relative to the kubeconfig's directory, as kubectl reads it.
+                var caPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, ExpandHome(endpoint.CertificateAuthority));
+                caData = Convert.ToBase64String(File.ReadAllBytes(caPath));
+            }
+
+            return new KubeEndpoint(
+                endpoint.Server ?? throw new KubeConfigException($"cluster {entry.Name} has no server"),
+                string.IsNullOrEmpty(caData) ? null : caData,
+                string.IsNullOrEmpty(endpoint.TlsServerName) ? null : endpoint.TlsServerName,
+                endpoint.SkipTlsVerify);
+        }
+        catch (Exception e) when (e is KubeConfigException or IOException or UnauthorizedAccessException)
+        {
+            throw new KompoxException("InvalidKubeconfig", ErrorKind.InvalidData, $"cluster '{cluster.Name}': kubeconfig {path} is not usable: {(e is KubeConfigException ? e.Message : "its certificate-authority file cannot be read")}", e) { Target = path };
+        }
+    }
+
+    // Where Kubernetes mounts the cluster CA into every Pod with a ServiceAccount token.
+    private const string InClusterCaPath = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+
+    /// <summary>The kubeconfig the cluster's auth names (or the default one); null when Kompox runs in a cluster and there is none.</summary>
+    private static string? KubeconfigPath(KompoxCluster cluster)
+    {
+        var path = cluster.Auth.Kubeconfig is { } configured ? ExpandHome(configured) : DefaultKubeconfig();
+        if (path is null)
+        {
+            if (KubernetesClientConfiguration.IsInCluster())
+            {
+                return null;
+            }
+
+            throw new KompoxException("KubeconfigNotFound", ErrorKind.NotFound, $"cluster '{cluster.Name}' names no kubeconfig, there is none at KUBECONFIG or ~/.kube/config, and Kompox does not run in a cluster") { Target = cluster.Id };
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new KompoxException("KubeconfigNotFound", ErrorKind.NotFound, $"cluster '{cluster.Name}': kubeconfig {path} not found") { Target = path };
+        }
+
+        return path;
     }
 
     private static string? DefaultKubeconfig()

@@ -1,0 +1,454 @@
+using System.Globalization;
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Kompox.Conversion;
+using Kompox.Model;
+
+namespace Kompox.Operations;
+
+/// <summary>
+/// The app lock across hosts: a <c>coordination.k8s.io/v1</c> Lease named <see cref="LeaseName"/> in the app's
+/// namespace, so that a runbook, the REST service and a laptop never change one app at the same time.
+/// <para>
+/// Every acquisition is its own holder: the identity is the machine, the process and a suffix drawn per acquisition.
+/// Two PowerShell runspaces or two REST requests in one process therefore exclude each other through the Lease itself,
+/// with the same rules as two hosts; an in-process gate in front of the Lease would be a second mechanism with its own
+/// wake-up and timeout rules, and would not show up in the error another host gets.
+/// </para>
+/// <para>
+/// The Lease is renewed every third of its duration on the context's clock while held, and released (holder cleared)
+/// on dispose. A holder that dies stops renewing; once its duration has passed since the last renewal, the next caller
+/// takes the Lease over. Writes carry the resourceVersion they read, so two callers racing for a free Lease cannot both
+/// win: the loser gets 409 and reads again.
+/// </para>
+/// <para>
+/// The Lease carries no <c>kompox.dev/app-id</c> label on purpose: deploy prunes and destroy deletes the app's objects
+/// by that label, and neither must delete the Lease it holds.
+/// </para>
+/// </summary>
+public sealed class LeaseAppLock : IAppLock
+{
+    /// <summary>The Lease's name in the app's namespace.</summary>
+    public const string LeaseName = "kompox-app-lock";
+
+    /// <summary>The field manager of the namespace this lock creates when the app was never deployed; the deploy's own.</summary>
+    public const string FieldManager = "kompox";
+
+    private readonly IKubeClientFactory kubeClients;
+    private readonly TimeProvider timeProvider;
+
+    public LeaseAppLock(IKubeClientFactory kubeClients, TimeProvider timeProvider)
+    {
+        this.kubeClients = kubeClients;
+        this.timeProvider = timeProvider;
+    }
+
+    /// <summary>How long a holder keeps the app without renewing; a dead holder's Lease frees after this.</summary>
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often a waiter reads the Lease again.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The identity this process's holders start with: machine name and process id.</summary>
+    public static string ProcessIdentity { get; } = $"{Environment.MachineName}/{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}";
+
+    public Task<IAsyncDisposable> AcquireAsync(KompoxApp app, TimeSpan timeout, CancellationToken cancellationToken) =>
+        AcquireAsync(app, timeout, null, cancellationToken);
+
+    /// <inheritdoc cref="IAppLock.AcquireAsync(KompoxApp, TimeSpan, IProgress{OperationProgress}?, CancellationToken)"/>
+    public async Task<IAsyncDisposable> AcquireAsync(KompoxApp app, TimeSpan timeout, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        await AcquireLeaseAsync(app, timeout, progress, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>As <see cref="AcquireAsync(KompoxApp, TimeSpan, IProgress{OperationProgress}?, CancellationToken)"/>, typed: the holder tells when the Lease was lost.</summary>
+    public Task<AppLease> AcquireLeaseAsync(KompoxApp app, TimeSpan timeout, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        // The client that takes the Lease also renews it on the clock's timer, after the caller's step may have ended.
+        IProgress<OperationProgress> report = progress is null ? NoProgress.Instance : new TolerantProgress(progress);
+        var activity = $"Waiting for app {app.Id}";
+        var ns = KubeNames.Namespace(app);
+        return ErrorTranslation.Guard($"taking the lease {ns}/{LeaseName} of app {app.Id}", cancellationToken, async () =>
+        {
+            var client = kubeClients.Create(app.Cluster, new RequestReporter(activity, report));
+            var identity = $"{ProcessIdentity}/{Guid.NewGuid().ToString("N")[..8]}";
+            var started = timeProvider.GetUtcNow();
+            var createdNamespace = false;
+            var races = 0;
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var now = timeProvider.GetUtcNow();
+                var current = await ReadAsync(client, ns, cancellationToken).ConfigureAwait(false);
+                V1Lease? taken;
+                if (current is null)
+                {
+                    taken = await CreateAsync(client, ns, identity, now, cancellationToken).ConfigureAwait(false);
+                    if (taken is null && !createdNamespace && !await NamespaceExistsAsync(client, ns, cancellationToken).ConfigureAwait(false))
+                    {
+                        // Only disk operations on a never-deployed app get here: deploy applies the namespace first.
+                        report.Report(OperationProgress.Detail(activity, $"creating namespace {ns} for the app's lease"));
+                        await client.CoreV1.PatchNamespaceAsync(
+                            new V1Patch(AppConverter.AppNamespace(app), V1Patch.PatchType.ApplyPatch),
+                            ns,
+                            fieldManager: FieldManager,
+                            force: true,
+                            cancellationToken: cancellationToken).ConfigureAwait(false);
+                        createdNamespace = true;
+                    }
+                }
+                else if (IsFree(current, now))
+                {
+                    taken = await TakeOverAsync(client, current, identity, now, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    var waited = now - started;
+                    if (waited >= timeout)
+                    {
+                        throw Locked(app, current, timeout);
+                    }
+
+                    report.Report(new OperationProgress(activity, $"held by {current.Spec.HolderIdentity} until {ExpiresAt(current):u} unless renewed"));
+                    var pause = timeout - waited < PollInterval ? timeout - waited : PollInterval;
+                    await Task.Delay(pause, timeProvider, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (taken is not null)
+                {
+                    report.Report(OperationProgress.Detail(activity, $"holding lease {ns}/{LeaseName} as {identity}"));
+                    report.Report(new OperationProgress(activity, "the app is ours", 100));
+                    return new AppLease(client, app, taken, LeaseDuration, timeProvider, report);
+                }
+
+                // Someone else wrote the Lease between our read and our write (409): read it again, at once the first
+                // few times; a Lease that keeps changing (or a namespace that cannot take it) is waited for like a holder.
+                if (++races > 3)
+                {
+                    if (timeProvider.GetUtcNow() - started >= timeout)
+                    {
+                        throw new KompoxException("AppLocked", ErrorKind.Conflict, $"app {app.Id} is busy: its lease {ns}/{LeaseName} changed under every attempt to take it; -Wait waits for it") { Target = app.Id };
+                    }
+
+                    await Task.Delay(PollInterval, timeProvider, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        });
+    }
+
+    private static KompoxException Locked(KompoxApp app, V1Lease lease, TimeSpan timeout)
+    {
+        var since = lease.Spec.AcquireTime is { } acquired ? $" since {Utc(acquired):u}" : string.Empty;
+        var waited = timeout > TimeSpan.Zero ? $"; waited {timeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s" : string.Empty;
+        return new KompoxException(
+            "AppLocked",
+            ErrorKind.Conflict,
+            $"app {app.Id} is busy: {lease.Spec.HolderIdentity} holds it{since}, and its lease expires at {ExpiresAt(lease):u} unless renewed{waited}; -Wait waits for it")
+        {
+            Target = app.Id,
+        };
+    }
+
+    private bool IsFree(V1Lease lease, DateTimeOffset now) =>
+        string.IsNullOrEmpty(lease.Spec?.HolderIdentity) || ExpiresAt(lease) <= now;
+
+    /// <summary>When the holder's claim lapses: its last renewal (or acquisition) plus the duration it declared.</summary>
+    internal static DateTimeOffset ExpiresAt(V1Lease lease)
+    {
+        var renewed = lease.Spec.RenewTime ?? lease.Spec.AcquireTime;
+        var seconds = lease.Spec.LeaseDurationSeconds ?? 0;
+        return renewed is { } time ? Utc(time).AddSeconds(seconds) : DateTimeOffset.MinValue;
+    }
+
+    // MicroTime is UTC on the wire; the client may hand it back as local or unspecified time.
+    private static DateTimeOffset Utc(DateTime time) =>
+        new(time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : DateTime.SpecifyKind(time, DateTimeKind.Utc));
+
+    private static async Task<V1Lease?> ReadAsync(IKubernetes client, string ns, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await client.CoordinationV1.ReadNamespacedLeaseAsync(LeaseName, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<bool> NamespaceExistsAsync(IKubernetes client, string ns, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.CoreV1.ReadNamespaceAsync(ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    /// <returns>The created Lease; null when it could not be created (someone created it first, or the namespace is missing).</returns>
+    private async Task<V1Lease?> CreateAsync(IKubernetes client, string ns, string identity, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var lease = new V1Lease
+        {
+            ApiVersion = "coordination.k8s.io/v1",
+            Kind = "Lease",
+            Metadata = new V1ObjectMeta { Name = LeaseName, NamespaceProperty = ns },
+            Spec = new V1LeaseSpec(),
+        };
+        Hold(lease, identity, now, newHolder: true);
+        try
+        {
+            return await client.CoordinationV1.CreateNamespacedLeaseAsync(lease, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response?.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private async Task<V1Lease?> TakeOverAsync(IKubernetes client, V1Lease lease, string identity, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        Hold(lease, identity, now, newHolder: true);
+        try
+        {
+            // The body carries the resourceVersion read: if anyone wrote the Lease since, the server answers 409.
+            return await client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, LeaseName, lease.Metadata.NamespaceProperty, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response?.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private void Hold(V1Lease lease, string identity, DateTimeOffset now, bool newHolder)
+    {
+        var spec = lease.Spec;
+        if (newHolder)
+        {
+            spec.LeaseTransitions = spec.HolderIdentity is { Length: > 0 } ? (spec.LeaseTransitions ?? 0) + 1 : spec.LeaseTransitions ?? 0;
+            spec.HolderIdentity = identity;
+            spec.AcquireTime = now.UtcDateTime;
+        }
+
+        spec.LeaseDurationSeconds = (int)Math.Ceiling(LeaseDuration.TotalSeconds);
+        spec.RenewTime = now.UtcDateTime;
+    }
+}
+
+/// <summary>
+/// A held app Lease: renewed on the clock until disposed. When a renewal finds the Lease taken by someone else (this
+/// process stalled longer than the duration, and another holder took over), <see cref="Lost"/> is cancelled and a
+/// warning is reported; an operation that links its token with <see cref="Lost"/> stops instead of interleaving.
+/// </summary>
+public sealed class AppLease : IAsyncDisposable
+{
+    private readonly IKubernetes client;
+    private readonly KompoxApp app;
+    private readonly TimeSpan duration;
+    private readonly TimeProvider timeProvider;
+    private readonly IProgress<OperationProgress> progress;
+    private readonly CancellationTokenSource lost = new();
+    private readonly SemaphoreSlim writing = new(1, 1);
+    private readonly ITimer renewal;
+    private V1Lease lease;
+    private int disposed;
+
+    internal AppLease(IKubernetes client, KompoxApp app, V1Lease lease, TimeSpan duration, TimeProvider timeProvider, IProgress<OperationProgress> progress)
+    {
+        this.client = client;
+        this.app = app;
+        this.lease = lease;
+        this.duration = duration;
+        this.timeProvider = timeProvider;
+        this.progress = progress;
+        var period = duration / 3;
+        renewal = timeProvider.CreateTimer(_ => _ = RenewAsync(), null, period, period);
+    }
+
+    /// <summary>Machine, process and the suffix of this acquisition, as the Lease's holderIdentity says.</summary>
+    public string HolderIdentity => lease.Spec.HolderIdentity;
+
+    /// <summary>Cancelled when another holder has taken the Lease over.</summary>
+    public CancellationToken Lost => lost.Token;
+
+    /// <summary>When the Lease lapses unless renewed again.</summary>
+    public DateTimeOffset ExpiresAt => LeaseAppLock.ExpiresAt(lease);
+
+    /// <summary>
+    /// Runs <paramref name="body"/>, the work done while holding <paramref name="held"/>, with a token that is cancelled
+    /// by the caller's token or, for an <see cref="AppLease"/>, when the Lease is lost to another holder; the latter
+    /// ends the work with <c>AppLeaseLost</c> instead of letting it interleave with the new holder's.
+    /// </summary>
+    public static async Task<T> WhileHeldAsync<T>(IAsyncDisposable held, Func<CancellationToken, Task<T>> body, CancellationToken cancellationToken)
+    {
+        if (held is not AppLease lease)
+        {
+            return await body(cancellationToken).ConfigureAwait(false);
+        }
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Lost);
+        try
+        {
+            return await body(linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (lease.Lost.IsCancellationRequested && !cancellationToken.IsCancellationRequested && e is OperationCanceledException or KompoxException { Kind: ErrorKind.Canceled or ErrorKind.Timeout })
+        {
+            throw new KompoxException("AppLeaseLost", ErrorKind.Conflict, $"app {lease.app.Id}: stopped, because another holder took over its lease while this operation ran (it was stalled for longer than the lease's {lease.duration.TotalSeconds:0} s); check the app's state before trying again", e) { Target = lease.app.Id };
+        }
+    }
+
+    /// <inheritdoc cref="WhileHeldAsync{T}(IAsyncDisposable, Func{CancellationToken, Task{T}}, CancellationToken)"/>
+    public static Task WhileHeldAsync(IAsyncDisposable held, Func<CancellationToken, Task> body, CancellationToken cancellationToken) =>
+        WhileHeldAsync(held, async token => { await body(token).ConfigureAwait(false); return true; }, cancellationToken);
+
+    /// <summary>Renews now (the timer calls this every third of the duration); false once the Lease is lost or released.</summary>
+    internal async Task<bool> RenewAsync()
+    {
+        if (Volatile.Read(ref disposed) != 0 || lost.IsCancellationRequested || !await writing.WaitAsync(0).ConfigureAwait(false))
+        {
+            // A tick while the previous renewal still runs is passed over: the Lease lasts three ticks.
+            return false;
+        }
+
+        var activity = $"Holding app {app.Id}";
+        bool renewed;
+        try
+        {
+            renewed = Volatile.Read(ref disposed) == 0 && await RenewHeldAsync(activity).ConfigureAwait(false);
+        }
+        finally
+        {
+            writing.Release();
+        }
+
+        // Reported once the next tick may renew again, so that whoever reads it sees the lease's state settled.
+        if (renewed)
+        {
+            Report(OperationProgress.Detail(activity, $"renewed lease {lease.Metadata.NamespaceProperty}/{LeaseAppLock.LeaseName} until {ExpiresAt:u}"));
+        }
+
+        return renewed;
+    }
+
+    private async Task<bool> RenewHeldAsync(string activity)
+    {
+        try
+        {
+            var renewed = Copy(lease);
+            renewed.Spec.RenewTime = timeProvider.GetUtcNow().UtcDateTime;
+            try
+            {
+                lease = await client.CoordinationV1.ReplaceNamespacedLeaseAsync(renewed, LeaseAppLock.LeaseName, lease.Metadata.NamespaceProperty).ConfigureAwait(false);
+                return true;
+            }
+            catch (HttpOperationException e) when (e.Response?.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+            {
+                // Someone wrote the Lease: if it is still ours (e.g. an admin edited a label), renew on the new version.
+                var current = await client.CoordinationV1.ReadNamespacedLeaseAsync(LeaseAppLock.LeaseName, lease.Metadata.NamespaceProperty).ConfigureAwait(false);
+                if (current.Spec?.HolderIdentity != HolderIdentity)
+                {
+                    LoseTo(current.Spec?.HolderIdentity, activity);
+                    return false;
+                }
+
+                current.Spec.RenewTime = timeProvider.GetUtcNow().UtcDateTime;
+                lease = await client.CoordinationV1.ReplaceNamespacedLeaseAsync(current, LeaseAppLock.LeaseName, lease.Metadata.NamespaceProperty).ConfigureAwait(false);
+                return true;
+            }
+        }
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException or OperationCanceledException or IOException)
+        {
+            // A renewal that fails (the API server is briefly away) is tried again on the next tick; the Lease lasts
+            // three ticks, so only a longer outage loses it, and the next renewal then reports who took it.
+            var error = ErrorTranslation.Translate(e, $"renewing the lease of app {app.Id}", CancellationToken.None);
+            Report(OperationProgress.Detail(activity, $"renewal failed, trying again: {error.Message}"));
+            if (timeProvider.GetUtcNow() >= ExpiresAt)
+            {
+                LoseTo(null, activity);
+            }
+
+            return false;
+        }
+    }
+
+    private void Report(OperationProgress value) => progress.Report(value);
+
+    private void LoseTo(string? holder, string activity)
+    {
+        var who = string.IsNullOrEmpty(holder) ? "the lease expired before it could be renewed" : $"{holder} took it over";
+        Report(new OperationProgress(activity, $"WARNING: lost the lease of app {app.Id}: {who}; stopping", null, $"WARNING: lost the lease of app {app.Id}: {who}; stopping"));
+        lost.Cancel();
+    }
+
+    /// <summary>Stops renewing and clears the holder, so the next caller does not wait for the Lease to expire.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await renewal.DisposeAsync().ConfigureAwait(false);
+        await writing.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (lost.IsCancellationRequested)
+            {
+                return;
+            }
+
+            var released = Copy(lease);
+            released.Spec.HolderIdentity = null;
+            released.Spec.AcquireTime = null;
+            released.Spec.RenewTime = null;
+            try
+            {
+                await client.CoordinationV1.ReplaceNamespacedLeaseAsync(released, LeaseAppLock.LeaseName, lease.Metadata.NamespaceProperty).ConfigureAwait(false);
+                Report(OperationProgress.Detail($"Holding app {app.Id}", $"released lease {lease.Metadata.NamespaceProperty}/{LeaseAppLock.LeaseName}"));
+            }
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or OperationCanceledException or IOException)
+            {
+                // Not released: the Lease expires on its own within its duration, and the next caller takes it then.
+                Report(OperationProgress.Detail($"Holding app {app.Id}", $"could not release the lease; it expires at {ExpiresAt:u}"));
+            }
+        }
+        finally
+        {
+            // lost is not disposed: callers may still hold its token, linked into their own.
+            writing.Release();
+        }
+    }
+
+    private static V1Lease Copy(V1Lease lease) => KubernetesJson.Deserialize<V1Lease>(KubernetesJson.Serialize(lease));
+}
+
+/// <summary>
+/// A progress sink that renewals may report to from the clock's timer: a sink that can no longer take reports (the
+/// cmdlet's step has just ended) must neither fail the renewal's request nor keep the loss of the Lease from being signalled.
+/// </summary>
+internal sealed class TolerantProgress : IProgress<OperationProgress>
+{
+    private readonly IProgress<OperationProgress> inner;
+
+    public TolerantProgress(IProgress<OperationProgress> inner)
+    {
+        this.inner = inner;
+    }
+
+    public void Report(OperationProgress value)
+    {
+        try
+        {
+            inner.Report(value);
+        }
+        catch (InvalidOperationException)
+        {
+            // The report is lost; the Lease's state is not.
+        }
+    }
+}

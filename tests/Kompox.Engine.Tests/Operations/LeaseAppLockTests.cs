@@ -1,0 +1,281 @@
+using k8s;
+using k8s.Models;
+using Kompox.Conversion;
+using Kompox.Model;
+using Kompox.Operations;
+using Kompox.Tests.KubeApi;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Kompox.Tests.Operations;
+
+/// <summary>The app Lease against the test API server, with the server and the lock on one fake clock.</summary>
+public sealed class LeaseAppLockTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
+    private readonly OperationFixture fixture = new();
+    private KubeApiHarness harness = null!;
+    private IKubernetes admin = null!;
+
+    private FakeTimeProvider Time => fixture.Time;
+
+    public async Task InitializeAsync()
+    {
+        harness = await KubeApiHarness.StartAsync(Time);
+        admin = harness.Client();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await harness.DisposeAsync();
+        fixture.Dispose();
+    }
+
+    [Fact]
+    public async Task A_free_app_is_held_and_a_second_caller_is_told_who_holds_it_and_until_when()
+    {
+        var app = await DeployedAppAsync();
+        var appLock = Lock();
+
+        await using var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+
+        var lease = await ReadLeaseAsync(app);
+        Assert.Equal(first.HolderIdentity, lease.Spec.HolderIdentity);
+        Assert.StartsWith(LeaseAppLock.ProcessIdentity + "/", lease.Spec.HolderIdentity);
+        Assert.Equal(60, lease.Spec.LeaseDurationSeconds);
+        Assert.NotNull(lease.Spec.AcquireTime);
+        Assert.NotNull(lease.Spec.RenewTime);
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireAsync(app, TimeSpan.Zero, CancellationToken.None));
+        Assert.Equal(("AppLocked", ErrorKind.Conflict), (error.ErrorId, error.Kind));
+        Assert.Contains(first.HolderIdentity, error.Message);
+        Assert.Contains($"since {Time.GetUtcNow():u}", error.Message);
+        Assert.Contains($"expires at {Time.GetUtcNow().AddSeconds(60):u} unless renewed", error.Message);
+        Assert.Contains("-Wait", error.Message);
+    }
+
+    [Fact]
+    public async Task A_waiter_gets_the_app_once_the_holder_releases_it()
+    {
+        var app = await DeployedAppAsync();
+        var appLock = Lock();
+        var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        var progress = new RecordedProgress();
+
+        var second = appLock.AcquireAsync(app, TimeSpan.FromMinutes(1), progress, CancellationToken.None);
+        await UntilAsync(() => progress.Reports.Any(r => r.Status.StartsWith($"held by {first.HolderIdentity}", StringComparison.Ordinal)));
+        Assert.False(second.IsCompleted);
+
+        await first.DisposeAsync();
+        Assert.Null((await ReadLeaseAsync(app)).Spec.HolderIdentity);
+        await using var held = await AdvanceUntilAsync(second);
+        Assert.NotEqual(first.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+    }
+
+    [Fact]
+    public async Task Waiting_longer_than_the_timeout_on_the_clock_is_AppLocked()
+    {
+        var app = await DeployedAppAsync();
+        var appLock = Lock();
+        await using var first = await appLock.AcquireAsync(app, TimeSpan.Zero, CancellationToken.None);
+
+        var second = appLock.AcquireAsync(app, TimeSpan.FromSeconds(10), CancellationToken.None);
+        var error = await Assert.ThrowsAsync<KompoxException>(() => AdvanceUntilAsync(second));
+        Assert.Equal("AppLocked", error.ErrorId);
+        Assert.Contains("waited 10 s", error.Message);
+    }
+
+    [Fact]
+    public async Task The_lease_of_a_holder_that_died_expires_and_the_next_caller_takes_it_over()
+    {
+        var app = await DeployedAppAsync();
+        var now = Time.GetUtcNow().UtcDateTime;
+        await admin.CoordinationV1.CreateNamespacedLeaseAsync(
+            new V1Lease
+            {
+                ApiVersion = "coordination.k8s.io/v1",
+                Kind = "Lease",
+                Metadata = new V1ObjectMeta { Name = LeaseAppLock.LeaseName },
+                Spec = new V1LeaseSpec { HolderIdentity = "laptop/4242/deadbeef", LeaseDurationSeconds = 60, AcquireTime = now, RenewTime = now, LeaseTransitions = 3 },
+            },
+            KubeNames.Namespace(app));
+        var appLock = Lock();
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireAsync(app, TimeSpan.Zero, CancellationToken.None));
+        Assert.Contains("laptop/4242/deadbeef holds it", error.Message);
+
+        Time.Advance(TimeSpan.FromSeconds(59));
+        await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireAsync(app, TimeSpan.Zero, CancellationToken.None));
+        Time.Advance(TimeSpan.FromSeconds(1));
+        await using var held = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+
+        var lease = await ReadLeaseAsync(app);
+        Assert.Equal(held.HolderIdentity, lease.Spec.HolderIdentity);
+        Assert.Equal(4, lease.Spec.LeaseTransitions);
+    }
+
+    [Fact]
+    public async Task Renewal_every_third_of_the_duration_keeps_the_app_held_past_the_duration()
+    {
+        var app = await DeployedAppAsync();
+        var appLock = Lock();
+        var progress = new RecordedProgress();
+        await using var held = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None);
+
+        for (var tick = 1; tick <= 6; tick++)
+        {
+            Time.Advance(TimeSpan.FromSeconds(20));
+            var until = Time.GetUtcNow().AddSeconds(60);
+            await UntilAsync(() => progress.Reports.Any(r => r.Verbose?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true));
+            Assert.Equal(until, LeaseAppLock.ExpiresAt(await ReadLeaseAsync(app)));
+        }
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireAsync(app, TimeSpan.Zero, CancellationToken.None));
+        Assert.Contains(held.HolderIdentity, error.Message);
+        Assert.False(held.Lost.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task Two_holders_in_one_process_exclude_each_other()
+    {
+        var app = await DeployedAppAsync();
+        var runspace1 = Lock();
+        var runspace2 = Lock();
+
+        await using (var first = await runspace1.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None))
+        {
+            var error = await Assert.ThrowsAsync<KompoxException>(() => runspace2.AcquireAsync(app, TimeSpan.Zero, CancellationToken.None));
+            Assert.Contains(first.HolderIdentity, error.Message);
+            await Assert.ThrowsAsync<KompoxException>(() => runspace1.AcquireAsync(app, TimeSpan.Zero, CancellationToken.None));
+        }
+
+        await using var second = await runspace2.AcquireAsync(app, TimeSpan.Zero, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task The_namespace_of_a_never_deployed_app_is_created_as_the_converter_makes_it()
+    {
+        var app = App();
+        var ns = KubeNames.Namespace(app);
+        Assert.Null(harness.Server.Peek("namespaces", null, ns));
+
+        await using (await Lock().AcquireAsync(app, TimeSpan.Zero, CancellationToken.None))
+        {
+            var created = await admin.CoreV1.ReadNamespaceAsync(ns);
+            var expected = AppConverter.AppNamespace(app);
+            var converted = AppValidator.Validate(app, new AppValidationOptions()).Documents.Single(d => d.Kind == "Namespace");
+            Assert.Equal(converted.Yaml, ManifestWriter.Write(new[] { expected }));
+            Assert.Equal(expected.Metadata.Labels, created.Metadata.Labels);
+            Assert.Equal(expected.Metadata.Annotations, created.Metadata.Annotations);
+            Assert.Contains(created.Metadata.ManagedFields, f => f.Manager == "kompox" && f.Operation == "Apply");
+            Assert.NotNull(await ReadLeaseAsync(app));
+        }
+    }
+
+    [Fact]
+    public async Task A_waiter_can_be_canceled_and_the_holder_keeps_the_app()
+    {
+        var app = await DeployedAppAsync();
+        var appLock = Lock();
+        await using var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        using var cancel = new CancellationTokenSource();
+        var progress = new RecordedProgress();
+
+        var second = appLock.AcquireAsync(app, TimeSpan.FromMinutes(5), progress, cancel.Token);
+        await UntilAsync(() => !progress.Reports.IsEmpty && progress.Reports.Any(r => r.Status.StartsWith("held by", StringComparison.Ordinal)));
+        cancel.Cancel();
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => second.WaitAsync(Wait));
+        Assert.Equal(("OperationCanceled", ErrorKind.Canceled), (error.ErrorId, error.Kind));
+        Assert.Equal(first.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+    }
+
+    [Fact]
+    public async Task A_holder_whose_lease_was_taken_over_is_told_and_its_token_is_cancelled()
+    {
+        var app = await DeployedAppAsync();
+        var progress = new RecordedProgress();
+        var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None);
+        var work = AppLease.WhileHeldAsync(held, token => Task.Delay(Timeout.Infinite, token), CancellationToken.None);
+
+        var lease = await ReadLeaseAsync(app);
+        lease.Spec.HolderIdentity = "rest-service/7/cafe0001";
+        await admin.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, LeaseAppLock.LeaseName, KubeNames.Namespace(app));
+        Time.Advance(TimeSpan.FromSeconds(20));
+
+        await UntilAsync(() => held.Lost.IsCancellationRequested);
+        var stopped = await Assert.ThrowsAsync<KompoxException>(() => work.WaitAsync(Wait));
+        Assert.Equal(("AppLeaseLost", ErrorKind.Conflict), (stopped.ErrorId, stopped.Kind));
+        Assert.Contains(progress.Reports, r => r.Verbose?.Contains("lost the lease", StringComparison.Ordinal) == true && r.Verbose.Contains("rest-service/7/cafe0001 took it over", StringComparison.Ordinal));
+
+        // Releasing a lost lease leaves the new holder alone.
+        await held.DisposeAsync();
+        Assert.Equal("rest-service/7/cafe0001", (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+    }
+
+    [Fact]
+    public void The_context_of_a_config_file_locks_apps_with_the_Lease()
+    {
+        Assert.IsType<LeaseAppLock>(KompoxContext.ForConfigFile(Path.Combine(fixture.DataRoot, "kompoxops.yml")).AppLock);
+    }
+
+    private LeaseAppLock Lock() => new(new KubeconfigClientFactory(), Time);
+
+    private KompoxApp App()
+    {
+        var app = fixture.App();
+        var cluster = app.Cluster;
+        return new KompoxApp
+        {
+            Name = app.Name,
+            Cluster = new KompoxCluster
+            {
+                Name = cluster.Name,
+                Provider = cluster.Provider,
+                Auth = new ClusterAuth { Kubeconfig = harness.Kubeconfig },
+                Ingress = cluster.Ingress,
+                Domain = cluster.Domain,
+                Settings = cluster.Settings,
+            },
+            Compose = app.Compose,
+            Ingress = app.Ingress,
+            Resources = app.Resources,
+            Settings = app.Settings,
+        };
+    }
+
+    private async Task<KompoxApp> DeployedAppAsync()
+    {
+        var app = App();
+        await harness.CreateNamespaceAsync(admin, KubeNames.Namespace(app));
+        return app;
+    }
+
+    private Task<V1Lease> ReadLeaseAsync(KompoxApp app) =>
+        admin.CoordinationV1.ReadNamespacedLeaseAsync(LeaseAppLock.LeaseName, KubeNames.Namespace(app));
+
+    /// <summary>Moves the clock a poll interval at a time until <paramref name="task"/> ends (it waits on the clock between reads).</summary>
+    private async Task<T> AdvanceUntilAsync<T>(Task<T> task)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (!task.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            Time.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAny(task, Task.Delay(50));
+        }
+
+        return await task.WaitAsync(TimeSpan.FromSeconds(1));
+    }
+
+    private static Task UntilAsync(Func<bool> condition) => UntilAsync(() => Task.FromResult(condition()));
+
+    private static async Task UntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold in time");
+            await Task.Delay(20);
+        }
+    }
+}
