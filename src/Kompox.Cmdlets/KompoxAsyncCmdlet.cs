@@ -111,7 +111,8 @@ public abstract class KompoxAsyncCmdlet : KompoxCmdlet, IDisposable
         }
         else
         {
-            context.Post(_ => action(), null);
+            // Reports from background work (a lease renewal, a request handler) may come after the step ended: they are dropped.
+            context.TryPost(_ => action(), null);
         }
     }
 
@@ -149,14 +150,27 @@ public abstract class KompoxAsyncCmdlet : KompoxCmdlet, IDisposable
     {
         private readonly BlockingCollection<(SendOrPostCallback Callback, object? State)> queue = new();
         private readonly int pumpThread = Environment.CurrentManagedThreadId;
+        private readonly object gate = new();
+        private bool completed;
 
         public bool IsPumpThread => Environment.CurrentManagedThreadId == pumpThread;
 
+        /// <summary>Queues the callback for the pump; false, and the callback dropped, once the step has completed.</summary>
+        public bool TryPost(SendOrPostCallback d, object? state)
+        {
+            lock (gate)
+            {
+                return !completed && queue.TryAdd((d, state));
+            }
+        }
+
+        // A continuation that arrives after the step completed belongs to a task the step did not await; throwing here
+        // would fault a thread-pool thread and end the process, so it runs on the pool instead, off the pipeline.
         public override void Post(SendOrPostCallback d, object? state)
         {
-            if (!queue.TryAdd((d, state)))
+            if (!TryPost(d, state))
             {
-                throw new InvalidOperationException("A continuation was posted after the cmdlet's step had completed; await every task the step starts.");
+                ThreadPool.QueueUserWorkItem(_ => d(state));
             }
         }
 
@@ -196,7 +210,14 @@ public abstract class KompoxAsyncCmdlet : KompoxCmdlet, IDisposable
 
         public override SynchronizationContext CreateCopy() => this;
 
-        public void Complete() => queue.CompleteAdding();
+        public void Complete()
+        {
+            lock (gate)
+            {
+                completed = true;
+                queue.CompleteAdding();
+            }
+        }
 
         public void Pump()
         {
@@ -206,6 +227,10 @@ public abstract class KompoxAsyncCmdlet : KompoxCmdlet, IDisposable
             }
         }
 
-        public void Dispose() => queue.Dispose();
+        public void Dispose()
+        {
+            Complete();
+            queue.Dispose();
+        }
     }
 }

@@ -30,7 +30,13 @@ public sealed class NewKompoxAppCommand : KompoxAppCmdlet
 
             // What would be done is read from the cluster first, so that -WhatIf and -Confirm tell it; reading writes nothing.
             var plan = await TryAsync(token => operations.PlanDeployAsync(app.Model, options, progress, token), cancellationToken);
-            if (plan is null || !ShouldProcess($"app {app.Id} on cluster {app.Model.Cluster.Id} ({app.Model.Cluster.Auth})", $"Deploy: {plan}"))
+            if (plan is null)
+            {
+                continue;
+            }
+
+            WriteAppWarnings(app, plan.Warnings);
+            if (!ShouldProcess($"app {app.Id} on cluster {app.Model.Cluster.Id} ({app.Model.Cluster.Auth})", $"Deploy: {plan}"))
             {
                 continue;
             }

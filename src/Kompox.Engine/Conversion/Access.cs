@@ -11,7 +11,7 @@ internal static class Access
 {
     public static string Name(AppScope scope) => $"{scope.AppName}-access";
 
-    public static IEnumerable<IKubernetesObject<V1ObjectMeta>> Build(AppScope scope, IReadOnlyList<string> groups, IReadOnlyList<Rbacv1Subject> principals)
+    public static IEnumerable<IKubernetesObject<V1ObjectMeta>> Build(AppScope scope, IReadOnlyList<Rbacv1Subject> principals)
     {
         var name = Name(scope);
         List<string> Verbs(params string[] verbs) => verbs.ToList();
@@ -35,11 +35,9 @@ internal static class Access
         };
 
         var subjects = new List<Rbacv1Subject> { new() { Kind = "ServiceAccount", Name = name, NamespaceProperty = scope.Namespace } };
-        subjects.AddRange(groups.Distinct().Order(StringComparer.Ordinal).Select(g => new Rbacv1Subject { Kind = "Group", ApiGroup = "rbac.authorization.k8s.io", Name = g }));
 
-        // The provider's principals (Entra ID users and groups on AKS), after the options' groups, each kind in name order.
+        // The provider's principals (Entra ID users and groups on AKS), each kind in name order.
         subjects.AddRange(principals
-            .Where(p => !(p.Kind == "Group" && groups.Contains(p.Name)))
             .OrderBy(p => p.Kind, StringComparer.Ordinal)
             .ThenBy(p => p.Name, StringComparer.Ordinal));
         yield return new V1RoleBinding

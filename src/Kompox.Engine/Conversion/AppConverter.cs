@@ -76,7 +76,10 @@ public static class AppConverter
         };
         if (diskId is null)
         {
-            diagnostics.Add(Diagnostic.Warning(diagnostics.ConfigFile, SourceMark.File, string.Empty, $"no disk was given: the PersistentVolume and PersistentVolumeClaim '{scope.ClaimName}' are left out, so the Pod waits for the claim until the app is deployed on a disk"));
+            if (!options.DiskCreatedAtDeploy)
+            {
+                diagnostics.Add(Diagnostic.Warning(diagnostics.ConfigFile, SourceMark.File, string.Empty, $"no disk was given: the PersistentVolume and PersistentVolumeClaim '{scope.ClaimName}' are left out, so the Pod waits for the claim until the app is deployed on a disk"));
+            }
         }
         else
         {
@@ -85,7 +88,7 @@ public static class AppConverter
             objects.Add(Claim(scope, volume.Metadata.Name, volume.Spec.Capacity["storage"]));
         }
 
-        objects.AddRange(Access.Build(scope, options.AccessGroups, driver.AccessSubjects(app)));
+        objects.AddRange(Access.Build(scope, driver.AccessSubjects(app)));
         objects.AddRange(PodBuilder.Build(scope, project, budget, podSettings, options));
         objects.AddRange(Exposure.Build(scope, ports, options.CertResolver));
 

@@ -49,8 +49,11 @@ public sealed record AppConversionOptions
     /// </summary>
     public string ToolsImage { get; init; } = "busybox:1.37.0-musl";
 
-    /// <summary>Groups (e.g. Entra ID group object ids on AKS) bound to the app's access Role besides its ServiceAccount.</summary>
-    public IReadOnlyList<string> AccessGroups { get; init; } = Array.Empty<string>();
+    /// <summary>
+    /// The conversion has no disk because the deploy it plans creates the app's first one: leaving the PersistentVolume
+    /// and its claim out is then expected, not worth a warning.
+    /// </summary>
+    public bool DiskCreatedAtDeploy { get; init; }
 }
 
 /// <summary>The Kubernetes objects of one app, in apply order (by kind, then name), and what the conversion warns about.</summary>

@@ -25,7 +25,8 @@ public sealed record DeployOptions : ComposeReadOptions
 /// <param name="DiskId">The current disk deploy would use; null when it creates one.</param>
 /// <param name="Apply">The objects deploy would apply, in order.</param>
 /// <param name="Prune">The app's objects on the cluster that are no longer desired, which deploy would delete.</param>
-public sealed record DeployPlan(string AppId, string Namespace, bool CreatesDisk, string? DiskId, IReadOnlyList<KubeObjectRef> Apply, IReadOnlyList<KubeObjectRef> Prune)
+/// <param name="Warnings">What the conversion warns about (unset variables, keys with no effect in one Pod, ...).</param>
+public sealed record DeployPlan(string AppId, string Namespace, bool CreatesDisk, string? DiskId, IReadOnlyList<KubeObjectRef> Apply, IReadOnlyList<KubeObjectRef> Prune, IReadOnlyList<Diagnostic> Warnings)
 {
     public override string ToString()
     {
@@ -79,7 +80,7 @@ internal sealed class AppDeployment
         await ErrorTranslation.Guard(doing, cancellationToken, async () =>
         {
             report.Report(new OperationProgress(activity, "converting", 0));
-            var offline = Convert(app, options, project => AppConverter.Convert(app, project, (string?)null));
+            var offline = Convert(app, options, project => AppConverter.Convert(app, project, (string?)null, new AppConversionOptions { DiskCreatedAtDeploy = true }));
             await CheckHostsAsync(client, app, offline, activity, report, cancellationToken).ConfigureAwait(false);
 
             // The namespace first: the app's lock lives in it.
@@ -87,16 +88,17 @@ internal sealed class AppDeployment
             report.Report(new OperationProgress(activity, $"applying {KubeObjectRef.Of(namespaceObject)}", 5));
             await KubeObjects.ApplyAsync(client, namespaceObject, cancellationToken).ConfigureAwait(false);
 
-            await using (await context.AppLock.AcquireAsync(app, context.AppLockTimeout, cancellationToken).ConfigureAwait(false))
+            await using var held = await context.AppLock.AcquireAsync(app, context.AppLockTimeout, report, cancellationToken).ConfigureAwait(false);
+            await AppLease.WhileHeldAsync(held, async token =>
             {
-                var disk = await CurrentOrFirstDiskAsync(client, app, activity, report, cancellationToken).ConfigureAwait(false);
-                var nodeName = await operations.NodeNameAsync(app, client, cancellationToken).ConfigureAwait(false);
+                var disk = await CurrentOrFirstDiskAsync(client, app, activity, report, token).ConfigureAwait(false);
+                var nodeName = await operations.NodeNameAsync(app, client, token).ConfigureAwait(false);
                 var manifest = Convert(app, options, project => AppConverter.Convert(app, project, disk, new AppConversionOptions { NodeName = nodeName }));
-                var applied = await ApplyAllAsync(client, manifest, activity, report, cancellationToken).ConfigureAwait(false);
-                await PruneAsync(client, app, manifest, activity, report, cancellationToken).ConfigureAwait(false);
+                var applied = await ApplyAllAsync(client, manifest, activity, report, token).ConfigureAwait(false);
+                await PruneAsync(client, app, manifest, activity, report, token).ConfigureAwait(false);
                 var deployment = manifest.Objects.OfType<V1Deployment>().Single();
-                await WaitForRolloutAsync(client, app, deployment, applied, options, activity, report, cancellationToken).ConfigureAwait(false);
-            }
+                await WaitForRolloutAsync(client, app, deployment, applied, options, activity, report, token).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
         report.Report(new OperationProgress(activity, "deployed", 100));
         return await ErrorTranslation.Guard(doing, cancellationToken, () => AppStatusReader.ReadAsync(client, app, cancellationToken)).ConfigureAwait(false);
@@ -108,7 +110,7 @@ internal sealed class AppDeployment
         var client = context.KubeClients.Create(app.Cluster, new RequestReporter(activity, report));
         return ErrorTranslation.Guard(ClusterOperations.Doing(activity, app.Cluster, client), cancellationToken, async () =>
         {
-            var offline = Convert(app, options, project => AppConverter.Convert(app, project, (string?)null));
+            var offline = Convert(app, options, project => AppConverter.Convert(app, project, (string?)null, new AppConversionOptions { DiskCreatedAtDeploy = true }));
             var state = await ReadDiskStateAsync(client, app, cancellationToken).ConfigureAwait(false);
             var manifest = offline;
             if (state?.CurrentDiskId is { } diskId)
@@ -120,7 +122,7 @@ internal sealed class AppDeployment
 
             var prune = state is null ? Array.Empty<KubeObjectRef>() : await UndesiredAsync(client, app, manifest, cancellationToken).ConfigureAwait(false);
             report.Report(new OperationProgress(activity, "planned", 100));
-            return new DeployPlan(app.Id, manifest.Namespace, state?.CurrentDiskId is null, state?.CurrentDiskId, manifest.Objects.Select(KubeObjectRef.Of).ToList(), prune);
+            return new DeployPlan(app.Id, manifest.Namespace, state?.CurrentDiskId is null, state?.CurrentDiskId, manifest.Objects.Select(KubeObjectRef.Of).ToList(), prune, manifest.Warnings);
         });
     }
 
@@ -139,26 +141,27 @@ internal sealed class AppDeployment
             }
 
             var deleted = new List<KubeObjectRef>();
-            await using (await context.AppLock.AcquireAsync(app, context.AppLockTimeout, cancellationToken).ConfigureAwait(false))
+            await using var held = await context.AppLock.AcquireAsync(app, context.AppLockTimeout, report, cancellationToken).ConfigureAwait(false);
+            await AppLease.WhileHeldAsync(held, async token =>
             {
                 var selector = AppStatusReader.Selector(app);
                 var kinds = KubeObjects.AppKinds.Reverse().ToList();
                 for (var k = 0; k < kinds.Count; k++)
                 {
-                    foreach (var found in await KubeObjects.ListAsync(client, kinds[k], ns, selector, cancellationToken).ConfigureAwait(false))
+                    foreach (var found in await KubeObjects.ListAsync(client, kinds[k], ns, selector, token).ConfigureAwait(false))
                     {
                         report.Report(new OperationProgress(activity, $"deleting {found}", k * 90 / kinds.Count));
-                        await DeleteIfPresentAsync(client, found, cancellationToken).ConfigureAwait(false);
+                        await DeleteIfPresentAsync(client, found, token).ConfigureAwait(false);
                         deleted.Add(found);
                     }
 
                     // The volume and its claim go once nothing mounts them.
                     if (kinds[k] == "Deployment")
                     {
-                        await WaitForPodsGoneAsync(client, app, activity, report, cancellationToken).ConfigureAwait(false);
+                        await WaitForPodsGoneAsync(client, app, activity, report, token).ConfigureAwait(false);
                     }
                 }
-            }
+            }, cancellationToken).ConfigureAwait(false);
 
             report.Report(new OperationProgress(activity, $"deleted {deleted.Count} objects; the namespace, the disks and the snapshots are kept", 100));
             return new AppDestroyResult(app.Id, ns, true, deleted);

@@ -337,6 +337,40 @@ public sealed class AppDeploymentTests : IAsyncLifetime
         Assert.All(Server.Requests, r => Assert.Equal("GET", r.Method));
     }
 
+    [Fact]
+    public async Task The_plan_carries_the_conversion_warnings_but_not_the_missing_disk_deploy_makes()
+    {
+        var app = App(compose: """
+            services:
+              web:
+                image: nginx:1.27
+                environment: [ "GREETING=${NGINX_TAG_NOT_SET_ANYWHERE}" ]
+                ports: ["8080:80"]
+            """);
+
+        var plan = await Operations().PlanDeployAsync(app, new ComposeReadOptions(), null, CancellationToken.None);
+
+        Assert.True(plan.CreatesDisk);
+        Assert.Contains(plan.Warnings, w => w.Message.Contains("NGINX_TAG_NOT_SET_ANYWHERE", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan.Warnings, w => w.Message.Contains("no disk", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_deploy_while_another_holder_has_the_apps_lease_names_it_and_writes_nothing_but_the_namespace()
+    {
+        var app = App();
+        await Operations().DeployAsync(app, new DeployOptions(), null, CancellationToken.None);
+        await using var other = await new LeaseAppLock(new KubeconfigClientFactory(), time).AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        Server.ClearRequests();
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(compose: TwoPorts), new DeployOptions(), null, CancellationToken.None));
+
+        Assert.Equal(("AppLocked", ErrorKind.Conflict), (error.ErrorId, error.Kind));
+        Assert.Contains(other.HolderIdentity, error.Message);
+        Assert.Equal(0, ChangingWrites());
+        Assert.Equal(new[] { "namespaces" }, Server.Requests.Where(r => r.Method != "GET").Select(r => r.Path.Split('/')[3]).Distinct());
+    }
+
     public static TheoryData<string> GoldenApps() => AppCorpus.Folders("apps");
 
     [Theory]
@@ -400,7 +434,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     private static string Name(JsonObject o) => o["metadata"]!["name"]!.ToString();
 
     private AppOperations Operations() =>
-        new(new KompoxContext(new KubeconfigClientFactory(), new DriverFactory(time), new NoApps(), time, new InProcessAppLock(time)) { AppLockTimeout = TimeSpan.Zero });
+        new(new KompoxContext(new KubeconfigClientFactory(), new DriverFactory(time), new NoApps(), time, new LeaseAppLock(new KubeconfigClientFactory(), time)) { AppLockTimeout = TimeSpan.Zero });
 
     private KompoxApp App(string service = "ops", string compose = OperationFixture.Compose, IReadOnlyDictionary<string, string>? ingress = null, IReadOnlyDictionary<string, string>? settings = null)
     {
