@@ -2,44 +2,13 @@
 BeforeAll {
     Import-Module $env:KOMPOX_TEST_MODULE -Force
     Import-Module (Join-Path $PSScriptRoot 'TestRunspace.psm1') -Force
-    $Root = (Resolve-Path "$PSScriptRoot/../..").Path
 
-    # The test server runs on ASP.NET Core, a shared framework pwsh does not load: resolve it (and the server's own
-    # dependencies, which sit next to it) from the runtime's shared directory.
-    if (-not ('KompoxTestAssemblyResolver' -as [type])) {
-        Add-Type -TypeDefinition @'
-public static class KompoxTestAssemblyResolver
-{
-    public static void Register(params string[] directories) =>
-        System.Runtime.Loader.AssemblyLoadContext.Default.Resolving += (context, name) =>
-        {
-            foreach (var directory in directories)
-            {
-                var path = System.IO.Path.Combine(directory, name.Name + ".dll");
-                if (System.IO.File.Exists(path))
-                {
-                    return context.LoadFromAssemblyPath(path);
-                }
-            }
-
-            return null;
-        };
-}
-'@
-        $netcore = [System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
-        [KompoxTestAssemblyResolver]::Register(($netcore -replace 'Microsoft\.NETCore\.App', 'Microsoft.AspNetCore.App'), (Split-Path $env:KOMPOX_TEST_TESTING_ASSEMBLY))
-    }
-    Add-Type -Path $env:KOMPOX_TEST_TESTING_ASSEMBLY
-
-    $Server = [Kompox.Testing.KubeApi.KubeApiServer]::StartAsync($null, [System.Threading.CancellationToken]::None).GetAwaiter().GetResult()
+    Import-Module (Join-Path $PSScriptRoot 'TestCluster.psm1') -Force
+    $Server = Start-KompoxTestServer
     $ServerUrl = $Server.BaseUri.GetLeftPart([System.UriPartial]::Authority)
-    $Dir = (New-Item -ItemType Directory (Join-Path $TestDrive 'gitea')).FullName
-    Copy-Item (Join-Path $Root 'examples/gitea/*') $Dir
+    $Dir = Join-Path $TestDrive 'gitea'
     $Kubeconfig = $Server.WriteKubeconfig((Join-Path $TestDrive 'admin.kubeconfig'))
-    $Config = Join-Path $Dir 'kompoxops.yml'
-    (Get-Content (Join-Path $Root 'examples/gitea/kompoxops.yml') -Raw).
-        Replace('kubeconfig: ~/.kube/config', "kubeconfig: '$Kubeconfig'").
-        Replace('context: lab', 'context: kompox-test') | Set-Content $Config
+    $Config = New-KompoxTestConfig -Directory $Dir -Kubeconfig $Kubeconfig -NodeName lab-node1
 }
 
 AfterAll {

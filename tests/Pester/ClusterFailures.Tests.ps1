@@ -2,48 +2,16 @@
 # certificate the kubeconfig does not trust, and Ctrl+C while the server does not answer.
 BeforeAll {
     Import-Module $env:KOMPOX_TEST_MODULE -Force
-    $Root = (Resolve-Path "$PSScriptRoot/../..").Path
 
-    # The test server runs on ASP.NET Core, a shared framework pwsh does not load: resolve it (and the server's own
-    # dependencies, which sit next to it) from the runtime's shared directory.
-    if (-not ('KompoxTestAssemblyResolver' -as [type])) {
-        Add-Type -TypeDefinition @'
-public static class KompoxTestAssemblyResolver
-{
-    public static void Register(params string[] directories) =>
-        System.Runtime.Loader.AssemblyLoadContext.Default.Resolving += (context, name) =>
-        {
-            foreach (var directory in directories)
-            {
-                var path = System.IO.Path.Combine(directory, name.Name + ".dll");
-                if (System.IO.File.Exists(path))
-                {
-                    return context.LoadFromAssemblyPath(path);
-                }
-            }
-
-            return null;
-        };
-}
-'@
-        $netcore = [System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
-        [KompoxTestAssemblyResolver]::Register(($netcore -replace 'Microsoft\.NETCore\.App', 'Microsoft.AspNetCore.App'), (Split-Path $env:KOMPOX_TEST_TESTING_ASSEMBLY))
-    }
-    Add-Type -Path $env:KOMPOX_TEST_TESTING_ASSEMBLY
-
-    $Server = [Kompox.Testing.KubeApi.KubeApiServer]::StartAsync($null, [System.Threading.CancellationToken]::None).GetAwaiter().GetResult()
+    Import-Module (Join-Path $PSScriptRoot 'TestCluster.psm1') -Force
+    $Server = Start-KompoxTestServer
     $ServerUrl = $Server.BaseUri.GetLeftPart([System.UriPartial]::Authority)
     $Kubeconfig = $Server.WriteKubeconfig((Join-Path $TestDrive 'admin.kubeconfig'))
-    $Dir = (New-Item -ItemType Directory (Join-Path $TestDrive 'gitea')).FullName
-    Copy-Item (Join-Path $Root 'examples/gitea/*') $Dir
+    $Dir = Join-Path $TestDrive 'gitea'
 
     # The gitea example's kompoxops.yml, with its cluster reached through another kubeconfig.
     function New-ClusterConfig([string] $Name, [string] $KubeconfigPath) {
-        $path = Join-Path $Dir "$Name.yml"
-        (Get-Content (Join-Path $Root 'examples/gitea/kompoxops.yml') -Raw).
-            Replace('kubeconfig: ~/.kube/config', "kubeconfig: '$KubeconfigPath'").
-            Replace('context: lab', 'context: kompox-test') | Set-Content $path
-        $path
+        New-KompoxTestConfig -Directory $Dir -Kubeconfig $KubeconfigPath -NodeName lab-node1 -Name "$Name.yml"
     }
 
     # Runs a cluster cmdlet in its own runspace, stops it once the server has the connection, and says how it ended.

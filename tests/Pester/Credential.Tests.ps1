@@ -3,53 +3,16 @@
 BeforeAll {
     Import-Module $env:KOMPOX_TEST_MODULE -Force
     Import-Module (Join-Path $PSScriptRoot 'TestRunspace.psm1') -Force
-    $Root = (Resolve-Path "$PSScriptRoot/../..").Path
 
-    # The test server runs on ASP.NET Core, a shared framework pwsh does not load: resolve it (and the server's own
-    # dependencies, which sit next to it) from the runtime's shared directory.
-    if (-not ('KompoxTestAssemblyResolver' -as [type])) {
-        Add-Type -TypeDefinition @'
-public static class KompoxTestAssemblyResolver
-{
-    public static void Register(params string[] directories) =>
-        System.Runtime.Loader.AssemblyLoadContext.Default.Resolving += (context, name) =>
-        {
-            foreach (var directory in directories)
-            {
-                var path = System.IO.Path.Combine(directory, name.Name + ".dll");
-                if (System.IO.File.Exists(path))
-                {
-                    return context.LoadFromAssemblyPath(path);
-                }
-            }
-
-            return null;
-        };
-}
-'@
-        $netcore = [System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
-        [KompoxTestAssemblyResolver]::Register(($netcore -replace 'Microsoft\.NETCore\.App', 'Microsoft.AspNetCore.App'), (Split-Path $env:KOMPOX_TEST_TESTING_ASSEMBLY))
-    }
-    Add-Type -Path $env:KOMPOX_TEST_TESTING_ASSEMBLY
-
-    $Server = [Kompox.Testing.KubeApi.KubeApiServer]::StartAsync($null, [System.Threading.CancellationToken]::None).GetAwaiter().GetResult()
-    $Dir = (New-Item -ItemType Directory (Join-Path $TestDrive 'gitea')).FullName
-    Copy-Item (Join-Path $Root 'examples/gitea/*') $Dir
+    Import-Module (Join-Path $PSScriptRoot 'TestCluster.psm1') -Force
+    $Server = Start-KompoxTestServer
+    $Dir = Join-Path $TestDrive 'gitea'
     $Kubeconfig = $Server.WriteKubeconfig((Join-Path $TestDrive 'admin.kubeconfig'))
-    $Config = Join-Path $Dir 'kompoxops.yml'
-    (Get-Content (Join-Path $Root 'examples/gitea/kompoxops.yml') -Raw).
-        Replace('kubeconfig: ~/.kube/config', "kubeconfig: '$Kubeconfig'").
-        Replace('context: lab', 'context: kompox-test') | Set-Content $Config
+    $Config = New-KompoxTestConfig -Directory $Dir -Kubeconfig $Kubeconfig -NodeName lab-node1
 
     # kubectl keeps its discovery cache under HOME: give it one inside the test drive.
     $KubectlHome = (New-Item -ItemType Directory (Join-Path $TestDrive 'home')).FullName
-    function Invoke-Kubectl([string] $With) {
-        $saved = $env:HOME
-        $env:HOME = $KubectlHome
-        try { $output = & kubectl @args "--kubeconfig=$With" 2>&1 | Out-String }
-        finally { $env:HOME = $saved }
-        [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = $output }
-    }
+    function Invoke-KubectlWith { Invoke-Kubectl $args[0] $KubectlHome @($args | Select-Object -Skip 1) }
 
     $Namespace = (Import-KompoxConfig $Config | Where-Object Kind -eq App | ConvertTo-KompoxManifest -WarningAction SilentlyContinue |
         Select-String -Pattern '(?m)^kind: Namespace\s+metadata:[\s\S]*?^  name: (\S+)' | Select-Object -First 1).Matches[0].Groups[1].Value
@@ -78,7 +41,7 @@ Describe 'Get-KompoxAppCredential' {
         BeforeAll {
             $manifest = Join-Path $TestDrive 'gitea.yaml'
             Import-KompoxConfig $Config | ConvertTo-KompoxManifest -OutFile $manifest -WarningAction SilentlyContinue
-            $applied = Invoke-Kubectl $Kubeconfig apply --server-side --field-manager=kompox -f $manifest
+            $applied = Invoke-KubectlWith $Kubeconfig apply --server-side --field-manager=kompox -f $manifest
             if ($applied.ExitCode -ne 0) { throw "kubectl apply failed: $($applied.Output)" }
             $Pod = ($Server.PeekAll('pods', $Namespace) | Select-Object -First 1)['metadata']['name'].ToString()
             $Container = ($Server.PeekAll('pods', $Namespace) | Select-Object -First 1)['spec']['containers'][0]['name'].ToString()
@@ -102,19 +65,19 @@ Describe 'Get-KompoxAppCredential' {
         }
 
         It 'lets kubectl list the app''s pods and read their logs with it' {
-            $pods = Invoke-Kubectl $File get pods -o name
+            $pods = Invoke-KubectlWith $File get pods -o name
             $pods.ExitCode | Should -Be 0 -Because $pods.Output
             $pods.Output.Trim() | Should -Be "pod/$Pod"
-            $logs = Invoke-Kubectl $File logs $Pod -c $Container
+            $logs = Invoke-KubectlWith $File logs $Pod -c $Container
             $logs.ExitCode | Should -Be 0 -Because $logs.Output
             $logs.Output | Should -Match 'gitea is listening on :3000'
         }
 
         It 'is refused deleting the pod and reading secrets' {
-            $delete = Invoke-Kubectl $File delete pod $Pod --wait=false
+            $delete = Invoke-KubectlWith $File delete pod $Pod --wait=false
             $delete.ExitCode | Should -Not -Be 0
             $delete.Output | Should -Match 'Forbidden'
-            $secrets = Invoke-Kubectl $File get secrets
+            $secrets = Invoke-KubectlWith $File get secrets
             $secrets.ExitCode | Should -Not -Be 0
             $secrets.Output | Should -Match 'Forbidden'
             $Server.Peek('pods', $Namespace, $Pod) | Should -Not -BeNullOrEmpty

@@ -1,0 +1,85 @@
+# The cluster Pester tests run against: the Kubernetes API test server of Kompox.Testing, started in this process, or,
+# when KOMPOX_TEST_KUBECONFIG is set, the real cluster that kubeconfig (and KOMPOX_TEST_CONTEXT) reaches.
+
+$Root = (Resolve-Path "$PSScriptRoot/../..").Path
+
+# The test server runs on ASP.NET Core, a shared framework pwsh does not load: resolve it (and the server's own
+# dependencies, which sit next to it) from the runtime's shared directory.
+function Import-KompoxTestingAssembly {
+    if (-not ('KompoxTestAssemblyResolver' -as [type])) {
+        Add-Type -TypeDefinition @'
+public static class KompoxTestAssemblyResolver
+{
+    public static void Register(params string[] directories) =>
+        System.Runtime.Loader.AssemblyLoadContext.Default.Resolving += (context, name) =>
+        {
+            foreach (var directory in directories)
+            {
+                var path = System.IO.Path.Combine(directory, name.Name + ".dll");
+                if (System.IO.File.Exists(path))
+                {
+                    return context.LoadFromAssemblyPath(path);
+                }
+            }
+
+            return null;
+        };
+}
+'@
+        $netcore = [System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
+        [KompoxTestAssemblyResolver]::Register(($netcore -replace 'Microsoft\.NETCore\.App', 'Microsoft.AspNetCore.App'), (Split-Path $env:KOMPOX_TEST_TESTING_ASSEMBLY))
+    }
+    Add-Type -Path $env:KOMPOX_TEST_TESTING_ASSEMBLY
+}
+
+<#
+.SYNOPSIS
+    Starts a Kubernetes API test server on 127.0.0.1 (dispose it in AfterAll).
+#>
+function Start-KompoxTestServer {
+    Import-KompoxTestingAssembly
+    [Kompox.Testing.KubeApi.KubeApiServer]::StartAsync($null, [System.Threading.CancellationToken]::None).GetAwaiter().GetResult()
+}
+
+<#
+.SYNOPSIS
+    The gitea example copied into a new directory, its kompoxops.yml pointed at a cluster; returns the file's path.
+.PARAMETER DataRoot
+    K3S_DATA_ROOT; without it the example's own (/var/lib/kompox), for tests that never create a disk.
+.PARAMETER NodeName
+    K3S_NODE_NAME; without it none, so the disk goes on the cluster's only node.
+#>
+function New-KompoxTestConfig {
+    param(
+        [Parameter(Mandatory)] [string] $Directory,
+        [Parameter(Mandatory)] [string] $Kubeconfig,
+        [string] $Context = 'kompox-test',
+        [string] $DataRoot,
+        [string] $NodeName,
+        [string] $Name = 'kompoxops.yml'
+    )
+    $dir = (New-Item -ItemType Directory -Force $Directory).FullName
+    Copy-Item (Join-Path $Root 'examples/gitea/*') $dir -Exclude 'kompoxops.yml'
+    $text = (Get-Content (Join-Path $Root 'examples/gitea/kompoxops.yml') -Raw).
+        Replace('kubeconfig: ~/.kube/config', "kubeconfig: '$Kubeconfig'").
+        Replace('context: lab', "context: '$Context'").
+        Replace('K3S_NODE_NAME: lab-node1', $(if ($NodeName) { "K3S_NODE_NAME: '$NodeName'" } else { '' }))
+    if ($DataRoot) { $text = $text.Replace('K3S_DATA_ROOT: /var/lib/kompox', "K3S_DATA_ROOT: '$DataRoot'") }
+    $path = Join-Path $dir $Name
+    Set-Content $path $text
+    $path
+}
+
+# Runs the machine's kubectl: the first argument is the kubeconfig, the second the directory kubectl keeps its discovery
+# cache under (HOME), the rest go to kubectl as they are. No declared parameters, so that no kubectl flag (-c, -o, -n)
+# is ever taken for one. Returns ExitCode and Output.
+function Invoke-Kubectl {
+    $kubeconfig, $cacheHome, $arguments = $args
+    $saved = $env:HOME
+    $env:HOME = $cacheHome
+    try { $output = & kubectl @arguments "--kubeconfig=$kubeconfig" 2>&1 | Out-String }
+    finally { $env:HOME = $saved }
+    [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = $output }
+}
+
+Export-ModuleMember -Function Import-KompoxTestingAssembly, Start-KompoxTestServer, New-KompoxTestConfig, Invoke-Kubectl
