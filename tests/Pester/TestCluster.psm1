@@ -48,6 +48,8 @@ function Start-KompoxTestServer {
     K3S_DATA_ROOT; without it the example's own (/var/lib/kompox), for tests that never create a disk.
 .PARAMETER NodeName
     K3S_NODE_NAME; without it none, so the disk goes on the cluster's only node.
+.PARAMETER AppName
+    The app's name instead of the example's (gitea), with its custom host <AppName>.example.org instead of git.example.org.
 #>
 function New-KompoxTestConfig {
     param(
@@ -56,6 +58,7 @@ function New-KompoxTestConfig {
         [string] $Context = 'kompox-test',
         [string] $DataRoot,
         [string] $NodeName,
+        [string] $AppName,
         [string] $Name = 'kompoxops.yml'
     )
     $dir = (New-Item -ItemType Directory -Force $Directory).FullName
@@ -64,6 +67,7 @@ function New-KompoxTestConfig {
         Replace('kubeconfig: ~/.kube/config', "kubeconfig: '$Kubeconfig'").
         Replace('context: lab', "context: '$Context'").
         Replace('K3S_NODE_NAME: lab-node1', $(if ($NodeName) { "K3S_NODE_NAME: '$NodeName'" } else { '' }))
+    if ($AppName) { $text = $text.Replace('  name: gitea', "  name: $AppName").Replace('http_80: git.example.org', "http_80: $AppName.example.org") }
     if ($DataRoot) { $text = $text.Replace('K3S_DATA_ROOT: /var/lib/kompox', "K3S_DATA_ROOT: '$DataRoot'") }
     $path = Join-Path $dir $Name
     Set-Content $path $text
