@@ -11,7 +11,6 @@ public sealed class GetKompoxAppCommand : KompoxAppCmdlet
 {
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        RejectDiskId("shows the app's current disk");
         foreach (var app in InputResources(cancellationToken))
         {
             var operations = new AppOperations(KompoxContext.ForConfigFile(app.Model.Cluster.Provider.Service.ConfigPath!));

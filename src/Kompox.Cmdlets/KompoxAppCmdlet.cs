@@ -21,14 +21,6 @@ public abstract class KompoxAppCmdlet : KompoxResourceCmdlet<KompoxApp>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = AppSet)]
     public KompoxResource App { get; set; } = null!;
 
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? DiskId { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string[] Profile { get; set; } = Array.Empty<string>();
-
     /// <summary>The activity the progress of converting apps is shown under.</summary>
     private string Activity => $"{MyInvocation.MyCommand.Name}: converting apps";
 
@@ -37,15 +29,19 @@ public abstract class KompoxAppCmdlet : KompoxResourceCmdlet<KompoxApp>
     protected override KompoxException NotOfKind(KompoxResource given) =>
         new("NotAnApp", ErrorKind.InvalidArgument, $"-App takes an App; {given.Kind} {given.Id} is not one") { Target = given.Id };
 
-    /// <summary>Every app of this pipeline record, validated; an app whose validation fails outright is reported and passed over.</summary>
-    protected async IAsyncEnumerable<(KompoxApp App, AppValidation Result)> ValidatedApps([EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// Every app of this pipeline record, validated with the compose profiles <paramref name="profiles"/> (none: the
+    /// COMPOSE_PROFILES of the environment) on <paramref name="diskId"/>; an app whose validation fails outright is
+    /// reported and passed over.
+    /// </summary>
+    protected async IAsyncEnumerable<(KompoxApp App, AppValidation Result)> ValidatedApps(IReadOnlyList<string> profiles, string? diskId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         foreach (var app in InputResources(cancellationToken))
         {
             AppValidation result;
             try
             {
-                result = await ValidateAsync(app, cancellationToken);
+                result = await ValidateAsync(app, profiles, diskId, cancellationToken);
             }
             catch (KompoxException e)
             {
@@ -61,12 +57,12 @@ public abstract class KompoxAppCmdlet : KompoxResourceCmdlet<KompoxApp>
     /// Reads the app's compose file and converts it on the thread pool, saying with -Verbose what is read and
     /// showing progress; returns as soon as <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
-    private async Task<AppValidation> ValidateAsync(KompoxApp app, CancellationToken cancellationToken)
+    private async Task<AppValidation> ValidateAsync(KompoxApp app, IReadOnlyList<string> profiles, string? diskId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         Reporter.Progress(Activity, $"Converting {app.Id}");
-        Reporter.Message($"Converting app {app.Id} (driver {app.Cluster.Provider.Driver}) from {app.ComposePath}" + (DiskId is null ? string.Empty : $" on disk {DiskId}"));
-        var options = new AppValidationOptions { Environment = ProcessEnvironment(), Profiles = Profile, DiskId = DiskId };
+        Reporter.Message($"Converting app {app.Id} (driver {app.Cluster.Provider.Driver}) from {app.ComposePath}" + (diskId is null ? string.Empty : $" on disk {diskId}"));
+        var options = new AppValidationOptions { Environment = ProcessEnvironment(), Profiles = profiles, DiskId = diskId };
         var operations = new AppOperations(KompoxContext.ForConfigFile(app.Model.Cluster.Provider.Service.ConfigPath!));
         var progress = new ReporterProgress(Reporter);
 
@@ -84,15 +80,6 @@ public abstract class KompoxAppCmdlet : KompoxResourceCmdlet<KompoxApp>
         }
 
         return environment;
-    }
-
-    /// <summary>For the cmdlets that act on the app's current disk: -DiskId would name another, which they cannot honour.</summary>
-    protected void RejectDiskId(string usage)
-    {
-        if (DiskId is not null)
-        {
-            Fail(new KompoxException("DiskIdNotUsed", ErrorKind.InvalidArgument, $"-DiskId: {MyInvocation.MyCommand.Name} {usage}") { Target = DiskId });
-        }
     }
 
     /// <summary>

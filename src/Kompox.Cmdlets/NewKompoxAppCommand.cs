@@ -14,13 +14,17 @@ public sealed class NewKompoxAppCommand : KompoxAppCmdlet
     [ValidateRange(1, 86400)]
     public int Timeout { get; set; } = 300;
 
+    /// <summary>The compose profiles to enable; none: those COMPOSE_PROFILES names.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[] Profile { get; set; } = Array.Empty<string>();
+
     /// <summary>Wait for another operation holding the app (up to -Timeout) instead of failing at once.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        RejectDiskId("deploys on the app's current disk (a first one is created when it has none)");
         var timeout = TimeSpan.FromSeconds(Timeout);
         foreach (var app in InputResources(cancellationToken))
         {

@@ -19,7 +19,6 @@ public sealed class RemoveKompoxAppCommand : KompoxAppCmdlet
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        RejectDiskId("keeps every disk of the app and deletes none");
         foreach (var app in InputResources(cancellationToken))
         {
             var target = $"app {app.Id} on cluster {app.Model.Cluster.Id} ({app.Model.Cluster.Auth})";

@@ -131,7 +131,6 @@ public static class KompoxErrors
         ["RolloutFailed"] = ErrorKind.Unavailable,
         ["RolloutTimeout"] = ErrorKind.Timeout,
         ["DestroyTimeout"] = ErrorKind.Timeout,
-        ["DiskIdNotUsed"] = ErrorKind.InvalidArgument,
         ["AppNotDeployed"] = ErrorKind.NotFound,
         ["UnknownService"] = ErrorKind.InvalidArgument,
         ["NoPreviousContainer"] = ErrorKind.NotFound,

@@ -118,7 +118,13 @@ Describe 'New-KompoxApp, Get-KompoxApp and Remove-KompoxApp' {
         $err[0].Exception.Message | Should -Match ([regex]::Escape("server $ServerUrl"))
     }
 
-    It 'refuses -DiskId, which deploy cannot honour' {
-        { New-KompoxApp -Path $Config -DiskId other -ErrorAction Stop } | Should -Throw -ErrorId 'DiskIdNotUsed,Kompox.Cmdlets.NewKompoxAppCommand'
+    It 'offers no -DiskId on the cmdlets that work on the current disk, and -Profile only where compose is read' {
+        foreach ($name in 'New-KompoxApp', 'Get-KompoxApp', 'Remove-KompoxApp', 'Get-KompoxAppLog', 'Get-KompoxAppCredential') {
+            (Get-Command $name).Parameters.Keys | Should -Not -Contain 'DiskId' -Because "$name uses the app's current disk"
+        }
+        foreach ($name in 'Get-KompoxApp', 'Remove-KompoxApp', 'Get-KompoxAppLog', 'Get-KompoxAppCredential') {
+            (Get-Command $name).Parameters.Keys | Should -Not -Contain 'Profile' -Because "$name reads no compose file"
+        }
+        (Get-Command New-KompoxApp).Parameters.Keys | Should -Contain 'Profile'
     }
 }
