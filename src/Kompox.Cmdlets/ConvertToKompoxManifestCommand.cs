@@ -7,7 +7,7 @@ namespace Kompox.Cmdlets;
 
 [Cmdlet(VerbsData.ConvertTo, "KompoxManifest", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
 [OutputType(typeof(string), typeof(FileInfo))]
-public sealed class ConvertToKompoxManifestCommand : KompoxAppCmdlet
+public sealed class ConvertToKompoxManifestCommand : KompoxConversionCmdlet
 {
     /// <summary>0600: only the owner may read the file, as for any file holding secrets.</summary>
     private const UnixFileMode ManifestFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -16,16 +16,6 @@ public sealed class ConvertToKompoxManifestCommand : KompoxAppCmdlet
     private readonly List<string> apps = new();
     private bool failed;
 
-    /// <summary>The disk the PersistentVolume names; without it the PersistentVolume and its claim are left out.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? DiskId { get; set; }
-
-    /// <summary>The compose profiles to enable; none: those COMPOSE_PROFILES names.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string[] Profile { get; set; } = Array.Empty<string>();
-
     /// <summary>Write all apps' manifests to this file instead of the pipeline.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -33,7 +23,7 @@ public sealed class ConvertToKompoxManifestCommand : KompoxAppCmdlet
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        await foreach (var (app, result) in ValidatedApps(Profile, DiskId, cancellationToken))
+        await foreach (var (app, result) in ValidatedApps(cancellationToken))
         {
 
             WriteAppWarnings(app, result.Warnings);

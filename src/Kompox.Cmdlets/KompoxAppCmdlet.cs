@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using Kompox.Operations;
 using Kompox.PowerShell;
 
@@ -8,10 +7,8 @@ namespace Kompox.Cmdlets;
 
 /// <summary>
 /// Base of cmdlets that act on apps: from the pipeline (the objects Import-KompoxConfig writes) or from
-/// kompoxops.yml files by path, and with the options every app operation reads its compose file with.
-/// An input that cannot be used (a missing file, a broken config, a resource that is not an App) is a
-/// non-terminating error: the other inputs are still acted on. Conversion runs off the pipeline thread, so
-/// Ctrl+C stops the cmdlet between apps and while one converts.
+/// kompoxops.yml files by path. An input that cannot be used (a missing file, a broken config, a resource that
+/// is not an App) is a non-terminating error: the other inputs are still acted on.
 /// </summary>
 public abstract class KompoxAppCmdlet : KompoxResourceCmdlet<KompoxApp>
 {
@@ -21,54 +18,10 @@ public abstract class KompoxAppCmdlet : KompoxResourceCmdlet<KompoxApp>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = AppSet)]
     public KompoxResource App { get; set; } = null!;
 
-    /// <summary>The activity the progress of converting apps is shown under.</summary>
-    private string Activity => $"{MyInvocation.MyCommand.Name}: converting apps";
-
     protected override KompoxResource? GivenResource => ParameterSetName == AppSet ? App : null;
 
     protected override KompoxException NotOfKind(KompoxResource given) =>
         new("NotAnApp", ErrorKind.InvalidArgument, $"-App takes an App; {given.Kind} {given.Id} is not one") { Target = given.Id };
-
-    /// <summary>
-    /// Every app of this pipeline record, validated with the compose profiles <paramref name="profiles"/> (none: the
-    /// COMPOSE_PROFILES of the environment) on <paramref name="diskId"/>; an app whose validation fails outright is
-    /// reported and passed over.
-    /// </summary>
-    protected async IAsyncEnumerable<(KompoxApp App, AppValidation Result)> ValidatedApps(IReadOnlyList<string> profiles, string? diskId, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        foreach (var app in InputResources(cancellationToken))
-        {
-            AppValidation result;
-            try
-            {
-                result = await ValidateAsync(app, profiles, diskId, cancellationToken);
-            }
-            catch (KompoxException e)
-            {
-                InputFailed(ToErrorRecord(e));
-                continue;
-            }
-
-            yield return (app, result);
-        }
-    }
-
-    /// <summary>
-    /// Reads the app's compose file and converts it on the thread pool, saying with -Verbose what is read and
-    /// showing progress; returns as soon as <paramref name="cancellationToken"/> is cancelled.
-    /// </summary>
-    private async Task<AppValidation> ValidateAsync(KompoxApp app, IReadOnlyList<string> profiles, string? diskId, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        Reporter.Progress(Activity, $"Converting {app.Id}");
-        Reporter.Message($"Converting app {app.Id} (driver {app.Cluster.Provider.Driver}) from {app.ComposePath}" + (diskId is null ? string.Empty : $" on disk {diskId}"));
-        var options = new AppValidationOptions { Environment = ProcessEnvironment(), Profiles = profiles, DiskId = diskId };
-        var operations = new AppOperations(KompoxContext.ForConfigFile(app.Model.Cluster.Provider.Service.ConfigPath!));
-        var progress = new ReporterProgress(Reporter);
-
-        // The engine's conversion cannot be interrupted; after Ctrl+C its result is not waited for.
-        return await Task.Run(() => operations.ValidateAsync(app.Model, options, progress, cancellationToken), cancellationToken).WaitAsync(cancellationToken);
-    }
 
     /// <summary>The variables of this process, which the compose file's <c>${VAR}</c> are interpolated from.</summary>
     protected static IReadOnlyDictionary<string, string> ProcessEnvironment()

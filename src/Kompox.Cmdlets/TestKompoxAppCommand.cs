@@ -6,20 +6,10 @@ namespace Kompox.Cmdlets;
 
 [Cmdlet(VerbsDiagnostic.Test, "KompoxApp", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(KompoxAppValidation), typeof(bool))]
-public sealed class TestKompoxAppCommand : KompoxAppCmdlet
+public sealed class TestKompoxAppCommand : KompoxConversionCmdlet
 {
     private int tested;
     private bool allValid = true;
-
-    /// <summary>The disk the PersistentVolume names; without it the PersistentVolume and its claim are left out.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? DiskId { get; set; }
-
-    /// <summary>The compose profiles to enable; none: those COMPOSE_PROFILES names.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string[] Profile { get; set; } = Array.Empty<string>();
 
     /// <summary>Write one Boolean instead of the results: true when every app is valid.</summary>
     [Parameter]
@@ -27,7 +17,7 @@ public sealed class TestKompoxAppCommand : KompoxAppCmdlet
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        await foreach (var (app, result) in ValidatedApps(Profile, DiskId, cancellationToken))
+        await foreach (var (app, result) in ValidatedApps(cancellationToken))
         {
 
             tested++;

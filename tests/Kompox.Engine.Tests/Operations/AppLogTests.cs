@@ -237,26 +237,5 @@ public sealed class AppLogTests : IAsyncLifetime
     private KompoxContext Context() =>
         new(new KubeconfigClientFactory(), fixture.Context.Drivers, fixture.Context.Resources, fixture.Time, fixture.Context.AppLock);
 
-    private KompoxApp App()
-    {
-        var app = fixture.App();
-        var cluster = app.Cluster;
-        return new KompoxApp
-        {
-            Name = app.Name,
-            Cluster = new KompoxCluster
-            {
-                Name = cluster.Name,
-                Provider = cluster.Provider,
-                Auth = new ClusterAuth { Kubeconfig = harness.Kubeconfig },
-                Ingress = cluster.Ingress,
-                Domain = cluster.Domain,
-                Settings = cluster.Settings,
-            },
-            Compose = TwoServices,
-            Ingress = app.Ingress,
-            Resources = app.Resources,
-            Settings = app.Settings,
-        };
-    }
+    private KompoxApp App() => fixture.App(kubeconfig: harness.Kubeconfig, compose: TwoServices);
 }

@@ -221,28 +221,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
 
     private LeaseAppLock Lock() => new(new KubeconfigClientFactory(), Time);
 
-    private KompoxApp App()
-    {
-        var app = fixture.App();
-        var cluster = app.Cluster;
-        return new KompoxApp
-        {
-            Name = app.Name,
-            Cluster = new KompoxCluster
-            {
-                Name = cluster.Name,
-                Provider = cluster.Provider,
-                Auth = new ClusterAuth { Kubeconfig = harness.Kubeconfig },
-                Ingress = cluster.Ingress,
-                Domain = cluster.Domain,
-                Settings = cluster.Settings,
-            },
-            Compose = app.Compose,
-            Ingress = app.Ingress,
-            Resources = app.Resources,
-            Settings = app.Settings,
-        };
-    }
+    private KompoxApp App() => fixture.App(kubeconfig: harness.Kubeconfig);
 
     private async Task<KompoxApp> DeployedAppAsync()
     {

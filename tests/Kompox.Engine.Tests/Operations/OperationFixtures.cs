@@ -36,7 +36,8 @@ internal sealed class OperationFixture : IDisposable
         """;
 
     /// <summary>A K3s app whose disks live under <see cref="DataRoot"/>; without a node setting, the node is asked of the cluster.</summary>
-    public KompoxApp App(string name = "web", string driver = "k3s")
+    /// <param name="kubeconfig">The cluster's kubeconfig, e.g. the API test server's; null for the default one.</param>
+    public KompoxApp App(string name = "web", string driver = "k3s", string? kubeconfig = null, string compose = Compose)
     {
         var service = new KompoxService { Name = "ops" };
         var provider = new KompoxProvider { Name = driver + "1", Driver = driver, Settings = new Dictionary<string, string>(), Service = service };
@@ -44,7 +45,7 @@ internal sealed class OperationFixture : IDisposable
         {
             Name = "lab",
             Provider = provider,
-            Auth = new ClusterAuth(),
+            Auth = new ClusterAuth { Kubeconfig = kubeconfig },
             Ingress = new ClusterIngress(),
             Domain = "ops.example.com",
             Settings = driver == "k3s" ? new Dictionary<string, string> { ["K3S_DATA_ROOT"] = DataRoot } : new Dictionary<string, string>(),
@@ -53,7 +54,7 @@ internal sealed class OperationFixture : IDisposable
         {
             Name = name,
             Cluster = cluster,
-            Compose = Compose,
+            Compose = compose,
             Ingress = new Dictionary<string, string>(),
             Resources = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" },
             Settings = new Dictionary<string, string>(),
