@@ -99,7 +99,7 @@ Describe 'New-KompoxApp, Get-KompoxApp and Remove-KompoxApp' {
         $Server.FailNextRollout([Kompox.Testing.KubeApi.RolloutFailure]::CrashLoopBackOff(2, [string[]]@('starting gitea', 'panic: cannot read app.ini'), 3, 'server'))
         $changed = Join-Path $Dir 'changed.yml'
         (Get-Content $Config -Raw).Replace('memory: 2Gi', 'memory: 3Gi') | Set-Content $changed
-        New-KompoxApp -Path $changed -Timeout 30 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        New-KompoxApp -Path $changed -Timeout 3 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $err | Should -HaveCount 1
         $err[0].FullyQualifiedErrorId | Should -BeLike 'RolloutFailed,Kompox.Cmdlets.NewKompoxAppCommand'
         $err[0].Exception.Message | Should -Match 'CrashLoopBackOff'

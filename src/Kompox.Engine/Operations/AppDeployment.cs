@@ -18,6 +18,14 @@ public sealed record DeployOptions : ComposeReadOptions
 
     /// <summary>How often the rollout is looked at while it is waited for.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long the new Pod may stay in a state that waiting seldom mends (pulling its image backs off, a container
+    /// crashes in a loop, no node can take it) before the deploy fails with <c>RolloutFailed</c>. Not at once: with
+    /// Docker Compose's restart policy a web server that crashes while its database starts up comes up on a later try,
+    /// and a cluster autoscaler may add the node a Pod waits for. An image name that cannot be pulled fails at once.
+    /// </summary>
+    public TimeSpan FailAfter { get; init; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>What a deploy would do (for -WhatIf): found by reading the cluster, without writing to it.</summary>
@@ -336,6 +344,9 @@ internal sealed class AppDeployment
         var ns = desired.Metadata.NamespaceProperty;
         var name = desired.Metadata.Name;
         var selector = AppStatusReader.Selector(app);
+        // Since when the new Pod has been seen in trouble: a crash loop shows Running between its back-offs, so that
+        // counts on until the Pod is Ready or replaced.
+        (string Pod, DateTimeOffset Since)? troubled = null;
         while (true)
         {
             var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -351,10 +362,17 @@ internal sealed class AppDeployment
                 ? new List<V1Pod>()
                 : pods.Items.Where(p => p.Metadata.DeletionTimestamp is null && p.Metadata.OwnerReferences?.Any(o => o.Uid == newest.Metadata.Uid) == true).ToList();
 
-            if (newPods.Select(p => (Pod: p, Problem: Hopeless(p))).FirstOrDefault(x => x.Problem is not null) is { Problem: { } problem } failing)
+            var elapsed = time.GetUtcNow() - started;
+            var failing = newPods.Select(p => (Pod: p, Problem: Hopeless(p))).FirstOrDefault(x => x.Problem is not null);
+            if (failing.Problem is not null && troubled?.Pod != failing.Pod.Metadata.Name)
+            {
+                troubled = (failing.Pod.Metadata.Name, time.GetUtcNow());
+            }
+
+            if (failing.Problem is { } hopeless && (hopeless.Permanent || time.GetUtcNow() - troubled!.Value.Since >= options.FailAfter || elapsed >= options.Timeout))
             {
                 var details = await DiagnoseAsync(client, failing.Pod, cancellationToken).ConfigureAwait(false);
-                throw new KompoxException("RolloutFailed", ErrorKind.Unavailable, $"app {app.Id}: the rollout failed: {problem}.{Applied(applied, ns)}{details}") { Target = app.Id };
+                throw new KompoxException("RolloutFailed", ErrorKind.Unavailable, $"app {app.Id}: the rollout failed: {hopeless.Text}.{Applied(applied, ns)}{details}") { Target = app.Id };
             }
 
             var observed = (status?.ObservedGeneration ?? 0) >= (deployment.Metadata.Generation ?? 0);
@@ -367,7 +385,6 @@ internal sealed class AppDeployment
                 return;
             }
 
-            var elapsed = time.GetUtcNow() - started;
             var pod = AppStatusReader.NewestPod(newPods);
             var state = $"updated {updated}/{replicas}, available {available}/{replicas}" + (pod is null ? ", no Pod yet" : $", Pod {pod.Metadata.Name} {pod.Status?.Phase ?? "Pending"}");
             if (elapsed >= options.Timeout)
@@ -389,12 +406,12 @@ internal sealed class AppDeployment
     private static int Revision(V1ObjectMeta metadata) =>
         metadata.Annotations?.TryGetValue("deployment.kubernetes.io/revision", out var text) == true && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var revision) ? revision : 0;
 
-    /// <summary>Why the Pod will not become Ready by waiting, or null while it may.</summary>
-    private static string? Hopeless(V1Pod pod)
+    /// <summary>Why the Pod is unlikely to become Ready by waiting, and whether waiting cannot mend it at all; null while it may.</summary>
+    private static (string Text, bool Permanent)? Hopeless(V1Pod pod)
     {
         if (pod.Status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled" && c.Status == "False" && c.Reason == "Unschedulable") is { } unschedulable)
         {
-            return $"Pod {pod.Metadata.Name} cannot be scheduled: {unschedulable.Message}";
+            return ($"Pod {pod.Metadata.Name} cannot be scheduled: {unschedulable.Message}", false);
         }
 
         var statuses = (pod.Status?.InitContainerStatuses ?? new List<V1ContainerStatus>()).Concat(pod.Status?.ContainerStatuses ?? new List<V1ContainerStatus>());
@@ -402,7 +419,7 @@ internal sealed class AppDeployment
         {
             if (s.State?.Waiting?.Reason is { } reason && HopelessReasons.Contains(reason))
             {
-                return $"container {s.Name} of Pod {pod.Metadata.Name} is in {reason}";
+                return ($"container {s.Name} of Pod {pod.Metadata.Name} is in {reason}", reason == "InvalidImageName");
             }
         }
 

@@ -24,6 +24,9 @@ public sealed class AppDeploymentTests : IAsyncLifetime
           data: {}
         """;
 
+    /// <summary>Deploy options that fail on the first sight of a Pod in trouble, for tests that do not move the clock.</summary>
+    private static readonly DeployOptions AtOnce = new() { FailAfter = TimeSpan.Zero };
+
     private readonly FakeTimeProvider time = new(new DateTimeOffset(2025, 8, 11, 12, 34, 56, TimeSpan.Zero));
     private readonly string dataRoot = Directory.CreateTempSubdirectory("kompox-deploy-").FullName;
     private KubeApiHarness harness = null!;
@@ -105,11 +108,11 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ImagePullBackOff_fails_at_once_quoting_the_events_and_saying_the_objects_are_applied()
+    public async Task ImagePullBackOff_fails_quoting_the_events_and_saying_the_objects_are_applied()
     {
         Server.FailNextRollout(RolloutFailure.ImagePullBackOff());
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(), new DeployOptions(), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(), AtOnce, null, CancellationToken.None));
 
         Assert.Equal(("RolloutFailed", ErrorKind.Unavailable), (error.ErrorId, error.Kind));
         Assert.Contains("container web of Pod", error.Message);
@@ -120,12 +123,28 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CrashLoopBackOff_quotes_the_exit_code_and_the_last_lines_of_the_previous_run()
+    public async Task CrashLoopBackOff_is_given_a_minute_then_quotes_the_exit_code_and_the_last_lines_of_the_previous_run()
     {
         var log = Enumerable.Range(1, 14).Select(i => $"line {i}").Append("fatal: cannot open /data/config").ToList();
         Server.FailNextRollout(RolloutFailure.CrashLoopBackOff(3, log));
+        var options = new DeployOptions { PollInterval = TimeSpan.FromSeconds(5) };
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(), new DeployOptions(), null, CancellationToken.None));
+        // Docker Compose would restart it too: a container that crashes while its database starts may come up later.
+        var deploy = Operations().DeployAsync(App(), options, null, CancellationToken.None);
+        for (var i = 0; i < 11 && !deploy.IsCompleted; i++)
+        {
+            await Task.Delay(50);
+            time.Advance(TimeSpan.FromSeconds(5));
+        }
+
+        Assert.False(deploy.IsCompleted, "failed within the minute a crash loop is given");
+        for (var i = 0; i < 200 && !deploy.IsCompleted; i++)
+        {
+            await Task.Delay(20);
+            time.Advance(TimeSpan.FromSeconds(5));
+        }
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => deploy);
 
         Assert.Equal("RolloutFailed", error.ErrorId);
         Assert.Contains("is in CrashLoopBackOff", error.Message);
@@ -137,11 +156,11 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_unschedulable_Pod_fails_at_once_with_the_schedulers_message()
+    public async Task An_unschedulable_Pod_fails_with_the_schedulers_message()
     {
         Server.FailNextRollout(RolloutFailure.Unschedulable());
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(), new DeployOptions(), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(), AtOnce, null, CancellationToken.None));
 
         Assert.Equal("RolloutFailed", error.ErrorId);
         Assert.Contains("cannot be scheduled: 0/1 nodes are available: 1 Insufficient memory.", error.Message);
