@@ -13,7 +13,8 @@
       Test       xunit, then Pester (module and package) in a child pwsh; the last line is "N passed, N failed"
       Package    out/Kompox.zip laid out as Azure Automation imports a module
       Bench      benchmarks, printed as ratios
-      Start      build, then run the main job on the bundled example
+      Start      build, then run the main job on the bundled example: validate, convert, and deploy and remove it on
+                 the built-in cluster simulator
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 #>
@@ -161,7 +162,11 @@ function Task-Bench {
 
 function Task-Start {
     Invoke-Task Build
-    Invoke-ChildPwsh (Join-Path $Root 'examples/Start-Example.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'))
+    # The deploy half runs against the cluster simulator (Kompox.Testing's Kubernetes API test server), published with
+    # its dependencies beside it so the example loads it without the test projects.
+    $testing = Join-Path $Out 'start/Kompox.Testing'
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'tests/Kompox.Testing'), '-c', $Configuration, '-o', $testing, '--nologo', '--verbosity', 'quiet')
+    Invoke-ChildPwsh (Join-Path $Root 'examples/Start-Example.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'), '-TestingAssemblyPath', (Join-Path $testing 'Kompox.Testing.dll'))
 }
 
 Invoke-Task $Task

@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using Kompox.Bench;
 using Kompox.Config;
 using Kompox.Operations;
 
+// Two benchmarks, printed, never asserted: conversion here, then deploy and destroy (DeployBench).
 // Warm conversion speed over the golden corpus (tests/data/apps): load the compose file and convert it, in one
 // process, as Test-KompoxApp does after its first call. Printed as a ratio to the 5 ms target, never asserted.
 var root = args.Length > 0 ? args[0] : Directory.GetCurrentDirectory();
@@ -42,3 +44,5 @@ var median = perConversionMs[Rounds / 2];
 Console.WriteLine($"{"warm conversion, golden corpus (median)",-44} {median,8:N3} ms  ({apps.Count} apps)");
 Console.WriteLine($"{"conversions per second",-44} {1000 / median,8:N0}");
 Console.WriteLine($"{"warm conversion against 5 ms target",-44} {median / 5,8:N2}x (target < 1.00x)");
+
+await DeployBench.RunAsync(root);
