@@ -99,8 +99,9 @@ internal sealed class AppDeployment
             await using var held = await context.AppLock.AcquireAsync(app, context.AppLockTimeout, report, cancellationToken).ConfigureAwait(false);
             await AppLease.WhileHeldAsync(held, async token =>
             {
-                var disk = await CurrentOrFirstDiskAsync(client, app, activity, report, token).ConfigureAwait(false);
+                // The node is found before a disk is made, so that a cluster where the disk could not be used gets none.
                 var nodeName = await operations.NodeNameAsync(app, client, token).ConfigureAwait(false);
+                var disk = await CurrentOrFirstDiskAsync(client, app, activity, report, token).ConfigureAwait(false);
                 var manifest = Convert(app, options, project => AppConverter.Convert(app, project, disk, new AppConversionOptions { NodeName = nodeName }));
                 var applied = await ApplyAllAsync(client, manifest, activity, report, token).ConfigureAwait(false);
                 await PruneAsync(client, app, manifest, activity, report, token).ConfigureAwait(false);
@@ -252,8 +253,6 @@ internal sealed class AppDeployment
             return await runtime.GetDiskAsync(app, current, cancellationToken).ConfigureAwait(false);
         }
 
-        // The node is checked before the disk is made, so that a cluster where the disk could not be used gets none.
-        await operations.NodeNameAsync(app, client, cancellationToken).ConfigureAwait(false);
         report.Report(new OperationProgress(activity, "creating the first disk", 10));
         var disk = await runtime.CreateDiskAsync(app, report, cancellationToken).ConfigureAwait(false);
         await operations.ApplyDiskStateAsync(app, state with { CurrentDiskId = disk.Id }, activity, report, cancellationToken).ConfigureAwait(false);
