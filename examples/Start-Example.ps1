@@ -39,37 +39,12 @@ Write-Host "Its manifest: Import-KompoxConfig $config | ConvertTo-KompoxManifest
 
 # --- Deploy, on the simulator -------------------------------------------------------------------------------------
 
-# The simulator runs on ASP.NET Core, a shared framework pwsh does not load: resolve it from the runtime's shared
-# directory, and the simulator's own dependencies from beside it.
-if (-not ('KompoxStartAssemblyResolver' -as [type])) {
-    Add-Type -TypeDefinition @'
-public static class KompoxStartAssemblyResolver
-{
-    public static void Register(params string[] directories) =>
-        System.Runtime.Loader.AssemblyLoadContext.Default.Resolving += (context, name) =>
-        {
-            foreach (var directory in directories)
-            {
-                var path = System.IO.Path.Combine(directory, name.Name + ".dll");
-                if (System.IO.File.Exists(path))
-                {
-                    return context.LoadFromAssemblyPath(path);
-                }
-            }
-
-            return null;
-        };
-}
-'@
-    $netcore = [System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
-    [KompoxStartAssemblyResolver]::Register(($netcore -replace 'Microsoft\.NETCore\.App', 'Microsoft.AspNetCore.App'), (Split-Path (Resolve-Path $TestingAssemblyPath).Path))
-}
-Add-Type -Path $TestingAssemblyPath
+Import-Module (Join-Path $PSScriptRoot '../tests/Kompox.Testing/KubeApiServer.psm1')
 
 $work = (New-Item -ItemType Directory (Join-Path ([System.IO.Path]::GetTempPath()) "kompox-start-$PID")).FullName
 $server = $null
 try {
-    $server = [Kompox.Testing.KubeApi.KubeApiServer]::StartAsync($null, [System.Threading.CancellationToken]::None).GetAwaiter().GetResult()
+    $server = Start-KompoxKubeApiServer -AssemblyPath $TestingAssemblyPath
     $serverUrl = $server.BaseUri.GetLeftPart([System.UriPartial]::Authority)
     $kubeconfig = $server.WriteKubeconfig((Join-Path $work 'admin.kubeconfig'))
     $dataRoot = (New-Item -ItemType Directory (Join-Path $work 'k3s')).FullName

@@ -3,43 +3,13 @@
 
 $Root = (Resolve-Path "$PSScriptRoot/../..").Path
 
-# The test server runs on ASP.NET Core, a shared framework pwsh does not load: resolve it (and the server's own
-# dependencies, which sit next to it) from the runtime's shared directory.
-function Import-KompoxTestingAssembly {
-    if (-not ('KompoxTestAssemblyResolver' -as [type])) {
-        Add-Type -TypeDefinition @'
-public static class KompoxTestAssemblyResolver
-{
-    public static void Register(params string[] directories) =>
-        System.Runtime.Loader.AssemblyLoadContext.Default.Resolving += (context, name) =>
-        {
-            foreach (var directory in directories)
-            {
-                var path = System.IO.Path.Combine(directory, name.Name + ".dll");
-                if (System.IO.File.Exists(path))
-                {
-                    return context.LoadFromAssemblyPath(path);
-                }
-            }
-
-            return null;
-        };
-}
-'@
-        $netcore = [System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
-        [KompoxTestAssemblyResolver]::Register(($netcore -replace 'Microsoft\.NETCore\.App', 'Microsoft.AspNetCore.App'), (Split-Path $env:KOMPOX_TEST_TESTING_ASSEMBLY))
-    }
-    Add-Type -Path $env:KOMPOX_TEST_TESTING_ASSEMBLY
-}
+Import-Module (Join-Path $Root 'tests/Kompox.Testing/KubeApiServer.psm1')
 
 <#
 .SYNOPSIS
     Starts a Kubernetes API test server on 127.0.0.1 (dispose it in AfterAll).
 #>
-function Start-KompoxTestServer {
-    Import-KompoxTestingAssembly
-    [Kompox.Testing.KubeApi.KubeApiServer]::StartAsync($null, [System.Threading.CancellationToken]::None).GetAwaiter().GetResult()
-}
+function Start-KompoxTestServer { Start-KompoxKubeApiServer -AssemblyPath $env:KOMPOX_TEST_TESTING_ASSEMBLY }
 
 <#
 .SYNOPSIS
@@ -86,4 +56,4 @@ function Invoke-Kubectl {
     [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = $output }
 }
 
-Export-ModuleMember -Function Import-KompoxTestingAssembly, Start-KompoxTestServer, New-KompoxTestConfig, Invoke-Kubectl
+Export-ModuleMember -Function Start-KompoxTestServer, New-KompoxTestConfig, Invoke-Kubectl
