@@ -158,3 +158,30 @@ spec:
         @(Get-ChildItem (Join-Path $DataRoot 'disks') -Directory) | Should -HaveCount 1
     }
 }
+
+Describe 'The golden apps on k3s' -Skip:([bool]$env:KOMPOX_TEST_KUBECONFIG) {
+    BeforeDiscovery {
+        $golden = Get-ChildItem (Join-Path $PSScriptRoot '../data/apps') -Directory |
+            Where-Object { (Get-Content (Join-Path $_.FullName 'kompoxops.yml') -Raw) -match 'driver: k3s' } |
+            ForEach-Object { @{ Name = $_.Name; Source = $_.FullName } }
+    }
+
+    It 'deploys <Name> through the module and destroys it, leaving only its namespace and disk' -ForEach $golden {
+        $dir = (New-Item -ItemType Directory (Join-Path $TestDrive "golden-$Name")).FullName
+        Copy-Item (Join-Path $Source '*') $dir -Force   # with .env
+        $file = Join-Path $dir 'kompoxops.yml'
+        (Get-Content $file -Raw).
+            Replace('    context: lab', "    kubeconfig: '$Kubeconfig'`n    context: kompox-test").
+            Replace('K3S_NODE_NAME: node1', "K3S_NODE_NAME: $($Server.NodeName)`n    K3S_DATA_ROOT: '$DataRoot'") | Set-Content $file
+
+        $status = New-KompoxApp -Path $file -Timeout $Timeout -Confirm:$false -WarningAction SilentlyContinue
+        $status.Ready | Should -BeTrue
+        $removal = Remove-KompoxApp -Path $file -Confirm:$false -PassThru
+        $removal.Deleted.Count | Should -BeGreaterThan 5
+
+        $left = @($Server.PeekAll('pods', $status.Namespace)) + @($Server.PeekAll('deployments', $status.Namespace)) + @($Server.PeekAll('services', $status.Namespace))
+        $left | Should -BeNullOrEmpty
+        $Server.Peek('namespaces', $null, $status.Namespace) | Should -Not -BeNullOrEmpty
+        Test-Path (Join-Path $DataRoot "disks/$($status.CurrentDiskId)") -PathType Container | Should -BeTrue
+    }
+}
