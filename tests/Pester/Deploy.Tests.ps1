@@ -107,6 +107,35 @@ Describe 'New-KompoxApp, Get-KompoxApp and Remove-KompoxApp' {
         $err[0].Exception.Message | Should -Match 'ARE applied'
     }
 
+    It 'stops at once on Ctrl+C while waiting for the rollout, and lets go of the app' {
+        $Server.FailNextRollout([Kompox.Testing.KubeApi.RolloutFailure]::NeverReady('server'))
+        $waiting = Join-Path $Dir 'waiting.yml'
+        (Get-Content $Config -Raw).Replace('memory: 2Gi', 'memory: 2560Mi') | Set-Content $waiting
+        $Server.ClearRequests()
+        $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
+        $iss.ImportPSModule($env:KOMPOX_TEST_MODULE)
+        $ps = [powershell]::Create($iss)
+        try {
+            $null = $ps.AddCommand('New-KompoxApp').AddParameter('Path', $waiting).AddParameter('Timeout', 300).AddParameter('Confirm', $false).AddParameter('WarningAction', 'SilentlyContinue')
+            $handle = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not ($Server.Requests | Where-Object { $_.Method -eq 'GET' -and $_.Path -match '/replicasets$' }) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $ps.InvocationStateInfo.State | Should -Be 'Running' -Because 'it waits for a Pod that never gets ready'
+
+            $watch = [System.Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+            $handle.IsCompleted | Should -BeTrue
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $ps.Streams.Error | Should -BeNullOrEmpty
+        }
+        finally { $ps.Dispose() }
+
+        $namespace = (Get-KompoxApp -Path $Config).Namespace
+        $Server.Peek('leases', $namespace, 'kompox-app-lock')['spec']['holderIdentity'] | Should -BeNullOrEmpty -Because 'the stopped deploy released the app'
+        (New-KompoxApp -Path $Config -Timeout 30 -Confirm:$false -WarningAction SilentlyContinue).Ready | Should -BeTrue
+    }
+
     It 'names the server when the credentials are refused' {
         $bad = $Server.WriteKubeconfig((Join-Path $TestDrive 'bad.kubeconfig'), 'not-a-token', $null)
         $badConfig = Join-Path $Dir 'bad.yml'

@@ -247,6 +247,9 @@ public sealed class LeaseAppLock : IAppLock
 /// </summary>
 public sealed class AppLease : IAsyncDisposable
 {
+    /// <summary>How long releasing may take before the Lease is left to expire on its own.</summary>
+    private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(10);
+
     private readonly IKubernetes client;
     private readonly KompoxApp app;
     private readonly TimeSpan duration;
@@ -406,9 +409,11 @@ public sealed class AppLease : IAsyncDisposable
             released.Spec.HolderIdentity = null;
             released.Spec.AcquireTime = null;
             released.Spec.RenewTime = null;
+            // Bounded, not cancellable: it runs when the work ends, Ctrl+C included, and must not hang on a server gone away.
+            using var bound = new CancellationTokenSource(ReleaseTimeout, timeProvider);
             try
             {
-                await client.CoordinationV1.ReplaceNamespacedLeaseAsync(released, LeaseAppLock.LeaseName, lease.Metadata.NamespaceProperty).ConfigureAwait(false);
+                await client.CoordinationV1.ReplaceNamespacedLeaseAsync(released, LeaseAppLock.LeaseName, lease.Metadata.NamespaceProperty, cancellationToken: bound.Token).ConfigureAwait(false);
                 Report(OperationProgress.Detail($"Holding app {app.Id}", $"released lease {lease.Metadata.NamespaceProperty}/{LeaseAppLock.LeaseName}"));
             }
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or OperationCanceledException or IOException)

@@ -92,6 +92,20 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Going_back_to_an_earlier_compose_file_rolls_out_on_its_old_ReplicaSet()
+    {
+        await Operations().DeployAsync(App(compose: TwoPorts), new DeployOptions(), null, CancellationToken.None);
+        var second = await Operations().DeployAsync(App(), new DeployOptions(), null, CancellationToken.None);
+
+        // The clock does not move: a rollout the server never finishes would wait forever, not time out.
+        var back = await Operations().DeployAsync(App(compose: TwoPorts), new DeployOptions(), null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(back.Ready);
+        Assert.NotEqual(second.PodName, back.PodName);
+        Assert.Equal(2, Server.PeekAll("replicasets", back.Namespace).Count);
+    }
+
+    [Fact]
     public async Task A_host_another_app_uses_is_a_conflict_before_anything_is_written()
     {
         await Operations().DeployAsync(App(), new DeployOptions(), null, CancellationToken.None);

@@ -167,7 +167,15 @@ public sealed partial class KubeApiServer
         var pods = Resource("pods");
         var owned = Stored(replicaSets, ns).Where(rs => OwnedBy(rs, uid)).ToList();
         var current = owned.FirstOrDefault(rs => rs.Body["metadata"]?["labels"]?["pod-template-hash"]?.ToString() == hash);
-        var revision = owned.Count == 0 ? 1 : owned.Max(rs => int.Parse(rs.Body["metadata"]?["annotations"]?["deployment.kubernetes.io/revision"]?.ToString() ?? "0", CultureInfo.InvariantCulture)) + 1;
+        var revision = owned.Count == 0 ? 1 : owned.Max(Revision) + 1;
+        if (current is not null && Revision(current) < revision - 1)
+        {
+            // Back to an earlier template: the Deployment controller scales its old ReplicaSet up again as the newest revision.
+            var reused = (JsonObject)current.Body.DeepClone();
+            reused["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"] = revision.ToString(CultureInfo.InvariantCulture);
+            Replace(current, reused);
+        }
+
         if (current is null)
         {
             current = Insert(replicaSets, NewReplicaSet(deployment, template, hash, replicas, revision));
@@ -228,6 +236,9 @@ public sealed partial class KubeApiServer
         body["status"] = status;
         Replace(deployment, body);
     }
+
+    private static int Revision(StoredObject replicaSet) =>
+        int.Parse(replicaSet.Body["metadata"]?["annotations"]?["deployment.kubernetes.io/revision"]?.ToString() ?? "0", CultureInfo.InvariantCulture);
 
     private void ScaleDown(List<StoredObject> replicaSets, string ns)
     {
