@@ -276,6 +276,11 @@ internal sealed class AppDeployment
             report.Report(new OperationProgress(activity, $"applying {current}", 15 + (i * 55 / objects.Count)));
             try
             {
+                if (objects[i] is V1PersistentVolume volume)
+                {
+                    await KeepBindingAsync(client, volume, cancellationToken).ConfigureAwait(false);
+                }
+
                 await KubeObjects.ApplyAsync(client, objects[i], cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -293,6 +298,27 @@ internal sealed class AppDeployment
         }
 
         return applied;
+    }
+
+    /// <summary>
+    /// A bound volume keeps its claimRef as the binder completed it (with the uid of the claim, which still exists):
+    /// claimRef is an atomic struct, so applying it without the uid would take it over and unbind the volume on every
+    /// deploy. A claimRef whose claim is gone is applied afresh, so that the claim made next binds again.
+    /// </summary>
+    private static async Task KeepBindingAsync(IKubernetes client, V1PersistentVolume volume, CancellationToken cancellationToken)
+    {
+        var desired = volume.Spec.ClaimRef;
+        var live = await ClusterOperations.ReadOrNullAsync(() => client.CoreV1.ReadPersistentVolumeAsync(volume.Metadata.Name, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (live?.Spec?.ClaimRef is not { Uid: { Length: > 0 } uid } bound || bound.NamespaceProperty != desired.NamespaceProperty || bound.Name != desired.Name)
+        {
+            return;
+        }
+
+        var claim = await ClusterOperations.ReadOrNullAsync(() => client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(desired.Name, desired.NamespaceProperty, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (claim?.Metadata.Uid == uid)
+        {
+            volume.Spec.ClaimRef = bound;
+        }
     }
 
     private static async Task<IReadOnlyList<KubeObjectRef>> UndesiredAsync(IKubernetes client, KompoxApp app, AppManifest manifest, CancellationToken cancellationToken)

@@ -106,6 +106,25 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_bound_volume_keeps_its_claim_and_binds_the_next_claim_when_its_claim_was_deleted()
+    {
+        var first = await Operations().DeployAsync(App(), new DeployOptions(), null, CancellationToken.None);
+        var claimName = Server.PeekAll("persistentvolumeclaims", first.Namespace).Single()["metadata"]!["name"]!.ToString();
+        var volumeName = Server.PeekAll("persistentvolumes").Single()["metadata"]!["name"]!.ToString();
+        string ClaimUid() => Server.Peek("persistentvolumeclaims", first.Namespace, claimName)!["metadata"]!["uid"]!.ToString();
+        string? BoundUid() => Server.Peek("persistentvolumes", null, volumeName)!["spec"]!["claimRef"]?["uid"]?.ToString();
+        Assert.Equal(ClaimUid(), BoundUid());
+
+        // Deleted by hand: the volume is released, and the deploy's new claim must bind it again.
+        await harness.Client().CoreV1.DeleteNamespacedPersistentVolumeClaimAsync(claimName, first.Namespace);
+        var again = await Operations().DeployAsync(App(), new DeployOptions(), null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(again.Ready);
+        Assert.Equal(ClaimUid(), BoundUid());
+        Assert.Equal("Bound", Server.Peek("persistentvolumeclaims", first.Namespace, claimName)!["status"]!["phase"]!.ToString());
+    }
+
+    [Fact]
     public async Task A_host_another_app_uses_is_a_conflict_before_anything_is_written()
     {
         await Operations().DeployAsync(App(), new DeployOptions(), null, CancellationToken.None);

@@ -28,6 +28,12 @@ internal static class FieldPaths
         _ => null,
     };
 
+    /// <summary>
+    /// Maps Kubernetes' schemas mark <c>+structType=atomic</c> that a controller writes into after an apply: a
+    /// PersistentVolume's claimRef (an ObjectReference, whose uid the volume binder fills in). The whole map is one leaf.
+    /// </summary>
+    public static bool IsAtomicMap(string field) => field is "claimRef";
+
     /// <summary>Fields no manager owns: identity, server-set metadata and the status of the main resource.</summary>
     public static bool Ignored(string path) =>
         path is "f:apiVersion" or "f:kind" or "f:status"
@@ -54,7 +60,7 @@ internal static class FieldPaths
                 continue;
             }
             var childInContainer = inContainer || name is "containers" or "initContainers" or "ephemeralContainers";
-            if (value is JsonObject child && child.Count > 0)
+            if (value is JsonObject child && child.Count > 0 && !IsAtomicMap(name))
             {
                 CollectMap(child, path, childInContainer, set);
             }
@@ -188,7 +194,7 @@ internal static class FieldPaths
         foreach (var (name, value) in source)
         {
             var childInContainer = inContainer || name is "containers" or "initContainers" or "ephemeralContainers";
-            if (value is JsonObject sourceMap && target[name] is JsonObject targetMap)
+            if (value is JsonObject sourceMap && target[name] is JsonObject targetMap && !IsAtomicMap(name))
             {
                 Merge(targetMap, sourceMap, childInContainer);
             }

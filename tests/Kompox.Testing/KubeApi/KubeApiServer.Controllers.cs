@@ -121,6 +121,11 @@ public sealed partial class KubeApiServer
             {
                 continue;
             }
+            // A volume whose claimRef still holds the uid of another (deleted) claim is Released, not bound to this one.
+            if (volume.Body["spec"]?["claimRef"]?["uid"]?.ToString() is { Length: > 0 } boundUid && boundUid != claim.Body["metadata"]!["uid"]!.ToString())
+            {
+                continue;
+            }
             var claimBody = (JsonObject)claim.Body.DeepClone();
             claimBody["status"] = new JsonObject
             {
