@@ -131,7 +131,6 @@ public static class KompoxErrors
         ["RolloutFailed"] = ErrorKind.Unavailable,
         ["RolloutTimeout"] = ErrorKind.Timeout,
         ["DestroyTimeout"] = ErrorKind.Timeout,
-        ["AppNotDeployed"] = ErrorKind.NotFound,
         ["UnknownService"] = ErrorKind.InvalidArgument,
         ["NoPreviousContainer"] = ErrorKind.NotFound,
         ["InvalidLogOptions"] = ErrorKind.InvalidArgument,
