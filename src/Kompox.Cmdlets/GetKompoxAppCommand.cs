@@ -13,7 +13,7 @@ public sealed class GetKompoxAppCommand : KompoxAppCmdlet
     {
         foreach (var app in InputResources(cancellationToken))
         {
-            var operations = new AppOperations(KompoxContext.ForConfigFile(app.Model.Cluster.Provider.Service.ConfigPath!));
+            var operations = OperationsOf(app);
             await RunAsync(
                 token => operations.GetStatusAsync(app.Model, new ReporterProgress(Reporter), token),
                 status => new KompoxAppStatus(status, app),

@@ -51,7 +51,7 @@ public sealed class GetKompoxAppCredentialCommand : KompoxAppCmdlet
             }
 
             var options = new AppCredentialOptions { Duration = Duration, Kubelogin = Kubelogin, KubeloginLoginMode = LoginMode };
-            var operations = new AppOperations(KompoxContext.ForConfigFile(app.Model.Cluster.Provider.Service.ConfigPath!));
+            var operations = OperationsOf(app);
             try
             {
                 var credential = await operations.GetCredentialAsync(app.Model, options, new ReporterProgress(Reporter), cancellationToken);

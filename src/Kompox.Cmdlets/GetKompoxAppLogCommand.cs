@@ -39,7 +39,7 @@ public sealed class GetKompoxAppLogCommand : KompoxAppCmdlet
         };
         foreach (var app in InputResources(cancellationToken))
         {
-            var operations = new AppOperations(KompoxContext.ForConfigFile(app.Model.Cluster.Provider.Service.ConfigPath!));
+            var operations = OperationsOf(app);
             try
             {
                 // Each line is written as it comes, so -Follow shows lines as the containers write them.

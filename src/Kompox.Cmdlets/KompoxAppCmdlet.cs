@@ -23,6 +23,11 @@ public abstract class KompoxAppCmdlet : KompoxResourceCmdlet<KompoxApp>
     protected override KompoxException NotOfKind(KompoxResource given) =>
         new("NotAnApp", ErrorKind.InvalidArgument, $"-App takes an App; {given.Kind} {given.Id} is not one") { Target = given.Id };
 
+    /// <summary>The operations on the app, with the effects of its kompoxops.yml.</summary>
+    /// <param name="appLockTimeout">How long to wait for another operation holding the app; null for the default.</param>
+    protected static AppOperations OperationsOf(KompoxApp app, TimeSpan? appLockTimeout = null) =>
+        new(KompoxContext.ForConfigFile(app.Model.Cluster.Provider.Service.ConfigPath!, appLockTimeout));
+
     /// <summary>The variables of this process, which the compose file's <c>${VAR}</c> are interpolated from.</summary>
     protected static IReadOnlyDictionary<string, string> ProcessEnvironment()
     {

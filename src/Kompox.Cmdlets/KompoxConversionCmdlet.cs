@@ -57,7 +57,7 @@ public abstract class KompoxConversionCmdlet : KompoxAppCmdlet
         Reporter.Progress(Activity, $"Converting {app.Id}");
         Reporter.Message($"Converting app {app.Id} (driver {app.Cluster.Provider.Driver}) from {app.ComposePath}" + (DiskId is null ? string.Empty : $" on disk {DiskId}"));
         var options = new AppValidationOptions { Environment = ProcessEnvironment(), Profiles = Profile, DiskId = DiskId };
-        var operations = new AppOperations(KompoxContext.ForConfigFile(app.Model.Cluster.Provider.Service.ConfigPath!));
+        var operations = OperationsOf(app);
         var progress = new ReporterProgress(Reporter);
 
         // The engine's conversion cannot be interrupted; after Ctrl+C its result is not waited for.

@@ -28,7 +28,7 @@ public sealed class NewKompoxAppCommand : KompoxAppCmdlet
         var timeout = TimeSpan.FromSeconds(Timeout);
         foreach (var app in InputResources(cancellationToken))
         {
-            var operations = new AppOperations(KompoxContext.ForConfigFile(app.Model.Cluster.Provider.Service.ConfigPath!, Wait ? timeout : TimeSpan.Zero));
+            var operations = OperationsOf(app, Wait ? timeout : TimeSpan.Zero);
             var options = new DeployOptions { Environment = ProcessEnvironment(), Profiles = Profile, Timeout = timeout };
             var progress = new ReporterProgress(Reporter);
 

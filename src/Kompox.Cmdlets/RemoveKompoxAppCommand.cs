@@ -28,7 +28,7 @@ public sealed class RemoveKompoxAppCommand : KompoxAppCmdlet
                 continue;
             }
 
-            var operations = new AppOperations(KompoxContext.ForConfigFile(app.Model.Cluster.Provider.Service.ConfigPath!, Wait ? KompoxContext.DefaultAppLockTimeout : TimeSpan.Zero));
+            var operations = OperationsOf(app, Wait ? KompoxContext.DefaultAppLockTimeout : TimeSpan.Zero);
             await RunAsync(
                 token => operations.DestroyAsync(app.Model, new ReporterProgress(Reporter), token),
                 result =>
