@@ -43,42 +43,8 @@ internal static class RbacRules
     }
 
     /// <summary>ClusterRoleBinding: it may only refer to a ClusterRole, and its ServiceAccount subjects must name their namespace.</summary>
-    public static void ValidateClusterRoleBinding(FieldErrors errors, V1ClusterRoleBinding binding)
-    {
-        var roleRef = binding.RoleRef;
-        if (roleRef is null)
-        {
-            errors.Required("roleRef");
-        }
-        else
-        {
-            if (roleRef.ApiGroup != RbacGroup)
-            {
-                errors.NotSupported("roleRef.apiGroup", roleRef.ApiGroup ?? "", [RbacGroup]);
-            }
-            if (roleRef.Kind != "ClusterRole")
-            {
-                errors.NotSupported("roleRef.kind", roleRef.Kind ?? "", ["ClusterRole"]);
-            }
-            if (string.IsNullOrEmpty(roleRef.Name))
-            {
-                errors.Required("roleRef.name");
-            }
-            else
-            {
-                errors.InvalidEach("roleRef.name", roleRef.Name, NameRules.PathSegmentName(roleRef.Name));
-            }
-        }
-        var subjects = binding.Subjects ?? [];
-        for (var i = 0; i < subjects.Count; i++)
-        {
-            ValidateSubject(errors, subjects[i], $"subjects[{i}]");
-            if (subjects[i].Kind == "ServiceAccount" && string.IsNullOrEmpty(subjects[i].NamespaceProperty))
-            {
-                errors.Required($"subjects[{i}].namespace");
-            }
-        }
-    }
+    public static void ValidateClusterRoleBinding(FieldErrors errors, V1ClusterRoleBinding binding) =>
+        ValidateBinding(errors, binding.RoleRef, binding.Subjects, ["ClusterRole"], serviceAccountsNameNamespace: true);
 
     private static void ValidatePolicyRule(FieldErrors errors, V1PolicyRule rule, string path)
     {
@@ -102,9 +68,11 @@ internal static class RbacRules
         }
     }
 
-    public static void ValidateRoleBinding(FieldErrors errors, V1RoleBinding binding)
+    public static void ValidateRoleBinding(FieldErrors errors, V1RoleBinding binding) =>
+        ValidateBinding(errors, binding.RoleRef, binding.Subjects, RoleRefKinds, serviceAccountsNameNamespace: false);
+
+    private static void ValidateBinding(FieldErrors errors, V1RoleRef? roleRef, IList<Rbacv1Subject>? subjects, string[] roleRefKinds, bool serviceAccountsNameNamespace)
     {
-        var roleRef = binding.RoleRef;
         if (roleRef is null)
         {
             errors.Required("roleRef");
@@ -115,9 +83,9 @@ internal static class RbacRules
             {
                 errors.NotSupported("roleRef.apiGroup", roleRef.ApiGroup ?? "", [RbacGroup]);
             }
-            if (!RoleRefKinds.Contains(roleRef.Kind))
+            if (!roleRefKinds.Contains(roleRef.Kind))
             {
-                errors.NotSupported("roleRef.kind", roleRef.Kind ?? "", RoleRefKinds);
+                errors.NotSupported("roleRef.kind", roleRef.Kind ?? "", roleRefKinds);
             }
             if (string.IsNullOrEmpty(roleRef.Name))
             {
@@ -129,10 +97,14 @@ internal static class RbacRules
             }
         }
 
-        var subjects = binding.Subjects ?? [];
+        subjects ??= [];
         for (var i = 0; i < subjects.Count; i++)
         {
             ValidateSubject(errors, subjects[i], $"subjects[{i}]");
+            if (serviceAccountsNameNamespace && subjects[i].Kind == "ServiceAccount" && string.IsNullOrEmpty(subjects[i].NamespaceProperty))
+            {
+                errors.Required($"subjects[{i}].namespace");
+            }
         }
     }
 
