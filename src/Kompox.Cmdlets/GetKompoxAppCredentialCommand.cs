@@ -46,31 +46,29 @@ public sealed class GetKompoxAppCredentialCommand : KompoxAppCmdlet
 
             if (path is not null && writtenFor is not null)
             {
-                InputFailed(ToErrorRecord(new KompoxException("OutputFileExists", ErrorKind.AlreadyExists, $"-OutFile takes one app: {path} already holds the kubeconfig of app {writtenFor}") { Target = app.Id }));
+                InputFailed(ToErrorRecord(new KompoxException("OutputFileExists", ErrorKind.AlreadyExists, $"-OutFile takes one app: {path} already holds the kubeconfig of app {writtenFor}") { Target = path }));
                 continue;
             }
 
             var options = new AppCredentialOptions { Duration = Duration, Kubelogin = Kubelogin, KubeloginLoginMode = LoginMode };
             var operations = OperationsOf(app);
-            try
-            {
-                var credential = await operations.GetCredentialAsync(app.Model, options, new ReporterProgress(Reporter), cancellationToken);
-                if (path is not null)
+            var credential = await TryAsync(
+                async token =>
                 {
-                    WriteVerbose($"Writing {path} (mode 0600)");
-                    credential.WriteTo(path, Force);
-                    writtenFor = app.Id;
-                }
+                    var made = await operations.GetCredentialAsync(app.Model, options, new ReporterProgress(Reporter), token);
+                    if (path is not null)
+                    {
+                        WriteVerbose($"Writing {path} (mode 0600)");
+                        made.WriteTo(path, Force);
+                    }
 
+                    return made;
+                },
+                cancellationToken);
+            if (credential is not null)
+            {
+                writtenFor = path is null ? writtenFor : app.Id;
                 WriteObject(new KompoxAppCredential(credential, app, path));
-            }
-            catch (KompoxException) when (cancellationToken.IsCancellationRequested)
-            {
-                throw new OperationCanceledException(cancellationToken);
-            }
-            catch (KompoxException e)
-            {
-                InputFailed(ToErrorRecord(e));
             }
         }
     }

@@ -40,22 +40,16 @@ public sealed class GetKompoxAppLogCommand : KompoxAppCmdlet
         foreach (var app in InputResources(cancellationToken))
         {
             var operations = OperationsOf(app);
-            try
-            {
-                // Each line is written as it comes, so -Follow shows lines as the containers write them.
-                await foreach (var line in operations.ReadLogsAsync(app.Model, options, new ReporterProgress(Reporter), cancellationToken))
+            await TryAsync(
+                async token =>
                 {
-                    WriteObject(new KompoxAppLogLine(line, app));
-                }
-            }
-            catch (KompoxException) when (cancellationToken.IsCancellationRequested)
-            {
-                throw new OperationCanceledException(cancellationToken);
-            }
-            catch (KompoxException e)
-            {
-                InputFailed(ToErrorRecord(e));
-            }
+                    // Each line is written as it comes, so -Follow shows lines as the containers write them.
+                    await foreach (var line in operations.ReadLogsAsync(app.Model, options, new ReporterProgress(Reporter), token))
+                    {
+                        WriteObject(new KompoxAppLogLine(line, app));
+                    }
+                },
+                cancellationToken);
         }
     }
 }

@@ -12,7 +12,7 @@ public sealed class GetKompoxClusterCommand : KompoxClusterCmdlet
     {
         foreach (var cluster in InputResources(cancellationToken))
         {
-            var operations = new ClusterOperations(KompoxContext.ForConfigFile(cluster.Provider.Service.ConfigPath!));
+            var operations = OperationsOf(cluster);
             await RunAsync(
                 token => operations.GetStatusAsync(cluster.Model, new ReporterProgress(Reporter), token),
                 status => new KompoxClusterStatus(status, cluster),

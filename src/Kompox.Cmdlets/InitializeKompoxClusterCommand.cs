@@ -19,7 +19,7 @@ public sealed class InitializeKompoxClusterCommand : KompoxClusterCmdlet
                 continue;
             }
 
-            var operations = new ClusterOperations(KompoxContext.ForConfigFile(cluster.Provider.Service.ConfigPath!));
+            var operations = OperationsOf(cluster);
             await RunAsync(
                 token => operations.InitializeIngressAsync(cluster.Model, new ReporterProgress(Reporter), token),
                 status => new KompoxClusterStatus(status, cluster),

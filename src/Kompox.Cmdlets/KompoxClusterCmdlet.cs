@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Kompox.Operations;
 using Kompox.PowerShell;
 
 namespace Kompox.Cmdlets;
@@ -17,6 +18,10 @@ public abstract class KompoxClusterCmdlet : KompoxResourceCmdlet<KompoxCluster>
     public KompoxResource Cluster { get; set; } = null!;
 
     protected override KompoxResource? GivenResource => ParameterSetName == ClusterSet ? Cluster : null;
+
+    /// <summary>The operations on the cluster, with the effects of its kompoxops.yml.</summary>
+    protected static ClusterOperations OperationsOf(KompoxCluster cluster) =>
+        new(KompoxContext.ForConfigFile(cluster.Provider.Service.ConfigPath!));
 
     protected override KompoxException NotOfKind(KompoxResource given) =>
         new("NotACluster", ErrorKind.InvalidArgument, $"-Cluster takes a Cluster; {given.Kind} {given.Id} is not one") { Target = given.Id };

@@ -87,6 +87,10 @@ public abstract class KompoxResourceCmdlet<TResource> : KompoxAsyncCmdlet
         }
     }
 
+    /// <summary>As <see cref="TryAsync{T}"/>, for an operation that writes its own output; false when it failed.</summary>
+    protected async Task<bool> TryAsync(Func<CancellationToken, Task> operation, CancellationToken cancellationToken) =>
+        await TryAsync(async token => { await operation(token); return string.Empty; }, cancellationToken) is not null;
+
     /// <summary>Runs one engine operation on a resource; its failure is reported as <see cref="RunAsync"/> reports it, and then the result is null.</summary>
     protected async Task<T?> TryAsync<T>(Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
         where T : class

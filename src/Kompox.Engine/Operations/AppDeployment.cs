@@ -183,7 +183,7 @@ internal sealed class AppDeployment
         var result = AppValidator.Convert(app, options, project => manifest = convert(project));
         if (!result.IsValid || manifest is null)
         {
-            throw new KompoxValidationException("InvalidCompose", app.ComposePath ?? "compose.yml", result.Errors);
+            throw new KompoxValidationException("InvalidCompose", app.ComposePath ?? app.Id, result.Errors);
         }
 
         return manifest;
@@ -229,19 +229,10 @@ internal sealed class AppDeployment
         (ingress.Spec?.Rules ?? new List<V1IngressRule>()).Select(r => r.Host).Where(h => !string.IsNullOrEmpty(h));
 
     /// <summary>The disk state on the namespace; null when the namespace does not exist.</summary>
-    private static async Task<AppDiskState?> ReadDiskStateAsync(IKubernetes client, KompoxApp app, CancellationToken cancellationToken)
-    {
-        var ns = await ClusterOperations.ReadOrNullAsync(() => client.CoreV1.ReadNamespaceAsync(KubeNames.Namespace(app), cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (ns is null)
-        {
-            return null;
-        }
-
-        IDictionary<string, string> annotations = ns.Metadata.Annotations ?? new Dictionary<string, string>();
-        return new AppDiskState(
-            annotations.TryGetValue(KompoxMetadata.DiskCurrentAnnotation, out var current) ? current : null,
-            annotations.TryGetValue(KompoxMetadata.DiskPreviousAnnotation, out var previous) ? previous : null);
-    }
+    private static async Task<AppDiskState?> ReadDiskStateAsync(IKubernetes client, KompoxApp app, CancellationToken cancellationToken) =>
+        await ClusterOperations.ReadOrNullAsync(() => client.CoreV1.ReadNamespaceAsync(KubeNames.Namespace(app), cancellationToken: cancellationToken)).ConfigureAwait(false) is { } ns
+            ? AppDiskState.Of(ns)
+            : null;
 
     private async Task<DiskInfo> CurrentOrFirstDiskAsync(IKubernetes client, KompoxApp app, string activity, IProgress<OperationProgress> report, CancellationToken cancellationToken)
     {

@@ -96,7 +96,7 @@ public sealed partial class AppOperations
 
         if (options.Services?.FirstOrDefault(string.IsNullOrEmpty) is not null)
         {
-            throw new KompoxException("InvalidLogOptions", ErrorKind.InvalidArgument, "a service name is empty") { Target = "Service" };
+            throw new KompoxException("InvalidLogOptions", ErrorKind.InvalidArgument, "-Service contains an empty name") { Target = "Service" };
         }
     }
 
@@ -108,7 +108,7 @@ public sealed partial class AppOperations
         IList<V1Pod> pods;
         try
         {
-            pods = (await client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: $"{KompoxMetadata.AppIdLabel}={KubeNames.AppHash(app)}", cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
+            pods = (await client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: AppStatusReader.Selector(app), cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
         }
         catch (k8s.Autorest.HttpOperationException e) when (e.Response?.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
@@ -116,7 +116,7 @@ public sealed partial class AppOperations
             pods = [];
         }
 
-        var pod = NewestPod(pods)
+        var pod = LogPod(pods)
             ?? throw new KompoxException("AppNotDeployed", ErrorKind.NotFound, $"app {app.Id} is not deployed: namespace {ns} has no Pod of it (deploy it with New-KompoxApp)") { Target = app.Id };
         var containers = LogContainers(app, pod, options);
         report.Report(new OperationProgress(activity, $"reading {string.Join(", ", containers)} of Pod {pod.Metadata.Name}{(options.Follow ? " and following" : string.Empty)}", options.Follow ? null : 10));
@@ -141,8 +141,11 @@ public sealed partial class AppOperations
         }
     }
 
-    /// <summary>The Pod whose logs are meant: during a Recreate rollout there may be two, so the newest Running one, else the newest.</summary>
-    internal static V1Pod? NewestPod(IEnumerable<V1Pod> pods) =>
+    /// <summary>
+    /// The Pod whose logs are meant: the newest Running one, else the newest. Unlike the Pod the status shows
+    /// (<see cref="AppStatusReader.NewestPod"/>, the newest), a Pending Pod has no logs yet, and one being deleted still has.
+    /// </summary>
+    internal static V1Pod? LogPod(IEnumerable<V1Pod> pods) =>
         pods.OrderByDescending(p => p.Status?.Phase == "Running" && p.Metadata.DeletionTimestamp is null)
             .ThenByDescending(p => p.Metadata.CreationTimestamp ?? DateTime.MinValue)
             .ThenBy(p => p.Metadata.Name, StringComparer.Ordinal)

@@ -13,6 +13,15 @@ public sealed record AppDiskState(string? CurrentDiskId, string? PreviousDiskId)
 {
     public static readonly AppDiskState None = new(null, null);
 
+    /// <summary>The disk state the app's namespace holds; <see cref="None"/> for a namespace without it.</summary>
+    public static AppDiskState Of(V1Namespace appNamespace)
+    {
+        var annotations = appNamespace.Metadata?.Annotations ?? new Dictionary<string, string>();
+        return new AppDiskState(
+            annotations.TryGetValue(KompoxMetadata.DiskCurrentAnnotation, out var current) ? current : null,
+            annotations.TryGetValue(KompoxMetadata.DiskPreviousAnnotation, out var previous) ? previous : null);
+    }
+
     /// <summary>
     /// The server-side apply body that sets exactly these annotations on the namespace, under field manager
     /// <see cref="KompoxMetadata.DiskStateFieldManager"/>. An id that is null is left out, so the apply removes it.
@@ -174,18 +183,8 @@ public sealed partial class AppOperations : IAppOperations
         return ErrorTranslation.Guard(activity, cancellationToken, async () =>
         {
             var client = context.KubeClients.Create(app.Cluster, new RequestReporter(activity, progress ?? NoProgress.Instance));
-            try
-            {
-                var ns = await client.CoreV1.ReadNamespaceAsync(KubeNames.Namespace(app), cancellationToken: cancellationToken).ConfigureAwait(false);
-                IDictionary<string, string> annotations = ns.Metadata.Annotations ?? new Dictionary<string, string>();
-                return new AppDiskState(
-                    annotations.TryGetValue(KompoxMetadata.DiskCurrentAnnotation, out var current) ? current : null,
-                    annotations.TryGetValue(KompoxMetadata.DiskPreviousAnnotation, out var previous) ? previous : null);
-            }
-            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
-            {
-                return AppDiskState.None;
-            }
+            var ns = await ClusterOperations.ReadOrNullAsync(() => client.CoreV1.ReadNamespaceAsync(KubeNames.Namespace(app), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            return ns is null ? AppDiskState.None : AppDiskState.Of(ns);
         });
     }
 

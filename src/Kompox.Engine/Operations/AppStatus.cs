@@ -49,17 +49,13 @@ internal static class AppStatusReader
     {
         var ns = KubeNames.Namespace(app);
         var selector = Selector(app);
-        V1Namespace? namespaceObject;
-        try
-        {
-            namespaceObject = await client.CoreV1.ReadNamespaceAsync(ns, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+        var namespaceObject = await ClusterOperations.ReadOrNullAsync(() => client.CoreV1.ReadNamespaceAsync(ns, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (namespaceObject is null)
         {
             return new AppStatus(app.Id, ns, false, false, null, null, Array.Empty<AppContainerStatus>(), Array.Empty<string>(), null, null);
         }
 
-        var annotations = namespaceObject.Metadata.Annotations ?? new Dictionary<string, string>();
+        var disks = AppDiskState.Of(namespaceObject);
         var deployments = await client.AppsV1.ListNamespacedDeploymentAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
         var pods = await client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
         var ingresses = await client.NetworkingV1.ListNamespacedIngressAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -84,8 +80,8 @@ internal static class AppStatusReader
             pod?.Status?.Phase,
             containers,
             urls,
-            annotations.TryGetValue(KompoxMetadata.DiskCurrentAnnotation, out var current) ? current : null,
-            annotations.TryGetValue(KompoxMetadata.DiskPreviousAnnotation, out var previous) ? previous : null);
+            disks.CurrentDiskId,
+            disks.PreviousDiskId);
     }
 
     /// <summary>The Pod a user means: the newest one that is not being deleted (during a rollout, the new one).</summary>

@@ -47,9 +47,6 @@ public interface IClusterOperations
 
 public sealed class ClusterOperations : IClusterOperations
 {
-    /// <summary>The field manager of every object of the cluster ingress.</summary>
-    public const string FieldManager = KubeObjects.FieldManager;
-
     private readonly KompoxContext context;
 
     public ClusterOperations(KompoxContext context)
@@ -59,7 +56,7 @@ public sealed class ClusterOperations : IClusterOperations
 
     /// <summary>What <see cref="InitializeIngressAsync"/> applies, e.g. "Deployment traefik/traefik", without reading or sending anything.</summary>
     public static IReadOnlyList<string> DescribeIngress(KompoxCluster cluster) =>
-        ClusterIngressManifest.Objects(cluster).Select(Describe).ToList();
+        ClusterIngressManifest.Objects(cluster).Select(o => KubeObjectRef.Of(o).ToString()).ToList();
 
     public Task<ClusterConnection> ConnectAsync(KompoxCluster cluster, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
@@ -86,7 +83,7 @@ public sealed class ClusterOperations : IClusterOperations
             var objects = ClusterIngressManifest.Objects(cluster);
             for (var i = 0; i < objects.Count; i++)
             {
-                report.Report(new OperationProgress(activity, $"applying {Describe(objects[i])}", i * 100 / objects.Count));
+                report.Report(new OperationProgress(activity, $"applying {KubeObjectRef.Of(objects[i])}", i * 100 / objects.Count));
                 await KubeObjects.ApplyAsync(client, objects[i], cancellationToken).ConfigureAwait(false);
             }
         }).ConfigureAwait(false);
@@ -111,7 +108,7 @@ public sealed class ClusterOperations : IClusterOperations
             var namespaces = await client.CoreV1.ListNamespaceAsync(labelSelector: $"{KompoxMetadata.ManagedByLabel}={KompoxMetadata.ManagedByValue}", cancellationToken: cancellationToken).ConfigureAwait(false);
             var apps = namespaces.Items
                 .Where(n => n.Metadata.Annotations?.ContainsKey(KompoxMetadata.AppAnnotation) == true)
-                .Select(n => new ClusterApp(n.Metadata.Annotations[KompoxMetadata.AppAnnotation], n.Metadata.Name, n.Metadata.Annotations.TryGetValue(KompoxMetadata.DiskCurrentAnnotation, out var disk) ? disk : null))
+                .Select(n => new ClusterApp(n.Metadata.Annotations[KompoxMetadata.AppAnnotation], n.Metadata.Name, AppDiskState.Of(n).CurrentDiskId))
                 .OrderBy(a => a.AppId, StringComparer.Ordinal)
                 .ToList();
             var address = service?.Status?.LoadBalancer?.Ingress?.FirstOrDefault();
@@ -142,9 +139,6 @@ public sealed class ClusterOperations : IClusterOperations
             return null;
         }
     }
-
-    private static string Describe(IKubernetesObject<V1ObjectMeta> o) =>
-        o.Metadata.NamespaceProperty is { } ns ? $"{o.Kind} {ns}/{o.Metadata.Name}" : $"{o.Kind} {o.Metadata.Name}";
 
     internal static string Server(IKubernetes client) => client.BaseUri.GetLeftPart(UriPartial.Authority);
 

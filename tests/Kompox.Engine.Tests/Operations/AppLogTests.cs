@@ -184,10 +184,10 @@ public sealed class AppLogTests : IAsyncLifetime
             Status = new() { Phase = phase },
         };
 
-        Assert.Equal("old", AppOperations.NewestPod([Pod("old", "Running", 0), Pod("new", "Pending", 5)])!.Metadata.Name);
-        Assert.Equal("newer", AppOperations.NewestPod([Pod("old", "Running", 0), Pod("newer", "Running", 5)])!.Metadata.Name);
-        Assert.Equal("new", AppOperations.NewestPod([Pod("old", "Failed", 0), Pod("new", "Pending", 5)])!.Metadata.Name);
-        Assert.Null(AppOperations.NewestPod([]));
+        Assert.Equal("old", AppOperations.LogPod([Pod("old", "Running", 0), Pod("new", "Pending", 5)])!.Metadata.Name);
+        Assert.Equal("newer", AppOperations.LogPod([Pod("old", "Running", 0), Pod("newer", "Running", 5)])!.Metadata.Name);
+        Assert.Equal("new", AppOperations.LogPod([Pod("old", "Failed", 0), Pod("new", "Pending", 5)])!.Metadata.Name);
+        Assert.Null(AppOperations.LogPod([]));
     }
 
     [Theory]
