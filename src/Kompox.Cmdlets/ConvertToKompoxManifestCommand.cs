@@ -9,9 +9,6 @@ namespace Kompox.Cmdlets;
 [OutputType(typeof(string), typeof(FileInfo))]
 public sealed class ConvertToKompoxManifestCommand : KompoxConversionCmdlet
 {
-    /// <summary>0600: only the owner may read the file, as for any file holding secrets.</summary>
-    private const UnixFileMode ManifestFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-
     private readonly StringBuilder collected = new();
     private readonly List<string> apps = new();
     private bool failed;
@@ -71,7 +68,7 @@ public sealed class ConvertToKompoxManifestCommand : KompoxConversionCmdlet
             try
             {
                 // Manifests carry the apps' Secrets (environment values, compose secrets) in plain base64.
-                WriteObject(AtomicFile.Write(full, collected.ToString(), overwrite: true, ManifestFileMode));
+                WriteObject(AtomicFile.Write(full, collected.ToString(), overwrite: true, AtomicFile.OwnerOnly));
             }
             catch (KompoxException e)
             {

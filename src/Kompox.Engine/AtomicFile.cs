@@ -5,6 +5,9 @@ namespace Kompox;
 /// <summary>Writes a file whole or not at all: through a temporary file in the same directory, then a rename.</summary>
 public static class AtomicFile
 {
+    /// <summary>0600: only the owner may read or write; the mode of every file Kompox writes that holds secrets.</summary>
+    public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
     /// <param name="unixMode">
     /// On Unix, the mode the file is created with (less the umask), e.g. owner read and write only for a file that holds
     /// secrets. The temporary file has it from its creation, so the content is never readable by others, not even briefly.

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
-using System.Security.Cryptography;
 using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
@@ -69,7 +68,7 @@ public sealed class AksRuntime : IDriverRuntime
 
     public Task<DiskInfo> CreateDiskAsync(KompoxApp app, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
-        var name = NewName(app);
+        var name = DiskInfo.NewName(app, timeProvider.GetUtcNow());
         var activity = $"Creating disk {name} in resource group {ResourceGroupOf(app)}";
         return ErrorTranslation.Guard(activity, cancellationToken, async () =>
         {
@@ -106,7 +105,7 @@ public sealed class AksRuntime : IDriverRuntime
 
     public Task<SnapshotInfo> CreateSnapshotAsync(KompoxApp app, string diskId, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
-        var name = NewName(app);
+        var name = DiskInfo.NewName(app, timeProvider.GetUtcNow());
         var activity = $"Snapshotting disk {diskId} as {name}";
         return ErrorTranslation.Guard(activity, cancellationToken, async () =>
         {
@@ -134,7 +133,7 @@ public sealed class AksRuntime : IDriverRuntime
 
     public Task<DiskInfo> RestoreSnapshotAsync(KompoxApp app, string snapshotId, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
-        var name = NewName(app);
+        var name = DiskInfo.NewName(app, timeProvider.GetUtcNow());
         var activity = $"Restoring snapshot {snapshotId} as disk {name}";
         return ErrorTranslation.Guard(activity, cancellationToken, async () =>
         {
@@ -192,7 +191,7 @@ public sealed class AksRuntime : IDriverRuntime
     /// <exception cref="KompoxException"><c>InvalidArchive</c> when the source is no fixed VHD Azure accepts, or cannot seek.</exception>
     public Task<DiskInfo> ImportDiskAsync(KompoxApp app, Stream source, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
-        var name = NewName(app);
+        var name = DiskInfo.NewName(app, timeProvider.GetUtcNow());
         var activity = $"Importing a disk as {name} in resource group {ResourceGroupOf(app)}";
         return ErrorTranslation.Guard(activity, cancellationToken, async () =>
         {
@@ -478,24 +477,6 @@ public sealed class AksRuntime : IDriverRuntime
 
     private static bool IsApps(KompoxApp app, IDictionary<string, string> tags) =>
         tags.TryGetValue(AppTag, out var owner) && owner == app.Id && tags.ContainsKey(CreatedAtTag);
-
-    /// <summary>
-    /// <c>&lt;app&gt;-&lt;yyyyMMddHHmmss&gt;-&lt;6 random base-36 characters&gt;</c>, within the 80 characters of a managed
-    /// disk or snapshot name; an app's name (a DNS label) starts with a letter and ends with a letter or digit, as Azure wants.
-    /// </summary>
-    private string NewName(KompoxApp app)
-    {
-        const string digits = "0123456789abcdefghijklmnopqrstuvwxyz";
-        var random = string.Create(6, 0, (span, _) =>
-        {
-            for (var i = 0; i < span.Length; i++)
-            {
-                span[i] = digits[RandomNumberGenerator.GetInt32(digits.Length)];
-            }
-        });
-        var prefix = app.Name.Length > 58 ? app.Name[..58].TrimEnd('-') : app.Name;
-        return $"{prefix}-{timeProvider.GetUtcNow().UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}-{random}";
-    }
 
     private static DateTimeOffset CreatedAt(IDictionary<string, string> tags) =>
         DateTimeOffset.TryParseExact(tags[CreatedAtTag], "yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography;
 using Kompox.Model;
 using Kompox.Operations;
 
@@ -14,6 +15,24 @@ public sealed record DiskInfo(string Id, string AppId, DateTimeOffset CreatedAt,
 {
     /// <summary>Whether the app's namespace names this disk current; the provider does not know, so the caller sets it.</summary>
     public bool IsCurrent { get; init; }
+
+    /// <summary>
+    /// The name of a new disk or snapshot: <c>&lt;app&gt;-&lt;yyyyMMddHHmmss&gt;-&lt;6 random base-36 characters&gt;</c>. It sorts by
+    /// time, never collides in practice, starts with a letter and, an app's name being at most 40 characters, fits the 80
+    /// characters of an Azure managed disk or snapshot name.
+    /// </summary>
+    public static string NewName(KompoxApp app, DateTimeOffset now)
+    {
+        const string digits = "0123456789abcdefghijklmnopqrstuvwxyz";
+        var random = string.Create(6, 0, (span, _) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = digits[RandomNumberGenerator.GetInt32(digits.Length)];
+            }
+        });
+        return $"{app.Name}-{now.UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}-{random}";
+    }
 
     /// <summary>A size as the Kubernetes quantity that reads back to the same number of bytes, in the largest binary unit that divides it.</summary>
     public static string Quantity(long bytes)

@@ -1,7 +1,6 @@
 using System.Formats.Tar;
 using System.Globalization;
 using System.IO.Compression;
-using System.Security.Cryptography;
 using System.Text.Json;
 using k8s.Models;
 using Kompox.Model;
@@ -57,7 +56,7 @@ public sealed class K3sRuntime : IDriverRuntime
     public Task<DiskInfo> CreateDiskAsync(KompoxApp app, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var id = NewId(app);
+        var id = DiskInfo.NewName(app, timeProvider.GetUtcNow());
         progress.Report(new OperationProgress($"Creating disk {id}", "creating the directory"));
         Directory.CreateDirectory(disksDir);
         Directory.CreateDirectory(Path.Combine(disksDir, id));
@@ -90,7 +89,7 @@ public sealed class K3sRuntime : IDriverRuntime
     public async Task<SnapshotInfo> CreateSnapshotAsync(KompoxApp app, string diskId, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
         var disk = FindDisk(app, diskId);
-        var id = NewId(app);
+        var id = DiskInfo.NewName(app, timeProvider.GetUtcNow());
         var activity = $"Snapshotting disk {diskId} as {id}";
         Directory.CreateDirectory(snapshotsDir);
         var temp = Path.Combine(snapshotsDir, $".{id}{Archive}.{Guid.NewGuid():N}.tmp");
@@ -149,7 +148,7 @@ public sealed class K3sRuntime : IDriverRuntime
 
     private async Task<DiskInfo> NewDiskFromArchiveAsync(KompoxApp app, Stream archive, long sizeBytes, string activity, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
-        var id = NewId(app);
+        var id = DiskInfo.NewName(app, timeProvider.GetUtcNow());
         Directory.CreateDirectory(disksDir);
         var temp = Path.Combine(disksDir, $".{id}.{Guid.NewGuid():N}.tmp");
         Directory.CreateDirectory(temp);
@@ -257,20 +256,6 @@ public sealed class K3sRuntime : IDriverRuntime
 
     // Ids name files, so one that could climb out of the directory is no id of ours.
     private static bool IsId(string id) => K3sDriver.DiskIdPattern().IsMatch(id);
-
-    /// <summary><c>&lt;app&gt;-&lt;yyyyMMddHHmmss&gt;-&lt;6 random base-36 characters&gt;</c>: sorts by time and never collides in practice.</summary>
-    private string NewId(KompoxApp app)
-    {
-        const string digits = "0123456789abcdefghijklmnopqrstuvwxyz";
-        var random = string.Create(6, 0, (span, _) =>
-        {
-            for (var i = 0; i < span.Length; i++)
-            {
-                span[i] = digits[RandomNumberGenerator.GetInt32(digits.Length)];
-            }
-        });
-        return $"{app.Name}-{timeProvider.GetUtcNow().UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}-{random}";
-    }
 
     private DiskInfo WriteDiskTags(KompoxApp app, string id, long sizeBytes)
     {

@@ -64,9 +64,6 @@ public sealed record AppCredential(
     string ContextName,
     bool Kubelogin)
 {
-    /// <summary>0600: only the owner may read a file holding a bearer token.</summary>
-    public const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-
     /// <summary>Writes <see cref="Kubeconfig"/> to <paramref name="path"/> with mode 0600 from its creation, whole or not at all.</summary>
     /// <exception cref="KompoxException"><c>OutputFileExists</c> when the file exists and <paramref name="overwrite"/> is false; <c>FileWriteFailed</c>, <c>DirectoryNotFound</c>.</exception>
     public FileInfo WriteTo(string path, bool overwrite)
@@ -76,7 +73,7 @@ public sealed record AppCredential(
             throw new KompoxException("OutputFileExists", ErrorKind.AlreadyExists, $"{path} exists; give -Force to overwrite it") { Target = path };
         }
 
-        return AtomicFile.Write(path, Kubeconfig, overwrite, FileMode);
+        return AtomicFile.Write(path, Kubeconfig, overwrite, AtomicFile.OwnerOnly);
     }
 }
 
