@@ -26,7 +26,7 @@ public sealed class ConvertToKompoxManifestCommand : KompoxConversionCmdlet
             WriteAppWarnings(app, result.Warnings);
             if (!result.IsValid)
             {
-                InputFailed(ToErrorRecord(new KompoxValidationException("InvalidCompose", app.ComposePath ?? app.Id, result.Errors)));
+                InputFailed(ToErrorRecord(result.Error()));
                 continue;
             }
 

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using Kompox.Config;
+using Kompox.Drivers;
 
 namespace Kompox.Cmdlets;
 
@@ -13,7 +14,8 @@ public sealed class NewKompoxConfigCommand : KompoxCmdlet
 
     /// <summary>The provider driver, in any case (<c>AKS</c> is <c>aks</c>).</summary>
     [Parameter(Mandatory = true)]
-    [ValidateSet("aks", "k3s", IgnoreCase = true)]
+    [ValidateDriver]
+    [ArgumentCompleter(typeof(DriverNames))]
     public string Driver { get; set; } = null!;
 
     /// <summary>The app's name; the template's <c>my-app</c> when not given.</summary>
@@ -37,7 +39,7 @@ public sealed class NewKompoxConfigCommand : KompoxCmdlet
     protected override void ProcessRecord()
     {
         var full = FileSystemPath(Path);
-        var driver = Driver.ToLowerInvariant();
+        var driver = ProviderDrivers.FindIgnoringCase(Driver)!.Name;
         try
         {
             var exists = File.Exists(ConfigTemplate.EnsureWritable(full, Force));
@@ -69,5 +71,24 @@ public sealed class NewKompoxConfigCommand : KompoxCmdlet
 
         WriteWarning($"No compose file in {directory} (looked for {string.Join(", ", ConfigTemplate.ComposeFileNames)}); app.compose names compose.yml: write it there, or give -ComposePath.");
         return null;
+    }
+
+    /// <summary>-Driver names a driver the engine has, in any case; checked when the parameter is bound.</summary>
+    private sealed class ValidateDriverAttribute : ValidateArgumentsAttribute
+    {
+        protected override void Validate(object arguments, EngineIntrinsics engineIntrinsics)
+        {
+            if (arguments is not string name || ProviderDrivers.FindIgnoringCase(name) is null)
+            {
+                throw new ValidationMetadataException($"'{arguments}' is not a driver of this version; use one of: {string.Join(", ", ProviderDrivers.All.Select(d => d.Name))}");
+            }
+        }
+    }
+
+    /// <summary>Tab completion of -Driver from the drivers the engine has.</summary>
+    private sealed class DriverNames : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters) =>
+            ProviderDrivers.All.Select(d => d.Name).Where(n => n.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase)).Select(n => new CompletionResult(n));
     }
 }

@@ -254,7 +254,15 @@ Describe 'New-KompoxConfig' {
         $err.Exception.Message | Should -BeLike "*$path*"
     }
 
-    It 'rejects an unknown driver at binding time' {
-        { New-KompoxConfig -Path (Join-Path $dir 'k.yml') -Driver gke } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Kompox.Cmdlets.NewKompoxConfigCommand'
+    It 'rejects an unknown driver at binding time, naming the drivers it has' {
+        $err = $null
+        try { New-KompoxConfig -Path (Join-Path $dir 'k.yml') -Driver gke } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'ParameterArgumentValidationError,Kompox.Cmdlets.NewKompoxConfigCommand'
+        $err.Exception.Message | Should -Match "'gke' is not a driver of this version; use one of: aks, k3s"
+    }
+
+    It 'completes -Driver with the drivers the engine has' {
+        $line = 'New-KompoxConfig -Driver '
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('aks', 'k3s')
     }
 }

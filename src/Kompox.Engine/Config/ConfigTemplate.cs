@@ -38,7 +38,7 @@ public static partial class ConfigTemplate
     /// <summary>The template for <paramref name="driver"/> (any case: <c>AKS</c> is <c>aks</c>), with the app's values from <paramref name="options"/>.</summary>
     public static string For(string driver, ConfigTemplateOptions? options = null)
     {
-        var found = ProviderDrivers.All.FirstOrDefault(d => string.Equals(d.Name, driver, StringComparison.OrdinalIgnoreCase))
+        var found = ProviderDrivers.FindIgnoringCase(driver)
             ?? throw new KompoxException("UnknownDriver", ErrorKind.InvalidArgument, $"unknown driver '{driver}'; use one of: {string.Join(", ", ProviderDrivers.All.Select(d => d.Name))}") { Target = driver };
 
         string text;

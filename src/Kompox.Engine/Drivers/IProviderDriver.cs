@@ -52,4 +52,7 @@ public static class ProviderDrivers
     public static IReadOnlyList<string> Planned { get; } = new[] { "eks", "gke", "oke" };
 
     public static IProviderDriver? Find(string name) => All.FirstOrDefault(d => d.Name == name);
+
+    /// <summary>For what a person types (New-KompoxConfig -Driver AKS); kompoxops.yml names drivers exactly (<see cref="Find"/>).</summary>
+    public static IProviderDriver? FindIgnoringCase(string name) => All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase));
 }

@@ -183,7 +183,7 @@ internal sealed class AppDeployment
         var result = AppValidator.Convert(app, options, project => manifest = convert(project));
         if (!result.IsValid || manifest is null)
         {
-            throw new KompoxValidationException("InvalidCompose", app.ComposePath ?? app.Id, result.Errors);
+            throw result.Error();
         }
 
         return manifest;

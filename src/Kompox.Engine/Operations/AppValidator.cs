@@ -34,6 +34,9 @@ public sealed record AppValidation(KompoxApp App, IReadOnlyList<Diagnostic> Erro
 
     /// <summary>All documents as one multi-document YAML stream; empty when the app is not valid.</summary>
     public string Yaml => string.Concat(Documents.Select(d => d.Yaml));
+
+    /// <summary>The error of an app that is not valid: <c>InvalidCompose</c>, with every problem, about its compose file.</summary>
+    public KompoxValidationException Error() => new("InvalidCompose", App.ComposePath ?? App.Id, Errors);
 }
 
 /// <summary>The synchronous path of <see cref="IAppOperations.ValidateAsync"/>, for callers that have no context.</summary>
