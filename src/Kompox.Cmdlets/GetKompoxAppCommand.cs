@@ -13,9 +13,8 @@ public sealed class GetKompoxAppCommand : KompoxAppCmdlet
     {
         foreach (var app in InputResources(cancellationToken))
         {
-            var operations = OperationsOf(app);
             await RunAsync(
-                token => operations.GetStatusAsync(app.Model, new ReporterProgress(Reporter), token),
+                token => Apps.GetStatusAsync(app.Id, new ReporterProgress(Reporter), token),
                 status => new KompoxAppStatus(status, app),
                 cancellationToken);
         }

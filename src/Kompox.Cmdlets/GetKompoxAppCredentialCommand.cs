@@ -51,11 +51,10 @@ public sealed class GetKompoxAppCredentialCommand : KompoxAppCmdlet
             }
 
             var options = new AppCredentialOptions { Duration = Duration, Kubelogin = Kubelogin, KubeloginLoginMode = LoginMode };
-            var operations = OperationsOf(app);
             var credential = await TryAsync(
                 async token =>
                 {
-                    var made = await operations.GetCredentialAsync(app.Model, options, new ReporterProgress(Reporter), token);
+                    var made = await Apps.GetCredentialAsync(app.Id, options, new ReporterProgress(Reporter), token);
                     if (path is not null)
                     {
                         WriteVerbose($"Writing {path} (mode 0600)");

@@ -39,12 +39,11 @@ public sealed class GetKompoxAppLogCommand : KompoxAppCmdlet
         };
         foreach (var app in InputResources(cancellationToken))
         {
-            var operations = OperationsOf(app);
             await TryAsync(
                 async token =>
                 {
                     // Each line is written as it comes, so -Follow shows lines as the containers write them.
-                    await foreach (var line in operations.ReadLogsAsync(app.Model, options, new ReporterProgress(Reporter), token))
+                    await foreach (var line in Apps.ReadLogsAsync(app.Id, options, new ReporterProgress(Reporter), token))
                     {
                         WriteObject(new KompoxAppLogLine(line, app));
                     }

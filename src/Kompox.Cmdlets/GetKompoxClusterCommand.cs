@@ -12,9 +12,8 @@ public sealed class GetKompoxClusterCommand : KompoxClusterCmdlet
     {
         foreach (var cluster in InputResources(cancellationToken))
         {
-            var operations = OperationsOf(cluster);
             await RunAsync(
-                token => operations.GetStatusAsync(cluster.Model, new ReporterProgress(Reporter), token),
+                token => Clusters.GetStatusAsync(cluster.Id, new ReporterProgress(Reporter), token),
                 status => new KompoxClusterStatus(status, cluster),
                 cancellationToken);
         }

@@ -19,9 +19,8 @@ public sealed class InitializeKompoxClusterCommand : KompoxClusterCmdlet
                 continue;
             }
 
-            var operations = OperationsOf(cluster);
             await RunAsync(
-                token => operations.InitializeIngressAsync(cluster.Model, new ReporterProgress(Reporter), token),
+                token => Clusters.InitializeIngressAsync(cluster.Id, new ReporterProgress(Reporter), token),
                 status => new KompoxClusterStatus(status, cluster),
                 cancellationToken);
         }

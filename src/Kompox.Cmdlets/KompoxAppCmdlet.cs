@@ -23,10 +23,10 @@ public abstract class KompoxAppCmdlet : KompoxResourceCmdlet<KompoxApp>
     protected override KompoxException NotOfKind(KompoxResource given) =>
         new("NotAnApp", ErrorKind.InvalidArgument, $"-App takes an App; {given.Kind} {given.Id} is not one") { Target = given.Id };
 
-    /// <summary>The operations on the app, with the effects of its kompoxops.yml.</summary>
-    /// <param name="appLockTimeout">How long to wait for another operation holding the app; null for the default.</param>
-    protected static AppOperations OperationsOf(KompoxApp app, TimeSpan? appLockTimeout = null) =>
-        new(KompoxContext.ForConfigFile(app.Model.Cluster.Provider.Service.ConfigPath!, appLockTimeout));
+    /// <summary>The operations on apps, through this invocation's context; they take the app by its id.</summary>
+    protected AppOperations Apps => new(Context);
+
+    protected override void Remember(KompoxApp resource) => Store.Add(resource.Model);
 
     /// <summary>The variables of this process, which the compose file's <c>${VAR}</c> are interpolated from.</summary>
     protected static IReadOnlyDictionary<string, string> ProcessEnvironment()

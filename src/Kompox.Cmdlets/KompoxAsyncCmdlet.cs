@@ -17,6 +17,9 @@ public interface IKompoxReporter
 
     /// <summary>What is read or sent where: shown with -Verbose.</summary>
     void Message(string text);
+
+    /// <summary>Something the user should know that does not stop the work: a warning.</summary>
+    void Warning(string text);
 }
 
 /// <summary>
@@ -44,13 +47,24 @@ public abstract class KompoxAsyncCmdlet : KompoxCmdlet, IDisposable
 
     protected virtual Task EndProcessingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>Releases what the invocation held (its engine context and the clients in it): after the last step, or when the pipeline is stopped.</summary>
+    protected virtual ValueTask CleanUpAsync() => ValueTask.CompletedTask;
+
     protected sealed override void BeginProcessing() => Run(BeginProcessingAsync);
 
     protected sealed override void ProcessRecord() => Run(ProcessRecordAsync);
 
     protected sealed override void EndProcessing()
     {
-        Run(EndProcessingAsync);
+        try
+        {
+            Run(EndProcessingAsync);
+        }
+        finally
+        {
+            CleanUp();
+        }
+
         foreach (var activity in activities.Keys.ToList())
         {
             CompleteActivity(activity);
@@ -60,10 +74,25 @@ public abstract class KompoxAsyncCmdlet : KompoxCmdlet, IDisposable
     /// <summary>Called by PowerShell on another thread when the pipeline is stopped (Ctrl+C).</summary>
     protected sealed override void StopProcessing() => stopping.Cancel();
 
+    /// <summary>PowerShell disposes the cmdlet when its pipeline ends, also when it was stopped or failed before EndProcessing.</summary>
     public void Dispose()
     {
+        CleanUp();
         stopping.Dispose();
         GC.SuppressFinalize(this);
+    }
+
+    private bool cleanedUp;
+
+    private void CleanUp()
+    {
+        if (cleanedUp)
+        {
+            return;
+        }
+
+        cleanedUp = true;
+        CleanUpAsync().AsTask().GetAwaiter().GetResult();
     }
 
     private void Run(Func<CancellationToken, Task> step)
@@ -143,6 +172,8 @@ public abstract class KompoxAsyncCmdlet : KompoxCmdlet, IDisposable
         public void Completed(string activity) => cmdlet.OnPipeline(() => cmdlet.CompleteActivity(activity));
 
         public void Message(string text) => cmdlet.OnPipeline(() => cmdlet.WriteVerbose(text));
+
+        public void Warning(string text) => cmdlet.OnPipeline(() => cmdlet.WriteWarning(text));
     }
 
     /// <summary>A single-threaded context: callbacks posted from any thread run, in order, on the thread that pumps it.</summary>

@@ -19,9 +19,10 @@ public abstract class KompoxClusterCmdlet : KompoxResourceCmdlet<KompoxCluster>
 
     protected override KompoxResource? GivenResource => ParameterSetName == ClusterSet ? Cluster : null;
 
-    /// <summary>The operations on the cluster, with the effects of its kompoxops.yml.</summary>
-    protected static ClusterOperations OperationsOf(KompoxCluster cluster) =>
-        new(KompoxContext.ForConfigFile(cluster.Provider.Service.ConfigPath!));
+    /// <summary>The operations on clusters, through this invocation's context; they take the cluster by its id.</summary>
+    protected ClusterOperations Clusters => new(Context);
+
+    protected override void Remember(KompoxCluster resource) => Store.Add(resource.Model);
 
     protected override KompoxException NotOfKind(KompoxResource given) =>
         new("NotACluster", ErrorKind.InvalidArgument, $"-Cluster takes a Cluster; {given.Kind} {given.Id} is not one") { Target = given.Id };

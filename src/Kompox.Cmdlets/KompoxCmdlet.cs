@@ -12,8 +12,38 @@ public abstract class KompoxCmdlet : PSCmdlet
     protected static ErrorRecord ToErrorRecord(KompoxException e)
     {
         var target = e is KompoxValidationException v ? v.Problems.Select(p => new KompoxDiagnostic(p)).ToArray() : e.Target;
-        return new ErrorRecord(e, e.ErrorId, Category(e.Kind), target);
+        var record = new ErrorRecord(e, e.ErrorId, Category(e.Kind), target);
+        if (e.Remedy is { } remedy)
+        {
+            // The engine says what can be done in no front end's words; here it is said with the cmdlets' own.
+            var action = RecommendedAction(remedy);
+            record.ErrorDetails = new ErrorDetails($"{e.Message}; {char.ToLowerInvariant(action[0])}{action[1..]}") { RecommendedAction = action };
+        }
+
+        return record;
     }
+
+    /// <summary>A remedy in the cmdlets' terms: their parameters for the engine's options.</summary>
+    internal static string RecommendedAction(Remedy remedy) => remedy.Kind switch
+    {
+        RemedyKind.WaitForApp => "Add -Wait to wait for the other operation on the app to end",
+        RemedyKind.DeployFirst => "Deploy the app first with New-KompoxApp",
+        RemedyKind.RunAgain => "Run the same command again: it goes on from what was done",
+        RemedyKind.InspectApp => "Get-KompoxApp and Get-KompoxAppLog show the app's Pod, its containers and their logs",
+        RemedyKind.ChangeOption => $"Give another value for {Parameter(remedy.Option)}",
+        RemedyKind.OmitOption => $"Leave {Parameter(remedy.Option)} out",
+        RemedyKind.Overwrite => "Add -Force to overwrite it",
+        _ => remedy.Kind.ToString(),
+    };
+
+    /// <summary>The parameter that sets an engine option; options are named as the cmdlets' parameters except where listed.</summary>
+    private static string Parameter(string? option) => option switch
+    {
+        null => "the parameter",
+        "Services" => "-Service",
+        "KubeloginLoginMode" => "-LoginMode",
+        _ => "-" + option,
+    };
 
     protected void Fail(KompoxException e) => ThrowTerminatingError(ToErrorRecord(e));
 
@@ -90,10 +120,11 @@ public abstract class KompoxCmdlet : PSCmdlet
     /// <summary>Reads a kompoxops.yml, passing its warnings on to the warning stream.</summary>
     /// <param name="full">The file-system path.</param>
     /// <param name="shownAs">The path as the user named it, for messages.</param>
-    protected ConfigResult LoadConfig(string full, string shownAs)
+    /// <param name="store">The store of the invocation's engine context, which keeps what was read; null to only read.</param>
+    protected ConfigResult LoadConfig(string full, string shownAs, Store.ConfigFileStore? store = null)
     {
         WriteVerbose($"Reading {full}");
-        var config = KompoxConfig.Load(full, shownAs);
+        var config = store is null ? KompoxConfig.Load(full, shownAs) : store.Load(full, shownAs);
         foreach (var warning in config.Warnings)
         {
             WriteWarning(warning.ToString());

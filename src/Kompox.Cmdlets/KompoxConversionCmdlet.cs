@@ -57,10 +57,6 @@ public abstract class KompoxConversionCmdlet : KompoxAppCmdlet
         Reporter.Progress(Activity, $"Converting {app.Id}");
         Reporter.Message($"Converting app {app.Id} (driver {app.Cluster.Provider.Driver}) from {app.ComposePath}" + (DiskId is null ? string.Empty : $" on disk {DiskId}"));
         var options = new AppValidationOptions { Environment = ProcessEnvironment(), Profiles = Profile, DiskId = DiskId };
-        var operations = OperationsOf(app);
-        var progress = new ReporterProgress(Reporter);
-
-        // The engine's conversion cannot be interrupted; after Ctrl+C its result is not waited for.
-        return await Task.Run(() => operations.ValidateAsync(app.Model, options, progress, cancellationToken), cancellationToken).WaitAsync(cancellationToken);
+        return await Apps.ValidateAsync(app.Id, options, new ReporterProgress(Reporter), cancellationToken);
     }
 }

@@ -25,6 +25,30 @@ public abstract class KompoxResourceCmdlet<TResource> : KompoxAsyncCmdlet
     [ValidateNotNullOrEmpty]
     public string[] LiteralPath { get; set; } = null!;
 
+    private Store.ConfigFileStore? store;
+    private Operations.KompoxContext? context;
+
+    /// <summary>The resources this invocation read or was given, which the engine's operations find by id.</summary>
+    protected Store.ConfigFileStore Store => store ??= new Store.ConfigFileStore();
+
+    /// <summary>
+    /// The engine's effects for this invocation: one context for all of its pipeline input, so that every input on one
+    /// cluster shares one client; disposed when the invocation ends.
+    /// </summary>
+    protected Operations.KompoxContext Context => context ??= Operations.KompoxContext.ForConfigFiles(Store);
+
+    protected override async ValueTask CleanUpAsync()
+    {
+        if (context is not null)
+        {
+            await context.DisposeAsync();
+            context = null;
+        }
+    }
+
+    /// <summary>Puts a resource given as an object into <see cref="Store"/>, where the operations find it by id.</summary>
+    protected abstract void Remember(TResource resource);
+
     /// <summary>The resource given by the cmdlet's own resource parameter, or null when the input is paths.</summary>
     protected abstract KompoxResource? GivenResource { get; }
 
@@ -39,6 +63,7 @@ public abstract class KompoxResourceCmdlet<TResource> : KompoxAsyncCmdlet
         {
             if (given is TResource resource)
             {
+                Remember(resource);
                 yield return resource;
             }
             else if (!MyInvocation.ExpectingInput)
@@ -60,7 +85,7 @@ public abstract class KompoxResourceCmdlet<TResource> : KompoxAsyncCmdlet
             TResource? loaded = null;
             try
             {
-                loaded = KompoxResources.From(LoadConfig(full, shownAs)).OfType<TResource>().Single();
+                loaded = KompoxResources.From(LoadConfig(full, shownAs, Store)).OfType<TResource>().Single();
             }
             catch (KompoxException e)
             {
@@ -72,6 +97,28 @@ public abstract class KompoxResourceCmdlet<TResource> : KompoxAsyncCmdlet
                 yield return loaded;
             }
         }
+    }
+
+    /// <summary>
+    /// Whether ShouldProcess will tell the user what is done (-WhatIf) or ask (-Confirm, or a $ConfirmPreference at or
+    /// below <paramref name="impact"/>): then a cmdlet may spend requests to say in detail what it would do.
+    /// </summary>
+    protected bool ShowsPlan(ConfirmImpact impact)
+    {
+        bool Given(string name, string preference) =>
+            MyInvocation.BoundParameters.TryGetValue(name, out var value)
+                ? value is SwitchParameter s ? s.IsPresent : value is true
+                : LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue(preference));
+
+        if (Given("WhatIf", "WhatIfPreference") || (MyInvocation.BoundParameters.TryGetValue("Confirm", out var confirm) && confirm is SwitchParameter { IsPresent: true }))
+        {
+            return true;
+        }
+
+        return !MyInvocation.BoundParameters.ContainsKey("Confirm")
+            && SessionState.PSVariable.GetValue("ConfirmPreference") is ConfirmImpact preference
+            && preference != ConfirmImpact.None
+            && impact >= preference;
     }
 
     /// <summary>

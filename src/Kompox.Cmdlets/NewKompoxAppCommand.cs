@@ -26,29 +26,51 @@ public sealed class NewKompoxAppCommand : KompoxAppCmdlet
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var timeout = TimeSpan.FromSeconds(Timeout);
+
+        // Asking the cluster what each object's apply would change costs a request per object: only when it is shown.
+        var compare = ShowsPlan(ConfirmImpact.Medium);
         foreach (var app in InputResources(cancellationToken))
         {
-            var operations = OperationsOf(app, Wait ? timeout : TimeSpan.Zero);
-            var options = new DeployOptions { Environment = ProcessEnvironment(), Profiles = Profile, Timeout = timeout };
+            var options = new DeployOptions { Environment = ProcessEnvironment(), Profiles = Profile, Timeout = timeout, LockWait = Wait ? timeout : TimeSpan.Zero, Compare = compare };
             var progress = new ReporterProgress(Reporter);
 
-            // What would be done is read from the cluster first, so that -WhatIf and -Confirm tell it; reading writes nothing.
-            var plan = await TryAsync(token => operations.PlanDeployAsync(app.Model, options, progress, token), cancellationToken);
+            // What will be done is read from the cluster first (reading writes nothing), so that -WhatIf and -Confirm show
+            // it; the app is converted once, and the plan shown is the plan applied.
+            var plan = await TryAsync(token => Apps.PlanDeployAsync(app.Id, options, progress, token), cancellationToken);
             if (plan is null)
             {
                 continue;
             }
 
             WriteAppWarnings(app, plan.Warnings);
-            if (!ShouldProcess($"app {app.Id} on cluster {app.Model.Cluster.Id} ({app.Model.Cluster.Auth})", $"Deploy: {plan}"))
+            var target = $"app {app.Id} on cluster {app.Model.Cluster.Id} ({app.Model.Cluster.Auth})";
+            if (!ShouldProcess(Describe(target, plan), $"Deploy {target}: {plan}?", "Deploy"))
             {
                 continue;
             }
 
             await RunAsync(
-                token => operations.DeployAsync(app.Model, options, progress, token),
+                token => Apps.DeployAsync(plan, progress, token),
                 status => new KompoxAppStatus(status, app),
                 cancellationToken);
         }
+    }
+
+    /// <summary>What -WhatIf says: a line per object, with what the deploy does to it.</summary>
+    private static string Describe(string target, DeployPlan plan)
+    {
+        var lines = new List<string> { $"Deploy {target}:" };
+        if (plan.CreatesDisk)
+        {
+            lines.Add("  create the first disk, its PersistentVolume and its PersistentVolumeClaim");
+        }
+
+        lines.AddRange(plan.Changes.Select(c => $"  {c}"));
+        if (!plan.Compared)
+        {
+            lines.Add("  prune the app's objects no longer desired");
+        }
+
+        return string.Join(Environment.NewLine, lines);
     }
 }

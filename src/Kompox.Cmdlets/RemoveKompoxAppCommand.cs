@@ -28,9 +28,9 @@ public sealed class RemoveKompoxAppCommand : KompoxAppCmdlet
                 continue;
             }
 
-            var operations = OperationsOf(app, Wait ? KompoxContext.DefaultAppLockTimeout : TimeSpan.Zero);
+            var options = new DestroyOptions { LockWait = Wait ? KompoxContext.DefaultAppLockTimeout : TimeSpan.Zero };
             await RunAsync(
-                token => operations.DestroyAsync(app.Model, new ReporterProgress(Reporter), token),
+                token => Apps.DestroyAsync(app.Id, options, new ReporterProgress(Reporter), token),
                 result =>
                 {
                     if (!result.WasDeployed)

@@ -1,23 +1,24 @@
-using Kompox.Operations;
-
 namespace Kompox.Cmdlets;
 
-/// <summary>An engine operation's progress shown by a cmdlet: steps as Write-Progress, requests and reads as Write-Verbose.</summary>
+/// <summary>An engine operation's progress shown by a cmdlet: steps as Write-Progress, details as Write-Verbose, warnings as Write-Warning.</summary>
 internal sealed class ReporterProgress(IKompoxReporter reporter) : IProgress<OperationProgress>
 {
     public void Report(OperationProgress value)
     {
-        if (value.Verbose is { } message)
+        switch (value.Kind)
         {
-            reporter.Message(message);
-        }
-        else if (value.Percent >= 100)
-        {
-            reporter.Completed(value.Activity);
-        }
-        else
-        {
-            reporter.Progress(value.Activity, value.Status, value.Percent ?? -1);
+            case ProgressKind.Detail:
+                reporter.Message(value.Status);
+                break;
+            case ProgressKind.Warning:
+                reporter.Warning(value.Warning?.ToString() ?? value.Status);
+                break;
+            case ProgressKind.Step when value.Percent >= 100:
+                reporter.Completed(value.Activity);
+                break;
+            default:
+                reporter.Progress(value.Activity, value.Status, value.Percent ?? -1);
+                break;
         }
     }
 }

@@ -44,6 +44,9 @@ public class KompoxException : Exception
 
     public ErrorKind Kind { get; }
 
+    /// <summary>What the user can do about it, in no front end's words; each front end renders it (a cmdlet parameter, a REST query option).</summary>
+    public Remedy? Remedy { get; init; }
+
     /// <summary>
     /// What the error is about: a string (a file, a name, an id) or a list of <see cref="Diagnostic"/>, so that every front
     /// end can serialise it. Anything else given is kept as its text.
@@ -58,6 +61,46 @@ public class KompoxException : Exception
             _ => value.ToString(),
         };
     }
+}
+
+/// <summary>The kinds of thing a user can do about an error; a front end words each in its own syntax.</summary>
+public enum RemedyKind
+{
+    /// <summary>Another operation holds the app: wait for it to finish (the operation can wait for the app's lock).</summary>
+    WaitForApp,
+
+    /// <summary>The app must be deployed first.</summary>
+    DeployFirst,
+
+    /// <summary>Run the same operation again: what it did so far is kept, and it goes on from there.</summary>
+    RunAgain,
+
+    /// <summary>Look at the app's status and logs to see why.</summary>
+    InspectApp,
+
+    /// <summary>Give another value for the option <see cref="Remedy.Option"/> (e.g. a duration in the allowed range).</summary>
+    ChangeOption,
+
+    /// <summary>Leave the option <see cref="Remedy.Option"/> out.</summary>
+    OmitOption,
+
+    /// <summary>Allow the existing file <see cref="Remedy.Option"/> names to be overwritten.</summary>
+    Overwrite,
+}
+
+/// <summary>What the user can do about an error.</summary>
+/// <param name="Option">The engine option it is about (e.g. <c>Duration</c> of the credential options), for front ends to map to their own parameter.</param>
+public sealed record Remedy(RemedyKind Kind, string? Option = null)
+{
+    public static readonly Remedy WaitForApp = new(RemedyKind.WaitForApp);
+    public static readonly Remedy DeployFirst = new(RemedyKind.DeployFirst);
+    public static readonly Remedy RunAgain = new(RemedyKind.RunAgain);
+    public static readonly Remedy InspectApp = new(RemedyKind.InspectApp);
+    public static readonly Remedy Overwrite = new(RemedyKind.Overwrite);
+
+    public static Remedy ChangeOption(string option) => new(RemedyKind.ChangeOption, option);
+
+    public static Remedy OmitOption(string option) => new(RemedyKind.OmitOption, option);
 }
 
 /// <summary>A file failed validation; every problem found is reported at once.</summary>
@@ -146,6 +189,10 @@ public static class KompoxErrors
         // Clusters.
         ["KubeconfigNotFound"] = ErrorKind.NotFound,
         ["InvalidKubeconfig"] = ErrorKind.InvalidData,
+        ["ClusterNotFound"] = ErrorKind.NotFound,
+        ["ProviderNotFound"] = ErrorKind.NotFound,
+        ["DeployPlanOutdated"] = ErrorKind.Conflict,
+        ["ResourceInUse"] = ErrorKind.Conflict,
 
         // Effects that failed, translated from third-party exceptions by ErrorTranslation.
         ["KubernetesUnauthenticated"] = ErrorKind.Unauthenticated,

@@ -104,7 +104,7 @@ public static partial class ConfigTemplate
 
         if (File.Exists(full) && !overwrite)
         {
-            throw new KompoxException("ConfigFileExists", ErrorKind.AlreadyExists, $"{path} already exists; use -Force to overwrite it") { Target = path };
+            throw new KompoxException("ConfigFileExists", ErrorKind.AlreadyExists, $"{path} already exists") { Target = path, Remedy = Remedy.Overwrite };
         }
 
         return AtomicFile.InExistingDirectory(full);

@@ -37,6 +37,24 @@ public static class AppConverter
         Convert(app, project, disk.Id, disk.SizeBytes, options ?? new AppConversionOptions());
 
     /// <summary>
+    /// A manifest converted without a disk for a deploy (<see cref="AppConversionOptions.DiskCreatedAtDeploy"/>) with the
+    /// PersistentVolume and claim of <paramref name="disk"/> added: the same objects as converting on the disk, without
+    /// reading or converting the compose project again (a deploy converts once, and what it planned is what it applies).
+    /// </summary>
+    /// <param name="nodeName">The node a driver that pins disks to one uses when the cluster's settings name none.</param>
+    /// <exception cref="KompoxException">From the provider driver: the disk id or the node is not usable.</exception>
+    public static AppManifest WithDisk(KompoxApp app, AppManifest manifest, DiskInfo disk, string? nodeName)
+    {
+        var scope = new AppScope(app, manifest.Namespace);
+        var volume = PersistentVolume(scope, DriverOf(app).DiskVolume(app, disk.Id, nodeName, disk.SizeBytes), KubeNames.PersistentVolume(scope.Namespace, disk.Id));
+        var objects = manifest.Objects
+            .Where(o => o is not V1PersistentVolume and not V1PersistentVolumeClaim)
+            .Append(volume)
+            .Append(Claim(scope, volume.Metadata.Name, volume.Spec.Capacity["storage"]));
+        return manifest with { Objects = Sorted(objects) };
+    }
+
+    /// <summary>
     /// The app's Namespace exactly as <see cref="Convert(KompoxApp, ComposeProject, DiskInfo, AppConversionOptions?)"/>
     /// makes it, without reading the compose file: for operations that need the namespace before the app is deployed
     /// (the app's Lease lives in it).
@@ -92,13 +110,14 @@ public static class AppConverter
         objects.AddRange(PodBuilder.Build(scope, project, budget, podSettings, options));
         objects.AddRange(Exposure.Build(scope, ports, options.CertResolver));
 
-        var sorted = objects
-            .OrderBy(o => KindRank(o.Kind))
-            .ThenBy(o => o.Metadata.Name, StringComparer.Ordinal)
-            .ToList();
         var warnings = project.Warnings.Concat(diagnostics.Items.Where(d => d.Severity == Severity.Warning)).ToList();
-        return new AppManifest(scope.Namespace, sorted, warnings);
+        return new AppManifest(scope.Namespace, Sorted(objects), warnings);
     }
+
+    private static List<IKubernetesObject<V1ObjectMeta>> Sorted(IEnumerable<IKubernetesObject<V1ObjectMeta>> objects) => objects
+        .OrderBy(o => KindRank(o.Kind))
+        .ThenBy(o => o.Metadata.Name, StringComparer.Ordinal)
+        .ToList();
 
     private static int KindRank(string kind)
     {

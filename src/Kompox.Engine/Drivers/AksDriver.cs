@@ -32,7 +32,7 @@ public sealed partial class AksDriver : IProviderDriver
         new("AZURE_LOCATION", SettingScope.Provider, true, "Azure region for disks and snapshots, e.g. japaneast", Location),
         new("AZURE_TOKEN_CREDENTIALS", SettingScope.Provider, false, "which credentials DefaultAzureCredential tries (dev, prod or one credential name)", TokenCredential),
         new("AZURE_RESOURCE_GROUP_NAME", SettingScope.Cluster, true, "resource group of the AKS cluster", ResourceGroup),
-        new(Operations.ClusterIngressManifest.DefaultCertSecretSetting, SettingScope.Cluster, false, "TLS Secret in the ingress namespace holding the wildcard certificate of *.{cluster}.{domain}, served by default", Names.CheckDnsSubdomain),
+        new(Conversion.ClusterIngressManifest.DefaultCertSecretSetting, SettingScope.Cluster, false, "TLS Secret in the ingress namespace holding the wildcard certificate of *.{cluster}.{domain}, served by default", Names.CheckDnsSubdomain),
         new("AZURE_RESOURCE_GROUP_NAME", SettingScope.App, true, "resource group holding the app's disks and snapshots", ResourceGroup),
         new("AZURE_LOCATION", SettingScope.App, false, "region of the app's disks when it differs from the provider's", Location),
         new("AZURE_DISK_SIZE", SettingScope.App, false, $"size of a new disk in GiB (default {DefaultDiskSizeGiB})", DiskSize),

@@ -38,12 +38,15 @@ public sealed class AksRuntime : IDriverRuntime
     private readonly string? providerLocation;
     private readonly TimeProvider timeProvider;
 
+    /// <summary>The credential the runtime signs in with; disposed with the runtime's factory when it is disposable.</summary>
+    internal TokenCredential Credential { get; }
+
     public AksRuntime(KompoxProvider provider, AzureConnector azure, TimeProvider timeProvider)
     {
         subscriptionId = provider.Settings.GetValueOrDefault("AZURE_SUBSCRIPTION_ID")
             ?? throw new KompoxException("InvalidSetting", ErrorKind.InvalidArgument, $"provider {provider.Id} has no setting AZURE_SUBSCRIPTION_ID, which disk operations need") { Target = "AZURE_SUBSCRIPTION_ID" };
         providerLocation = provider.Settings.GetValueOrDefault("AZURE_LOCATION");
-        (arm, blobs) = azure.Connect(provider, subscriptionId);
+        (arm, blobs, Credential) = azure.Connect(provider, subscriptionId);
         this.timeProvider = timeProvider;
     }
 

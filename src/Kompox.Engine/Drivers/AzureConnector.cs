@@ -13,15 +13,22 @@ namespace Kompox.Drivers;
 /// </summary>
 public sealed class AzureConnector
 {
-    private readonly TokenCredential? credential;
+    private readonly Func<KompoxProvider, TokenCredential>? credentials;
     private readonly ArmClientOptions? options;
 
     /// <param name="credential">Signs every Resource Manager request; SAS requests carry no token.</param>
     /// <param name="options">The endpoint (<see cref="ArmClientOptions.Environment"/>), the transport and the retries, shared by
     /// the Resource Manager client and the requests to the SAS URLs the disks grant.</param>
     public AzureConnector(TokenCredential credential, ArmClientOptions options)
+        : this(_ => credential, options)
     {
-        this.credential = credential;
+    }
+
+    /// <param name="credentials">Makes the credential of a provider; called once per provider and context.</param>
+    /// <param name="options">As for <see cref="AzureConnector(TokenCredential, ArmClientOptions)"/>.</param>
+    public AzureConnector(Func<KompoxProvider, TokenCredential> credentials, ArmClientOptions options)
+    {
+        this.credentials = credentials;
         this.options = options;
     }
 
@@ -32,11 +39,13 @@ public sealed class AzureConnector
     /// <summary>The public cloud, signed in with <see cref="DefaultAzureCredential"/> per provider.</summary>
     public static AzureConnector PublicCloud { get; } = new();
 
-    internal (ArmClient Arm, HttpPipeline Blobs) Connect(KompoxProvider provider, string subscriptionId)
+    /// <summary>A Resource Manager client for the provider, with its credential: the caller keeps them for as long as it serves the provider.</summary>
+    internal (ArmClient Arm, HttpPipeline Blobs, TokenCredential Credential) Connect(KompoxProvider provider, string subscriptionId)
     {
         var clientOptions = options ?? new ArmClientOptions();
-        var arm = new ArmClient(credential ?? DefaultCredential(provider), subscriptionId, clientOptions);
-        return (arm, HttpPipelineBuilder.Build(clientOptions));
+        var credential = credentials?.Invoke(provider) ?? DefaultCredential(provider);
+        var arm = new ArmClient(credential, subscriptionId, clientOptions);
+        return (arm, HttpPipelineBuilder.Build(clientOptions), credential);
     }
 
     /// <summary>

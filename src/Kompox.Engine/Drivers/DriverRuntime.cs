@@ -104,11 +104,15 @@ public interface IDriverFactory
     IDriverRuntime Runtime(KompoxCluster cluster);
 }
 
-/// <summary>The drivers of this version, with their runtimes on the real provider.</summary>
-public sealed class DriverFactory : IDriverFactory
+/// <summary>
+/// The drivers of this version, with their runtimes on the real provider. A runtime that signs in to a cloud is made once
+/// per provider and kept, with its credential, until the factory is disposed with its context.
+/// </summary>
+public sealed class DriverFactory : IDriverFactory, IAsyncDisposable
 {
     private readonly TimeProvider timeProvider;
     private readonly AzureConnector azure;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<AksRuntime>> aks = new(StringComparer.Ordinal);
 
     /// <summary>The drivers on the real providers: aks on the Azure public cloud.</summary>
     public DriverFactory(TimeProvider timeProvider)
@@ -133,9 +137,36 @@ public sealed class DriverFactory : IDriverFactory
         return driver switch
         {
             K3sDriver => new K3sRuntime(K3sDriver.DataRootOf(cluster), timeProvider),
-            AksDriver => new AksRuntime(cluster.Provider, azure, timeProvider),
+            AksDriver => AksOf(cluster.Provider),
             // Every driver ProviderDrivers lists has a runtime; a new driver without one is a fault of this assembly.
             _ => throw new UnreachableException($"driver {driver.Name} has no disk runtime"),
         };
+    }
+
+    private AksRuntime AksOf(KompoxProvider provider)
+    {
+        var made = aks.GetOrAdd(provider.Id, _ => new Lazy<AksRuntime>(() => new AksRuntime(provider, azure, timeProvider)));
+        try
+        {
+            return made.Value;
+        }
+        catch
+        {
+            // A provider whose settings are wrong is tried again once they are mended.
+            aks.TryRemove(new KeyValuePair<string, Lazy<AksRuntime>>(provider.Id, made));
+            throw;
+        }
+    }
+
+    /// <summary>Disposes the credentials the runtimes signed in with, where they hold anything to dispose.</summary>
+    public ValueTask DisposeAsync()
+    {
+        foreach (var made in aks.Values.Where(m => m.IsValueCreated))
+        {
+            (made.Value.Credential as IDisposable)?.Dispose();
+        }
+
+        aks.Clear();
+        return ValueTask.CompletedTask;
     }
 }

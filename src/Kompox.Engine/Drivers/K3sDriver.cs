@@ -15,7 +15,7 @@ public sealed partial class K3sDriver : IProviderDriver
     {
         new("K3S_DATA_ROOT", SettingScope.Cluster, false, $"directory on the node holding disks and snapshots (default {DefaultDataRoot})", DataRoot),
         new("K3S_NODE_NAME", SettingScope.Cluster, false, "node the app volumes are pinned to (default: the cluster's only node)", NodeName),
-        new(Operations.ClusterIngressManifest.DefaultCertSecretSetting, SettingScope.Cluster, false, "TLS Secret in the ingress namespace holding the wildcard certificate of *.{cluster}.{domain}, served by default", Names.CheckDnsSubdomain),
+        new(Conversion.ClusterIngressManifest.DefaultCertSecretSetting, SettingScope.Cluster, false, "TLS Secret in the ingress namespace holding the wildcard certificate of *.{cluster}.{domain}, served by default", Names.CheckDnsSubdomain),
     };
 
     /// <summary>

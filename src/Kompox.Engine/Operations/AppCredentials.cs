@@ -7,6 +7,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Kompox.Conversion;
 using Kompox.Drivers;
+using Kompox.Kube;
 using Kompox.Model;
 
 namespace Kompox.Operations;
@@ -37,12 +38,12 @@ public sealed record AppCredentialOptions
     /// <summary>kubelogin's login modes (its <c>get-token --login</c> values).</summary>
     public static IReadOnlyList<string> KubeloginLoginModes { get; } = new[] { "azurecli", "azd", "devicecode", "interactive", "msi", "spn", "workloadidentity" };
 
-    /// <summary>Why <paramref name="duration"/> cannot be a token's lifetime, naming <c>-Duration</c>; null when it can.</summary>
+    /// <summary>Why <paramref name="duration"/> cannot be a token's lifetime; null when it can.</summary>
     public static string? CheckDuration(TimeSpan duration) =>
         duration < MinimumDuration
-            ? $"-Duration {duration.ToString("c", CultureInfo.InvariantCulture)} is shorter than 10 minutes, the shortest token Kubernetes issues"
+            ? $"the duration {duration.ToString("c", CultureInfo.InvariantCulture)} is shorter than 10 minutes, the shortest token Kubernetes issues"
             : duration > MaximumDuration
-                ? $"-Duration {duration.ToString("c", CultureInfo.InvariantCulture)} is longer than 2^32 seconds, the longest token Kubernetes issues"
+                ? $"the duration {duration.ToString("c", CultureInfo.InvariantCulture)} is longer than 2^32 seconds, the longest token Kubernetes issues"
                 : null;
 }
 
@@ -70,7 +71,7 @@ public sealed record AppCredential(
     {
         if (!overwrite && File.Exists(path))
         {
-            throw new KompoxException("OutputFileExists", ErrorKind.AlreadyExists, $"{path} exists; give -Force to overwrite it") { Target = path };
+            throw new KompoxException("OutputFileExists", ErrorKind.AlreadyExists, $"{path} exists") { Target = path, Remedy = Remedy.Overwrite };
         }
 
         return AtomicFile.Write(path, Kubeconfig, overwrite, AtomicFile.OwnerOnly);
@@ -78,41 +79,38 @@ public sealed record AppCredential(
 }
 
 /// <summary>Makes the user kubeconfig of an app (SPEC 6): a TokenRequest for its ServiceAccount, or kubelogin on AKS.</summary>
-internal sealed class AppCredentialIssuer
+internal static class AppCredentialIssuer
 {
-    private readonly KompoxContext context;
-
-    public AppCredentialIssuer(KompoxContext context)
-    {
-        this.context = context;
-    }
-
-    public async Task<AppCredential> IssueAsync(KompoxApp app, AppCredentialOptions options, string activity, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    public static async Task<AppCredential> IssueAsync(OperationScope scope, AppCredentialOptions options, CancellationToken cancellationToken)
     {
         if (AppCredentialOptions.CheckDuration(options.Duration) is { } problem)
         {
-            throw new KompoxException("InvalidDuration", ErrorKind.InvalidArgument, problem) { Target = "Duration" };
+            throw new KompoxException("InvalidDuration", ErrorKind.InvalidArgument, problem) { Target = "Duration", Remedy = Remedy.ChangeOption("Duration") };
         }
 
-        var driver = context.Drivers.Driver(app.Cluster.Provider.Driver);
+        var app = scope.App;
+        var activity = scope.Activity;
+        var progress = scope.Progress;
+        var driver = scope.Driver;
         if (options.Kubelogin && !driver.SupportsKubelogin)
         {
             throw new KompoxException(
                 "KubeloginUnsupported",
                 ErrorKind.InvalidArgument,
-                $"-Kubelogin is for AKS clusters with Entra ID; cluster {app.Cluster.Id} uses driver {driver.Name}, whose users authenticate with the app's ServiceAccount token (leave -Kubelogin out)")
+                $"a kubelogin credential is for AKS clusters with Entra ID; cluster {app.Cluster.Id} uses driver {driver.Name}, whose users authenticate with the app's ServiceAccount token")
             {
                 Target = app.Id,
+                Remedy = Remedy.OmitOption("Kubelogin"),
             };
         }
 
         if (options.Kubelogin && !AppCredentialOptions.KubeloginLoginModes.Contains(options.KubeloginLoginMode, StringComparer.Ordinal))
         {
-            throw new KompoxException("InvalidLoginMode", ErrorKind.InvalidArgument, $"'{options.KubeloginLoginMode}' is not a kubelogin login mode; use one of {string.Join(", ", AppCredentialOptions.KubeloginLoginModes)}") { Target = "LoginMode" };
+            throw new KompoxException("InvalidLoginMode", ErrorKind.InvalidArgument, $"'{options.KubeloginLoginMode}' is not a kubelogin login mode; use one of {string.Join(", ", AppCredentialOptions.KubeloginLoginModes)}") { Target = "KubeloginLoginMode", Remedy = Remedy.ChangeOption("KubeloginLoginMode") };
         }
 
-        var endpoint = context.KubeClients.Endpoint(app.Cluster);
-        var client = context.KubeClients.Create(app.Cluster, new RequestReporter(activity, progress));
+        var endpoint = scope.Context.Endpoint(app.Cluster);
+        var client = scope.Kube;
         var ns = KubeNames.Namespace(app);
         var account = Access.Name(new AppScope(app, ns));
         var contextName = $"{app.Name}-{app.Cluster.Name}";
@@ -198,7 +196,7 @@ internal sealed class AppCredentialIssuer
     }
 
     private static KompoxException NotDeployed(KompoxApp app, string missing, Exception inner) =>
-        new("AppNotDeployed", ErrorKind.NotFound, $"app {app.Id} is not deployed on cluster {app.Cluster.Id} ({missing} does not exist); deploy it with New-KompoxApp first", inner) { Target = app.Id };
+        new("AppNotDeployed", ErrorKind.NotFound, $"app {app.Id} is not deployed on cluster {app.Cluster.Id} ({missing} does not exist)", inner) { Target = app.Id, Remedy = Remedy.DeployFirst };
 
     /// <summary>The kubeconfig; every free-form value is a JSON string, which YAML reads as the same string.</summary>
     private static string Kubeconfig(KubeEndpoint endpoint, string name, string ns, string userEntry)

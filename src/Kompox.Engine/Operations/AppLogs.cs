@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using k8s;
 using k8s.Models;
 using Kompox.Conversion;
+using Kompox.Kube;
 using Kompox.Model;
 
 namespace Kompox.Operations;
@@ -36,27 +37,26 @@ public sealed record AppLogOptions
     public bool Previous { get; init; }
 }
 
-public sealed partial class AppOperations
+/// <summary>The logs use case: the app Pod's containers' lines, merged by time or followed as they come.</summary>
+internal static class AppLogs
 {
     /// <summary>Lines each container's stream may run ahead of the caller before its reading waits.</summary>
     private const int LogBuffer = 1024;
 
-    public async IAsyncEnumerable<AppLogLine> ReadLogsAsync(KompoxApp app, AppLogOptions options, IProgress<OperationProgress>? progress, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public static async IAsyncEnumerable<AppLogLine> ReadAsync(OperationScope scope, AppLogOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var activity = $"Reading the logs of app {app.Id}";
         CheckLogOptions(options);
-        var report = progress ?? NoProgress.Instance;
         var lines = Channel.CreateBounded<AppLogLine>(new BoundedChannelOptions(LogBuffer) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
         // The reading runs apart from the caller's loop so that several containers' streams merge as lines come; its
-        // failure, translated, completes the channel and is thrown from the loop.
+        // failure completes the channel and is thrown from the loop, where the runner translates it.
         var reading = Task.Run(
             async () =>
             {
                 try
                 {
-                    await ErrorTranslation.Guard(activity, cancellationToken, () => ReadLogsIntoAsync(app, options, activity, report, lines.Writer, stop.Token)).ConfigureAwait(false);
+                    await ReadIntoAsync(scope, options, lines.Writer, stop.Token).ConfigureAwait(false);
                     lines.Writer.TryComplete();
                 }
                 catch (Exception e)
@@ -78,32 +78,31 @@ public sealed partial class AppOperations
             await stop.CancelAsync().ConfigureAwait(false);
             await reading.ConfigureAwait(false);
         }
-
-        report.Report(new OperationProgress(activity, "done", 100));
     }
 
     private static void CheckLogOptions(AppLogOptions options)
     {
         if (options.Tail < 0)
         {
-            throw new KompoxException("InvalidLogOptions", ErrorKind.InvalidArgument, $"Tail must be 0 or more lines, not {options.Tail}") { Target = "Tail" };
+            throw new KompoxException("InvalidLogOptions", ErrorKind.InvalidArgument, $"Tail must be 0 or more lines, not {options.Tail}") { Target = "Tail", Remedy = Remedy.ChangeOption("Tail") };
         }
 
         if (options.Since <= TimeSpan.Zero)
         {
-            throw new KompoxException("InvalidLogOptions", ErrorKind.InvalidArgument, $"Since must be a span after zero, not {options.Since}") { Target = "Since" };
+            throw new KompoxException("InvalidLogOptions", ErrorKind.InvalidArgument, $"Since must be a span after zero, not {options.Since}") { Target = "Since", Remedy = Remedy.ChangeOption("Since") };
         }
 
         if (options.Services?.FirstOrDefault(string.IsNullOrEmpty) is not null)
         {
-            throw new KompoxException("InvalidLogOptions", ErrorKind.InvalidArgument, "-Service contains an empty name") { Target = "Service" };
+            throw new KompoxException("InvalidLogOptions", ErrorKind.InvalidArgument, "a service name is empty") { Target = "Services", Remedy = Remedy.ChangeOption("Services") };
         }
     }
 
-    private async Task ReadLogsIntoAsync(KompoxApp app, AppLogOptions options, string activity, IProgress<OperationProgress> report, ChannelWriter<AppLogLine> writer, CancellationToken cancellationToken)
+    private static async Task ReadIntoAsync(OperationScope scope, AppLogOptions options, ChannelWriter<AppLogLine> writer, CancellationToken cancellationToken)
     {
-        report.Report(new OperationProgress(activity, "finding the Pod", 0));
-        var client = context.KubeClients.Create(app.Cluster, new RequestReporter(activity, report));
+        scope.Step("finding the Pod", 5);
+        var app = scope.App;
+        var client = scope.Kube;
         var ns = KubeNames.Namespace(app);
         IList<V1Pod> pods;
         try
@@ -117,9 +116,9 @@ public sealed partial class AppOperations
         }
 
         var pod = LogPod(pods)
-            ?? throw new KompoxException("AppNotDeployed", ErrorKind.NotFound, $"app {app.Id} is not deployed: namespace {ns} has no Pod of it (deploy it with New-KompoxApp)") { Target = app.Id };
+            ?? throw new KompoxException("AppNotDeployed", ErrorKind.NotFound, $"app {app.Id} is not deployed: namespace {ns} has no Pod of it") { Target = app.Id, Remedy = Remedy.DeployFirst };
         var containers = LogContainers(app, pod, options);
-        report.Report(new OperationProgress(activity, $"reading {string.Join(", ", containers)} of Pod {pod.Metadata.Name}{(options.Follow ? " and following" : string.Empty)}", options.Follow ? null : 10));
+        scope.Step($"reading {string.Join(", ", containers)} of Pod {pod.Metadata.Name}{(options.Follow ? " and following" : string.Empty)}", options.Follow ? null : 10);
         var sinceSeconds = options.Since is { } since ? (int?)Math.Max(1, (int)Math.Ceiling(since.TotalSeconds)) : null;
 
         if (options.Follow)

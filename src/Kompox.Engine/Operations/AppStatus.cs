@@ -3,6 +3,7 @@ using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using Kompox.Conversion;
+using Kompox.Kube;
 using Kompox.Model;
 
 namespace Kompox.Operations;
@@ -49,21 +50,24 @@ internal static class AppStatusReader
     {
         var ns = KubeNames.Namespace(app);
         var selector = Selector(app);
-        var namespaceObject = await ClusterOperations.ReadOrNullAsync(() => client.CoreV1.ReadNamespaceAsync(ns, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var namespaceObject = await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespaceAsync(ns, cancellationToken: cancellationToken)).ConfigureAwait(false);
         if (namespaceObject is null)
         {
             return new AppStatus(app.Id, ns, false, false, null, null, Array.Empty<AppContainerStatus>(), Array.Empty<string>(), null, null);
         }
 
-        var disks = AppDiskState.Of(namespaceObject);
         var deployments = await client.AppsV1.ListNamespacedDeploymentAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
         var pods = await client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
         var ingresses = await client.NetworkingV1.ListNamespacedIngressAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return Of(app, AppDiskState.Of(namespaceObject), deployments.Items.FirstOrDefault(), pods.Items, ingresses.Items);
+    }
 
-        var deployment = deployments.Items.FirstOrDefault();
-        var pod = NewestPod(pods.Items);
+    /// <summary>The status the objects make, read or just applied: the app's Deployment (null when there is none), its Pods and its Ingresses.</summary>
+    public static AppStatus Of(KompoxApp app, AppDiskState disks, V1Deployment? deployment, IEnumerable<V1Pod> pods, IEnumerable<V1Ingress> ingresses)
+    {
+        var pod = NewestPod(pods);
         var containers = (pod?.Status?.ContainerStatuses ?? new List<V1ContainerStatus>()).Select(Container).ToList();
-        var urls = ingresses.Items
+        var urls = ingresses
             .SelectMany(i => i.Spec?.Rules ?? new List<V1IngressRule>())
             .Where(r => !string.IsNullOrEmpty(r.Host))
             .Select(r => $"https://{r.Host}")
@@ -73,7 +77,7 @@ internal static class AppStatusReader
         var ready = deployment is not null && (deployment.Status?.AvailableReplicas ?? 0) >= 1 && pod is not null && IsReady(pod);
         return new AppStatus(
             app.Id,
-            ns,
+            KubeNames.Namespace(app),
             deployment is not null,
             ready,
             pod?.Metadata.Name,

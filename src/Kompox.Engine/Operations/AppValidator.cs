@@ -46,6 +46,16 @@ public static class AppValidator
     public static AppValidation Validate(KompoxApp app, AppValidationOptions options) =>
         Convert(app, options, project => AppConverter.Convert(app, project, options.DiskId));
 
+    /// <summary>The validate use case: <see cref="Validate"/> on the thread pool, so that cancelling stops waiting for it at once.</summary>
+    internal static Task<AppValidation> ValidateAsync(OperationScope scope, AppValidationOptions options, CancellationToken cancellationToken)
+    {
+        var app = scope.App;
+        scope.Step($"converting {app.ComposePath ?? "the compose text"}" + (options.DiskId is null ? string.Empty : $" on disk {options.DiskId}"), 10);
+
+        // The conversion itself cannot be interrupted; a cancelled caller does not wait for its result.
+        return Task.Run(() => Validate(app, options), cancellationToken).WaitAsync(cancellationToken);
+    }
+
     /// <summary>Loads the app's compose file and converts it with <paramref name="convert"/>, collecting every problem.</summary>
     internal static AppValidation Convert(KompoxApp app, ComposeReadOptions options, Func<ComposeProject, AppManifest> convert)
     {

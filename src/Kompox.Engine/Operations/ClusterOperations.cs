@@ -1,6 +1,7 @@
 using k8s;
 using k8s.Models;
 using Kompox.Conversion;
+using Kompox.Kube;
 using Kompox.Model;
 
 namespace Kompox.Operations;
@@ -33,16 +34,17 @@ public sealed record ClusterStatus(
     string? LoadBalancerHostName,
     IReadOnlyList<ClusterApp> Apps);
 
+/// <summary>What can be done to a cluster, by its id (<c>{service}/{provider}/{cluster}</c>); every method runs through the context's runner.</summary>
 public interface IClusterOperations
 {
     /// <summary>Reaches the cluster's API server with its credentials and asks its version: the check deploy makes first.</summary>
-    Task<ClusterConnection> ConnectAsync(KompoxCluster cluster, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+    Task<ClusterConnection> ConnectAsync(string clusterId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 
     /// <summary>Installs or updates the cluster ingress (SPEC 4) by server-side apply; a second run changes nothing.</summary>
-    Task<ClusterStatus> InitializeIngressAsync(KompoxCluster cluster, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+    Task<ClusterStatus> InitializeIngressAsync(string clusterId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 
     /// <summary>Reads the server version, the state of the cluster ingress and the Kompox apps on the cluster.</summary>
-    Task<ClusterStatus> GetStatusAsync(KompoxCluster cluster, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+    Task<ClusterStatus> GetStatusAsync(string clusterId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 }
 
 public sealed class ClusterOperations : IClusterOperations
@@ -58,91 +60,63 @@ public sealed class ClusterOperations : IClusterOperations
     public static IReadOnlyList<string> DescribeIngress(KompoxCluster cluster) =>
         ClusterIngressManifest.Objects(cluster).Select(o => KubeObjectRef.Of(o).ToString()).ToList();
 
-    public Task<ClusterConnection> ConnectAsync(KompoxCluster cluster, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
-    {
-        var report = progress ?? NoProgress.Instance;
-        var activity = $"Connecting to cluster {cluster.Id}";
-        report.Report(new OperationProgress(activity, cluster.Auth.ToString(), 0));
-        var client = context.KubeClients.Create(cluster, new RequestReporter(activity, report));
-        return ErrorTranslation.Guard(Doing(activity, cluster, client), cancellationToken, async () =>
+    public Task<ClusterConnection> ConnectAsync(string clusterId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        context.Runner.RunAsync(OperationSpec.OnCluster($"Connecting to cluster {clusterId}", clusterId), progress, async (scope, token) =>
         {
-            var version = await client.Version.GetCodeAsync(cancellationToken).ConfigureAwait(false);
-            report.Report(new OperationProgress(activity, $"server {version.GitVersion}", 100));
-            return new ClusterConnection(cluster.Id, version.GitVersion, version.Platform);
-        });
-    }
+            scope.Step(scope.Cluster.Auth.ToString(), 10);
+            var version = await scope.Kube.Version.GetCodeAsync(token).ConfigureAwait(false);
+            scope.Step($"server {version.GitVersion}", 90);
+            return new ClusterConnection(scope.Cluster.Id, version.GitVersion, version.Platform);
+        }, cancellationToken);
 
-    public async Task<ClusterStatus> InitializeIngressAsync(KompoxCluster cluster, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
-    {
-        var report = progress ?? NoProgress.Instance;
-        var activity = $"Installing the ingress of cluster {cluster.Id}";
-        report.Report(new OperationProgress(activity, cluster.Auth.ToString(), 0));
-        var client = context.KubeClients.Create(cluster, new RequestReporter(activity, report));
-        await ErrorTranslation.Guard(Doing(activity, cluster, client), cancellationToken, async () =>
+    public Task<ClusterStatus> InitializeIngressAsync(string clusterId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        context.Runner.RunAsync(OperationSpec.OnCluster($"Installing the ingress of cluster {clusterId}", clusterId), progress, async (scope, token) =>
         {
-            var objects = ClusterIngressManifest.Objects(cluster);
+            scope.Step(scope.Cluster.Auth.ToString(), 0);
+            var objects = ClusterIngressManifest.Objects(scope.Cluster);
             for (var i = 0; i < objects.Count; i++)
             {
-                report.Report(new OperationProgress(activity, $"applying {KubeObjectRef.Of(objects[i])}", i * 100 / objects.Count));
-                await KubeObjects.ApplyAsync(client, objects[i], cancellationToken).ConfigureAwait(false);
+                scope.Step($"applying {KubeObjectRef.Of(objects[i])}", i * 80 / objects.Count);
+                await KubeObjects.ApplyAsync(scope.Kube, objects[i], token).ConfigureAwait(false);
             }
-        }).ConfigureAwait(false);
-        report.Report(new OperationProgress(activity, "applied", 100));
-        return await GetStatusAsync(cluster, progress, cancellationToken).ConfigureAwait(false);
-    }
 
-    public Task<ClusterStatus> GetStatusAsync(KompoxCluster cluster, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+            return await ReadStatusAsync(scope, token).ConfigureAwait(false);
+        }, cancellationToken);
+
+    public Task<ClusterStatus> GetStatusAsync(string clusterId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        context.Runner.RunAsync(OperationSpec.OnCluster($"Reading the status of cluster {clusterId}", clusterId), progress, (scope, token) =>
+        {
+            scope.Step(scope.Cluster.Auth.ToString(), 0);
+            return ReadStatusAsync(scope, token);
+        }, cancellationToken);
+
+    private static async Task<ClusterStatus> ReadStatusAsync(OperationScope scope, CancellationToken cancellationToken)
     {
-        var report = progress ?? NoProgress.Instance;
-        var activity = $"Reading the status of cluster {cluster.Id}";
-        report.Report(new OperationProgress(activity, cluster.Auth.ToString(), 0));
-        var client = context.KubeClients.Create(cluster, new RequestReporter(activity, report));
+        var cluster = scope.Cluster;
+        var client = scope.Kube;
         var ns = cluster.Ingress.Namespace;
-        return ErrorTranslation.Guard(Doing(activity, cluster, client), cancellationToken, async () =>
-        {
-            var version = await client.Version.GetCodeAsync(cancellationToken).ConfigureAwait(false);
-            report.Report(new OperationProgress(activity, "reading the ingress", 25));
-            var deployment = await ReadOrNullAsync(() => client.AppsV1.ReadNamespacedDeploymentAsync(ClusterIngressManifest.Name, ns, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            var service = await ReadOrNullAsync(() => client.CoreV1.ReadNamespacedServiceAsync(ClusterIngressManifest.Name, ns, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            report.Report(new OperationProgress(activity, "listing apps", 75));
-            var namespaces = await client.CoreV1.ListNamespaceAsync(labelSelector: $"{KompoxMetadata.ManagedByLabel}={KompoxMetadata.ManagedByValue}", cancellationToken: cancellationToken).ConfigureAwait(false);
-            var apps = namespaces.Items
-                .Where(n => n.Metadata.Annotations?.ContainsKey(KompoxMetadata.AppAnnotation) == true)
-                .Select(n => new ClusterApp(n.Metadata.Annotations[KompoxMetadata.AppAnnotation], n.Metadata.Name, AppDiskState.Of(n).CurrentDiskId))
-                .OrderBy(a => a.AppId, StringComparer.Ordinal)
-                .ToList();
-            var address = service?.Status?.LoadBalancer?.Ingress?.FirstOrDefault();
-            report.Report(new OperationProgress(activity, "read", 100));
-            return new ClusterStatus(
-                cluster.Id,
-                Server(client),
-                cluster.Auth.Context,
-                version.GitVersion,
-                ns,
-                deployment is not null,
-                (deployment?.Status?.AvailableReplicas ?? 0) > 0,
-                string.IsNullOrEmpty(address?.Ip) ? null : address.Ip,
-                string.IsNullOrEmpty(address?.Hostname) ? null : address.Hostname,
-                apps);
-        });
+        var version = await client.Version.GetCodeAsync(cancellationToken).ConfigureAwait(false);
+        scope.Step("reading the ingress", 85);
+        var deployment = await KubeObjects.ReadOrNullAsync(() => client.AppsV1.ReadNamespacedDeploymentAsync(ClusterIngressManifest.Name, ns, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var service = await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespacedServiceAsync(ClusterIngressManifest.Name, ns, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        scope.Step("listing apps", 92);
+        var namespaces = await client.CoreV1.ListNamespaceAsync(labelSelector: $"{KompoxMetadata.ManagedByLabel}={KompoxMetadata.ManagedByValue}", cancellationToken: cancellationToken).ConfigureAwait(false);
+        var apps = namespaces.Items
+            .Where(n => n.Metadata.Annotations?.ContainsKey(KompoxMetadata.AppAnnotation) == true)
+            .Select(n => new ClusterApp(n.Metadata.Annotations[KompoxMetadata.AppAnnotation], n.Metadata.Name, AppDiskState.Of(n).CurrentDiskId))
+            .OrderBy(a => a.AppId, StringComparer.Ordinal)
+            .ToList();
+        var address = service?.Status?.LoadBalancer?.Ingress?.FirstOrDefault();
+        return new ClusterStatus(
+            cluster.Id,
+            client.BaseUri.GetLeftPart(UriPartial.Authority),
+            cluster.Auth.Context,
+            version.GitVersion,
+            ns,
+            deployment is not null,
+            (deployment?.Status?.AvailableReplicas ?? 0) > 0,
+            string.IsNullOrEmpty(address?.Ip) ? null : address.Ip,
+            string.IsNullOrEmpty(address?.Hostname) ? null : address.Hostname,
+            apps);
     }
-
-    internal static async Task<T?> ReadOrNullAsync<T>(Func<Task<T>> read)
-        where T : class
-    {
-        try
-        {
-            return await read().ConfigureAwait(false);
-        }
-        catch (k8s.Autorest.HttpOperationException e) when (e.Response?.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-    }
-
-    internal static string Server(IKubernetes client) => client.BaseUri.GetLeftPart(UriPartial.Authority);
-
-    /// <summary>What errors say the operation was doing: with the server and the context, so that a failure to connect names them.</summary>
-    internal static string Doing(string activity, KompoxCluster cluster, IKubernetes client) =>
-        $"{activity} (server {Server(client)}, context {cluster.Auth.Context ?? "(current)"})";
 }

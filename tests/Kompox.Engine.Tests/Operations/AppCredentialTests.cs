@@ -38,7 +38,7 @@ public sealed class AppCredentialTests : IAsyncLifetime
         await DeployAsync(app);
         var ns = KubeNames.Namespace(app);
 
-        var credential = await Operations().GetCredentialAsync(app, new AppCredentialOptions { Duration = TimeSpan.FromHours(2) }, null, CancellationToken.None);
+        var credential = await Operations().GetCredentialAsync(app.Id, new AppCredentialOptions { Duration = TimeSpan.FromHours(2) }, null, CancellationToken.None);
 
         Assert.Equal(fixture.Time.GetUtcNow().AddHours(2), credential.ExpiresAt);
         Assert.Equal(ns, credential.Namespace);
@@ -68,7 +68,7 @@ public sealed class AppCredentialTests : IAsyncLifetime
         var app = App();
         await DeployAsync(app);
         var ns = KubeNames.Namespace(app);
-        var credential = await Operations().GetCredentialAsync(app, new AppCredentialOptions(), null, CancellationToken.None);
+        var credential = await Operations().GetCredentialAsync(app.Id, new AppCredentialOptions(), null, CancellationToken.None);
         Assert.Equal(fixture.Time.GetUtcNow().AddHours(1), credential.ExpiresAt);
         var client = ClientOf(credential);
 
@@ -111,10 +111,10 @@ public sealed class AppCredentialTests : IAsyncLifetime
         var app = App();
         harness.Server.ClearRequests();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetCredentialAsync(app, new AppCredentialOptions { Duration = TimeSpan.FromMinutes(9) }, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetCredentialAsync(app.Id, new AppCredentialOptions { Duration = TimeSpan.FromMinutes(9) }, null, CancellationToken.None));
 
         Assert.Equal(("InvalidDuration", ErrorKind.InvalidArgument), (error.ErrorId, error.Kind));
-        Assert.Contains("-Duration 00:09:00", error.Message);
+        Assert.Contains("the duration 00:09:00", error.Message);
         Assert.Empty(harness.Server.Requests);
         Assert.Null(AppCredentialOptions.CheckDuration(TimeSpan.FromMinutes(10)));
     }
@@ -122,10 +122,10 @@ public sealed class AppCredentialTests : IAsyncLifetime
     [Fact]
     public async Task An_app_that_was_never_deployed_has_no_credential()
     {
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetCredentialAsync(App(), new AppCredentialOptions(), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetCredentialAsync(App().Id, new AppCredentialOptions(), null, CancellationToken.None));
 
         Assert.Equal(("AppNotDeployed", ErrorKind.NotFound), (error.ErrorId, error.Kind));
-        Assert.Contains("New-KompoxApp", error.Message);
+        Assert.Equal(Remedy.DeployFirst, error.Remedy);
     }
 
     [Fact]
@@ -134,7 +134,7 @@ public sealed class AppCredentialTests : IAsyncLifetime
         var app = App();
         await DeployAsync(app);
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetCredentialAsync(app, new AppCredentialOptions { Kubelogin = true }, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetCredentialAsync(app.Id, new AppCredentialOptions { Kubelogin = true }, null, CancellationToken.None));
 
         Assert.Equal(("KubeloginUnsupported", ErrorKind.InvalidArgument), (error.ErrorId, error.Kind));
         Assert.Contains("k3s", error.Message);
@@ -156,7 +156,7 @@ public sealed class AppCredentialTests : IAsyncLifetime
             new[] { ("ServiceAccount", "web-access"), ("Group", EntraGroup), ("User", EntraServicePrincipal), ("User", EntraUser) },
             binding.Subjects.Select(s => (s.Kind, s.Name)));
 
-        var credential = await Operations().GetCredentialAsync(app, new AppCredentialOptions { Kubelogin = true }, null, CancellationToken.None);
+        var credential = await Operations().GetCredentialAsync(app.Id, new AppCredentialOptions { Kubelogin = true }, null, CancellationToken.None);
 
         Assert.True(credential.Kubelogin);
         Assert.Null(credential.ExpiresAt);
@@ -175,7 +175,7 @@ public sealed class AppCredentialTests : IAsyncLifetime
         var app = App("aks", new Dictionary<string, string>());
         await DeployAsync(app);
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetCredentialAsync(app, new AppCredentialOptions { Kubelogin = true }, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetCredentialAsync(app.Id, new AppCredentialOptions { Kubelogin = true }, null, CancellationToken.None));
 
         Assert.Equal("NoAccessPrincipals", error.ErrorId);
         Assert.Contains(AksDriver.AccessUsersSetting, error.Message);
@@ -228,7 +228,7 @@ public sealed class AppCredentialTests : IAsyncLifetime
     }
 
     private AppOperations Operations() =>
-        new(new KompoxContext(new KubeconfigClientFactory(), new DriverFactory(fixture.Time), fixture.Context.Resources, fixture.Time, new InProcessAppLock(fixture.Time)));
+        new(new KompoxContext(new KubeconfigClientFactory(), new DriverFactory(fixture.Time), fixture.Store, fixture.Time, new InProcessAppLock(fixture.Time)));
 
     private KompoxCluster Cluster(ClusterAuth auth, KompoxCluster? like = null)
     {
@@ -239,7 +239,7 @@ public sealed class AppCredentialTests : IAsyncLifetime
     private KompoxApp App(string driver = "k3s", IReadOnlyDictionary<string, string>? settings = null)
     {
         var app = fixture.App(driver: driver);
-        return new KompoxApp
+        var made = new KompoxApp
         {
             Name = app.Name,
             Cluster = Cluster(new ClusterAuth { Kubeconfig = harness.Kubeconfig }, app.Cluster),
@@ -248,6 +248,8 @@ public sealed class AppCredentialTests : IAsyncLifetime
             Resources = app.Resources,
             Settings = settings ?? app.Settings,
         };
+        fixture.Store.Add(made);
+        return made;
     }
 
     /// <summary>Applies the app's converted manifest with kubectl's server-side apply, as deploy would, and lets its Pod run.</summary>

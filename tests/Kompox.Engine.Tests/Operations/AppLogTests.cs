@@ -55,8 +55,8 @@ public sealed class AppLogTests : IAsyncLifetime
         var logRequests = harness.Server.Requests.Where(r => r.Path.EndsWith("/log", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, logRequests.Count);
         Assert.All(logRequests, r => Assert.Contains("timestamps=true", r.Query));
-        Assert.Contains(progress.Reports, r => r.Verbose?.StartsWith($"GET /api/v1/namespaces/{KubeNames.Namespace(app)}/pods?labelSelector=kompox.dev%2Fapp-id%3D{KubeNames.AppHash(app)}", StringComparison.Ordinal) == true);
-        Assert.Contains(progress.Reports, r => r.Verbose?.Contains($"/pods/{pod}/log?container=worker", StringComparison.Ordinal) == true);
+        Assert.Contains(progress.Reports, r => r.Detail()?.StartsWith($"GET /api/v1/namespaces/{KubeNames.Namespace(app)}/pods?labelSelector=kompox.dev%2Fapp-id%3D{KubeNames.AppHash(app)}", StringComparison.Ordinal) == true);
+        Assert.Contains(progress.Reports, r => r.Detail()?.Contains($"/pods/{pod}/log?container=worker", StringComparison.Ordinal) == true);
         Assert.Equal(100, progress.Reports.Last().Percent);
     }
 
@@ -131,7 +131,7 @@ public sealed class AppLogTests : IAsyncLifetime
         var pod = await DeployAsync(app);
         Log(pod, "web", 0, "before");
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await using var lines = new AppOperations(Context()).ReadLogsAsync(app, new AppLogOptions { Follow = true }, null, cancel.Token).GetAsyncEnumerator(cancel.Token);
+        await using var lines = new AppOperations(Context()).ReadLogsAsync(app.Id, new AppLogOptions { Follow = true }, null, cancel.Token).GetAsyncEnumerator(cancel.Token);
 
         Assert.True(await lines.MoveNextAsync());
         Assert.Equal("web | before", lines.Current.ToString());
@@ -147,7 +147,7 @@ public sealed class AppLogTests : IAsyncLifetime
 
         var waiting = lines.MoveNextAsync().AsTask();
         cancel.Cancel();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        Assert.Equal("OperationCanceled", (await Assert.ThrowsAsync<KompoxException>(() => waiting)).ErrorId);
         Assert.All(harness.Server.Requests.Where(r => r.Path.EndsWith("/log", StringComparison.Ordinal)), r => Assert.Contains("follow=true", r.Query));
     }
 
@@ -184,10 +184,10 @@ public sealed class AppLogTests : IAsyncLifetime
             Status = new() { Phase = phase },
         };
 
-        Assert.Equal("old", AppOperations.LogPod([Pod("old", "Running", 0), Pod("new", "Pending", 5)])!.Metadata.Name);
-        Assert.Equal("newer", AppOperations.LogPod([Pod("old", "Running", 0), Pod("newer", "Running", 5)])!.Metadata.Name);
-        Assert.Equal("new", AppOperations.LogPod([Pod("old", "Failed", 0), Pod("new", "Pending", 5)])!.Metadata.Name);
-        Assert.Null(AppOperations.LogPod([]));
+        Assert.Equal("old", AppLogs.LogPod([Pod("old", "Running", 0), Pod("new", "Pending", 5)])!.Metadata.Name);
+        Assert.Equal("newer", AppLogs.LogPod([Pod("old", "Running", 0), Pod("newer", "Running", 5)])!.Metadata.Name);
+        Assert.Equal("new", AppLogs.LogPod([Pod("old", "Failed", 0), Pod("new", "Pending", 5)])!.Metadata.Name);
+        Assert.Null(AppLogs.LogPod([]));
     }
 
     [Theory]
@@ -197,7 +197,7 @@ public sealed class AppLogTests : IAsyncLifetime
     [InlineData("no timestamp here", "2025-08-11T12:00:00.0000000+00:00", "no timestamp here")]
     public void A_line_is_split_at_its_timestamp_and_the_time_is_utc(string text, string at, string message)
     {
-        var line = AppOperations.ParseLogLine("web", text, Start);
+        var line = AppLogs.ParseLogLine("web", text, Start);
 
         Assert.Equal((DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture), TimeSpan.Zero, message), (line.Timestamp, line.Timestamp.Offset, line.Message));
     }
@@ -208,7 +208,7 @@ public sealed class AppLogTests : IAsyncLifetime
     private async Task<List<AppLogLine>> ReadAsync(KompoxApp app, AppLogOptions options, IProgress<OperationProgress>? progress = null)
     {
         var lines = new List<AppLogLine>();
-        await foreach (var line in new AppOperations(Context()).ReadLogsAsync(app, options, progress, CancellationToken.None))
+        await foreach (var line in new AppOperations(Context()).ReadLogsAsync(app.Id, options, progress, CancellationToken.None))
         {
             lines.Add(line);
         }
@@ -235,7 +235,7 @@ public sealed class AppLogTests : IAsyncLifetime
     }
 
     private KompoxContext Context() =>
-        new(new KubeconfigClientFactory(), fixture.Context.Drivers, fixture.Context.Resources, fixture.Time, fixture.Context.AppLock);
+        new(new KubeconfigClientFactory(), fixture.Context.Drivers, fixture.Store, fixture.Time, fixture.Context.AppLock);
 
     private KompoxApp App() => fixture.App(kubeconfig: harness.Kubeconfig, compose: TwoServices);
 }

@@ -35,7 +35,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         var kubeconfig = harness.Server.WriteKubeconfig(Path.Combine(harness.Directory, "nobody.kubeconfig"), token, null);
         harness.Server.ClearRequests();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().InitializeIngressAsync(Cluster(kubeconfig), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().InitializeIngressAsync(Cluster(kubeconfig).Id, null, CancellationToken.None));
 
         Assert.Equal(("KubernetesForbidden", ErrorKind.PermissionDenied), (error.ErrorId, error.Kind));
         Assert.Contains($"(server {Server}, context kompox-test)", error.Message);
@@ -59,7 +59,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         File.WriteAllText(kubeconfig, text.Replace(own, other, StringComparison.Ordinal));
         harness.Server.ClearRequests();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetStatusAsync(Cluster(kubeconfig), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetStatusAsync(Cluster(kubeconfig).Id, null, CancellationToken.None));
 
         Assert.Equal(("TlsFailed", ErrorKind.Unauthenticated), (error.ErrorId, error.Kind));
         Assert.Contains($"(server {Server}, context kompox-test)", error.Message);
@@ -68,12 +68,12 @@ public sealed class ClusterFailureTests : IAsyncLifetime
     }
 
     private ClusterOperations Operations() =>
-        new(new KompoxContext(new KubeconfigClientFactory(), fixture.Context.Drivers, fixture.Context.Resources, fixture.Time, fixture.Context.AppLock));
+        new(new KompoxContext(new KubeconfigClientFactory(), fixture.Context.Drivers, fixture.Store, fixture.Time, fixture.Context.AppLock));
 
     private KompoxCluster Cluster(string kubeconfig)
     {
         var cluster = fixture.App().Cluster;
-        return new KompoxCluster
+        var made = new KompoxCluster
         {
             Name = cluster.Name,
             Provider = cluster.Provider,
@@ -82,5 +82,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
             Domain = "example.com",
             Settings = new Dictionary<string, string>(),
         };
+        fixture.Store.Add(made);
+        return made;
     }
 }

@@ -34,7 +34,7 @@ public sealed class ClusterIngressTests : IAsyncLifetime
         var cluster = Cluster();
         var progress = new RecordedProgress();
 
-        var status = await Operations().InitializeIngressAsync(cluster, progress, CancellationToken.None);
+        var status = await Operations().InitializeIngressAsync(cluster.Id, progress, CancellationToken.None);
 
         Assert.Equal(Expected, ClusterOperations.DescribeIngress(cluster));
         var applies = harness.Server.Requests.Where(r => r.IsApply).ToList();
@@ -57,11 +57,11 @@ public sealed class ClusterIngressTests : IAsyncLifetime
         Assert.Contains("--certificatesresolvers.letsencrypt.acme.storage=/data/acme.json", args);
         Assert.DoesNotContain(args, a => a.StartsWith("--providers.file", StringComparison.Ordinal));
         Assert.True(status.IngressInstalled);
-        Assert.Contains(progress.Reports, r => r.Verbose == "PATCH /apis/apps/v1/namespaces/traefik/deployments/traefik?fieldManager=kompox&force=true");
+        Assert.Contains(progress.Reports, r => r.Detail() == "PATCH /apis/apps/v1/namespaces/traefik/deployments/traefik?fieldManager=kompox&force=true");
 
         var changed = harness.Server.CountChangingWrites();
         harness.Server.ClearRequests();
-        await Operations().InitializeIngressAsync(cluster, null, CancellationToken.None);
+        await Operations().InitializeIngressAsync(cluster.Id, null, CancellationToken.None);
 
         Assert.Equal(Expected.Length, harness.Server.Requests.Count(r => r.IsApply && r.StatusCode == 200));
         Assert.Equal(0, harness.Server.CountChangingWrites());
@@ -73,7 +73,7 @@ public sealed class ClusterIngressTests : IAsyncLifetime
     {
         var cluster = Cluster(settings: new Dictionary<string, string> { ["INGRESS_DEFAULT_CERT_SECRET"] = "wildcard-tls" });
 
-        await Operations().InitializeIngressAsync(cluster, null, CancellationToken.None);
+        await Operations().InitializeIngressAsync(cluster.Id, null, CancellationToken.None);
 
         var config = harness.Server.Peek("configmaps", "traefik", "traefik-dynamic")!;
         var text = config["data"]!["default-cert.yml"]!.ToString();
@@ -91,14 +91,14 @@ public sealed class ClusterIngressTests : IAsyncLifetime
         var cluster = Cluster();
         harness.Server.LoadBalancerAddress = null;
 
-        var before = await Operations().GetStatusAsync(cluster, null, CancellationToken.None);
+        var before = await Operations().GetStatusAsync(cluster.Id, null, CancellationToken.None);
 
         Assert.Equal((false, false, null, null), (before.IngressInstalled, before.IngressReady, before.LoadBalancerIP, before.LoadBalancerHostName));
         Assert.Empty(before.Apps);
         Assert.Equal(harness.Server.BaseUri.GetLeftPart(UriPartial.Authority), before.Server);
         Assert.StartsWith("v1.32", before.ServerVersion);
 
-        var pending = await Operations().InitializeIngressAsync(cluster, null, CancellationToken.None);
+        var pending = await Operations().InitializeIngressAsync(cluster.Id, null, CancellationToken.None);
         Assert.True(pending.IngressInstalled);
         Assert.Null(pending.LoadBalancerIP);
 
@@ -109,7 +109,7 @@ public sealed class ClusterIngressTests : IAsyncLifetime
         await ApplyNamespaceAsync(client, "k4x-db-def456", new() { ["kompox.dev/app"] = "ops/k3s1/lab/db" }, managed: true);
         await ApplyNamespaceAsync(client, "other", new() { ["kompox.dev/app"] = "not/ours/at/all" }, managed: false);
 
-        var after = await Operations().InitializeIngressAsync(cluster, null, CancellationToken.None);
+        var after = await Operations().InitializeIngressAsync(cluster.Id, null, CancellationToken.None);
 
         Assert.True(after.IngressInstalled);
         Assert.True(after.IngressReady);
@@ -124,7 +124,7 @@ public sealed class ClusterIngressTests : IAsyncLifetime
     {
         var kubeconfig = harness.Server.WriteKubeconfig(Path.Combine(harness.Directory, "bad.kubeconfig"), "not-a-token", null);
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetStatusAsync(Cluster(kubeconfig), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetStatusAsync(Cluster(kubeconfig).Id, null, CancellationToken.None));
 
         Assert.Equal(("KubernetesUnauthenticated", ErrorKind.Unauthenticated), (error.ErrorId, error.Kind));
         Assert.Contains($"server {harness.Server.BaseUri.GetLeftPart(UriPartial.Authority)}", error.Message);
@@ -141,7 +141,7 @@ public sealed class ClusterIngressTests : IAsyncLifetime
         var kubeconfig = Path.Combine(harness.Directory, "closed.kubeconfig");
         File.WriteAllText(kubeconfig, File.ReadAllText(harness.Kubeconfig).Replace(harness.Server.BaseUri.GetLeftPart(UriPartial.Authority), $"https://127.0.0.1:{port}"));
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().InitializeIngressAsync(Cluster(kubeconfig, "kompox-test"), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().InitializeIngressAsync(Cluster(kubeconfig, "kompox-test").Id, null, CancellationToken.None));
 
         Assert.Equal(("ConnectionFailed", ErrorKind.Unavailable), (error.ErrorId, error.Kind));
         Assert.Contains($"server https://127.0.0.1:{port}, context kompox-test", error.Message);
@@ -151,7 +151,7 @@ public sealed class ClusterIngressTests : IAsyncLifetime
     [Fact]
     public async Task A_missing_context_is_an_invalid_kubeconfig_naming_it()
     {
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetStatusAsync(Cluster(context: "nowhere"), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetStatusAsync(Cluster(context: "nowhere").Id, null, CancellationToken.None));
 
         Assert.Equal(("InvalidKubeconfig", ErrorKind.InvalidData), (error.ErrorId, error.Kind));
         Assert.Contains("nowhere", error.Message);
@@ -166,12 +166,12 @@ public sealed class ClusterIngressTests : IAsyncLifetime
     }
 
     private ClusterOperations Operations() =>
-        new(new KompoxContext(new KubeconfigClientFactory(), fixture.Context.Drivers, fixture.Context.Resources, fixture.Time, fixture.Context.AppLock));
+        new(new KompoxContext(new KubeconfigClientFactory(), fixture.Context.Drivers, fixture.Store, fixture.Time, fixture.Context.AppLock));
 
     private KompoxCluster Cluster(string? kubeconfig = null, string? context = null, IReadOnlyDictionary<string, string>? settings = null)
     {
         var cluster = fixture.App().Cluster;
-        return new KompoxCluster
+        var made = new KompoxCluster
         {
             Name = cluster.Name,
             Provider = cluster.Provider,
@@ -180,5 +180,7 @@ public sealed class ClusterIngressTests : IAsyncLifetime
             Domain = "example.com",
             Settings = settings ?? new Dictionary<string, string>(),
         };
+        fixture.Store.Add(made);
+        return made;
     }
 }

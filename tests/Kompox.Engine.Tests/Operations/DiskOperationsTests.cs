@@ -14,12 +14,12 @@ public sealed class DiskOperationsTests : IDisposable
     {
         var app = fixture.App();
         var disks = new DiskOperations(fixture.Context);
-        var older = await disks.CreateAsync(app, null, CancellationToken.None);
+        var older = await disks.CreateAsync(app.Id, null, null, CancellationToken.None);
         fixture.Time.Advance(TimeSpan.FromMinutes(1));
-        var newer = await disks.CreateAsync(app, null, CancellationToken.None);
+        var newer = await disks.CreateAsync(app.Id, null, null, CancellationToken.None);
         fixture.Kube.AnswerNamespace(KubeNames.Namespace(app), new Dictionary<string, string> { ["kompox.dev/disk-current-id"] = older.Id });
 
-        var listed = await disks.ListAsync(app, null, CancellationToken.None);
+        var listed = await disks.ListAsync(app.Id, null, CancellationToken.None);
 
         Assert.Equal(new[] { (newer.Id, false), (older.Id, true) }, listed.Select(d => (d.Id, d.IsCurrent)));
     }
@@ -29,29 +29,31 @@ public sealed class DiskOperationsTests : IDisposable
     {
         var app = fixture.App();
         var disks = new DiskOperations(fixture.Context);
-        var current = await disks.CreateAsync(app, null, CancellationToken.None);
-        var spare = await disks.CreateAsync(app, null, CancellationToken.None);
+        var current = await disks.CreateAsync(app.Id, null, null, CancellationToken.None);
+        var spare = await disks.CreateAsync(app.Id, null, null, CancellationToken.None);
         fixture.Kube.AnswerNamespace(KubeNames.Namespace(app), new Dictionary<string, string> { ["kompox.dev/disk-current-id"] = current.Id });
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => disks.DeleteAsync(app, current.Id, null, CancellationToken.None));
-        await disks.DeleteAsync(app, spare.Id, null, CancellationToken.None);
+        var error = await Assert.ThrowsAsync<KompoxException>(() => disks.DeleteAsync(app.Id, current.Id, null, null, CancellationToken.None));
+        await disks.DeleteAsync(app.Id, spare.Id, null, null, CancellationToken.None);
 
         Assert.Equal(("DiskIsCurrent", ErrorKind.Conflict), (error.ErrorId, error.Kind));
-        Assert.Equal(new[] { current.Id }, (await disks.ListAsync(app, null, CancellationToken.None)).Select(d => d.Id));
+        Assert.Equal(new[] { current.Id }, (await disks.ListAsync(app.Id, null, CancellationToken.None)).Select(d => d.Id));
     }
 
     [Fact]
     public async Task Creating_a_disk_waits_for_an_operation_holding_the_app()
     {
         var app = fixture.App();
-        var held = await fixture.Context.AppLock.AcquireAsync(app, TimeSpan.FromSeconds(1), CancellationToken.None);
-        var progress = new RecordedProgress();
+        var entered = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var holder = fixture.Context.AppLock.RunExclusiveAsync(app, TimeSpan.FromSeconds(1), new RecordedProgress(), async _ => { entered.SetResult(); await release.Task; return true; }, CancellationToken.None);
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
-        var creating = new DiskOperations(fixture.Context).CreateAsync(app, progress, CancellationToken.None);
+        var creating = new DiskOperations(fixture.Context).CreateAsync(app.Id, null, null, CancellationToken.None);
         await Task.Delay(50);
         Assert.False(creating.IsCompleted);
-        Assert.Equal("waiting for the app", progress.Reports.Last().Status);
-        await held.DisposeAsync();
+        release.SetResult();
+        await holder.WaitAsync(TimeSpan.FromSeconds(10));
 
         var disk = await creating.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(app.Id, disk.AppId);
@@ -60,7 +62,7 @@ public sealed class DiskOperationsTests : IDisposable
     [Fact]
     public async Task The_aks_runtime_needs_the_providers_subscription()
     {
-        var error = await Assert.ThrowsAsync<KompoxException>(() => new DiskOperations(fixture.Context).ListAsync(fixture.App(driver: "aks"), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => new DiskOperations(fixture.Context).ListAsync(fixture.App(driver: "aks").Id, null, CancellationToken.None));
 
         Assert.Equal("InvalidSetting", error.ErrorId);
         Assert.Equal("AZURE_SUBSCRIPTION_ID", error.Target);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using k8s;
 using Kompox.Model;
+using Kompox.Kube;
 using Kompox.Operations;
 
 namespace Kompox.Tests.Operations;
@@ -61,4 +62,20 @@ internal sealed class RecordedProgress : IProgress<OperationProgress>
     public ConcurrentQueue<OperationProgress> Reports { get; } = new();
 
     public void Report(OperationProgress value) => Reports.Enqueue(value);
+}
+
+internal static class ProgressReports
+{
+    /// <summary>The text of a detail report (what is sent where); null for a step or a warning.</summary>
+    public static string? Detail(this OperationProgress report) => report.Kind == ProgressKind.Detail ? report.Status : null;
+}
+
+internal static class TestLocks
+{
+    /// <summary>The Lease lock of another context (another runspace or host) on the clusters of the kubeconfigs the apps name.</summary>
+    public static LeaseAppLock Lease(TimeProvider time)
+    {
+        var clients = new KubeconfigClientFactory();
+        return new LeaseAppLock(cluster => clients.Create(cluster), time);
+    }
 }

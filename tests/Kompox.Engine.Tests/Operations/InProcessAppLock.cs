@@ -6,10 +6,12 @@ namespace Kompox.Tests.Operations;
 /// <summary>
 /// An <see cref="IAppLock"/> for callers in one process, keyed by app id, with timeouts measured on the context's clock:
 /// for test contexts with no cluster to hold a Lease on (the in-memory API). Real contexts use <see cref="LeaseAppLock"/>.
+/// Like every lock it has the lost signal: <see cref="Lose"/> takes the app from its holder, as a Lease taken over does.
 /// </summary>
 public sealed class InProcessAppLock : IAppLock
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> gates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> holders = new(StringComparer.Ordinal);
     private readonly TimeProvider timeProvider;
 
     public InProcessAppLock(TimeProvider timeProvider)
@@ -17,47 +19,47 @@ public sealed class InProcessAppLock : IAppLock
         this.timeProvider = timeProvider;
     }
 
-    public async Task<IAsyncDisposable> AcquireAsync(Model.KompoxApp app, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Makes the app's holder lose it; its body is cancelled and ends with <c>AppLeaseLost</c>. False when nobody holds the app.</summary>
+    public bool Lose(string appId)
     {
-        var appId = app.Id;
-        // One gate per app for the life of the process: apps are few, and removing a gate would race with its next waiter.
-        var gate = gates.GetOrAdd(appId, _ => new SemaphoreSlim(1, 1));
-        if (gate.Wait(0))
+        if (!holders.TryGetValue(appId, out var lost))
         {
-            return new Holder(gate);
+            return false;
         }
 
-        using var timer = new CancellationTokenSource(timeout, timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
-        try
-        {
-            await gate.WaitAsync(linked.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new KompoxException("AppLocked", ErrorKind.Conflict, $"app {appId} is busy with another operation; waited {timeout.TotalSeconds:0} s", e) { Target = appId };
-        }
-        catch (OperationCanceledException e)
-        {
-            throw new KompoxException("OperationCanceled", ErrorKind.Canceled, $"waiting for app {appId}: canceled", e) { Target = appId };
-        }
-
-        return new Holder(gate);
+        lost.Cancel();
+        return true;
     }
 
-    private sealed class Holder : IAsyncDisposable
+    public async Task<T> RunExclusiveAsync<T>(Model.KompoxApp app, TimeSpan timeout, IProgress<OperationProgress> progress, Func<CancellationToken, Task<T>> body, CancellationToken cancellationToken)
     {
-        private SemaphoreSlim? gate;
-
-        public Holder(SemaphoreSlim gate)
+        var appId = app.Id;
+        // One gate per app for the life of the lock: apps are few, and removing a gate would race with its next waiter.
+        var gate = gates.GetOrAdd(appId, _ => new SemaphoreSlim(1, 1));
+        if (!gate.Wait(0))
         {
-            this.gate = gate;
+            using var timer = new CancellationTokenSource(timeout, timeProvider);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+            try
+            {
+                await gate.WaitAsync(linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new KompoxException("AppLocked", ErrorKind.Conflict, $"app {appId} is busy with another operation; waited {timeout.TotalSeconds:0} s", e) { Target = appId, Remedy = Remedy.WaitForApp };
+            }
         }
 
-        public ValueTask DisposeAsync()
+        using var lost = new CancellationTokenSource();
+        holders[appId] = lost;
+        try
         {
-            Interlocked.Exchange(ref gate, null)?.Release();
-            return ValueTask.CompletedTask;
+            return await AppLockHold.RunAsync(app, lost.Token, timeout, body, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            holders.TryRemove(appId, out _);
+            gate.Release();
         }
     }
 }

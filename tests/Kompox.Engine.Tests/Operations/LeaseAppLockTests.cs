@@ -46,12 +46,13 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         Assert.NotNull(lease.Spec.AcquireTime);
         Assert.NotNull(lease.Spec.RenewTime);
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireAsync(app, TimeSpan.Zero, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
         Assert.Equal(("AppLocked", ErrorKind.Conflict), (error.ErrorId, error.Kind));
         Assert.Contains(first.HolderIdentity, error.Message);
         Assert.Contains($"since {Time.GetUtcNow():u}", error.Message);
         Assert.Contains($"expires at {Time.GetUtcNow().AddSeconds(60):u} unless renewed", error.Message);
-        Assert.Contains("-Wait", error.Message);
+        Assert.Equal(Remedy.WaitForApp, error.Remedy);
+        Assert.DoesNotContain("-Wait", error.Message);
     }
 
     [Fact]
@@ -62,7 +63,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
         var progress = new RecordedProgress();
 
-        var second = appLock.AcquireAsync(app, TimeSpan.FromMinutes(1), progress, CancellationToken.None);
+        var second = appLock.AcquireLeaseAsync(app, TimeSpan.FromMinutes(1), progress, CancellationToken.None);
         await UntilAsync(() => progress.Reports.Any(r => r.Status.StartsWith($"held by {first.HolderIdentity}", StringComparison.Ordinal)));
         Assert.False(second.IsCompleted);
 
@@ -77,9 +78,9 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     {
         var app = await DeployedAppAsync();
         var appLock = Lock();
-        await using var first = await appLock.AcquireAsync(app, TimeSpan.Zero, CancellationToken.None);
+        await using var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
 
-        var second = appLock.AcquireAsync(app, TimeSpan.FromSeconds(10), CancellationToken.None);
+        var second = appLock.AcquireLeaseAsync(app, TimeSpan.FromSeconds(10), null, CancellationToken.None);
         var error = await Assert.ThrowsAsync<KompoxException>(() => AdvanceUntilAsync(second));
         Assert.Equal("AppLocked", error.ErrorId);
         Assert.Contains("waited 10 s", error.Message);
@@ -101,11 +102,11 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
             KubeNames.Namespace(app));
         var appLock = Lock();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireAsync(app, TimeSpan.Zero, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
         Assert.Contains("laptop/4242/deadbeef holds it", error.Message);
 
         Time.Advance(TimeSpan.FromSeconds(59));
-        await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireAsync(app, TimeSpan.Zero, CancellationToken.None));
+        await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
         Time.Advance(TimeSpan.FromSeconds(1));
         await using var held = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
 
@@ -126,11 +127,11 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         {
             Time.Advance(TimeSpan.FromSeconds(20));
             var until = Time.GetUtcNow().AddSeconds(60);
-            await UntilAsync(() => progress.Reports.Any(r => r.Verbose?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true));
+            await UntilAsync(() => progress.Reports.Any(r => r.Detail()?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true));
             Assert.Equal(until, LeaseAppLock.ExpiresAt(await ReadLeaseAsync(app)));
         }
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireAsync(app, TimeSpan.Zero, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
         Assert.Contains(held.HolderIdentity, error.Message);
         Assert.False(held.Lost.IsCancellationRequested);
     }
@@ -144,12 +145,12 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
 
         await using (var first = await runspace1.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None))
         {
-            var error = await Assert.ThrowsAsync<KompoxException>(() => runspace2.AcquireAsync(app, TimeSpan.Zero, CancellationToken.None));
+            var error = await Assert.ThrowsAsync<KompoxException>(() => runspace2.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
             Assert.Contains(first.HolderIdentity, error.Message);
-            await Assert.ThrowsAsync<KompoxException>(() => runspace1.AcquireAsync(app, TimeSpan.Zero, CancellationToken.None));
+            await Assert.ThrowsAsync<KompoxException>(() => runspace1.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
         }
 
-        await using var second = await runspace2.AcquireAsync(app, TimeSpan.Zero, CancellationToken.None);
+        await using var second = await runspace2.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
     }
 
     [Fact]
@@ -159,7 +160,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var ns = KubeNames.Namespace(app);
         Assert.Null(harness.Server.Peek("namespaces", null, ns));
 
-        await using (await Lock().AcquireAsync(app, TimeSpan.Zero, CancellationToken.None))
+        await using (await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None))
         {
             var created = await admin.CoreV1.ReadNamespaceAsync(ns);
             var expected = AppConverter.AppNamespace(app);
@@ -181,7 +182,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         using var cancel = new CancellationTokenSource();
         var progress = new RecordedProgress();
 
-        var second = appLock.AcquireAsync(app, TimeSpan.FromMinutes(5), progress, cancel.Token);
+        var second = appLock.AcquireLeaseAsync(app, TimeSpan.FromMinutes(5), progress, cancel.Token);
         await UntilAsync(() => !progress.Reports.IsEmpty && progress.Reports.Any(r => r.Status.StartsWith("held by", StringComparison.Ordinal)));
         cancel.Cancel();
 
@@ -196,7 +197,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var app = await DeployedAppAsync();
         var progress = new RecordedProgress();
         var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None);
-        var work = AppLease.WhileHeldAsync(held, token => Task.Delay(Timeout.Infinite, token), CancellationToken.None);
+        var work = AppLockHold.RunAsync(app, held.Lost, TimeSpan.FromSeconds(60), async token => { await Task.Delay(Timeout.Infinite, token); return true; }, CancellationToken.None);
 
         var lease = await ReadLeaseAsync(app);
         lease.Spec.HolderIdentity = "rest-service/7/cafe0001";
@@ -206,7 +207,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         await UntilAsync(() => held.Lost.IsCancellationRequested);
         var stopped = await Assert.ThrowsAsync<KompoxException>(() => work.WaitAsync(Wait));
         Assert.Equal(("AppLeaseLost", ErrorKind.Conflict), (stopped.ErrorId, stopped.Kind));
-        Assert.Contains(progress.Reports, r => r.Verbose?.Contains("lost the lease", StringComparison.Ordinal) == true && r.Verbose.Contains("rest-service/7/cafe0001 took it over", StringComparison.Ordinal));
+        Assert.Contains(progress.Reports, r => r.Kind == ProgressKind.Warning && r.Warning!.Message.Contains("lost the lease", StringComparison.Ordinal) && r.Status.Contains("rest-service/7/cafe0001 took it over", StringComparison.Ordinal));
 
         // Releasing a lost lease leaves the new holder alone.
         await held.DisposeAsync();
@@ -214,12 +215,17 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     }
 
     [Fact]
-    public void The_context_of_a_config_file_locks_apps_with_the_Lease()
+    public async Task The_context_of_config_files_locks_apps_with_the_Lease()
     {
-        Assert.IsType<LeaseAppLock>(KompoxContext.ForConfigFile(Path.Combine(fixture.DataRoot, "kompoxops.yml")).AppLock);
+        await using var context = KompoxContext.ForConfigFiles(new ConfigFileStore());
+        Assert.IsType<LeaseAppLock>(context.AppLock);
     }
 
-    private LeaseAppLock Lock() => new(new KubeconfigClientFactory(), Time);
+    private LeaseAppLock Lock()
+    {
+        var clients = new KubeconfigClientFactory();
+        return new(cluster => clients.Create(cluster), Time);
+    }
 
     private KompoxApp App() => fixture.App(kubeconfig: harness.Kubeconfig);
 

@@ -11,7 +11,7 @@ internal sealed class OperationFixture : IDisposable
     public OperationFixture()
     {
         DataRoot = Directory.CreateTempSubdirectory("kompox-ops-").FullName;
-        Context = new KompoxContext(Kube, new DriverFactory(Time), new FixedApps(this), Time, new InProcessAppLock(Time))
+        Context = new KompoxContext(Kube, new DriverFactory(Time), Store, Time, new InProcessAppLock(Time))
         {
             AppLockTimeout = TimeSpan.FromSeconds(30),
         };
@@ -24,6 +24,9 @@ internal sealed class OperationFixture : IDisposable
     public string DataRoot { get; }
 
     public KompoxContext Context { get; }
+
+    /// <summary>Every app <see cref="App"/> made, by id, where the operations find it.</summary>
+    public ConfigFileStore Store { get; } = new();
 
     public const string Compose = """
         services:
@@ -50,7 +53,7 @@ internal sealed class OperationFixture : IDisposable
             Domain = "ops.example.com",
             Settings = driver == "k3s" ? new Dictionary<string, string> { ["K3S_DATA_ROOT"] = DataRoot } : new Dictionary<string, string>(),
         };
-        return new KompoxApp
+        var app = new KompoxApp
         {
             Name = name,
             Cluster = cluster,
@@ -59,24 +62,11 @@ internal sealed class OperationFixture : IDisposable
             Resources = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" },
             Settings = new Dictionary<string, string>(),
         };
+        Store.Add(app);
+        return app;
     }
 
     public K3sRuntime Runtime() => new(DataRoot, Time);
 
     public void Dispose() => Directory.Delete(DataRoot, recursive: true);
-
-    private sealed class FixedApps : IResourceSource
-    {
-        private readonly OperationFixture fixture;
-
-        public FixedApps(OperationFixture fixture)
-        {
-            this.fixture = fixture;
-        }
-
-        public Task<KompoxApp> GetAppAsync(string appId, CancellationToken cancellationToken) =>
-            fixture.App().Id == appId
-                ? Task.FromResult(fixture.App())
-                : throw new KompoxException("AppNotFound", ErrorKind.NotFound, $"no app {appId}");
-    }
 }

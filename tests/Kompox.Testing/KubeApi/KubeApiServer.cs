@@ -14,6 +14,7 @@ using Microsoft.Extensions.Logging;
 namespace Kompox.Testing.KubeApi;
 
 /// <summary>One request as the server saw it; <see cref="Changed"/> tells whether it changed a stored object.</summary>
+/// <param name="Connection">The TCP connection it came on (Kestrel's id), to count the connections a client opens.</param>
 public sealed record RecordedRequest(
     string Verb,
     string Method,
@@ -22,7 +23,8 @@ public sealed record RecordedRequest(
     string? ContentType,
     string? FieldManager,
     int StatusCode,
-    bool Changed)
+    bool Changed,
+    string? Connection = null)
 {
     public bool IsApply => ContentType?.StartsWith("application/apply-patch", StringComparison.Ordinal) == true;
 }
@@ -261,7 +263,7 @@ public sealed partial class KubeApiServer : IAsyncDisposable
     {
         lock (gate)
         {
-            requests.Add(new RecordedRequest(call.Verb, call.Method, call.Path, request.QueryString.Value ?? "", call.ContentType, call.Query.GetValueOrDefault("fieldManager"), code, call.Changed));
+            requests.Add(new RecordedRequest(call.Verb, call.Method, call.Path, request.QueryString.Value ?? "", call.ContentType, call.Query.GetValueOrDefault("fieldManager"), code, call.Changed, request.HttpContext.Connection.Id));
         }
     }
 

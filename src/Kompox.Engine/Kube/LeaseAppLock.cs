@@ -5,8 +5,9 @@ using k8s.Autorest;
 using k8s.Models;
 using Kompox.Conversion;
 using Kompox.Model;
+using Kompox.Operations;
 
-namespace Kompox.Operations;
+namespace Kompox.Kube;
 
 /// <summary>
 /// The app lock across hosts: a <c>coordination.k8s.io/v1</c> Lease named <see cref="LeaseName"/> in the app's
@@ -36,12 +37,13 @@ public sealed class LeaseAppLock : IAppLock
     /// <summary>The field manager of the namespace this lock creates when the app was never deployed; the deploy's own.</summary>
     public const string FieldManager = "kompox";
 
-    private readonly IKubeClientFactory kubeClients;
+    private readonly Func<KompoxCluster, IKubernetes> clients;
     private readonly TimeProvider timeProvider;
 
-    public LeaseAppLock(IKubeClientFactory kubeClients, TimeProvider timeProvider)
+    /// <param name="clients">The client of a cluster: the context's, one per cluster for every operation.</param>
+    public LeaseAppLock(Func<KompoxCluster, IKubernetes> clients, TimeProvider timeProvider)
     {
-        this.kubeClients = kubeClients;
+        this.clients = clients;
         this.timeProvider = timeProvider;
     }
 
@@ -54,15 +56,14 @@ public sealed class LeaseAppLock : IAppLock
     /// <summary>The identity this process's holders start with: machine name and process id.</summary>
     public static string ProcessIdentity { get; } = $"{Environment.MachineName}/{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}";
 
-    public Task<IAsyncDisposable> AcquireAsync(KompoxApp app, TimeSpan timeout, CancellationToken cancellationToken) =>
-        AcquireAsync(app, timeout, null, cancellationToken);
+    public async Task<T> RunExclusiveAsync<T>(KompoxApp app, TimeSpan timeout, IProgress<OperationProgress> progress, Func<CancellationToken, Task<T>> body, CancellationToken cancellationToken)
+    {
+        await using var lease = await AcquireLeaseAsync(app, timeout, progress, cancellationToken).ConfigureAwait(false);
+        return await AppLockHold.RunAsync(app, lease.Lost, LeaseDuration, body, cancellationToken).ConfigureAwait(false);
+    }
 
-    /// <inheritdoc cref="IAppLock.AcquireAsync(KompoxApp, TimeSpan, IProgress{OperationProgress}?, CancellationToken)"/>
-    public async Task<IAsyncDisposable> AcquireAsync(KompoxApp app, TimeSpan timeout, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
-        await AcquireLeaseAsync(app, timeout, progress, cancellationToken).ConfigureAwait(false);
-
-    /// <summary>As <see cref="AcquireAsync(KompoxApp, TimeSpan, IProgress{OperationProgress}?, CancellationToken)"/>, typed: the holder tells when the Lease was lost.</summary>
-    public Task<AppLease> AcquireLeaseAsync(KompoxApp app, TimeSpan timeout, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Takes the app's Lease, waiting up to <paramref name="timeout"/>; the holder renews it until disposed and tells when it was lost.</summary>
+    internal Task<AppLease> AcquireLeaseAsync(KompoxApp app, TimeSpan timeout, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         // The client that takes the Lease also renews it on the clock's timer, after the caller's step may have ended.
         IProgress<OperationProgress> report = progress is null ? NoProgress.Instance : new TolerantProgress(progress);
@@ -70,7 +71,7 @@ public sealed class LeaseAppLock : IAppLock
         var ns = KubeNames.Namespace(app);
         return ErrorTranslation.Guard($"taking the lease {ns}/{LeaseName} of app {app.Id}", cancellationToken, async () =>
         {
-            var client = kubeClients.Create(app.Cluster, new RequestReporter(activity, report));
+            var client = clients(app.Cluster);
             var identity = $"{ProcessIdentity}/{Guid.NewGuid().ToString("N")[..8]}";
             var started = timeProvider.GetUtcNow();
             var createdNamespace = false;
@@ -128,7 +129,7 @@ public sealed class LeaseAppLock : IAppLock
                 {
                     if (timeProvider.GetUtcNow() - started >= timeout)
                     {
-                        throw new KompoxException("AppLocked", ErrorKind.Conflict, $"app {app.Id} is busy: its lease {ns}/{LeaseName} changed under every attempt to take it; -Wait waits for it") { Target = app.Id };
+                        throw new KompoxException("AppLocked", ErrorKind.Conflict, $"app {app.Id} is busy: its lease {ns}/{LeaseName} changed under every attempt to take it") { Target = app.Id, Remedy = Remedy.WaitForApp };
                     }
 
                     await Task.Delay(PollInterval, timeProvider, cancellationToken).ConfigureAwait(false);
@@ -144,9 +145,10 @@ public sealed class LeaseAppLock : IAppLock
         return new KompoxException(
             "AppLocked",
             ErrorKind.Conflict,
-            $"app {app.Id} is busy: {lease.Spec.HolderIdentity} holds it{since}, and its lease expires at {ExpiresAt(lease):u} unless renewed{waited}; -Wait waits for it")
+            $"app {app.Id} is busy: {lease.Spec.HolderIdentity} holds it{since}, and its lease expires at {ExpiresAt(lease):u} unless renewed{waited}")
         {
             Target = app.Id,
+            Remedy = Remedy.WaitForApp,
         };
     }
 
@@ -282,33 +284,6 @@ public sealed class AppLease : IAsyncDisposable
     /// <summary>When the Lease lapses unless renewed again.</summary>
     public DateTimeOffset ExpiresAt => LeaseAppLock.ExpiresAt(lease);
 
-    /// <summary>
-    /// Runs <paramref name="body"/>, the work done while holding <paramref name="held"/>, with a token that is cancelled
-    /// by the caller's token or, for an <see cref="AppLease"/>, when the Lease is lost to another holder; the latter
-    /// ends the work with <c>AppLeaseLost</c> instead of letting it interleave with the new holder's.
-    /// </summary>
-    public static async Task<T> WhileHeldAsync<T>(IAsyncDisposable held, Func<CancellationToken, Task<T>> body, CancellationToken cancellationToken)
-    {
-        if (held is not AppLease lease)
-        {
-            return await body(cancellationToken).ConfigureAwait(false);
-        }
-
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Lost);
-        try
-        {
-            return await body(linked.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (lease.Lost.IsCancellationRequested && !cancellationToken.IsCancellationRequested && e is OperationCanceledException or KompoxException { Kind: ErrorKind.Canceled or ErrorKind.Timeout })
-        {
-            throw new KompoxException("AppLeaseLost", ErrorKind.Conflict, $"app {lease.app.Id}: stopped, because another holder took over its lease while this operation ran (it was stalled for longer than the lease's {lease.duration.TotalSeconds:0} s); check the app's state before trying again", e) { Target = lease.app.Id };
-        }
-    }
-
-    /// <inheritdoc cref="WhileHeldAsync{T}(IAsyncDisposable, Func{CancellationToken, Task{T}}, CancellationToken)"/>
-    public static Task WhileHeldAsync(IAsyncDisposable held, Func<CancellationToken, Task> body, CancellationToken cancellationToken) =>
-        WhileHeldAsync(held, async token => { await body(token).ConfigureAwait(false); return true; }, cancellationToken);
-
     /// <summary>Renews now (the timer calls this every third of the duration); false once the Lease is lost or released.</summary>
     internal async Task<bool> RenewAsync()
     {
@@ -384,7 +359,7 @@ public sealed class AppLease : IAsyncDisposable
     private void LoseTo(string? holder, string activity)
     {
         var who = string.IsNullOrEmpty(holder) ? "the lease expired before it could be renewed" : $"{holder} took it over";
-        Report(new OperationProgress(activity, $"WARNING: lost the lease of app {app.Id}: {who}; stopping", null, $"WARNING: lost the lease of app {app.Id}: {who}; stopping"));
+        Report(OperationProgress.Warn(activity, Diagnostic.Warning(app.Id, SourceMark.File, string.Empty, $"lost the lease of the app: {who}; stopping")));
         lost.Cancel();
     }
 

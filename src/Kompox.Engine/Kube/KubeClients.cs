@@ -2,7 +2,7 @@ using k8s;
 using k8s.Exceptions;
 using Kompox.Model;
 
-namespace Kompox.Operations;
+namespace Kompox.Kube;
 
 /// <summary>Makes the Kubernetes client of a cluster; tests give one that talks to a fake API server.</summary>
 public interface IKubeClientFactory
@@ -10,6 +10,14 @@ public interface IKubeClientFactory
     /// <param name="handlers">Handlers every request of the client passes through, outermost first (e.g. the one that reports requests as progress).</param>
     /// <exception cref="KompoxException"><c>KubeconfigNotFound</c>, <c>InvalidKubeconfig</c>.</exception>
     IKubernetes Create(KompoxCluster cluster, params DelegatingHandler[] handlers);
+
+    /// <summary>
+    /// Which clusters share one client: equal keys reach the same API server with the same credentials. By default the
+    /// cluster's id; a factory that reads kubeconfigs keys by the file, its last write time and the context, so that an
+    /// edited kubeconfig gets a new client.
+    /// </summary>
+    /// <exception cref="KompoxException"><c>KubeconfigNotFound</c>.</exception>
+    string ClientKey(KompoxCluster cluster) => cluster.Id;
 
     /// <summary>
     /// How a client reaches the cluster's API server, for writing other kubeconfigs for it (user credentials). By default
@@ -33,6 +41,11 @@ public sealed record KubeEndpoint(string Server, string? CertificateAuthorityDat
 public sealed class KubeconfigClientFactory : IKubeClientFactory
 {
     public IKubernetes Create(KompoxCluster cluster, params DelegatingHandler[] handlers) => new Kubernetes(Configuration(cluster), handlers);
+
+    public string ClientKey(KompoxCluster cluster) =>
+        KubeconfigPath(cluster) is { } path
+            ? $"{Path.GetFullPath(path)}|{File.GetLastWriteTimeUtc(path).Ticks}|{cluster.Auth.Context}"
+            : "in-cluster";
 
     public static KubernetesClientConfiguration Configuration(KompoxCluster cluster)
     {
@@ -136,23 +149,4 @@ public sealed class KubeconfigClientFactory : IKubeClientFactory
         path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
             ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.TrimStart('~').TrimStart('/'))
             : path;
-}
-
-/// <summary>Reports every request a Kubernetes client sends, e.g. "GET /api/v1/namespaces/x", as a verbose message.</summary>
-internal sealed class RequestReporter : DelegatingHandler
-{
-    private readonly string activity;
-    private readonly IProgress<OperationProgress> progress;
-
-    public RequestReporter(string activity, IProgress<OperationProgress> progress)
-    {
-        this.activity = activity;
-        this.progress = progress;
-    }
-
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        progress.Report(OperationProgress.Detail(activity, $"{request.Method} {request.RequestUri?.PathAndQuery}"));
-        return base.SendAsync(request, cancellationToken);
-    }
 }

@@ -6,7 +6,7 @@ using Azure;
 using Azure.Identity;
 using k8s.Autorest;
 
-namespace Kompox.Operations;
+namespace Kompox;
 
 /// <summary>
 /// The one place where exceptions of libraries and the OS become <see cref="KompoxException"/>s with stable ids.

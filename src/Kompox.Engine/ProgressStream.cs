@@ -1,4 +1,4 @@
-namespace Kompox.Operations;
+namespace Kompox;
 
 /// <summary>Passes reads and writes through to another stream, reporting the share of <c>total</c> bytes done in whole percent.</summary>
 internal sealed class ProgressStream : Stream

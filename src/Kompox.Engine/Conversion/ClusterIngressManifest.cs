@@ -1,9 +1,8 @@
 using k8s;
 using k8s.Models;
-using Kompox.Conversion;
 using Kompox.Model;
 
-namespace Kompox.Operations;
+namespace Kompox.Conversion;
 
 /// <summary>
 /// The objects of the cluster ingress (SPEC 4): Traefik v3 with its kubernetesIngress provider limited to the

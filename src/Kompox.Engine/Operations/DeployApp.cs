@@ -1,0 +1,653 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Kompox.Conversion;
+using Kompox.Drivers;
+using Kompox.Kube;
+using Kompox.Model;
+
+namespace Kompox.Operations;
+
+/// <summary>What an app is deployed with: how its compose file is read, and how long the rollout may take.</summary>
+public sealed record DeployOptions : ComposeReadOptions
+{
+    /// <summary>How long the new Pod may take to become Ready, measured on the context's clock; then <c>RolloutTimeout</c>.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often the rollout is looked at while it is waited for.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long the new Pod may stay in a state that waiting seldom mends (pulling its image backs off, a container
+    /// crashes in a loop, no node can take it) before the deploy fails with <c>RolloutFailed</c>. Not at once: with
+    /// Docker Compose's restart policy a web server that crashes while its database starts up comes up on a later try,
+    /// and a cluster autoscaler may add the node a Pod waits for. An image name that cannot be pulled fails at once.
+    /// </summary>
+    public TimeSpan FailAfter { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long to wait for another operation holding the app; null for the context's default.</summary>
+    public TimeSpan? LockWait { get; init; }
+
+    /// <summary>
+    /// The plan asks the cluster, per object, whether the apply would create, change or leave it as it is (a server-side
+    /// dry run), and which of the app's objects would be pruned. Costs a request per object: for showing the plan.
+    /// </summary>
+    public bool Compare { get; init; }
+}
+
+/// <summary>What a deploy does to one object.</summary>
+public enum PlannedAction
+{
+    /// <summary>Applied; whether that changes it was not asked (<see cref="DeployOptions.Compare"/> off).</summary>
+    Apply,
+    Create,
+    Change,
+    Unchanged,
+    Prune,
+}
+
+/// <summary>One object of a deploy plan and what the deploy does to it.</summary>
+public sealed record PlannedChange(KubeObjectRef Object, PlannedAction Action)
+{
+    public override string ToString() => $"{Action.ToString().ToLowerInvariant()} {Object}";
+}
+
+/// <summary>
+/// What a deploy will do, made by reading the cluster only: the app converted once, with its disk, and the changes to
+/// each object. <see cref="AppOperations.DeployAsync(DeployPlan, IProgress{OperationProgress}?, CancellationToken)"/>
+/// applies exactly this plan, so what -WhatIf or a confirmation showed is what is applied.
+/// </summary>
+/// <param name="CreatesDisk">The app has no current disk: the deploy creates its first one, with its PersistentVolume and claim (not in <see cref="Changes"/>).</param>
+/// <param name="DiskId">The current disk the deploy uses; null when it creates one.</param>
+/// <param name="Changes">Every object in apply order, then the objects pruned (known only when compared).</param>
+/// <param name="Warnings">What the conversion warns about (unset variables, keys with no effect in one Pod, ...).</param>
+public sealed record DeployPlan(string AppId, string Namespace, bool CreatesDisk, string? DiskId, IReadOnlyList<PlannedChange> Changes, IReadOnlyList<Diagnostic> Warnings)
+{
+    /// <summary>The changes were asked of the cluster (<see cref="DeployOptions.Compare"/>): each object says create, change or unchanged, and the prunes are listed.</summary>
+    public bool Compared { get; init; }
+
+    public IReadOnlyList<KubeObjectRef> Apply => Changes.Where(c => c.Action != PlannedAction.Prune).Select(c => c.Object).ToList();
+
+    public IReadOnlyList<KubeObjectRef> Prune => Changes.Where(c => c.Action == PlannedAction.Prune).Select(c => c.Object).ToList();
+
+    internal AppManifest Manifest { get; init; } = null!;
+
+    internal DeployOptions Options { get; init; } = null!;
+
+    internal string? NodeName { get; init; }
+
+    /// <summary>The app's namespace existed when the plan was made.</summary>
+    internal bool NamespaceExists { get; init; }
+
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        if (CreatesDisk)
+        {
+            text.Append("create the first disk and its PersistentVolume and PersistentVolumeClaim; ");
+        }
+
+        if (!Compared)
+        {
+            return text.Append("apply ").Append(string.Join(", ", Apply)).Append(", and prune the app's objects no longer desired").ToString();
+        }
+
+        var counts = Changes.GroupBy(c => c.Action).OrderBy(g => g.Key).Select(g => $"{g.Count()} to {g.Key.ToString().ToLowerInvariant()}");
+        return text.Append(string.Join(", ", counts)).ToString();
+    }
+}
+
+/// <summary>The deploy use case: its plan, read from the cluster, and its application under the app's lock.</summary>
+internal static class DeployApp
+{
+    /// <summary>Container states that do not get better by waiting: deploy stops on them at once.</summary>
+    private static readonly HashSet<string> HopelessReasons = new(StringComparer.Ordinal)
+    {
+        "ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CrashLoopBackOff", "CreateContainerConfigError", "CreateContainerError", "RunContainerError",
+    };
+
+    /// <summary>Converts the app once, checks its hosts, and reads its disk state and node; with <see cref="DeployOptions.Compare"/>, each object's change.</summary>
+    public static async Task<DeployPlan> PlanAsync(OperationScope scope, DeployOptions options, CancellationToken cancellationToken)
+    {
+        var app = scope.App;
+        var client = scope.Kube;
+        scope.Step("converting", 5);
+        var manifest = Convert(app, options);
+        await CheckHostsAsync(scope, manifest, cancellationToken).ConfigureAwait(false);
+
+        scope.Step("reading the disk state", 30);
+        var live = await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespaceAsync(manifest.Namespace, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var state = live is null ? AppDiskState.None : AppDiskState.Of(live);
+
+        // The node is found before a disk is made, so that a cluster where the disk could not be used gets none.
+        var nodeName = await NodeNameAsync(scope, cancellationToken).ConfigureAwait(false);
+        if (state.CurrentDiskId is { } diskId)
+        {
+            var disk = await scope.Runtime.GetDiskAsync(app, diskId, cancellationToken).ConfigureAwait(false);
+            manifest = AppConverter.WithDisk(app, manifest, disk, nodeName);
+        }
+
+        var changes = options.Compare
+            ? await CompareAsync(scope, manifest, live, cancellationToken).ConfigureAwait(false)
+            : manifest.Objects.Select(o => new PlannedChange(KubeObjectRef.Of(o), PlannedAction.Apply)).ToList();
+        return new DeployPlan(app.Id, manifest.Namespace, state.CurrentDiskId is null, state.CurrentDiskId, changes, manifest.Warnings)
+        {
+            Compared = options.Compare,
+            Manifest = manifest,
+            Options = options,
+            NodeName = nodeName,
+            NamespaceExists = live is not null,
+        };
+    }
+
+    /// <summary>
+    /// Applies the plan holding the app's lock: the namespace, the first disk when there is none, every object, the
+    /// prune, and waits for the rollout. A namespace that does not exist yet is applied before the lock, which lives in it.
+    /// </summary>
+    public static async Task<AppStatus> DeployAsync(OperationScope scope, DeployPlan plan, CancellationToken cancellationToken)
+    {
+        var namespaceObject = plan.Manifest.Objects.OfType<V1Namespace>().Single();
+        if (!plan.NamespaceExists)
+        {
+            scope.Step($"applying {KubeObjectRef.Of(namespaceObject)}", 5);
+            await KubeObjects.ApplyAsync(scope.Kube, namespaceObject, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await scope.HoldAppAsync(plan.Options.LockWait, token => DeployHeldAsync(scope, plan, namespaceObject, token), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<AppStatus> DeployHeldAsync(OperationScope scope, DeployPlan plan, V1Namespace namespaceObject, CancellationToken cancellationToken)
+    {
+        var app = scope.App;
+        var client = scope.Kube;
+        var manifest = plan.Manifest;
+
+        // The disk state is written only under the app's lock: what the namespace says now holds until the deploy ends.
+        // An existing namespace is applied here, and the apply's answer says it; a new one was applied before the lock.
+        var live = plan.NamespaceExists
+            ? (V1Namespace)await KubeObjects.ApplyAsync(client, namespaceObject, cancellationToken).ConfigureAwait(false)
+            : await client.CoreV1.ReadNamespaceAsync(manifest.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var state = AppDiskState.Of(live);
+        if (state.CurrentDiskId != plan.DiskId)
+        {
+            throw new KompoxException(
+                "DeployPlanOutdated",
+                ErrorKind.Conflict,
+                $"app {app.Id}: the deploy was planned on {(plan.DiskId is null ? "a new first disk" : $"disk {plan.DiskId}")}, but the app's current disk is now {state.CurrentDiskId ?? "none"}; only its namespace was applied")
+            {
+                Target = app.Id,
+                Remedy = Remedy.RunAgain,
+            };
+        }
+
+        if (plan.CreatesDisk)
+        {
+            scope.Step("creating the first disk", 10);
+            var disk = await scope.Runtime.CreateDiskAsync(app, scope.Progress, cancellationToken).ConfigureAwait(false);
+            state = state with { CurrentDiskId = disk.Id };
+            await AppDiskStates.ApplyAsync(client, app, state, cancellationToken).ConfigureAwait(false);
+            manifest = AppConverter.WithDisk(app, manifest, disk, plan.NodeName);
+        }
+        else
+        {
+            scope.Step($"using disk {plan.DiskId}", 10);
+        }
+
+        // One list per kind serves the claimRef of a bound volume and the prune, before anything changes.
+        scope.Step("reading the app's objects", 12);
+        var existing = await ListAppObjectsAsync(client, app, manifest.Namespace, cancellationToken).ConfigureAwait(false);
+        var (applied, deployment) = await ApplyAllAsync(scope, manifest, existing, cancellationToken).ConfigureAwait(false);
+
+        scope.Step("pruning the objects no longer desired", 72);
+        var desired = manifest.Objects.Select(KubeObjectRef.Of).ToHashSet();
+        foreach (var doomed in existing.Keys.Where(o => !desired.Contains(o)).Reverse())
+        {
+            scope.Step($"pruning {doomed}", 74);
+            await DeleteIfPresentAsync(client, doomed, cancellationToken).ConfigureAwait(false);
+        }
+
+        var pods = await WaitForRolloutAsync(scope, deployment, applied, plan.Options, cancellationToken).ConfigureAwait(false);
+        return AppStatusReader.Of(app, state, deployment, pods, manifest.Objects.OfType<V1Ingress>());
+    }
+
+    private static AppManifest Convert(KompoxApp app, ComposeReadOptions options)
+    {
+        AppManifest? manifest = null;
+        var result = AppValidator.Convert(app, options, project => manifest = AppConverter.Convert(app, project, (string?)null, new AppConversionOptions { DiskCreatedAtDeploy = true }));
+        if (!result.IsValid || manifest is null)
+        {
+            throw result.Error();
+        }
+
+        return manifest;
+    }
+
+    /// <summary>
+    /// The node for a driver that pins disks to one and whose cluster names none: the cluster's only node. Null when the
+    /// driver needs none or the cluster's settings name it.
+    /// </summary>
+    /// <exception cref="KompoxException"><c>NodeNameRequired</c> when the cluster has several nodes (or none).</exception>
+    private static async Task<string?> NodeNameAsync(OperationScope scope, CancellationToken cancellationToken)
+    {
+        if (!scope.Driver.NeedsNodeName(scope.Cluster))
+        {
+            return null;
+        }
+
+        var nodes = await scope.Kube.CoreV1.ListNodeAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (nodes.Items.Count == 1)
+        {
+            return nodes.Items[0].Metadata.Name;
+        }
+
+        // Which node holds the disks is the user's knowledge, not Kompox's: guessing would put the data on the wrong node.
+        var cluster = scope.Cluster;
+        var names = nodes.Items.Count == 0 ? "no nodes" : $"{nodes.Items.Count} nodes ({string.Join(", ", nodes.Items.Select(n => n.Metadata.Name).OrderBy(n => n, StringComparer.Ordinal))})";
+        throw new KompoxException(
+            "NodeNameRequired",
+            ErrorKind.InvalidArgument,
+            $"cluster '{cluster.Name}' has {names} and does not set K3S_NODE_NAME; set cluster.settings.K3S_NODE_NAME to the node holding the app disks")
+        { Target = cluster.Id };
+    }
+
+    /// <summary>Every host of the app's Ingresses must be free of the other Kompox apps' Ingresses on the cluster.</summary>
+    private static async Task CheckHostsAsync(OperationScope scope, AppManifest manifest, CancellationToken cancellationToken)
+    {
+        var hosts = manifest.Objects.OfType<V1Ingress>().SelectMany(Hosts).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (hosts.Count == 0)
+        {
+            return;
+        }
+
+        var app = scope.App;
+        var client = scope.Kube;
+        scope.Step("checking the hosts against the other apps", 20);
+        var mine = KubeNames.AppHash(app);
+        var ingresses = await client.NetworkingV1.ListIngressForAllNamespacesAsync(labelSelector: $"{KompoxMetadata.ManagedByLabel}={KompoxMetadata.ManagedByValue}", cancellationToken: cancellationToken).ConfigureAwait(false);
+        var conflicts = new List<string>();
+        var appOfNamespace = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var ingress in ingresses.Items.Where(i => i.Metadata.Labels?.TryGetValue(KompoxMetadata.AppIdLabel, out var id) != true || id != mine))
+        {
+            foreach (var host in Hosts(ingress).Where(hosts.Contains))
+            {
+                var ns = ingress.Metadata.NamespaceProperty;
+                if (!appOfNamespace.TryGetValue(ns, out var other))
+                {
+                    var owner = await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespaceAsync(ns, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    other = owner?.Metadata.Annotations?.TryGetValue(KompoxMetadata.AppAnnotation, out var annotation) == true ? annotation : $"(unknown app in namespace {ns})";
+                    appOfNamespace[ns] = other;
+                }
+
+                conflicts.Add($"{host} is already used by app {other} (Ingress {ns}/{ingress.Metadata.Name})");
+            }
+        }
+
+        if (conflicts.Count > 0)
+        {
+            throw new KompoxException("HostConflict", ErrorKind.Conflict, $"app {app.Id} cannot be deployed: {string.Join("; ", conflicts)}. Nothing was written; change app.ingress or remove the other app") { Target = app.Id };
+        }
+    }
+
+    private static IEnumerable<string> Hosts(V1Ingress ingress) =>
+        (ingress.Spec?.Rules ?? new List<V1IngressRule>()).Select(r => r.Host).Where(h => !string.IsNullOrEmpty(h));
+
+    /// <summary>The app's objects on the cluster, found by its label, kind by kind in apply order.</summary>
+    private static async Task<Dictionary<KubeObjectRef, IKubernetesObject<V1ObjectMeta>>> ListAppObjectsAsync(IKubernetes client, KompoxApp app, string ns, CancellationToken cancellationToken)
+    {
+        var selector = AppStatusReader.Selector(app);
+        var found = new Dictionary<KubeObjectRef, IKubernetesObject<V1ObjectMeta>>();
+        foreach (var kind in KubeObjects.AppKinds)
+        {
+            foreach (var o in await KubeObjects.ListObjectsAsync(client, kind, ns, selector, cancellationToken).ConfigureAwait(false))
+            {
+                found[KubeObjects.RefOf(kind, o)] = o;
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// Each object's change, asked of the server by a dry-run apply against the object it has: the dry run applies the
+    /// same defaults and merges as the real one, so a field the server fills in does not count as a change.
+    /// </summary>
+    private static async Task<List<PlannedChange>> CompareAsync(OperationScope scope, AppManifest manifest, V1Namespace? liveNamespace, CancellationToken cancellationToken)
+    {
+        var client = scope.Kube;
+        var existing = liveNamespace is null
+            ? new Dictionary<KubeObjectRef, IKubernetesObject<V1ObjectMeta>>()
+            : await ListAppObjectsAsync(client, scope.App, manifest.Namespace, cancellationToken).ConfigureAwait(false);
+        if (liveNamespace is not null)
+        {
+            existing[KubeObjectRef.Of(manifest.Objects.OfType<V1Namespace>().Single())] = liveNamespace;
+        }
+
+        var changes = new List<PlannedChange>();
+        var objects = manifest.Objects;
+        for (var i = 0; i < objects.Count; i++)
+        {
+            var reference = KubeObjectRef.Of(objects[i]);
+            if (!existing.TryGetValue(reference, out var live))
+            {
+                changes.Add(new PlannedChange(reference, PlannedAction.Create));
+                continue;
+            }
+
+            scope.Step($"comparing {reference}", 40 + (i * 55 / objects.Count));
+            var body = objects[i] is V1PersistentVolume volume ? KeepBinding(volume, existing) : objects[i];
+            var result = await KubeObjects.ApplyAsync(client, body, cancellationToken, dryRun: true).ConfigureAwait(false);
+            changes.Add(new PlannedChange(reference, SameContent(live, result) ? PlannedAction.Unchanged : PlannedAction.Change));
+        }
+
+        var desired = changes.Select(c => c.Object).ToHashSet();
+        changes.AddRange(existing.Keys.Where(o => !desired.Contains(o)).Reverse().Select(o => new PlannedChange(o, PlannedAction.Prune)));
+        return changes;
+    }
+
+    /// <summary>Whether two versions of an object hold the same content: all but the bookkeeping the server keeps on every write.</summary>
+    private static bool SameContent(IKubernetesObject<V1ObjectMeta> live, IKubernetesObject<V1ObjectMeta> applied)
+    {
+        static string Content(IKubernetesObject<V1ObjectMeta> o)
+        {
+            var json = JsonNode.Parse(KubernetesJson.Serialize(o))!.AsObject();
+            json.Remove("kind");
+            json.Remove("apiVersion");
+            json.Remove("status");
+            if (json["metadata"] is JsonObject metadata)
+            {
+                foreach (var field in new[] { "managedFields", "resourceVersion", "generation", "creationTimestamp", "uid" })
+                {
+                    metadata.Remove(field);
+                }
+            }
+
+            return json.ToJsonString();
+        }
+
+        return Content(live) == Content(applied);
+    }
+
+    /// <summary>Applies every object but the namespace (applied first), in the manifest's order; a failure says what was applied.</summary>
+    private static async Task<(IReadOnlyList<KubeObjectRef> Applied, V1Deployment Deployment)> ApplyAllAsync(OperationScope scope, AppManifest manifest, IReadOnlyDictionary<KubeObjectRef, IKubernetesObject<V1ObjectMeta>> existing, CancellationToken cancellationToken)
+    {
+        var objects = manifest.Objects;
+        var applied = new List<KubeObjectRef>();
+        V1Deployment? deployment = null;
+        for (var i = 0; i < objects.Count; i++)
+        {
+            var current = KubeObjectRef.Of(objects[i]);
+            if (objects[i] is V1Namespace)
+            {
+                applied.Add(current);
+                continue;
+            }
+
+            scope.Step($"applying {current}", 15 + (i * 55 / objects.Count));
+            try
+            {
+                var body = objects[i] is V1PersistentVolume volume ? KeepBinding(volume, existing) : objects[i];
+                var result = await KubeObjects.ApplyAsync(scope.Kube, body, cancellationToken).ConfigureAwait(false);
+                deployment = result as V1Deployment ?? deployment;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                var cause = ErrorTranslation.Translate(e, $"applying {current}", cancellationToken);
+                var rest = objects.Skip(i + 1).Select(KubeObjectRef.Of).ToList();
+                throw new KompoxException(
+                    cause.ErrorId,
+                    cause.Kind,
+                    $"{cause.Message}. Applied before it: {string.Join(", ", applied)}. Not applied: {current}{(rest.Count > 0 ? ", " + string.Join(", ", rest) : string.Empty)}. Nothing was pruned and the rollout was not waited for.",
+                    e) { Target = current.ToString() };
+            }
+
+            applied.Add(current);
+        }
+
+        return (applied, deployment ?? throw new InvalidOperationException("an app's manifest has one Deployment"));
+    }
+
+    /// <summary>
+    /// A bound volume keeps its claimRef as the binder completed it (with the uid of the claim, which still exists):
+    /// claimRef is an atomic struct, so applying it without the uid would take it over and unbind the volume on every
+    /// deploy. A claimRef whose claim is gone is applied afresh, so that the claim made next binds again.
+    /// </summary>
+    private static V1PersistentVolume KeepBinding(V1PersistentVolume volume, IReadOnlyDictionary<KubeObjectRef, IKubernetesObject<V1ObjectMeta>> existing)
+    {
+        var desired = volume.Spec.ClaimRef;
+        if (!existing.TryGetValue(KubeObjectRef.Of(volume), out var found) || found is not V1PersistentVolume live
+            || live.Spec?.ClaimRef is not { Uid: { Length: > 0 } uid } bound || bound.NamespaceProperty != desired.NamespaceProperty || bound.Name != desired.Name)
+        {
+            return volume;
+        }
+
+        var claim = existing.GetValueOrDefault(new KubeObjectRef("PersistentVolumeClaim", desired.NamespaceProperty, desired.Name));
+        if (claim?.Metadata.Uid != uid)
+        {
+            return volume;
+        }
+
+        var kept = KubernetesJson.Deserialize<V1PersistentVolume>(KubernetesJson.Serialize(volume));
+        kept.Spec.ClaimRef = bound;
+        return kept;
+    }
+
+    internal static async Task DeleteIfPresentAsync(IKubernetes client, KubeObjectRef o, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await KubeObjects.DeleteAsync(client, o, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Gone with its owner (or by another hand) between the list and the delete: what was asked for holds.
+        }
+    }
+
+    /// <summary>Whether the Deployment's status says its rollout is complete, as <c>kubectl rollout status</c> reads it.</summary>
+    private static bool Complete(V1Deployment deployment)
+    {
+        var replicas = deployment.Spec?.Replicas ?? 1;
+        var status = deployment.Status;
+        return (status?.ObservedGeneration ?? 0) >= (deployment.Metadata.Generation ?? 0)
+            && (status?.UpdatedReplicas ?? 0) == replicas
+            && (status?.AvailableReplicas ?? 0) == replicas
+            && (status?.Replicas ?? 0) == replicas;
+    }
+
+    /// <summary>
+    /// Waits until the Deployment has observed its latest generation and has its one replica updated and available on
+    /// a Ready Pod of the newest ReplicaSet; stops at once on a state waiting does not mend. Starts from the Deployment
+    /// the apply returned: an unchanged one whose rollout is complete needs only its Pods read.
+    /// </summary>
+    /// <returns>The app's Pods as last read.</returns>
+    private static async Task<IList<V1Pod>> WaitForRolloutAsync(OperationScope scope, V1Deployment applied, IReadOnlyList<KubeObjectRef> appliedRefs, DeployOptions options, CancellationToken cancellationToken)
+    {
+        var app = scope.App;
+        var client = scope.Kube;
+        var time = scope.Time;
+        var started = time.GetUtcNow();
+        var ns = applied.Metadata.NamespaceProperty;
+        var name = applied.Metadata.Name;
+        var selector = AppStatusReader.Selector(app);
+        var deployment = applied;
+        // Since when the new Pod has been seen in trouble: a crash loop shows Running between its back-offs, so that
+        // counts on until the Pod is Ready or replaced.
+        (string Pod, DateTimeOffset Since)? troubled = null;
+        for (var look = 0; ; look++)
+        {
+            if (look > 0)
+            {
+                deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
+            var replicas = deployment.Spec?.Replicas ?? 1;
+            if (Complete(deployment))
+            {
+                var settled = await client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (settled.Items.Count(p => p.Metadata.DeletionTimestamp is null && AppStatusReader.IsReady(p)) >= replicas)
+                {
+                    scope.Step($"Pod {AppStatusReader.NewestPod(settled.Items)?.Metadata.Name} is ready", 99);
+                    return settled.Items;
+                }
+            }
+
+            var status = deployment.Status;
+            var replicaSets = await client.AppsV1.ListNamespacedReplicaSetAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var newest = replicaSets.Items
+                .Where(rs => rs.Metadata.OwnerReferences?.Any(o => o.Uid == deployment.Metadata.Uid) == true)
+                .OrderByDescending(rs => Revision(rs.Metadata))
+                .FirstOrDefault();
+            var pods = await client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var newPods = newest is null
+                ? new List<V1Pod>()
+                : pods.Items.Where(p => p.Metadata.DeletionTimestamp is null && p.Metadata.OwnerReferences?.Any(o => o.Uid == newest.Metadata.Uid) == true).ToList();
+
+            var elapsed = time.GetUtcNow() - started;
+            var failing = newPods.Select(p => (Pod: p, Problem: Hopeless(p))).FirstOrDefault(x => x.Problem is not null);
+            if (failing.Problem is not null && troubled?.Pod != failing.Pod.Metadata.Name)
+            {
+                troubled = (failing.Pod.Metadata.Name, time.GetUtcNow());
+            }
+
+            if (failing.Problem is { } hopeless && (hopeless.Permanent || time.GetUtcNow() - troubled!.Value.Since >= options.FailAfter || elapsed >= options.Timeout))
+            {
+                var details = await DiagnoseAsync(client, failing.Pod, cancellationToken).ConfigureAwait(false);
+                throw new KompoxException("RolloutFailed", ErrorKind.Unavailable, $"app {app.Id}: the rollout failed: {hopeless.Text}.{Applied(appliedRefs, ns)}{details}") { Target = app.Id, Remedy = Remedy.InspectApp };
+            }
+
+            var observed = (status?.ObservedGeneration ?? 0) >= (deployment.Metadata.Generation ?? 0);
+            var updated = status?.UpdatedReplicas ?? 0;
+            var available = status?.AvailableReplicas ?? 0;
+            var total = status?.Replicas ?? 0;
+            if (observed && updated == replicas && available == replicas && total == replicas && newPods.Count(AppStatusReader.IsReady) == replicas)
+            {
+                scope.Step($"Pod {newPods[0].Metadata.Name} is ready", 99);
+                return pods.Items;
+            }
+
+            var pod = AppStatusReader.NewestPod(newPods);
+            var state = $"updated {updated}/{replicas}, available {available}/{replicas}" + (pod is null ? ", no Pod yet" : $", Pod {pod.Metadata.Name} {pod.Status?.Phase ?? "Pending"}");
+            if (elapsed >= options.Timeout)
+            {
+                var details = pod is null ? string.Empty : await DiagnoseAsync(client, pod, cancellationToken).ConfigureAwait(false);
+                throw new KompoxException("RolloutTimeout", ErrorKind.Timeout, $"app {app.Id}: the rollout did not finish in {options.Timeout.TotalSeconds:0} s ({state}).{Applied(appliedRefs, ns)}{details}") { Target = app.Id, Remedy = Remedy.InspectApp };
+            }
+
+            var percent = 75 + (int)(24 * Math.Min(1, elapsed / options.Timeout));
+            scope.Step($"waiting for the rollout: {state}", percent);
+            var wait = options.PollInterval < options.Timeout - elapsed ? options.PollInterval : options.Timeout - elapsed;
+            await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static string Applied(IReadOnlyList<KubeObjectRef> applied, string ns) =>
+        $" The app's {applied.Count} objects ARE applied in namespace {ns} and stay so (kubectl -n {ns} describe pod shows more).";
+
+    private static int Revision(V1ObjectMeta metadata) =>
+        metadata.Annotations?.TryGetValue("deployment.kubernetes.io/revision", out var text) == true && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var revision) ? revision : 0;
+
+    /// <summary>Why the Pod is unlikely to become Ready by waiting, and whether waiting cannot mend it at all; null while it may.</summary>
+    private static (string Text, bool Permanent)? Hopeless(V1Pod pod)
+    {
+        if (pod.Status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled" && c.Status == "False" && c.Reason == "Unschedulable") is { } unschedulable)
+        {
+            return ($"Pod {pod.Metadata.Name} cannot be scheduled: {unschedulable.Message}", false);
+        }
+
+        var statuses = (pod.Status?.InitContainerStatuses ?? new List<V1ContainerStatus>()).Concat(pod.Status?.ContainerStatuses ?? new List<V1ContainerStatus>());
+        foreach (var s in statuses)
+        {
+            if (s.State?.Waiting?.Reason is { } reason && HopelessReasons.Contains(reason))
+            {
+                return ($"container {s.Name} of Pod {pod.Metadata.Name} is in {reason}", reason == "InvalidImageName");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The Pod's recent events, each container's state and the last log lines of the containers that fail.</summary>
+    private static async Task<string> DiagnoseAsync(IKubernetes client, V1Pod pod, CancellationToken cancellationToken)
+    {
+        var ns = pod.Metadata.NamespaceProperty;
+        var name = pod.Metadata.Name;
+        var text = new StringBuilder();
+        text.AppendLine().Append($"Pod {name}: phase {pod.Status?.Phase ?? "Pending"}");
+        foreach (var condition in (pod.Status?.Conditions ?? new List<V1PodCondition>()).Where(c => c.Status != "True" && !string.IsNullOrEmpty(c.Reason)))
+        {
+            text.AppendLine().Append($"  condition {condition.Type}: {condition.Reason}{(string.IsNullOrEmpty(condition.Message) ? string.Empty : " - " + condition.Message)}");
+        }
+
+        var statuses = (pod.Status?.InitContainerStatuses ?? new List<V1ContainerStatus>()).Concat(pod.Status?.ContainerStatuses ?? new List<V1ContainerStatus>()).ToList();
+        foreach (var s in statuses)
+        {
+            var c = AppStatusReader.Container(s);
+            text.AppendLine().Append($"  container {c.Name} ({c.Image}): {c.State}");
+            if (c.Reason is not null)
+            {
+                text.Append($" {c.Reason}");
+            }
+
+            if (!string.IsNullOrEmpty(c.Message))
+            {
+                text.Append($" - {c.Message}");
+            }
+
+            text.Append($", ready {c.Ready}, restarts {c.RestartCount}");
+            if (c.LastTerminationReason is not null)
+            {
+                text.Append($", last terminated: {c.LastTerminationReason}, exit code {c.LastExitCode}");
+            }
+        }
+
+        var events = await client.CoreV1.ListNamespacedEventAsync(ns, fieldSelector: $"involvedObject.name={name}", cancellationToken: cancellationToken).ConfigureAwait(false);
+        var recent = events.Items.OrderBy(e => e.LastTimestamp ?? e.EventTime ?? e.Metadata.CreationTimestamp ?? DateTime.MinValue).TakeLast(10).ToList();
+        if (recent.Count > 0)
+        {
+            text.AppendLine().Append("Events:");
+            foreach (var e in recent)
+            {
+                text.AppendLine().Append($"  {e.Type} {e.Reason}: {e.Message}");
+            }
+        }
+
+        foreach (var s in statuses.Where(s => !s.Ready))
+        {
+            // A crash-looping container's own log is of the run that failed: the previous one.
+            var previous = s.State?.Waiting?.Reason == "CrashLoopBackOff" && s.LastState?.Terminated is not null;
+            if (s.State?.Running is null && s.State?.Terminated is null && !previous)
+            {
+                continue;
+            }
+
+            string log;
+            try
+            {
+                using var stream = await client.CoreV1.ReadNamespacedPodLogAsync(name, ns, container: s.Name, previous: previous, tailLines: 10, cancellationToken: cancellationToken).ConfigureAwait(false);
+                using var reader = new StreamReader(stream);
+                log = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpOperationException)
+            {
+                // The log is part of the explanation, not the failure: a kubelet that has none to give leaves it out.
+                continue;
+            }
+
+            var lines = log.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            if (lines.Length > 0)
+            {
+                text.AppendLine().Append($"Last {lines.Length} log lines of container {s.Name}{(previous ? " (previous run)" : string.Empty)}:");
+                foreach (var line in lines)
+                {
+                    text.AppendLine().Append("  ").Append(line.TrimEnd('\r'));
+                }
+            }
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,2 @@
+global using Kompox.Kube;
+global using Kompox.Store;
