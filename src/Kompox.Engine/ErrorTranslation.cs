@@ -28,7 +28,7 @@ public static class ErrorTranslation
                 new KompoxException("RequestTimedOut", ErrorKind.Timeout, $"{doing}: no answer in time", e),
             HttpOperationException e => FromKubernetes(e, doing),
             CredentialUnavailableException e =>
-                new KompoxException("AzureCredentialUnavailable", ErrorKind.Unauthenticated, $"{doing}: no Azure credential is available (sign in with az login or Connect-AzAccount, use a managed identity, or set AZURE_TOKEN_CREDENTIALS on the provider)", e),
+                new KompoxException("AzureCredentialUnavailable", ErrorKind.Unauthenticated, $"{doing}: no Azure credential is available (sign in with the Azure CLI or Azure PowerShell, use a managed identity, or set AZURE_TOKEN_CREDENTIALS on the provider)", e),
             AuthenticationFailedException e =>
                 new KompoxException("AzureUnauthenticated", ErrorKind.Unauthenticated, $"{doing}: Microsoft Entra ID did not issue a token for Azure (check AZURE_TENANT_ID and the signed-in identity)", e),
             RequestFailedException { Status: 0, InnerException: { } inner } => Translate(inner, doing, cancellationToken),

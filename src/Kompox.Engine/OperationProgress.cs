@@ -41,3 +41,30 @@ internal sealed class NoProgress : IProgress<OperationProgress>
     {
     }
 }
+
+/// <summary>
+/// A progress sink whose failures are dropped: reports are advisory, and come from timers and request handlers after the
+/// caller's step may have ended (a cmdlet stopped by Ctrl+C refuses to write). A report that cannot be taken must never
+/// fail the request or the release of a lock that sent it, nor keep the loss of a lock from being signalled.
+/// </summary>
+internal sealed class TolerantProgress : IProgress<OperationProgress>
+{
+    private readonly IProgress<OperationProgress> inner;
+
+    public TolerantProgress(IProgress<OperationProgress> inner)
+    {
+        this.inner = inner;
+    }
+
+    public void Report(OperationProgress value)
+    {
+        try
+        {
+            inner.Report(value);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The report is lost; the operation's state is not.
+        }
+    }
+}

@@ -33,7 +33,7 @@ Describe 'Get-KompoxAppCredential' {
     It 'refuses a -Duration under 10 minutes as a parameter error, before reading anything' {
         $Server.ClearRequests()
         { Get-KompoxAppCredential -Path $Config -Duration 0:09:59 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Kompox.Cmdlets.GetKompoxAppCredentialCommand'
-        try { Get-KompoxAppCredential -Path $Config -Duration 0:09:59 } catch { $_.Exception.Message | Should -Match '-Duration 00:09:59 is shorter than 10 minutes' }
+        try { Get-KompoxAppCredential -Path $Config -Duration 0:09:59 } catch { $_.Exception.Message | Should -Match "parameter 'Duration'. the duration 00:09:59 is shorter than 10 minutes" }
         $Server.Requests | Should -BeNullOrEmpty
     }
 

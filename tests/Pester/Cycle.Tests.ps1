@@ -127,7 +127,9 @@ spec:
         New-KompoxApp -Path $Config -Confirm:$false -WarningAction SilentlyContinue -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $err[0].FullyQualifiedErrorId | Should -BeLike 'AppLocked,*'
         $err[0].Exception.Message | Should -Match 'runbook-worker/4242/cafe0001'
-        $err[0].Exception.Message | Should -Match '-Wait'
+        $err[0].Exception.Message | Should -Not -Match '-Wait' -Because 'the engine names no parameter'
+        $err[0].ErrorDetails.RecommendedAction | Should -Match '^Add -Wait to wait'
+        "$($err[0])" | Should -Match 'runbook-worker/4242/cafe0001 .*; add -Wait to wait'
 
         (Invoke-AdminKubectl delete lease kompox-app-lock -n $Namespace).ExitCode | Should -Be 0
         (New-KompoxApp -Path $Config -Timeout $Timeout -Confirm:$false -WarningAction SilentlyContinue).Ready | Should -BeTrue

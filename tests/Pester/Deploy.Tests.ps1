@@ -35,7 +35,10 @@ Describe 'New-KompoxApp, Get-KompoxApp and Remove-KompoxApp' {
         $output = & dotnet pwsh -NoLogo -NoProfile -NonInteractive -Command "Import-Module '$env:KOMPOX_TEST_MODULE'; Import-KompoxConfig '$Config' | New-KompoxApp -WhatIf" 2>&1 | Out-String -Width 1000
         $LASTEXITCODE | Should -Be 0
         $text = $output -replace '\s+', ' '
-        $text | Should -Match 'What if: Performing the operation "Deploy: create the first disk and its PersistentVolume and PersistentVolumeClaim; apply Namespace k4x-gitea-\w+, .*Deployment k4x-gitea-\w+/gitea, .*" on target "app ops/k3s1/lab/gitea on cluster ops/k3s1/lab'
+        $output | Should -Match 'What if: Deploy app ops/k3s1/lab/gitea on cluster ops/k3s1/lab \(.*\):'
+        $output | Should -Match '(?m)^\s+create the first disk, its PersistentVolume and its PersistentVolumeClaim$'
+        $output | Should -Match '(?m)^\s+create Namespace k4x-gitea-\w+$'
+        $output | Should -Match '(?m)^\s+create Deployment k4x-gitea-\w+/gitea$'
     }
 
     It 'reports an app not deployed yet' {
@@ -66,6 +69,19 @@ Describe 'New-KompoxApp, Get-KompoxApp and Remove-KompoxApp' {
         Import-KompoxConfig $Config | New-KompoxApp | Out-Null
         Get-ChangingWrites | Should -BeNullOrEmpty
         @($Server.Requests | Where-Object IsApply).Count | Should -BeGreaterThan 0
+    }
+
+    It 'says with -WhatIf on a redeploy, per object, what the server says the apply would change' {
+        $Server.ClearRequests()
+        # What if: lines go to the host, which a child process has.
+        $whatIf = & dotnet pwsh -NoLogo -NoProfile -NonInteractive -Command "Import-Module '$env:KOMPOX_TEST_MODULE'; Import-KompoxConfig '$Config' | New-KompoxApp -WhatIf -WarningAction SilentlyContinue" 2>&1 | Out-String -Width 1000
+        $LASTEXITCODE | Should -Be 0
+        $whatIf | Should -Match '(?m)^\s+unchanged Namespace k4x-gitea-\w+$'
+        $whatIf | Should -Match '(?m)^\s+unchanged Deployment k4x-gitea-\w+/gitea$'
+        $whatIf | Should -Not -Match 'create the first disk'
+        $whatIf | Should -Not -Match '(?m)^\s+(create|prune) '
+        Get-ChangingWrites | Should -BeNullOrEmpty
+        @($Server.Requests | Where-Object { $_.Method -ne 'GET' -and $_.Query -notmatch 'dryRun=All' }) | Should -BeNullOrEmpty -Because 'only dry runs are sent'
     }
 
     It 'shows the app in a table' {

@@ -406,29 +406,3 @@ public sealed class AppLease : IAsyncDisposable
 
     private static V1Lease Copy(V1Lease lease) => KubernetesJson.Deserialize<V1Lease>(KubernetesJson.Serialize(lease));
 }
-
-/// <summary>
-/// A progress sink that renewals may report to from the clock's timer: a sink that can no longer take reports (the
-/// cmdlet's step has just ended) must neither fail the renewal's request nor keep the loss of the Lease from being signalled.
-/// </summary>
-internal sealed class TolerantProgress : IProgress<OperationProgress>
-{
-    private readonly IProgress<OperationProgress> inner;
-
-    public TolerantProgress(IProgress<OperationProgress> inner)
-    {
-        this.inner = inner;
-    }
-
-    public void Report(OperationProgress value)
-    {
-        try
-        {
-            inner.Report(value);
-        }
-        catch (InvalidOperationException)
-        {
-            // The report is lost; the Lease's state is not.
-        }
-    }
-}

@@ -42,7 +42,7 @@ internal sealed class OperationRunner
 
     public async Task<T> RunAsync<T>(OperationSpec spec, IProgress<OperationProgress>? progress, Func<OperationScope, CancellationToken, Task<T>> body, CancellationToken cancellationToken)
     {
-        var scope = new OperationScope(context, spec.Activity, progress ?? NoProgress.Instance);
+        var scope = new OperationScope(context, spec.Activity, Sink(progress));
         var previous = RequestReporter.Current;
         RequestReporter.Current = (spec.Activity, scope.Progress);
         scope.Step("starting", 0);
@@ -67,7 +67,7 @@ internal sealed class OperationRunner
 
     public async IAsyncEnumerable<T> StreamAsync<T>(OperationSpec spec, IProgress<OperationProgress>? progress, Func<OperationScope, CancellationToken, IAsyncEnumerable<T>> body, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var scope = new OperationScope(context, spec.Activity, progress ?? NoProgress.Instance);
+        var scope = new OperationScope(context, spec.Activity, Sink(progress));
         RequestReporter.Current = (spec.Activity, scope.Progress);
         scope.Step("starting", 0);
         IAsyncEnumerator<T> items;
@@ -103,6 +103,9 @@ internal sealed class OperationRunner
 
         scope.Step("done", 100);
     }
+
+    private static IProgress<OperationProgress> Sink(IProgress<OperationProgress>? progress) =>
+        progress is null ? NoProgress.Instance : new TolerantProgress(progress);
 
     private async Task ResolveAsync(OperationScope scope, OperationSpec spec, CancellationToken cancellationToken)
     {

@@ -434,7 +434,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
         Assert.Equal(("AppLocked", ErrorKind.Conflict), (error.ErrorId, error.Kind));
         Assert.Contains(other.HolderIdentity, error.Message);
         Assert.Equal(0, ChangingWrites());
-        Assert.Empty(Server.Requests.Where(r => r.Method != "GET"));
+        Assert.DoesNotContain(Server.Requests, r => r.Method != "GET");
     }
 
     public static TheoryData<string> GoldenApps() => AppCorpus.Folders("apps");
