@@ -270,7 +270,13 @@ internal static class DeployApp
         var ingresses = await client.NetworkingV1.ListIngressForAllNamespacesAsync(labelSelector: $"{KompoxMetadata.ManagedByLabel}={KompoxMetadata.ManagedByValue}", cancellationToken: cancellationToken).ConfigureAwait(false);
         var conflicts = new List<string>();
         var appOfNamespace = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var ingress in ingresses.Items.Where(i => i.Metadata.Labels?.TryGetValue(KompoxMetadata.AppIdLabel, out var id) != true || id != mine))
+        // The app's own Ingresses are those with its id, and any in its namespace (one app per namespace). Any other
+        // Ingress that Kompox manages is another app's, also one without the app-id label that an earlier Kompox wrote.
+        bool Mine(V1Ingress i) =>
+            i.Metadata.NamespaceProperty == manifest.Namespace
+            || (i.Metadata.Labels?.TryGetValue(KompoxMetadata.AppIdLabel, out var id) == true && id == mine);
+
+        foreach (var ingress in ingresses.Items.Where(i => !Mine(i)))
         {
             foreach (var host in Hosts(ingress).Where(hosts.Contains))
             {

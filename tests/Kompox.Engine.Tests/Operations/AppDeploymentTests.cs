@@ -147,6 +147,72 @@ public sealed class AppDeploymentTests : IAsyncLifetime
         Assert.Null(Server.Peek("namespaces", null, KubeNames.Namespace(other)));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_Ingress_of_an_earlier_Kompox_without_the_app_id_label_is_another_apps_elsewhere_and_the_apps_own_in_its_namespace(bool inOwnNamespace)
+    {
+        // Kompox before the app-id label marked its Ingresses with app.kubernetes.io/managed-by only. One in another
+        // namespace belongs to another app (one app per namespace); one in the app's own namespace is the app's.
+        var app = App();
+        var ns = inOwnNamespace ? KubeNames.Namespace(app) : "k4x-legacy-abcdef";
+        var admin = harness.Client();
+        await harness.CreateNamespaceAsync(admin, ns);
+        var host = $"web-8080.lab.ops.example.com";
+        await admin.NetworkingV1.CreateNamespacedIngressAsync(
+            new k8s.Models.V1Ingress
+            {
+                ApiVersion = "networking.k8s.io/v1",
+                Kind = "Ingress",
+                Metadata = new() { Name = "legacy", NamespaceProperty = ns, Labels = new Dictionary<string, string> { [KompoxMetadata.ManagedByLabel] = KompoxMetadata.ManagedByValue } },
+                Spec = new() { Rules = new List<k8s.Models.V1IngressRule> { new() { Host = host } } },
+            },
+            ns);
+
+        var deploy = Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None);
+
+        if (inOwnNamespace)
+        {
+            Assert.True((await deploy).Ready);
+        }
+        else
+        {
+            var error = await Assert.ThrowsAsync<KompoxException>(() => deploy);
+            Assert.Equal("HostConflict", error.ErrorId);
+            Assert.Contains($"{host} is already used by app (unknown app in namespace {ns}) (Ingress {ns}/legacy)", error.Message);
+        }
+    }
+
+    [Fact]
+    public async Task Pruning_one_app_leaves_the_other_apps_objects_and_what_the_cluster_put_in_its_namespace()
+    {
+        var a = App(compose: TwoPorts);
+        var b = App(name: "shop", compose: TwoPorts);
+        var first = await Operations().DeployAsync(a.Id, new DeployOptions(), null, CancellationToken.None);
+        var other = await Operations().DeployAsync(b.Id, new DeployOptions(), null, CancellationToken.None);
+        var before = Snapshot(other.Namespace);
+
+        await Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None);
+
+        Assert.Equal(before, Snapshot(other.Namespace));
+        Assert.Single(Server.PeekAll("services", first.Namespace));
+        Assert.NotNull(Server.Peek("serviceaccounts", first.Namespace, "default"));
+        Assert.NotNull(Server.Peek("configmaps", first.Namespace, "kube-root-ca.crt"));
+
+        // Nor does destroying one.
+        await Operations().DestroyAsync(a.Id, new DestroyOptions(), null, CancellationToken.None);
+        Assert.Equal(before, Snapshot(other.Namespace));
+        Assert.NotNull(Server.Peek("serviceaccounts", first.Namespace, "default"));
+        Assert.NotNull(Server.Peek("configmaps", first.Namespace, "kube-root-ca.crt"));
+
+        // The other app's objects, its cluster-wide PersistentVolume included, by kind and name.
+        List<string> Snapshot(string ns) => new[] { "services", "ingresses", "serviceaccounts", "configmaps", "secrets", "persistentvolumeclaims", "deployments" }
+            .SelectMany(plural => Server.PeekAll(plural, ns).Select(o => $"{plural}/{Name(o)}"))
+            .Concat(Server.PeekAll("persistentvolumes").Where(pv => pv["spec"]!["claimRef"]!["namespace"]!.ToString() == ns).Select(pv => $"persistentvolumes/{Name(pv)}"))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
     [Fact]
     public async Task ImagePullBackOff_fails_quoting_the_events_and_saying_the_objects_are_applied()
     {
@@ -504,7 +570,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     private AppOperations Operations() =>
         new(context ??= new KompoxContext(new KubeconfigClientFactory(), new DriverFactory(time), store, time) { AppLockTimeout = TimeSpan.Zero });
 
-    private KompoxApp App(string service = "ops", string compose = OperationFixture.Compose, IReadOnlyDictionary<string, string>? ingress = null, IReadOnlyDictionary<string, string>? settings = null)
+    private KompoxApp App(string service = "ops", string compose = OperationFixture.Compose, IReadOnlyDictionary<string, string>? ingress = null, IReadOnlyDictionary<string, string>? settings = null, string name = "web")
     {
         var provider = new KompoxProvider { Name = "k3s1", Driver = "k3s", Settings = new Dictionary<string, string>(), Service = new KompoxService { Name = service } };
         var clusterSettings = new Dictionary<string, string>(settings ?? new Dictionary<string, string>()) { ["K3S_DATA_ROOT"] = dataRoot };
@@ -519,7 +585,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
         };
         var app = new KompoxApp
         {
-            Name = "web",
+            Name = name,
             Cluster = cluster,
             Compose = compose,
             Ingress = ingress ?? new Dictionary<string, string>(),

@@ -41,30 +41,49 @@ public sealed class DiskOperationsTests : IDisposable
     }
 
     [Fact]
-    public async Task Creating_a_disk_waits_for_an_operation_holding_the_app()
-    {
-        var app = fixture.App();
-        var entered = new TaskCompletionSource();
-        var release = new TaskCompletionSource();
-        var holder = fixture.Context.AppLock.RunExclusiveAsync(app, TimeSpan.FromSeconds(1), new RecordedProgress(), async _ => { entered.SetResult(); await release.Task; return true; }, CancellationToken.None);
-        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
-
-        var creating = new DiskOperations(fixture.Context).CreateAsync(app.Id, null, null, CancellationToken.None);
-        await Task.Delay(50);
-        Assert.False(creating.IsCompleted);
-        release.SetResult();
-        await holder.WaitAsync(TimeSpan.FromSeconds(10));
-
-        var disk = await creating.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(app.Id, disk.AppId);
-    }
-
-    [Fact]
     public async Task The_aks_runtime_needs_the_providers_subscription()
     {
         var error = await Assert.ThrowsAsync<KompoxException>(() => new DiskOperations(fixture.Context).ListAsync(fixture.App(driver: "aks").Id, null, CancellationToken.None));
 
         Assert.Equal("InvalidSetting", error.ErrorId);
         Assert.Equal("AZURE_SUBSCRIPTION_ID", error.Target);
+    }
+}
+
+/// <summary>The disk operations that change which disks an app has hold the app's Lease, the lock every real context uses.</summary>
+public sealed class DiskOperationLeaseTests : IAsyncLifetime
+{
+    private readonly OperationFixture fixture = new();
+    private KubeApi.KubeApiHarness harness = null!;
+
+    public async Task InitializeAsync() => harness = await KubeApi.KubeApiHarness.StartAsync(fixture.Time);
+
+    public async Task DisposeAsync()
+    {
+        await harness.DisposeAsync();
+        fixture.Dispose();
+    }
+
+    [Fact]
+    public async Task Creating_or_deleting_a_disk_while_another_holder_has_the_apps_Lease_is_refused_naming_it_and_works_once_it_is_released()
+    {
+        var app = fixture.App(kubeconfig: harness.Kubeconfig);
+        await using var context = new KompoxContext(new KubeconfigClientFactory(), new Kompox.Drivers.DriverFactory(fixture.Time), fixture.Store, fixture.Time);
+        var disks = new DiskOperations(context);
+        var spare = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None);
+        var other = await TestLocks.Lease(fixture.Time).AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+
+        var creating = await Assert.ThrowsAsync<KompoxException>(() => disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None));
+        var deleting = await Assert.ThrowsAsync<KompoxException>(() => disks.DeleteAsync(app.Id, spare.Id, TimeSpan.Zero, null, CancellationToken.None));
+
+        Assert.Equal("AppLocked", creating.ErrorId);
+        Assert.Contains(other.HolderIdentity, creating.Message);
+        Assert.Equal(("AppLocked", Remedy.WaitForApp), (deleting.ErrorId, deleting.Remedy));
+        Assert.Single(Directory.GetDirectories(Path.Combine(fixture.DataRoot, "disks")));
+
+        await other.DisposeAsync();
+        await disks.DeleteAsync(app.Id, spare.Id, TimeSpan.Zero, null, CancellationToken.None);
+        var made = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None);
+        Assert.Equal(new[] { made.Id }, (await disks.ListAsync(app.Id, null, CancellationToken.None)).Select(d => d.Id));
     }
 }

@@ -72,6 +72,9 @@ public sealed partial class KubeApiServer
     {
         switch (stored.Resource.Plural)
         {
+            case "namespaces":
+                FillNamespace(stored.Name);
+                break;
             case "deployments":
                 ReconcileDeployment(stored);
                 break;
@@ -84,6 +87,42 @@ public sealed partial class KubeApiServer
                 body["status"] = new JsonObject { ["loadBalancer"] = new JsonObject { ["ingress"] = new JsonArray(new JsonObject { ["ip"] = address, ["ipMode"] = "VIP" }) } };
                 Replace(stored, body);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// What controllers put in every namespace: the <c>default</c> ServiceAccount (the service account controller,
+    /// kubernetes/kubernetes pkg/controller/serviceaccount/serviceaccounts_controller.go, which ensures the
+    /// "default" account in each namespace) and the <c>kube-root-ca.crt</c> ConfigMap holding the cluster's CA (the root
+    /// CA publisher, pkg/controller/certificates/rootcacertpublisher/publisher.go). Neither carries a label of the app,
+    /// and a tool that prunes by label must leave them alone.
+    /// </summary>
+    private void FillNamespace(string ns)
+    {
+        if (Find(Resource("serviceaccounts"), ns, "default") is null)
+        {
+            Insert(Resource("serviceaccounts"), new JsonObject
+            {
+                ["apiVersion"] = "v1",
+                ["kind"] = "ServiceAccount",
+                ["metadata"] = new JsonObject { ["name"] = "default", ["namespace"] = ns },
+            });
+        }
+
+        if (Find(Resource("configmaps"), ns, "kube-root-ca.crt") is null)
+        {
+            Insert(Resource("configmaps"), new JsonObject
+            {
+                ["apiVersion"] = "v1",
+                ["kind"] = "ConfigMap",
+                ["metadata"] = new JsonObject
+                {
+                    ["name"] = "kube-root-ca.crt",
+                    ["namespace"] = ns,
+                    ["annotations"] = new JsonObject { ["kubernetes.io/description"] = "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters." },
+                },
+                ["data"] = new JsonObject { ["ca.crt"] = CertificatePem },
+            });
         }
     }
 

@@ -195,6 +195,7 @@ public sealed partial class KubeApiServer : IAsyncDisposable
                 ["spec"] = new JsonObject { ["finalizers"] = new JsonArray("kubernetes") },
                 ["status"] = new JsonObject { ["phase"] = "Active" },
             });
+            FillNamespace(ns);
         }
         Insert(Resource("nodes"), new JsonObject
         {
