@@ -127,8 +127,11 @@ internal sealed class Kubeconfig
         {
             // What is left after the checks: credentials the client finds missing, and exec plugins that fail (it runs
             // them here). Its own exceptions (KubeConfigException, and a bare Exception for retired auth providers) say
-            // what is wrong in its English; anything else would name a file or key in .NET's words, so only its type.
-            var why = e is KubeConfigException || e.GetType() == typeof(Exception) ? e.Message : $"the Kubernetes client failed on it ({e.GetType().Name})";
+            // what is wrong in its English, up to the stack trace it appends for an exec plugin's unexpected failure;
+            // anything else would name a file or key in .NET's words, so only its type.
+            var why = e is KubeConfigException || e.GetType() == typeof(Exception)
+                ? e.Message.Split('\n')[0].TrimEnd()
+                : $"the Kubernetes client failed on it ({e.GetType().Name})";
             throw check.Invalid($"context '{ContextName}' cannot be used: {why}", e);
         }
     }

@@ -243,6 +243,24 @@ public sealed class KubeconfigTests : IDisposable
         AssertNames(error, path, "context 'edge' cannot be used: User: admin does not have appropriate auth credentials");
     }
 
+    [Fact]
+    public void A_failing_exec_plugin_is_said_in_one_line()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;   // the plugin is a shell script
+        }
+
+        // A plugin whose output is not JSON: the client's message for it ends in the parser's stack trace.
+        var plugin = dir.Write("plugin", "#!/bin/sh\necho not json\n");
+        File.SetUnixFileMode(plugin, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var path = dir.Write("kubeconfig", Good.Replace("{client-certificate: pki/admin.crt, client-key: pki/admin.key}", "{exec: {apiVersion: client.authentication.k8s.io/v1, command: " + plugin + "}}", StringComparison.Ordinal));
+
+        var error = Assert.Throws<KompoxException>(() => KubeconfigClientFactory.Configuration(Cluster(path, "edge")));
+        AssertNames(error, path, "context 'edge' cannot be used: external exec failed due to failed deserialization");
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
     /// <summary>Both readings of the kubeconfig fail alike, naming the file and the problem.</summary>
     /// <returns>The message.</returns>
     private static string AssertInvalid(string path, string? context, params string[] mentions)
