@@ -13,7 +13,8 @@ BeforeAll {
             $pe = [System.Reflection.PortableExecutable.PEReader]::new($stream)
             $metadata = [System.Reflection.Metadata.PEReaderExtensions]::GetMetadataReader($pe)
             foreach ($handle in $metadata.AssemblyReferences) {
-                $metadata.GetString($metadata.GetAssemblyReference($handle).Name)
+                $reference = $metadata.GetAssemblyReference($handle)
+                [pscustomobject]@{ Name = $metadata.GetString($reference.Name); Version = $reference.Version }
             }
         }
         finally { $stream.Dispose() }
@@ -40,11 +41,18 @@ BeforeAll {
 
 Describe 'The cmdlet assembly' {
     It 'references only the engine, PowerShell and the base library' {
-        $references = @(Get-AssemblyReference $CmdletAssemblyPath)
+        $references = @(Get-AssemblyReference $CmdletAssemblyPath).Name
         $references | Should -Contain 'Kompox.Engine'
         $references | Should -Contain 'System.Management.Automation'
         $others = $references | Where-Object { $_ -notin 'Kompox.Engine', 'System.Management.Automation', 'netstandard' -and $_ -notlike 'System.*' -and $_ -notlike 'Microsoft.Win32.*' }
         $others | Should -BeNullOrEmpty
+    }
+
+    It 'needs no base library newer than .NET 8 has, since PowerShell 7.4 loads it in its own context' {
+        # The project compiles against System.Text.Json 10 only to unify with the engine's reference; a use of it here
+        # would bind this assembly to 10.0.0.0, which PowerShell 7.4's default context cannot load.
+        $newer = Get-AssemblyReference $CmdletAssemblyPath | Where-Object { $_.Name -like 'System.*' -and $_.Version -ge [version]'9.0' }
+        $newer | ForEach-Object { "$($_.Name) $($_.Version)" } | Should -BeNullOrEmpty
     }
 
     It 'shows no engine or package type in a public property of an output type' {

@@ -1,5 +1,5 @@
-# How Initialize-KompoxCluster and Get-KompoxCluster fail: a token the cluster refuses the action to (403), a server whose
-# certificate the kubeconfig does not trust, and Ctrl+C while the server does not answer.
+# How Initialize-KompoxCluster and Get-KompoxCluster fail: a kubeconfig that cannot be used, a token the cluster refuses
+# the action to (403), a server whose certificate the kubeconfig does not trust, and Ctrl+C while the server does not answer.
 BeforeAll {
     Import-Module $env:KOMPOX_TEST_MODULE -Force
 
@@ -48,6 +48,39 @@ AfterAll {
 }
 
 Describe 'Cluster cmdlets when the cluster refuses or does not answer' {
+    It 'reports a <Case> kubeconfig for its cluster only, naming the file, and goes on to the next' -ForEach @(
+        @{ Case = 'truncated'; Says = 'cannot be read as a kubeconfig: line \d+, column \d+: YAML syntax error' }
+        @{ Case = 'binary'; Says = 'cannot be read as a kubeconfig: the file is binary' }
+        @{ Case = 'client-key-less'; Says = 'the client-key file .*admin\.key of user ''kompox-test'' of context ''kompox-test'' does not exist' }
+    ) {
+        $broken = Join-Path $TestDrive "$Case/admin.kubeconfig"
+        $null = New-Item -ItemType Directory -Force (Split-Path $broken)
+        $text = Get-Content $Kubeconfig -Raw
+        switch ($Case) {
+            # Cut inside the context's flow mapping, as an interrupted copy leaves a file.
+            'truncated' { Set-Content $broken $text.Substring(0, $text.IndexOf('context: {') + 'context: {cluster: kompox'.Length) -NoNewline }
+            'binary' { [System.IO.File]::WriteAllBytes($broken, [byte[]](0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0x00)) }
+            'client-key-less' {
+                # A client certificate next to the kubeconfig, and the key it names not there.
+                $key = [System.Security.Cryptography.ECDsa]::Create()
+                $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=admin', $key, 'SHA256')
+                Set-Content (Join-Path (Split-Path $broken) 'admin.crt') $request.CreateSelfSigned([DateTimeOffset]::UtcNow.AddDays(-1), [DateTimeOffset]::UtcNow.AddDays(1)).ExportCertificatePem()
+                Set-Content $broken ($text -replace 'token: .*', "client-certificate: admin.crt`n    client-key: admin.key")
+            }
+        }
+        $configs = (New-ClusterConfig "before-$Case" $Kubeconfig), (New-ClusterConfig $Case $broken), (New-ClusterConfig "after-$Case" $Kubeconfig)
+
+        $status = $configs | Get-KompoxCluster -ErrorVariable err -ErrorAction SilentlyContinue
+
+        $status | Should -HaveCount 2
+        $status.Server | Should -Be $ServerUrl, $ServerUrl
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidKubeconfig,*'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $err[0].Exception.Message | Should -BeLike "*kubeconfig $broken*"
+        $err[0].Exception.Message | Should -Match $Says
+    }
+
     It 'names the server and what was refused when the token may do nothing (403)' {
         $admin = @{ Authorization = "Bearer $($Server.AdminToken)" }
         $account = @{ apiVersion = 'v1'; kind = 'ServiceAccount'; metadata = @{ name = 'nobody'; namespace = 'default' } } | ConvertTo-Json

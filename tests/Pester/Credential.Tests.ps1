@@ -93,10 +93,14 @@ Describe 'Get-KompoxAppCredential' {
             Get-Content $File -Raw | Should -Not -Be $before
         }
 
-        It 'writes nothing and requests no token with -WhatIf' {
+        It 'writes nothing and requests no token with -WhatIf, and says what it would write where' {
+            # "What if:" goes to the host only, which no redirection captures: a child process with a console host
+            # shows it, and the test log stays free of it.
             $Server.ClearRequests()
             $other = Join-Path $TestDrive 'whatif.kubeconfig'
-            Get-KompoxAppCredential -Path $Config -OutFile $other -WhatIf | Should -BeNullOrEmpty
+            $output = & dotnet pwsh -NoLogo -NoProfile -NonInteractive -Command "Import-Module '$env:KOMPOX_TEST_MODULE'; Get-KompoxAppCredential -Path '$Config' -OutFile '$other' -WhatIf" 2>&1 | Out-String -Width 1000
+            $LASTEXITCODE | Should -Be 0
+            ($output -replace '\s+', ' ').Trim() | Should -Be "What if: Performing the operation `"Write a kubeconfig for app ops/k3s1/lab/gitea`" on target `"$other`"."
             Test-Path $other | Should -BeFalse
             $Server.Requests | Should -BeNullOrEmpty
         }

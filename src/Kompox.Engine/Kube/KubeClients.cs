@@ -1,5 +1,4 @@
 using k8s;
-using k8s.Exceptions;
 using Kompox.Model;
 
 namespace Kompox.Kube;
@@ -47,6 +46,7 @@ public sealed class KubeconfigClientFactory : IKubeClientFactory
             ? $"{Path.GetFullPath(path)}|{File.GetLastWriteTimeUtc(path).Ticks}|{cluster.Auth.Context}"
             : "in-cluster";
 
+    /// <exception cref="KompoxException"><c>KubeconfigNotFound</c>, <c>InvalidKubeconfig</c>.</exception>
     public static KubernetesClientConfiguration Configuration(KompoxCluster cluster)
     {
         var path = KubeconfigPath(cluster);
@@ -55,15 +55,8 @@ public sealed class KubeconfigClientFactory : IKubeClientFactory
             return KubernetesClientConfiguration.InClusterConfig();
         }
 
-        try
-        {
-            return KubernetesClientConfiguration.BuildConfigFromConfigFile(path, cluster.Auth.Context);
-        }
-        catch (KubeConfigException e)
-        {
-            // The library's message names the missing context or user; it is English and culture-free.
-            throw new KompoxException("InvalidKubeconfig", ErrorKind.InvalidData, $"cluster '{cluster.Name}': kubeconfig {path} is not usable: {e.Message}", e) { Target = path };
-        }
+        // Checked first, client certificate files included, which the client itself reads only when it is built.
+        return Kubeconfig.Load(path, cluster.Auth.Context, Owner(cluster)).ClientConfiguration();
     }
 
     /// <inheritdoc cref="IKubeClientFactory.Endpoint"/>
@@ -78,34 +71,17 @@ public sealed class KubeconfigClientFactory : IKubeClientFactory
             return new KubeEndpoint(inCluster.Host, Convert.ToBase64String(ca), null, false);
         }
 
-        try
-        {
-            var config = KubernetesClientConfiguration.LoadKubeConfig(path);
-            var contextName = cluster.Auth.Context ?? config.CurrentContext;
-            var context = config.Contexts?.FirstOrDefault(c => c.Name == contextName)
-                ?? throw new KubeConfigException($"context {contextName} not found");
-            var entry = config.Clusters?.FirstOrDefault(c => c.Name == context.ContextDetails?.Cluster)
-                ?? throw new KubeConfigException($"cluster {context.ContextDetails?.Cluster} of context {contextName} not found");
-            var endpoint = entry.ClusterEndpoint ?? throw new KubeConfigException($"cluster {entry.Name} has no server");
-            var caData = endpoint.CertificateAuthorityData;
-            if (string.IsNullOrEmpty(caData) && !string.IsNullOrEmpty(endpoint.CertificateAuthority))
-            {
-                // A relative CA path is relative to the kubeconfig's directory, as kubectl reads it.
-                var caPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, ExpandHome(endpoint.CertificateAuthority));
-                caData = Convert.ToBase64String(File.ReadAllBytes(caPath));
-            }
-
-            return new KubeEndpoint(
-                endpoint.Server ?? throw new KubeConfigException($"cluster {entry.Name} has no server"),
-                string.IsNullOrEmpty(caData) ? null : caData,
-                string.IsNullOrEmpty(endpoint.TlsServerName) ? null : endpoint.TlsServerName,
-                endpoint.SkipTlsVerify);
-        }
-        catch (Exception e) when (e is KubeConfigException or IOException or UnauthorizedAccessException)
-        {
-            throw new KompoxException("InvalidKubeconfig", ErrorKind.InvalidData, $"cluster '{cluster.Name}': kubeconfig {path} is not usable: {(e is KubeConfigException ? e.Message : "its certificate-authority file cannot be read")}", e) { Target = path };
-        }
+        // The same checks as for a client: a kubeconfig written for users from a broken one would be broken too.
+        var kubeconfig = Kubeconfig.Load(path, cluster.Auth.Context, Owner(cluster));
+        var endpoint = kubeconfig.Endpoint;
+        return new KubeEndpoint(
+            endpoint.Server,
+            kubeconfig.CertificateAuthorityData,
+            string.IsNullOrEmpty(endpoint.TlsServerName) ? null : endpoint.TlsServerName,
+            endpoint.SkipTlsVerify);
     }
+
+    private static string Owner(KompoxCluster cluster) => $"cluster '{cluster.Name}'";
 
     // Where Kubernetes mounts the cluster CA into every Pod with a ServiceAccount token.
     private const string InClusterCaPath = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";

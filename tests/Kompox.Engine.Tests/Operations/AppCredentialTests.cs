@@ -199,7 +199,7 @@ public sealed class AppCredentialTests : IAsyncLifetime
     public void The_endpoint_is_the_cluster_part_of_the_clusters_own_kubeconfig()
     {
         var dir = harness.Directory;
-        File.WriteAllText(Path.Combine(dir, "ca.pem"), "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+        File.WriteAllText(Path.Combine(dir, "ca.pem"), Kube.TestCertificates.Create("lab-ca").Certificate);   // a real one: the CA is checked to parse
         var kubeconfig = Path.Combine(dir, "lab.kubeconfig");
         File.WriteAllText(kubeconfig, """
             apiVersion: v1
