@@ -52,7 +52,7 @@ Describe 'Get-KompoxAppCredential' {
         It 'writes the kubeconfig with mode 0600 and outputs the credential with its path' {
             $credential = Import-KompoxConfig $Config | Get-KompoxAppCredential -OutFile $File -Duration 2:00:00
             $credential | Should -BeOfType 'Kompox.PowerShell.KompoxAppCredential'
-            $credential.Path | Should -Be $File
+            $credential.KubeconfigPath | Should -Be $File
             $credential.Namespace | Should -Be $Namespace
             $credential.User | Should -Be "system:serviceaccount:${Namespace}:gitea-access"
             ($credential.ExpiresAt - [DateTimeOffset]::UtcNow).TotalMinutes | Should -BeGreaterThan 115
