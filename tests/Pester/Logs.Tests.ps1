@@ -147,3 +147,54 @@ Describe 'Get-KompoxAppLog' {
         $err[0].Exception.Message | Should -Match 'app ops/k3s1/lab/ghost is not deployed'
     }
 }
+
+Describe 'Get-KompoxAppLog -Service completion' {
+    BeforeAll {
+        # The completer reads the compose file offline: no cluster is asked.
+        $Project = (New-Item -ItemType Directory (Join-Path $TestDrive 'completion')).FullName
+        Set-Content (Join-Path $Project 'compose.yml') @'
+services:
+  web:
+    image: nginx:1.27
+    ports: ["8080:80"]
+  api_v2:
+    image: ghcr.io/example/api:2
+  debug:
+    image: busybox:1.36
+    profiles: [debug]
+'@
+        Copy-Item $Config $Project
+        $Completion = Join-Path $Project 'kompoxops.yml'
+        function Get-Completion([string] $Line) { @((TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches) }
+    }
+
+    It 'offers the services of the app -Path names, as the containers are named, every profile included' {
+        $matches_ = Get-Completion "Get-KompoxAppLog -Path '$Completion' -Service "
+        $matches_.CompletionText | Should -Be @('api-v2', 'debug', 'web')
+        ($matches_ | Where-Object CompletionText -eq 'web').ToolTip | Should -Be 'web: nginx:1.27'
+        (Get-Completion "Get-KompoxAppLog '$Completion' -Service W").CompletionText | Should -Be 'web'
+        (Get-Completion "Get-KompoxAppLog -LiteralPath '$Completion' -Service d").CompletionText | Should -Be 'debug'
+    }
+
+    It 'reads the kompoxops.yml of the current location without -Path, and the app of -App' {
+        Push-Location $Project
+        try { (Get-Completion 'Get-KompoxAppLog -Service ').CompletionText | Should -Be @('api-v2', 'debug', 'web') }
+        finally { Pop-Location }
+        $global:KompoxCompletionApp = Import-KompoxConfig $Config | Where-Object Kind -eq App
+        try { (Get-Completion 'Get-KompoxAppLog -App $KompoxCompletionApp -Service ').CompletionText | Should -Be @('web', 'worker') }
+        finally { Remove-Variable KompoxCompletionApp -Scope Global }
+    }
+
+    It 'offers nothing, and writes no error, when the app cannot be read' {
+        $Error.Clear()
+        $broken = Join-Path $TestDrive 'broken.yml'
+        Set-Content $broken 'version: 1'
+        Get-Completion "Get-KompoxAppLog '$broken' -Service " | Should -BeNullOrEmpty
+        Get-Completion "Get-KompoxAppLog '$(Join-Path $TestDrive 'missing.yml')' -Service " | Should -BeNullOrEmpty
+        $badCompose = (New-Item -ItemType Directory (Join-Path $TestDrive 'bad-compose')).FullName
+        Copy-Item $Config $badCompose
+        Set-Content (Join-Path $badCompose 'compose.yml') 'services: [not, a, mapping]'
+        Get-Completion "Get-KompoxAppLog '$badCompose/kompoxops.yml' -Service " | Should -BeNullOrEmpty
+        $Error | Should -BeNullOrEmpty
+    }
+}
