@@ -60,8 +60,8 @@ Describe 'Get-KompoxAppCredential' {
             (Get-Content $File -Raw) | Should -Be $credential.Kubeconfig
             if (-not $IsWindows) { (Get-Item $File).UnixFileMode | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite') }
             $text = ($credential | Out-String -Width 300) -replace ' +', ' '
-            $text | Should -Match 'App Namespace User ExpiresAt Path'
-            $text | Should -Match ([regex]::Escape("ops/k3s1/lab/gitea $Namespace system:serviceaccount:${Namespace}:gitea-access"))
+            $text | Should -Match 'App Namespace ExpiresAt KubeconfigPath'
+            $text | Should -Match ([regex]::Escape("ops/k3s1/lab/gitea $Namespace $($credential.ExpiresAt.ToString('u')) $File"))
         }
 
         It 'lets kubectl list the app''s pods and read their logs with it' {
