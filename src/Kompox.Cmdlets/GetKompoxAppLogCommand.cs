@@ -15,6 +15,14 @@ namespace Kompox.Cmdlets;
 [OutputType(typeof(KompoxAppLogLine))]
 public sealed class GetKompoxAppLogCommand : KompoxAppCmdlet
 {
+    /// <summary>
+    /// The type name that selects the view showing <c>app/service | message</c>. Each line stays a plain
+    /// <see cref="KompoxAppLogLine"/>; only its display changes, so scripts see the same object either way.
+    /// </summary>
+    public const string SeveralAppsTypeName = "Kompox.PowerShell.KompoxAppLogLine#SeveralApps";
+
+    private bool severalApps;
+
     /// <summary>The compose services (containers) to read; every one when not given.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -44,7 +52,13 @@ public sealed class GetKompoxAppLogCommand : KompoxAppCmdlet
             Follow = Follow,
             Previous = Previous,
         };
-        foreach (var app in InputResources(cancellationToken))
+
+        // Lines say which app they are from whenever more than one app may be read: apps that come down the pipeline
+        // (the first one's lines are written before the next app arrives, so their number is never known in time) or
+        // several files named at once. The apps are resolved first so that their number is known before any line.
+        var apps = InputResources(cancellationToken).ToList();
+        severalApps |= MyInvocation.ExpectingInput || apps.Count > 1;
+        foreach (var app in apps)
         {
             var operations = OperationsOf(app);
             await TryAsync(
@@ -53,11 +67,23 @@ public sealed class GetKompoxAppLogCommand : KompoxAppCmdlet
                     // Each line is written as it comes, so -Follow shows lines as the containers write them.
                     await foreach (var line in operations.ReadLogsAsync(app.Model, options, new ReporterProgress(Reporter), token))
                     {
-                        WriteObject(new KompoxAppLogLine(line, app));
+                        WriteObject(Shown(new KompoxAppLogLine(line, app)));
                     }
                 },
                 cancellationToken);
         }
+    }
+
+    private object Shown(KompoxAppLogLine line)
+    {
+        if (!severalApps)
+        {
+            return line;
+        }
+
+        var shown = PSObject.AsPSObject(line);
+        shown.TypeNames.Insert(0, SeveralAppsTypeName);
+        return shown;
     }
 
     /// <summary>

@@ -74,7 +74,7 @@ AfterAll {
 
 Describe 'Get-KompoxAppLog' {
     It 'writes every container''s lines merged by time, shown as "service | message"' {
-        $lines = Import-KompoxConfig $Config | Get-KompoxAppLog
+        $lines = Get-KompoxAppLog -Path $Config
         $lines | Should -HaveCount 5
         $lines[0] | Should -BeOfType 'Kompox.PowerShell.KompoxAppLogLine'
         $lines.ForEach({ $_.ToString() }) | Should -Be @('web | web starting', 'worker | worker starting', 'web | GET / 200', 'worker | job 1 done', 'web | GET /cart 200')
@@ -82,6 +82,16 @@ Describe 'Get-KompoxAppLog' {
         $lines[1].App.Id | Should -Be 'ops/k3s1/lab/shop'
         $text = ($lines | Out-String) -split "`n" | ForEach-Object TrimEnd | Where-Object { $_ }
         $text | Should -Be @('web | web starting', 'worker | worker starting', 'web | GET / 200', 'worker | job 1 done', 'web | GET /cart 200')
+    }
+
+    It 'says which app each line is from when it may read several: "app/service | message"' {
+        $shown = { param($lines) ($lines | Out-String -Width 120) -split "`n" | ForEach-Object TrimEnd | Where-Object { $_ } }
+        $both = @(Get-KompoxAppLog -Path $Config, $CrashConfig -Service worker)
+        & $shown $both | Should -Be @('shop/worker | worker starting', 'shop/worker | job 1 done', 'crashy/worker | config missing', 'crashy/worker | exiting')
+        $both[0] | Should -BeOfType 'Kompox.PowerShell.KompoxAppLogLine'
+        $both[0].ToString() | Should -Be 'worker | worker starting' -Because 'the line is the same object; only its view names the app'
+        & $shown (Import-KompoxConfig $Config | Get-KompoxAppLog -Service web -Tail 1) | Should -Be 'shop/web | GET /cart 200' -Because 'apps from the pipeline may be several'
+        & $shown (Get-KompoxAppLog -Path $Config -Service web -Tail 1) | Should -Be 'web | GET /cart 200'
     }
 
     It 'reads only the services named, their last -Tail lines, saying with -Verbose what it requests' {
