@@ -75,16 +75,35 @@ Describe 'Default tables' {
         $text | Should -Not -Match '^\s*Kind\s*:' -Because 'the default must be a table, not a list'
     }
 
-    It 'show an app''s readiness, URLs, Pod and each container''s state, in that order' {
+    It '<Name> give every column they show room at 80 columns too, dropping a last one rather than squeezing it' -ForEach $TableCases {
+        $lines = ($Objects[$Name] | Out-String -Width 80) -split "`r?`n"
+        $lines | Where-Object { $_.Length -gt 80 } | Should -BeNullOrEmpty
+        $dashes = $lines | Where-Object { $_ -match '^-+( +-+)*\s*$' } | Select-Object -First 1
+        ([regex]::Matches($dashes, '-+') | Select-Object -Last 1).Index | Should -BeLessOrEqual 68 -Because 'a column of a few characters writes a character a line'
+    }
+
+    It 'show an app''s readiness, its Pod and its URLs' {
         $row = ConvertFrom-RenderedTable ($Status | Out-String -Width 120) -Key Ready
-        @($row.PSObject.Properties.Name) | Should -Be @('App', 'Ready', 'Urls', 'Pod', 'Containers')
+        @($row.PSObject.Properties.Name) | Should -Be @('App', 'Ready', 'Pod', 'Urls')
         $row.App | Should -Be (Compress "ops/k3s1/lab/$LongName")
         $row.Ready | Should -Be 'ready'
         $row.Urls | Should -Be (Compress ($Status.Urls -join ''))
         $Status.Urls | Should -Contain "https://$LongName.lab.apps.example.com" -Because 'the URL must be long enough to wrap'
-        $row.Pod | Should -Be $Status.PodName
-        $Status.PodName.Length | Should -BeGreaterThan 24 -Because 'the Pod name must be long enough to wrap'
-        $row.Containers | Should -Be (Compress 'db Running server Running')
+        $row.Pod | Should -Be $Status.PodName -Because 'a healthy Pod is its name alone'
+        $Status.PodName.Length | Should -BeGreaterThan 26 -Because 'the Pod name must be long enough to wrap'
+    }
+
+    It 'show what is wrong in the Pod of an app that is not ready: each container in trouble and why' {
+        $Server.FailNextRollout([Kompox.Testing.KubeApi.RolloutFailure]::CrashLoopBackOff(2, [string[]]@('panic'), 3, 'server'))
+        $changed = Join-Path (Split-Path $Config) 'changed.yml'
+        (Get-Content $Config -Raw).Replace('memory: 2Gi', 'memory: 3Gi') | Set-Content $changed
+        New-KompoxApp $changed -Timeout 3 -Confirm:$false -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $troubled = Get-KompoxApp $changed
+        $troubled.Ready | Should -BeFalse
+        $row = ConvertFrom-RenderedTable ($troubled | Out-String -Width 120) -Key Ready
+        $row.Ready | Should -Be (Compress 'not ready')
+        $row.Pod | Should -Match ([regex]::Escape((Compress 'server: CrashLoopBackOff')) + '$')
+        $row.Pod | Should -Not -Match 'db:' -Because 'a ready container is no trouble'
     }
 
     It 'show a cluster''s ingress and address first, and its apps by name' {
