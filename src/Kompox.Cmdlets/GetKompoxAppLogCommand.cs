@@ -19,7 +19,7 @@ public sealed class GetKompoxAppLogCommand : KompoxAppCmdlet
     /// The type name that selects the view showing <c>app/service | message</c>. Each line stays a plain
     /// <see cref="KompoxAppLogLine"/>; only its display changes, so scripts see the same object either way.
     /// </summary>
-    public const string SeveralAppsTypeName = "Kompox.PowerShell.KompoxAppLogLine#SeveralApps";
+    private const string SeveralAppsTypeName = "Kompox.PowerShell.KompoxAppLogLine#SeveralApps";
 
     private bool severalApps;
 
