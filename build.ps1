@@ -30,6 +30,14 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
+# Colour codes belong on a terminal only. PowerShell colours its tables, warnings and errors, and Pester its report, even
+# into a file or a pipe: when this script's output is redirected (a CI log, `> build.log`), it writes plain text, and so
+# does every process it starts, through NO_COLOR, which they inherit.
+if ([Console]::IsOutputRedirected) {
+    $env:NO_COLOR = '1'
+    $PSStyle.OutputRendering = 'PlainText'
+}
+
 $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'
 $ModuleOut = Join-Path $Out 'Kompox'

@@ -17,6 +17,8 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
+# Colour codes belong on a terminal only: PowerShell colours table headers, warnings and errors even into a file or pipe.
+if ([Console]::IsOutputRedirected) { $PSStyle.OutputRendering = 'PlainText' }
 Import-Module $ModulePath
 $config = Join-Path $PSScriptRoot 'gitea/kompoxops.yml'
 
@@ -74,8 +76,7 @@ try {
 
     Write-Step 'Get-KompoxApp'
     $status = Get-KompoxApp -Path $deployConfig
-    $status | Format-List AppId, Namespace, Ready, PodName, PodPhase, Urls, CurrentDiskId | Out-Host
-    $status.Containers | Format-Table | Out-Host
+    $status | Format-List | Out-Host
 
     # The simulator runs no container, so nothing would write a log: give each container two lines, as it would.
     foreach ($container in $status.Containers) {
@@ -105,7 +106,7 @@ try {
 
     Write-Step 'Remove-KompoxApp -Confirm:$false   # deletes the app''s objects, keeps its disk and namespace'
     $removed = Remove-KompoxApp -Path $deployConfig -Confirm:$false -PassThru
-    $removed | Format-Table Namespace, WasDeployed, @{ Name = 'Deleted'; Expression = { $_.Deleted.Count } } | Out-Host
+    $removed | Out-Host
     $removed.Deleted | Group-Object { "$_".Split(' ')[0] } -NoElement | Format-Table @{ Name = 'Deleted kind'; Expression = 'Name' }, Count -AutoSize | Out-Host
 
     Write-Step 'New-KompoxApp   # again: back on the same disk'

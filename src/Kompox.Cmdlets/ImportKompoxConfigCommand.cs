@@ -13,13 +13,15 @@ public sealed class ImportKompoxConfigCommand : KompoxCmdlet
 
     /// <summary>kompoxops.yml files; wildcards are expanded.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
+    [PathArgument]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
     public string[] Path { get; set; } = { KompoxConfig.DefaultFileName };
 
     /// <summary>kompoxops.yml files named exactly; what Get-ChildItem writes binds here by its PSPath.</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
-    [Alias("PSPath", "LP")]
+    [Alias("PSPath", "LP", "FullName")]
+    [PathArgument(files: true)]
     [ValidateNotNullOrEmpty]
     public string[] LiteralPath { get; set; } = null!;
 

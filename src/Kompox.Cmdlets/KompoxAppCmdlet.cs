@@ -6,16 +6,20 @@ using Kompox.PowerShell;
 namespace Kompox.Cmdlets;
 
 /// <summary>
-/// Base of cmdlets that act on apps: from the pipeline (the objects Import-KompoxConfig writes) or from
-/// kompoxops.yml files by path. An input that cannot be used (a missing file, a broken config, a resource that
-/// is not an App) is a non-terminating error: the other inputs are still acted on.
+/// Base of cmdlets that act on apps: from the pipeline (the objects Import-KompoxConfig writes, and every output
+/// object that carries an App: a validation, a status, a log line, a credential, a removal) or from kompoxops.yml
+/// files by path. An input that cannot be used (a missing file, a broken config, a resource that is not an App) is a
+/// non-terminating error: the other inputs are still acted on.
 /// </summary>
 public abstract class KompoxAppCmdlet : KompoxResourceCmdlet<KompoxApp>
 {
     protected const string AppSet = "App";
 
-    /// <summary>An App; the Service, Provider and Cluster that come with it down the pipeline are passed over.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = AppSet)]
+    /// <summary>
+    /// An App; the Service, Provider and Cluster that come with it down the pipeline are passed over. By property name,
+    /// so that what one app cmdlet writes pipes into the next (<c>Get-KompoxApp | Get-KompoxAppLog</c>).
+    /// </summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = AppSet)]
     public KompoxResource App { get; set; } = null!;
 
     protected override KompoxResource? GivenResource => ParameterSetName == AppSet ? App : null;

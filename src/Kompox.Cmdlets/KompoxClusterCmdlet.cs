@@ -6,15 +6,19 @@ namespace Kompox.Cmdlets;
 
 /// <summary>
 /// Base of cmdlets that act on clusters: Cluster objects from the pipeline (what Import-KompoxConfig writes; the
-/// Service, Provider and App that come with them are passed over) or kompoxops.yml files by path. An input that cannot
-/// be used, or a cluster the operation fails on, is a non-terminating error: the other clusters are still acted on.
+/// Service, Provider and App that come with them are passed over), objects that carry a Cluster (a cluster status) or
+/// kompoxops.yml files by path. An input that cannot be used, or a cluster the operation fails on, is a non-terminating
+/// error: the other clusters are still acted on.
 /// </summary>
 public abstract class KompoxClusterCmdlet : KompoxResourceCmdlet<KompoxCluster>
 {
     protected const string ClusterSet = "Cluster";
 
-    /// <summary>A Cluster; the other resources that come with it down the pipeline are passed over.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ClusterSet)]
+    /// <summary>
+    /// A Cluster; the other resources that come with it down the pipeline are passed over. By property name, so that a
+    /// cluster status pipes into the next cluster cmdlet (<c>Get-KompoxCluster | Initialize-KompoxCluster</c>).
+    /// </summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ClusterSet)]
     public KompoxResource Cluster { get; set; } = null!;
 
     protected override KompoxResource? GivenResource => ParameterSetName == ClusterSet ? Cluster : null;

@@ -16,12 +16,14 @@ public abstract class KompoxResourceCmdlet<TResource> : KompoxAsyncCmdlet
     protected const string LiteralPathSet = "LiteralPath";
 
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
+    [PathArgument]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
     public string[] Path { get; set; } = { KompoxConfig.DefaultFileName };
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
-    [Alias("PSPath", "LP")]
+    [Alias("PSPath", "LP", "FullName")]
+    [PathArgument(files: true)]
     [ValidateNotNullOrEmpty]
     public string[] LiteralPath { get; set; } = null!;
 

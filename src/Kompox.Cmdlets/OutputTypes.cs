@@ -17,6 +17,9 @@ public abstract class KompoxResource
 
     /// <summary>The resource's path from the service down, e.g. <c>ops/aks1/my-aks/my-app</c>.</summary>
     public abstract string Id { get; }
+
+    /// <summary>The Id: what a list or a table shows of an object that holds a resource (a status's App).</summary>
+    public override string ToString() => Id;
 }
 
 public sealed class KompoxService : KompoxResource
@@ -86,6 +89,9 @@ public sealed class KompoxCluster : KompoxResource
     public KompoxProvider Provider { get; }
 
     internal Engine.KompoxCluster Model { get; }
+
+    /// <summary>The app of the kompoxops.yml the cluster was read from: the one app a cluster status can give as an App.</summary>
+    internal KompoxApp? ConfiguredApp { get; set; }
 }
 
 /// <summary>How Kompox reaches a cluster's API: through kubectl's kubeconfig and context.</summary>
@@ -236,14 +242,26 @@ internal static class KompoxResources
         var service = new KompoxService(config.Service);
         var provider = new KompoxProvider(config.Provider, service);
         var cluster = new KompoxCluster(config.Cluster, provider);
-        return new KompoxResource[] { service, provider, cluster, new KompoxApp(config.App, cluster) };
+        var app = new KompoxApp(config.App, cluster);
+        cluster.ConfiguredApp = app;
+        return new KompoxResource[] { service, provider, cluster, app };
     }
 }
 
 /// <summary>A Kompox app found on a cluster, from its namespace.</summary>
 public sealed class KompoxClusterApp
 {
-    internal KompoxClusterApp(ClusterApp model) => Model = model;
+    internal KompoxClusterApp(ClusterApp model, KompoxApp? app)
+    {
+        Model = model;
+        App = app;
+    }
+
+    /// <summary>
+    /// The app, when it is the one of the kompoxops.yml the cluster was read from, so that it pipes into the app
+    /// cmdlets; null for the other apps on the cluster, whose kompoxops.yml Kompox does not know.
+    /// </summary>
+    public KompoxApp? App { get; }
 
     /// <summary><c>{service}/{provider}/{cluster}/{app}</c>, from the namespace's <c>kompox.dev/app</c> annotation.</summary>
     public string AppId => Model.AppId;
@@ -265,7 +283,7 @@ public sealed class KompoxClusterStatus
     {
         Model = model;
         Cluster = cluster;
-        Apps = model.Apps.Select(a => new KompoxClusterApp(a)).ToArray();
+        Apps = model.Apps.Select(a => new KompoxClusterApp(a, a.AppId == cluster.ConfiguredApp?.Id ? cluster.ConfiguredApp : null)).ToArray();
     }
 
     public KompoxCluster Cluster { get; }
@@ -430,7 +448,7 @@ public sealed class KompoxAppCredential
     {
         Model = model;
         App = app;
-        Path = path;
+        KubeconfigPath = path;
     }
 
     public KompoxApp App { get; }
@@ -438,8 +456,11 @@ public sealed class KompoxAppCredential
     /// <summary>The kubeconfig's YAML; with a token, it is a secret until <see cref="ExpiresAt"/>.</summary>
     public string Kubeconfig => Model.Kubeconfig;
 
-    /// <summary>The file written with -OutFile (mode 0600); null otherwise.</summary>
-    public string? Path { get; }
+    /// <summary>
+    /// The file written with -OutFile (mode 0600); null otherwise. Not named Path: PowerShell binds a Path property to
+    /// the app cmdlets' -Path before their -App, and this file is a kubeconfig, not a kompoxops.yml.
+    /// </summary>
+    public string? KubeconfigPath { get; }
 
     public string Server => Model.Server;
 
@@ -460,4 +481,6 @@ public sealed class KompoxAppCredential
     public bool Kubelogin => Model.Kubelogin;
 
     internal AppCredential Model { get; }
+
+    public override string ToString() => $"{App.Id}: {User}" + (ExpiresAt is { } expires ? $" until {expires:u}" : " through kubelogin");
 }

@@ -67,7 +67,7 @@ Describe 'Initialize-KompoxCluster and Get-KompoxCluster' {
         @($Server.Requests | Where-Object IsApply).Count | Should -BeGreaterThan 0
     }
 
-    It 'shows the cluster, the server, the ingress, its address and the apps in a table' {
+    It 'shows the cluster, the ingress, its address, the apps and the server in a table' {
         # An app's namespace as deploying it leaves it.
         $namespace = @{
             apiVersion = 'v1'; kind = 'Namespace'
@@ -82,9 +82,8 @@ Describe 'Initialize-KompoxCluster and Get-KompoxCluster' {
         $status.Apps.AppId | Should -Be 'ops/k3s1/lab/gitea'
         $status.Apps.DiskId | Should -Be 'gitea-1'
         $text = (Get-KompoxCluster -Path $Config | Out-String -Width 200) -replace ' +', ' '
-        $text | Should -Match 'Cluster Server Ingress Address Apps'
-        $text | Should -Match ([regex]::Escape("ops/k3s1/lab $ServerUrl ready"))
-        $text | Should -Match ([regex]::Escape("ready $($Server.LoadBalancerAddress) ops/k3s1/lab/gitea"))
+        $text | Should -Match 'Cluster Ingress Address Apps Server'
+        $text | Should -Match ([regex]::Escape("ops/k3s1/lab ready $($Server.LoadBalancerAddress) gitea $ServerUrl"))
     }
 
     It 'names the server when the credentials are refused' {

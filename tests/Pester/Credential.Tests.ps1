@@ -52,7 +52,7 @@ Describe 'Get-KompoxAppCredential' {
         It 'writes the kubeconfig with mode 0600 and outputs the credential with its path' {
             $credential = Import-KompoxConfig $Config | Get-KompoxAppCredential -OutFile $File -Duration 2:00:00
             $credential | Should -BeOfType 'Kompox.PowerShell.KompoxAppCredential'
-            $credential.Path | Should -Be $File
+            $credential.KubeconfigPath | Should -Be $File
             $credential.Namespace | Should -Be $Namespace
             $credential.User | Should -Be "system:serviceaccount:${Namespace}:gitea-access"
             ($credential.ExpiresAt - [DateTimeOffset]::UtcNow).TotalMinutes | Should -BeGreaterThan 115
@@ -60,8 +60,8 @@ Describe 'Get-KompoxAppCredential' {
             (Get-Content $File -Raw) | Should -Be $credential.Kubeconfig
             if (-not $IsWindows) { (Get-Item $File).UnixFileMode | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite') }
             $text = ($credential | Out-String -Width 300) -replace ' +', ' '
-            $text | Should -Match 'App Namespace User ExpiresAt Path'
-            $text | Should -Match ([regex]::Escape("ops/k3s1/lab/gitea $Namespace system:serviceaccount:${Namespace}:gitea-access"))
+            $text | Should -Match 'App Namespace ExpiresAt KubeconfigPath'
+            $text | Should -Match ([regex]::Escape("ops/k3s1/lab/gitea $Namespace $($credential.ExpiresAt.ToString('u')) $File"))
         }
 
         It 'lets kubectl list the app''s pods and read their logs with it' {

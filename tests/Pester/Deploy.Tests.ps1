@@ -86,9 +86,8 @@ Describe 'New-KompoxApp, Get-KompoxApp and Remove-KompoxApp' {
 
     It 'shows the app in a table' {
         $text = (Get-KompoxApp -Path $Config | Out-String -Width 300) -replace ' +', ' '
-        $text | Should -Match 'App Ready Pod Containers Urls'
-        $text | Should -Match 'ops/k3s1/lab/gitea ready gitea-\S+ \(Running\) '
-        $text | Should -Match 'https://git.example.org'
+        $text | Should -Match 'App Ready Pod Urls'
+        $text | Should -Match 'ops/k3s1/lab/gitea ready gitea-\S+ https://git.example.org\s+https://gitea.lab.apps.example.com'
     }
 
     It 'removes the app, keeping the namespace and the disk' {

@@ -74,7 +74,7 @@ AfterAll {
 
 Describe 'Get-KompoxAppLog' {
     It 'writes every container''s lines merged by time, shown as "service | message"' {
-        $lines = Import-KompoxConfig $Config | Get-KompoxAppLog
+        $lines = Get-KompoxAppLog -Path $Config
         $lines | Should -HaveCount 5
         $lines[0] | Should -BeOfType 'Kompox.PowerShell.KompoxAppLogLine'
         $lines.ForEach({ $_.ToString() }) | Should -Be @('web | web starting', 'worker | worker starting', 'web | GET / 200', 'worker | job 1 done', 'web | GET /cart 200')
@@ -82,6 +82,16 @@ Describe 'Get-KompoxAppLog' {
         $lines[1].App.Id | Should -Be 'ops/k3s1/lab/shop'
         $text = ($lines | Out-String) -split "`n" | ForEach-Object TrimEnd | Where-Object { $_ }
         $text | Should -Be @('web | web starting', 'worker | worker starting', 'web | GET / 200', 'worker | job 1 done', 'web | GET /cart 200')
+    }
+
+    It 'says which app each line is from when it may read several: "app/service | message"' {
+        $shown = { param($lines) ($lines | Out-String -Width 120) -split "`n" | ForEach-Object TrimEnd | Where-Object { $_ } }
+        $both = @(Get-KompoxAppLog -Path $Config, $CrashConfig -Service worker)
+        & $shown $both | Should -Be @('shop/worker | worker starting', 'shop/worker | job 1 done', 'crashy/worker | config missing', 'crashy/worker | exiting')
+        $both[0] | Should -BeOfType 'Kompox.PowerShell.KompoxAppLogLine'
+        $both[0].ToString() | Should -Be 'worker | worker starting' -Because 'the line is the same object; only its view names the app'
+        & $shown (Import-KompoxConfig $Config | Get-KompoxAppLog -Service web -Tail 1) | Should -Be 'shop/web | GET /cart 200' -Because 'apps from the pipeline may be several'
+        & $shown (Get-KompoxAppLog -Path $Config -Service web -Tail 1) | Should -Be 'web | GET /cart 200'
     }
 
     It 'reads only the services named, their last -Tail lines, saying with -Verbose what it requests' {
@@ -145,5 +155,56 @@ Describe 'Get-KompoxAppLog' {
         $err[0].FullyQualifiedErrorId | Should -BeLike 'AppNotDeployed,*'
         $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $err[0].Exception.Message | Should -Match 'app ops/k3s1/lab/ghost is not deployed'
+    }
+}
+
+Describe 'Get-KompoxAppLog -Service completion' {
+    BeforeAll {
+        # The completer reads the compose file offline: no cluster is asked.
+        $Project = (New-Item -ItemType Directory (Join-Path $TestDrive 'completion')).FullName
+        Set-Content (Join-Path $Project 'compose.yml') @'
+services:
+  web:
+    image: nginx:1.27
+    ports: ["8080:80"]
+  api_v2:
+    image: ghcr.io/example/api:2
+  debug:
+    image: busybox:1.36
+    profiles: [debug]
+'@
+        Copy-Item $Config $Project
+        $Completion = Join-Path $Project 'kompoxops.yml'
+        function Get-Completion([string] $Line) { @((TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches) }
+    }
+
+    It 'offers the services of the app -Path names, as the containers are named, every profile included' {
+        $matches_ = Get-Completion "Get-KompoxAppLog -Path '$Completion' -Service "
+        $matches_.CompletionText | Should -Be @('api-v2', 'debug', 'web')
+        ($matches_ | Where-Object CompletionText -eq 'web').ToolTip | Should -Be 'web: nginx:1.27'
+        (Get-Completion "Get-KompoxAppLog '$Completion' -Service W").CompletionText | Should -Be 'web'
+        (Get-Completion "Get-KompoxAppLog -LiteralPath '$Completion' -Service d").CompletionText | Should -Be 'debug'
+    }
+
+    It 'reads the kompoxops.yml of the current location without -Path, and the app of -App' {
+        Push-Location $Project
+        try { (Get-Completion 'Get-KompoxAppLog -Service ').CompletionText | Should -Be @('api-v2', 'debug', 'web') }
+        finally { Pop-Location }
+        $global:KompoxCompletionApp = Import-KompoxConfig $Config | Where-Object Kind -eq App
+        try { (Get-Completion 'Get-KompoxAppLog -App $KompoxCompletionApp -Service ').CompletionText | Should -Be @('web', 'worker') }
+        finally { Remove-Variable KompoxCompletionApp -Scope Global }
+    }
+
+    It 'offers nothing, and writes no error, when the app cannot be read' {
+        $Error.Clear()
+        $broken = Join-Path $TestDrive 'broken.yml'
+        Set-Content $broken 'version: 1'
+        Get-Completion "Get-KompoxAppLog '$broken' -Service " | Should -BeNullOrEmpty
+        Get-Completion "Get-KompoxAppLog '$(Join-Path $TestDrive 'missing.yml')' -Service " | Should -BeNullOrEmpty
+        $badCompose = (New-Item -ItemType Directory (Join-Path $TestDrive 'bad-compose')).FullName
+        Copy-Item $Config $badCompose
+        Set-Content (Join-Path $badCompose 'compose.yml') 'services: [not, a, mapping]'
+        Get-Completion "Get-KompoxAppLog '$badCompose/kompoxops.yml' -Service " | Should -BeNullOrEmpty
+        $Error | Should -BeNullOrEmpty
     }
 }
