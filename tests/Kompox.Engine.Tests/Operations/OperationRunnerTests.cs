@@ -66,6 +66,65 @@ public sealed class OperationRunnerTests : IDisposable
         Assert.Empty(fixture.Kube.Requests);
     }
 
+    public static TheoryData<string, string> OperationsOnBrokenKubeconfigs()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var method in Operations().Where(m => m.Name != nameof(IAppOperations.ValidateAsync)))
+        {
+            foreach (var broken in new[] { "truncated", "binary", "missing client key" })
+            {
+                data.Add(Name(method), broken);
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>Every operation that reaches the cluster (all but the offline validation) fails alike on a kubeconfig it cannot use.</summary>
+    [Theory]
+    [MemberData(nameof(OperationsOnBrokenKubeconfigs))]
+    public async Task Every_operation_on_the_cluster_says_InvalidKubeconfig_naming_a_kubeconfig_it_cannot_use(string name, string broken)
+    {
+        var method = Operations().Single(m => Name(m) == name);
+        var path = Path.Combine(fixture.DataRoot, "broken.kubeconfig");
+        var (certificate, _) = Kube.TestCertificates.Create("admin");
+        File.WriteAllText(Path.Combine(fixture.DataRoot, "admin.crt"), certificate);
+        const string Kubeconfig = """
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: lab
+              cluster: {server: "https://127.0.0.1:6443"}
+            users:
+            - name: admin
+              user: {client-certificate: admin.crt, client-key: admin.key}
+            contexts:
+            - name: lab
+              context: {cluster: lab, user: admin}
+            current-context: lab
+            """;
+        switch (broken)
+        {
+            case "truncated":
+                File.WriteAllText(path, Kubeconfig[..(Kubeconfig.IndexOf("users:", StringComparison.Ordinal) + 20)]);
+                break;
+            case "binary":
+                File.WriteAllBytes(path, [0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0x00, 0xff, 0xfe, 0x00, 0x13]);
+                break;
+            default:
+                File.WriteAllText(path, Kubeconfig);
+                break;
+        }
+
+        var app = fixture.App(kubeconfig: path);
+        await using var context = new KompoxContext(new KubeconfigClientFactory(), new DriverFactory(fixture.Time), fixture.Store, fixture.Time);
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => InvokeAsync(method, context, app, new RecordedProgress()));
+
+        Assert.Equal(("InvalidKubeconfig", ErrorKind.InvalidData), (error.ErrorId, error.Kind));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task An_operation_that_loses_the_apps_lock_stops_with_AppLeaseLost_and_writes_no_more()
     {
