@@ -45,17 +45,17 @@ public abstract class KompoxAppCmdlet : KompoxResourceCmdlet<KompoxApp>
     }
 
     /// <summary>
-    /// Writes an app's warnings: each one that changes what runs on its own, and the keys that merely have no
-    /// effect in one Pod as one summary, with each of them written with -Verbose.
+    /// Writes an app's warnings: each one that changes what runs on its own, and those that hold for every run of an
+    /// unchanged app (keys with no effect in one Pod, no disk given) as one summary, with each of them written with -Verbose.
     /// </summary>
     protected void WriteAppWarnings(KompoxApp app, IReadOnlyList<Diagnostic> warnings)
     {
-        var noEffect = new List<Diagnostic>();
+        var routine = new List<Diagnostic>();
         foreach (var warning in warnings)
         {
-            if (warning.NoEffect)
+            if (warning.Routine)
             {
-                noEffect.Add(warning);
+                routine.Add(warning);
             }
             else
             {
@@ -63,15 +63,22 @@ public abstract class KompoxAppCmdlet : KompoxResourceCmdlet<KompoxApp>
             }
         }
 
-        if (noEffect.Count == 0)
+        if (routine.Count == 0)
         {
             return;
         }
 
-        var keys = noEffect.Select(ShortKey).Distinct(StringComparer.Ordinal).ToList();
-        var count = keys.Count == 1 ? "1 compose key has" : $"{keys.Count} compose keys have";
-        WriteWarning($"{app.Name}: {count} no effect in one Pod ({string.Join(", ", keys)}); see -Verbose");
-        foreach (var warning in noEffect)
+        var parts = new List<string>();
+        var keys = routine.Where(w => w.NoEffect).Select(ShortKey).Distinct(StringComparer.Ordinal).ToList();
+        if (keys.Count > 0)
+        {
+            parts.Add($"{(keys.Count == 1 ? "1 compose key has" : $"{keys.Count} compose keys have")} no effect in one Pod ({string.Join(", ", keys)})");
+        }
+
+        // Another routine warning is named by what it says before its explanation ("no disk was given: ...").
+        parts.AddRange(routine.Where(w => !w.NoEffect).Select(w => w.Message.Split(':')[0]).Distinct(StringComparer.Ordinal));
+        WriteWarning($"{app.Name}: {string.Join("; ", parts)}; see -Verbose");
+        foreach (var warning in routine)
         {
             WriteVerbose(warning.ToString());
         }

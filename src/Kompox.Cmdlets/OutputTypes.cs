@@ -183,6 +183,9 @@ public sealed class KompoxDiagnostic
     /// <summary>True for a key that has no effect in one Pod (<c>restart</c>, <c>depends_on</c> ...): the cmdlets summarise these in one warning per app.</summary>
     public bool NoEffect => Model.NoEffect;
 
+    /// <summary>True for a warning that holds for every run of an unchanged app (no effect in one Pod, no disk given): the cmdlets summarise these in one warning per app.</summary>
+    public bool Routine => Model.Routine;
+
     internal Diagnostic Model { get; }
 
     public override string ToString() => Model.ToString();

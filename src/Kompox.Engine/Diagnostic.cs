@@ -19,6 +19,12 @@ public sealed record Diagnostic(Severity Severity, string File, int Line, int Co
     /// </summary>
     public bool NoEffect { get; init; }
 
+    /// <summary>
+    /// A warning that holds for every run of an unchanged app (a key with no effect in one Pod, no disk given to an offline
+    /// conversion): front ends say these once per app in a summary, with the details for whoever asks.
+    /// </summary>
+    public bool Routine { get; init; }
+
     /// <summary>Where the problem is, short enough for a table: the file name without its directory, and line and column when known (<c>compose.yml:12:5</c>).</summary>
     public string Location
     {
@@ -42,7 +48,7 @@ public sealed record Diagnostic(Severity Severity, string File, int Line, int Co
 
     /// <summary>A warning that <paramref name="key"/> has no effect in one Pod; see <see cref="NoEffect"/>.</summary>
     public static Diagnostic NoEffectWarning(string file, SourceMark at, string key, string message) =>
-        new(Severity.Warning, file, at.Line, at.Column, key, message) { NoEffect = true };
+        new(Severity.Warning, file, at.Line, at.Column, key, message) { NoEffect = true, Routine = true };
 
     public override string ToString()
     {

@@ -97,17 +97,17 @@ Describe 'Test-KompoxApp' {
         $cluster | Test-KompoxApp -Quiet | Should -BeExactly $false -Because 'no app was tested'
     }
 
-    It 'summarises the keys with no effect in one warning, with each of them in -Verbose, and keeps them all as data' {
+    It 'summarises the warnings of every run (keys with no effect, no disk) in one warning, with each of them in -Verbose, and keeps them all as data' {
         $output = Test-KompoxApp $Example -WarningVariable warnings -Verbose 4>&1
         $verbose = @($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }) -join "`n"
         $result = $output | Where-Object { $_ -is [Kompox.PowerShell.KompoxAppValidation] }
-        $summaries = @($warnings | Where-Object { "$_" -match 'no effect' })
-        $summaries | Should -HaveCount 1
-        "$($summaries[0])" | Should -BeExactly 'gitea: 2 compose keys have no effect in one Pod (restart, depends_on); see -Verbose'
+        @($warnings) | Should -HaveCount 1 -Because 'every warning of the example holds for every run'
+        "$($warnings[0])" | Should -BeExactly 'gitea: 2 compose keys have no effect in one Pod (restart, depends_on); no disk was given; see -Verbose'
         $verbose | Should -Match 'compose\.yml:25:5 services\.server\.depends_on: has no effect in one Pod'
         $verbose | Should -Match 'services\.db\.restart: has no effect in one Pod'
         ($result.Warnings | Where-Object NoEffect).Key | Sort-Object | Should -Be @('services.db.restart', 'services.server.depends_on', 'services.server.restart')
-        ($warnings -join "`n") | Should -Match 'no disk was given' -Because 'a warning that matters is written on its own'
+        $verbose | Should -Match 'kompoxops\.yml: no disk was given: the PersistentVolume and PersistentVolumeClaim'
+        ($result.Warnings | Where-Object Routine).Count | Should -Be 4
     }
 
     It 'gives each diagnostic a short location and shows them in 80 columns' {

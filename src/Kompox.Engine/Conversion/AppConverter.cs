@@ -96,7 +96,7 @@ public static class AppConverter
         {
             if (!options.DiskCreatedAtDeploy)
             {
-                diagnostics.Add(Diagnostic.Warning(diagnostics.ConfigFile, SourceMark.File, string.Empty, $"no disk was given: the PersistentVolume and PersistentVolumeClaim '{scope.ClaimName}' are left out, so the Pod waits for the claim until the app is deployed on a disk"));
+                diagnostics.Add(Diagnostic.Warning(diagnostics.ConfigFile, SourceMark.File, string.Empty, $"no disk was given: the PersistentVolume and PersistentVolumeClaim '{scope.ClaimName}' are left out, so the Pod waits for the claim until the app is deployed on a disk") with { Routine = true });
             }
         }
         else
