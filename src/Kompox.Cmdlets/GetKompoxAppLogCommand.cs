@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using System.Threading.Channels;
 using Kompox.Compose;
 using Kompox.Config;
 using Kompox.Conversion;
@@ -21,6 +22,7 @@ public sealed class GetKompoxAppLogCommand : KompoxAppCmdlet
     /// </summary>
     private const string SeveralAppsTypeName = "Kompox.PowerShell.KompoxAppLogLine#SeveralApps";
 
+    private readonly List<KompoxApp> following = new();
     private bool severalApps;
 
     /// <summary>The compose services (containers) to read; every one when not given.</summary>
@@ -44,27 +46,24 @@ public sealed class GetKompoxAppLogCommand : KompoxAppCmdlet
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        var options = new AppLogOptions
-        {
-            Services = Service,
-            Tail = MyInvocation.BoundParameters.ContainsKey(nameof(Tail)) ? Tail : null,
-            Since = MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? Since : null,
-            Follow = Follow,
-            Previous = Previous,
-        };
-
         // Lines say which app they are from whenever more than one app may be read: apps that come down the pipeline
         // (the first one's lines are written before the next app arrives, so their number is never known in time) or
         // several files named at once. The apps are resolved first so that their number is known before any line.
         var apps = InputResources(cancellationToken).ToList();
         severalApps |= MyInvocation.ExpectingInput || apps.Count > 1;
+        if (Follow)
+        {
+            // A followed app never ends by itself: every app is followed at once, from the end of the input.
+            following.AddRange(apps);
+            return;
+        }
+
         foreach (var app in apps)
         {
             await TryAsync(
                 async token =>
                 {
-                    // Each line is written as it comes, so -Follow shows lines as the containers write them.
-                    await foreach (var line in Apps.ReadLogsAsync(app.Id, options, new ReporterProgress(Reporter), token))
+                    await foreach (var line in Apps.ReadLogsAsync(app.Id, Options(), new ReporterProgress(Reporter), token))
                     {
                         WriteObject(Shown(new KompoxAppLogLine(line, app)));
                     }
@@ -72,6 +71,56 @@ public sealed class GetKompoxAppLogCommand : KompoxAppCmdlet
                 cancellationToken);
         }
     }
+
+    /// <summary>Follows every app of the input together, writing each line as it comes, until Ctrl+C.</summary>
+    protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
+    {
+        if (following.Count == 0)
+        {
+            return;
+        }
+
+        // The streams run on the thread pool; lines and each app's failure come back here, to the pipeline thread.
+        var arrived = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+        var readers = following.Select(app => Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await foreach (var line in Apps.ReadLogsAsync(app.Id, Options(), new ReporterProgress(Reporter), cancellationToken))
+                    {
+                        await arrived.Writer.WriteAsync(new KompoxAppLogLine(line, app), cancellationToken);
+                    }
+                }
+                catch (KompoxException e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    arrived.Writer.TryWrite(e);
+                }
+            },
+            CancellationToken.None)).ToList();
+        _ = Task.WhenAll(readers).ContinueWith(_ => arrived.Writer.TryComplete(), TaskScheduler.Default);
+
+        await foreach (var item in arrived.Reader.ReadAllAsync(cancellationToken))
+        {
+            if (item is KompoxException failed)
+            {
+                InputFailed(ToErrorRecord(failed));
+            }
+            else
+            {
+                WriteObject(Shown((KompoxAppLogLine)item));
+            }
+        }
+    }
+
+    private AppLogOptions Options() => new()
+    {
+        Services = Service,
+        Tail = MyInvocation.BoundParameters.ContainsKey(nameof(Tail)) ? Tail : null,
+        Since = MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? Since : null,
+        Follow = Follow,
+        Previous = Previous,
+    };
 
     private object Shown(KompoxAppLogLine line)
     {

@@ -149,6 +149,39 @@ Describe 'Get-KompoxAppLog' {
         finally { $ps.Dispose() }
     }
 
+    It 'follows every app of its input at once, saying which app each line is from, and a failing app does not stop the others' {
+        $cafeConfig = New-LogApp 'cafe'
+        $cafe = Deploy-LogApp $cafeConfig
+        Add-LogLine $cafe 'web' 0 'cafe open'
+        $shopLast = (Get-KompoxAppLog -Path $Config -Service web -Tail 1).Message
+        $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
+        $iss.ImportPSModule($env:KOMPOX_TEST_MODULE)
+        $ps = [powershell]::Create($iss)
+        try {
+            $null = $ps.AddCommand('Get-KompoxAppLog').AddParameter('Path', @($Config, $GhostConfig, $cafeConfig)).AddParameter('Service', 'web').AddParameter('Tail', 1).AddParameter('Follow')
+            $inputs = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $inputs.Complete()
+            $handle = $ps.BeginInvoke($inputs, $output)
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (($output.Count -lt 2 -or $ps.Streams.Error.Count -lt 1) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            @($output | ForEach-Object { "$($_.App.Name): $($_.Message)" } | Sort-Object) | Should -Be @('cafe: cafe open', "shop: $shopLast")
+            $ps.Streams.Error[0].FullyQualifiedErrorId | Should -BeLike 'AppNotDeployed,*' -Because 'the app that is not deployed is an error of its own'
+
+            Add-LogLine $cafe 'web' 20 'cafe order 1'
+            Add-LogLine $Shop 'web' 21 'GET /later 200'
+            while ($output.Count -lt 4 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            @($output | Select-Object -Skip 2 | ForEach-Object { "$($_.App.Name): $($_.Message)" } | Sort-Object) | Should -Be @('cafe: cafe order 1', 'shop: GET /later 200')
+            (($output[0] | Out-String) -split "`n" | Where-Object { $_.Trim() })[0] | Should -Match '^(shop|cafe)/web \| '
+            $ps.InvocationStateInfo.State | Should -Be 'Running'
+
+            $ps.Stop()
+            $handle.IsCompleted | Should -BeTrue
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally { $ps.Dispose() }
+    }
+
     It 'says the app is not deployed when it has no Pod' {
         Get-KompoxAppLog -Path $GhostConfig -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $err | Should -HaveCount 1
