@@ -165,14 +165,16 @@ Describe 'Get-KompoxAppLog' {
             $handle = $ps.BeginInvoke($inputs, $output)
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
             while (($output.Count -lt 2 -or $ps.Streams.Error.Count -lt 1) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-            @($output | ForEach-Object { "$($_.App.Name): $($_.Message)" } | Sort-Object) | Should -Be @('cafe: cafe open', "shop: $shopLast")
+            # An open PSDataCollection's enumerator waits for the collection to complete: read it by index.
+            $seen = { param($from) @($from..($output.Count - 1) | ForEach-Object { "$($output[$_].App.Name): $($output[$_].Message)" } | Sort-Object) }
+            & $seen 0 | Should -Be @('cafe: cafe open', "shop: $shopLast")
             $ps.Streams.Error[0].FullyQualifiedErrorId | Should -BeLike 'AppNotDeployed,*' -Because 'the app that is not deployed is an error of its own'
 
             Add-LogLine $cafe 'web' 20 'cafe order 1'
             Add-LogLine $Shop 'web' 21 'GET /later 200'
             while ($output.Count -lt 4 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-            @($output | Select-Object -Skip 2 | ForEach-Object { "$($_.App.Name): $($_.Message)" } | Sort-Object) | Should -Be @('cafe: cafe order 1', 'shop: GET /later 200')
-            (($output[0] | Out-String) -split "`n" | Where-Object { $_.Trim() })[0] | Should -Match '^(shop|cafe)/web \| '
+            & $seen 2 | Should -Be @('cafe: cafe order 1', 'shop: GET /later 200')
+            @(($output[0] | Out-String) -split "`n" | Where-Object { $_.Trim() })[0] | Should -Match '^(shop|cafe)/web \| '
             $ps.InvocationStateInfo.State | Should -Be 'Running'
 
             $ps.Stop()

@@ -27,7 +27,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     /// <summary>Deploy options that fail on the first sight of a Pod in trouble, for tests that do not move the clock.</summary>
     private static readonly DeployOptions AtOnce = new() { FailAfter = TimeSpan.Zero };
 
-    private readonly FakeTimeProvider time = new(new DateTimeOffset(2025, 8, 11, 12, 34, 56, TimeSpan.Zero));
+    private readonly SteppedClock time = new(new FakeTimeProvider(new DateTimeOffset(2025, 8, 11, 12, 34, 56, TimeSpan.Zero)));
     private readonly string dataRoot = Directory.CreateTempSubdirectory("kompox-deploy-").FullName;
     private readonly ConfigFileStore store = new();
     private KubeApiHarness harness = null!;
@@ -54,7 +54,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
         var app = App();
         var progress = new RecordedProgress();
 
-        var status = await Operations().DeployAsync(app.Id, new DeployOptions(), progress, CancellationToken.None);
+        var status = await Operations().DeployAsync(app.Id, new DeployOptions(), progress, CancellationToken.None).Within();
 
         var expected = Plan(app, status.CurrentDiskId!);
         var applies = Server.Requests.Where(r => r.IsApply && r.FieldManager == KubeObjects.FieldManager).ToList();
@@ -70,7 +70,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
         Assert.Contains(progress.Reports, r => r.Detail()?.StartsWith("PATCH /apis/apps/v1/namespaces/", StringComparison.Ordinal) == true);
 
         Server.ClearRequests();
-        var again = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None);
+        var again = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
 
         Assert.Equal(0, ChangingWrites());
         Assert.Equal(status.CurrentDiskId, again.CurrentDiskId);
@@ -80,13 +80,13 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     [Fact]
     public async Task A_removed_port_loses_its_Service_and_Ingress()
     {
-        await Operations().DeployAsync(App(compose: TwoPorts).Id, new DeployOptions(), null, CancellationToken.None);
+        await Operations().DeployAsync(App(compose: TwoPorts).Id, new DeployOptions(), null, CancellationToken.None).Within();
         var ns = KubeNames.Namespace(App());
         var servicesBefore = Server.PeekAll("services", ns).Select(Name).ToList();
         var ingressesBefore = Server.PeekAll("ingresses", ns).Select(Name).ToList();
         Server.ClearRequests();
 
-        await Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None);
+        await Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None).Within();
 
         var servicesAfter = Server.PeekAll("services", ns).Select(Name).ToList();
         var ingressesAfter = Server.PeekAll("ingresses", ns).Select(Name).ToList();
@@ -101,8 +101,8 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     [Fact]
     public async Task Going_back_to_an_earlier_compose_file_rolls_out_on_its_old_ReplicaSet()
     {
-        await Operations().DeployAsync(App(compose: TwoPorts).Id, new DeployOptions(), null, CancellationToken.None);
-        var second = await Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None);
+        await Operations().DeployAsync(App(compose: TwoPorts).Id, new DeployOptions(), null, CancellationToken.None).Within();
+        var second = await Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None).Within();
 
         // The clock does not move: a rollout the server never finishes would wait forever, not time out.
         var back = await Operations().DeployAsync(App(compose: TwoPorts).Id, new DeployOptions(), null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
@@ -115,7 +115,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     [Fact]
     public async Task The_bound_volume_keeps_its_claim_and_binds_the_next_claim_when_its_claim_was_deleted()
     {
-        var first = await Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None);
+        var first = await Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None).Within();
         var claimName = Server.PeekAll("persistentvolumeclaims", first.Namespace).Single()["metadata"]!["name"]!.ToString();
         var volumeName = Server.PeekAll("persistentvolumes").Single()["metadata"]!["name"]!.ToString();
         string ClaimUid() => Server.Peek("persistentvolumeclaims", first.Namespace, claimName)!["metadata"]!["uid"]!.ToString();
@@ -134,11 +134,11 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     [Fact]
     public async Task A_host_another_app_uses_is_a_conflict_before_anything_is_written()
     {
-        await Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None);
+        await Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None).Within();
         var other = App(service: "other");
         Server.ClearRequests();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(other.Id, new DeployOptions(), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(other.Id, new DeployOptions(), null, CancellationToken.None).Within());
 
         Assert.Equal(("HostConflict", ErrorKind.Conflict), (error.ErrorId, error.Kind));
         Assert.Contains($"is already used by app {App().Id}", error.Message);
@@ -169,7 +169,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
             },
             ns);
 
-        var deploy = Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None);
+        var deploy = Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
 
         if (inOwnNamespace)
         {
@@ -188,11 +188,11 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     {
         var a = App(compose: TwoPorts);
         var b = App(name: "shop", compose: TwoPorts);
-        var first = await Operations().DeployAsync(a.Id, new DeployOptions(), null, CancellationToken.None);
-        var other = await Operations().DeployAsync(b.Id, new DeployOptions(), null, CancellationToken.None);
+        var first = await Operations().DeployAsync(a.Id, new DeployOptions(), null, CancellationToken.None).Within();
+        var other = await Operations().DeployAsync(b.Id, new DeployOptions(), null, CancellationToken.None).Within();
         var before = Snapshot(other.Namespace);
 
-        await Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None);
+        await Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None).Within();
 
         Assert.Equal(before, Snapshot(other.Namespace));
         Assert.Single(Server.PeekAll("services", first.Namespace));
@@ -200,7 +200,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
         Assert.NotNull(Server.Peek("configmaps", first.Namespace, "kube-root-ca.crt"));
 
         // Nor does destroying one.
-        await Operations().DestroyAsync(a.Id, new DestroyOptions(), null, CancellationToken.None);
+        await Operations().DestroyAsync(a.Id, new DestroyOptions(), null, CancellationToken.None).Within();
         Assert.Equal(before, Snapshot(other.Namespace));
         Assert.NotNull(Server.Peek("serviceaccounts", first.Namespace, "default"));
         Assert.NotNull(Server.Peek("configmaps", first.Namespace, "kube-root-ca.crt"));
@@ -218,7 +218,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     {
         Server.FailNextRollout(RolloutFailure.ImagePullBackOff());
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App().Id, AtOnce, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App().Id, AtOnce, null, CancellationToken.None).Within());
 
         Assert.Equal(("RolloutFailed", ErrorKind.Unavailable), (error.ErrorId, error.Kind));
         Assert.Contains("container web of Pod", error.Message);
@@ -236,21 +236,14 @@ public sealed class AppDeploymentTests : IAsyncLifetime
         var options = new DeployOptions { PollInterval = TimeSpan.FromSeconds(5) };
 
         // Docker Compose would restart it too: a container that crashes while its database starts may come up later.
-        var deploy = Operations().DeployAsync(App().Id, options, null, CancellationToken.None);
-        for (var i = 0; i < 11 && !deploy.IsCompleted; i++)
-        {
-            await Task.Delay(50);
-            time.Advance(TimeSpan.FromSeconds(5));
-        }
+        var deploy = Operations().DeployAsync(App().Id, options, null, CancellationToken.None).Within();
+        await time.StepUntilAsync(deploy, TimeSpan.FromSeconds(55));
 
         Assert.False(deploy.IsCompleted, "failed within the minute a crash loop is given");
-        for (var i = 0; i < 200 && !deploy.IsCompleted; i++)
-        {
-            await Task.Delay(20);
-            time.Advance(TimeSpan.FromSeconds(5));
-        }
+        await time.StepUntilAsync(deploy, TimeSpan.FromSeconds(30));
+        Assert.True(deploy.IsCompleted, "still waiting well after the minute, long before the rollout's 5 minutes");
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => deploy);
+        var error = await Assert.ThrowsAsync<KompoxException>(() => deploy.WaitAsync(TimeSpan.FromSeconds(30)));
 
         Assert.Equal("RolloutFailed", error.ErrorId);
         Assert.Contains("is in CrashLoopBackOff", error.Message);
@@ -266,7 +259,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     {
         Server.FailNextRollout(RolloutFailure.Unschedulable());
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App().Id, AtOnce, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App().Id, AtOnce, null, CancellationToken.None).Within());
 
         Assert.Equal("RolloutFailed", error.ErrorId);
         Assert.Contains("cannot be scheduled: 0/1 nodes are available: 1 Insufficient memory.", error.Message);
@@ -280,14 +273,10 @@ public sealed class AppDeploymentTests : IAsyncLifetime
         var options = new DeployOptions { Timeout = TimeSpan.FromSeconds(30), PollInterval = TimeSpan.FromSeconds(5) };
         var progress = new RecordedProgress();
 
-        var deploy = Operations().DeployAsync(App().Id, options, progress, CancellationToken.None);
-        for (var i = 0; i < 200 && !deploy.IsCompleted; i++)
-        {
-            await Task.Delay(20);
-            time.Advance(TimeSpan.FromSeconds(5));
-        }
+        var deploy = Operations().DeployAsync(App().Id, options, progress, CancellationToken.None).Within();
+        await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(10));
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => deploy);
+        var error = await Assert.ThrowsAsync<KompoxException>(() => deploy.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(("RolloutTimeout", ErrorKind.Timeout), (error.ErrorId, error.Kind));
         Assert.Contains("did not finish in 30 s (updated 1/1, available 0/1, Pod ", error.Message);
         Assert.Contains("Warning Unhealthy: Readiness probe failed", error.Message);
@@ -335,7 +324,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
                 ns);
         }
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within());
 
         Assert.Equal(("KubernetesRejected", ErrorKind.InvalidData), (error.ErrorId, error.Kind));
         Assert.Contains($"applying Deployment {ns}/{deploymentName}", error.Message);
@@ -350,7 +339,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     {
         Server.AddNode("kompox-node-2");
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None).Within());
 
         Assert.Equal(("NodeNameRequired", ErrorKind.InvalidArgument), (error.ErrorId, error.Kind));
         Assert.Contains("has 2 nodes (kompox-node-1, kompox-node-2)", error.Message);
@@ -363,7 +352,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     {
         Server.AddNode("kompox-node-2");
 
-        var status = await Operations().DeployAsync(App(settings: new Dictionary<string, string> { ["K3S_NODE_NAME"] = "kompox-node-2" }).Id, new DeployOptions(), null, CancellationToken.None);
+        var status = await Operations().DeployAsync(App(settings: new Dictionary<string, string> { ["K3S_NODE_NAME"] = "kompox-node-2" }).Id, new DeployOptions(), null, CancellationToken.None).Within();
 
         var volume = Server.PeekAll("persistentvolumes").Single();
         Assert.Contains("kompox-node-2", volume["spec"]!["nodeAffinity"]!.ToJsonString());
@@ -374,12 +363,12 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     public async Task Destroy_deletes_exactly_the_apps_objects_keeps_the_namespace_and_disk_and_deploy_comes_back_on_it()
     {
         var app = App();
-        var first = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None);
+        var first = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
         var applied = Plan(app, first.CurrentDiskId!).Where(o => o.Kind != "Namespace").ToList();
         var ns = first.Namespace;
         Server.ClearRequests();
 
-        var result = await Operations().DestroyAsync(app.Id, new DestroyOptions(), null, CancellationToken.None);
+        var result = await Operations().DestroyAsync(app.Id, new DestroyOptions(), null, CancellationToken.None).Within();
 
         Assert.True(result.WasDeployed);
         Assert.Equal(applied.OrderBy(o => o.ToString(), StringComparer.Ordinal), result.Deleted.OrderBy(o => o.ToString(), StringComparer.Ordinal));
@@ -393,11 +382,11 @@ public sealed class AppDeploymentTests : IAsyncLifetime
         Assert.Equal(first.CurrentDiskId, annotations[KompoxMetadata.DiskCurrentAnnotation]!.ToString());
         Assert.Equal(app.Id, annotations[KompoxMetadata.AppAnnotation]!.ToString());
         Assert.True(Directory.Exists(Path.Combine(dataRoot, "disks", first.CurrentDiskId!)));
-        var status = await Operations().GetStatusAsync(app.Id, null, CancellationToken.None);
+        var status = await Operations().GetStatusAsync(app.Id, null, CancellationToken.None).Within();
         Assert.False(status.Deployed);
         Assert.Equal(first.CurrentDiskId, status.CurrentDiskId);
 
-        var again = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None);
+        var again = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
 
         Assert.Equal(first.CurrentDiskId, again.CurrentDiskId);
         Assert.True(again.Ready);
@@ -407,7 +396,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     [Fact]
     public async Task Destroying_an_app_never_deployed_does_nothing()
     {
-        var result = await Operations().DestroyAsync(App().Id, new DestroyOptions(), null, CancellationToken.None);
+        var result = await Operations().DestroyAsync(App().Id, new DestroyOptions(), null, CancellationToken.None).Within();
 
         Assert.False(result.WasDeployed);
         Assert.Empty(result.Deleted);
@@ -418,12 +407,12 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     public async Task The_status_tells_the_pod_its_containers_the_urls_and_the_disks()
     {
         var app = App(ingress: new Dictionary<string, string> { ["http_8080"] = "www.example.org" });
-        var before = await Operations().GetStatusAsync(app.Id, null, CancellationToken.None);
+        var before = await Operations().GetStatusAsync(app.Id, null, CancellationToken.None).Within();
         Assert.Equal((false, false, null, 0), (before.Deployed, before.Ready, before.PodName, before.Containers.Count));
         Assert.Null(before.CurrentDiskId);
 
-        await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None);
-        var status = await Operations().GetStatusAsync(app.Id, null, CancellationToken.None);
+        await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+        var status = await Operations().GetStatusAsync(app.Id, null, CancellationToken.None).Within();
 
         Assert.Equal(app.Id, status.AppId);
         Assert.Equal(KubeNames.Namespace(app), status.Namespace);
@@ -444,16 +433,16 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     public async Task The_plan_reads_only_and_says_whether_a_disk_would_be_made()
     {
         var app = App();
-        var plan = await Operations().PlanDeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None);
+        var plan = await Operations().PlanDeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
 
         Assert.True(plan.CreatesDisk);
         Assert.DoesNotContain(plan.Apply, o => o.Kind == "PersistentVolume");
         Assert.Contains(plan.Apply, o => o.Kind == "Deployment");
         Assert.All(Server.Requests, r => Assert.Equal("GET", r.Method));
 
-        var status = await Operations().DeployAsync(App(compose: TwoPorts).Id, new DeployOptions(), null, CancellationToken.None);
+        var status = await Operations().DeployAsync(App(compose: TwoPorts).Id, new DeployOptions(), null, CancellationToken.None).Within();
         Server.ClearRequests();
-        var next = await Operations().PlanDeployAsync(App().Id, new DeployOptions { Compare = true }, null, CancellationToken.None);
+        var next = await Operations().PlanDeployAsync(App().Id, new DeployOptions { Compare = true }, null, CancellationToken.None).Within();
 
         Assert.False(next.CreatesDisk);
         Assert.Equal(status.CurrentDiskId, next.DiskId);
@@ -480,7 +469,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
                 ports: ["8080:80"]
             """);
 
-        var plan = await Operations().PlanDeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None);
+        var plan = await Operations().PlanDeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
 
         Assert.True(plan.CreatesDisk);
         Assert.Contains(plan.Warnings, w => w.Message.Contains("NGINX_TAG_NOT_SET_ANYWHERE", StringComparison.Ordinal));
@@ -491,11 +480,11 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     public async Task A_deploy_while_another_holder_has_the_apps_lease_names_it_and_writes_nothing()
     {
         var app = App();
-        await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None);
+        await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
         await using var other = await TestLocks.Lease(time).AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
         Server.ClearRequests();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(compose: TwoPorts).Id, new DeployOptions(), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(compose: TwoPorts).Id, new DeployOptions(), null, CancellationToken.None).Within());
 
         Assert.Equal(("AppLocked", ErrorKind.Conflict), (error.ErrorId, error.Kind));
         Assert.Contains(other.HolderIdentity, error.Message);
@@ -522,11 +511,11 @@ public sealed class AppDeploymentTests : IAsyncLifetime
         };
         store.Add(app);
 
-        var status = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None);
+        var status = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
 
         Assert.True(status.Ready, string.Join(", ", status.Containers));
         var applied = Plan(app, status.CurrentDiskId!).Where(o => o.Kind != "Namespace").ToList();
-        var result = await Operations().DestroyAsync(app.Id, new DestroyOptions(), null, CancellationToken.None);
+        var result = await Operations().DestroyAsync(app.Id, new DestroyOptions(), null, CancellationToken.None).Within();
         Assert.Equal(applied.Count, result.Deleted.Count);
         Assert.Empty(Server.PeekAll("pods", status.Namespace));
         Assert.NotNull(Server.Peek("namespaces", null, status.Namespace));

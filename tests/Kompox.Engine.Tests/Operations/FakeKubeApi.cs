@@ -79,3 +79,9 @@ internal static class TestLocks
         return new LeaseAppLock(cluster => clients.Create(cluster), time);
     }
 }
+
+internal static class Bounded
+{
+    /// <summary>Work under test that hangs fails the test after a minute instead of hanging the suite.</summary>
+    public static Task<T> Within<T>(this Task<T> work) => work.WaitAsync(TimeSpan.FromMinutes(1));
+}
