@@ -79,6 +79,13 @@ Describe 'Cluster cmdlets when the cluster refuses or does not answer' {
         $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
         $err[0].Exception.Message | Should -BeLike "*kubeconfig $broken*"
         $err[0].Exception.Message | Should -Match $Says
+
+        # The app cmdlets alike: one invocation serves the three apps, and the broken one fails alone.
+        $apps = $configs | Get-KompoxApp -ErrorVariable appErr -ErrorAction SilentlyContinue
+        $apps | Should -HaveCount 2
+        $appErr | Should -HaveCount 1
+        $appErr[0].FullyQualifiedErrorId | Should -BeLike 'InvalidKubeconfig,*'
+        $appErr[0].Exception.Message | Should -BeLike "*kubeconfig $broken*"
     }
 
     It 'names the server and what was refused when the token may do nothing (403)' {

@@ -9,7 +9,6 @@ using Azure.ResourceManager.Compute;
 using Azure.ResourceManager.Compute.Models;
 using Azure.ResourceManager.Resources;
 using Kompox.Model;
-using Kompox.Operations;
 
 namespace Kompox.Drivers;
 

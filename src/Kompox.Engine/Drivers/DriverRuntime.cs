@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using Kompox.Model;
-using Kompox.Operations;
 
 namespace Kompox.Drivers;
 

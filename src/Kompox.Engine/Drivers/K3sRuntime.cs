@@ -4,7 +4,6 @@ using System.IO.Compression;
 using System.Text.Json;
 using k8s.Models;
 using Kompox.Model;
-using Kompox.Operations;
 
 namespace Kompox.Drivers;
 

@@ -5,7 +5,6 @@ using k8s.Autorest;
 using k8s.Models;
 using Kompox.Conversion;
 using Kompox.Model;
-using Kompox.Operations;
 
 namespace Kompox.Kube;
 

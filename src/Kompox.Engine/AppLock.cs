@@ -1,6 +1,6 @@
 using Kompox.Model;
 
-namespace Kompox.Operations;
+namespace Kompox;
 
 /// <summary>
 /// Serialises the operations that change one app (deploy, destroy, a disk switch), across runspaces, processes and
