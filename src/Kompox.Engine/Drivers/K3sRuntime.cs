@@ -178,12 +178,14 @@ public sealed class K3sRuntime : IDriverRuntime
     /// <summary>
     /// Unpacks an archive that may come from anywhere, as root on the node: only directories, files and links, each
     /// named inside <paramref name="root"/>, and nothing is written through a link, so a link may point anywhere (in the
-    /// app's container it resolves in the container). No devices. A hard link becomes a copy of its target.
+    /// app's container it resolves in the container). No devices. A hard link becomes a copy of its target, which must be
+    /// a file an earlier entry made.
     /// </summary>
     private static async Task ExtractAsync(Stream tar, string root, string activity, CancellationToken cancellationToken)
     {
         var inside = Path.GetFullPath(root) + Path.DirectorySeparatorChar;
         var links = new HashSet<string>(StringComparer.Ordinal);
+        var files = new HashSet<string>(StringComparer.Ordinal);
         string Resolve(string name)
         {
             var full = Path.GetFullPath(Path.Combine(inside, name)).TrimEnd(Path.DirectorySeparatorChar);
@@ -215,6 +217,7 @@ public sealed class K3sRuntime : IDriverRuntime
                 case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                     await entry.ExtractToFileAsync(path, overwrite: false, cancellationToken).ConfigureAwait(false);
+                    files.Add(path);
                     break;
                 case TarEntryType.SymbolicLink:
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -222,8 +225,15 @@ public sealed class K3sRuntime : IDriverRuntime
                     links.Add(path);
                     break;
                 case TarEntryType.HardLink:
+                    var target = Resolve(entry.LinkName);
+                    if (!files.Contains(target))
+                    {
+                        throw NotAnArchive(activity, null, $"hard link '{entry.Name}' points to '{entry.LinkName}', which no earlier entry of the archive made as a file");
+                    }
+
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                    File.Copy(Resolve(entry.LinkName), path);
+                    File.Copy(target, path);
+                    files.Add(path);
                     break;
                 case TarEntryType.GlobalExtendedAttributes:
                     break;

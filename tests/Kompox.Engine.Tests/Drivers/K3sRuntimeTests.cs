@@ -134,6 +134,55 @@ public sealed class K3sRuntimeTests : IDisposable
         Assert.False(File.Exists(Path.Combine(fixture.DataRoot, "escaped")));
     }
 
+    // A hard link is unpacked as a copy of its target, made as root on the node: a target outside the disk, or reached
+    // through a symbolic link, would copy a node file (here "secret", beside the disks directory) into the app's disk.
+    // Tar names a hard link's target from the archive's root, so "../../secret" climbs out of disks/<temp>/.
+    [Theory]
+    [InlineData("dot-dot", "points outside the disk")]
+    [InlineData("absolute", "points outside the disk")]
+    [InlineData("through a linked directory", "goes through a symbolic link")]
+    [InlineData("a symbolic link", "goes through a symbolic link")]
+    [InlineData("made later", "no earlier entry")]
+    [InlineData("never made", "no earlier entry")]
+    [InlineData("a directory", "no earlier entry")]
+    public async Task Import_refuses_a_hard_link_to_anything_but_a_file_the_archive_made_and_leaves_no_disk(string target, string why)
+    {
+        var secret = Path.Combine(fixture.DataRoot, "secret");
+        File.WriteAllText(secret, "root:node-only");
+        TarEntry[] entries = target switch
+        {
+            "dot-dot" => [FileEntry("data/a"), HardLinkEntry("data/copy", "../../secret")],
+            "absolute" => [FileEntry("data/a"), HardLinkEntry("data/copy", secret)],
+            "through a linked directory" => [SymlinkEntry("up", fixture.DataRoot), HardLinkEntry("copy", "up/secret")],
+            "a symbolic link" => [SymlinkEntry("shadow", secret), HardLinkEntry("copy", "shadow")],
+            "made later" => [HardLinkEntry("copy", "later"), FileEntry("later")],
+            "never made" => [FileEntry("data/a"), HardLinkEntry("copy", "data/b")],
+            "a directory" => [FileEntry("data/a"), HardLinkEntry("copy", "data")],
+            _ => throw new ArgumentOutOfRangeException(nameof(target)),
+        };
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => fixture.Runtime().ImportDiskAsync(fixture.App(), Archive(entries), progress, CancellationToken.None));
+
+        Assert.Equal("InvalidArchive", error.ErrorId);
+        Assert.Contains(why, error.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(fixture.DataRoot, "disks")));
+    }
+
+    [Fact]
+    public async Task A_hard_link_to_a_file_the_archive_made_earlier_imports_as_a_copy()
+    {
+        var disk = await fixture.Runtime().ImportDiskAsync(fixture.App(), Archive(FileEntry("data/a"), HardLinkEntry("data/b", "data/a"), HardLinkEntry("c", "data/b")), progress, CancellationToken.None);
+
+        var root = Path.Combine(fixture.DataRoot, "disks", disk.Id);
+        Assert.Equal(["x", "x", "x"], new[] { "data/a", "data/b", "c" }.Select(f => File.ReadAllText(Path.Combine(root, f))));
+    }
+
+    private static PaxTarEntry FileEntry(string name) => new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream("x"u8.ToArray()) };
+
+    private static PaxTarEntry HardLinkEntry(string name, string target) => new(TarEntryType.HardLink, name) { LinkName = target };
+
+    private static PaxTarEntry SymlinkEntry(string name, string target) => new(TarEntryType.SymbolicLink, name) { LinkName = target };
+
     private static MemoryStream Archive(params TarEntry[] entries)
     {
         var archive = new MemoryStream();
