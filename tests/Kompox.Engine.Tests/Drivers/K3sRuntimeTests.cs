@@ -120,9 +120,11 @@ public sealed class K3sRuntimeTests : IDisposable
 
         var garbage = await Assert.ThrowsAsync<KompoxException>(() => runtime.ImportDiskAsync(app, new MemoryStream("not an archive"u8.ToArray()), progress, CancellationToken.None));
         var escaping = await Assert.ThrowsAsync<KompoxException>(() => runtime.ImportDiskAsync(app, Archive(new PaxTarEntry(TarEntryType.RegularFile, "../escaped") { DataStream = new MemoryStream("x"u8.ToArray()) }), progress, CancellationToken.None));
+        // The link points into the test's own directory, not at the node's /etc: a broken check (a mutant) then writes there.
+        var outside = Directory.CreateDirectory(Path.Combine(fixture.DataRoot, "outside")).FullName;
         var throughLink = await Assert.ThrowsAsync<KompoxException>(() => runtime.ImportDiskAsync(
             app,
-            Archive(new PaxTarEntry(TarEntryType.SymbolicLink, "etc") { LinkName = "/etc" }, new PaxTarEntry(TarEntryType.RegularFile, "etc/evil") { DataStream = new MemoryStream("x"u8.ToArray()) }),
+            Archive(new PaxTarEntry(TarEntryType.SymbolicLink, "etc") { LinkName = outside }, new PaxTarEntry(TarEntryType.RegularFile, "etc/evil") { DataStream = new MemoryStream("x"u8.ToArray()) }),
             progress,
             CancellationToken.None));
         var device = await Assert.ThrowsAsync<KompoxException>(() => runtime.ImportDiskAsync(app, Archive(new PaxTarEntry(TarEntryType.CharacterDevice, "null")), progress, CancellationToken.None));
@@ -132,6 +134,7 @@ public sealed class K3sRuntimeTests : IDisposable
         Assert.Contains("goes through a symbolic link", throughLink.Message);
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(fixture.DataRoot, "disks")));
         Assert.False(File.Exists(Path.Combine(fixture.DataRoot, "escaped")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
     }
 
     // A hard link is unpacked as a copy of its target, made as root on the node: a target outside the disk, or reached
