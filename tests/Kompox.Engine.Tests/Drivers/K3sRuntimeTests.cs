@@ -186,6 +186,49 @@ public sealed class K3sRuntimeTests : IDisposable
 
     private static PaxTarEntry SymlinkEntry(string name, string target) => new(TarEntryType.SymbolicLink, name) { LinkName = target };
 
+    // .NET writes no bytes at all for an empty directory (no tar end blocks, no gzip header): that is an empty disk.
+    [Fact]
+    public async Task An_empty_disk_exports_imports_snapshots_and_restores_as_an_empty_disk()
+    {
+        var runtime = fixture.Runtime();
+        var disk = await runtime.CreateDiskAsync(fixture.App(), progress, CancellationToken.None);
+        using var archive = new MemoryStream();
+        await runtime.ExportDiskAsync(fixture.App(), disk.Id, archive, progress, CancellationToken.None);
+        archive.Position = 0;
+
+        var imported = await runtime.ImportDiskAsync(fixture.App(), archive, progress, CancellationToken.None);
+        var snapshot = await runtime.CreateSnapshotAsync(fixture.App(), disk.Id, progress, CancellationToken.None);
+        var restored = await runtime.RestoreSnapshotAsync(fixture.App(), snapshot.Id, progress, CancellationToken.None);
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(fixture.DataRoot, "disks", imported.Id)));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(fixture.DataRoot, "disks", restored.Id)));
+    }
+
+    // Tar appends, so a name can come twice; no disk export holds one, and the second entry must not replace or fail
+    // on what the first made.
+    [Theory]
+    [InlineData("file", "file")]
+    [InlineData("file", "directory")]
+    [InlineData("directory", "file")]
+    [InlineData("file", "symbolic link")]
+    [InlineData("file", "hard link")]
+    public async Task Import_refuses_a_name_that_comes_twice(string first, string second)
+    {
+        TarEntry Entry(string kind) => kind switch
+        {
+            "file" => FileEntry("data/a"),
+            "directory" => new PaxTarEntry(TarEntryType.Directory, "data/a"),
+            "symbolic link" => SymlinkEntry("data/a", "b"),
+            _ => HardLinkEntry("data/a", "data/b"),
+        };
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => fixture.Runtime().ImportDiskAsync(fixture.App(), Archive(FileEntry("data/b"), Entry(first), Entry(second)), progress, CancellationToken.None));
+
+        Assert.Equal("InvalidArchive", error.ErrorId);
+        Assert.Contains("entry 'data/a' names a path an earlier entry made", error.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(fixture.DataRoot, "disks")));
+    }
+
     private static MemoryStream Archive(params TarEntry[] entries)
     {
         var archive = new MemoryStream();
