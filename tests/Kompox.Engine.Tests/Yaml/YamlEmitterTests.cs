@@ -101,6 +101,8 @@ public class YamlEmitterTests
         { "bell\u0007", "\"bell\\x07\"" },
         { "del\u007F", "\"del\\x7F\"" },
         { "c1\u0080", "\"c1\\x80\"" },
+        { "apc\u009F", "\"apc\\x9F\"" },
+        { "\\ first", "\"\\\\ first\"" },
         { "nel\u0085", "\"nel\\x85\"" },
         { "\uFEFFbom", "\"\\uFEFFbom\"" },
         { "ls\u2028ps\u2029", "\"ls\\u2028ps\\u2029\"" },
@@ -203,6 +205,30 @@ public class YamlEmitterTests
     [Fact]
     public void In_a_list_text_needing_an_indentation_indicator_is_double_quoted() =>
         Assert.Equal("\"  indented\\nx\\n\"", YamlEmitter.Scalar("  indented\nx\n", inSequence: true));
+
+    [Theory]
+    [InlineData("""["a"]""")]
+    [InlineData("""{}""")]
+    [InlineData("\"text\"")]
+    public void A_document_is_written_only_from_a_non_empty_object(string json)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+
+        Assert.Throws<ArgumentException>(() => YamlEmitter.WriteDocument(new StringBuilder(), document.RootElement));
+    }
+
+    // Lists in lists sit below their dash; in a list, text that needs an indentation indicator is double-quoted, since
+    // readers differ on where that indicator counts from for a compact list item.
+    [Fact]
+    public void Lists_in_lists_booleans_and_nulls_are_written_as_their_yaml_forms()
+    {
+        using var document = System.Text.Json.JsonDocument.Parse("""{"kind":"X","grid":[[1,2],["  indented\nx\n"]],"on":true,"off":false,"none":null}""");
+        var output = new StringBuilder();
+
+        YamlEmitter.WriteDocument(output, document.RootElement);
+
+        Assert.Equal("kind: X\ngrid:\n-\n  - 1\n  - 2\n-\n  - \"  indented\\nx\\n\"\n\"on\": true\n\"off\": false\nnone: null\n", output.ToString());
+    }
 
     [Fact]
     public void Documents_open_with_api_version_kind_and_metadata_and_inline_empty_collections()
