@@ -360,6 +360,27 @@ public sealed class K3sRuntimeTests : IDisposable
         Assert.Equal("x", File.ReadAllText(Path.Combine(fixture.DataRoot, "disks", positioned.Id, "data", "a")));
         Assert.All(progress.Reports.Take(imports), r => Assert.Null(r.Percent));
         Assert.Equal(100, progress.Reports.Skip(imports).Max(r => r.Percent));
+        Assert.All(progress.Reports, r => Assert.StartsWith("unpacking the archive", r.Status));
+    }
+
+    // What tar writers make: a directory entry may come again (or after files in it), and links need not follow one.
+    [Fact]
+    public async Task Import_makes_the_directories_a_link_lives_in_and_takes_a_directory_named_again()
+    {
+        var disk = await fixture.Runtime().ImportDiskAsync(
+            fixture.App(),
+            Archive(
+                new PaxTarEntry(TarEntryType.Directory, "data"),
+                FileEntry("data/a"),
+                new PaxTarEntry(TarEntryType.Directory, "data"),
+                SymlinkEntry("links/latest", "../data/a"),
+                HardLinkEntry("copies/a", "data/a")),
+            progress,
+            CancellationToken.None);
+
+        var root = Path.Combine(fixture.DataRoot, "disks", disk.Id);
+        Assert.Equal("../data/a", new FileInfo(Path.Combine(root, "links", "latest")).LinkTarget);
+        Assert.Equal("x", File.ReadAllText(Path.Combine(root, "copies", "a")));
     }
 
     // .NET writes no bytes at all for an empty directory (no tar end blocks, no gzip header): that is an empty disk.
