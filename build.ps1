@@ -15,16 +15,22 @@
       Bench      benchmarks, printed as ratios
       Start      build, then run the main job on the bundled example: validate, convert, and deploy and remove it on
                  the built-in cluster simulator
+      Mutate     mutation testing (Stryker.NET) of the engine's safety-critical files, $MutationTargets below, or of
+                 -MutateFile only; prints the mutation score per file. Slow, so not part of Test: run it before
+                 changing one of those files
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Bootstrap', 'Build', 'Install', 'Test', 'Package', 'Bench', 'Start')]
+    [ValidateSet('Bootstrap', 'Build', 'Install', 'Test', 'Package', 'Bench', 'Start', 'Mutate')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # Mutate: only these of $MutationTargets (e.g. Drivers/K3sRuntime.cs,Yaml/YamlEmitter.cs).
+    [string[]] $MutateFile = @()
 )
 
 $ErrorActionPreference = 'Stop'
@@ -50,6 +56,21 @@ $script:Done = @{}
 $ReadyToRunTargets = @(
     @{ Folder = 'linux-x64.net10'; Runtime = 'linux-x64'; Framework = 'net10.0' }
 )
+
+# The engine's safety-critical files (under src/Kompox.Engine) that the Mutate task mutates, each with the tests that
+# guard it (a dotnet test filter): archive import, project-file containment, command escaping, YAML quoting, the Lease,
+# prune and host conflicts, disk deletion. When a file or its tests move, change this list: Mutate stops at a path that
+# no longer exists. Mutants judged equivalent (no test can kill them) are listed with a reason in
+# build/mutation-equivalents.md.
+$MutationTargets = [ordered]@{
+    'Drivers/K3sRuntime.cs'          = 'FullyQualifiedName~Kompox.Tests.Drivers.K3sRuntimeTests'
+    'Compose/ProjectFiles.cs'        = 'FullyQualifiedName~Kompox.Tests.Compose'
+    'Conversion/ContainerCommand.cs' = 'FullyQualifiedName~Kompox.Tests.Conversion'
+    'Yaml/YamlEmitter.cs'            = 'FullyQualifiedName~Kompox.Tests.Yaml'
+    'Kube/LeaseAppLock.cs'           = 'FullyQualifiedName~Kompox.Tests.Operations'
+    'Operations/DeployApp.cs'        = 'FullyQualifiedName~Kompox.Tests.Operations'
+    'Operations/DiskOperations.cs'   = 'FullyQualifiedName~Kompox.Tests.Operations'
+}
 
 function Invoke-Native {
     param([string] $Command, [string[]] $Arguments)
@@ -175,6 +196,56 @@ function Task-Start {
     $testing = Join-Path $Out 'start/Kompox.Testing'
     Invoke-Native dotnet @('publish', (Join-Path $Root 'tests/Kompox.Testing'), '-c', $Configuration, '-o', $testing, '--nologo', '--verbosity', 'quiet')
     Invoke-ChildPwsh (Join-Path $Root 'examples/Start-Example.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'), '-TestingAssemblyPath', (Join-Path $testing 'Kompox.Testing.dll'))
+}
+
+function Task-Mutate {
+    Push-Location $Root
+    try { Invoke-Native dotnet @('tool', 'restore') } finally { Pop-Location }
+    # From `dotnet pwsh -File` a list comes as one comma-separated string.
+    $files = if ($MutateFile) { @($MutateFile -split ',' | ForEach-Object Trim) } else { @($MutationTargets.Keys) }
+    foreach ($file in $files) {
+        if (-not $MutationTargets.Contains($file)) { throw "$file is not one of the mutation targets in build.ps1: $($MutationTargets.Keys -join ', ')" }
+        if (-not (Test-Path (Join-Path $Root "src/Kompox.Engine/$file"))) { throw "src/Kompox.Engine/$file is gone: update `$MutationTargets in build.ps1" }
+    }
+
+    $rows = foreach ($file in $files) {
+        # One Stryker run per file, against the tests that guard it; one test session at a time (the cores are shared).
+        $output = Join-Path $Out "mutation/$([IO.Path]::GetFileNameWithoutExtension($file))"
+        Remove-Item $output -Recurse -Force -ErrorAction Ignore
+        # From the test project's directory: at the root, Stryker would take the solution and refuse a test project.
+        Push-Location (Join-Path $Root 'tests/Kompox.Engine.Tests')
+        try {
+            Invoke-Native dotnet @(
+                'stryker', '--project', 'Kompox.Engine.csproj', '--mutate', "**/$file", '--test-case-filter', $MutationTargets[$file],
+                '--configuration', $Configuration, '--concurrency', '1', '--reporter', 'Progress', '--reporter', 'Html', '--reporter', 'Json',
+                '--output', $output, '--skip-version-check'
+            ) | Out-Host
+        }
+        finally { Pop-Location }
+
+        # Stryker's score: killed (or timed out) among the mutants tested or left without a test.
+        $report = Get-Content (Join-Path $output 'reports/mutation-report.json') -Raw | ConvertFrom-Json -AsHashtable
+        $mutants = @($report.files.GetEnumerator() | Where-Object { $_.Key.Replace('\', '/').EndsWith("src/Kompox.Engine/$file") } | ForEach-Object { $_.Value.mutants })
+        $status = @($mutants.status)
+        $killed = @($status | Where-Object { $_ -in 'Killed', 'Timeout' }).Count
+        $survived = @($status | Where-Object { $_ -eq 'Survived' }).Count
+        $noCoverage = @($status | Where-Object { $_ -eq 'NoCoverage' }).Count
+        $counted = $killed + $survived + $noCoverage
+        [pscustomobject]@{
+            File       = $file
+            Score      = if ($counted) { [math]::Round(100 * $killed / $counted, 1) } else { $null }
+            Killed     = $killed
+            Survived   = $survived
+            NoCoverage = $noCoverage
+            Left       = @($mutants | Where-Object { $_.status -in 'Survived', 'NoCoverage' } | ForEach-Object { "${file}:$($_.location.start.line) $($_.status) $($_.mutatorName): $($_.replacement)" })
+        }
+    }
+
+    $rows | Format-Table File, Score, Killed, Survived, NoCoverage -AutoSize | Out-String | Write-Host
+    $rows.Left | Write-Host
+    Write-Host "Surviving mutants: the reports under $(Join-Path $Out 'mutation'); equivalent ones: build/mutation-equivalents.md"
+    $low = @($rows | Where-Object { $null -eq $_.Score -or $_.Score -lt 80 })
+    if ($low) { Write-Host "Below 80%: $($low.File -join ', ')" -ForegroundColor Yellow }
 }
 
 Invoke-Task $Task

@@ -12,6 +12,7 @@ internal static class PodSecurityRules
 {
     private const string Violation = "violates PodSecurity \"baseline:latest\": ";
 
+    // capabilities_allowed_1_0 of kubernetes/pod-security-admission policy/check_capabilities_baseline.go; compared exactly.
     private static readonly string[] AllowedCapabilities =
     [
         "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",

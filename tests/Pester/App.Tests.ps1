@@ -276,14 +276,12 @@ Describe 'Test-KompoxApp and ConvertTo-KompoxManifest as asynchronous cmdlets' {
             $inputs = [System.Management.Automation.PSDataCollection[psobject]]::new()
             $inputs.Complete()
             $async = $ps.BeginInvoke($inputs, $output)
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            while ($output.Count -lt 3 -and [DateTime]::UtcNow -lt $deadline -and -not $async.IsCompleted) { Start-Sleep -Milliseconds 20 }
+            Wait-Until { $output.Count -ge 3 -or $async.IsCompleted } -Because 'the first three results'
             $output.Count | Should -BeGreaterOrEqual 3 -Because 'the cmdlet writes from its async steps while it runs'
-            $watch = [System.Diagnostics.Stopwatch]::StartNew()
-            $ps.Stop()
-            $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+            Stop-Pipeline $ps
             $async.IsCompleted | Should -BeTrue
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            # Stopped in the middle, not after the work had ended by itself.
             $output.Count | Should -BeLessThan 1500
             $ps.Streams.Error | Should -BeNullOrEmpty
             $err = $null

@@ -3,6 +3,7 @@
 BeforeAll {
     Import-Module $env:KOMPOX_TEST_MODULE -Force
 
+    Import-Module (Join-Path $PSScriptRoot 'TestRunspace.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'TestCluster.psm1') -Force
     $Server = Start-KompoxTestServer
     $ServerUrl = $Server.BaseUri.GetLeftPart([System.UriPartial]::Authority)
@@ -14,32 +15,36 @@ BeforeAll {
         New-KompoxTestConfig -Directory $Dir -Kubeconfig $KubeconfigPath -NodeName lab-node1 -Name "$Name.yml"
     }
 
-    # Runs a cluster cmdlet in its own runspace, stops it once the server has the connection, and says how it ended.
+    # Runs a cluster cmdlet in its own runspace, stops it once it waits for the server's answer, and says how it ended.
     function Stop-WhileWaiting([string] $Command, [string] $Config, [System.Net.Sockets.TcpListener] $Listener) {
         $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
         $iss.ImportPSModule($env:KOMPOX_TEST_MODULE)
         $ps = [powershell]::Create($iss)
+        $client = $null
         try {
             $null = $ps.AddCommand($Command).AddParameter('Path', $Config)
             if ($Command -eq 'Initialize-KompoxCluster') { $null = $ps.AddParameter('Confirm', $false) }
             $handle = $ps.BeginInvoke()
-            $deadline = [DateTime]::UtcNow.AddSeconds(20)
-            while (-not $Listener.Pending() -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-            $Listener.Pending() | Should -BeTrue -Because 'the cmdlet connects to the server before it is stopped'
-            # Still waiting for an answer that never comes.
-            Start-Sleep -Milliseconds 300
+            $accepting = $Listener.AcceptTcpClientAsync()
+            $accepting.Wait([TimeSpan]::FromSeconds(60)) | Should -BeTrue -Because 'the cmdlet connects to the server'
+            $client = $accepting.Result
+            # The first byte of its TLS hello: from then on it waits for an answer that never comes.
+            $reading = $client.GetStream().ReadAsync([byte[]]::new(1), 0, 1)
+            $reading.Wait([TimeSpan]::FromSeconds(60)) | Should -BeTrue -Because 'the cmdlet sends its TLS hello'
             $ps.InvocationStateInfo.State | Should -Be 'Running'
-            $watch = [System.Diagnostics.Stopwatch]::StartNew()
-            $ps.Stop()
+            # Unanswered, the request would end by itself only at the HTTP client's timeout (100 s), beyond the bound of the stop.
+            Stop-Pipeline $ps
             [pscustomobject]@{
-                Seconds   = $watch.Elapsed.TotalSeconds
                 Completed = $handle.IsCompleted
                 State     = $ps.InvocationStateInfo.State
                 Reason    = $ps.InvocationStateInfo.Reason
                 Errors    = @($ps.Streams.Error)
             }
         }
-        finally { $ps.Dispose() }
+        finally {
+            if ($client) { $client.Dispose() }
+            $ps.Dispose()
+        }
     }
 }
 
@@ -144,7 +149,6 @@ Describe 'Cluster cmdlets when the cluster refuses or does not answer' {
 
             $r = Stop-WhileWaiting $_ $config $listener
 
-            $r.Seconds | Should -BeLessThan 5
             $r.Completed | Should -BeTrue
             $r.State | Should -Be 'Stopped'
             $r.Reason | Should -BeOfType [System.Management.Automation.PipelineStoppedException]

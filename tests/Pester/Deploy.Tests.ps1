@@ -133,13 +133,12 @@ Describe 'New-KompoxApp, Get-KompoxApp and Remove-KompoxApp' {
         try {
             $null = $ps.AddCommand('New-KompoxApp').AddParameter('Path', $waiting).AddParameter('Timeout', 300).AddParameter('Confirm', $false).AddParameter('WarningAction', 'SilentlyContinue')
             $handle = $ps.BeginInvoke()
-            $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while (-not ($Server.Requests | Where-Object { $_.Method -eq 'GET' -and $_.Path -match '/replicasets$' }) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            # Listing the ReplicaSets is the rollout wait's first step.
+            $Server.WhenRequestedAsync('list', '/replicasets$', [Threading.CancellationToken]::None).Wait([TimeSpan]::FromSeconds(60)) | Should -BeTrue -Because 'the deploy waits for the rollout'
             $ps.InvocationStateInfo.State | Should -Be 'Running' -Because 'it waits for a Pod that never gets ready'
 
-            $watch = [System.Diagnostics.Stopwatch]::StartNew()
-            $ps.Stop()
-            $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+            # The rollout would end by itself only after -Timeout 300, ten times the bound of the stop.
+            Stop-Pipeline $ps
             $handle.IsCompleted | Should -BeTrue
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
             $ps.Streams.Error | Should -BeNullOrEmpty

@@ -128,20 +128,18 @@ Describe 'Get-KompoxAppLog' {
             $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
             $inputs.Complete()
             $handle = $ps.BeginInvoke($inputs, $output)
-            $deadline = [DateTime]::UtcNow.AddSeconds(20)
-            while ($output.Count -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            Wait-Until { $output.Count -ge 1 -or $handle.IsCompleted } -Because 'the last line'
             $output.Count | Should -Be 1
             $output[0].ToString() | Should -Be 'web | GET /cart 200'
 
             Add-LogLine $Shop 'web' 10 'GET /checkout 200'
-            while ($output.Count -lt 2 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            Wait-Until { $output.Count -ge 2 -or $handle.IsCompleted } -Because 'the appended line'
             $output.Count | Should -Be 2
             $output[1].ToString() | Should -Be 'web | GET /checkout 200'
             $ps.InvocationStateInfo.State | Should -Be 'Running'
 
-            $watch = [System.Diagnostics.Stopwatch]::StartNew()
-            $ps.Stop()
-            $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+            # -Follow never ends by itself: ending Stopped is ending because of the stop.
+            Stop-Pipeline $ps
             $handle.IsCompleted | Should -BeTrue
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
             $ps.Streams.Error | Should -BeNullOrEmpty

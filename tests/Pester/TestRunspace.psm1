@@ -27,4 +27,36 @@ function Invoke-InRunspace {
     finally { $ps.Dispose() }
 }
 
-Export-ModuleMember -Function Invoke-InRunspace
+# Waits until the work under test has brought a condition about, and fails with what it waited for rather than hanging:
+# a bound on the wait, not a measure of the machine (callers pick a limit far above what the step takes).
+function Wait-Until {
+    param(
+        [Parameter(Mandatory)] [scriptblock] $Condition,
+        [Parameter(Mandatory)] [string] $Because,
+        [int] $TimeoutSeconds = 60
+    )
+
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while (-not (& $Condition)) {
+        if ([DateTime]::UtcNow -ge $deadline) { throw "Waited $TimeoutSeconds s in vain for $Because" }
+        Start-Sleep -Milliseconds 20
+    }
+}
+
+# Stops a running pipeline as Ctrl+C does. That a stop is prompt is shown by the pipeline ending Stopped while its work
+# could not have ended by itself (each caller says why), not by timing it; the timeout only keeps a stop that is
+# ignored from hanging the run.
+function Stop-Pipeline {
+    param(
+        [Parameter(Mandatory)] [powershell] $PowerShell,
+        [int] $TimeoutSeconds = 30
+    )
+
+    $stopping = $PowerShell.BeginStop($null, $null)
+    if (-not $stopping.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($TimeoutSeconds))) {
+        throw "Stop() did not return within $TimeoutSeconds s: the pipeline ignores Ctrl+C"
+    }
+    $PowerShell.EndStop($stopping)
+}
+
+Export-ModuleMember -Function Invoke-InRunspace, Wait-Until, Stop-Pipeline

@@ -177,12 +177,14 @@ public sealed class K3sRuntime : IDriverRuntime
     /// <summary>
     /// Unpacks an archive that may come from anywhere, as root on the node: only directories, files and links, each
     /// named inside <paramref name="root"/>, and nothing is written through a link, so a link may point anywhere (in the
-    /// app's container it resolves in the container). No devices. A hard link becomes a copy of its target.
+    /// app's container it resolves in the container). No devices, no name twice. A hard link becomes a copy of its target,
+    /// which must be a file an earlier entry made.
     /// </summary>
     private static async Task ExtractAsync(Stream tar, string root, string activity, CancellationToken cancellationToken)
     {
         var inside = Path.GetFullPath(root) + Path.DirectorySeparatorChar;
         var links = new HashSet<string>(StringComparer.Ordinal);
+        var files = new HashSet<string>(StringComparer.Ordinal);
         string Resolve(string name)
         {
             var full = Path.GetFullPath(Path.Combine(inside, name)).TrimEnd(Path.DirectorySeparatorChar);
@@ -202,10 +204,34 @@ public sealed class K3sRuntime : IDriverRuntime
             return full;
         }
 
-        await using var reader = new TarReader(tar);
-        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+        // TarFile writes no bytes at all for an empty directory (not even the end-of-archive blocks), and TarReader takes
+        // a stream it cannot seek that ends before the first header for a cut archive: no bytes at all is an empty disk.
+        // The ProgressStream only counts the bytes read.
+        var counting = new ProgressStream(tar, null, activity, "reading the archive", NoProgress.Instance);
+        await using var reader = new TarReader(counting);
+        async Task<TarEntry?> NextEntryAsync()
+        {
+            try
+            {
+                return await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false);
+            }
+            catch (EndOfStreamException) when (counting.Position == 0)
+            {
+                return null;
+            }
+        }
+
+        while (await NextEntryAsync().ConfigureAwait(false) is { } entry)
         {
             var path = Resolve(entry.Name);
+
+            // Tar appends, so a name may come twice; a disk export never holds one, and nothing is written over or into
+            // what an earlier entry made (a directory may be named again).
+            if (entry.EntryType == TarEntryType.Directory ? File.Exists(path) : Path.Exists(path))
+            {
+                throw NotAnArchive(activity, null, $"entry '{entry.Name}' names a path an earlier entry made");
+            }
+
             switch (entry.EntryType)
             {
                 case TarEntryType.Directory:
@@ -214,6 +240,7 @@ public sealed class K3sRuntime : IDriverRuntime
                 case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                     await entry.ExtractToFileAsync(path, overwrite: false, cancellationToken).ConfigureAwait(false);
+                    files.Add(path);
                     break;
                 case TarEntryType.SymbolicLink:
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -221,8 +248,15 @@ public sealed class K3sRuntime : IDriverRuntime
                     links.Add(path);
                     break;
                 case TarEntryType.HardLink:
+                    var target = Resolve(entry.LinkName);
+                    if (!files.Contains(target))
+                    {
+                        throw NotAnArchive(activity, null, $"hard link '{entry.Name}' points to '{entry.LinkName}', which no earlier entry of the archive made as a file");
+                    }
+
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                    File.Copy(Resolve(entry.LinkName), path);
+                    File.Copy(target, path);
+                    files.Add(path);
                     break;
                 case TarEntryType.GlobalExtendedAttributes:
                     break;

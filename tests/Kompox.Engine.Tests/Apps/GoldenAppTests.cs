@@ -4,7 +4,8 @@ namespace Kompox.Tests.Apps;
 
 /// <summary>
 /// Realistic apps and the exact manifests they convert to. After an intended change of the conversion, run the
-/// tests with KOMPOX_UPDATE_GOLDEN=1 to rewrite expected.yaml and expected-warnings.txt, and review the diff.
+/// tests with KOMPOX_UPDATE_GOLDEN=1 to rewrite expected.yaml and expected-warnings.txt (those tests then fail, since
+/// they compared nothing), review the diff, and run them again without it.
 /// </summary>
 public class GoldenAppTests
 {
@@ -28,8 +29,11 @@ public class GoldenAppTests
         var expectedWarnings = RepoPaths.Data("apps", name, "expected-warnings.txt");
         if (Update)
         {
+            // Writing the expected files and comparing with them would always pass: an update run fails, so it is
+            // never mistaken for a green run, and the next run without the switch compares.
             File.WriteAllText(expectedYaml, result.Yaml);
             File.WriteAllText(expectedWarnings, warnings);
+            Assert.Fail($"KOMPOX_UPDATE_GOLDEN=1: wrote {expectedYaml} and {expectedWarnings} instead of comparing; review the diff and run the tests again without it");
         }
 
         Assert.Equal(File.ReadAllText(expectedYaml), result.Yaml);

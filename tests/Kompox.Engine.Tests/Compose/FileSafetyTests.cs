@@ -164,4 +164,81 @@ public class FileSafetyTests
         using var project = new TempProject().WithBytes("app.env", [0x41, 0x3D, 0x00, 0x42]);
         Assert.Contains("binary", Error("services:\n  a:\n    image: x\n    env_file: app.env\n", "services.a.env_file", dir: project.Dir).Message);
     }
+
+    // A link below a real directory is followed as much as one at the top: containment is checked link by link.
+    [Fact]
+    public void ASymbolicLinkBelowARealDirectoryThatLeadsOutsideIsRefused()
+    {
+        using var outside = new TempProject().With("secret.txt", Marker);
+        using var project = new TempProject().With("sub/real.txt", "inside").WithLink("sub/out", outside.Dir).WithLink("sub/deeper/out", outside.Dir);
+        var errors = Errors("services:\n  a:\n    image: x\nconfigs:\n  c: { file: sub/out/secret.txt }\n  d: { file: ./sub/deeper/out/secret.txt }\n", dir: project.Dir);
+        Assert.Equal(new[] { "configs.c.file", "configs.d.file" }, errors.Select(e => e.Key).Order(StringComparer.Ordinal));
+        Assert.All(errors, e => Assert.Contains("through a symbolic link", e.Message));
+    }
+
+    // Linux paths differ by case: ../APP is not the project directory app, whatever Windows would say.
+    [Fact]
+    public void ALinkToADirectoryNamedLikeTheProjectInAnotherCaseIsOutside()
+    {
+        using var parent = new TempProject().With("APP/secret.txt", Marker).With("app/compose.yml", "unused");
+        File.CreateSymbolicLink(Path.Combine(parent.Dir, "app", "c.txt"), Path.Combine(parent.Dir, "APP", "secret.txt"));
+        var error = Error("services:\n  a:\n    image: x\nconfigs:\n  c: { file: c.txt }\n", "configs.c.file", dir: Path.Combine(parent.Dir, "app"));
+        Assert.Contains("through a symbolic link", error.Message);
+    }
+
+    [Fact]
+    public void AnEmptyPathADirectoryAndAFileThatCannotBeReadAreRefusedEachWithItsReason()
+    {
+        using var project = new TempProject().With("dir/x.txt", "x");
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(project.Dir, "app.sock")));
+        var errors = Errors("services:\n  a:\n    image: x\nconfigs:\n  e: { file: \"\" }\n  d: { file: dir }\n  s: { file: app.sock }\n", dir: project.Dir);
+        Assert.Equal(
+            new[] { ("configs.d.file", "'dir' is a directory, not a file"), ("configs.e.file", "the path is empty"), ("configs.s.file", "'app.sock' cannot be read: IOException") },
+            errors.Select(e => (e.Key, e.Message)).Order());
+    }
+
+    [Fact]
+    public void AFileOfTheLargestSizeIsReadAndOneByteMoreIsRefused()
+    {
+        using var project = new TempProject()
+            .WithBytes("fits.bin", new byte[ComposeLoader.MaxIncludedFileBytes])
+            .WithBytes("over.bin", new byte[ComposeLoader.MaxIncludedFileBytes + 1]);
+        var errors = Errors("services:\n  a:\n    image: x\nconfigs:\n  fits: { file: fits.bin }\n  over: { file: over.bin }\n", dir: project.Dir);
+        Assert.Equal("configs.over.file", Assert.Single(errors).Key);
+        Assert.Contains("at most 1,048,576 bytes", errors[0].Message);
+    }
+
+    // Linux follows 40 links in a path and refuses the 41st (ELOOP, MAXSYMLINKS in include/linux/namei.h); so does the loader.
+    [Theory]
+    [InlineData(40, true)]
+    [InlineData(41, false)]
+    public void A_chain_of_forty_links_is_followed_and_one_more_is_refused(int links, bool followed)
+    {
+        using var project = new TempProject().With("target.txt", "end");
+        for (var i = 1; i <= links; i++)
+        {
+            project.WithLink($"l{i}", i == links ? "target.txt" : $"l{i + 1}");
+        }
+
+        var files = new ProjectFiles(project.Dir);
+        var real = files.Resolve("l1", out var problem);
+
+        Assert.Equal(followed ? Path.Combine(files.Root!, "target.txt") : null, real);
+        Assert.Equal(followed, problem is null);
+    }
+
+    // The real path, not one of its spellings: no "." left where a path names the directory itself.
+    [Theory]
+    [InlineData(".", "")]
+    [InlineData("self/x.txt", "x.txt")]
+    [InlineData("self/self/x.txt", "x.txt")]
+    public void A_path_resolves_to_its_canonical_real_path(string written, string expected)
+    {
+        using var project = new TempProject().With("x.txt", "x").WithLink("self", ".");
+        var files = new ProjectFiles(project.Dir);
+
+        Assert.Equal(Path.TrimEndingDirectorySeparator(Path.Combine(files.Root!, expected)), files.Resolve(written, out var problem));
+        Assert.Null(problem);
+    }
 }

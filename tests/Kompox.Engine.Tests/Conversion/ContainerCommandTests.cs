@@ -76,23 +76,114 @@ public class ContainerCommandTests
         Assert.Contains(reason, problem.Message);
     }
 
-    // The kubelet's rule (third_party/forked/golang/expansion): $$ gives $, $(NAME) a variable (none here, so kept), other $ stays.
-    private static string KubeletExpand(string text)
+    // The image's own ENTRYPOINT and CMD, which Docker and the kubelet run when nothing replaces them.
+    private static readonly string[] ImageEntrypoint = ["<image ENTRYPOINT>"];
+    private static readonly string[] ImageCmd = ["<image CMD>"];
+
+    // The service's environment: the kubelet expands $(VAR) with the container's variables, the ones Kompox passes
+    // through the service's environment Secret included, so an unescaped $(X) would become "x-value".
+    private static readonly Dictionary<string, string> Variables = new() { ["X"] = "x-value", ["Y"] = "y-value" };
+
+    /// <summary>
+    /// Every $ form in every entrypoint shape: what the container runs, after the kubelet's expansion, is exactly the argv
+    /// Docker runs. Docker: an entrypoint (even an empty one) clears the image's CMD, a command replaces it
+    /// (compose-spec 05-services.md). Kubernetes: a command replaces ENTRYPOINT and drops CMD, args replace CMD.
+    /// </summary>
+    [Theory]
+    [InlineData("no entrypoint", "$")]
+    [InlineData("no entrypoint", "$(X)")]
+    [InlineData("no entrypoint", "$$")]
+    [InlineData("no entrypoint", "$(X) $Y")]
+    [InlineData("no entrypoint", "$$(X) $(X $")]
+    [InlineData("entrypoint []", "$")]
+    [InlineData("entrypoint []", "$(X)")]
+    [InlineData("entrypoint []", "$$")]
+    [InlineData("entrypoint []", "$(X) $Y")]
+    [InlineData("entrypoint []", "$$(X) $(X $")]
+    [InlineData("entrypoint \"\"", "$")]
+    [InlineData("entrypoint \"\"", "$(X)")]
+    [InlineData("entrypoint \"\"", "$$")]
+    [InlineData("entrypoint \"\"", "$(X) $Y")]
+    [InlineData("entrypoint \"\"", "$$(X) $(X $")]
+    [InlineData("entrypoint set", "$")]
+    [InlineData("entrypoint set", "$(X)")]
+    [InlineData("entrypoint set", "$$")]
+    [InlineData("entrypoint set", "$(X) $Y")]
+    [InlineData("entrypoint set", "$$(X) $(X $")]
+    public void The_container_runs_the_argv_docker_runs_whatever_the_dollars_and_entrypoint(string shape, string word)
+    {
+        // The words as Docker receives them: compose has already turned its own $$ into $.
+        var entrypoint = shape switch
+        {
+            "no entrypoint" => null,
+            "entrypoint []" => Array.Empty<string>(),
+            "entrypoint \"\"" => Kompox.Tests.Compose.Compose.Service("services:\n  web:\n    image: nginx:1.27\n    entrypoint: \"\"\n").Entrypoint,
+            _ => new[] { "/entry.sh", word },
+        };
+        Assert.True(shape == "no entrypoint" || entrypoint is not null);
+        string[] command = ["echo", word];
+        var web = Service("web") with { Entrypoint = entrypoint, Command = command, Environment = Variables };
+
+        var container = Container(web);
+
+        var dockerRuns = (entrypoint ?? ImageEntrypoint).Concat(command);
+        var kubeletRuns = (container.Command is { } c ? c.Select(KubeletExpand) : ImageEntrypoint)
+            .Concat(container.Args is { Count: > 0 } a ? a.Select(KubeletExpand) : container.Command is null ? ImageCmd : []);
+        Assert.Equal(dockerRuns, kubeletRuns);
+    }
+
+    [Theory]
+    [InlineData("$$", "$")]
+    [InlineData("$(X)", "x-value")]
+    [InlineData("$(Z)", "$(Z)")]
+    [InlineData("$(X) $Y $", "x-value $Y $")]
+    [InlineData("$$(X)", "$(X)")]
+    [InlineData("$(X", "$(X")]
+    [InlineData("$$$(X)", "$x-value")]
+    public void The_expansion_model_does_what_the_kubelet_does(string text, string expanded) =>
+        Assert.Equal(expanded, KubeletExpand(text));
+
+    /// <summary>
+    /// The kubelet's $(VAR) expansion of command and args: Expand and tryReadVariableName of
+    /// kubernetes/kubernetes third_party/forked/golang/expansion/expand.go, with the mapping of MappingFuncFor (an unknown
+    /// name stays written as $(NAME)). $$ gives $; $( without ) and $ before anything else stay; a final $ stays.
+    /// Go reads a rune after $ where this reads a char, which copies the same text.
+    /// </summary>
+    private static string KubeletExpand(string input)
     {
         var result = new System.Text.StringBuilder();
-        for (var i = 0; i < text.Length; i++)
+        var checkpoint = 0;
+        for (var cursor = 0; cursor < input.Length; cursor++)
         {
-            if (text[i] == '$' && i + 1 < text.Length && text[i + 1] == '$')
+            if (input[cursor] != '$' || cursor + 1 >= input.Length)
+            {
+                continue;
+            }
+
+            result.Append(input, checkpoint, cursor - checkpoint);
+            var rest = input[(cursor + 1)..];
+            int advance;
+            if (rest[0] == '$')
             {
                 result.Append('$');
-                i++;
+                advance = 1;
+            }
+            else if (rest[0] == '(' && rest.IndexOf(')') is var close and > 0)
+            {
+                var name = rest[1..close];
+                result.Append(Variables.TryGetValue(name, out var value) ? value : $"$({name})");
+                advance = close + 1;
             }
             else
             {
-                result.Append(text[i]);
+                result.Append('$').Append(rest[0]);
+                advance = 1;
             }
+
+            cursor += advance;
+            checkpoint = cursor + 1;
         }
 
-        return result.ToString();
+        return result.Append(input, checkpoint, input.Length - checkpoint).ToString();
     }
 }

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Kompox.Drivers;
+using Kompox.Operations;
 using Kompox.Tests.Operations;
 
 namespace Kompox.Tests.Drivers;
@@ -57,6 +58,8 @@ public sealed class K3sRuntimeTests : IDisposable
         var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.DeleteDiskAsync(fixture.App(), diskId, CancellationToken.None));
 
         Assert.Equal("DiskNotFound", error.ErrorId);
+        Assert.Equal(diskId, error.Target);
+        Assert.Contains($"has no disk '{diskId}'", error.Message);
         Assert.True(Directory.Exists(Path.Combine(fixture.DataRoot, "disks", "db-disk")));
     }
 
@@ -120,9 +123,11 @@ public sealed class K3sRuntimeTests : IDisposable
 
         var garbage = await Assert.ThrowsAsync<KompoxException>(() => runtime.ImportDiskAsync(app, new MemoryStream("not an archive"u8.ToArray()), progress, CancellationToken.None));
         var escaping = await Assert.ThrowsAsync<KompoxException>(() => runtime.ImportDiskAsync(app, Archive(new PaxTarEntry(TarEntryType.RegularFile, "../escaped") { DataStream = new MemoryStream("x"u8.ToArray()) }), progress, CancellationToken.None));
+        // The link points into the test's own directory, not at the node's /etc: a broken check (a mutant) then writes there.
+        var outside = Directory.CreateDirectory(Path.Combine(fixture.DataRoot, "outside")).FullName;
         var throughLink = await Assert.ThrowsAsync<KompoxException>(() => runtime.ImportDiskAsync(
             app,
-            Archive(new PaxTarEntry(TarEntryType.SymbolicLink, "etc") { LinkName = "/etc" }, new PaxTarEntry(TarEntryType.RegularFile, "etc/evil") { DataStream = new MemoryStream("x"u8.ToArray()) }),
+            Archive(new PaxTarEntry(TarEntryType.SymbolicLink, "etc") { LinkName = outside }, new PaxTarEntry(TarEntryType.RegularFile, "etc/evil") { DataStream = new MemoryStream("x"u8.ToArray()) }),
             progress,
             CancellationToken.None));
         var device = await Assert.ThrowsAsync<KompoxException>(() => runtime.ImportDiskAsync(app, Archive(new PaxTarEntry(TarEntryType.CharacterDevice, "null")), progress, CancellationToken.None));
@@ -130,8 +135,362 @@ public sealed class K3sRuntimeTests : IDisposable
         Assert.All(new[] { garbage, escaping, throughLink, device }, e => Assert.Equal("InvalidArchive", e.ErrorId));
         Assert.Contains("points outside the disk", escaping.Message);
         Assert.Contains("goes through a symbolic link", throughLink.Message);
+        Assert.Contains("entry 'null' is a CharacterDevice", device.Message);
+        Assert.EndsWith("is not a gzip-compressed tar archive of a disk", garbage.Message);
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(fixture.DataRoot, "disks")));
         Assert.False(File.Exists(Path.Combine(fixture.DataRoot, "escaped")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
+    }
+
+    // A hard link is unpacked as a copy of its target, made as root on the node: a target outside the disk, or reached
+    // through a symbolic link, would copy a node file (here "secret", beside the disks directory) into the app's disk.
+    // Tar names a hard link's target from the archive's root, so "../../secret" climbs out of disks/<temp>/.
+    [Theory]
+    [InlineData("dot-dot", "points outside the disk")]
+    [InlineData("absolute", "points outside the disk")]
+    [InlineData("through a linked directory", "goes through a symbolic link")]
+    [InlineData("a symbolic link", "goes through a symbolic link")]
+    [InlineData("made later", "no earlier entry")]
+    [InlineData("never made", "no earlier entry")]
+    [InlineData("a directory", "no earlier entry")]
+    public async Task Import_refuses_a_hard_link_to_anything_but_a_file_the_archive_made_and_leaves_no_disk(string target, string why)
+    {
+        var secret = Path.Combine(fixture.DataRoot, "secret");
+        File.WriteAllText(secret, "root:node-only");
+        TarEntry[] entries = target switch
+        {
+            "dot-dot" => [FileEntry("data/a"), HardLinkEntry("data/copy", "../../secret")],
+            "absolute" => [FileEntry("data/a"), HardLinkEntry("data/copy", secret)],
+            "through a linked directory" => [SymlinkEntry("up", fixture.DataRoot), HardLinkEntry("copy", "up/secret")],
+            "a symbolic link" => [SymlinkEntry("shadow", secret), HardLinkEntry("copy", "shadow")],
+            "made later" => [HardLinkEntry("copy", "later"), FileEntry("later")],
+            "never made" => [FileEntry("data/a"), HardLinkEntry("copy", "data/b")],
+            "a directory" => [FileEntry("data/a"), HardLinkEntry("copy", "data")],
+            _ => throw new ArgumentOutOfRangeException(nameof(target)),
+        };
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => fixture.Runtime().ImportDiskAsync(fixture.App(), Archive(entries), progress, CancellationToken.None));
+
+        Assert.Equal("InvalidArchive", error.ErrorId);
+        Assert.Contains(why, error.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(fixture.DataRoot, "disks")));
+    }
+
+    [Fact]
+    public async Task A_hard_link_to_a_file_the_archive_made_earlier_imports_as_a_copy()
+    {
+        var disk = await fixture.Runtime().ImportDiskAsync(fixture.App(), Archive(FileEntry("data/a"), HardLinkEntry("data/b", "data/a"), HardLinkEntry("c", "data/b")), progress, CancellationToken.None);
+
+        var root = Path.Combine(fixture.DataRoot, "disks", disk.Id);
+        Assert.Equal(["x", "x", "x"], new[] { "data/a", "data/b", "c" }.Select(f => File.ReadAllText(Path.Combine(root, f))));
+    }
+
+    private static PaxTarEntry FileEntry(string name) => new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream("x"u8.ToArray()) };
+
+    private static PaxTarEntry HardLinkEntry(string name, string target) => new(TarEntryType.HardLink, name) { LinkName = target };
+
+    private static PaxTarEntry SymlinkEntry(string name, string target) => new(TarEntryType.SymbolicLink, name) { LinkName = target };
+
+    [Fact]
+    public async Task Disks_and_snapshots_list_newest_first_and_by_id_within_a_second()
+    {
+        var runtime = fixture.Runtime();
+        var app = fixture.App();
+        Assert.Empty(await runtime.ListDisksAsync(app, CancellationToken.None));
+        Assert.Empty(await runtime.ListSnapshotsAsync(app, CancellationToken.None));
+        var first = await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
+        var second = await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
+        fixture.Time.Advance(TimeSpan.FromSeconds(1));
+        var third = await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
+        var snapshots = new List<SnapshotInfo>();
+        foreach (var advance in new[] { 0, 0, 1 })
+        {
+            fixture.Time.Advance(TimeSpan.FromSeconds(advance));
+            snapshots.Add(await runtime.CreateSnapshotAsync(app, first.Id, progress, CancellationToken.None));
+        }
+
+        var disks = await runtime.ListDisksAsync(app, CancellationToken.None);
+        var listed = await runtime.ListSnapshotsAsync(app, CancellationToken.None);
+
+        Assert.Equal(new[] { third.Id }.Concat(new[] { first.Id, second.Id }.Order(StringComparer.Ordinal).Reverse()), disks.Select(d => d.Id));
+        Assert.Equal(new[] { snapshots[2].Id }.Concat(snapshots.Take(2).Select(s => s.Id).Order(StringComparer.Ordinal).Reverse()), listed.Select(s => s.Id));
+    }
+
+    [Fact]
+    public async Task A_disk_is_created_with_progress_and_not_at_all_when_cancelled()
+    {
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fixture.Runtime().CreateDiskAsync(fixture.App(), progress, cancel.Token));
+        Assert.False(Directory.Exists(Path.Combine(fixture.DataRoot, "disks")));
+
+        var disk = await fixture.Runtime().CreateDiskAsync(fixture.App(), progress, CancellationToken.None);
+        Assert.Contains(new OperationProgress($"Creating disk {disk.Id}", "creating the directory"), progress.Reports);
+    }
+
+    [Fact]
+    public async Task Deleting_a_disk_removes_its_directory_and_tags_and_a_cancelled_delete_removes_nothing()
+    {
+        var runtime = fixture.Runtime();
+        var app = fixture.App();
+        var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
+        var kept = await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
+        WriteContent(Path.Combine(fixture.DataRoot, "disks", disk.Id));
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runtime.DeleteDiskAsync(app, disk.Id, cancel.Token));
+        AssertContent(Path.Combine(fixture.DataRoot, "disks", disk.Id));
+        await runtime.DeleteDiskAsync(app, disk.Id, CancellationToken.None);
+
+        Assert.Equal(new[] { kept.Id, kept.Id + ".json" }.Order(), Directory.EnumerateFileSystemEntries(Path.Combine(fixture.DataRoot, "disks")).Select(Path.GetFileName).Order());
+        Assert.Equal(new[] { kept.Id }, (await runtime.ListDisksAsync(app, CancellationToken.None)).Select(d => d.Id));
+    }
+
+    [Fact]
+    public async Task A_snapshot_is_an_archive_with_tags_beside_it_under_snapshots_and_is_exported_as_it_is()
+    {
+        var runtime = fixture.Runtime();
+        var app = fixture.App();
+        var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
+        WriteContent(Path.Combine(fixture.DataRoot, "disks", disk.Id));
+
+        var snapshot = await runtime.CreateSnapshotAsync(app, disk.Id, progress, CancellationToken.None);
+        using var exported = new MemoryStream();
+        await runtime.ExportSnapshotAsync(app, snapshot.Id, exported, progress, CancellationToken.None);
+
+        var archive = Path.Combine(fixture.DataRoot, "snapshots", snapshot.Id + ".tar.gz");
+        Assert.Equal(new[] { snapshot.Id + ".json", snapshot.Id + ".tar.gz" }, Directory.EnumerateFiles(Path.Combine(fixture.DataRoot, "snapshots")).Select(Path.GetFileName).Order());
+        Assert.Equal(File.ReadAllBytes(archive), exported.ToArray());
+        Assert.Contains(progress.Reports, r => r.Activity == $"Snapshotting disk {disk.Id} as {snapshot.Id}" && r.Percent == 100);
+        Assert.Contains(progress.Reports, r => r.Activity == $"Exporting snapshot {snapshot.Id}" && r.Status.StartsWith("copying the archive", StringComparison.Ordinal) && r.Percent == 100);
+    }
+
+    [Fact]
+    public async Task A_cancelled_snapshot_leaves_no_file()
+    {
+        var runtime = fixture.Runtime();
+        var disk = await runtime.CreateDiskAsync(fixture.App(), progress, CancellationToken.None);
+        WriteContent(Path.Combine(fixture.DataRoot, "disks", disk.Id));
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runtime.CreateSnapshotAsync(fixture.App(), disk.Id, progress, cancel.Token));
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(fixture.DataRoot, "snapshots")));
+    }
+
+    [Fact]
+    public async Task Only_the_apps_own_snapshots_are_deleted_or_exported_and_deleting_removes_both_files()
+    {
+        var runtime = fixture.Runtime();
+        var app = fixture.App();
+        var other = fixture.App("db");
+        var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
+        var snapshot = await runtime.CreateSnapshotAsync(app, disk.Id, progress, CancellationToken.None);
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+
+        var deleting = await Assert.ThrowsAsync<KompoxException>(() => runtime.DeleteSnapshotAsync(other, snapshot.Id, CancellationToken.None));
+        var exporting = await Assert.ThrowsAsync<KompoxException>(() => runtime.ExportSnapshotAsync(other, snapshot.Id, new MemoryStream(), progress, CancellationToken.None));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runtime.DeleteSnapshotAsync(app, snapshot.Id, cancel.Token));
+        Assert.Equal(2, Directory.EnumerateFiles(Path.Combine(fixture.DataRoot, "snapshots")).Count());
+        await runtime.DeleteSnapshotAsync(app, snapshot.Id, CancellationToken.None);
+
+        Assert.All(new[] { deleting, exporting }, e => Assert.Equal(("SnapshotNotFound", snapshot.Id), (e.ErrorId, e.Target)));
+        Assert.Contains($"has no snapshot '{snapshot.Id}'", deleting.Message);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(fixture.DataRoot, "snapshots")));
+    }
+
+    [Fact]
+    public async Task Another_apps_disk_cannot_be_exported()
+    {
+        var disk = await fixture.Runtime().CreateDiskAsync(fixture.App("db"), progress, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => fixture.Runtime().ExportDiskAsync(fixture.App(), disk.Id, new MemoryStream(), progress, CancellationToken.None));
+
+        Assert.Equal(("DiskNotFound", disk.Id), (error.ErrorId, error.Target));
+    }
+
+    [Fact]
+    public async Task A_restore_reports_progress_under_the_snapshots_name()
+    {
+        var runtime = fixture.Runtime();
+        var disk = await runtime.CreateDiskAsync(fixture.App(), progress, CancellationToken.None);
+        WriteContent(Path.Combine(fixture.DataRoot, "disks", disk.Id));
+        var snapshot = await runtime.CreateSnapshotAsync(fixture.App(), disk.Id, progress, CancellationToken.None);
+
+        var restored = await runtime.RestoreSnapshotAsync(fixture.App(), snapshot.Id, progress, CancellationToken.None);
+
+        Assert.Contains(progress.Reports, r => r.Activity == $"Restoring snapshot {snapshot.Id} as disk {restored.Id}" && r.Percent == 100);
+    }
+
+    // The bar counts the files' bytes: it reaches 100% once all of them are written, not after the largest one.
+    [Fact]
+    public async Task Export_progress_reaches_100_percent_with_the_last_of_the_files_bytes()
+    {
+        var runtime = fixture.Runtime();
+        var disk = await runtime.CreateDiskAsync(fixture.App(), progress, CancellationToken.None);
+        var root = Path.Combine(fixture.DataRoot, "disks", disk.Id);
+        File.WriteAllBytes(Path.Combine(root, "a.bin"), new byte[300_000]);
+        File.WriteAllBytes(Path.Combine(root, "b.bin"), new byte[300_000]);
+
+        await runtime.ExportDiskAsync(fixture.App(), disk.Id, new MemoryStream(), progress, CancellationToken.None);
+
+        var full = progress.Reports.First(r => r.Activity == $"Exporting disk {disk.Id}" && r.Percent == 100);
+        var written = long.Parse(full.Status.Split(' ')[^2], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.StartsWith("writing the archive: ", full.Status);
+        Assert.InRange(written, 600_000, 700_000);
+    }
+
+    // An import may come from a pipe (no length) or from a stream already read into; the bar counts what is left.
+    [Fact]
+    public async Task Import_reads_from_a_stream_without_a_length_or_from_where_a_stream_stands()
+    {
+        var runtime = fixture.Runtime();
+        var archive = Archive(FileEntry("data/a"), new PaxTarEntry(TarEntryType.RegularFile, "big") { DataStream = new MemoryStream(new byte[200_000]) }).ToArray();
+        var prefixed = new MemoryStream([.. new byte[1000], .. archive]) { Position = 1000 };
+
+        var piped = await runtime.ImportDiskAsync(fixture.App(), new NonSeekableStream(new MemoryStream(archive)), progress, CancellationToken.None);
+        var imports = progress.Reports.Count;
+        var positioned = await runtime.ImportDiskAsync(fixture.App(), prefixed, progress, CancellationToken.None);
+
+        Assert.Equal("x", File.ReadAllText(Path.Combine(fixture.DataRoot, "disks", piped.Id, "data", "a")));
+        Assert.Equal("x", File.ReadAllText(Path.Combine(fixture.DataRoot, "disks", positioned.Id, "data", "a")));
+        Assert.All(progress.Reports.Take(imports), r => Assert.Null(r.Percent));
+        Assert.Equal(100, progress.Reports.Skip(imports).Max(r => r.Percent));
+        Assert.All(progress.Reports, r => Assert.StartsWith("unpacking the archive", r.Status));
+    }
+
+    // What tar writers make: a directory entry may come again (or after files in it), and links need not follow one.
+    [Fact]
+    public async Task Import_makes_the_directories_a_link_lives_in_and_takes_a_directory_named_again()
+    {
+        var disk = await fixture.Runtime().ImportDiskAsync(
+            fixture.App(),
+            Archive(
+                new PaxTarEntry(TarEntryType.Directory, "data"),
+                FileEntry("data/a"),
+                new PaxTarEntry(TarEntryType.Directory, "data"),
+                SymlinkEntry("links/latest", "../data/a"),
+                HardLinkEntry("copies/a", "data/a")),
+            progress,
+            CancellationToken.None);
+
+        var root = Path.Combine(fixture.DataRoot, "disks", disk.Id);
+        Assert.Equal("../data/a", new FileInfo(Path.Combine(root, "links", "latest")).LinkTarget);
+        Assert.Equal("x", File.ReadAllText(Path.Combine(root, "copies", "a")));
+    }
+
+    // .NET writes no bytes at all for an empty directory (no tar end blocks, no gzip header): that is an empty disk.
+    [Fact]
+    public async Task An_empty_disk_exports_imports_snapshots_and_restores_as_an_empty_disk()
+    {
+        var runtime = fixture.Runtime();
+        var disk = await runtime.CreateDiskAsync(fixture.App(), progress, CancellationToken.None);
+        using var archive = new MemoryStream();
+        await runtime.ExportDiskAsync(fixture.App(), disk.Id, archive, progress, CancellationToken.None);
+        archive.Position = 0;
+
+        var imported = await runtime.ImportDiskAsync(fixture.App(), archive, progress, CancellationToken.None);
+        var snapshot = await runtime.CreateSnapshotAsync(fixture.App(), disk.Id, progress, CancellationToken.None);
+        var restored = await runtime.RestoreSnapshotAsync(fixture.App(), snapshot.Id, progress, CancellationToken.None);
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(fixture.DataRoot, "disks", imported.Id)));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(fixture.DataRoot, "disks", restored.Id)));
+    }
+
+    // Tar appends, so a name can come twice; no disk export holds one, and the second entry must not replace or fail
+    // on what the first made.
+    [Theory]
+    [InlineData("file", "file")]
+    [InlineData("file", "directory")]
+    [InlineData("directory", "file")]
+    [InlineData("file", "symbolic link")]
+    [InlineData("file", "hard link")]
+    public async Task Import_refuses_a_name_that_comes_twice(string first, string second)
+    {
+        TarEntry Entry(string kind) => kind switch
+        {
+            "file" => FileEntry("data/a"),
+            "directory" => new PaxTarEntry(TarEntryType.Directory, "data/a"),
+            "symbolic link" => SymlinkEntry("data/a", "b"),
+            _ => HardLinkEntry("data/a", "data/b"),
+        };
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => fixture.Runtime().ImportDiskAsync(fixture.App(), Archive(FileEntry("data/b"), Entry(first), Entry(second)), progress, CancellationToken.None));
+
+        Assert.Equal("InvalidArchive", error.ErrorId);
+        Assert.Contains("entry 'data/a' names a path an earlier entry made", error.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(fixture.DataRoot, "disks")));
+    }
+
+    // Only "<id>.json" files are tags; a broken one is an error naming the file, not a disk that lists without its app.
+    [Theory]
+    [InlineData("""{"Tags":{"kompox-created-at":"2025-01-01T00:00:00Z"},"SizeBytes":1}""")]
+    [InlineData("""{"Tags":{"kompox-app":"ops/k3s1/lab/web"},"SizeBytes":1}""")]
+    [InlineData("""{"Tags":{"kompox-app":"ops/k3s1/lab/web","kompox-created-at":"2025-01-01T00:00:00Z"},"SizeBytes":0}""")]
+    [InlineData("""{"Tags":null,"SizeBytes":1}""")]
+    [InlineData("""not json""")]
+    public async Task A_broken_tags_file_is_an_error_naming_it(string tags)
+    {
+        var path = Path.Combine(Directory.CreateDirectory(Path.Combine(fixture.DataRoot, "disks")).FullName, "web-20250101000000-abcdef.json");
+        File.WriteAllText(path, tags);
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => fixture.Runtime().ListDisksAsync(fixture.App(), CancellationToken.None));
+
+        Assert.Equal(("InvalidDiskMetadata", path), (error.ErrorId, error.Target));
+        Assert.StartsWith($"{path} is not a Kompox tags file", error.Message);
+    }
+
+    [Fact]
+    public async Task Listing_honours_cancellation_and_counts_only_tags_files()
+    {
+        var runtime = fixture.Runtime();
+        var disk = await runtime.CreateDiskAsync(fixture.App(), progress, CancellationToken.None);
+        File.WriteAllText(Path.Combine(fixture.DataRoot, "disks", disk.Id + ".old"), "a stray file named like a disk");
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runtime.ListDisksAsync(fixture.App(), cancel.Token));
+        Assert.Equal(new[] { disk.Id }, (await runtime.ListDisksAsync(fixture.App(), CancellationToken.None)).Select(d => d.Id));
+    }
+
+    [Fact]
+    public async Task A_snapshot_whose_tags_name_no_disk_lists_with_an_empty_disk_id()
+    {
+        Directory.CreateDirectory(Path.Combine(fixture.DataRoot, "snapshots"));
+        File.WriteAllText(Path.Combine(fixture.DataRoot, "snapshots", "web-20250101000000-abcdef.tar.gz"), "");
+        File.WriteAllText(Path.Combine(fixture.DataRoot, "snapshots", "web-20250101000000-abcdef.json"), """{"Tags":{"kompox-app":"ops/k3s1/lab/web","kompox-created-at":"2025-01-01T00:00:00Z"},"SizeBytes":5}""");
+
+        var snapshot = Assert.Single(await fixture.Runtime().ListSnapshotsAsync(fixture.App(), CancellationToken.None));
+
+        Assert.Equal(new SnapshotInfo("web-20250101000000-abcdef", "ops/k3s1/lab/web", string.Empty, new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero), 5), snapshot);
+    }
+
+    /// <summary>A stream that, like a pipe, can only be read forward and has no length.</summary>
+    private sealed class NonSeekableStream(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override void Flush() { }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private static MemoryStream Archive(params TarEntry[] entries)

@@ -26,12 +26,8 @@ public sealed class WatchTests
             }
         });
 
-        // The server records a watch as it starts streaming; wait for that (bounded) before changing anything.
-        for (var i = 0; i < 500 && !harness.Server.Requests.Any(r => r.Verb == "watch"); i++)
-        {
-            await Task.Delay(10);
-        }
-        Assert.Contains(harness.Server.Requests, r => r.Verb == "watch");
+        // The server records a watch as it starts streaming; await that before changing anything.
+        await harness.Server.WhenRequestedAsync("watch", "/pods$", timeout.Token);
         var deployment = Deployment("app", "web", ("web", "nginx:1.27"));
         await client.AppsV1.PatchNamespacedDeploymentAsync(Apply(deployment), "web", "app", fieldManager: "kompox");
         deployment.Spec.Template.Spec.Containers[0].Image = "nginx:1.28";

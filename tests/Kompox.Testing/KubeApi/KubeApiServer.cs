@@ -41,6 +41,7 @@ public sealed partial class KubeApiServer : IAsyncDisposable
     private readonly object gate = new();
     private readonly Dictionary<string, StoredObject> objects = new(StringComparer.Ordinal);
     private readonly List<RecordedRequest> requests = [];
+    private readonly List<(string Verb, System.Text.RegularExpressions.Regex Path, TaskCompletionSource Seen)> awaitedRequests = [];
     private readonly Dictionary<string, Identity> tokens = new(StringComparer.Ordinal);
     private readonly TimeProvider time;
     private WebApplication? app;
@@ -121,6 +122,27 @@ public sealed partial class KubeApiServer : IAsyncDisposable
         lock (gate)
         {
             return requests.Count(r => r.Changed);
+        }
+    }
+
+    /// <summary>
+    /// Completes once a request with this Kubernetes verb (get, list, watch, patch…) and a path matching the regular
+    /// expression is recorded, at once if one already is: a test awaits what the server has seen instead of polling or
+    /// sleeping. A watch or a log follow is recorded as its stream starts. Callers bound the wait with their token.
+    /// </summary>
+    public Task WhenRequestedAsync(string verb, string pathPattern, CancellationToken cancellationToken)
+    {
+        var path = new System.Text.RegularExpressions.Regex(pathPattern, System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        lock (gate)
+        {
+            if (requests.Any(r => r.Verb == verb && path.IsMatch(r.Path)))
+            {
+                return Task.CompletedTask;
+            }
+
+            var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            awaitedRequests.Add((verb, path, seen));
+            return seen.Task.WaitAsync(cancellationToken);
         }
     }
 
@@ -265,6 +287,11 @@ public sealed partial class KubeApiServer : IAsyncDisposable
         lock (gate)
         {
             requests.Add(new RecordedRequest(call.Verb, call.Method, call.Path, request.QueryString.Value ?? "", call.ContentType, call.Query.GetValueOrDefault("fieldManager"), code, call.Changed, request.HttpContext.Connection.Id));
+            foreach (var awaited in awaitedRequests.Where(a => a.Verb == call.Verb && a.Path.IsMatch(call.Path)).ToList())
+            {
+                awaited.Seen.TrySetResult();
+                awaitedRequests.Remove(awaited);
+            }
         }
     }
 
