@@ -179,10 +179,7 @@ public abstract class KompoxAsyncCmdlet : KompoxCmdlet, IDisposable
     /// <summary>A single-threaded context: callbacks posted from any thread run, in order, on the thread that pumps it.</summary>
     private sealed class PipelineContext : SynchronizationContext, IDisposable
     {
-        // Of a reference type: BlockingCollection over a value tuple had every one of its and its queue's methods
-        // compiled at run time in each process (this assembly has no precompiled code), ~20 for Test-KompoxApp; over a
-        // reference type they share the framework's precompiled code.
-        private readonly BlockingCollection<Action> queue = new();
+        private readonly BlockingCollection<(SendOrPostCallback Callback, object? State)> queue = new();
         private readonly int pumpThread = Environment.CurrentManagedThreadId;
         private readonly object gate = new();
         private bool completed;
@@ -194,7 +191,7 @@ public abstract class KompoxAsyncCmdlet : KompoxCmdlet, IDisposable
         {
             lock (gate)
             {
-                return !completed && queue.TryAdd(() => d(state));
+                return !completed && queue.TryAdd((d, state));
             }
         }
 
@@ -255,9 +252,9 @@ public abstract class KompoxAsyncCmdlet : KompoxCmdlet, IDisposable
 
         public void Pump()
         {
-            foreach (var callback in queue.GetConsumingEnumerable())
+            foreach (var (callback, state) in queue.GetConsumingEnumerable())
             {
-                callback();
+                callback(state);
             }
         }
 

@@ -43,38 +43,22 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer
         return os is null ? null : $"{os}-{arch}.net{Environment.Version.Major}";
     }
 
-    private sealed class DependencyLoadContext : AssemblyLoadContext
+    private sealed class DependencyLoadContext(string directory) : AssemblyLoadContext("Kompox", isCollectible: false)
     {
-        private readonly string[] searchOrder;
+        private readonly string[] searchOrder = ReadyToRunFolder() is { } folder ? new[] { Path.Combine(directory, folder), directory } : new[] { directory };
 
         private readonly string frameworkDirectory = RuntimeEnvironment.GetRuntimeDirectory();
-
-        public DependencyLoadContext(string directory)
-            : base("Kompox", isCollectible: false)
-        {
-            searchOrder = ReadyToRunFolder() is { } folder ? new[] { Path.Combine(directory, folder), directory } : new[] { directory };
-            Resolving += (_, name) => FromDependencies(name);
-        }
 
         protected override Assembly? Load(AssemblyName name)
         {
             // Packages such as Azure.Core carry copies of framework assemblies (System.Text.Json) for older runtimes.
             // Where the running framework has the version asked for, its precompiled copy serves: sharing a framework
-            // assembly clashes with no module, and the package copy would have to be compiled at every start. Returning
-            // null lets the default context bind it from the framework, which it does only when the framework's version
-            // is as new as the one asked for; when it is older, that bind fails and Resolving takes the package copy.
-            // The runtime's binder compares the versions from its own list, where reading each file's version here
-            // cost the first command ~10 ms and every further reference a fraction of one.
-            if (File.Exists(Path.Combine(frameworkDirectory, name.Name + ".dll")))
+            // assembly clashes with no module, and the package copy would have to be compiled at every start.
+            if (FrameworkHas(name))
             {
                 return null;
             }
 
-            return FromDependencies(name);
-        }
-
-        private Assembly? FromDependencies(AssemblyName name)
-        {
             foreach (var candidate in searchOrder)
             {
                 var path = Path.Combine(candidate, name.Name + ".dll");
@@ -85,6 +69,12 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer
             }
 
             return null;
+        }
+
+        private bool FrameworkHas(AssemblyName name)
+        {
+            var path = Path.Combine(frameworkDirectory, name.Name + ".dll");
+            return File.Exists(path) && AssemblyName.GetAssemblyName(path).Version >= (name.Version ?? new Version());
         }
     }
 }
