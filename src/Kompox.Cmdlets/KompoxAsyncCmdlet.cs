@@ -164,16 +164,34 @@ public abstract class KompoxAsyncCmdlet : KompoxCmdlet, IDisposable
         }
     }
 
+    /// <summary>
+    /// Reports written on the pipeline thread. Once the pipeline is being stopped, PowerShell refuses every write with
+    /// PipelineStoppedException; a report is advisory, so it is dropped then. Thrown out of a posted callback, that
+    /// exception would end the pump while the step still unwinds (releasing the app's Lease), and the release would
+    /// run on with nobody waiting for it.
+    /// </summary>
     private sealed class PipelineReporter(KompoxAsyncCmdlet cmdlet) : IKompoxReporter
     {
         public void Progress(string activity, string status, int percentComplete = -1) =>
-            cmdlet.OnPipeline(() => cmdlet.WriteActivity(activity, status, percentComplete));
+            cmdlet.OnPipeline(Dropped(() => cmdlet.WriteActivity(activity, status, percentComplete)));
 
-        public void Completed(string activity) => cmdlet.OnPipeline(() => cmdlet.CompleteActivity(activity));
+        public void Completed(string activity) => cmdlet.OnPipeline(Dropped(() => cmdlet.CompleteActivity(activity)));
 
-        public void Message(string text) => cmdlet.OnPipeline(() => cmdlet.WriteVerbose(text));
+        public void Message(string text) => cmdlet.OnPipeline(Dropped(() => cmdlet.WriteVerbose(text)));
 
-        public void Warning(string text) => cmdlet.OnPipeline(() => cmdlet.WriteWarning(text));
+        public void Warning(string text) => cmdlet.OnPipeline(Dropped(() => cmdlet.WriteWarning(text)));
+
+        private static Action Dropped(Action write) => () =>
+        {
+            try
+            {
+                write();
+            }
+            catch (PipelineStoppedException)
+            {
+                // The pipeline is stopping: the report has nowhere to go.
+            }
+        };
     }
 
     /// <summary>A single-threaded context: callbacks posted from any thread run, in order, on the thread that pumps it.</summary>

@@ -186,6 +186,9 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     [Fact]
     public async Task Pruning_one_app_leaves_the_other_apps_objects_and_what_the_cluster_put_in_its_namespace()
     {
+        // What the cluster puts in every namespace, as the test server models it: the "default" ServiceAccount of the
+        // service account controller (kubernetes/kubernetes pkg/controller/serviceaccount/serviceaccounts_controller.go)
+        // and kube-root-ca.crt of the root CA publisher (pkg/controller/certificates/rootcacertpublisher/publisher.go).
         var a = App(compose: TwoPorts);
         var b = App(name: "shop", compose: TwoPorts);
         var first = await Operations().DeployAsync(a.Id, new DeployOptions(), null, CancellationToken.None).Within();
