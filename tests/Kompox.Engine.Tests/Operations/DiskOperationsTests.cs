@@ -1,3 +1,4 @@
+using k8s;
 using Kompox.Conversion;
 using Kompox.Operations;
 
@@ -10,37 +11,6 @@ public sealed class DiskOperationsTests : IDisposable
     public void Dispose() => fixture.Dispose();
 
     [Fact]
-    public async Task Disks_list_newest_first_with_the_namespaces_current_one_marked()
-    {
-        var app = fixture.App();
-        var disks = new DiskOperations(fixture.Context);
-        var older = await disks.CreateAsync(app.Id, null, null, CancellationToken.None);
-        fixture.Time.Advance(TimeSpan.FromMinutes(1));
-        var newer = await disks.CreateAsync(app.Id, null, null, CancellationToken.None);
-        fixture.Kube.AnswerNamespace(KubeNames.Namespace(app), new Dictionary<string, string> { ["kompox.dev/disk-current-id"] = older.Id });
-
-        var listed = await disks.ListAsync(app.Id, null, CancellationToken.None);
-
-        Assert.Equal(new[] { (newer.Id, false), (older.Id, true) }, listed.Select(d => (d.Id, d.IsCurrent)));
-    }
-
-    [Fact]
-    public async Task Deleting_the_current_disk_is_refused_and_another_is_deleted()
-    {
-        var app = fixture.App();
-        var disks = new DiskOperations(fixture.Context);
-        var current = await disks.CreateAsync(app.Id, null, null, CancellationToken.None);
-        var spare = await disks.CreateAsync(app.Id, null, null, CancellationToken.None);
-        fixture.Kube.AnswerNamespace(KubeNames.Namespace(app), new Dictionary<string, string> { ["kompox.dev/disk-current-id"] = current.Id });
-
-        var error = await Assert.ThrowsAsync<KompoxException>(() => disks.DeleteAsync(app.Id, current.Id, null, null, CancellationToken.None));
-        await disks.DeleteAsync(app.Id, spare.Id, null, null, CancellationToken.None);
-
-        Assert.Equal(("DiskIsCurrent", ErrorKind.Conflict), (error.ErrorId, error.Kind));
-        Assert.Equal(new[] { current.Id }, (await disks.ListAsync(app.Id, null, CancellationToken.None)).Select(d => d.Id));
-    }
-
-    [Fact]
     public async Task The_aks_runtime_needs_the_providers_subscription()
     {
         var error = await Assert.ThrowsAsync<KompoxException>(() => new DiskOperations(fixture.Context).ListAsync(fixture.App(driver: "aks").Id, null, CancellationToken.None));
@@ -50,7 +20,10 @@ public sealed class DiskOperationsTests : IDisposable
     }
 }
 
-/// <summary>The disk operations that change which disks an app has hold the app's Lease, the lock every real context uses.</summary>
+/// <summary>
+/// Disk operations through a context as the product makes it: the app's Lease (not the tests' in-process lock) and the
+/// API test server, so that what holds the app and what reads the current disk are the real paths.
+/// </summary>
 public sealed class DiskOperationLeaseTests : IAsyncLifetime
 {
     private readonly OperationFixture fixture = new();
@@ -65,10 +38,55 @@ public sealed class DiskOperationLeaseTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Disks_list_newest_first_with_the_namespaces_current_one_marked()
+    {
+        var app = fixture.App(kubeconfig: harness.Kubeconfig);
+        await using var context = LeaseContext();
+        var disks = new DiskOperations(context);
+        var older = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None);
+        fixture.Time.Advance(TimeSpan.FromMinutes(1));
+        var newer = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None);
+        await MarkCurrentAsync(app, older.Id);
+
+        var listed = await disks.ListAsync(app.Id, null, CancellationToken.None);
+
+        Assert.Equal(new[] { (newer.Id, false), (older.Id, true) }, listed.Select(d => (d.Id, d.IsCurrent)));
+    }
+
+    [Fact]
+    public async Task Deleting_the_current_disk_is_refused_and_another_is_deleted()
+    {
+        var app = fixture.App(kubeconfig: harness.Kubeconfig);
+        await using var context = LeaseContext();
+        var disks = new DiskOperations(context);
+        var current = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None);
+        var spare = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None);
+        await MarkCurrentAsync(app, current.Id);
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => disks.DeleteAsync(app.Id, current.Id, TimeSpan.Zero, null, CancellationToken.None));
+        await disks.DeleteAsync(app.Id, spare.Id, TimeSpan.Zero, null, CancellationToken.None);
+
+        Assert.Equal(("DiskIsCurrent", ErrorKind.Conflict), (error.ErrorId, error.Kind));
+        Assert.Equal(new[] { current.Id }, (await disks.ListAsync(app.Id, null, CancellationToken.None)).Select(d => d.Id));
+    }
+
+    private KompoxContext LeaseContext() =>
+        new(new KubeconfigClientFactory(), new Kompox.Drivers.DriverFactory(fixture.Time), fixture.Store, fixture.Time);
+
+    /// <summary>Marks a disk current as a deploy does: the namespace's annotation, written to the API server.</summary>
+    private async Task MarkCurrentAsync(Kompox.Model.KompoxApp app, string diskId)
+    {
+        using var client = harness.Client();
+        // The app's Lease already made the namespace: annotate it as a deploy does.
+        var patch = new { metadata = new { annotations = new Dictionary<string, string> { ["kompox.dev/disk-current-id"] = diskId } } };
+        await client.CoreV1.PatchNamespaceAsync(new k8s.Models.V1Patch(patch, k8s.Models.V1Patch.PatchType.MergePatch), KubeNames.Namespace(app));
+    }
+
+    [Fact]
     public async Task Creating_or_deleting_a_disk_while_another_holder_has_the_apps_Lease_is_refused_naming_it_and_works_once_it_is_released()
     {
         var app = fixture.App(kubeconfig: harness.Kubeconfig);
-        await using var context = new KompoxContext(new KubeconfigClientFactory(), new Kompox.Drivers.DriverFactory(fixture.Time), fixture.Store, fixture.Time);
+        await using var context = LeaseContext();
         var disks = new DiskOperations(context);
         var spare = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None);
         var other = await TestLocks.Lease(fixture.Time).AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
