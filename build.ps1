@@ -216,7 +216,7 @@ function Task-Mutate {
         Push-Location (Join-Path $Root 'tests/Kompox.Engine.Tests')
         try {
             Invoke-Native dotnet @(
-                'stryker', '--project', 'Kompox.Engine.csproj', '--mutate', "**/$file", '--test-case-filter', $MutationTargets[$file],
+                'stryker', '--config-file', (Join-Path $Root 'build/stryker-config.json'), '--project', 'Kompox.Engine.csproj', '--mutate', "**/$file", '--test-case-filter', $MutationTargets[$file],
                 '--configuration', $Configuration, '--concurrency', '1', '--reporter', 'Progress', '--reporter', 'Html', '--reporter', 'Json',
                 '--output', $output, '--skip-version-check'
             ) | Out-Host

@@ -70,6 +70,35 @@ public sealed class DiskOperationLeaseTests : IAsyncLifetime
         Assert.Equal(new[] { current.Id }, (await disks.ListAsync(app.Id, null, CancellationToken.None)).Select(d => d.Id));
     }
 
+    [Fact]
+    public async Task Each_disk_operation_reports_its_activity_and_steps_and_a_refusal_names_the_disk()
+    {
+        // What Write-Progress and the service's operation record show: the activity names the app (and the disk), and
+        // each step says what is done at the time.
+        var app = fixture.App(kubeconfig: harness.Kubeconfig);
+        await using var context = LeaseContext();
+        var disks = new DiskOperations(context);
+        var creating = new RecordedProgress();
+        var current = await disks.CreateAsync(app.Id, TimeSpan.Zero, creating, CancellationToken.None);
+        await MarkCurrentAsync(app, current.Id);
+        var listing = new RecordedProgress();
+        await disks.ListAsync(app.Id, listing, CancellationToken.None);
+        var deleting = new RecordedProgress();
+
+        var refused = await Assert.ThrowsAsync<KompoxException>(() => disks.DeleteAsync(app.Id, current.Id, TimeSpan.Zero, deleting, CancellationToken.None));
+
+        Assert.Equal(current.Id, refused.Target);
+        Assert.Equal($"disk {current.Id} is the current disk of app {app.Id}; switch the app to another disk first", refused.Message);
+        Assert.Equal(
+            new[] { ($"Listing disks of app {app.Id}", "reading the disk state"), ($"Listing disks of app {app.Id}", "listing the provider's disks") },
+            Steps(listing).Where(s => s.Status.StartsWith("reading") || s.Status.StartsWith("listing")));
+        Assert.Contains(($"Creating a disk for app {app.Id}", $"created {current.Id}"), Steps(creating));
+        Assert.Contains(($"Deleting disk {current.Id} of app {app.Id}", "failed"), Steps(deleting));
+    }
+
+    private static IEnumerable<(string Activity, string Status)> Steps(RecordedProgress progress) =>
+        progress.Reports.Where(r => r.Kind == ProgressKind.Step).Select(r => (r.Activity, r.Status));
+
     private KompoxContext LeaseContext() =>
         new(new KubeconfigClientFactory(), new Kompox.Drivers.DriverFactory(fixture.Time), fixture.Store, fixture.Time);
 
