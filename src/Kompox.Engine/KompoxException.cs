@@ -174,6 +174,7 @@ public static class KompoxErrors
         ["RolloutFailed"] = ErrorKind.Unavailable,
         ["RolloutTimeout"] = ErrorKind.Timeout,
         ["DestroyTimeout"] = ErrorKind.Timeout,
+        ["VolumeTerminating"] = ErrorKind.Timeout,
         ["UnknownService"] = ErrorKind.InvalidArgument,
         ["NoPreviousContainer"] = ErrorKind.NotFound,
         ["InvalidLogOptions"] = ErrorKind.InvalidArgument,

@@ -15,7 +15,10 @@ namespace Kompox.Operations;
 /// <summary>What an app is deployed with: how its compose file is read, and how long the rollout may take.</summary>
 public sealed record DeployOptions : ComposeReadOptions
 {
-    /// <summary>How long the new Pod may take to become Ready, measured on the context's clock; then <c>RolloutTimeout</c>.</summary>
+    /// <summary>
+    /// How long the new Pod may take to become Ready, measured on the context's clock; then <c>RolloutTimeout</c>. Also
+    /// how long the app's volume or claim, found being deleted, may take to go before it is made anew; then <c>VolumeTerminating</c>.
+    /// </summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How often the rollout is looked at while it is waited for.</summary>
@@ -197,9 +200,10 @@ internal static class DeployApp
             scope.Step($"using disk {plan.DiskId}", 10);
         }
 
-        // One list per kind serves the claimRef of a bound volume and the prune, before anything changes.
+        // One list per kind serves the volume and claim, the claim's storage request and the prune, before anything changes.
         scope.Step("reading the app's objects", 12);
         var existing = await ListAppObjectsAsync(client, app, manifest.Namespace, cancellationToken).ConfigureAwait(false);
+        await AppVolume.PrepareAsync(scope, manifest, existing, plan.Options.Timeout, cancellationToken).ConfigureAwait(false);
         var (applied, deployment) = await ApplyAllAsync(scope, manifest, existing, cancellationToken).ConfigureAwait(false);
 
         scope.Step("pruning the objects no longer desired", 72);
@@ -344,7 +348,7 @@ internal static class DeployApp
             }
 
             scope.Step($"comparing {reference}", 40 + (i * 55 / objects.Count));
-            var body = objects[i] is V1PersistentVolume volume ? KeepBinding(volume, existing) : objects[i];
+            var body = AppVolume.Desired(objects[i], existing);
             var result = await KubeObjects.ApplyAsync(client, body, cancellationToken, dryRun: true).ConfigureAwait(false);
             changes.Add(new PlannedChange(reference, SameContent(live, result) ? PlannedAction.Unchanged : PlannedAction.Change));
         }
@@ -395,7 +399,7 @@ internal static class DeployApp
             scope.Step($"applying {current}", 15 + (i * 55 / objects.Count));
             try
             {
-                var body = objects[i] is V1PersistentVolume volume ? KeepBinding(volume, existing) : objects[i];
+                var body = AppVolume.Desired(objects[i], existing);
                 var result = await KubeObjects.ApplyAsync(scope.Kube, body, cancellationToken).ConfigureAwait(false);
                 deployment = result as V1Deployment ?? deployment;
             }
@@ -414,31 +418,6 @@ internal static class DeployApp
         }
 
         return (applied, deployment ?? throw new InvalidOperationException("an app's manifest has one Deployment"));
-    }
-
-    /// <summary>
-    /// A bound volume keeps its claimRef as the binder completed it (with the uid of the claim, which still exists):
-    /// claimRef is an atomic struct, so applying it without the uid would take it over and unbind the volume on every
-    /// deploy. A claimRef whose claim is gone is applied afresh, so that the claim made next binds again.
-    /// </summary>
-    private static V1PersistentVolume KeepBinding(V1PersistentVolume volume, IReadOnlyDictionary<KubeObjectRef, IKubernetesObject<V1ObjectMeta>> existing)
-    {
-        var desired = volume.Spec.ClaimRef;
-        if (!existing.TryGetValue(KubeObjectRef.Of(volume), out var found) || found is not V1PersistentVolume live
-            || live.Spec?.ClaimRef is not { Uid: { Length: > 0 } uid } bound || bound.NamespaceProperty != desired.NamespaceProperty || bound.Name != desired.Name)
-        {
-            return volume;
-        }
-
-        var claim = existing.GetValueOrDefault(new KubeObjectRef("PersistentVolumeClaim", desired.NamespaceProperty, desired.Name));
-        if (claim?.Metadata.Uid != uid)
-        {
-            return volume;
-        }
-
-        var kept = KubernetesJson.Deserialize<V1PersistentVolume>(KubernetesJson.Serialize(volume));
-        kept.Spec.ClaimRef = bound;
-        return kept;
     }
 
     internal static async Task DeleteIfPresentAsync(IKubernetes client, KubeObjectRef o, CancellationToken cancellationToken)

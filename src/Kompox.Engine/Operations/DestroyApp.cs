@@ -10,8 +10,11 @@ public sealed record DestroyOptions
     /// <summary>How long to wait for another operation holding the app; null for the context's default.</summary>
     public TimeSpan? LockWait { get; init; }
 
-    /// <summary>How long to wait for the app's Pod to go once its Deployment is deleted; then <c>DestroyTimeout</c>.</summary>
-    public TimeSpan PodGoneTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// How long to wait for each of the app's Pod (once its Deployment is deleted), its claim and its volume to go; then
+    /// <c>DestroyTimeout</c>. A claim goes once no Pod mounts it, a volume once its claim is gone (their protection finalizers).
+    /// </summary>
+    public TimeSpan GoneTimeout { get; init; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>What destroy removed. The namespace (with the disk state), the disks and the snapshots are kept.</summary>
@@ -56,6 +59,20 @@ internal static class DestroyApp
                 }
             }
 
+            // A deleted claim or volume stays while its protection finalizer holds it: a deploy right after would write
+            // into it, and it would then disappear under the app.
+            foreach (var o in deleted.Where(o => o.Kind is "PersistentVolumeClaim" or "PersistentVolume").ToList())
+            {
+                await AppVolume.WaitGoneAsync(scope, o, options.GoneTimeout, 95, live => new KompoxException(
+                    "DestroyTimeout",
+                    ErrorKind.Timeout,
+                    $"app {app.Id}: {o} still exists {options.GoneTimeout.TotalSeconds:0} s after it was deleted ({AppVolume.Finalizers(live)}); the app's other objects are deleted")
+                {
+                    Target = app.Id,
+                    Remedy = Remedy.RunAgain,
+                }, token).ConfigureAwait(false);
+            }
+
             return true;
         }, cancellationToken).ConfigureAwait(false);
 
@@ -77,12 +94,12 @@ internal static class DestroyApp
                 return;
             }
 
-            if (time.GetUtcNow() - started >= options.PodGoneTimeout)
+            if (time.GetUtcNow() - started >= options.GoneTimeout)
             {
                 throw new KompoxException(
                     "DestroyTimeout",
                     ErrorKind.Timeout,
-                    $"app {app.Id}: Pod {string.Join(", ", pods.Items.Select(p => p.Metadata.Name))} still exists {options.PodGoneTimeout.TotalSeconds:0} s after its Deployment was deleted; the Deployment and the Ingresses are deleted, the rest is kept")
+                    $"app {app.Id}: Pod {string.Join(", ", pods.Items.Select(p => p.Metadata.Name))} still exists {options.GoneTimeout.TotalSeconds:0} s after its Deployment was deleted; the Deployment and the Ingresses are deleted, the rest is kept")
                 {
                     Target = app.Id,
                     Remedy = Remedy.RunAgain,

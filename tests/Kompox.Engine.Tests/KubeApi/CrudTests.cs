@@ -118,8 +118,13 @@ public sealed class CrudTests
         claim.Spec.AccessModes = ["ReadWriteMany"];
         Assert.Equal(422, (await FailureAsync(() => client.CoreV1.PatchNamespacedPersistentVolumeClaimAsync(Apply(claim), "data", "app", fieldManager: "kompox"))).Code);
         claim.Spec.AccessModes = ["ReadWriteOnce"];
+        // Growing a bound claim passes validation but not the PersistentVolumeClaimResize admission plugin
+        // (plugin/pkg/admission/storage/persistentvolume/resize/admission.go): a static claim (storageClassName "") never grows.
         claim.Spec.Resources.Requests["storage"] = new ResourceQuantity("20Gi");
-        Assert.Equal("20Gi", (await client.CoreV1.PatchNamespacedPersistentVolumeClaimAsync(Apply(claim), "data", "app", fieldManager: "kompox")).Spec.Resources.Requests["storage"].ToString());
+        var (grow, growStatus) = await FailureAsync(() => client.CoreV1.PatchNamespacedPersistentVolumeClaimAsync(Apply(claim), "data", "app", fieldManager: "kompox"));
+        Assert.Equal((403, "Forbidden"), (grow, growStatus["reason"]!.ToString()));
+        Assert.Equal("persistentvolumeclaims \"data\" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize", growStatus["message"]!.ToString());
+        Assert.Equal("10Gi", (await client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync("data", "app")).Spec.Resources.Requests["storage"].ToString());
         claim.Spec.Resources.Requests["storage"] = new ResourceQuantity("5Gi");
         var (shrink, shrinkStatus) = await FailureAsync(() => client.CoreV1.PatchNamespacedPersistentVolumeClaimAsync(Apply(claim), "data", "app", fieldManager: "kompox"));
         Assert.Equal(422, shrink);

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Kompox.Tests.Operations;
 
 /// <summary>Deploy, destroy and status of apps against the Kubernetes API test server, through the real kubeconfig client.</summary>
-public sealed class AppDeploymentTests : IAsyncLifetime
+public sealed partial class AppDeploymentTests : IAsyncLifetime
 {
     private const string TwoPorts = """
         services:

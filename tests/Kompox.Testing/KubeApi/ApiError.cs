@@ -52,6 +52,10 @@ internal sealed class ApiError : Exception
 
     public static ApiError BadRequest(string message) => new(400, "BadRequest", message);
 
+    /// <summary>403 from an admission plugin, as admission.NewForbidden words it (k8s.io/apiserver pkg/admission/errors.go).</summary>
+    public static ApiError Forbidden(ResourceType resource, string name, string reason) =>
+        new(403, "Forbidden", $"{resource.QualifiedName} \"{name}\" is forbidden: {reason}", DetailsOf(resource, name));
+
     /// <summary>422 Invalid: one cause per field error, the message listing them as kube-apiserver does.</summary>
     public static ApiError Invalid(ResourceType resource, string name, IReadOnlyList<(string Field, string Message)> errors)
     {

@@ -7,17 +7,24 @@ namespace Kompox.Testing.KubeApi;
 /// Field paths as structured-merge-diff names them: "f:spec", "f:replicas" for map fields and
 /// "k:{"name":"web"}" for an item of a list merged by key. A path is its segments joined by
 /// <see cref="Separator"/>. Lists not in the key table are atomic: the whole list is one leaf, as in
-/// Kubernetes' schemas (args, command, rules, subjects, tolerations ...).
+/// Kubernetes' schemas (args, command, rules, subjects, tolerations ...). Maps are granular, each field its own: a
+/// PersistentVolume's claimRef too, which k8s.io/api core/v1 types.go marks <c>+structType=granular</c>
+/// (PersistentVolumeSpec.ClaimRef), so the uid the volume binder fills in stays when an apply leaves it out.
 /// </summary>
 internal static class FieldPaths
 {
     public const char Separator = '\u001f';
 
-    /// <summary>The keys of the lists of maps Kubernetes merges by key, for the kinds Kompox writes.</summary>
+    /// <summary>
+    /// The keys of the lists of maps Kubernetes merges by key, for the kinds Kompox writes. Ports are keyed by number and
+    /// protocol, as k8s.io/api core/v1 types.go marks them: Container.Ports <c>+listMapKey=containerPort</c>
+    /// <c>+listMapKey=protocol</c>, ServiceSpec.Ports <c>+listMapKey=port</c> <c>+listMapKey=protocol</c> (the same
+    /// number over TCP and UDP is two items).
+    /// </summary>
     public static string[]? ListKeys(string field, bool inContainer) => field switch
     {
         "containers" or "initContainers" or "ephemeralContainers" or "env" or "volumes" or "imagePullSecrets" => ["name"],
-        "ports" => inContainer ? ["containerPort"] : ["port"],
+        "ports" => inContainer ? ["containerPort", "protocol"] : ["port", "protocol"],
         "volumeMounts" => ["mountPath"],
         "volumeDevices" => ["devicePath"],
         "hostAliases" => ["ip"],
@@ -28,19 +35,13 @@ internal static class FieldPaths
         _ => null,
     };
 
-    /// <summary>
-    /// Maps Kubernetes' schemas mark <c>+structType=atomic</c> that a controller writes into after an apply: a
-    /// PersistentVolume's claimRef (an ObjectReference, whose uid the volume binder fills in). The whole map is one leaf.
-    /// </summary>
-    public static bool IsAtomicMap(string field) => field is "claimRef";
-
     /// <summary>Fields no manager owns: identity, server-set metadata and the status of the main resource.</summary>
     public static bool Ignored(string path) =>
         path is "f:apiVersion" or "f:kind" or "f:status"
         || (path.StartsWith("f:metadata" + Separator, StringComparison.Ordinal)
             && path.Split(Separator).Length == 2
             && path[("f:metadata".Length + 1)..] is "f:name" or "f:namespace" or "f:uid" or "f:resourceVersion" or "f:generation"
-                or "f:creationTimestamp" or "f:managedFields" or "f:deletionTimestamp" or "f:selfLink" or "f:generateName");
+                or "f:creationTimestamp" or "f:managedFields" or "f:deletionTimestamp" or "f:deletionGracePeriodSeconds" or "f:selfLink" or "f:generateName");
 
     /// <summary>Every field set in <paramref name="root"/>: leaves, and the items of keyed lists.</summary>
     public static HashSet<string> Collect(JsonObject root)
@@ -60,7 +61,7 @@ internal static class FieldPaths
                 continue;
             }
             var childInContainer = inContainer || name is "containers" or "initContainers" or "ephemeralContainers";
-            if (value is JsonObject child && child.Count > 0 && !IsAtomicMap(name))
+            if (value is JsonObject child && child.Count > 0)
             {
                 CollectMap(child, path, childInContainer, set);
             }
@@ -107,6 +108,13 @@ internal static class FieldPaths
         {
             if (!item.TryGetPropertyValue(field, out var value) || value is null)
             {
+                // A port's protocol is "+default=\"TCP\"" in k8s.io/api core/v1: structured-merge-diff keys an item
+                // without it as the defaulted one.
+                if (field == "protocol")
+                {
+                    key[field] = "TCP";
+                    continue;
+                }
                 return null;
             }
             key[field] = value.DeepClone();
@@ -194,7 +202,7 @@ internal static class FieldPaths
         foreach (var (name, value) in source)
         {
             var childInContainer = inContainer || name is "containers" or "initContainers" or "ephemeralContainers";
-            if (value is JsonObject sourceMap && target[name] is JsonObject targetMap && !IsAtomicMap(name))
+            if (value is JsonObject sourceMap && target[name] is JsonObject targetMap)
             {
                 Merge(targetMap, sourceMap, childInContainer);
             }

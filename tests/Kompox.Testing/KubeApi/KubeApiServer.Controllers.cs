@@ -79,7 +79,7 @@ public sealed partial class KubeApiServer
                 ReconcileDeployment(stored);
                 break;
             case "persistentvolumes" or "persistentvolumeclaims":
-                BindClaims();
+                SyncVolumes();
                 break;
             case "services" when LoadBalancerAddress is { } address && NeedsLoadBalancer(stored.Body):
                 // The cloud controller's part: a LoadBalancer Service gets its public address.
@@ -150,44 +150,220 @@ public sealed partial class KubeApiServer
         }
     }
 
-    /// <summary>The PV controller's part: a claim naming an existing volume becomes Bound, and the volume records its claim.</summary>
-    private void BindClaims()
+    private const string PvProtectionFinalizer = "kubernetes.io/pv-protection";
+    private const string PvcProtectionFinalizer = "kubernetes.io/pvc-protection";
+
+    /// <summary>The manager kube-controller-manager's writes are recorded under (its User-Agent up to the first '/').</summary>
+    private const string ControllerManager = "kube-controller-manager";
+
+    private readonly HashSet<string> warnedClaims = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How long the protection controllers take, after a volume or claim is marked for deletion, to remove its finalizer
+    /// once nothing holds it; zero by default. On a real cluster this is mostly the Pod's graceful termination (30 s by
+    /// default) before the claim is unused; here Pods go at once, so a test sets this to make the finalizers take seconds.
+    /// Measured on the server's clock.
+    /// </summary>
+    public TimeSpan ProtectionLatency { get; set; }
+
+    /// <summary>
+    /// The volume controllers of kube-controller-manager, run before and after each request (they act between requests
+    /// on a real cluster): the PVC and PV protection controllers (pkg/controller/volume/pvcprotection/
+    /// pvc_protection_controller.go, pkg/controller/volume/pvprotection/pv_protection_controller.go) and the binder
+    /// (pkg/controller/volume/persistentvolume/pv_controller.go, syncClaim and syncVolume).
+    /// </summary>
+    private void SyncVolumes()
     {
-        foreach (var claim in Stored(Resource("persistentvolumeclaims"), null).ToList())
+        var claims = Resource("persistentvolumeclaims");
+        var volumes = Resource("persistentvolumes");
+        foreach (var claim in Stored(claims, null).ToList())
         {
-            if (claim.Body["status"]?["phase"]?.ToString() == "Bound" || claim.Body["spec"]?["volumeName"]?.ToString() is not { Length: > 0 } volumeName
-                || Find(Resource("persistentvolumes"), null, volumeName) is not { } volume)
+            // pvc-protection: the finalizer goes once no scheduled Pod names the claim in its volumes (podUsesPVC: "only
+            // if pod is scheduled", whatever its phase).
+            if (Releasable(claim, PvcProtectionFinalizer) && !Stored(Resource("pods"), claim.Namespace).Any(p => UsesClaim(p, claim.Name)))
             {
-                continue;
+                RemoveFinalizer(claim, PvcProtectionFinalizer);
             }
-            // A volume whose claimRef still holds the uid of another (deleted) claim is Released, not bound to this one.
-            if (volume.Body["spec"]?["claimRef"]?["uid"]?.ToString() is { Length: > 0 } boundUid && boundUid != claim.Body["metadata"]!["uid"]!.ToString())
-            {
-                continue;
-            }
-            var claimBody = (JsonObject)claim.Body.DeepClone();
-            claimBody["status"] = new JsonObject
-            {
-                ["phase"] = "Bound",
-                ["accessModes"] = claimBody["spec"]?["accessModes"]?.DeepClone(),
-                ["capacity"] = volume.Body["spec"]?["capacity"]?.DeepClone(),
-            };
-            Replace(claim, claimBody);
-            var volumeBody = (JsonObject)volume.Body.DeepClone();
-            if (volumeBody["spec"] is JsonObject volumeSpec)
-            {
-                volumeSpec["claimRef"] = new JsonObject
-                {
-                    ["kind"] = "PersistentVolumeClaim",
-                    ["namespace"] = claim.Namespace,
-                    ["name"] = claim.Name,
-                    ["uid"] = claim.Body["metadata"]!["uid"]!.DeepClone(),
-                    ["apiVersion"] = "v1",
-                };
-            }
-            volumeBody["status"] = new JsonObject { ["phase"] = "Bound" };
-            Replace(volume, volumeBody);
         }
+        SyncBinding();
+        foreach (var volume in Stored(volumes, null).ToList())
+        {
+            // pv-protection, isBeingUsed: a volume is in use while its status.phase is Bound.
+            if (Releasable(volume, PvProtectionFinalizer) && volume.Body["status"]?["phase"]?.ToString() != "Bound")
+            {
+                RemoveFinalizer(volume, PvProtectionFinalizer);
+            }
+        }
+        SyncBinding();
+    }
+
+    private bool Releasable(StoredObject stored, string finalizer) =>
+        stored.Body["metadata"]?["deletionTimestamp"]?.ToString() is { } since
+        && Finalizers(stored.Body).Contains(finalizer)
+        && time.GetUtcNow() >= DateTimeOffset.Parse(since, CultureInfo.InvariantCulture) + ProtectionLatency;
+
+    private static bool UsesClaim(StoredObject pod, string claimName) =>
+        !string.IsNullOrEmpty(pod.Body["spec"]?["nodeName"]?.ToString())
+        && (pod.Body["spec"]?["volumes"]?.AsArray() ?? []).Any(v => v?["persistentVolumeClaim"]?["claimName"]?.ToString() == claimName);
+
+    /// <summary>removeFinalizer: an Update by kube-controller-manager; the last finalizer of an object being deleted deletes it.</summary>
+    private void RemoveFinalizer(StoredObject stored, string finalizer)
+    {
+        var body = (JsonObject)stored.Body.DeepClone();
+        var rest = Finalizers(body).Where(f => f != finalizer).ToList();
+        if (rest.Count == 0)
+        {
+            ((JsonObject)body["metadata"]!).Remove("finalizers");
+            stored.Body = body;
+            Remove(stored);
+            return;
+        }
+        body["metadata"]!["finalizers"] = new JsonArray(rest.Select(f => (JsonNode?)f).ToArray());
+        ControllerUpdate(stored, body);
+    }
+
+    /// <summary>A write of kube-controller-manager: an Update whose changed fields become its own, as the API server records them.</summary>
+    private void ControllerUpdate(StoredObject stored, JsonObject body)
+    {
+        var managers = stored.Managers.Select(m => m.Copy()).ToList();
+        RecordUpdate(managers, stored.Body, body, ControllerManager, stored.Resource.GroupVersion);
+        stored.Managers = managers;
+        Replace(stored, body);
+    }
+
+    /// <summary>
+    /// The binder, for the static volumes Kompox writes (no provisioning, no matching of unnamed claims), after
+    /// pv_controller.go. syncUnboundClaim: a claim naming a volume whose claimRef is empty or names it (same namespace
+    /// and name, uid empty or its own) is bound; a volume bound to another uid leaves the claim Pending with a
+    /// FailedBinding event. syncBoundClaim: a bound claim whose volume is gone or bound elsewhere is Lost. syncVolume: a
+    /// volume whose claimRef has a uid that no claim of that name has any more is Released, and with the Retain policy
+    /// stays so until its claimRef's uid is removed by hand; one without claimRef or uid is Available.
+    /// </summary>
+    private void SyncBinding()
+    {
+        var claims = Resource("persistentvolumeclaims");
+        var volumes = Resource("persistentvolumes");
+        foreach (var claim in Stored(claims, null).ToList())
+        {
+            var claimUid = claim.Body["metadata"]!["uid"]!.ToString();
+            var volumeName = claim.Body["spec"]?["volumeName"]?.ToString();
+            var volume = string.IsNullOrEmpty(volumeName) ? null : Find(volumes, null, volumeName);
+            var bindCompleted = claim.Body["metadata"]?["annotations"]?["pv.kubernetes.io/bind-completed"] is not null;
+            var claimRef = volume?.Body["spec"]?["claimRef"];
+            if (bindCompleted)
+            {
+                if (volume is null || claimRef?["uid"]?.ToString() != claimUid)
+                {
+                    SetPhase(claim, "Lost");
+                }
+                continue;
+            }
+            if (volume is null)
+            {
+                continue;
+            }
+            var refUid = claimRef?["uid"]?.ToString();
+            var boundToClaim = claimRef is null
+                || (claimRef["namespace"]?.ToString() == claim.Namespace && claimRef["name"]?.ToString() == claim.Name && (string.IsNullOrEmpty(refUid) || refUid == claimUid));
+            if (!boundToClaim)
+            {
+                if (warnedClaims.Add(claimUid))
+                {
+                    AddEvent(claim.Namespace!, "PersistentVolumeClaim", "v1", claim.Name, claimUid, null, "Warning", "FailedBinding", $"volume \"{volume.Name}\" already bound to a different claim.", "persistentvolume-controller");
+                }
+                continue;
+            }
+            Bind(volume, claim, preBound: claimRef is not null);
+        }
+        foreach (var volume in Stored(volumes, null).ToList())
+        {
+            var claimRef = volume.Body["spec"]?["claimRef"];
+            var phase = volume.Body["status"]?["phase"]?.ToString();
+            if (claimRef?["uid"]?.ToString() is not { Length: > 0 } uid)
+            {
+                SetPhase(volume, "Available");
+                continue;
+            }
+            var claim = Find(claims, claimRef["namespace"]?.ToString(), claimRef["name"]?.ToString() ?? "");
+            if (claim is null || claim.Body["metadata"]!["uid"]!.ToString() != uid)
+            {
+                if (phase is not "Released" and not "Failed")
+                {
+                    SetPhase(volume, "Released");
+                }
+            }
+            else if (claim.Body["spec"]?["volumeName"]?.ToString() == volume.Name)
+            {
+                SetPhase(volume, "Bound");
+            }
+        }
+    }
+
+    /// <summary>
+    /// bind: the volume's claimRef becomes the claim's full reference (GetReference: kind, namespace, name, uid,
+    /// apiVersion, resourceVersion), then the claim gets pv.kubernetes.io/bind-completed and its status; each an Update
+    /// of kube-controller-manager.
+    /// </summary>
+    private void Bind(StoredObject volume, StoredObject claim, bool preBound)
+    {
+        var claimUid = claim.Body["metadata"]!["uid"]!.ToString();
+        var volumeBody = (JsonObject)volume.Body.DeepClone();
+        var spec = (JsonObject)volumeBody["spec"]!;
+        if (spec["claimRef"]?["uid"]?.ToString() != claimUid)
+        {
+            spec["claimRef"] = new JsonObject
+            {
+                ["kind"] = "PersistentVolumeClaim",
+                ["namespace"] = claim.Namespace,
+                ["name"] = claim.Name,
+                ["uid"] = claimUid,
+                ["apiVersion"] = "v1",
+                ["resourceVersion"] = claim.Body["metadata"]!["resourceVersion"]!.DeepClone(),
+            };
+            if (!preBound)
+            {
+                SetAnnotation(volumeBody, "pv.kubernetes.io/bound-by-controller", "yes");
+            }
+        }
+        volumeBody["status"] = new JsonObject { ["phase"] = "Bound" };
+        ControllerUpdate(volume, volumeBody);
+
+        var claimBody = (JsonObject)claim.Body.DeepClone();
+        SetAnnotation(claimBody, "pv.kubernetes.io/bind-completed", "yes");
+        claimBody["status"] = new JsonObject
+        {
+            ["phase"] = "Bound",
+            ["accessModes"] = volume.Body["spec"]?["accessModes"]?.DeepClone(),
+            ["capacity"] = volume.Body["spec"]?["capacity"]?.DeepClone(),
+        };
+        ControllerUpdate(claim, claimBody);
+    }
+
+    private static void SetAnnotation(JsonObject body, string key, string value)
+    {
+        var metadata = (JsonObject)body["metadata"]!;
+        if (metadata["annotations"] is not JsonObject annotations)
+        {
+            annotations = new JsonObject();
+            metadata["annotations"] = annotations;
+        }
+        annotations[key] = value;
+    }
+
+    private void SetPhase(StoredObject stored, string phase)
+    {
+        if (stored.Body["status"]?["phase"]?.ToString() == phase)
+        {
+            return;
+        }
+        var body = (JsonObject)stored.Body.DeepClone();
+        if (body["status"] is not JsonObject status)
+        {
+            status = new JsonObject();
+            body["status"] = status;
+        }
+        status["phase"] = phase;
+        Replace(stored, body);
     }
 
     /// <summary>

@@ -346,9 +346,16 @@ public sealed partial class KubeApiServer
         }
         var metadata = (JsonObject)result["metadata"]!;
         var old = (JsonObject)stored.Body["metadata"]!;
-        foreach (var field in new[] { "uid", "creationTimestamp", "resourceVersion", "generation", "deletionTimestamp" })
+        foreach (var field in new[] { "uid", "creationTimestamp", "resourceVersion", "generation", "deletionTimestamp", "deletionGracePeriodSeconds" })
         {
-            metadata[field] = old[field]?.DeepClone();
+            if (old[field] is { } value)
+            {
+                metadata[field] = value.DeepClone();
+            }
+            else
+            {
+                metadata.Remove(field);
+            }
         }
         if (result["status"] is null)
         {
@@ -406,7 +413,7 @@ public sealed partial class KubeApiServer
             applied.Remove("status");
         }
         var metadata = (JsonObject)applied["metadata"]!;
-        foreach (var field in new[] { "uid", "creationTimestamp", "resourceVersion", "generation", "deletionTimestamp", "selfLink" })
+        foreach (var field in new[] { "uid", "creationTimestamp", "resourceVersion", "generation", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink" })
         {
             metadata.Remove(field);
         }
@@ -510,6 +517,20 @@ public sealed partial class KubeApiServer
         {
             return rendered;
         }
+        if (Finalizers(stored.Body).Count > 0)
+        {
+            // An object with finalizers is only marked (k8s.io/apiserver pkg/registry/generic/registry/store.go,
+            // updateForGracefulDeletionAndFinalizers): deletionTimestamp set, kept until its controllers remove the last one.
+            if (stored.Body["metadata"]!["deletionTimestamp"] is null)
+            {
+                var marked = (JsonObject)stored.Body.DeepClone();
+                marked["metadata"]!["deletionTimestamp"] = Now();
+                marked["metadata"]!["deletionGracePeriodSeconds"] = 0;
+                Replace(stored, marked);
+                call.Changed = true;
+            }
+            return Render(stored);
+        }
         Remove(stored);
         call.Changed = true;
         if (target.Resource.Plural == "pods")
@@ -598,6 +619,7 @@ public sealed partial class KubeApiServer
         {
             throw ApiError.AlreadyExists(resource, name);
         }
+        Admit(resource, old, body);
         metadata["uid"] = old?.Body["metadata"]!["uid"]?.DeepClone() ?? Guid.NewGuid().ToString();
         metadata["creationTimestamp"] = old?.Body["metadata"]!["creationTimestamp"]?.DeepClone() ?? Now();
         var generation = old?.Body["metadata"]!["generation"]?.GetValue<long>() ?? 0;
@@ -606,6 +628,16 @@ public sealed partial class KubeApiServer
         {
             metadata["resourceVersion"] = old?.Body["metadata"]!["resourceVersion"]?.DeepClone();
             return new StoredObject(resource, body, managers);
+        }
+        if (old is not null && metadata["deletionTimestamp"] is not null && Finalizers(body).Count == 0)
+        {
+            // The write that removes the last finalizer of an object being deleted deletes it (store.go, Update:
+            // ShouldDeleteDuringUpdate).
+            old.Body = body;
+            old.Managers = managers;
+            call.Changed = true;
+            Remove(old);
+            return old;
         }
         metadata["resourceVersion"] = (++resourceVersion).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var stored = old ?? new StoredObject(resource, body, managers);
@@ -616,6 +648,49 @@ public sealed partial class KubeApiServer
         Emit(old is null ? "ADDED" : "MODIFIED", stored);
         AfterWrite(stored);
         return stored;
+    }
+
+    private static List<string> Finalizers(JsonObject body) =>
+        body["metadata"]?["finalizers"]?.AsArray().Select(f => f?.ToString() ?? "").ToList() ?? [];
+
+    /// <summary>
+    /// The admission plugins on the kinds Kompox writes that change or refuse a valid write:
+    /// StorageObjectInUseProtection (plugin/pkg/admission/storage/storageobjectinuseprotection/admission.go) puts the
+    /// protection finalizer on every new PersistentVolume and claim, and PersistentVolumeClaimResize
+    /// (plugin/pkg/admission/storage/persistentvolume/resize/admission.go) lets a claim's storage request grow only when
+    /// it is bound and its StorageClass allows expansion: never for a static claim (storageClassName "").
+    /// </summary>
+    private void Admit(ResourceType resource, StoredObject? old, JsonObject body)
+    {
+        var protection = resource.Plural switch
+        {
+            "persistentvolumes" => PvProtectionFinalizer,
+            "persistentvolumeclaims" => PvcProtectionFinalizer,
+            _ => null,
+        };
+        if (old is null && protection is not null && !Finalizers(body).Contains(protection))
+        {
+            if (body["metadata"]!["finalizers"] is not JsonArray finalizers)
+            {
+                finalizers = [];
+                body["metadata"]!["finalizers"] = finalizers;
+            }
+            finalizers.Add(protection);
+        }
+        if (old is not null && resource.Plural == "persistentvolumeclaims"
+            && Quantity.TryParse(old.Body["spec"]?["resources"]?["requests"]?["storage"]?.ToString(), out var was)
+            && Quantity.TryParse(body["spec"]?["resources"]?["requests"]?["storage"]?.ToString(), out var now)
+            && now.CompareTo(was) > 0)
+        {
+            var name = body["metadata"]!["name"]!.ToString();
+            if (old.Body["status"]?["phase"]?.ToString() != "Bound")
+            {
+                throw ApiError.Forbidden(resource, name, "Only bound persistent volume claims can be expanded");
+            }
+            // allowResize needs a StorageClass with allowVolumeExpansion; this server has no StorageClasses, so a bound
+            // claim never grows here (a static one, storageClassName "", never does anywhere).
+            throw ApiError.Forbidden(resource, name, "only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize");
+        }
     }
 
     private static bool SameManagers(List<ManagerEntry> left, List<ManagerEntry> right) =>
@@ -646,9 +721,14 @@ public sealed partial class KubeApiServer
                     spec["clusterIPs"] = new JsonArray(ip);
                 }
                 spec["type"] ??= "ClusterIP";
+                DefaultProtocols(spec["ports"]);
                 break;
             case "deployments" when body["spec"] is JsonObject spec:
                 spec["replicas"] ??= 1;
+                foreach (var container in spec["template"]?["spec"]?["containers"]?.AsArray() ?? [])
+                {
+                    DefaultProtocols(container?["ports"]);
+                }
                 break;
             case "namespaces":
                 body["status"] ??= new JsonObject { ["phase"] = "Active" };
@@ -675,12 +755,21 @@ public sealed partial class KubeApiServer
         }
     }
 
+    /// <summary>A port without protocol gets "TCP": SetDefaults_Service in pkg/apis/core/v1/defaults.go, and ContainerPort.Protocol's <c>+default="TCP"</c> in k8s.io/api core/v1 types.go.</summary>
+    private static void DefaultProtocols(JsonNode? ports)
+    {
+        foreach (var port in (ports as JsonArray)?.OfType<JsonObject>() ?? [])
+        {
+            port["protocol"] ??= "TCP";
+        }
+    }
+
     private static void Validate(ResourceType resource, JsonObject body, bool strict)
     {
         var copy = (JsonObject)body.DeepClone();
         copy.Remove("status");
         var metadata = (JsonObject)copy["metadata"]!;
-        foreach (var field in new[] { "uid", "creationTimestamp", "resourceVersion", "generation", "deletionTimestamp", "managedFields", "selfLink" })
+        foreach (var field in new[] { "uid", "creationTimestamp", "resourceVersion", "generation", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink" })
         {
             metadata.Remove(field);
         }

@@ -190,6 +190,7 @@ public sealed partial class KubeApiServer : IAsyncDisposable
     {
         lock (gate)
         {
+            SyncVolumes();
             var resource = ResourceCatalog.All.First(r => r.Plural == plural);
             return objects.TryGetValue(Key(resource, ns, name), out var stored) ? Render(stored) : null;
         }
@@ -200,6 +201,7 @@ public sealed partial class KubeApiServer : IAsyncDisposable
     {
         lock (gate)
         {
+            SyncVolumes();
             var resource = ResourceCatalog.All.First(r => r.Plural == plural);
             return Stored(resource, ns).Select(Render).ToList();
         }
@@ -336,6 +338,7 @@ public sealed partial class KubeApiServer : IAsyncDisposable
         Authorize(identity, call.Verb, target);
         lock (gate)
         {
+            SyncVolumes();
             if (target.Subresource == "log")
             {
                 return (200, "text/plain", PodLog(target, call.Query));
@@ -346,6 +349,7 @@ public sealed partial class KubeApiServer : IAsyncDisposable
                 null or "status" => Serve(call, target),
                 _ => throw new ApiError(404, "NotFound", "the server could not find the requested resource"),
             };
+            SyncVolumes();
             if (call.Method == "GET" && call.Accept.Contains("as=Table", StringComparison.Ordinal))
             {
                 return (result.Item1, "application/json;as=Table;v=v1;g=meta.k8s.io", Table(target.Resource, result.Item2).ToJsonString());

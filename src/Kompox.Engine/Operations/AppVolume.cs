@@ -1,0 +1,194 @@
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Kompox.Conversion;
+using Kompox.Kube;
+
+namespace Kompox.Operations;
+
+/// <summary>
+/// The app's PersistentVolume and claim as a real cluster keeps them. Deleting either only marks it: the protection
+/// finalizers keep a claim while a Pod mounts it (kubernetes.io/pvc-protection) and a volume while it is bound
+/// (kubernetes.io/pv-protection). And the binder's claimRef.uid outlives the claim it names: a volume whose claim is gone
+/// is Released and binds no other claim of that name until the uid is removed.
+/// </summary>
+internal static class AppVolume
+{
+    /// <summary>
+    /// Readies the app's volume and claim before a deploy applies them: one that is being deleted (a destroy just
+    /// before, a claim deleted by hand) is waited for, so that the apply makes it anew instead of writing into an
+    /// object that then disappears; the app's own Pod, which would hold its claim for ever, goes with its Deployment.
+    /// Then a volume still bound to a claim that is gone is released for the app's claim.
+    /// </summary>
+    /// <param name="existing">The app's objects as listed; updated to what is left.</param>
+    /// <param name="timeout">How long each of them may take to go.</param>
+    /// <exception cref="KompoxException"><c>VolumeTerminating</c> when one is still there after <paramref name="timeout"/>.</exception>
+    public static async Task PrepareAsync(OperationScope scope, AppManifest manifest, Dictionary<KubeObjectRef, IKubernetesObject<V1ObjectMeta>> existing, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (manifest.Objects.OfType<V1PersistentVolume>().SingleOrDefault() is not { } volume || manifest.Objects.OfType<V1PersistentVolumeClaim>().SingleOrDefault() is not { } claim)
+        {
+            return;
+        }
+
+        var client = scope.Kube;
+        var claimRef = KubeObjectRef.Of(claim);
+        var volumeRef = KubeObjectRef.Of(volume);
+        var stopped = false;
+        var volumeGoing = existing.GetValueOrDefault(volumeRef) is { Metadata.DeletionTimestamp: not null };
+        if (volumeGoing && existing.GetValueOrDefault(claimRef) is { Metadata.DeletionTimestamp: null })
+        {
+            // A volume being deleted goes only once no claim is bound to it; the apply would write into the volume and
+            // then lose it, so its claim goes too and both are made anew (the disk stays: the volume's policy is Retain).
+            scope.Step($"{volumeRef} is being deleted and stays while {claimRef} is bound to it: deleting the claim too; both are applied anew", 13);
+            await DeployApp.DeleteIfPresentAsync(client, claimRef, cancellationToken).ConfigureAwait(false);
+            if (await ReadAsync(client, claimRef, cancellationToken).ConfigureAwait(false) is { } marked)
+            {
+                existing[claimRef] = marked;
+            }
+            else
+            {
+                existing.Remove(claimRef);
+            }
+        }
+
+        if (existing.GetValueOrDefault(claimRef) is { Metadata.DeletionTimestamp: not null })
+        {
+            var pods = await client.CoreV1.ListNamespacedPodAsync(claimRef.Namespace, labelSelector: AppStatusReader.Selector(scope.App), cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (pods.Items.Any(p => p.Spec?.Volumes?.Any(v => v.PersistentVolumeClaim?.ClaimName == claimRef.Name) == true))
+            {
+                foreach (var deployment in existing.Keys.Where(o => o.Kind == "Deployment").ToList())
+                {
+                    scope.Step($"{claimRef} is being deleted and the app's Pod mounts it: deleting {deployment} so that the claim can go; it is applied anew", 13);
+                    await DeployApp.DeleteIfPresentAsync(client, deployment, cancellationToken).ConfigureAwait(false);
+                    existing.Remove(deployment);
+                    stopped = true;
+                }
+            }
+
+            await WaitGoneAsync(scope, claimRef, timeout, 13, live => Terminating(scope, live, claimRef, timeout, stopped), cancellationToken).ConfigureAwait(false);
+            existing.Remove(claimRef);
+        }
+
+        if (volumeGoing)
+        {
+            await WaitGoneAsync(scope, volumeRef, timeout, 13, live => Terminating(scope, live, volumeRef, timeout, stopped), cancellationToken).ConfigureAwait(false);
+            existing.Remove(volumeRef);
+        }
+
+        if (existing.GetValueOrDefault(volumeRef) is V1PersistentVolume live && await ReleaseStaleBindingAsync(scope, live, cancellationToken).ConfigureAwait(false) is { } released)
+        {
+            existing[volumeRef] = released;
+        }
+    }
+
+    /// <summary>
+    /// The object to apply for <paramref name="o"/>: an existing claim keeps the storage request it has. The API server
+    /// refuses a bound claim a larger one unless its StorageClass expands volumes (never for Kompox's static claims,
+    /// PersistentVolumeClaimResize admission) and any other change of spec (ValidatePersistentVolumeClaimUpdate), while
+    /// the volume's capacity may follow its disk.
+    /// </summary>
+    public static IKubernetesObject<V1ObjectMeta> Desired(IKubernetesObject<V1ObjectMeta> o, IReadOnlyDictionary<KubeObjectRef, IKubernetesObject<V1ObjectMeta>> existing)
+    {
+        if (o is not V1PersistentVolumeClaim claim || existing.GetValueOrDefault(KubeObjectRef.Of(claim)) is not V1PersistentVolumeClaim live
+            || live.Spec?.Resources?.Requests?.TryGetValue("storage", out var request) != true)
+        {
+            return o;
+        }
+
+        var kept = KubernetesJson.Deserialize<V1PersistentVolumeClaim>(KubernetesJson.Serialize(claim));
+        kept.Spec.Resources.Requests["storage"] = request;
+        return kept;
+    }
+
+    /// <summary>
+    /// Waits, with progress, until <paramref name="o"/> is gone (or made anew by another hand: no longer being deleted),
+    /// polling on the operation's clock.
+    /// </summary>
+    public static async Task WaitGoneAsync(OperationScope scope, KubeObjectRef o, TimeSpan timeout, int percent, Func<IKubernetesObject<V1ObjectMeta>, KompoxException> timedOut, CancellationToken cancellationToken)
+    {
+        var time = scope.Time;
+        var started = time.GetUtcNow();
+        while (true)
+        {
+            var live = await ReadAsync(scope.Kube, o, cancellationToken).ConfigureAwait(false);
+            if (live?.Metadata.DeletionTimestamp is null)
+            {
+                return;
+            }
+
+            var elapsed = time.GetUtcNow() - started;
+            if (elapsed >= timeout)
+            {
+                throw timedOut(live);
+            }
+
+            scope.Step($"waiting for {o} to go ({Finalizers(live)})", percent);
+            var wait = TimeSpan.FromSeconds(1) < timeout - elapsed ? TimeSpan.FromSeconds(1) : timeout - elapsed;
+            await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>What keeps a deleted object: its finalizers, and what each waits for.</summary>
+    public static string Finalizers(IKubernetesObject<V1ObjectMeta> live)
+    {
+        var finalizers = live.Metadata.Finalizers ?? new List<string>();
+        return finalizers.Count == 0
+            ? "no finalizers left"
+            : "finalizers " + string.Join(", ", finalizers.Select(f => f switch
+            {
+                "kubernetes.io/pvc-protection" => $"{f}, held while a Pod mounts the claim",
+                "kubernetes.io/pv-protection" => $"{f}, held while the volume is Bound to a claim",
+                _ => f,
+            }));
+    }
+
+    /// <summary>
+    /// Removes the uid (and resourceVersion) of a claim that is gone, or has been made anew, from the volume's claimRef,
+    /// as <c>kubectl patch pv</c> would: the binder owns them, so an apply never removes them, and the volume stays
+    /// Released, leaving the app's new claim Pending. A JSON patch that tests the uid first, so that a binding made
+    /// meanwhile is never undone.
+    /// </summary>
+    /// <returns>The volume as patched; null when its binding holds.</returns>
+    private static async Task<V1PersistentVolume?> ReleaseStaleBindingAsync(OperationScope scope, V1PersistentVolume volume, CancellationToken cancellationToken)
+    {
+        if (volume.Spec?.ClaimRef is not { Uid: { Length: > 0 } uid } bound)
+        {
+            return null;
+        }
+
+        var client = scope.Kube;
+        var holder = await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(bound.Name, bound.NamespaceProperty, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (holder?.Metadata.Uid == uid)
+        {
+            return null;
+        }
+
+        scope.Step($"PersistentVolume {volume.Metadata.Name} is still bound to claim {bound.NamespaceProperty}/{bound.Name} uid {uid}, which is gone: releasing it for the app's claim", 14);
+        var operations = new JsonArray
+        {
+            new JsonObject { ["op"] = "test", ["path"] = "/spec/claimRef/uid", ["value"] = uid },
+            new JsonObject { ["op"] = "remove", ["path"] = "/spec/claimRef/uid" },
+        };
+        if (!string.IsNullOrEmpty(bound.ResourceVersion))
+        {
+            operations.Add(new JsonObject { ["op"] = "remove", ["path"] = "/spec/claimRef/resourceVersion" });
+        }
+
+        var patch = new V1Patch(operations.ToJsonString(), V1Patch.PatchType.JsonPatch);
+        return await client.CoreV1.PatchPersistentVolumeAsync(patch, volume.Metadata.Name, fieldManager: KubeObjects.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<IKubernetesObject<V1ObjectMeta>?> ReadAsync(IKubernetes client, KubeObjectRef o, CancellationToken cancellationToken) => o.Kind switch
+    {
+        "PersistentVolume" => await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadPersistentVolumeAsync(o.Name, cancellationToken: cancellationToken)).ConfigureAwait(false),
+        "PersistentVolumeClaim" => await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(o.Name, o.Namespace, cancellationToken: cancellationToken)).ConfigureAwait(false),
+        _ => throw new InvalidOperationException($"Kompox does not wait for objects of kind {o.Kind} to go"),
+    };
+
+    private static KompoxException Terminating(OperationScope scope, IKubernetesObject<V1ObjectMeta> live, KubeObjectRef o, TimeSpan timeout, bool stopped) =>
+        new("VolumeTerminating", ErrorKind.Timeout, $"app {scope.App.Id}: {o} is still being deleted {timeout.TotalSeconds:0} s after the deploy found it so ({Finalizers(live)}); the deploy applies it anew once it is gone. Nothing else was applied{(stopped ? ", and the app's Deployment was deleted so that its Pod would let the claim go" : string.Empty)}")
+        {
+            Target = o.ToString(),
+            Remedy = Remedy.RunAgain,
+        };
+}
