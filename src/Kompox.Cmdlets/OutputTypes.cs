@@ -316,6 +316,9 @@ public sealed class KompoxClusterStatus
     /// <summary>Where custom DNS records should point: the IP address, else the host name, else null.</summary>
     public string? Address => Model.LoadBalancerIP ?? Model.LoadBalancerHostName;
 
+    /// <summary>What the cluster runs of k3s's bundled Traefik, which must be disabled (--disable=traefik); null when nothing.</summary>
+    public string? BundledIngress => Model.BundledIngress;
+
     public KompoxClusterApp[] Apps { get; }
 
     internal ClusterStatus Model { get; }

@@ -79,8 +79,6 @@ public sealed partial class AksDriver : IProviderDriver
 
     public const string DiskCsiDriver = "disk.csi.azure.com";
 
-    public bool NeedsNodeName(KompoxCluster cluster) => false;
-
     public V1PersistentVolumeSpec DiskVolume(KompoxApp app, string diskId, string? knownNodeName, long? sizeBytes = null)
     {
         if (!DiskIdPattern().IsMatch(diskId))

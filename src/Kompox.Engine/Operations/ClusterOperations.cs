@@ -32,7 +32,11 @@ public sealed record ClusterStatus(
     bool IngressReady,
     string? LoadBalancerIP,
     string? LoadBalancerHostName,
-    IReadOnlyList<ClusterApp> Apps);
+    IReadOnlyList<ClusterApp> Apps)
+{
+    /// <summary>What the cluster runs of k3s's bundled Traefik (e.g. "HelmChart kube-system/traefik"), which Kompox's ingress cannot run beside; null when nothing.</summary>
+    public string? BundledIngress { get; init; }
+}
 
 /// <summary>What can be done to a cluster, by its id (<c>{service}/{provider}/{cluster}</c>); every method runs through the context's runner.</summary>
 public interface IClusterOperations
@@ -73,6 +77,7 @@ public sealed class ClusterOperations : IClusterOperations
         context.Runner.RunAsync(OperationSpec.OnCluster($"Installing the ingress of cluster {clusterId}", clusterId), progress, async (scope, token) =>
         {
             scope.Step(scope.Cluster.Auth.ToString(), 0);
+            await IngressChecks.RefuseBesideBundledAsync(scope, token).ConfigureAwait(false);
             var objects = ClusterIngressManifest.Objects(scope.Cluster);
             for (var i = 0; i < objects.Count; i++)
             {
@@ -99,6 +104,12 @@ public sealed class ClusterOperations : IClusterOperations
         scope.Step("reading the ingress", 85);
         var deployment = await KubeObjects.ReadOrNullAsync(() => client.AppsV1.ReadNamespacedDeploymentAsync(ClusterIngressManifest.Name, ns, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var service = await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespacedServiceAsync(ClusterIngressManifest.Name, ns, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var bundled = await IngressChecks.BundledTraefikAsync(client, cancellationToken).ConfigureAwait(false);
+        if (bundled is not null)
+        {
+            scope.Warn(Diagnostic.Warning(cluster.Id, SourceMark.File, string.Empty, $"cluster {cluster.Id} runs k3s's bundled Traefik ({bundled}): Kompox's ingress cannot serve beside it; start the k3s server with --disable=traefik"));
+        }
+
         scope.Step("listing apps", 92);
         var namespaces = await client.CoreV1.ListNamespaceAsync(labelSelector: $"{KompoxMetadata.ManagedByLabel}={KompoxMetadata.ManagedByValue}", cancellationToken: cancellationToken).ConfigureAwait(false);
         var apps = namespaces.Items
@@ -117,6 +128,9 @@ public sealed class ClusterOperations : IClusterOperations
             (deployment?.Status?.AvailableReplicas ?? 0) > 0,
             string.IsNullOrEmpty(address?.Ip) ? null : address.Ip,
             string.IsNullOrEmpty(address?.Hostname) ? null : address.Hostname,
-            apps);
+            apps)
+        {
+            BundledIngress = bundled,
+        };
     }
 }

@@ -27,7 +27,11 @@ internal sealed class KubeApiHarness : IAsyncDisposable
     {
         var directory = Path.Combine(Path.GetTempPath(), "kompox-kubeapi-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(directory);
-        return new KubeApiHarness(await KubeApiServer.StartAsync(time), directory);
+        var server = await KubeApiServer.StartAsync(time);
+
+        // The engine's contexts run on this machine, where k3s disks are made: the node is this machine's.
+        server.PresentNodeAsThisMachine();
+        return new KubeApiHarness(server, directory);
     }
 
     /// <summary>The real client, built from the server's kubeconfig as the engine builds it.</summary>

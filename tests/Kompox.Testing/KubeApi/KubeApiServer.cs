@@ -219,19 +219,8 @@ public sealed partial class KubeApiServer : IAsyncDisposable
             });
             FillNamespace(ns);
         }
-        Insert(Resource("nodes"), new JsonObject
-        {
-            ["apiVersion"] = "v1",
-            ["kind"] = "Node",
-            ["metadata"] = new JsonObject { ["name"] = NodeName, ["labels"] = new JsonObject { ["kubernetes.io/hostname"] = NodeName, ["kubernetes.io/os"] = "linux" } },
-            ["status"] = new JsonObject
-            {
-                ["capacity"] = new JsonObject { ["cpu"] = "4", ["memory"] = "16Gi", ["pods"] = "110" },
-                ["allocatable"] = new JsonObject { ["cpu"] = "4", ["memory"] = "16Gi", ["pods"] = "110" },
-                ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True", ["reason"] = "KubeletReady", ["message"] = "kubelet is posting ready status" }),
-                ["nodeInfo"] = new JsonObject { ["kubeletVersion"] = "v1.32.0", ["operatingSystem"] = "linux", ["architecture"] = "amd64" },
-            },
-        });
+        // A node of another machine until a fixture presents it as this one (PresentNodeAs).
+        Insert(Resource("nodes"), Node(NodeName, NodeName, NewMachineId(), true));
     }
 
     private async Task HandleAsync(HttpContext context)
