@@ -23,7 +23,11 @@ public sealed class AppCredentialTests : IAsyncLifetime
     private readonly OperationFixture fixture = new();
     private KubeApiHarness harness = null!;
 
-    public async Task InitializeAsync() => harness = await KubeApiHarness.StartAsync(fixture.Time);
+    public async Task InitializeAsync()
+    {
+        harness = await KubeApiHarness.StartAsync(fixture.Time);
+        await harness.InstallIngressAsync();
+    }
 
     public async Task DisposeAsync()
     {

@@ -35,7 +35,11 @@ public sealed class AppDeploymentTests : IAsyncLifetime
 
     private KubeApiServer Server => harness.Server;
 
-    public async Task InitializeAsync() => harness = await KubeApiHarness.StartAsync();
+    public async Task InitializeAsync()
+    {
+        harness = await KubeApiHarness.StartAsync();
+        await harness.InstallIngressAsync();
+    }
 
     public async Task DisposeAsync()
     {
@@ -411,6 +415,32 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_app_whose_config_names_another_ingress_namespace_than_the_installed_one_is_refused_naming_it()
+    {
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(ingressNamespace: "ingress").Id, new DeployOptions(), null, CancellationToken.None).Within());
+
+        Assert.Equal(("IngressNotInstalled", ErrorKind.Conflict), (error.ErrorId, error.Kind));
+        Assert.Contains("names ingress namespace 'ingress' (cluster.ingress.namespace), but Kompox's ingress on cluster ops/k3s1/lab runs in namespace 'traefik'", error.Message);
+        Assert.Contains("Set cluster.ingress.namespace to 'traefik'", error.Message);
+        Assert.False(Directory.Exists(Path.Combine(dataRoot, "disks")));
+        Assert.Equal(0, ChangingWrites());
+    }
+
+    [Fact]
+    public async Task An_app_with_hosts_on_a_cluster_never_initialized_is_refused_and_one_without_hosts_deploys()
+    {
+        using var client = harness.Client();
+        await client.AppsV1.DeleteNamespacedDeploymentAsync("traefik", "traefik");
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None).Within());
+        var status = await Operations().DeployAsync(App(name: "worker", compose: "services:\n  worker:\n    image: busybox:1.37\n    command: [sleep, infinity]\n").Id, new DeployOptions(), null, CancellationToken.None).Within();
+
+        Assert.Equal(("IngressNotInstalled", Remedy.InitializeCluster), (error.ErrorId, error.Remedy));
+        Assert.Contains("has no Kompox ingress (no Deployment traefik/traefik managed by Kompox)", error.Message);
+        Assert.True(status.Ready);
+    }
+
+    [Fact]
     public async Task Destroy_deletes_exactly_the_apps_objects_keeps_the_namespace_and_disk_and_deploy_comes_back_on_it()
     {
         var app = App();
@@ -617,7 +647,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     private AppOperations Operations(MachineIdentity? machine = null) =>
         new(context ??= new KompoxContext(new KubeconfigClientFactory(), new DriverFactory(time), store, time) { AppLockTimeout = TimeSpan.Zero, Machine = machine ?? MachineIdentity.Current });
 
-    private KompoxApp App(string service = "ops", string compose = OperationFixture.Compose, IReadOnlyDictionary<string, string>? ingress = null, IReadOnlyDictionary<string, string>? settings = null, string name = "web")
+    private KompoxApp App(string service = "ops", string compose = OperationFixture.Compose, IReadOnlyDictionary<string, string>? ingress = null, IReadOnlyDictionary<string, string>? settings = null, string name = "web", string ingressNamespace = "traefik")
     {
         var provider = new KompoxProvider { Name = "k3s1", Driver = "k3s", Settings = new Dictionary<string, string>(), Service = new KompoxService { Name = service } };
         var clusterSettings = new Dictionary<string, string>(settings ?? new Dictionary<string, string>()) { ["K3S_DATA_ROOT"] = dataRoot };
@@ -626,7 +656,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
             Name = "lab",
             Provider = provider,
             Auth = new ClusterAuth { Kubeconfig = harness.Kubeconfig },
-            Ingress = new ClusterIngress(),
+            Ingress = new ClusterIngress { Namespace = ingressNamespace },
             Domain = "ops.example.com",
             Settings = clusterSettings,
         };

@@ -394,7 +394,7 @@ public sealed partial class KubeApiServer : IAsyncDisposable
 
     private sealed record Target(ResourceType Resource, string? Namespace, string? Name, string? Subresource);
 
-    private static Target? ParseTarget(string[] segments)
+    private Target? ParseTarget(string[] segments)
     {
         string group;
         string version;
@@ -412,12 +412,12 @@ public sealed partial class KubeApiServer : IAsyncDisposable
             return null;
         }
         string? ns = null;
-        if (rest is ["namespaces", var nsName, var plural, ..] && ResourceCatalog.Find(group, version, plural) is { Namespaced: true })
+        if (rest is ["namespaces", var nsName, var plural, ..] && Served(group, version, plural) is { Namespaced: true })
         {
             ns = nsName;
             rest = rest[2..];
         }
-        if (rest.Length is 0 or > 3 || ResourceCatalog.Find(group, version, rest[0]) is not { } resource)
+        if (rest.Length is 0 or > 3 || Served(group, version, rest[0]) is not { } resource)
         {
             return null;
         }
