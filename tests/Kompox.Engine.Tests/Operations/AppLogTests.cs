@@ -25,11 +25,7 @@ public sealed class AppLogTests : IAsyncLifetime
     private readonly OperationFixture fixture = new();
     private KubeApiHarness harness = null!;
 
-    public async Task InitializeAsync()
-    {
-        harness = await KubeApiHarness.StartAsync();
-        await harness.InstallIngressAsync();
-    }
+    public async Task InitializeAsync() => harness = await KubeApiHarness.StartAsync();
 
     public async Task DisposeAsync()
     {
