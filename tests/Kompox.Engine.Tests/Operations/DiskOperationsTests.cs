@@ -41,24 +41,6 @@ public sealed class DiskOperationsTests : IDisposable
     }
 
     [Fact]
-    public async Task Disk_operations_on_another_machine_than_the_k3s_node_are_refused_and_make_nothing()
-    {
-        var app = fixture.App();
-        await using var elsewhere = new KompoxContext(fixture.Kube, new Kompox.Drivers.DriverFactory(fixture.Time), fixture.Store, fixture.Time, new InProcessAppLock(fixture.Time))
-        {
-            Machine = new MachineIdentity("ops-laptop", "99999999999999999999999999999999"),
-        };
-        var disks = new DiskOperations(elsewhere);
-
-        var creating = await Assert.ThrowsAsync<KompoxException>(() => disks.CreateAsync(app.Id, null, null, CancellationToken.None));
-        var listing = await Assert.ThrowsAsync<KompoxException>(() => disks.ListAsync(app.Id, null, CancellationToken.None));
-
-        Assert.Equal(("NotOnDiskNode", "NotOnDiskNode"), (creating.ErrorId, listing.ErrorId));
-        Assert.Contains("on node 'ops-node'", creating.Message);
-        Assert.False(Directory.Exists(Path.Combine(fixture.DataRoot, "disks")));
-    }
-
-    [Fact]
     public async Task The_aks_runtime_needs_the_providers_subscription()
     {
         var error = await Assert.ThrowsAsync<KompoxException>(() => new DiskOperations(fixture.Context).ListAsync(fixture.App(driver: "aks").Id, null, CancellationToken.None));
