@@ -33,6 +33,8 @@ public abstract class KompoxCmdlet : PSCmdlet
         RemedyKind.ChangeOption => $"Give another value for {Parameter(remedy.Option)}",
         RemedyKind.OmitOption => $"Leave {Parameter(remedy.Option)} out",
         RemedyKind.Overwrite => "Add -Force to overwrite it",
+        RemedyKind.RunOnNode => $"Run Kompox on node '{remedy.Option}', or use the Kompox service that runs there",
+        RemedyKind.InitializeCluster => "Install the cluster ingress with Initialize-KompoxCluster first",
         _ => remedy.Kind.ToString(),
     };
 

@@ -316,6 +316,15 @@ public sealed class KompoxClusterStatus
     /// <summary>Where custom DNS records should point: the IP address, else the host name, else null.</summary>
     public string? Address => Model.LoadBalancerIP ?? Model.LoadBalancerHostName;
 
+    /// <summary>The network policy engine the provider says the cluster runs (AKS: azure, calico, cilium or none); null where it does not say.</summary>
+    public string? NetworkPolicy => Model.NetworkPolicy;
+
+    /// <summary>Whether the apps' NetworkPolicies are enforced (their isolation from each other); null when unknown.</summary>
+    public bool? NetworkPolicyEnforced => Model.NetworkPolicyEnforced;
+
+    /// <summary>What the cluster runs of k3s's bundled Traefik, which must be disabled (--disable=traefik); null when nothing.</summary>
+    public string? BundledIngress => Model.BundledIngress;
+
     public KompoxClusterApp[] Apps { get; }
 
     internal ClusterStatus Model { get; }

@@ -86,6 +86,12 @@ public enum RemedyKind
 
     /// <summary>Allow the existing file <see cref="Remedy.Option"/> names to be overwritten.</summary>
     Overwrite,
+
+    /// <summary>Run Kompox on the node <see cref="Remedy.Option"/> names (or use the Kompox service running there): the disks are directories on it.</summary>
+    RunOnNode,
+
+    /// <summary>Install the cluster ingress (the cluster's initialization) first.</summary>
+    InitializeCluster,
 }
 
 /// <summary>What the user can do about an error.</summary>
@@ -97,6 +103,9 @@ public sealed record Remedy(RemedyKind Kind, string? Option = null)
     public static readonly Remedy RunAgain = new(RemedyKind.RunAgain);
     public static readonly Remedy InspectApp = new(RemedyKind.InspectApp);
     public static readonly Remedy Overwrite = new(RemedyKind.Overwrite);
+    public static readonly Remedy InitializeCluster = new(RemedyKind.InitializeCluster);
+
+    public static Remedy RunOnNode(string node) => new(RemedyKind.RunOnNode, node);
 
     public static Remedy ChangeOption(string option) => new(RemedyKind.ChangeOption, option);
 
@@ -170,6 +179,10 @@ public static class KompoxErrors
         ["NoAccessPrincipals"] = ErrorKind.Conflict,
         ["OutputFileExists"] = ErrorKind.AlreadyExists,
         ["NodeNameRequired"] = ErrorKind.InvalidArgument,
+        ["NodeNotFound"] = ErrorKind.InvalidArgument,
+        ["NotOnDiskNode"] = ErrorKind.Conflict,
+        ["BundledIngressPresent"] = ErrorKind.Conflict,
+        ["IngressNotInstalled"] = ErrorKind.Conflict,
         ["HostConflict"] = ErrorKind.Conflict,
         ["RolloutFailed"] = ErrorKind.Unavailable,
         ["RolloutTimeout"] = ErrorKind.Timeout,

@@ -3,7 +3,8 @@
 
 <#
 .SYNOPSIS
-    Loads Kompox.Testing.dll from -AssemblyPath and starts a KubeApiServer on 127.0.0.1 (dispose it when done).
+    Loads Kompox.Testing.dll from -AssemblyPath and starts a KubeApiServer on 127.0.0.1 (dispose it when done), its node
+    presented as this machine.
 #>
 function Start-KompoxKubeApiServer {
     param([Parameter(Mandatory)] [string] $AssemblyPath)
@@ -35,7 +36,10 @@ public static class KompoxTestingAssemblyResolver
         [KompoxTestingAssemblyResolver]::Register(($netcore -replace 'Microsoft\.NETCore\.App', 'Microsoft.AspNetCore.App'), (Split-Path $AssemblyPath))
     }
     Add-Type -Path $AssemblyPath
-    [Kompox.Testing.KubeApi.KubeApiServer]::StartAsync($null, [System.Threading.CancellationToken]::None).GetAwaiter().GetResult()
+    $server = [Kompox.Testing.KubeApi.KubeApiServer]::StartAsync($null, [System.Threading.CancellationToken]::None).GetAwaiter().GetResult()
+    # Kompox makes k3s disks on the machine it runs on, which must be the node: the server's node is this machine's.
+    $server.PresentNodeAsThisMachine()
+    $server
 }
 
 Export-ModuleMember -Function Start-KompoxKubeApiServer

@@ -103,3 +103,33 @@ Describe 'Initialize-KompoxCluster and Get-KompoxCluster' {
         $err[0].FullyQualifiedErrorId | Should -BeLike 'NotACluster,*'
     }
 }
+
+# k3s-io/k3s manifests/traefik.yaml: a default k3s install runs Traefik in kube-system (HelmChart traefik, Deployment,
+# IngressClass traefik managed by Helm); the server seeds that, and serves helm.cattle.io/v1, as a k3s server does.
+Describe 'Initialize-KompoxCluster on a k3s with its bundled Traefik' {
+    BeforeAll {
+        $K3s = Start-KompoxTestServer
+        $K3s.SeedK3sBundledTraefik()
+        $K3sConfig = New-KompoxTestConfig -Directory (Join-Path $TestDrive 'k3s') -Kubeconfig $K3s.WriteKubeconfig((Join-Path $TestDrive 'k3s.kubeconfig'))
+    }
+
+    AfterAll {
+        if ($K3s) { $K3s.DisposeAsync().AsTask().GetAwaiter().GetResult() }
+    }
+
+    It 'refuses, naming what it found and --disable=traefik, and writes nothing' {
+        $K3s.ClearRequests()
+        Import-KompoxConfig $K3sConfig | Initialize-KompoxCluster -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'BundledIngressPresent,*'
+        $err[0].Exception.Message | Should -Match 'HelmChart kube-system/traefik'
+        $err[0].Exception.Message | Should -Match -- '--disable=traefik'
+        $K3s.CountChangingWrites() | Should -Be 0
+    }
+
+    It 'shows it in Get-KompoxCluster, with a warning' {
+        $status = Get-KompoxCluster -Path $K3sConfig -WarningVariable warned -WarningAction SilentlyContinue
+        $status.BundledIngress | Should -Match '^Deployment kube-system/traefik, HelmChart kube-system/traefik, IngressClass traefik'
+        "$warned" | Should -Match -- '--disable=traefik'
+    }
+}

@@ -49,6 +49,14 @@ Describe 'Get-KompoxAppCredential' {
             $File = Join-Path $TestDrive 'gitea.kubeconfig'
         }
 
+        It 'warns that the server address is a loopback one users elsewhere do not reach, naming it and API_SERVER_URL' {
+            $credential = Import-KompoxConfig $Config | Get-KompoxAppCredential -WarningVariable warned -WarningAction SilentlyContinue
+            $server = $Server.BaseUri.GetLeftPart([System.UriPartial]::Authority)
+            $credential.Server | Should -Be $server
+            "$warned" | Should -Match ([regex]::Escape("the kubeconfig names the API server $server"))
+            "$warned" | Should -Match 'API_SERVER_URL'
+        }
+
         It 'writes the kubeconfig with mode 0600 and outputs the credential with its path' {
             $credential = Import-KompoxConfig $Config | Get-KompoxAppCredential -OutFile $File -Duration 2:00:00
             $credential | Should -BeOfType 'Kompox.PowerShell.KompoxAppCredential'

@@ -12,6 +12,8 @@ BeforeAll {
     $Kubeconfig = $Server.WriteKubeconfig((Join-Path $TestDrive 'admin.kubeconfig'))
     # No K3S_NODE_NAME: the disk goes on the cluster's only node.
     $Config = New-KompoxTestConfig -Directory $Dir -Kubeconfig $Kubeconfig -DataRoot $DataRoot
+    # Deploy (and its -WhatIf plan) refuses an app with hosts on a cluster whose ingress is not installed.
+    Import-KompoxConfig $Config | Initialize-KompoxCluster -Confirm:$false | Out-Null
 
     # Requests that change something, leaving out the app's lease (coordination.k8s.io), which every change renews.
     function Get-ChangingWrites { @($Server.Requests | Where-Object { $_.Changed -and $_.Path -notmatch '/leases' }) }

@@ -49,6 +49,17 @@ public sealed class AzureConnector
     }
 
     /// <summary>
+    /// A pipeline that signs requests to Resource Manager with <paramref name="credential"/>, and Resource Manager's
+    /// endpoint: for the resource types no SDK package of this assembly covers (AKS managed clusters).
+    /// </summary>
+    internal (HttpPipeline Pipeline, Uri Endpoint) ArmRequests(TokenCredential credential)
+    {
+        var clientOptions = options ?? new ArmClientOptions();
+        var environment = clientOptions.Environment ?? ArmEnvironment.AzurePublicCloud;
+        return (HttpPipelineBuilder.Build(clientOptions, new BearerTokenAuthenticationPolicy(credential, environment.DefaultScope)), environment.Endpoint);
+    }
+
+    /// <summary>
     /// <see cref="DefaultAzureCredential"/> narrowed as <c>AZURE_TOKEN_CREDENTIALS</c> narrows it, from the provider's
     /// setting rather than the process's environment, so two providers in one session can differ. Without the setting,
     /// the credential reads the environment variable itself.

@@ -101,6 +101,13 @@ public interface IDriverFactory
 
     /// <summary>The runtime for the cluster's provider, configured from the provider's and cluster's settings.</summary>
     IDriverRuntime Runtime(KompoxCluster cluster);
+
+    /// <summary>
+    /// The network policy engine the provider says the cluster runs (on AKS its networkProfile.networkPolicy: azure,
+    /// calico, cilium or none), for the cluster whose API server is <paramref name="server"/>; null where the provider
+    /// does not say.
+    /// </summary>
+    Task<string?> NetworkPolicyAsync(KompoxCluster cluster, Uri server, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 }
 
 /// <summary>
@@ -140,6 +147,17 @@ public sealed class DriverFactory : IDriverFactory, IAsyncDisposable
             // Every driver ProviderDrivers lists has a runtime; a new driver without one is a fault of this assembly.
             _ => throw new UnreachableException($"driver {driver.Name} has no disk runtime"),
         };
+    }
+
+    public Task<string?> NetworkPolicyAsync(KompoxCluster cluster, Uri server, CancellationToken cancellationToken)
+    {
+        if (Driver(cluster.Provider.Driver) is not AksDriver)
+        {
+            return Task.FromResult<string?>(null);
+        }
+
+        var (pipeline, endpoint) = azure.ArmRequests(AksOf(cluster.Provider).Credential);
+        return AksClusters.NetworkPolicyAsync(pipeline, endpoint, cluster, server.Host, cancellationToken);
     }
 
     private AksRuntime AksOf(KompoxProvider provider)

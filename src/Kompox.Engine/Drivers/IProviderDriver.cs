@@ -16,10 +16,14 @@ public interface IProviderDriver
     IReadOnlyList<SettingSpec> Settings { get; }
 
     /// <summary>
-    /// Whether <see cref="DiskVolume"/> needs the caller to name the node the disk lives on, because the driver pins
-    /// volumes to one node and the cluster's settings do not say which. The caller then looks the node up in the cluster.
+    /// Whether the driver's disks are directories on one node that Kompox makes on the machine it runs on (k3s). The caller
+    /// then finds that node (<see cref="DiskNodeName"/>, else the cluster's only node), refuses to touch a disk unless this
+    /// machine is that node, and passes the node's <c>kubernetes.io/hostname</c> label to <see cref="DiskVolume"/>.
     /// </summary>
-    bool NeedsNodeName(KompoxCluster cluster);
+    bool DisksOnNode => false;
+
+    /// <summary>The node the cluster's settings name for its disks, when <see cref="DisksOnNode"/>; null when they name none.</summary>
+    string? DiskNodeName(KompoxCluster cluster) => null;
 
     /// <summary>
     /// The provider's part of the PersistentVolume that reaches one of the app's disks: the volume source, the capacity
@@ -27,7 +31,7 @@ public interface IProviderDriver
     /// storage class and claimRef. The same app, disk id and size always give an equal spec.
     /// </summary>
     /// <param name="diskId">The provider's id of the disk, as kept in <c>kompox.dev/disk-current-id</c>.</param>
-    /// <param name="knownNodeName">The node the caller found in the cluster, used when <see cref="NeedsNodeName"/> is true; otherwise ignored.</param>
+    /// <param name="knownNodeName">The <c>kubernetes.io/hostname</c> label of the node the caller found in the cluster when <see cref="DisksOnNode"/>; null offline, where the node the settings name stands in. Ignored by other drivers.</param>
     /// <param name="sizeBytes">The real disk's size (<see cref="DiskInfo.SizeBytes"/>); null when converting offline, where the size a new disk would get stands in.</param>
     /// <exception cref="KompoxException"><c>InvalidDiskId</c> when the id cannot name a disk of this provider; <c>NodeNameRequired</c> when the node is needed and unknown.</exception>
     V1PersistentVolumeSpec DiskVolume(KompoxApp app, string diskId, string? knownNodeName, long? sizeBytes = null);

@@ -14,9 +14,9 @@ public sealed partial class K3sDriver : IProviderDriver
     public IReadOnlyList<SettingSpec> Settings { get; } = new SettingSpec[]
     {
         new("K3S_DATA_ROOT", SettingScope.Cluster, false, $"directory on the node holding disks and snapshots (default {DefaultDataRoot})", DataRoot),
-        new("K3S_NODE_NAME", SettingScope.Cluster, false, "node the app volumes are pinned to (default: the cluster's only node)", NodeName),
+        new(NodeNameSetting, SettingScope.Cluster, false, "node the app disks live on, the machine Kompox runs on (default: the cluster's only node)", NodeName),
         new(Conversion.ClusterIngressManifest.DefaultCertSecretSetting, SettingScope.Cluster, false, "TLS Secret in the ingress namespace holding the wildcard certificate of *.{cluster}.{domain}, served by default", Names.CheckDnsSubdomain),
-    };
+    }.Concat(ApiServerSettings.Specs).ToList();
 
     /// <summary>
     /// The capacity written on a K3s PersistentVolume. A local volume is a directory, so nothing enforces it;
@@ -24,7 +24,11 @@ public sealed partial class K3sDriver : IProviderDriver
     /// </summary>
     public const string NominalDiskSize = "10Gi";
 
-    public bool NeedsNodeName(KompoxCluster cluster) => !cluster.Settings.ContainsKey("K3S_NODE_NAME");
+    public const string NodeNameSetting = "K3S_NODE_NAME";
+
+    public bool DisksOnNode => true;
+
+    public string? DiskNodeName(KompoxCluster cluster) => cluster.Settings.GetValueOrDefault(NodeNameSetting);
 
     public V1PersistentVolumeSpec DiskVolume(KompoxApp app, string diskId, string? knownNodeName, long? sizeBytes = null)
     {
@@ -39,7 +43,9 @@ public sealed partial class K3sDriver : IProviderDriver
             };
         }
 
-        var nodeName = app.Cluster.Settings.TryGetValue("K3S_NODE_NAME", out var setting) ? setting : knownNodeName;
+        // The node found in the cluster is named by its hostname label, which nodeAffinity matches (it differs from the
+        // node's name where the kubelet's --hostname-override or a cloud provider names the node); offline, the setting.
+        var nodeName = knownNodeName ?? DiskNodeName(app.Cluster);
         if (string.IsNullOrEmpty(nodeName))
         {
             throw new KompoxException(

@@ -43,3 +43,40 @@ public sealed record SettingSpec(string Name, SettingScope Scope, bool Required,
         }
     }
 }
+
+/// <summary>
+/// The cluster settings of every driver naming the API server users reach (SPEC 2): the operator's own kubeconfig may
+/// name an address only it reaches (k3s's <c>https://127.0.0.1:6443</c>, or the in-cluster Service address in a Pod).
+/// </summary>
+public static class ApiServerSettings
+{
+    /// <summary>The API server's URL that user kubeconfigs name.</summary>
+    public const string Url = "API_SERVER_URL";
+
+    /// <summary>The CA of the certificate the server presents at <see cref="Url"/>, when it differs from the operator's kubeconfig's: base64 of PEM, as certificate-authority-data.</summary>
+    public const string Ca = "API_SERVER_CA";
+
+    public static IReadOnlyList<SettingSpec> Specs { get; } = new SettingSpec[]
+    {
+        new(Url, SettingScope.Cluster, false, "API server URL that user kubeconfigs name, e.g. https://k3s.example.com:6443 (default: the operator's kubeconfig's)", CheckUrl),
+        new(Ca, SettingScope.Cluster, false, $"CA certificate of the server at {Url} in base64 of PEM, as certificate-authority-data (default: the operator's kubeconfig's)", CheckCa),
+    };
+
+    private static string? CheckUrl(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps && uri.Host.Length > 0 && uri.Query.Length == 0 && uri.Fragment.Length == 0 && uri.UserInfo.Length == 0
+            ? null
+            : $"'{value}' is not an https URL of an API server (https://host[:port], no query or user)";
+
+    private static string? CheckCa(string value)
+    {
+        try
+        {
+            var pem = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(value));
+            return pem.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal) ? null : "is base64, but not of a PEM certificate";
+        }
+        catch (FormatException)
+        {
+            return "is not base64 (give the PEM certificate in base64, as a kubeconfig's certificate-authority-data)";
+        }
+    }
+}

@@ -31,7 +31,8 @@ public interface IKubeClientFactory
 /// <param name="CertificateAuthorityData">The CA bundle in base64 as <c>certificate-authority-data</c> holds it (read from the <c>certificate-authority</c> file when the kubeconfig names a file); null for the system's trust store.</param>
 /// <param name="TlsServerName">The name the server's certificate is checked against, when it differs from the URL's host.</param>
 /// <param name="InsecureSkipTlsVerify">The kubeconfig turns certificate checks off.</param>
-public sealed record KubeEndpoint(string Server, string? CertificateAuthorityData, string? TlsServerName, bool InsecureSkipTlsVerify);
+/// <param name="InCluster">The address is the in-cluster one (the API server's Service), which only Pods reach.</param>
+public sealed record KubeEndpoint(string Server, string? CertificateAuthorityData, string? TlsServerName, bool InsecureSkipTlsVerify, bool InCluster = false);
 
 /// <summary>
 /// Clients from the cluster's <c>auth</c>: its kubeconfig and context, else the default kubeconfig (<c>KUBECONFIG</c>,
@@ -68,7 +69,7 @@ public sealed class KubeconfigClientFactory : IKubeClientFactory
             // In a Pod: the API server's Service address and the cluster CA mounted with the ServiceAccount token.
             var inCluster = KubernetesClientConfiguration.InClusterConfig();
             var ca = File.ReadAllBytes(InClusterCaPath);
-            return new KubeEndpoint(inCluster.Host, Convert.ToBase64String(ca), null, false);
+            return new KubeEndpoint(inCluster.Host, Convert.ToBase64String(ca), null, false, InCluster: true);
         }
 
         // The same checks as for a client: a kubeconfig written for users from a broken one would be broken too.

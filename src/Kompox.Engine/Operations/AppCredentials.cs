@@ -109,7 +109,7 @@ internal static class AppCredentialIssuer
             throw new KompoxException("InvalidLoginMode", ErrorKind.InvalidArgument, $"'{options.KubeloginLoginMode}' is not a kubelogin login mode; use one of {string.Join(", ", AppCredentialOptions.KubeloginLoginModes)}") { Target = "KubeloginLoginMode", Remedy = Remedy.ChangeOption("KubeloginLoginMode") };
         }
 
-        var endpoint = scope.Context.Endpoint(app.Cluster);
+        var endpoint = UserEndpoint(scope, scope.Context.Endpoint(app.Cluster));
         var client = scope.Kube;
         var ns = KubeNames.Namespace(app);
         var account = Access.Name(new AppScope(app, ns));
@@ -193,6 +193,39 @@ internal static class AppCredentialIssuer
             .Append("      provideClusterInfo: false\n");
         progress.Report(new OperationProgress(activity, $"kubelogin ({options.KubeloginLoginMode}) for {string.Join(", ", principals)}", 100));
         return new AppCredential(app.Id, Kubeconfig(endpoint, contextName, ns, userEntry.ToString()), endpoint.Server, ns, string.Join(", ", principals), account, null, contextName, true);
+    }
+
+    /// <summary>
+    /// Where users reach the API server: the cluster's <see cref="ApiServerSettings.Url"/> (with its CA when given), else
+    /// the operator's own address, with a warning when that is one only the operator reaches: a loopback address (k3s's
+    /// own kubeconfig names https://127.0.0.1:6443) or the in-cluster Service address of a Pod.
+    /// </summary>
+    private static KubeEndpoint UserEndpoint(OperationScope scope, KubeEndpoint own)
+    {
+        var settings = scope.Cluster.Settings;
+        if (settings.TryGetValue(ApiServerSettings.Url, out var url) && url.Length > 0)
+        {
+            // The server name the operator's kubeconfig checks is for its own address, not this one.
+            return own with
+            {
+                Server = url.TrimEnd('/'),
+                CertificateAuthorityData = settings.TryGetValue(ApiServerSettings.Ca, out var ca) && ca.Length > 0 ? ca : own.CertificateAuthorityData,
+                TlsServerName = null,
+                InCluster = false,
+            };
+        }
+
+        var why = own.InCluster
+            ? "the in-cluster address of the API server, which only Pods reach"
+            : Uri.TryCreate(own.Server, UriKind.Absolute, out var uri) && (uri.IsLoopback || uri.Host.StartsWith("kubernetes.default", StringComparison.OrdinalIgnoreCase))
+                ? "an address on the operator's own machine or cluster network, which users elsewhere do not reach"
+                : null;
+        if (why is not null)
+        {
+            scope.Warn(Diagnostic.Warning(scope.Cluster.Id, SourceMark.File, $"cluster.settings.{ApiServerSettings.Url}", $"the kubeconfig names the API server {own.Server}, {why}; set cluster.settings.{ApiServerSettings.Url} (and {ApiServerSettings.Ca} when its certificate has another CA) to the address users reach"));
+        }
+
+        return own;
     }
 
     private static KompoxException NotDeployed(KompoxApp app, string missing, Exception inner) =>

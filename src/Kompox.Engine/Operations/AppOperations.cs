@@ -15,7 +15,7 @@ public interface IAppOperations
     /// What a deploy would do, found by reading the cluster only: the app converted once, its hosts checked against the
     /// other apps, its disk and node found, and with <see cref="DeployOptions.Compare"/> each object's change.
     /// </summary>
-    /// <exception cref="KompoxException"><c>InvalidCompose</c>, <c>HostConflict</c>, <c>NodeNameRequired</c>, and the cluster's errors.</exception>
+    /// <exception cref="KompoxException"><c>InvalidCompose</c>, <c>HostConflict</c>, <c>IngressNotInstalled</c>, <c>NodeNameRequired</c>, <c>NodeNotFound</c>, <c>NotOnDiskNode</c>, and the cluster's errors.</exception>
     Task<DeployPlan> PlanDeployAsync(string appId, DeployOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 
     /// <summary>

@@ -32,7 +32,20 @@ public sealed record ClusterStatus(
     bool IngressReady,
     string? LoadBalancerIP,
     string? LoadBalancerHostName,
-    IReadOnlyList<ClusterApp> Apps);
+    IReadOnlyList<ClusterApp> Apps)
+{
+    /// <summary>
+    /// The network policy engine the provider says the cluster runs (AKS: azure, calico, cilium or none); null where it
+    /// does not say (k3s: its embedded policy controller runs unless started with --disable-network-policy).
+    /// </summary>
+    public string? NetworkPolicy { get; init; }
+
+    /// <summary>Whether the apps' NetworkPolicies are enforced, their tenant isolation; null when unknown.</summary>
+    public bool? NetworkPolicyEnforced => NetworkPolicy is null ? null : !string.Equals(NetworkPolicy, "none", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>What the cluster runs of k3s's bundled Traefik (e.g. "HelmChart kube-system/traefik"), which Kompox's ingress cannot run beside; null when nothing.</summary>
+    public string? BundledIngress { get; init; }
+}
 
 /// <summary>What can be done to a cluster, by its id (<c>{service}/{provider}/{cluster}</c>); every method runs through the context's runner.</summary>
 public interface IClusterOperations
@@ -73,6 +86,7 @@ public sealed class ClusterOperations : IClusterOperations
         context.Runner.RunAsync(OperationSpec.OnCluster($"Installing the ingress of cluster {clusterId}", clusterId), progress, async (scope, token) =>
         {
             scope.Step(scope.Cluster.Auth.ToString(), 0);
+            await IngressChecks.RefuseBesideBundledAsync(scope, token).ConfigureAwait(false);
             var objects = ClusterIngressManifest.Objects(scope.Cluster);
             for (var i = 0; i < objects.Count; i++)
             {
@@ -90,6 +104,34 @@ public sealed class ClusterOperations : IClusterOperations
             return ReadStatusAsync(scope, token);
         }, cancellationToken);
 
+    /// <summary>
+    /// What the provider says of the cluster's network policy engine, warning when there is none: every app's
+    /// NetworkPolicy is then stored and not enforced, so apps are not isolated from each other. The status is the
+    /// cluster's, so a provider that cannot be asked (no Azure sign-in) is a warning, not a failure.
+    /// </summary>
+    private static async Task<string?> NetworkPolicyAsync(OperationScope scope, Uri server, CancellationToken cancellationToken)
+    {
+        var cluster = scope.Cluster;
+        string? policy;
+        try
+        {
+            policy = await scope.Context.Drivers.NetworkPolicyAsync(cluster, server, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var error = ErrorTranslation.Translate(e, "reading the cluster's network policy from the provider", cancellationToken);
+            scope.Warn(Diagnostic.Warning(cluster.Id, SourceMark.File, string.Empty, $"{error.Message}; whether NetworkPolicy is enforced is unknown"));
+            return null;
+        }
+
+        if (policy is not null && string.Equals(policy, "none", StringComparison.OrdinalIgnoreCase))
+        {
+            scope.Warn(Diagnostic.Warning(cluster.Id, SourceMark.File, string.Empty, $"cluster {cluster.Id} has no network policy engine (networkProfile.networkPolicy none): the apps' NetworkPolicies are not enforced, so apps are not isolated from each other by them"));
+        }
+
+        return policy;
+    }
+
     private static async Task<ClusterStatus> ReadStatusAsync(OperationScope scope, CancellationToken cancellationToken)
     {
         var cluster = scope.Cluster;
@@ -99,6 +141,13 @@ public sealed class ClusterOperations : IClusterOperations
         scope.Step("reading the ingress", 85);
         var deployment = await KubeObjects.ReadOrNullAsync(() => client.AppsV1.ReadNamespacedDeploymentAsync(ClusterIngressManifest.Name, ns, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var service = await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespacedServiceAsync(ClusterIngressManifest.Name, ns, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var bundled = await IngressChecks.BundledTraefikAsync(client, cancellationToken).ConfigureAwait(false);
+        if (bundled is not null)
+        {
+            scope.Warn(Diagnostic.Warning(cluster.Id, SourceMark.File, string.Empty, $"cluster {cluster.Id} runs k3s's bundled Traefik ({bundled}): Kompox's ingress cannot serve beside it; start the k3s server with --disable=traefik"));
+        }
+
+        var networkPolicy = await NetworkPolicyAsync(scope, client.BaseUri, cancellationToken).ConfigureAwait(false);
         scope.Step("listing apps", 92);
         var namespaces = await client.CoreV1.ListNamespaceAsync(labelSelector: $"{KompoxMetadata.ManagedByLabel}={KompoxMetadata.ManagedByValue}", cancellationToken: cancellationToken).ConfigureAwait(false);
         var apps = namespaces.Items
@@ -117,6 +166,10 @@ public sealed class ClusterOperations : IClusterOperations
             (deployment?.Status?.AvailableReplicas ?? 0) > 0,
             string.IsNullOrEmpty(address?.Ip) ? null : address.Ip,
             string.IsNullOrEmpty(address?.Hostname) ? null : address.Hostname,
-            apps);
+            apps)
+        {
+            BundledIngress = bundled,
+            NetworkPolicy = networkPolicy,
+        };
     }
 }

@@ -121,16 +121,19 @@ internal static class DeployApp
         scope.Step("converting", 5);
         var manifest = Convert(app, options);
         await CheckHostsAsync(scope, manifest, cancellationToken).ConfigureAwait(false);
+        await IngressChecks.RequireInstalledAsync(scope, manifest, cancellationToken).ConfigureAwait(false);
 
         scope.Step("reading the disk state", 30);
         var live = await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespaceAsync(manifest.Namespace, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var state = live is null ? AppDiskState.None : AppDiskState.Of(live);
 
-        // The node is found before a disk is made, so that a cluster where the disk could not be used gets none.
-        var nodeName = await NodeNameAsync(scope, cancellationToken).ConfigureAwait(false);
+        // The node is found, and found to be this machine, before a disk is made, so that a cluster where the disk could
+        // not be used gets none.
+        var nodeName = await scope.DiskNodeAsync(cancellationToken).ConfigureAwait(false);
         if (state.CurrentDiskId is { } diskId)
         {
-            var disk = await scope.Runtime.GetDiskAsync(app, diskId, cancellationToken).ConfigureAwait(false);
+            var runtime = await scope.RuntimeAsync(cancellationToken).ConfigureAwait(false);
+            var disk = await runtime.GetDiskAsync(app, diskId, cancellationToken).ConfigureAwait(false);
             manifest = AppConverter.WithDisk(app, manifest, disk, nodeName);
         }
 
@@ -190,7 +193,8 @@ internal static class DeployApp
         if (plan.CreatesDisk)
         {
             scope.Step("creating the first disk", 10);
-            var disk = await scope.Runtime.CreateDiskAsync(app, scope.Progress, cancellationToken).ConfigureAwait(false);
+            var runtime = await scope.RuntimeAsync(cancellationToken).ConfigureAwait(false);
+            var disk = await runtime.CreateDiskAsync(app, scope.Progress, cancellationToken).ConfigureAwait(false);
             state = state with { CurrentDiskId = disk.Id };
             await AppDiskStates.ApplyAsync(client, app, state, cancellationToken).ConfigureAwait(false);
             manifest = AppConverter.WithDisk(app, manifest, disk, plan.NodeName);
@@ -228,34 +232,6 @@ internal static class DeployApp
         }
 
         return manifest;
-    }
-
-    /// <summary>
-    /// The node for a driver that pins disks to one and whose cluster names none: the cluster's only node. Null when the
-    /// driver needs none or the cluster's settings name it.
-    /// </summary>
-    /// <exception cref="KompoxException"><c>NodeNameRequired</c> when the cluster has several nodes (or none).</exception>
-    private static async Task<string?> NodeNameAsync(OperationScope scope, CancellationToken cancellationToken)
-    {
-        if (!scope.Driver.NeedsNodeName(scope.Cluster))
-        {
-            return null;
-        }
-
-        var nodes = await scope.Kube.CoreV1.ListNodeAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (nodes.Items.Count == 1)
-        {
-            return nodes.Items[0].Metadata.Name;
-        }
-
-        // Which node holds the disks is the user's knowledge, not Kompox's: guessing would put the data on the wrong node.
-        var cluster = scope.Cluster;
-        var names = nodes.Items.Count == 0 ? "no nodes" : $"{nodes.Items.Count} nodes ({string.Join(", ", nodes.Items.Select(n => n.Metadata.Name).OrderBy(n => n, StringComparer.Ordinal))})";
-        throw new KompoxException(
-            "NodeNameRequired",
-            ErrorKind.InvalidArgument,
-            $"cluster '{cluster.Name}' has {names} and does not set K3S_NODE_NAME; set cluster.settings.K3S_NODE_NAME to the node holding the app disks")
-        { Target = cluster.Id };
     }
 
     /// <summary>Every host of the app's Ingresses must be free of the other Kompox apps' Ingresses on the cluster.</summary>

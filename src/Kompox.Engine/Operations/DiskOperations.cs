@@ -32,14 +32,16 @@ public sealed class DiskOperations : IDiskOperations
             scope.Step("reading the disk state", 10);
             var state = await AppDiskStates.ReadAsync(scope, token).ConfigureAwait(false);
             scope.Step("listing the provider's disks", 50);
-            var disks = await scope.Runtime.ListDisksAsync(scope.App, token).ConfigureAwait(false);
+            var runtime = await scope.RuntimeAsync(token).ConfigureAwait(false);
+            var disks = await runtime.ListDisksAsync(scope.App, token).ConfigureAwait(false);
             return (IReadOnlyList<DiskInfo>)disks.Select(d => d with { IsCurrent = d.Id == state.CurrentDiskId }).ToList();
         }, cancellationToken);
 
     public Task<DiskInfo> CreateAsync(string appId, TimeSpan? lockWait, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
         context.Runner.RunAsync(OperationSpec.OnApp($"Creating a disk for app {appId}", appId) with { HoldsApp = true, LockWait = lockWait }, progress, async (scope, token) =>
         {
-            var disk = await scope.Runtime.CreateDiskAsync(scope.App, scope.Progress, token).ConfigureAwait(false);
+            var runtime = await scope.RuntimeAsync(token).ConfigureAwait(false);
+            var disk = await runtime.CreateDiskAsync(scope.App, scope.Progress, token).ConfigureAwait(false);
             scope.Step($"created {disk.Id}", 99);
             return disk;
         }, cancellationToken);
@@ -54,7 +56,8 @@ public sealed class DiskOperations : IDiskOperations
                 throw new KompoxException("DiskIsCurrent", ErrorKind.Conflict, $"disk {diskId} is the current disk of app {appId}; switch the app to another disk first") { Target = diskId };
             }
 
-            await scope.Runtime.DeleteDiskAsync(scope.App, diskId, token).ConfigureAwait(false);
+            var runtime = await scope.RuntimeAsync(token).ConfigureAwait(false);
+            await runtime.DeleteDiskAsync(scope.App, diskId, token).ConfigureAwait(false);
             return true;
         }, cancellationToken);
 }

@@ -44,6 +44,9 @@ public sealed class KompoxContext : IAsyncDisposable
 
     public static readonly TimeSpan DefaultAppLockTimeout = TimeSpan.FromMinutes(5);
 
+    /// <summary>The machine the operations run on, which a driver keeping disks on one node must be (k3s).</summary>
+    public MachineIdentity Machine { get; init; } = MachineIdentity.Current;
+
     /// <summary>Where every public operation runs.</summary>
     internal OperationRunner Runner { get; }
 

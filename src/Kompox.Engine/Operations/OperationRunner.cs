@@ -134,6 +134,7 @@ internal sealed class OperationScope
     private KompoxApp? app;
     private KompoxCluster? cluster;
     private IKubernetes? kube;
+    private Task<string?>? diskNode;
 
     public OperationScope(KompoxContext context, string activity, IProgress<OperationProgress> progress)
     {
@@ -169,8 +170,18 @@ internal sealed class OperationScope
     /// <summary>The cluster's client, the context's one; made on first use.</summary>
     public IKubernetes Kube => kube ??= context.Kube(Cluster);
 
-    /// <summary>The disks and snapshots of the cluster's provider.</summary>
-    public IDriverRuntime Runtime => context.Runtime(Cluster);
+    /// <summary>
+    /// The disks and snapshots of the cluster's provider, once <see cref="DiskNodeAsync"/> has found that this machine
+    /// may touch them: every use of disks goes through here.
+    /// </summary>
+    public async Task<IDriverRuntime> RuntimeAsync(CancellationToken cancellationToken)
+    {
+        await DiskNodeAsync(cancellationToken).ConfigureAwait(false);
+        return context.Runtime(Cluster);
+    }
+
+    /// <summary>The hostname label of the node the cluster's disks live on, checked to be this machine; null for a driver whose disks any node reaches. Asked once per operation.</summary>
+    public Task<string?> DiskNodeAsync(CancellationToken cancellationToken) => diskNode ??= DiskNode.FindAsync(this, cancellationToken);
 
     public IProviderDriver Driver => context.Drivers.Driver(Cluster.Provider.Driver);
 

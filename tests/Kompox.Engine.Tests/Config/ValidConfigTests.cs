@@ -63,8 +63,34 @@ public class ValidConfigTests
         var result = KompoxConfig.Load(temp.Write("kompoxops.yml", text), "kompoxops.yml");
 
         var warning = Assert.Single(result.Warnings);
-        Assert.Equal("kompoxops.yml:14:21 cluster.settings.K3S_DATA_ROOTS: driver 'k3s' does not read this setting at cluster level (it reads K3S_DATA_ROOT, K3S_NODE_NAME, INGRESS_DEFAULT_CERT_SECRET)", warning.ToString());
+        Assert.Equal("kompoxops.yml:14:21 cluster.settings.K3S_DATA_ROOTS: driver 'k3s' does not read this setting at cluster level (it reads K3S_DATA_ROOT, K3S_NODE_NAME, INGRESS_DEFAULT_CERT_SECRET, API_SERVER_URL, API_SERVER_CA)", warning.ToString());
         Assert.Equal("/srv", result.Cluster.Settings["K3S_DATA_ROOTS"]);
+    }
+
+    [Theory]
+    [InlineData("k3s", "API_SERVER_URL: https://k3s.example.com:6443", null)]
+    [InlineData("aks", "API_SERVER_URL: https://k3s.example.com:6443", null)]
+    [InlineData("k3s", "API_SERVER_URL: http://k3s.example.com:6443", "cluster.settings.API_SERVER_URL: 'http://k3s.example.com:6443' is not an https URL of an API server")]
+    [InlineData("k3s", "API_SERVER_CA: not-base64!", "cluster.settings.API_SERVER_CA: is not base64")]
+    [InlineData("k3s", "API_SERVER_CA: aGVsbG8=", "cluster.settings.API_SERVER_CA: is base64, but not of a PEM certificate")]
+    public void The_user_facing_API_server_settings_are_read_by_every_driver_and_checked(string driver, string setting, string? error)
+    {
+        using var temp = new TempDir();
+        temp.Write("compose.yml", Compose);
+        var text = ConfigTemplate.For(driver);
+        var at = text.IndexOf("  settings:\n", text.IndexOf("cluster:", StringComparison.Ordinal), StringComparison.Ordinal) + "  settings:\n".Length;
+        var path = temp.Write("kompoxops.yml", text.Insert(at, $"    {setting}\n"));
+
+        if (error is null)
+        {
+            var result = KompoxConfig.Load(path, "kompoxops.yml");
+            Assert.DoesNotContain(result.Warnings, w => w.Key.Contains("API_SERVER", StringComparison.Ordinal));
+        }
+        else
+        {
+            var failure = Assert.ThrowsAny<KompoxValidationException>(() => KompoxConfig.Load(path, "kompoxops.yml"));
+            Assert.Contains(failure.Problems, p => p.ToString().Contains(error, StringComparison.Ordinal));
+        }
     }
 
     [Fact]

@@ -180,8 +180,8 @@ public class ExposureAndStorageTests
         var app = App(clusterSettings: new Dictionary<string, string>());
         var driver = new K3sDriver();
 
-        Assert.True(driver.NeedsNodeName(app.Cluster));
-        Assert.False(driver.NeedsNodeName(App().Cluster));
+        Assert.True(driver.DisksOnNode);
+        Assert.Null(driver.DiskNodeName(app.Cluster));
         var manifest = ConvertValid(app, Gitea(), K3sDisk, new AppConversionOptions { NodeName = "found-node" });
         var pv = manifest.Objects.OfType<V1PersistentVolume>().Single();
         Assert.Equal("found-node", pv.Spec.NodeAffinity.Required.NodeSelectorTerms[0].MatchExpressions[0].Values[0]);

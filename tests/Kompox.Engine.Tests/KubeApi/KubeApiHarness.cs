@@ -27,7 +27,34 @@ internal sealed class KubeApiHarness : IAsyncDisposable
     {
         var directory = Path.Combine(Path.GetTempPath(), "kompox-kubeapi-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(directory);
-        return new KubeApiHarness(await KubeApiServer.StartAsync(time), directory);
+        var server = await KubeApiServer.StartAsync(time);
+
+        // The engine's contexts run on this machine, where k3s disks are made: the node is this machine's.
+        server.PresentNodeAsThisMachine();
+        return new KubeApiHarness(server, directory);
+    }
+
+    /// <summary>
+    /// Installs Kompox's cluster ingress in <paramref name="ns"/> as Initialize-KompoxCluster does (deploy refuses an app
+    /// whose ingress namespace holds none), then forgets the requests, so that tests see only their own.
+    /// </summary>
+    public async Task InstallIngressAsync(string ns = "traefik")
+    {
+        var provider = new Kompox.Model.KompoxProvider { Name = "k3s1", Driver = "k3s", Settings = new Dictionary<string, string>(), Service = new Kompox.Model.KompoxService { Name = "ops" } };
+        var cluster = new Kompox.Model.KompoxCluster
+        {
+            Name = "lab",
+            Provider = provider,
+            Auth = new Kompox.Model.ClusterAuth { Kubeconfig = Kubeconfig },
+            Ingress = new Kompox.Model.ClusterIngress { Namespace = ns },
+            Domain = "ops.example.com",
+            Settings = new Dictionary<string, string>(),
+        };
+        var store = new Kompox.Store.ConfigFileStore();
+        store.Add(cluster);
+        await using var context = new Kompox.Operations.KompoxContext(new Kompox.Kube.KubeconfigClientFactory(), new Kompox.Drivers.DriverFactory(TimeProvider.System), store, TimeProvider.System);
+        await new Kompox.Operations.ClusterOperations(context).InitializeIngressAsync(cluster.Id, null, CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1));
+        Server.ClearRequests();
     }
 
     /// <summary>The real client, built from the server's kubeconfig as the engine builds it.</summary>

@@ -227,6 +227,50 @@ public sealed class AppCredentialTests : IAsyncLifetime
         Assert.Equal("InvalidKubeconfig", Assert.Throws<KompoxException>(() => KubeconfigClientFactory.Endpoint(Cluster(new ClusterAuth { Kubeconfig = kubeconfig, Context = "nope" }))).ErrorId);
     }
 
+    /// <summary>
+    /// k3s writes its own kubeconfig with server https://127.0.0.1:6443 (k3s-io/k3s pkg/cli/server: the admin kubeconfig
+    /// names the loopback address), which the test server's kubeconfig names too: users elsewhere reach the address the
+    /// cluster's API_SERVER_URL names, with its CA when given.
+    /// </summary>
+    [Fact]
+    public async Task With_API_SERVER_URL_the_kubeconfig_names_that_address_and_its_CA_and_nothing_is_warned()
+    {
+        var otherCa = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"));
+        var app = App(clusterSettings: new Dictionary<string, string> { ["API_SERVER_URL"] = "https://k3s.example.com:6443", ["API_SERVER_CA"] = otherCa });
+        await DeployAsync(app);
+        var progress = new RecordedProgress();
+
+        var credential = await Operations().GetCredentialAsync(app.Id, new AppCredentialOptions(), progress, CancellationToken.None);
+
+        Assert.Equal("https://k3s.example.com:6443", credential.Server);
+        Assert.Contains("    server: \"https://k3s.example.com:6443\"\n", credential.Kubeconfig);
+        Assert.Contains($"    certificate-authority-data: \"{otherCa}\"\n", credential.Kubeconfig);
+        Assert.DoesNotContain(progress.Reports, r => r.Kind == ProgressKind.Warning);
+
+        // Without a CA of its own, the operator's kubeconfig's CA stays.
+        var sameCa = App(name: "api", clusterSettings: new Dictionary<string, string> { ["API_SERVER_URL"] = "https://k3s.example.com:6443" });
+        await DeployAsync(sameCa);
+        var kept = await Operations().GetCredentialAsync(sameCa.Id, new AppCredentialOptions(), null, CancellationToken.None);
+        Assert.Contains($"    certificate-authority-data: \"{Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Kompox.Testing.KubeApi.KubeApiServer.CertificatePem))}\"\n", kept.Kubeconfig);
+    }
+
+    [Fact]
+    public async Task Without_API_SERVER_URL_a_loopback_server_address_is_warned_naming_it()
+    {
+        var app = App();
+        await DeployAsync(app);
+        var progress = new RecordedProgress();
+
+        var credential = await Operations().GetCredentialAsync(app.Id, new AppCredentialOptions(), progress, CancellationToken.None);
+
+        var server = harness.Server.BaseUri.GetLeftPart(UriPartial.Authority);
+        Assert.StartsWith("https://127.0.0.1:", server);
+        Assert.Equal(server, credential.Server);
+        var warning = Assert.Single(progress.Reports, r => r.Kind == ProgressKind.Warning);
+        Assert.Contains($"the kubeconfig names the API server {server}, an address on the operator's own machine", warning.Status);
+        Assert.Contains("set cluster.settings.API_SERVER_URL", warning.Status);
+    }
+
     private AppOperations Operations() =>
         new(new KompoxContext(new KubeconfigClientFactory(), new DriverFactory(fixture.Time), fixture.Store, fixture.Time, new InProcessAppLock(fixture.Time)));
 
@@ -236,13 +280,19 @@ public sealed class AppCredentialTests : IAsyncLifetime
         return new KompoxCluster { Name = cluster.Name, Provider = cluster.Provider, Auth = auth, Ingress = cluster.Ingress, Domain = cluster.Domain, Settings = cluster.Settings };
     }
 
-    private KompoxApp App(string driver = "k3s", IReadOnlyDictionary<string, string>? settings = null)
+    private KompoxApp App(string driver = "k3s", IReadOnlyDictionary<string, string>? settings = null, IReadOnlyDictionary<string, string>? clusterSettings = null, string name = "web")
     {
-        var app = fixture.App(driver: driver);
+        var app = fixture.App(name: name, driver: driver);
+        var cluster = Cluster(new ClusterAuth { Kubeconfig = harness.Kubeconfig }, app.Cluster);
+        if (clusterSettings is not null)
+        {
+            cluster = new KompoxCluster { Name = cluster.Name, Provider = cluster.Provider, Auth = cluster.Auth, Ingress = cluster.Ingress, Domain = cluster.Domain, Settings = cluster.Settings.Concat(clusterSettings).ToDictionary() };
+        }
+
         var made = new KompoxApp
         {
             Name = app.Name,
-            Cluster = Cluster(new ClusterAuth { Kubeconfig = harness.Kubeconfig }, app.Cluster),
+            Cluster = cluster,
             Compose = app.Compose,
             Ingress = app.Ingress,
             Resources = app.Resources,

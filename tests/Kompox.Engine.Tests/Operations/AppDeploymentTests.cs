@@ -35,7 +35,11 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
 
     private KubeApiServer Server => harness.Server;
 
-    public async Task InitializeAsync() => harness = await KubeApiHarness.StartAsync();
+    public async Task InitializeAsync()
+    {
+        harness = await KubeApiHarness.StartAsync();
+        await harness.InstallIngressAsync();
+    }
 
     public async Task DisposeAsync()
     {
@@ -351,14 +355,88 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task K3S_NODE_NAME_picks_the_node_on_a_cluster_of_several()
+    public async Task K3S_NODE_NAME_picks_the_node_on_a_cluster_of_several_and_the_volume_matches_its_hostname_label()
     {
-        Server.AddNode("kompox-node-2");
+        // A node whose name differs from its kubernetes.io/hostname label (kubelet_node_status.go initialNode labels the
+        // node with the kubelet's host name, not its name): nodeAffinity on that label must carry the label's value.
+        Server.AddNode("kompox-node-2", hostname: "lab-host-2", machineId: Here.MachineId);
 
-        var status = await Operations().DeployAsync(App(settings: new Dictionary<string, string> { ["K3S_NODE_NAME"] = "kompox-node-2" }).Id, new DeployOptions(), null, CancellationToken.None).Within();
+        var status = await Operations(Here).DeployAsync(App(settings: new Dictionary<string, string> { ["K3S_NODE_NAME"] = "kompox-node-2" }).Id, new DeployOptions(), null, CancellationToken.None).Within();
 
         var volume = Server.PeekAll("persistentvolumes").Single();
-        Assert.Contains("kompox-node-2", volume["spec"]!["nodeAffinity"]!.ToJsonString());
+        var term = volume["spec"]!["nodeAffinity"]!["required"]!["nodeSelectorTerms"]![0]!["matchExpressions"]![0]!;
+        Assert.Equal(("kubernetes.io/hostname", "lab-host-2"), (term["key"]!.ToString(), term["values"]![0]!.ToString()));
+        Assert.True(status.Ready);
+    }
+
+    [Fact]
+    public async Task A_K3S_NODE_NAME_that_is_no_node_of_the_cluster_is_refused_naming_the_nodes_and_no_disk_is_made()
+    {
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(settings: new Dictionary<string, string> { ["K3S_NODE_NAME"] = "lab-node1" }).Id, new DeployOptions(), null, CancellationToken.None).Within());
+
+        Assert.Equal(("NodeNotFound", ErrorKind.InvalidArgument), (error.ErrorId, error.Kind));
+        Assert.Contains("'lab-node1', which is no node of the cluster (it has kompox-node-1)", error.Message);
+        Assert.False(Directory.Exists(Path.Combine(dataRoot, "disks")));
+        Assert.Equal(0, ChangingWrites());
+    }
+
+    /// <summary>
+    /// The node's machine as the kubelet reports it: nodeInfo.machineID (pkg/kubelet/nodestatus/setters.go MachineInfo,
+    /// from cAdvisor's /etc/machine-id) and the kubernetes.io/hostname label; a k3s disk is a directory on that machine.
+    /// </summary>
+    [Theory]
+    [InlineData("lab-vm", "0a1b2c3d4e5f60718293a4b5c6d7e8f9")]
+    [InlineData("ops-laptop", "0a1b2c3d4e5f60718293a4b5c6d7e8f9")]
+    public async Task Deploying_from_another_machine_than_the_k3s_node_is_refused_before_anything_is_written_naming_the_node(string nodeHost, string nodeMachineId)
+    {
+        // The second case shares the host name with this machine: the machine ids still tell them apart.
+        Server.PresentNodeAs(nodeHost, nodeMachineId);
+        Server.ClearRequests();
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations(Laptop).DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None).Within());
+
+        Assert.Equal(("NotOnDiskNode", ErrorKind.Conflict), (error.ErrorId, error.Kind));
+        Assert.Contains($"on node 'kompox-node-1' (host name '{nodeHost}', machine id {nodeMachineId})", error.Message);
+        Assert.Contains("Kompox runs on 'ops-laptop' (machine id 99999999999999999999999999999999)", error.Message);
+        Assert.Contains("Run Kompox on node 'kompox-node-1', or use the Kompox service that runs there", error.Message);
+        Assert.Equal(Remedy.RunOnNode("kompox-node-1"), error.Remedy);
+        Assert.False(Directory.Exists(Path.Combine(dataRoot, "disks")));
+        Assert.Equal(0, Server.CountChangingWrites());
+    }
+
+    [Fact]
+    public async Task The_k3s_node_without_a_machine_id_is_this_machine_by_its_hostname_label()
+    {
+        Server.PresentNodeAs(Laptop.HostName, machineId: null);
+
+        var status = await Operations(Laptop).DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None).Within();
+
+        Assert.True(Directory.Exists(Path.Combine(dataRoot, "disks", status.CurrentDiskId!)));
+    }
+
+    [Fact]
+    public async Task An_app_whose_config_names_another_ingress_namespace_than_the_installed_one_is_refused_naming_it()
+    {
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(ingressNamespace: "ingress").Id, new DeployOptions(), null, CancellationToken.None).Within());
+
+        Assert.Equal(("IngressNotInstalled", ErrorKind.Conflict), (error.ErrorId, error.Kind));
+        Assert.Contains("names ingress namespace 'ingress' (cluster.ingress.namespace), but Kompox's ingress on cluster ops/k3s1/lab runs in namespace 'traefik'", error.Message);
+        Assert.Contains("Set cluster.ingress.namespace to 'traefik'", error.Message);
+        Assert.False(Directory.Exists(Path.Combine(dataRoot, "disks")));
+        Assert.Equal(0, ChangingWrites());
+    }
+
+    [Fact]
+    public async Task An_app_with_hosts_on_a_cluster_never_initialized_is_refused_and_one_without_hosts_deploys()
+    {
+        using var client = harness.Client();
+        await client.AppsV1.DeleteNamespacedDeploymentAsync("traefik", "traefik");
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None).Within());
+        var status = await Operations().DeployAsync(App(name: "worker", compose: "services:\n  worker:\n    image: busybox:1.37\n    command: [sleep, infinity]\n").Id, new DeployOptions(), null, CancellationToken.None).Within();
+
+        Assert.Equal(("IngressNotInstalled", Remedy.InitializeCluster), (error.ErrorId, error.Remedy));
+        Assert.Contains("has no Kompox ingress (no Deployment traefik/traefik managed by Kompox)", error.Message);
         Assert.True(status.Ready);
     }
 
@@ -558,11 +636,18 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
 
     private static string Name(JsonObject o) => o["metadata"]!["name"]!.ToString();
 
-    /// <summary>The operations of the test's one context: its clients live as long as the test, as a cmdlet invocation's do.</summary>
-    private AppOperations Operations() =>
-        new(context ??= new KompoxContext(new KubeconfigClientFactory(), new DriverFactory(time), store, time) { AppLockTimeout = TimeSpan.Zero });
+    /// <summary>A machine the tests say the context runs on, other than the node's unless a test presents the node as it.</summary>
+    private static readonly MachineIdentity Laptop = new("ops-laptop", "99999999999999999999999999999999");
 
-    private KompoxApp App(string service = "ops", string compose = OperationFixture.Compose, IReadOnlyDictionary<string, string>? ingress = null, IReadOnlyDictionary<string, string>? settings = null, string name = "web")
+    /// <summary>This machine as the harness presents the node, declared to the context rather than read again.</summary>
+    private static readonly MachineIdentity Here = new(ThisMachine.HostName, ThisMachine.MachineId ?? "00000000000000000000000000000001");
+
+    /// <summary>The operations of the test's one context: its clients live as long as the test, as a cmdlet invocation's do.</summary>
+    /// <param name="machine">The machine the context runs on; by default this one.</param>
+    private AppOperations Operations(MachineIdentity? machine = null) =>
+        new(context ??= new KompoxContext(new KubeconfigClientFactory(), new DriverFactory(time), store, time) { AppLockTimeout = TimeSpan.Zero, Machine = machine ?? MachineIdentity.Current });
+
+    private KompoxApp App(string service = "ops", string compose = OperationFixture.Compose, IReadOnlyDictionary<string, string>? ingress = null, IReadOnlyDictionary<string, string>? settings = null, string name = "web", string ingressNamespace = "traefik")
     {
         var provider = new KompoxProvider { Name = "k3s1", Driver = "k3s", Settings = new Dictionary<string, string>(), Service = new KompoxService { Name = service } };
         var clusterSettings = new Dictionary<string, string>(settings ?? new Dictionary<string, string>()) { ["K3S_DATA_ROOT"] = dataRoot };
@@ -571,7 +656,7 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
             Name = "lab",
             Provider = provider,
             Auth = new ClusterAuth { Kubeconfig = harness.Kubeconfig },
-            Ingress = new ClusterIngress(),
+            Ingress = new ClusterIngress { Namespace = ingressNamespace },
             Domain = "ops.example.com",
             Settings = clusterSettings,
         };

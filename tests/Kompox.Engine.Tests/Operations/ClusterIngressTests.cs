@@ -159,6 +159,53 @@ public sealed class ClusterIngressTests : IAsyncLifetime
         Assert.Empty(harness.Server.Requests);
     }
 
+    /// <summary>
+    /// A default k3s install runs its bundled Traefik (k3s-io/k3s manifests/traefik.yaml, deployed by pkg/deploy; the
+    /// HelmChart CRD is its helm-controller's, served only by a k3s server): Kompox's would get no ports and no IngressClass.
+    /// </summary>
+    [Fact]
+    public async Task Initializing_next_to_k3s_bundled_Traefik_is_refused_naming_what_was_found_and_nothing_is_written()
+    {
+        harness.Server.SeedK3sBundledTraefik();
+        harness.Server.ClearRequests();
+        var cluster = Cluster();
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().InitializeIngressAsync(cluster.Id, null, CancellationToken.None).Within());
+
+        Assert.Equal(("BundledIngressPresent", ErrorKind.Conflict), (error.ErrorId, error.Kind));
+        Assert.Contains("Deployment kube-system/traefik, HelmChart kube-system/traefik, IngressClass traefik (managed by Helm)", error.Message);
+        Assert.Contains("--disable=traefik", error.Message);
+        Assert.Equal(0, harness.Server.CountChangingWrites());
+        Assert.Null(harness.Server.Peek("namespaces", null, "traefik"));
+
+        var progress = new RecordedProgress();
+        var status = await Operations().GetStatusAsync(cluster.Id, progress, CancellationToken.None).Within();
+        Assert.Equal("Deployment kube-system/traefik, HelmChart kube-system/traefik, IngressClass traefik (managed by Helm)", status.BundledIngress);
+        Assert.Contains(progress.Reports, r => r.Kind == ProgressKind.Warning && r.Status.Contains("--disable=traefik", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Any_one_part_of_the_bundled_Traefik_is_enough_to_refuse_and_Kompoxs_own_is_none()
+    {
+        var cluster = Cluster();
+        await Operations().InitializeIngressAsync(cluster.Id, null, CancellationToken.None).Within();
+        var status = await Operations().GetStatusAsync(cluster.Id, null, CancellationToken.None).Within();
+        Assert.Null(status.BundledIngress);
+
+        // Helm's IngressClass alone (k3s with the chart's Deployment gone but its IngressClass left) is another manager's.
+        using var client = harness.Client();
+        await client.NetworkingV1.DeleteIngressClassAsync("traefik");
+        await client.NetworkingV1.CreateIngressClassAsync(new k8s.Models.V1IngressClass
+        {
+            Metadata = new() { Name = "traefik", Labels = new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = "Helm" } },
+            Spec = new() { Controller = "traefik.io/ingress-controller" },
+        });
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().InitializeIngressAsync(cluster.Id, null, CancellationToken.None).Within());
+        Assert.Contains("IngressClass traefik (managed by Helm)", error.Message);
+        Assert.DoesNotContain("Deployment", error.Message);
+    }
+
     private static async Task ApplyNamespaceAsync(k8s.IKubernetes client, string name, Dictionary<string, string> annotations, bool managed)
     {
         var labels = managed ? new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = "kompox" } : null;

@@ -18,7 +18,11 @@ public sealed class ContextLifetimeTests : IAsyncLifetime
     private readonly OperationFixture fixture = new();
     private KubeApiHarness harness = null!;
 
-    public async Task InitializeAsync() => harness = await KubeApiHarness.StartAsync();
+    public async Task InitializeAsync()
+    {
+        harness = await KubeApiHarness.StartAsync();
+        await harness.InstallIngressAsync();
+    }
 
     public async Task DisposeAsync()
     {

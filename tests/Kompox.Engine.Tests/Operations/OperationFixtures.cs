@@ -14,8 +14,25 @@ internal sealed class OperationFixture : IDisposable
         Context = new KompoxContext(Kube, new DriverFactory(Time), Store, Time, new InProcessAppLock(Time))
         {
             AppLockTimeout = TimeSpan.FromSeconds(30),
+            Machine = Machine,
         };
+
+        // The cluster's one node is the machine the context runs on, where its k3s disks are made.
+        Kube.Answer("GET", "/api/v1/nodes", System.Net.HttpStatusCode.OK, k8s.KubernetesJson.Serialize(new k8s.Models.V1NodeList
+        {
+            Items = new List<k8s.Models.V1Node>
+            {
+                new()
+                {
+                    Metadata = new() { Name = "ops-node", Labels = new Dictionary<string, string> { ["kubernetes.io/hostname"] = Machine.HostName } },
+                    Status = new() { NodeInfo = new() { MachineID = Machine.MachineId } },
+                },
+            },
+        }));
     }
+
+    /// <summary>The machine the context runs on.</summary>
+    public MachineIdentity Machine { get; } = new("ops-node", "5f1e8b7a0c2d4e6f8a9b1c3d5e7f9a0b");
 
     public FakeKubeApi Kube { get; } = new();
 

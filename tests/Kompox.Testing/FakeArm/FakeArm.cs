@@ -113,6 +113,11 @@ public sealed partial class FakeArm : IDisposable
             return unauthorized;
         }
 
+        if (ManagedClusters(request) is { } managedClusters)
+        {
+            return managedClusters;
+        }
+
         if (request.Query.GetValueOrDefault("api-version") != ApiVersion)
         {
             return Error(400, "InvalidApiVersionParameter", $"The api-version '{request.Query.GetValueOrDefault("api-version")}' is invalid for Microsoft.Compute disks and snapshots here; use '{ApiVersion}'.");

@@ -221,19 +221,8 @@ public sealed partial class KubeApiServer : IAsyncDisposable
             });
             FillNamespace(ns);
         }
-        Insert(Resource("nodes"), new JsonObject
-        {
-            ["apiVersion"] = "v1",
-            ["kind"] = "Node",
-            ["metadata"] = new JsonObject { ["name"] = NodeName, ["labels"] = new JsonObject { ["kubernetes.io/hostname"] = NodeName, ["kubernetes.io/os"] = "linux" } },
-            ["status"] = new JsonObject
-            {
-                ["capacity"] = new JsonObject { ["cpu"] = "4", ["memory"] = "16Gi", ["pods"] = "110" },
-                ["allocatable"] = new JsonObject { ["cpu"] = "4", ["memory"] = "16Gi", ["pods"] = "110" },
-                ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True", ["reason"] = "KubeletReady", ["message"] = "kubelet is posting ready status" }),
-                ["nodeInfo"] = new JsonObject { ["kubeletVersion"] = "v1.32.0", ["operatingSystem"] = "linux", ["architecture"] = "amd64" },
-            },
-        });
+        // A node of another machine until a fixture presents it as this one (PresentNodeAs).
+        Insert(Resource("nodes"), Node(NodeName, NodeName, NewMachineId(), true));
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -409,7 +398,7 @@ public sealed partial class KubeApiServer : IAsyncDisposable
 
     private sealed record Target(ResourceType Resource, string? Namespace, string? Name, string? Subresource);
 
-    private static Target? ParseTarget(string[] segments)
+    private Target? ParseTarget(string[] segments)
     {
         string group;
         string version;
@@ -427,12 +416,12 @@ public sealed partial class KubeApiServer : IAsyncDisposable
             return null;
         }
         string? ns = null;
-        if (rest is ["namespaces", var nsName, var plural, ..] && ResourceCatalog.Find(group, version, plural) is { Namespaced: true })
+        if (rest is ["namespaces", var nsName, var plural, ..] && Served(group, version, plural) is { Namespaced: true })
         {
             ns = nsName;
             rest = rest[2..];
         }
-        if (rest.Length is 0 or > 3 || ResourceCatalog.Find(group, version, rest[0]) is not { } resource)
+        if (rest.Length is 0 or > 3 || Served(group, version, rest[0]) is not { } resource)
         {
             return null;
         }
