@@ -181,6 +181,7 @@ public sealed partial class AppDeploymentTests
     {
         await harness.DisposeAsync();
         harness = await KubeApiHarness.StartAsync(time);
+        await harness.InstallIngressAsync();
         Server.ProtectionLatency = FinalizerLatency;
         context = new KompoxContext(new KubeconfigClientFactory(), new DriverFactory(time), store, time, new InProcessAppLock(time)) { AppLockTimeout = TimeSpan.Zero };
     }
