@@ -167,6 +167,7 @@ public static class KompoxErrors
         ["InvalidDuration"] = ErrorKind.InvalidArgument,
         ["KubeloginUnsupported"] = ErrorKind.InvalidArgument,
         ["InvalidLoginMode"] = ErrorKind.InvalidArgument,
+        ["KubeloginTenantRequired"] = ErrorKind.InvalidArgument,
         ["NoAccessPrincipals"] = ErrorKind.Conflict,
         ["OutputFileExists"] = ErrorKind.AlreadyExists,
         ["NodeNameRequired"] = ErrorKind.InvalidArgument,

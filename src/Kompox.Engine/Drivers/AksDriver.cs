@@ -50,6 +50,10 @@ public sealed partial class AksDriver : IProviderDriver
     /// <summary>The application id of the AKS-managed Entra ID server application, the audience of every AKS user token.</summary>
     public const string AksServerId = "6dae42f8-4368-4678-94ff-3960e28e3630";
 
+    /// <summary>The AKS AAD client, the public client kubelogin signs users in with (devicecode, interactive), as
+    /// <c>az aks get-credentials</c> writes it (Azure/kubelogin docs/book/src/concepts/aks.md).</summary>
+    public const string AksClientId = "80faf920-1908-4b52-b5ef-a8e7bedfc67a";
+
     public bool SupportsKubelogin => true;
 
     /// <summary>
