@@ -98,13 +98,49 @@ public sealed partial class AksDriver : IProviderDriver
             };
         }
 
+        var csi = new V1CSIPersistentVolumeSource { Driver = DiskCsiDriver, VolumeHandle = diskId, FsType = "ext4" };
+        if (IsZonalOnly(DiskTypeOf(app)))
+        {
+            // azuredisk-csi-driver docs/driver-parameters.md: host caching is not supported for PremiumV2_LRS and
+            // UltraSSD_LRS, whose cachingMode must be None (the driver's default, ReadOnly, fails the attach).
+            csi.VolumeAttributes = new Dictionary<string, string> { ["cachingMode"] = "None" };
+        }
+
         return new V1PersistentVolumeSpec
         {
             Capacity = new Dictionary<string, ResourceQuantity> { ["storage"] = new(sizeBytes is { } size ? DiskInfo.Quantity(size) : $"{DiskSizeGiB(app)}Gi") },
-            Csi = new V1CSIPersistentVolumeSource { Driver = DiskCsiDriver, VolumeHandle = diskId, FsType = "ext4" },
+            Csi = csi,
             VolumeMode = "Filesystem",
         };
     }
+
+    /// <summary>
+    /// A zonal disk's volume is pinned to its zone, as the CSI driver pins the volumes it provisions: the nodes carry
+    /// <c>topology.disk.csi.azure.com/zone</c> = <c>&lt;region&gt;-&lt;zone&gt;</c> (azuredisk-csi-driver pkg/azuredisk
+    /// nodeserver.go NodeGetInfo, topologyKey), and a disk attaches only to a VM in its zone.
+    /// </summary>
+    public V1PersistentVolumeSpec DiskVolume(KompoxApp app, DiskInfo disk, string? knownNodeName)
+    {
+        var spec = DiskVolume(app, disk.Id, knownNodeName, disk.SizeBytes);
+        if (disk.Zone is { } zone)
+        {
+            spec.NodeAffinity = new V1VolumeNodeAffinity
+            {
+                Required = new V1NodeSelector
+                {
+                    NodeSelectorTerms = [new V1NodeSelectorTerm { MatchExpressions = [new V1NodeSelectorRequirement { Key = ZoneLabel, OperatorProperty = "In", Values = [zone] }] }],
+                },
+            };
+        }
+
+        return spec;
+    }
+
+    /// <summary>The node label the Azure disk CSI driver reports its zone under.</summary>
+    public const string ZoneLabel = "topology.disk.csi.azure.com/zone";
+
+    /// <summary>Premium SSD v2 and Ultra disks exist only in an availability zone.</summary>
+    internal static bool IsZonalOnly(string sku) => sku is "PremiumV2_LRS" or "UltraSSD_LRS";
 
     internal static int DiskSizeGiB(KompoxApp app)
     {

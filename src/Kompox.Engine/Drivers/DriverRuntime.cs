@@ -15,6 +15,9 @@ public sealed record DiskInfo(string Id, string AppId, DateTimeOffset CreatedAt,
     /// <summary>Whether the app's namespace names this disk current; the provider does not know, so the caller sets it.</summary>
     public bool IsCurrent { get; init; }
 
+    /// <summary>The topology zone a zonal disk is in (<c>&lt;region&gt;-&lt;zone&gt;</c> for Azure), which its volume is pinned to; null when it attaches anywhere.</summary>
+    public string? Zone { get; init; }
+
     /// <summary>
     /// The name of a new disk or snapshot: <c>&lt;app&gt;-&lt;yyyyMMddHHmmss&gt;-&lt;6 random base-36 characters&gt;</c>. It sorts by
     /// time, never collides in practice, starts with a letter and, an app's name being at most 40 characters, fits the 80
