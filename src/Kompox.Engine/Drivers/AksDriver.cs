@@ -101,8 +101,8 @@ public sealed partial class AksDriver : IProviderDriver
         var csi = new V1CSIPersistentVolumeSource { Driver = DiskCsiDriver, VolumeHandle = diskId, FsType = "ext4" };
         if (IsZonalOnly(DiskTypeOf(app)))
         {
-            // azuredisk-csi-driver docs/driver-parameters.md: host caching is not supported for PremiumV2_LRS and
-            // UltraSSD_LRS, whose cachingMode must be None (the driver's default, ReadOnly, fails the attach).
+            // azuredisk-csi-driver docs/driver-parameters.md: a static PV's volumeAttributes.cachingMode defaults to
+            // ReadOnly; its README: "PremiumV2_LRS only supports None caching mode", as Ultra disks (Azure disks-types).
             csi.VolumeAttributes = new Dictionary<string, string> { ["cachingMode"] = "None" };
         }
 
@@ -116,8 +116,8 @@ public sealed partial class AksDriver : IProviderDriver
 
     /// <summary>
     /// A zonal disk's volume is pinned to its zone, as the CSI driver pins the volumes it provisions: the nodes carry
-    /// <c>topology.disk.csi.azure.com/zone</c> = <c>&lt;region&gt;-&lt;zone&gt;</c> (azuredisk-csi-driver pkg/azuredisk
-    /// nodeserver.go NodeGetInfo, topologyKey), and a disk attaches only to a VM in its zone.
+    /// <c>topology.disk.csi.azure.com/zone</c> = <c>&lt;region&gt;-&lt;zone&gt;</c>, e.g. eastus2-1 (azuredisk-csi-driver
+    /// docs/topology.md), and a zonal disk attaches only to a VM in its zone.
     /// </summary>
     public V1PersistentVolumeSpec DiskVolume(KompoxApp app, DiskInfo disk, string? knownNodeName)
     {

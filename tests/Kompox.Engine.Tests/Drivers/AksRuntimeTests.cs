@@ -302,8 +302,10 @@ public sealed class AksRuntimeTests : IDisposable
         arm.RoleAssignments.Add(new FakeRoleAssignment($"/subscriptions/{Subscription}", ClusterPrincipal, FakeArm.ContributorRole));
         await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None);
         arm.RoleAssignments.RemoveAt(arm.RoleAssignments.Count - 1);
-        arm.RoleDefinitions["9a1c2b3d-0000-4000-8000-00000000d15c"] = ("Disk operator", ["Microsoft.Compute/disks/*"], ["Microsoft.Compute/disks/delete"]);
+        arm.RoleDefinitions["9a1c2b3d-0000-4000-8000-00000000d15c"] = ("Disk reader", ["Microsoft.Compute/disks/*"], ["Microsoft.Compute/disks/write"]);
         arm.RoleAssignments.Add(new FakeRoleAssignment(group, ClusterPrincipal, "9a1c2b3d-0000-4000-8000-00000000d15c"));
+        Assert.Equal("ClusterCannotUseDisks", (await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(App(), progress, CancellationToken.None))).ErrorId);
+        arm.RoleDefinitions["9a1c2b3d-0000-4000-8000-00000000d15c"] = ("Disk operator", ["Microsoft.Compute/disks/*"], ["Microsoft.Compute/disks/delete"]);
         await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None);
         Assert.Equal(2, arm.Disks.Count);
     }
@@ -324,7 +326,7 @@ public sealed class AksRuntimeTests : IDisposable
     /// <summary>
     /// An LRS disk attaches only to a VM in its zone: on a cluster whose pools are in zones it is made in a zone every
     /// pool has, and its volume is pinned there by the label the Azure disk CSI driver puts on nodes
-    /// (azuredisk-csi-driver nodeserver.go NodeGetInfo: topology.disk.csi.azure.com/zone = &lt;region&gt;-&lt;zone&gt;).
+    /// (azuredisk-csi-driver docs/topology.md: topology.disk.csi.azure.com/zone = &lt;region&gt;-&lt;zone&gt;, e.g. eastus2-1).
     /// A ZRS disk names no zone (Azure refuses one: OperationNotAllowed) and attaches in any.
     /// </summary>
     [Fact]
@@ -350,7 +352,8 @@ public sealed class AksRuntimeTests : IDisposable
 
     /// <summary>
     /// Premium SSD v2 and Ultra disks are zonal only (Azure disks-types), and take no host caching: the PV says
-    /// cachingMode None (azuredisk-csi-driver docs/driver-parameters.md).
+    /// cachingMode None (azuredisk-csi-driver docs/driver-parameters.md, static provisioning volumeAttributes.cachingMode, default
+    /// ReadOnly; its README: "PremiumV2_LRS only supports None caching mode").
     /// </summary>
     [Theory]
     [InlineData("PremiumV2_LRS")]
