@@ -43,7 +43,18 @@ internal sealed class AksCluster
             ?? throw new KompoxException("InvalidSetting", ErrorKind.InvalidArgument, $"cluster {cluster.Id} has no setting AZURE_RESOURCE_GROUP_NAME, the resource group of the AKS cluster") { Target = "AZURE_RESOURCE_GROUP_NAME" };
         using var body = await GetAsync(arm, endpoint, $"/subscriptions/{subscriptionId}/resourceGroups/{group}/providers/Microsoft.ContainerService/managedClusters/{cluster.Name}", ClusterApiVersion, null, cancellationToken).ConfigureAwait(false);
         var root = body.RootElement;
-        var principal = root.TryGetProperty("identity", out var identity) && identity.TryGetProperty("principalId", out var id) ? id.GetString() : null;
+        // A system-assigned identity is identity.principalId; a user-assigned one is the single entry of
+        // identity.userAssignedIdentities (the managedClusters REST reference: ManagedClusterIdentity).
+        string? principal = null;
+        if (root.TryGetProperty("identity", out var identity))
+        {
+            principal = identity.TryGetProperty("principalId", out var id) ? id.GetString() : null;
+            if (principal is null && identity.TryGetProperty("userAssignedIdentities", out var assigned) && assigned.ValueKind == JsonValueKind.Object)
+            {
+                principal = assigned.EnumerateObject().Select(u => u.Value.TryGetProperty("principalId", out var p) ? p.GetString() : null).FirstOrDefault(p => p is not null);
+            }
+        }
+
         var properties = root.GetProperty("properties");
         var zonal = properties.TryGetProperty("agentPoolProfiles", out var pools)
             ? pools.EnumerateArray()

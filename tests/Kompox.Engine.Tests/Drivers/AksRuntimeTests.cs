@@ -311,6 +311,19 @@ public sealed class AksRuntimeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_user_assigned_cluster_identity_is_the_one_checked()
+    {
+        const string Assigned = "77d0c3a1-2b4e-4f60-8a9b-0c1d2e3f4a5b";
+        arm.Clusters[0] = arm.Clusters[0] with { PrincipalId = Assigned, UserAssigned = true };
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(App(), progress, CancellationToken.None));
+        Assert.Contains($"--assignee {Assigned} ", error.Message);
+
+        arm.RoleAssignments.Add(new FakeRoleAssignment($"/subscriptions/{Subscription}/resourceGroups/{Group}", Assigned, FakeArm.ContributorRole));
+        await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None);
+    }
+
+    [Fact]
     public async Task A_disk_region_other_than_the_clusters_is_refused()
     {
         var app = App();

@@ -49,7 +49,9 @@ public sealed class FakeDisk
 /// <summary>An AKS cluster (Microsoft.ContainerService/managedClusters) as GET returns the parts Kompox reads.</summary>
 /// <param name="PrincipalId">The object id of the cluster's identity (identity.principalId), which attaches its disks.</param>
 /// <param name="PoolZones">Each agent pool's availabilityZones; an empty list is a pool with no zones.</param>
-public sealed record FakeManagedCluster(string Subscription, string ResourceGroup, string Name, string Location, string PrincipalId, string NodeResourceGroup, IReadOnlyList<IReadOnlyList<string>> PoolZones)
+/// <param name="UserAssigned">The identity is user-assigned: ManagedClusterIdentity then has no principalId of its own and
+/// names the identity in userAssignedIdentities (learn.microsoft.com/rest/api/aks/managed-clusters/get).</param>
+public sealed record FakeManagedCluster(string Subscription, string ResourceGroup, string Name, string Location, string PrincipalId, string NodeResourceGroup, IReadOnlyList<IReadOnlyList<string>> PoolZones, bool UserAssigned = false)
 {
     public string Id => $"/subscriptions/{Subscription}/resourceGroups/{ResourceGroup}/providers/Microsoft.ContainerService/managedClusters/{Name}";
 }
@@ -556,7 +558,16 @@ public sealed partial class FakeArm : IDisposable
             ["name"] = found.Name,
             ["type"] = "Microsoft.ContainerService/ManagedClusters",
             ["location"] = found.Location,
-            ["identity"] = new JsonObject { ["type"] = "SystemAssigned", ["principalId"] = found.PrincipalId, ["tenantId"] = "72f988bf-86f1-41af-91ab-2d7cd011db47" },
+            ["identity"] = found.UserAssigned
+                ? new JsonObject
+                {
+                    ["type"] = "UserAssigned",
+                    ["userAssignedIdentities"] = new JsonObject
+                    {
+                        [$"/subscriptions/{found.Subscription}/resourceGroups/{found.ResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{found.Name}-identity"] = new JsonObject { ["principalId"] = found.PrincipalId, ["clientId"] = Guid.NewGuid().ToString() },
+                    },
+                }
+                : new JsonObject { ["type"] = "SystemAssigned", ["principalId"] = found.PrincipalId, ["tenantId"] = "72f988bf-86f1-41af-91ab-2d7cd011db47" },
             ["properties"] = new JsonObject { ["provisioningState"] = "Succeeded", ["nodeResourceGroup"] = found.NodeResourceGroup, ["agentPoolProfiles"] = pools },
         }.ToJsonString());
     }
