@@ -174,9 +174,9 @@ public sealed class LeaseAppLock : IAppLock
             return DateTimeOffset.MinValue;
         }
 
-        var version = lease.Metadata?.ResourceVersion ?? string.Empty;
+        var version = lease.Metadata.ResourceVersion;
         var seen = observed.AddOrUpdate(
-            (app.Cluster.Id, lease.Metadata?.NamespaceProperty ?? KubeNames.Namespace(app)),
+            (app.Cluster.Id, KubeNames.Namespace(app)),
             _ => new Observation(version, now),
             (_, last) => last.ResourceVersion == version ? last : new Observation(version, now));
         return seen.At.AddSeconds(lease.Spec.LeaseDurationSeconds ?? 0);
@@ -475,6 +475,6 @@ internal static class LeaseWrites
         }
     }
 
-    private static V1Lease Read(object response) =>
-        KubernetesJson.Deserialize<V1Lease>(response is System.Text.Json.JsonElement element ? element.GetRawText() : KubernetesJson.Serialize(response));
+    // The custom-objects API hands back the body as a JsonElement.
+    private static V1Lease Read(object response) => KubernetesJson.Deserialize<V1Lease>(((System.Text.Json.JsonElement)response).GetRawText());
 }
