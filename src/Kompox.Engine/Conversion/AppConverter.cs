@@ -34,7 +34,7 @@ public static class AppConverter
     /// <exception cref="KompoxValidationException"><c>InvalidCompose</c>, with every problem found in the compose file and in the app's settings.</exception>
     /// <exception cref="KompoxException">From the provider driver: the disk id or the node is not usable.</exception>
     public static AppManifest Convert(KompoxApp app, ComposeProject project, DiskInfo disk, AppConversionOptions? options = null) =>
-        Convert(app, project, disk.Id, disk.SizeBytes, options ?? new AppConversionOptions());
+        Convert(app, project, disk.Id, disk.SizeBytes, options ?? new AppConversionOptions(), disk);
 
     /// <summary>
     /// A manifest converted without a disk for a deploy (<see cref="AppConversionOptions.DiskCreatedAtDeploy"/>) with the
@@ -46,7 +46,7 @@ public static class AppConverter
     public static AppManifest WithDisk(KompoxApp app, AppManifest manifest, DiskInfo disk, string? nodeName)
     {
         var scope = new AppScope(app, manifest.Namespace);
-        var volume = PersistentVolume(scope, DriverOf(app).DiskVolume(app, disk.Id, nodeName, disk.SizeBytes), KubeNames.PersistentVolume(scope.Namespace, disk.Id));
+        var volume = PersistentVolume(scope, DriverOf(app).DiskVolume(app, disk, nodeName), KubeNames.PersistentVolume(scope.Namespace, disk.Id));
         var objects = manifest.Objects
             .Where(o => o is not V1PersistentVolume and not V1PersistentVolumeClaim)
             .Append(volume)
@@ -66,7 +66,7 @@ public static class AppConverter
         ProviderDrivers.Find(app.Cluster.Provider.Driver)
             ?? throw new KompoxException("UnknownDriver", ErrorKind.InvalidArgument, $"provider '{app.Cluster.Provider.Name}' uses driver '{app.Cluster.Provider.Driver}', which this version does not have");
 
-    private static AppManifest Convert(KompoxApp app, ComposeProject project, string? diskId, long? diskSizeBytes, AppConversionOptions options)
+    private static AppManifest Convert(KompoxApp app, ComposeProject project, string? diskId, long? diskSizeBytes, AppConversionOptions options, DiskInfo? disk = null)
     {
         var driver = DriverOf(app);
 
@@ -101,7 +101,8 @@ public static class AppConverter
         }
         else
         {
-            var volume = PersistentVolume(scope, driver.DiskVolume(app, diskId, options.NodeName, diskSizeBytes), KubeNames.PersistentVolume(scope.Namespace, diskId));
+            var spec = disk is null ? driver.DiskVolume(app, diskId, options.NodeName, diskSizeBytes) : driver.DiskVolume(app, disk, options.NodeName);
+            var volume = PersistentVolume(scope, spec, KubeNames.PersistentVolume(scope.Namespace, diskId));
             objects.Add(volume);
             objects.Add(Claim(scope, volume.Metadata.Name, volume.Spec.Capacity["storage"]));
         }

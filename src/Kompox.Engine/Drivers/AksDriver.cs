@@ -32,6 +32,7 @@ public sealed partial class AksDriver : IProviderDriver
         new("AZURE_LOCATION", SettingScope.Provider, true, "Azure region for disks and snapshots, e.g. japaneast", Location),
         new("AZURE_TOKEN_CREDENTIALS", SettingScope.Provider, false, "which credentials DefaultAzureCredential tries (dev, prod or one credential name)", TokenCredential),
         new("AZURE_RESOURCE_GROUP_NAME", SettingScope.Cluster, true, "resource group of the AKS cluster", ResourceGroup),
+        new("AZURE_AKS_CLUSTER_NAME", SettingScope.Cluster, false, "name of the AKS cluster resource (default: the cluster's name)", AksClusterName),
         new(Conversion.ClusterIngressManifest.DefaultCertSecretSetting, SettingScope.Cluster, false, "TLS Secret in the ingress namespace holding the wildcard certificate of *.{cluster}.{domain}, served by default", Names.CheckDnsSubdomain),
         new("AZURE_RESOURCE_GROUP_NAME", SettingScope.App, true, "resource group holding the app's disks and snapshots", ResourceGroup),
         new("AZURE_LOCATION", SettingScope.App, false, "region of the app's disks when it differs from the provider's", Location),
@@ -49,6 +50,10 @@ public sealed partial class AksDriver : IProviderDriver
 
     /// <summary>The application id of the AKS-managed Entra ID server application, the audience of every AKS user token.</summary>
     public const string AksServerId = "6dae42f8-4368-4678-94ff-3960e28e3630";
+
+    /// <summary>The AKS AAD client, the public client kubelogin signs users in with (devicecode, interactive), as
+    /// <c>az aks get-credentials</c> writes it (Azure/kubelogin docs/book/src/concepts/aks.md).</summary>
+    public const string AksClientId = "80faf920-1908-4b52-b5ef-a8e7bedfc67a";
 
     public bool SupportsKubelogin => true;
 
@@ -92,13 +97,49 @@ public sealed partial class AksDriver : IProviderDriver
             };
         }
 
+        var csi = new V1CSIPersistentVolumeSource { Driver = DiskCsiDriver, VolumeHandle = diskId, FsType = "ext4" };
+        if (IsZonalOnly(DiskTypeOf(app)))
+        {
+            // azuredisk-csi-driver docs/driver-parameters.md: a static PV's volumeAttributes.cachingMode defaults to
+            // ReadOnly; its README: "PremiumV2_LRS only supports None caching mode", as Ultra disks (Azure disks-types).
+            csi.VolumeAttributes = new Dictionary<string, string> { ["cachingMode"] = "None" };
+        }
+
         return new V1PersistentVolumeSpec
         {
             Capacity = new Dictionary<string, ResourceQuantity> { ["storage"] = new(sizeBytes is { } size ? DiskInfo.Quantity(size) : $"{DiskSizeGiB(app)}Gi") },
-            Csi = new V1CSIPersistentVolumeSource { Driver = DiskCsiDriver, VolumeHandle = diskId, FsType = "ext4" },
+            Csi = csi,
             VolumeMode = "Filesystem",
         };
     }
+
+    /// <summary>
+    /// A zonal disk's volume is pinned to its zone, as the CSI driver pins the volumes it provisions: the nodes carry
+    /// <c>topology.disk.csi.azure.com/zone</c> = <c>&lt;region&gt;-&lt;zone&gt;</c>, e.g. eastus2-1 (azuredisk-csi-driver
+    /// docs/topology.md), and a zonal disk attaches only to a VM in its zone.
+    /// </summary>
+    public V1PersistentVolumeSpec DiskVolume(KompoxApp app, DiskInfo disk, string? knownNodeName)
+    {
+        var spec = DiskVolume(app, disk.Id, knownNodeName, disk.SizeBytes);
+        if (disk.Zone is { } zone)
+        {
+            spec.NodeAffinity = new V1VolumeNodeAffinity
+            {
+                Required = new V1NodeSelector
+                {
+                    NodeSelectorTerms = [new V1NodeSelectorTerm { MatchExpressions = [new V1NodeSelectorRequirement { Key = ZoneLabel, OperatorProperty = "In", Values = [zone] }] }],
+                },
+            };
+        }
+
+        return spec;
+    }
+
+    /// <summary>The node label the Azure disk CSI driver reports its zone under.</summary>
+    public const string ZoneLabel = "topology.disk.csi.azure.com/zone";
+
+    /// <summary>Premium SSD v2 and Ultra disks exist only in an availability zone.</summary>
+    internal static bool IsZonalOnly(string sku) => sku is "PremiumV2_LRS" or "UltraSSD_LRS";
 
     internal static int DiskSizeGiB(KompoxApp app)
     {
@@ -135,6 +176,14 @@ public sealed partial class AksDriver : IProviderDriver
 
     [GeneratedRegex(@"^[-\w._()]{1,90}$")]
     private static partial Regex ResourceGroupPattern();
+
+    // Azure's naming rules for Microsoft.ContainerService/managedClusters: 1-63 letters, digits, '_' and '-', beginning
+    // and ending with a letter or digit.
+    [GeneratedRegex("^[a-zA-Z0-9](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$")]
+    private static partial Regex AksClusterNamePattern();
+
+    private static string? AksClusterName(string value) =>
+        AksClusterNamePattern().IsMatch(value) ? null : $"'{value}' is not an AKS cluster name (1-63 letters, digits, '_' or '-', beginning and ending with a letter or digit)";
 
     private static string? Guid(string value) =>
         GuidPattern().IsMatch(value) ? null : $"'{value}' is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)";

@@ -33,6 +33,8 @@ public sealed class AksRuntime : IDriverRuntime
 
     private readonly ArmClient arm;
     private readonly HttpPipeline blobs;
+    private readonly HttpPipeline management;
+    private readonly Uri endpoint;
     private readonly string subscriptionId;
     private readonly string? providerLocation;
     private readonly TimeProvider timeProvider;
@@ -45,7 +47,7 @@ public sealed class AksRuntime : IDriverRuntime
         subscriptionId = provider.Settings.GetValueOrDefault("AZURE_SUBSCRIPTION_ID")
             ?? throw new KompoxException("InvalidSetting", ErrorKind.InvalidArgument, $"provider {provider.Id} has no setting AZURE_SUBSCRIPTION_ID, which disk operations need") { Target = "AZURE_SUBSCRIPTION_ID" };
         providerLocation = provider.Settings.GetValueOrDefault("AZURE_LOCATION");
-        (arm, blobs, Credential) = azure.Connect(provider, subscriptionId);
+        (arm, blobs, Credential, management, endpoint) = azure.Connect(provider, subscriptionId);
         this.timeProvider = timeProvider;
     }
 
@@ -74,7 +76,7 @@ public sealed class AksRuntime : IDriverRuntime
         var activity = $"Creating disk {name} in resource group {ResourceGroupOf(app)}";
         return ErrorTranslation.Guard(activity, cancellationToken, async () =>
         {
-            var data = NewDiskData(app, LocationOf(app), new DiskCreationData(DiskCreateOption.Empty));
+            var data = await NewDiskDataAsync(app, LocationOf(app), new DiskCreationData(DiskCreateOption.Empty), progress, activity, cancellationToken).ConfigureAwait(false);
             data.DiskSizeGB = AksDriver.DiskSizeGiB(app);
             progress.Report(new OperationProgress(activity, "creating the managed disk"));
             var created = await Group(app).GetManagedDisks().CreateOrUpdateAsync(WaitUntil.Completed, name, data, cancellationToken).ConfigureAwait(false);
@@ -140,7 +142,7 @@ public sealed class AksRuntime : IDriverRuntime
         return ErrorTranslation.Guard(activity, cancellationToken, async () =>
         {
             var snapshot = await FindSnapshotAsync(app, snapshotId, cancellationToken).ConfigureAwait(false);
-            var data = NewDiskData(app, snapshot.Data.Location, new DiskCreationData(DiskCreateOption.Copy) { SourceResourceId = snapshot.Id });
+            var data = await NewDiskDataAsync(app, snapshot.Data.Location, new DiskCreationData(DiskCreateOption.Copy) { SourceResourceId = snapshot.Id }, progress, activity, cancellationToken).ConfigureAwait(false);
             progress.Report(new OperationProgress(activity, "creating the managed disk from the snapshot"));
             var created = await Group(app).GetManagedDisks().CreateOrUpdateAsync(WaitUntil.Completed, name, data, cancellationToken).ConfigureAwait(false);
             return ToDisk(created.Value.Data);
@@ -198,7 +200,7 @@ public sealed class AksRuntime : IDriverRuntime
         return ErrorTranslation.Guard(activity, cancellationToken, async () =>
         {
             var length = await CheckVhdAsync(source, activity, cancellationToken).ConfigureAwait(false);
-            var data = NewDiskData(app, LocationOf(app), new DiskCreationData(DiskCreateOption.Upload) { UploadSizeBytes = length });
+            var data = await NewDiskDataAsync(app, LocationOf(app), new DiskCreationData(DiskCreateOption.Upload) { UploadSizeBytes = length }, progress, activity, cancellationToken).ConfigureAwait(false);
             progress.Report(new OperationProgress(activity, "creating the managed disk for upload"));
             var created = await Group(app).GetManagedDisks().CreateOrUpdateAsync(WaitUntil.Completed, name, data, cancellationToken).ConfigureAwait(false);
             var disk = created.Value;
@@ -460,15 +462,80 @@ public sealed class AksRuntime : IDriverRuntime
         new(app.Settings.GetValueOrDefault("AZURE_LOCATION") ?? providerLocation
             ?? throw new KompoxException("InvalidSetting", ErrorKind.InvalidArgument, $"app {app.Id} has no AZURE_LOCATION, nor has its provider") { Target = "AZURE_LOCATION" });
 
-    private ManagedDiskData NewDiskData(KompoxApp app, AzureLocation location, DiskCreationData creation)
+    public async Task<string?> NetworkPolicyAsync(KompoxCluster cluster, CancellationToken cancellationToken) =>
+        (await AksCluster.ReadAsync(management, endpoint, subscriptionId, cluster, cancellationToken).ConfigureAwait(false)).NetworkPolicy;
+
+    /// <summary>
+    /// A new disk of the app that its cluster can attach, checked before it is made rather than found as a Pod stuck in
+    /// ContainerCreating: in the cluster's region, in a resource group where the cluster's identity may use disks, and,
+    /// unless zone-redundant, in a zone of the cluster's nodes (a zonal disk attaches only to a node of its zone; Premium
+    /// SSD v2 and Ultra disks are zonal only: azuredisk-csi-driver docs/driver-parameters.md, Azure disks-types).
+    /// </summary>
+    private async Task<ManagedDiskData> NewDiskDataAsync(KompoxApp app, AzureLocation location, DiskCreationData creation, IProgress<OperationProgress> progress, string activity, CancellationToken cancellationToken)
     {
+        var sku = AksDriver.DiskTypeOf(app);
+        var group = ResourceGroupOf(app);
+        progress.Report(OperationProgress.Detail(activity, $"checking that cluster {app.Cluster.Id} can attach a {sku} disk in {group}"));
+        var cluster = await AksCluster.ReadAsync(management, endpoint, subscriptionId, app.Cluster, cancellationToken).ConfigureAwait(false);
+        if (!string.Equals(location.Name, cluster.Location, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new KompoxException(
+                "DiskRegionMismatch",
+                ErrorKind.InvalidArgument,
+                $"app {app.Id}: its disks would be in {location.Name} (AZURE_LOCATION), but cluster {app.Cluster.Id} is in {cluster.Location}, and a disk attaches only in its own region; set AZURE_LOCATION to {cluster.Location}")
+            {
+                Target = "AZURE_LOCATION",
+            };
+        }
+
+        if (!await cluster.MayUseDisksInAsync(management, endpoint, subscriptionId, group, cancellationToken).ConfigureAwait(false))
+        {
+            var scope = $"/subscriptions/{subscriptionId}/resourceGroups/{group}";
+            throw new KompoxException(
+                "ClusterCannotUseDisks",
+                ErrorKind.PermissionDenied,
+                $"cluster {app.Cluster.Id} cannot attach disks in resource group {group}: its identity {cluster.PrincipalId} has no role there that reads and writes disks; grant it Contributor: az role assignment create --assignee {cluster.PrincipalId} --role Contributor --scope {scope}")
+            {
+                Target = group,
+            };
+        }
+
         var data = new ManagedDiskData(location)
         {
-            Sku = new DiskSku { Name = new DiskStorageAccountType(AksDriver.DiskTypeOf(app)) },
+            Sku = new DiskSku { Name = new DiskStorageAccountType(sku) },
             CreationData = creation,
         };
+        if (ZoneOf(app, sku, cluster) is { } zone)
+        {
+            data.Zones.Add(zone);
+        }
+
         Tag(app, data.Tags);
         return data;
+    }
+
+    /// <summary>The zone of a new disk: none for a zone-redundant SKU or a cluster whose nodes are in no zone, else the first zone of the nodes.</summary>
+    private static string? ZoneOf(KompoxApp app, string sku, AksCluster cluster)
+    {
+        if (sku.EndsWith("_ZRS", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        if (cluster.Zones.Count == 0)
+        {
+            return AksDriver.IsZonalOnly(sku)
+                ? throw new KompoxException(
+                    "DiskZoneRequired",
+                    ErrorKind.InvalidArgument,
+                    $"app {app.Id}: a {sku} disk is zonal only, and the nodes of cluster {app.Cluster.Id} are in no availability zone; use a zonal node pool or another AZURE_DISK_TYPE")
+                {
+                    Target = "AZURE_DISK_TYPE",
+                }
+                : null;
+        }
+
+        return cluster.Zones[0];
     }
 
     private void Tag(KompoxApp app, IDictionary<string, string> tags)
@@ -488,7 +555,7 @@ public sealed class AksRuntime : IDriverRuntime
     private static long SizeOf(long? bytes, int? gib) => bytes ?? ((long)(gib ?? 0) << 30);
 
     private static DiskInfo ToDisk(ManagedDiskData data) =>
-        new(data.Id.ToString(), data.Tags[AppTag], CreatedAt(data.Tags), SizeOf(data.DiskSizeBytes, data.DiskSizeGB));
+        new(data.Id.ToString(), data.Tags[AppTag], CreatedAt(data.Tags), SizeOf(data.DiskSizeBytes, data.DiskSizeGB)) { Zone = data.Zones.FirstOrDefault() is { } zone ? $"{data.Location.Name}-{zone}" : null };
 
     private static SnapshotInfo ToSnapshot(SnapshotData data) =>
         new(data.Id.ToString(), data.Tags[AppTag], data.CreationData?.SourceResourceId?.ToString() ?? string.Empty, CreatedAt(data.Tags), SizeOf(data.DiskSizeBytes, data.DiskSizeGB));

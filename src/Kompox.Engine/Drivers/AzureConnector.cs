@@ -40,12 +40,15 @@ public sealed class AzureConnector
     public static AzureConnector PublicCloud { get; } = new();
 
     /// <summary>A Resource Manager client for the provider, with its credential: the caller keeps them for as long as it serves the provider.</summary>
-    internal (ArmClient Arm, HttpPipeline Blobs, TokenCredential Credential) Connect(KompoxProvider provider, string subscriptionId)
+    /// <remarks>Management is a signed pipeline to the same endpoint, for the resources the SDK client has no types for.</remarks>
+    internal (ArmClient Arm, HttpPipeline Blobs, TokenCredential Credential, HttpPipeline Management, Uri Endpoint) Connect(KompoxProvider provider, string subscriptionId)
     {
         var clientOptions = options ?? new ArmClientOptions();
         var credential = credentials?.Invoke(provider) ?? DefaultCredential(provider);
         var arm = new ArmClient(credential, subscriptionId, clientOptions);
-        return (arm, HttpPipelineBuilder.Build(clientOptions), credential);
+        var environment = clientOptions.Environment ?? ArmEnvironment.AzurePublicCloud;
+        var management = HttpPipelineBuilder.Build(clientOptions, new BearerTokenAuthenticationPolicy(credential, environment.DefaultScope));
+        return (arm, HttpPipelineBuilder.Build(clientOptions), credential, management, environment.Endpoint);
     }
 
     /// <summary>

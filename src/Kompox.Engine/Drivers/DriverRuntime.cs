@@ -15,6 +15,9 @@ public sealed record DiskInfo(string Id, string AppId, DateTimeOffset CreatedAt,
     /// <summary>Whether the app's namespace names this disk current; the provider does not know, so the caller sets it.</summary>
     public bool IsCurrent { get; init; }
 
+    /// <summary>The topology zone a zonal disk is in (<c>&lt;region&gt;-&lt;zone&gt;</c> for Azure), which its volume is pinned to; null when it attaches anywhere.</summary>
+    public string? Zone { get; init; }
+
     /// <summary>
     /// The name of a new disk or snapshot: <c>&lt;app&gt;-&lt;yyyyMMddHHmmss&gt;-&lt;6 random base-36 characters&gt;</c>. It sorts by
     /// time, never collides in practice, starts with a letter and, an app's name being at most 40 characters, fits the 80
@@ -91,6 +94,12 @@ public interface IDriverRuntime
     /// <summary>A new disk with the content <see cref="ExportDiskAsync"/> of the same driver writes (k3s a tar.gz of files, aks a fixed VHD).</summary>
     /// <exception cref="KompoxException"><c>InvalidArchive</c> when the stream is not in that format; no disk is left behind.</exception>
     Task<DiskInfo> ImportDiskAsync(KompoxApp app, Stream source, IProgress<OperationProgress> progress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The network policy engine the provider says the cluster runs (on AKS its networkProfile.networkPolicy: azure,
+    /// calico, cilium or none); null where the provider does not say.
+    /// </summary>
+    Task<string?> NetworkPolicyAsync(KompoxCluster cluster, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 }
 
 /// <summary>The drivers the operations use: the static part by name, the runtime part per cluster.</summary>
@@ -101,13 +110,6 @@ public interface IDriverFactory
 
     /// <summary>The runtime for the cluster's provider, configured from the provider's and cluster's settings.</summary>
     IDriverRuntime Runtime(KompoxCluster cluster);
-
-    /// <summary>
-    /// The network policy engine the provider says the cluster runs (on AKS its networkProfile.networkPolicy: azure,
-    /// calico, cilium or none), for the cluster whose API server is <paramref name="server"/>; null where the provider
-    /// does not say.
-    /// </summary>
-    Task<string?> NetworkPolicyAsync(KompoxCluster cluster, Uri server, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 }
 
 /// <summary>
@@ -147,17 +149,6 @@ public sealed class DriverFactory : IDriverFactory, IAsyncDisposable
             // Every driver ProviderDrivers lists has a runtime; a new driver without one is a fault of this assembly.
             _ => throw new UnreachableException($"driver {driver.Name} has no disk runtime"),
         };
-    }
-
-    public Task<string?> NetworkPolicyAsync(KompoxCluster cluster, Uri server, CancellationToken cancellationToken)
-    {
-        if (Driver(cluster.Provider.Driver) is not AksDriver)
-        {
-            return Task.FromResult<string?>(null);
-        }
-
-        var (pipeline, endpoint) = azure.ArmRequests(AksOf(cluster.Provider).Credential);
-        return AksClusters.NetworkPolicyAsync(pipeline, endpoint, cluster, server.Host, cancellationToken);
     }
 
     private AksRuntime AksOf(KompoxProvider provider)

@@ -37,6 +37,12 @@ public interface IProviderDriver
     V1PersistentVolumeSpec DiskVolume(KompoxApp app, string diskId, string? knownNodeName, long? sizeBytes = null);
 
     /// <summary>
+    /// The volume of a real disk, as <see cref="DiskVolume(KompoxApp, string, string?, long?)"/> with its size, and pinned
+    /// to the disk's zone (<see cref="DiskInfo.Zone"/>) by a driver whose disks attach only there.
+    /// </summary>
+    V1PersistentVolumeSpec DiskVolume(KompoxApp app, DiskInfo disk, string? knownNodeName) => DiskVolume(app, disk.Id, knownNodeName, disk.SizeBytes);
+
+    /// <summary>
     /// Principals of the cloud's identity provider that the app's settings name, bound to the app's access Role besides
     /// its ServiceAccount (SPEC 6), as RoleBinding subjects in the form the cluster's authenticator names them.
     /// None for a driver whose clusters have no such identities.

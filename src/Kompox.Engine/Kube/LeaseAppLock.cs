@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using System.Net;
 using k8s;
 using k8s.Autorest;
@@ -19,9 +21,13 @@ namespace Kompox.Kube;
 /// </para>
 /// <para>
 /// The Lease is renewed every third of its duration on the context's clock while held, and released (holder cleared)
-/// on dispose. A holder that dies stops renewing; once its duration has passed since the last renewal, the next caller
-/// takes the Lease over. Writes carry the resourceVersion they read, so two callers racing for a free Lease cannot both
-/// win: the loser gets 409 and reads again.
+/// on dispose. A holder that dies stops renewing. Its renewTime is the holder's clock, which this machine's need not
+/// agree with, so it is never compared with ours: as client-go's leaderelection.go does (<c>observedTime</c>,
+/// <c>isLeaseValid</c>), a Lease held by someone else expires <c>leaseDurationSeconds</c> after this context last saw it
+/// change (a new resourceVersion), on this context's clock. A caller that does not wait has never seen it expire, so a
+/// held app is locked until its holder releases it or a waiting caller watches it go unrenewed for its duration.
+/// Writes carry the resourceVersion they read, so two callers racing for a free Lease cannot both win: the loser gets
+/// 409 and reads again.
 /// </para>
 /// <para>
 /// The Lease carries no <c>kompox.dev/app-id</c> label on purpose: deploy prunes and destroy deletes the app's objects
@@ -38,6 +44,10 @@ public sealed class LeaseAppLock : IAppLock
 
     private readonly Func<KompoxCluster, IKubernetes> clients;
     private readonly TimeProvider timeProvider;
+
+    /// <summary>Per cluster and namespace: the Lease's resourceVersion last seen and when, on this context's clock.
+    /// Kept for the context's lifetime, so a long-running service waits out a dead holder once, not per request.</summary>
+    private readonly ConcurrentDictionary<(string Cluster, string Namespace), Observation> observed = new();
 
     /// <param name="clients">The client of a cluster: the context's, one per cluster for every operation.</param>
     public LeaseAppLock(Func<KompoxCluster, IKubernetes> clients, TimeProvider timeProvider)
@@ -97,7 +107,7 @@ public sealed class LeaseAppLock : IAppLock
                         createdNamespace = true;
                     }
                 }
-                else if (IsFree(current, now))
+                else if (FreeAt(app, current, now) is var expires && expires <= now)
                 {
                     taken = await TakeOverAsync(client, current, identity, now, cancellationToken).ConfigureAwait(false);
                 }
@@ -106,10 +116,10 @@ public sealed class LeaseAppLock : IAppLock
                     var waited = now - started;
                     if (waited >= timeout)
                     {
-                        throw Locked(app, current, timeout);
+                        throw Locked(app, current, expires, timeout);
                     }
 
-                    report.Report(new OperationProgress(activity, $"held by {current.Spec.HolderIdentity} until {ExpiresAt(current):u} unless renewed"));
+                    report.Report(new OperationProgress(activity, $"held by {current.Spec.HolderIdentity} until {expires:u} unless renewed"));
                     var pause = timeout - waited < PollInterval ? timeout - waited : PollInterval;
                     await Task.Delay(pause, timeProvider, cancellationToken).ConfigureAwait(false);
                     continue;
@@ -137,24 +147,44 @@ public sealed class LeaseAppLock : IAppLock
         });
     }
 
-    private static KompoxException Locked(KompoxApp app, V1Lease lease, TimeSpan timeout)
+    private static KompoxException Locked(KompoxApp app, V1Lease lease, DateTimeOffset expires, TimeSpan timeout)
     {
         var since = lease.Spec.AcquireTime is { } acquired ? $" since {Utc(acquired):u}" : string.Empty;
         var waited = timeout > TimeSpan.Zero ? $"; waited {timeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s" : string.Empty;
         return new KompoxException(
             "AppLocked",
             ErrorKind.Conflict,
-            $"app {app.Id} is busy: {lease.Spec.HolderIdentity} holds it{since}, and its lease expires at {ExpiresAt(lease):u} unless renewed{waited}")
+            $"app {app.Id} is busy: {lease.Spec.HolderIdentity} holds it{since}, and its lease expires at {expires:u} unless renewed{waited}")
         {
             Target = app.Id,
             Remedy = Remedy.WaitForApp,
         };
     }
 
-    private bool IsFree(V1Lease lease, DateTimeOffset now) =>
-        string.IsNullOrEmpty(lease.Spec?.HolderIdentity) || ExpiresAt(lease) <= now;
+    /// <summary>
+    /// When another holder's claim lapses on this context's clock: the duration it declared after this context first saw
+    /// the Lease's current resourceVersion (client-go leaderelection.go: <c>observedTime + leaseDuration</c>). The
+    /// holder's renewTime is on its clock and is not used. A Lease seen for the first time is seen <paramref name="now"/>.
+    /// </summary>
+    private DateTimeOffset FreeAt(KompoxApp app, V1Lease lease, DateTimeOffset now)
+    {
+        if (string.IsNullOrEmpty(lease.Spec?.HolderIdentity))
+        {
+            // Released: nobody holds it.
+            return DateTimeOffset.MinValue;
+        }
 
-    /// <summary>When the holder's claim lapses: its last renewal (or acquisition) plus the duration it declared.</summary>
+        var version = lease.Metadata.ResourceVersion;
+        var seen = observed.AddOrUpdate(
+            (app.Cluster.Id, KubeNames.Namespace(app)),
+            _ => new Observation(version, now),
+            (_, last) => last.ResourceVersion == version ? last : new Observation(version, now));
+        return seen.At.AddSeconds(lease.Spec.LeaseDurationSeconds ?? 0);
+    }
+
+    private sealed record Observation(string ResourceVersion, DateTimeOffset At);
+
+    /// <summary>When this process's own Lease lapses: its last renewal (or acquisition), on this process's clock, plus the duration it declared.</summary>
     internal static DateTimeOffset ExpiresAt(V1Lease lease)
     {
         var renewed = lease.Spec.RenewTime ?? lease.Spec.AcquireTime;
@@ -204,7 +234,7 @@ public sealed class LeaseAppLock : IAppLock
         Hold(lease, identity, now, newHolder: true);
         try
         {
-            return await client.CoordinationV1.CreateNamespacedLeaseAsync(lease, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await LeaseWrites.CreateAsync(client, lease, ns, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException e) when (e.Response?.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
         {
@@ -218,7 +248,7 @@ public sealed class LeaseAppLock : IAppLock
         try
         {
             // The body carries the resourceVersion read: if anyone wrote the Lease since, the server answers 409.
-            return await client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, LeaseName, lease.Metadata.NamespaceProperty, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await LeaseWrites.ReplaceAsync(client, lease, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException e) when (e.Response?.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
         {
@@ -320,7 +350,7 @@ public sealed class AppLease : IAsyncDisposable
             renewed.Spec.RenewTime = timeProvider.GetUtcNow().UtcDateTime;
             try
             {
-                lease = await client.CoordinationV1.ReplaceNamespacedLeaseAsync(renewed, LeaseAppLock.LeaseName, lease.Metadata.NamespaceProperty).ConfigureAwait(false);
+                lease = await LeaseWrites.ReplaceAsync(client, renewed, CancellationToken.None).ConfigureAwait(false);
                 return true;
             }
             catch (HttpOperationException e) when (e.Response?.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
@@ -334,7 +364,7 @@ public sealed class AppLease : IAsyncDisposable
                 }
 
                 current.Spec.RenewTime = timeProvider.GetUtcNow().UtcDateTime;
-                lease = await client.CoordinationV1.ReplaceNamespacedLeaseAsync(current, LeaseAppLock.LeaseName, lease.Metadata.NamespaceProperty).ConfigureAwait(false);
+                lease = await LeaseWrites.ReplaceAsync(client, current, CancellationToken.None).ConfigureAwait(false);
                 return true;
             }
         }
@@ -387,7 +417,7 @@ public sealed class AppLease : IAsyncDisposable
             using var bound = new CancellationTokenSource(ReleaseTimeout, timeProvider);
             try
             {
-                await client.CoordinationV1.ReplaceNamespacedLeaseAsync(released, LeaseAppLock.LeaseName, lease.Metadata.NamespaceProperty, cancellationToken: bound.Token).ConfigureAwait(false);
+                await LeaseWrites.ReplaceAsync(client, released, bound.Token).ConfigureAwait(false);
                 Report(OperationProgress.Detail($"Holding app {app.Id}", $"released lease {lease.Metadata.NamespaceProperty}/{LeaseAppLock.LeaseName}"));
             }
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or OperationCanceledException or IOException)
@@ -404,4 +434,47 @@ public sealed class AppLease : IAsyncDisposable
     }
 
     private static V1Lease Copy(V1Lease lease) => KubernetesJson.Deserialize<V1Lease>(KubernetesJson.Serialize(lease));
+}
+
+/// <summary>
+/// Lease writes with their MicroTime fields as kube-apiserver decodes them. apimachinery's micro_time.go parses
+/// acquireTime and renewTime with exactly six fraction digits (RFC3339Micro) and answers 400 otherwise; the client's
+/// serializer drops the fraction of a whole second, so the body is written here rather than by the typed client.
+/// </summary>
+internal static class LeaseWrites
+{
+    private const string Group = "coordination.k8s.io";
+    private const string Version = "v1";
+    private const string Plural = "leases";
+
+    public static async Task<V1Lease> CreateAsync(IKubernetes client, V1Lease lease, string ns, CancellationToken cancellationToken) =>
+        Read(await client.CustomObjects.CreateNamespacedCustomObjectAsync(Body(lease), Group, Version, ns, Plural, cancellationToken: cancellationToken).ConfigureAwait(false));
+
+    /// <summary>PUT of the whole Lease; it carries the resourceVersion read, so a stale write is 409.</summary>
+    public static async Task<V1Lease> ReplaceAsync(IKubernetes client, V1Lease lease, CancellationToken cancellationToken) =>
+        Read(await client.CustomObjects.ReplaceNamespacedCustomObjectAsync(Body(lease), Group, Version, lease.Metadata.NamespaceProperty, Plural, lease.Metadata.Name, cancellationToken: cancellationToken).ConfigureAwait(false));
+
+    /// <summary>The Lease's JSON with acquireTime and renewTime in RFC3339Micro: UTC, six fraction digits, Z.</summary>
+    internal static JsonObject Body(V1Lease lease)
+    {
+        var body = JsonNode.Parse(KubernetesJson.Serialize(lease))!.AsObject();
+        if (body["spec"] is JsonObject spec)
+        {
+            Micro(spec, "acquireTime", lease.Spec.AcquireTime);
+            Micro(spec, "renewTime", lease.Spec.RenewTime);
+        }
+
+        return body;
+    }
+
+    private static void Micro(JsonObject spec, string field, DateTime? time)
+    {
+        if (time is { } t)
+        {
+            spec[field] = (t.Kind == DateTimeKind.Local ? t.ToUniversalTime() : t).ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'ffffff'Z'", CultureInfo.InvariantCulture);
+        }
+    }
+
+    // The custom-objects API hands back the body as a JsonElement.
+    private static V1Lease Read(object response) => KubernetesJson.Deserialize<V1Lease>(((System.Text.Json.JsonElement)response).GetRawText());
 }

@@ -150,6 +150,7 @@ internal static class AppCredentialIssuer
 
     private static async Task<AppCredential> KubeloginAsync(KompoxApp app, AppCredentialOptions options, IKubernetes client, KubeEndpoint endpoint, string ns, string account, string contextName, string activity, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
+        var args = KubeloginArguments(app, options.KubeloginLoginMode);
         progress.Report(new OperationProgress(activity, $"reading RoleBinding {ns}/{account}", 0));
         V1RoleBinding binding;
         try
@@ -173,11 +174,6 @@ internal static class AppCredentialIssuer
             };
         }
 
-        var args = new List<string> { "get-token", "--login", options.KubeloginLoginMode, "--server-id", AksDriver.AksServerId };
-        if (app.Cluster.Provider.Settings.TryGetValue("AZURE_TENANT_ID", out var tenant))
-        {
-            args.AddRange(new[] { "--tenant-id", tenant });
-        }
 
         var userEntry = new StringBuilder()
             .Append("    exec:\n")
@@ -226,6 +222,43 @@ internal static class AppCredentialIssuer
         }
 
         return own;
+    }
+
+    /// <summary>
+    /// <c>kubelogin get-token</c>'s arguments for a login mode, each mode given what its credential needs (Azure/kubelogin
+    /// pkg/internal/token: options.go, execCredentialPlugin.go, provider.go and the credential of each mode). Every mode
+    /// needs the AKS server id. devicecode and interactive sign a user in through a public client: the AKS AAD client that
+    /// <c>az aks get-credentials</c> writes, in the cluster's tenant; without a tenant kubelogin fails ("tenant ID cannot be
+    /// empty"), so that is refused here. spn, msi and workloadidentity take their identity from the environment kubelogin
+    /// runs in (AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_FEDERATED_TOKEN_FILE, ...), which overrides these flags.
+    /// </summary>
+    internal static IReadOnlyList<string> KubeloginArguments(KompoxApp app, string loginMode)
+    {
+        var args = new List<string> { "get-token", "--login", loginMode, "--server-id", AksDriver.AksServerId };
+        var hasTenant = app.Cluster.Provider.Settings.TryGetValue("AZURE_TENANT_ID", out var tenant);
+        if (loginMode is "devicecode" or "interactive")
+        {
+            if (!hasTenant)
+            {
+                throw new KompoxException(
+                    "KubeloginTenantRequired",
+                    ErrorKind.InvalidArgument,
+                    $"kubelogin login mode {loginMode} signs in to a tenant, and provider {app.Cluster.Provider.Id} names none: set provider.settings.AZURE_TENANT_ID to the tenant of cluster {app.Cluster.Id}, or use login mode azurecli")
+                {
+                    Target = "KubeloginLoginMode",
+                    Remedy = Remedy.ChangeOption("KubeloginLoginMode"),
+                };
+            }
+
+            args.AddRange(new[] { "--client-id", AksDriver.AksClientId });
+        }
+
+        if (hasTenant)
+        {
+            args.AddRange(new[] { "--tenant-id", tenant! });
+        }
+
+        return args;
     }
 
     private static KompoxException NotDeployed(KompoxApp app, string missing, Exception inner) =>

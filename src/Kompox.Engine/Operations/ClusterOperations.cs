@@ -109,13 +109,13 @@ public sealed class ClusterOperations : IClusterOperations
     /// NetworkPolicy is then stored and not enforced, so apps are not isolated from each other. The status is the
     /// cluster's, so a provider that cannot be asked (no Azure sign-in) is a warning, not a failure.
     /// </summary>
-    private static async Task<string?> NetworkPolicyAsync(OperationScope scope, Uri server, CancellationToken cancellationToken)
+    private static async Task<string?> NetworkPolicyAsync(OperationScope scope, CancellationToken cancellationToken)
     {
         var cluster = scope.Cluster;
         string? policy;
         try
         {
-            policy = await scope.Context.Drivers.NetworkPolicyAsync(cluster, server, cancellationToken).ConfigureAwait(false);
+            policy = await scope.Context.Runtime(cluster).NetworkPolicyAsync(cluster, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -147,7 +147,7 @@ public sealed class ClusterOperations : IClusterOperations
             scope.Warn(Diagnostic.Warning(cluster.Id, SourceMark.File, string.Empty, $"cluster {cluster.Id} runs k3s's bundled Traefik ({bundled}): Kompox's ingress cannot serve beside it; start the k3s server with --disable=traefik"));
         }
 
-        var networkPolicy = await NetworkPolicyAsync(scope, client.BaseUri, cancellationToken).ConfigureAwait(false);
+        var networkPolicy = await NetworkPolicyAsync(scope, cancellationToken).ConfigureAwait(false);
         scope.Step("listing apps", 92);
         var namespaces = await client.CoreV1.ListNamespaceAsync(labelSelector: $"{KompoxMetadata.ManagedByLabel}={KompoxMetadata.ManagedByValue}", cancellationToken: cancellationToken).ConfigureAwait(false);
         var apps = namespaces.Items

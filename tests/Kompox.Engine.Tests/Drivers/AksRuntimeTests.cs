@@ -24,9 +24,16 @@ public sealed class AksRuntimeTests : IDisposable
     private readonly FakeTimeProvider time = new(new DateTimeOffset(2025, 8, 11, 12, 34, 56, TimeSpan.Zero));
     private readonly RecordedProgress progress = new();
 
+    private const string ClusterPrincipal = "5e2a7c1d-3b4f-4a6e-9d8c-1f0e2b3a4c5d";
+
     public AksRuntimeTests()
     {
         arm.ResourceGroups.Add(Group);
+        arm.ResourceGroups.Add("rg-aks");
+
+        // The app's cluster, regional, whose identity is Contributor on the apps' group as the AKS docs ask.
+        arm.Clusters.Add(new FakeManagedCluster(Subscription, "rg-aks", "lab", "japaneast", ClusterPrincipal, "MC_rg-aks_lab_japaneast", [[]]));
+        arm.RoleAssignments.Add(new FakeRoleAssignment($"/subscriptions/{Subscription}/resourceGroups/{Group}", ClusterPrincipal, FakeArm.ContributorRole));
     }
 
     public void Dispose() => arm.Dispose();
@@ -270,10 +277,124 @@ public sealed class AksRuntimeTests : IDisposable
         Assert.Single(arm.Disks);
     }
 
+    /// <summary>
+    /// AKS attaches a disk outside its node resource group only when the cluster's identity may use disks there
+    /// (learn.microsoft.com/azure/aks/azure-disk-csi, bring your own disk: Contributor on the disk's resource group).
+    /// The role assignments of the identity are read at the group's scope (Role Assignments - List For Scope,
+    /// principalId filter) and their role definitions decide, as Azure RBAC does.
+    /// </summary>
+    [Fact]
+    public async Task A_cluster_identity_without_rights_on_the_apps_group_is_refused_before_any_disk_is_made()
+    {
+        var group = $"/subscriptions/{Subscription}/resourceGroups/{Group}";
+        arm.RoleAssignments.Clear();
+        arm.RoleAssignments.Add(new FakeRoleAssignment(group, ClusterPrincipal, FakeArm.ReaderRole));
+        arm.RoleAssignments.Add(new FakeRoleAssignment(group, "0b9f3d1e-5c4a-4e8b-9a71-2f6d8c3b1a90", FakeArm.ContributorRole));
+        arm.RoleAssignments.Add(new FakeRoleAssignment($"{group}/providers/Microsoft.Compute/disks/old", ClusterPrincipal, FakeArm.ContributorRole));
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(App(), progress, CancellationToken.None));
+
+        Assert.Equal(("ClusterCannotUseDisks", ErrorKind.PermissionDenied), (error.ErrorId, error.Kind));
+        Assert.Contains($"az role assignment create --assignee {ClusterPrincipal} --role Contributor --scope {group}", error.Message);
+        Assert.Empty(arm.Disks);
+
+        // Contributor above the group, or a custom role with the disk actions, is enough.
+        arm.RoleAssignments.Add(new FakeRoleAssignment($"/subscriptions/{Subscription}", ClusterPrincipal, FakeArm.ContributorRole));
+        await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None);
+        arm.RoleAssignments.RemoveAt(arm.RoleAssignments.Count - 1);
+        arm.RoleDefinitions["9a1c2b3d-0000-4000-8000-00000000d15c"] = ("Disk reader", ["Microsoft.Compute/disks/*"], ["Microsoft.Compute/disks/write"]);
+        arm.RoleAssignments.Add(new FakeRoleAssignment(group, ClusterPrincipal, "9a1c2b3d-0000-4000-8000-00000000d15c"));
+        Assert.Equal("ClusterCannotUseDisks", (await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(App(), progress, CancellationToken.None))).ErrorId);
+        arm.RoleDefinitions["9a1c2b3d-0000-4000-8000-00000000d15c"] = ("Disk operator", ["Microsoft.Compute/disks/*"], ["Microsoft.Compute/disks/delete"]);
+        await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None);
+        Assert.Equal(2, arm.Disks.Count);
+    }
+
+    [Fact]
+    public async Task A_user_assigned_cluster_identity_is_the_one_checked()
+    {
+        const string Assigned = "77d0c3a1-2b4e-4f60-8a9b-0c1d2e3f4a5b";
+        arm.Clusters[0] = arm.Clusters[0] with { PrincipalId = Assigned, UserAssigned = true };
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(App(), progress, CancellationToken.None));
+        Assert.Contains($"--assignee {Assigned} ", error.Message);
+
+        arm.RoleAssignments.Add(new FakeRoleAssignment($"/subscriptions/{Subscription}/resourceGroups/{Group}", Assigned, FakeArm.ContributorRole));
+        await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_disk_region_other_than_the_clusters_is_refused()
+    {
+        var app = App();
+        app = new KompoxApp { Name = app.Name, Cluster = app.Cluster, Compose = app.Compose, Ingress = app.Ingress, Resources = app.Resources, Settings = new Dictionary<string, string>(app.Settings) { ["AZURE_LOCATION"] = "japanwest" } };
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(app, progress, CancellationToken.None));
+
+        Assert.Equal(("DiskRegionMismatch", "AZURE_LOCATION"), (error.ErrorId, error.Target));
+        Assert.Contains("cluster ops/aks1/lab is in japaneast", error.Message);
+        Assert.Empty(arm.Disks);
+    }
+
+    /// <summary>
+    /// An LRS disk attaches only to a VM in its zone: on a cluster whose pools are in zones it is made in a zone every
+    /// pool has, and its volume is pinned there by the label the Azure disk CSI driver puts on nodes
+    /// (azuredisk-csi-driver docs/topology.md: topology.disk.csi.azure.com/zone = &lt;region&gt;-&lt;zone&gt;, e.g. eastus2-1).
+    /// A ZRS disk names no zone (Azure refuses one: OperationNotAllowed) and attaches in any.
+    /// </summary>
+    [Fact]
+    public async Task On_a_zonal_cluster_an_LRS_disk_is_made_in_a_zone_of_every_pool_and_its_volume_is_pinned_there()
+    {
+        ZonalCluster(["2", "3"], ["3", "1"], []);
+
+        var disk = await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None);
+
+        Assert.Equal(["3"], Single(disk.Id).Zones);
+        Assert.Equal("japaneast-3", disk.Zone);
+        Assert.Equal(disk, await Runtime().GetDiskAsync(App(), disk.Id, CancellationToken.None));
+        var term = Assert.Single(new AksDriver().DiskVolume(App(), disk, null).NodeAffinity.Required.NodeSelectorTerms);
+        var requirement = Assert.Single(term.MatchExpressions);
+        Assert.Equal(("topology.disk.csi.azure.com/zone", "In"), (requirement.Key, requirement.OperatorProperty));
+        Assert.Equal(["japaneast-3"], requirement.Values);
+
+        var zrs = await Runtime().CreateDiskAsync(App(diskType: "StandardSSD_ZRS"), progress, CancellationToken.None);
+        Assert.Empty(Single(zrs.Id).Zones);
+        Assert.Null(zrs.Zone);
+        Assert.Null(new AksDriver().DiskVolume(App(diskType: "StandardSSD_ZRS"), zrs, null).NodeAffinity);
+    }
+
+    /// <summary>
+    /// Premium SSD v2 and Ultra disks are zonal only (Azure disks-types), and take no host caching: the PV says
+    /// cachingMode None (azuredisk-csi-driver docs/driver-parameters.md, static provisioning volumeAttributes.cachingMode, default
+    /// ReadOnly; its README: "PremiumV2_LRS only supports None caching mode").
+    /// </summary>
+    [Theory]
+    [InlineData("PremiumV2_LRS")]
+    [InlineData("UltraSSD_LRS")]
+    public async Task A_zonal_only_disk_needs_a_zonal_cluster_and_takes_no_host_caching(string sku)
+    {
+        var app = App(diskType: sku);
+        app = new KompoxApp { Name = app.Name, Cluster = app.Cluster, Compose = app.Compose, Ingress = app.Ingress, Resources = app.Resources, Settings = new Dictionary<string, string>(app.Settings) { ["AZURE_DISK_SIZE"] = "8" } };
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(app, progress, CancellationToken.None));
+        Assert.Equal(("DiskZoneRequired", "AZURE_DISK_TYPE"), (error.ErrorId, error.Target));
+        Assert.Empty(arm.Disks);
+
+        ZonalCluster(["1", "2"]);
+        var disk = await Runtime().CreateDiskAsync(app, progress, CancellationToken.None);
+
+        Assert.Equal(("1", sku), (Single(disk.Id).Zones.Single(), Single(disk.Id).Sku));
+        var volume = new AksDriver().DiskVolume(app, disk, null);
+        Assert.Equal("None", volume.Csi.VolumeAttributes["cachingMode"]);
+        Assert.Equal("japaneast-1", volume.NodeAffinity.Required.NodeSelectorTerms.Single().MatchExpressions.Single().Values.Single());
+        Assert.Null(new AksDriver().DiskVolume(App(), disk.Id, null).Csi.VolumeAttributes);
+    }
+
     [Fact]
     public async Task The_fake_rejects_what_azure_rejects()
     {
         var app = App(diskType: "UltraSSD_LRS");
+        ZonalCluster(["1", "2", "3"]);
 
         var tooSmall = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(app, progress, CancellationToken.None));
 
@@ -309,6 +430,10 @@ public sealed class AksRuntimeTests : IDisposable
         };
         Assert.IsType<DefaultAzureCredential>(AzureConnector.DefaultCredential(provider));
     }
+
+    /// <summary>The app's cluster with node pools in these zones.</summary>
+    private void ZonalCluster(params IReadOnlyList<string>[] pools) =>
+        arm.Clusters[0] = arm.Clusters[0] with { PoolZones = pools };
 
     private AksRuntime Runtime(TokenCredential? credential = null) =>
         (AksRuntime)new DriverFactory(time, Connector(credential ?? new StaticCredential(arm.Token))).Runtime(App().Cluster);

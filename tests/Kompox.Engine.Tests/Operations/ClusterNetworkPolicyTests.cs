@@ -11,9 +11,9 @@ namespace Kompox.Tests.Operations;
 
 /// <summary>
 /// Get-KompoxCluster on AKS says whether NetworkPolicy is enforced, from the managed cluster's
-/// networkProfile.networkPolicy as Azure's managedClusters API returns it (FakeArm.ManagedClusters, after
-/// learn.microsoft.com/rest/api/aks/managed-clusters/list-by-resource-group): without a policy engine the apps'
-/// NetworkPolicies are stored and not enforced (learn.microsoft.com/azure/aks/use-network-policies).
+/// networkProfile.networkPolicy as Azure's managedClusters GET returns it (FakeArm, after
+/// learn.microsoft.com/rest/api/aks/managed-clusters/get): without a policy engine the apps' NetworkPolicies are stored
+/// and not enforced (learn.microsoft.com/azure/aks/use-network-policies).
 /// </summary>
 public sealed class ClusterNetworkPolicyTests : IAsyncLifetime
 {
@@ -37,9 +37,9 @@ public sealed class ClusterNetworkPolicyTests : IAsyncLifetime
     [InlineData(null, "none", false)]
     public async Task The_status_says_whether_NetworkPolicy_is_enforced_and_warns_when_it_is_not(string? armPolicy, string expected, bool enforced)
     {
-        // az aks get-credentials writes the cluster's fqdn as the kubeconfig's server host: the host names the cluster.
-        arm.AddManagedCluster(Subscription, "rg-aks", "other-aks", "other-aks-dns.hcp.japaneast.azmk8s.io", "azure");
-        arm.AddManagedCluster(Subscription, "rg-aks", "my-aks", harness.Server.BaseUri.Host, armPolicy);
+        // Another cluster in the group with another engine: the status is the named cluster's.
+        AddManagedCluster("other-aks", "azure");
+        AddManagedCluster("my-aks", armPolicy);
         var progress = new RecordedProgress();
 
         var status = await Operations().GetStatusAsync(Cluster().Id, progress, CancellationToken.None).Within();
@@ -49,11 +49,24 @@ public sealed class ClusterNetworkPolicyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_cluster_Azure_does_not_list_there_is_unknown_and_a_provider_that_cannot_be_asked_is_a_warning()
+    public async Task The_AKS_cluster_is_the_one_AZURE_AKS_CLUSTER_NAME_names()
     {
-        arm.AddManagedCluster(Subscription, "rg-aks", "other-aks", "other-aks-dns.hcp.japaneast.azmk8s.io", "calico");
-        var status = await Operations().GetStatusAsync(Cluster().Id, null, CancellationToken.None).Within();
+        AddManagedCluster("my-aks", "calico");
+        AddManagedCluster("aks-prod-01", "none");
+
+        var status = await Operations().GetStatusAsync(Cluster(aksName: "aks-prod-01").Id, null, CancellationToken.None).Within();
+
+        Assert.Equal(("none", false), (status.NetworkPolicy, status.NetworkPolicyEnforced));
+    }
+
+    [Fact]
+    public async Task A_cluster_Azure_does_not_have_is_unknown_naming_the_setting_and_a_provider_that_cannot_be_asked_is_a_warning()
+    {
+        AddManagedCluster("other-aks", "calico");
+        var missing = new RecordedProgress();
+        var status = await Operations().GetStatusAsync(Cluster().Id, missing, CancellationToken.None).Within();
         Assert.Null(status.NetworkPolicyEnforced);
+        Assert.Contains(missing.Reports, r => r.Kind == ProgressKind.Warning && r.Status.Contains("AZURE_AKS_CLUSTER_NAME", StringComparison.Ordinal));
 
         var progress = new RecordedProgress();
         var refused = await Operations(token: "wrong").GetStatusAsync(Cluster().Id, progress, CancellationToken.None).Within();
@@ -73,7 +86,13 @@ public sealed class ClusterNetworkPolicyTests : IAsyncLifetime
         return new ClusterOperations(new KompoxContext(new KubeconfigClientFactory(), drivers, store, TimeProvider.System));
     }
 
-    private KompoxCluster Cluster()
+    private void AddManagedCluster(string name, string? networkPolicy)
+    {
+        arm.ResourceGroups.Add("rg-aks");
+        arm.Clusters.Add(new FakeManagedCluster(Subscription, "rg-aks", name, "japaneast", Guid.NewGuid().ToString(), $"MC_rg-aks_{name}_japaneast", [[]], NetworkPolicy: networkPolicy));
+    }
+
+    private KompoxCluster Cluster(string? aksName = null)
     {
         var provider = new KompoxProvider
         {
@@ -89,7 +108,9 @@ public sealed class ClusterNetworkPolicyTests : IAsyncLifetime
             Auth = new ClusterAuth { Kubeconfig = harness.Kubeconfig },
             Ingress = new ClusterIngress(),
             Domain = "ops.example.com",
-            Settings = new Dictionary<string, string> { ["AZURE_RESOURCE_GROUP_NAME"] = "rg-aks" },
+            Settings = aksName is null
+                ? new Dictionary<string, string> { ["AZURE_RESOURCE_GROUP_NAME"] = "rg-aks" }
+                : new Dictionary<string, string> { ["AZURE_RESOURCE_GROUP_NAME"] = "rg-aks", ["AZURE_AKS_CLUSTER_NAME"] = aksName },
         };
         store.Add(cluster);
         return cluster;

@@ -91,15 +91,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     {
         var app = await DeployedAppAsync();
         var now = Time.GetUtcNow().UtcDateTime;
-        await admin.CoordinationV1.CreateNamespacedLeaseAsync(
-            new V1Lease
-            {
-                ApiVersion = "coordination.k8s.io/v1",
-                Kind = "Lease",
-                Metadata = new V1ObjectMeta { Name = LeaseAppLock.LeaseName },
-                Spec = new V1LeaseSpec { HolderIdentity = "laptop/4242/deadbeef", LeaseDurationSeconds = 60, AcquireTime = now, RenewTime = now, LeaseTransitions = 3 },
-            },
-            KubeNames.Namespace(app));
+        await CreateLeaseAsync(app, "laptop/4242/deadbeef", now, transitions: 3);
         var appLock = Lock();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
@@ -201,7 +193,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
 
         var lease = await ReadLeaseAsync(app);
         lease.Spec.HolderIdentity = "rest-service/7/cafe0001";
-        await admin.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, LeaseAppLock.LeaseName, KubeNames.Namespace(app));
+        await LeaseWrites.ReplaceAsync(admin, lease, CancellationToken.None);
         Time.Advance(TimeSpan.FromSeconds(20));
 
         await UntilAsync(() => held.Lost.IsCancellationRequested);
@@ -220,6 +212,115 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         await using var context = KompoxContext.ForConfigFiles(new ConfigFileStore());
         Assert.IsType<LeaseAppLock>(context.AppLock);
     }
+
+    /// <summary>
+    /// client-go leaderelection.go (<c>tryAcquireOrRenew</c>, <c>isLeaseValid</c>): a Lease held by another holder is
+    /// valid until <c>observedTime + leaseDuration</c>, where observedTime is when this elector saw the record change, on
+    /// its own clock; the holder's renewTime is the holder's clock. A holder whose clock is five minutes behind keeps
+    /// renewing: the app stays its, with or without waiting.
+    /// </summary>
+    [Fact]
+    public async Task A_holder_whose_clock_is_behind_keeps_the_app_while_it_renews()
+    {
+        var app = await DeployedAppAsync();
+        var holderClock = TimeSpan.FromMinutes(-5);
+        var lease = await CreateLeaseAsync(app, "laptop/4242/skewed", (Time.GetUtcNow() + holderClock).UtcDateTime, transitions: 0);
+        var appLock = Lock();
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+        Assert.Equal("AppLocked", error.ErrorId);
+        Assert.Contains("laptop/4242/skewed holds it", error.Message);
+
+        // The holder renews every 20 s on its own clock while a caller waits 90 s: the waiter never takes it over.
+        var waiter = appLock.AcquireLeaseAsync(app, TimeSpan.FromSeconds(90), null, CancellationToken.None);
+        var deadline = DateTime.UtcNow + Wait;
+        var renewed = Time.GetUtcNow();
+        while (!waiter.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            Time.Advance(TimeSpan.FromSeconds(1));
+            if (Time.GetUtcNow() - renewed >= TimeSpan.FromSeconds(20))
+            {
+                renewed = Time.GetUtcNow();
+                lease = await ReadLeaseAsync(app);
+                lease.Spec.RenewTime = (renewed + holderClock).UtcDateTime;
+                await LeaseWrites.ReplaceAsync(admin, lease, CancellationToken.None);
+            }
+
+            await Task.WhenAny(waiter, Task.Delay(20));
+        }
+
+        var waited = await Assert.ThrowsAsync<KompoxException>(() => waiter.WaitAsync(Wait));
+        Assert.Equal("AppLocked", waited.ErrorId);
+        Assert.Contains("laptop/4242/skewed holds it", waited.Message);
+        Assert.Contains("waited 90 s", waited.Message);
+        Assert.Equal("laptop/4242/skewed", (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+    }
+
+    /// <summary>
+    /// A caller that never saw the Lease change has never seen it expire, however old its renewTime (the holder's clock
+    /// may be wrong, client-go leaderelection.go): without waiting the app is locked; waiting, it is taken over once it
+    /// has gone unchanged for its duration on this context's clock, and not before.
+    /// </summary>
+    [Fact]
+    public async Task A_lease_renewed_long_ago_by_the_holders_clock_is_taken_over_only_after_this_context_saw_it_unchanged_for_its_duration()
+    {
+        var app = await DeployedAppAsync();
+        await CreateLeaseAsync(app, "laptop/4242/deadbeef", Time.GetUtcNow().AddHours(-1).UtcDateTime, transitions: 0);
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+        Assert.Contains("laptop/4242/deadbeef holds it", error.Message);
+        Assert.Contains($"expires at {Time.GetUtcNow().AddSeconds(60):u} unless renewed", error.Message);
+
+        var started = Time.GetUtcNow();
+        await using var held = await AdvanceUntilAsync(Lock().AcquireLeaseAsync(app, TimeSpan.FromMinutes(5), null, CancellationToken.None));
+        Assert.InRange(Time.GetUtcNow() - started, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(63));
+        Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+    }
+
+    /// <summary>What a context saw is kept for its lifetime (a REST service), and is its own: another context (a new
+    /// cmdlet invocation) starts seeing the Lease when it first reads it.</summary>
+    [Fact]
+    public async Task Each_context_counts_from_when_it_saw_the_lease()
+    {
+        var app = await DeployedAppAsync();
+        await CreateLeaseAsync(app, "laptop/4242/deadbeef", Time.GetUtcNow().UtcDateTime, transitions: 0);
+        var service = Lock();
+        await Assert.ThrowsAsync<KompoxException>(() => service.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+
+        Time.Advance(TimeSpan.FromSeconds(60));
+        var fresh = await Assert.ThrowsAsync<KompoxException>(() => Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+        Assert.Contains("laptop/4242/deadbeef holds it", fresh.Message);
+        await using var held = await service.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+    }
+
+    /// <summary>apimachinery micro_time.go: acquireTime and renewTime are RFC3339Micro, six fraction digits even at a
+    /// whole second (the fixture's clock starts on one); the typed client would drop them and get 400.</summary>
+    [Fact]
+    public async Task The_lease_times_are_written_with_six_fraction_digits()
+    {
+        var app = await DeployedAppAsync();
+        Assert.Equal(0, Time.GetUtcNow().Ticks % TimeSpan.TicksPerSecond);
+
+        await using var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+
+        var spec = harness.Server.Peek("leases", KubeNames.Namespace(app), LeaseAppLock.LeaseName)!["spec"]!;
+        var micro = $"{Time.GetUtcNow().UtcDateTime:yyyy-MM-ddTHH:mm:ss}.000000Z";
+        Assert.Equal(micro, spec["acquireTime"]!.ToString());
+        Assert.Equal(micro, spec["renewTime"]!.ToString());
+    }
+
+    private async Task<V1Lease> CreateLeaseAsync(KompoxApp app, string holder, DateTime renewed, int transitions) =>
+        await LeaseWrites.CreateAsync(
+            admin,
+            new V1Lease
+            {
+                ApiVersion = "coordination.k8s.io/v1",
+                Kind = "Lease",
+                Metadata = new V1ObjectMeta { Name = LeaseAppLock.LeaseName },
+                Spec = new V1LeaseSpec { HolderIdentity = holder, LeaseDurationSeconds = 60, AcquireTime = renewed, RenewTime = renewed, LeaseTransitions = transitions },
+            },
+            KubeNames.Namespace(app),
+            CancellationToken.None);
 
     private LeaseAppLock Lock()
     {

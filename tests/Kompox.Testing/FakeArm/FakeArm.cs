@@ -41,7 +41,25 @@ public sealed class FakeDisk
     public string? Sas { get; set; }
 
     public string Id => $"/subscriptions/{Subscription}/resourceGroups/{ResourceGroup}/providers/Microsoft.Compute/{Kind}/{Name}";
+
+    /// <summary>The disk's availability zone (at most one); empty for a regional disk.</summary>
+    public IReadOnlyList<string> Zones { get; init; } = [];
 }
+
+/// <summary>An AKS cluster (Microsoft.ContainerService/managedClusters) as GET returns the parts Kompox reads.</summary>
+/// <param name="PrincipalId">The object id of the cluster's identity (identity.principalId), which attaches its disks.</param>
+/// <param name="PoolZones">Each agent pool's availabilityZones; an empty list is a pool with no zones.</param>
+/// <param name="UserAssigned">The identity is user-assigned: ManagedClusterIdentity then has no principalId of its own and
+/// names the identity in userAssignedIdentities (learn.microsoft.com/rest/api/aks/managed-clusters/get).</param>
+/// <param name="NetworkPolicy">networkProfile.networkPolicy (azure, calico, cilium or none); null leaves the field out, as for
+/// a cluster made without a policy engine, which then enforces none (learn.microsoft.com/azure/aks/use-network-policies).</param>
+public sealed record FakeManagedCluster(string Subscription, string ResourceGroup, string Name, string Location, string PrincipalId, string NodeResourceGroup, IReadOnlyList<IReadOnlyList<string>> PoolZones, bool UserAssigned = false, string? NetworkPolicy = null)
+{
+    public string Id => $"/subscriptions/{Subscription}/resourceGroups/{ResourceGroup}/providers/Microsoft.ContainerService/managedClusters/{Name}";
+}
+
+/// <summary>A role assignment (Microsoft.Authorization/roleAssignments): a principal given a role definition at a scope.</summary>
+public sealed record FakeRoleAssignment(string Scope, string PrincipalId, string RoleDefinitionGuid);
 
 /// <summary>
 /// An Azure Resource Manager endpoint for Microsoft.Compute disks and snapshots, over HTTPS on 127.0.0.1. It answers as
@@ -70,6 +88,29 @@ public sealed partial class FakeArm : IDisposable
     public HashSet<string> ResourceGroups { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     public ConcurrentQueue<FakeRequest> Requests { get; } = new();
+
+    /// <summary>The AKS clusters GET serves (api-version <see cref="ClusterApiVersion"/>).</summary>
+    public List<FakeManagedCluster> Clusters { get; } = new();
+
+    /// <summary>The role assignments the list for a scope serves (api-version <see cref="AuthorizationApiVersion"/>).</summary>
+    public List<FakeRoleAssignment> RoleAssignments { get; } = new();
+
+    /// <summary>
+    /// Role definitions by id: the built-in Owner, Contributor and Reader with their permissions as Azure defines them
+    /// (learn.microsoft.com/azure/role-based-access-control/built-in-roles: general), and any a test adds.
+    /// </summary>
+    public Dictionary<string, (string Name, string[] Actions, string[] NotActions)> RoleDefinitions { get; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [OwnerRole] = ("Owner", ["*"], []),
+        [ContributorRole] = ("Contributor", ["*"], ["Microsoft.Authorization/*/Delete", "Microsoft.Authorization/*/Write", "Microsoft.Authorization/elevateAccess/Action", "Microsoft.Blueprint/blueprintAssignments/write", "Microsoft.Blueprint/blueprintAssignments/delete", "Microsoft.Compute/galleries/share/action", "Microsoft.Purview/consents/write", "Microsoft.Purview/consents/delete", "Microsoft.Resources/deploymentStacks/manageDenySetting/action", "Microsoft.Subscription/cancel/action", "Microsoft.Subscription/enable/action"]),
+        [ReaderRole] = ("Reader", ["*/read"], []),
+    };
+
+    public const string OwnerRole = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
+    public const string ContributorRole = "b24988ac-6180-42a0-ab88-20f7382dd24c";
+    public const string ReaderRole = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
+    public const string ClusterApiVersion = "2024-05-01";
+    public const string AuthorizationApiVersion = "2022-04-01";
 
     /// <summary>Answers a request in place of the fake when it returns a response: a way to make Azure fail.</summary>
     public Func<FakeRequest, FakeResponse?>? Intercept { get; set; }
@@ -113,9 +154,14 @@ public sealed partial class FakeArm : IDisposable
             return unauthorized;
         }
 
-        if (ManagedClusters(request) is { } managedClusters)
+        if (ClusterPath().Match(request.Path) is { Success: true } clusterPath)
         {
-            return managedClusters;
+            return ManagedCluster(request, clusterPath);
+        }
+
+        if (AuthorizationPath().Match(request.Path) is { Success: true } authorization)
+        {
+            return Authorization(request, authorization);
         }
 
         if (request.Query.GetValueOrDefault("api-version") != ApiVersion)
@@ -195,6 +241,12 @@ public sealed partial class FakeArm : IDisposable
             return Error(400, "InvalidParameter", $"The value '{sku}' of parameter 'sku.name' is not allowed.");
         }
 
+        var zones = body["zones"]?.AsArray().Select(z => z!.GetValue<string>()).ToList() ?? new List<string>();
+        if (kind == "disks" && !resources.ContainsKey(key) && ZoneError(sku, zones) is { } zoneError)
+        {
+            return zoneError;
+        }
+
         if (resources.TryGetValue(key, out var existing))
         {
             existing.Tags = tags;
@@ -263,6 +315,7 @@ public sealed partial class FakeArm : IDisposable
             Content = content,
             Tags = tags,
             State = state,
+            Zones = kind == "disks" ? zones : [],
         };
         resources[key] = resource;
         return FakeResponse.Json(200, Render(resource));
@@ -432,7 +485,7 @@ public sealed partial class FakeArm : IDisposable
             properties["incremental"] = r.Incremental;
         }
 
-        return new JsonObject
+        var rendered = new JsonObject
         {
             ["id"] = r.Id,
             ["name"] = r.Name,
@@ -441,13 +494,169 @@ public sealed partial class FakeArm : IDisposable
             ["tags"] = new JsonObject(r.Tags.Select(t => KeyValuePair.Create(t.Key, (JsonNode?)JsonValue.Create(t.Value)))),
             ["sku"] = new JsonObject { ["name"] = r.Sku },
             ["properties"] = properties,
-        }.ToJsonString();
+        };
+        if (r.Zones.Count > 0)
+        {
+            rendered["zones"] = new JsonArray(r.Zones.Select(z => (JsonNode?)JsonValue.Create(z)).ToArray());
+        }
+
+        return rendered.ToJsonString();
+    }
+
+    /// <summary>
+    /// The zone rules of managed disks (learn.microsoft.com/azure/virtual-machines/disks-types: Premium SSD v2 and Ultra
+    /// disks are zonal, "can only be deployed as zonal disks" in regions with zones; disks-redundancy: a ZRS disk spans
+    /// the zones and names none, refused as "A disk with sku '&lt;sku&gt;' cannot be created in an availability zone.",
+    /// code OperationNotAllowed). A disk names at most one zone.
+    /// </summary>
+    private static FakeResponse? ZoneError(string sku, List<string> zones)
+    {
+        if (zones.Count > 1 || zones.Any(z => z is not ("1" or "2" or "3")))
+        {
+            return Error(400, "InvalidParameter", $"The value '{string.Join(",", zones)}' of parameter 'zones' is invalid: a disk is in at most one of the zones 1, 2 and 3.");
+        }
+
+        if (sku.EndsWith("_ZRS", StringComparison.Ordinal) && zones.Count > 0)
+        {
+            return Error(409, "OperationNotAllowed", $"A disk with sku '{sku}' cannot be created in an availability zone.");
+        }
+
+        if (sku is "PremiumV2_LRS" or "UltraSSD_LRS" && zones.Count == 0)
+        {
+            return Error(409, "OperationNotAllowed", $"A disk with sku '{sku}' can only be created in an availability zone.");
+        }
+
+        return null;
+    }
+
+    private FakeResponse ManagedCluster(FakeRequest request, Match path)
+    {
+        if (request.Query.GetValueOrDefault("api-version") != ClusterApiVersion)
+        {
+            return Error(400, "InvalidApiVersionParameter", $"The api-version '{request.Query.GetValueOrDefault("api-version")}' is invalid for Microsoft.ContainerService/managedClusters here; use '{ClusterApiVersion}'.");
+        }
+
+        if (!ResourceGroups.Contains(path.Groups["rg"].Value))
+        {
+            return Error(404, "ResourceGroupNotFound", $"Resource group '{path.Groups["rg"].Value}' could not be found.");
+        }
+
+        var found = Clusters.FirstOrDefault(c => c.Id.Equals(request.Path, StringComparison.OrdinalIgnoreCase));
+        if (request.Method != "GET" || found is null)
+        {
+            return request.Method != "GET"
+                ? Error(405, "MethodNotAllowed", $"{request.Method} is not supported on '{request.Path}'.")
+                : Error(404, "ResourceNotFound", $"The Resource 'Microsoft.ContainerService/managedClusters/{path.Groups["name"].Value}' under resource group '{path.Groups["rg"].Value}' was not found.");
+        }
+
+        var pools = new JsonArray(found.PoolZones.Select((zones, i) => (JsonNode?)new JsonObject
+        {
+            ["name"] = $"pool{i}",
+            ["availabilityZones"] = zones.Count == 0 ? null : new JsonArray(zones.Select(z => (JsonNode?)JsonValue.Create(z)).ToArray()),
+        }).ToArray());
+        return FakeResponse.Json(200, new JsonObject
+        {
+            ["id"] = found.Id,
+            ["name"] = found.Name,
+            ["type"] = "Microsoft.ContainerService/ManagedClusters",
+            ["location"] = found.Location,
+            ["identity"] = found.UserAssigned
+                ? new JsonObject
+                {
+                    ["type"] = "UserAssigned",
+                    ["userAssignedIdentities"] = new JsonObject
+                    {
+                        [$"/subscriptions/{found.Subscription}/resourceGroups/{found.ResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{found.Name}-identity"] = new JsonObject { ["principalId"] = found.PrincipalId, ["clientId"] = Guid.NewGuid().ToString() },
+                    },
+                }
+                : new JsonObject { ["type"] = "SystemAssigned", ["principalId"] = found.PrincipalId, ["tenantId"] = "72f988bf-86f1-41af-91ab-2d7cd011db47" },
+            ["properties"] = new JsonObject
+            {
+                ["provisioningState"] = "Succeeded",
+                ["nodeResourceGroup"] = found.NodeResourceGroup,
+                ["agentPoolProfiles"] = pools,
+                ["networkProfile"] = found.NetworkPolicy is null
+                    ? new JsonObject { ["networkPlugin"] = "azure" }
+                    : new JsonObject { ["networkPlugin"] = "azure", ["networkPolicy"] = found.NetworkPolicy },
+            },
+        }.ToJsonString());
+    }
+
+    /// <summary>
+    /// Role Assignments - List For Scope with <c>$filter=principalId eq '&lt;id&gt;'</c>: "all role assignments at, above or
+    /// below the scope for the specified principal" (learn.microsoft.com/rest/api/authorization/role-assignments/list-for-scope);
+    /// Role Definitions - Get by id.
+    /// </summary>
+    private FakeResponse Authorization(FakeRequest request, Match path)
+    {
+        if (request.Query.GetValueOrDefault("api-version") != AuthorizationApiVersion)
+        {
+            return Error(400, "InvalidApiVersionParameter", $"The api-version '{request.Query.GetValueOrDefault("api-version")}' is invalid for Microsoft.Authorization here; use '{AuthorizationApiVersion}'.");
+        }
+
+        var scope = path.Groups["scope"].Value;
+        if (path.Groups["rg"].Success && !ResourceGroups.Contains(path.Groups["rg"].Value))
+        {
+            return Error(404, "ResourceGroupNotFound", $"Resource group '{path.Groups["rg"].Value}' could not be found.");
+        }
+
+        if (path.Groups["definition"].Success)
+        {
+            var id = path.Groups["definition"].Value;
+            return RoleDefinitions.TryGetValue(id, out var role)
+                ? FakeResponse.Json(200, new JsonObject
+                {
+                    ["id"] = request.Path,
+                    ["name"] = id,
+                    ["type"] = "Microsoft.Authorization/roleDefinitions",
+                    ["properties"] = new JsonObject
+                    {
+                        ["roleName"] = role.Name,
+                        ["permissions"] = new JsonArray(new JsonObject
+                        {
+                            ["actions"] = new JsonArray(role.Actions.Select(a => (JsonNode?)JsonValue.Create(a)).ToArray()),
+                            ["notActions"] = new JsonArray(role.NotActions.Select(a => (JsonNode?)JsonValue.Create(a)).ToArray()),
+                        }),
+                    },
+                }.ToJsonString())
+                : Error(404, "RoleDefinitionDoesNotExist", "The specified role definition with ID '" + id + "' does not exist.");
+        }
+
+        var filter = PrincipalFilter().Match(request.Query.GetValueOrDefault("$filter") ?? string.Empty);
+        bool Related(string other) =>
+            other.Equals(scope, StringComparison.OrdinalIgnoreCase)
+            || scope.StartsWith(other.TrimEnd('/') + "/", StringComparison.OrdinalIgnoreCase)
+            || other.StartsWith(scope + "/", StringComparison.OrdinalIgnoreCase);
+        var value = new JsonArray(RoleAssignments
+            .Where(a => filter.Success ? a.PrincipalId.Equals(filter.Groups[1].Value, StringComparison.OrdinalIgnoreCase) && Related(a.Scope) : Related(a.Scope) && !a.Scope.StartsWith(scope + "/", StringComparison.OrdinalIgnoreCase))
+            .Select(a => (JsonNode?)new JsonObject
+            {
+                ["id"] = $"{a.Scope}/providers/Microsoft.Authorization/roleAssignments/{Guid.NewGuid()}",
+                ["type"] = "Microsoft.Authorization/roleAssignments",
+                ["properties"] = new JsonObject
+                {
+                    ["scope"] = a.Scope,
+                    ["principalId"] = a.PrincipalId,
+                    ["principalType"] = "ServicePrincipal",
+                    ["roleDefinitionId"] = $"/subscriptions/{path.Groups["sub"].Value}/providers/Microsoft.Authorization/roleDefinitions/{a.RoleDefinitionGuid}",
+                },
+            }).ToArray());
+        return FakeResponse.Json(200, new JsonObject { ["value"] = value }.ToJsonString());
     }
 
     private static readonly HashSet<string> Skus = new(StringComparer.Ordinal)
     {
         "Premium_LRS", "Premium_ZRS", "PremiumV2_LRS", "StandardSSD_LRS", "StandardSSD_ZRS", "Standard_LRS", "Standard_ZRS", "UltraSSD_LRS",
     };
+
+    [GeneratedRegex("^/subscriptions/(?<sub>[^/]+)/resourceGroups/(?<rg>[^/]+)/providers/Microsoft\\.ContainerService/managedClusters/(?<name>[^/]+)$", RegexOptions.IgnoreCase)]
+    private static partial Regex ClusterPath();
+
+    [GeneratedRegex("^(?<scope>/subscriptions/(?<sub>[^/]+)(/resourceGroups/(?<rg>[^/]+))?)/providers/Microsoft\\.Authorization/(roleAssignments|roleDefinitions/(?<definition>[^/]+))$", RegexOptions.IgnoreCase)]
+    private static partial Regex AuthorizationPath();
+
+    [GeneratedRegex("^principalId eq '([^']+)'$")]
+    private static partial Regex PrincipalFilter();
 
     [GeneratedRegex("^/sas/([0-9a-f]{32})/abcd$")]
     private static partial Regex SasPath();

@@ -603,6 +603,8 @@ public sealed partial class KubeApiServer
     /// </summary>
     private StoredObject Commit(Call call, ResourceType resource, StoredObject? old, JsonObject body, List<ManagerEntry> managers, bool strict)
     {
+        // Decoding the body (or the patched object) into its Go type comes before defaulting and validation.
+        MicroTime.Check(resource, body);
         ApplyDefaults(resource, old, body);
         if (old is not null && JsonNode.DeepEquals(old.Body, body) && SameManagers(old.Managers, managers))
         {
