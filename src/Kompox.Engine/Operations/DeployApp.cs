@@ -210,8 +210,9 @@ internal static class DeployApp
             await DeleteIfPresentAsync(client, doomed, cancellationToken).ConfigureAwait(false);
         }
 
-        var pods = await WaitForRolloutAsync(scope, deployment, applied, plan.Options, cancellationToken).ConfigureAwait(false);
-        return AppStatusReader.Of(app, state, deployment, pods, manifest.Objects.OfType<V1Ingress>());
+        // The status is of the Deployment as the wait last read it: the apply's answer precedes the rollout on a real cluster.
+        var (rolledOut, pods) = await WaitForRolloutAsync(scope, deployment, applied, plan.Options, cancellationToken).ConfigureAwait(false);
+        return AppStatusReader.Of(app, state, rolledOut, pods, manifest.Objects.OfType<V1Ingress>());
     }
 
     private static AppManifest Convert(KompoxApp app, ComposeReadOptions options, Version? serverVersion)
@@ -501,8 +502,8 @@ internal static class DeployApp
     /// a Ready Pod of the newest ReplicaSet; stops at once on a state waiting does not mend. Starts from the Deployment
     /// the apply returned: an unchanged one whose rollout is complete needs only its Pods read.
     /// </summary>
-    /// <returns>The app's Pods as last read.</returns>
-    private static async Task<IList<V1Pod>> WaitForRolloutAsync(OperationScope scope, V1Deployment applied, IReadOnlyList<KubeObjectRef> appliedRefs, DeployOptions options, CancellationToken cancellationToken)
+    /// <returns>The Deployment and the app's Pods as last read.</returns>
+    private static async Task<(V1Deployment Deployment, IList<V1Pod> Pods)> WaitForRolloutAsync(OperationScope scope, V1Deployment applied, IReadOnlyList<KubeObjectRef> appliedRefs, DeployOptions options, CancellationToken cancellationToken)
     {
         var app = scope.App;
         var client = scope.Kube;
@@ -529,7 +530,7 @@ internal static class DeployApp
                 if (settled.Items.Count(p => p.Metadata.DeletionTimestamp is null && AppStatusReader.IsReady(p)) >= replicas)
                 {
                     scope.Step($"Pod {AppStatusReader.NewestPod(settled.Items)?.Metadata.Name} is ready", 99);
-                    return settled.Items;
+                    return (deployment, settled.Items);
                 }
             }
 
@@ -566,7 +567,7 @@ internal static class DeployApp
             if (observed && updated == replicas && available == replicas && total == replicas && newPods.Count(AppStatusReader.IsReady) == replicas)
             {
                 scope.Step($"Pod {newPods[0].Metadata.Name} is ready", 99);
-                return pods.Items;
+                return (deployment, pods.Items);
             }
 
             var pod = AppStatusReader.NewestPod(newPods);

@@ -713,9 +713,11 @@ public sealed partial class KubeApiServer
         {
             status.Remove("containerID");
             // pkg/kubelet/images/image_manager.go pullImage: the pull's error is the Failed event; in the back-off that
-            // follows, the waiting message carries the previous error after "Back-off pulling image" (kubelet 1.32 on).
+            // follows, the waiting message carries the previous error after "Back-off pulling image" (kubelet 1.32 on;
+            // before, the back-off message alone).
             var error = PullError(image, failure.PullCause);
-            status["state"] = new JsonObject { ["waiting"] = new JsonObject { ["reason"] = "ImagePullBackOff", ["message"] = $"Back-off pulling image \"{image}\": ErrImagePull: {error}" } };
+            var backOff = $"Back-off pulling image \"{image}\"";
+            status["state"] = new JsonObject { ["waiting"] = new JsonObject { ["reason"] = "ImagePullBackOff", ["message"] = MinorVersion >= 32 ? $"{backOff}: ErrImagePull: {error}" : backOff } };
             status["lastState"] = new JsonObject();
             AddEvent(ns, "Pod", "v1", pod, podUid, fieldPath, "Normal", "Pulling", $"Pulling image \"{image}\"", "kubelet");
             AddEvent(ns, "Pod", "v1", pod, podUid, fieldPath, "Warning", "Failed", $"Failed to pull image \"{image}\": {error}", "kubelet");
