@@ -362,6 +362,19 @@ public sealed class AppDeploymentTests : IAsyncLifetime
         Assert.Contains(Server.Requests, r => r.Path.TrimEnd('/') == "/version");
     }
 
+    // Managed clusters write the minor with a "+" (EKS, GKE: "28+"); k3s and AKS a plain number; gitVersion says the same.
+    [Theory]
+    [InlineData("1", "28+", "v1.28.3-eks-4f4795d", "1.28")]
+    [InlineData("1", "31", "v1.31.4+k3s1", "1.31")]
+    [InlineData("", "", "v1.27.9", "1.27")]
+    [InlineData("", "", "", null)]
+    public void The_server_version_is_its_major_and_minor(string major, string minor, string gitVersion, string? expected)
+    {
+        var version = DeployApp.ServerVersion(new k8s.Models.VersionInfo { Major = major, Minor = minor, GitVersion = gitVersion });
+
+        Assert.Equal(expected, version?.ToString());
+    }
+
     [Fact]
     public async Task An_app_without_a_versioned_sysctl_does_not_ask_the_server_version()
     {
