@@ -365,6 +365,7 @@ public sealed class AppDeploymentTests : IAsyncLifetime
     // Managed clusters write the minor with a "+" (EKS, GKE: "28+"); k3s and AKS a plain number; gitVersion says the same.
     [Theory]
     [InlineData("1", "28+", "v1.28.3-eks-4f4795d", "1.28")]
+    [InlineData("1", "29+", "", "1.29")]
     [InlineData("1", "31", "v1.31.4+k3s1", "1.31")]
     [InlineData("", "", "v1.27.9", "1.27")]
     [InlineData("", "", "", null)]
