@@ -118,7 +118,8 @@ public static class ErrorTranslation
         };
     }
 
-    private static string? StatusMessage(string? content)
+    /// <summary>The message of the API server's Status answer, if the content is one.</summary>
+    internal static string? StatusMessage(string? content)
     {
         if (string.IsNullOrEmpty(content))
         {

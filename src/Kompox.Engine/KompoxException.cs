@@ -171,6 +171,7 @@ public static class KompoxErrors
         ["AppLocked"] = ErrorKind.Conflict,
         ["AppLeaseLost"] = ErrorKind.Conflict,
         ["AppNotDeployed"] = ErrorKind.NotFound,
+        ["AppStarting"] = ErrorKind.Unavailable,
 
         // User credentials (Get-KompoxAppCredential).
         ["InvalidDuration"] = ErrorKind.InvalidArgument,

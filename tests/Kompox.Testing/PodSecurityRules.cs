@@ -18,17 +18,28 @@ internal static class PodSecurityRules
         "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
     ];
 
-    private static readonly string[] SafeSysctls =
+    // sysctlsAllowedV1Dot0, V1Dot27, V1Dot29 and V1Dot32 of kubernetes/pod-security-admission policy/check_sysctls.go: the policy a
+    // server of a given minor version enforces ("baseline:latest" is the server's own version).
+    private static readonly string[] SysctlsV1Dot0 =
     [
         "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range",
-        "net.ipv4.ip_local_reserved_ports", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes",
     ];
+
+    private static readonly string[] SysctlsV1Dot27 = [.. SysctlsV1Dot0, "net.ipv4.ip_local_reserved_ports"];
+
+    private static readonly string[] SysctlsV1Dot29 =
+        [.. SysctlsV1Dot27, "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"];
+
+    private static readonly string[] SysctlsV1Dot32 = [.. SysctlsV1Dot29, "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"];
+
+    private static string[] SafeSysctls(int minor) => minor >= 32 ? SysctlsV1Dot32 : minor >= 29 ? SysctlsV1Dot29 : minor >= 27 ? SysctlsV1Dot27 : SysctlsV1Dot0;
 
     private static readonly string[] SeLinuxTypes = ["container_t", "container_init_t", "container_kvm_t", "container_engine_t"];
 
     private const string AppArmorAnnotationPrefix = "container.apparmor.security.beta.kubernetes.io/";
 
-    public static void ValidateBaseline(FieldErrors errors, V1PodTemplateSpec template, string templatePath)
+    /// <summary>Checks the template against the baseline policy of Kubernetes 1.<paramref name="minor"/> (the newest the model knows by default).</summary>
+    public static void ValidateBaseline(FieldErrors errors, V1PodTemplateSpec template, string templatePath, int minor = 32)
     {
         var spec = template.Spec;
         var path = $"{templatePath}.spec";
@@ -54,7 +65,7 @@ internal static class PodSecurityRules
         var sysctls = context?.Sysctls ?? [];
         for (var i = 0; i < sysctls.Count; i++)
         {
-            if (!SafeSysctls.Contains(sysctls[i].Name))
+            if (!SafeSysctls(minor).Contains(sysctls[i].Name))
             {
                 errors.Forbidden($"{contextPath}.sysctls[{i}].name", Violation + $"forbidden sysctls ({sysctls[i].Name})");
             }

@@ -54,6 +54,12 @@ public sealed record AppConversionOptions
     /// and its claim out is then expected, not worth a warning.
     /// </summary>
     public bool DiskCreatedAtDeploy { get; init; }
+
+    /// <summary>
+    /// The Kubernetes version (major.minor) of the cluster the app goes to, when known: what only a newer version allows
+    /// (a sysctl safe from a later version on) is then an error. Null checks against the newest version.
+    /// </summary>
+    public Version? ServerVersion { get; init; }
 }
 
 /// <summary>The Kubernetes objects of one app, in apply order (by kind, then name), and what the conversion warns about.</summary>

@@ -33,11 +33,26 @@ internal sealed record PodSettings(
         "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes",
     };
 
+    /// <summary>
+    /// The safe sysctls that only newer Kubernetes knows as safe, with the version from which it does: its kubelet's
+    /// allowlist (pkg/kubelet/sysctl/safe_sysctls.go) and Pod Security baseline (pod-security-admission
+    /// policy/check_sysctls.go sysctlsAllowedV1Dot27, V1Dot29). An older cluster refuses the Pod that sets one.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, Version> SafeSince = new Dictionary<string, Version>(StringComparer.Ordinal)
+    {
+        ["net.ipv4.ip_local_reserved_ports"] = new(1, 27),
+        ["net.ipv4.tcp_keepalive_time"] = new(1, 29),
+        ["net.ipv4.tcp_fin_timeout"] = new(1, 29),
+        ["net.ipv4.tcp_keepalive_intvl"] = new(1, 29),
+        ["net.ipv4.tcp_keepalive_probes"] = new(1, 29),
+    };
+
     // Kubernetes' limits on dnsConfig (pkg/apis/core/validation: MaxDNSNameservers, MaxDNSSearchPaths).
     private const int MaxNameservers = 3;
     private const int MaxSearchDomains = 32;
 
-    public static PodSettings Plan(IReadOnlyList<ComposeService> services, IEnumerable<string> serviceHostNames, ConversionDiagnostics diagnostics)
+    /// <param name="serverVersion">The cluster's Kubernetes version (major.minor); null when it is not known, as offline.</param>
+    public static PodSettings Plan(IReadOnlyList<ComposeService> services, IEnumerable<string> serviceHostNames, ConversionDiagnostics diagnostics, Version? serverVersion = null)
     {
         var ordered = services.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
         return new PodSettings(
@@ -45,7 +60,7 @@ internal sealed record PodSettings(
             MergedHostAliases(ordered, serviceHostNames, diagnostics),
             ordered.Any(s => s.Dns.Count > 0) ? "None" : null,
             MergedDnsConfig(ordered, diagnostics),
-            SafeSysctlsOf(ordered, diagnostics),
+            SafeSysctlsOf(ordered, diagnostics, serverVersion),
             NeedsZombieReaping(ordered, diagnostics));
     }
 
@@ -167,7 +182,7 @@ internal sealed record PodSettings(
         return merged;
     }
 
-    private static List<V1Sysctl> SafeSysctlsOf(IReadOnlyList<ComposeService> services, ConversionDiagnostics diagnostics)
+    private static List<V1Sysctl> SafeSysctlsOf(IReadOnlyList<ComposeService> services, ConversionDiagnostics diagnostics, Version? serverVersion)
     {
         var values = new SortedDictionary<string, (string Value, string Service)>(StringComparer.Ordinal);
         foreach (var service in services)
@@ -178,6 +193,10 @@ internal sealed record PodSettings(
                 if (!SafeSysctls.Contains(name))
                 {
                     diagnostics.ServiceError(service, key, $"sysctl {name} is not allowed on a shared cluster; Kubernetes' safe sysctls are {string.Join(", ", SafeSysctls)}");
+                }
+                else if (serverVersion is not null && SafeSince.TryGetValue(name, out var since) && serverVersion < since)
+                {
+                    diagnostics.ServiceError(service, key, $"sysctl {name} is safe only from Kubernetes {since} on, and the cluster runs {serverVersion}: its Pod Security admission and kubelet refuse the Pod; leave the sysctl out or upgrade the cluster");
                 }
                 else if (values.TryGetValue(name, out var other) && other.Value != value)
                 {

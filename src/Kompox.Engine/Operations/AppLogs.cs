@@ -124,14 +124,14 @@ internal static class AppLogs
         if (options.Follow)
         {
             // Every container's lines go out as they come: a slow container holds back no other.
-            await Task.WhenAll(containers.Select(container => ReadContainerAsync(client, pod, container, options, sinceSeconds, writer.WriteAsync, cancellationToken))).ConfigureAwait(false);
+            await Task.WhenAll(containers.Select(container => ReadContainerAsync(client, app.Id, pod, container, options, sinceSeconds, writer.WriteAsync, cancellationToken))).ConfigureAwait(false);
             return;
         }
 
         var read = await Task.WhenAll(containers.Select(async container =>
         {
             var collected = new List<AppLogLine>();
-            await ReadContainerAsync(client, pod, container, options, sinceSeconds, (line, _) => { collected.Add(line); return ValueTask.CompletedTask; }, cancellationToken).ConfigureAwait(false);
+            await ReadContainerAsync(client, app.Id, pod, container, options, sinceSeconds, (line, _) => { collected.Add(line); return ValueTask.CompletedTask; }, cancellationToken).ConfigureAwait(false);
             return collected;
         })).ConfigureAwait(false);
         foreach (var line in MergeByTimestamp(read))
@@ -180,6 +180,7 @@ internal static class AppLogs
 
     private static async Task ReadContainerAsync(
         IKubernetes client,
+        string appId,
         V1Pod pod,
         string container,
         AppLogOptions options,
@@ -187,16 +188,33 @@ internal static class AppLogs
         Func<AppLogLine, CancellationToken, ValueTask> write,
         CancellationToken cancellationToken)
     {
-        var stream = await client.CoreV1.ReadNamespacedPodLogAsync(
-            pod.Metadata.Name,
-            pod.Metadata.NamespaceProperty,
-            container: container,
-            follow: options.Follow ? true : null,
-            previous: options.Previous ? true : null,
-            sinceSeconds: sinceSeconds,
-            tailLines: options.Tail,
-            timestamps: true,
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+        Stream stream;
+        try
+        {
+            stream = await client.CoreV1.ReadNamespacedPodLogAsync(
+                pod.Metadata.Name,
+                pod.Metadata.NamespaceProperty,
+                container: container,
+                follow: options.Follow ? true : null,
+                previous: options.Previous ? true : null,
+                sinceSeconds: sinceSeconds,
+                tailLines: options.Tail,
+                timestamps: true,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response?.StatusCode == System.Net.HttpStatusCode.BadRequest && Starting(e.Response.Content) is { } reason)
+        {
+            // The kubelet has no log of a container that has not started, and says what it waits for (kubernetes
+            // pkg/kubelet/kubelet_pods.go validateContainerLogStatus): while the init containers run, or the Pod is
+            // being set up, the app is starting, which is no failure of the cluster.
+            throw new KompoxException(
+                "AppStarting",
+                ErrorKind.Unavailable,
+                $"app {appId} is starting: container {container} of Pod {pod.Metadata.Name} has not started yet ({reason}{(reason == "PodInitializing" ? ": the Pod's init containers still run" : string.Empty)}); its log begins when it starts",
+                e)
+            { Target = container, Remedy = Remedy.RunAgain };
+        }
+
         await using (stream.ConfigureAwait(false))
         {
             using var reader = new StreamReader(stream);
@@ -208,6 +226,16 @@ internal static class AppLogs
                 await write(line, cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>The reason in the kubelet's "is waiting to start: REASON" answer when the container is only starting up; null otherwise.</summary>
+    private static string? Starting(string? content)
+    {
+        const string Waiting = "is waiting to start: ";
+        var message = ErrorTranslation.StatusMessage(content);
+        var at = message?.IndexOf(Waiting, StringComparison.Ordinal) ?? -1;
+        var reason = at < 0 ? null : message![(at + Waiting.Length)..].Trim();
+        return reason is "PodInitializing" or "ContainerCreating" ? reason : null;
     }
 
     /// <summary>

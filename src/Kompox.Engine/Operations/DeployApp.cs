@@ -119,7 +119,7 @@ internal static class DeployApp
         var app = scope.App;
         var client = scope.Kube;
         scope.Step("converting", 5);
-        var manifest = Convert(app, options);
+        var manifest = await AgainstServerVersionAsync(scope, Convert(app, options, null), options, cancellationToken).ConfigureAwait(false);
         await CheckHostsAsync(scope, manifest, cancellationToken).ConfigureAwait(false);
         await IngressChecks.RequireInstalledAsync(scope, manifest, cancellationToken).ConfigureAwait(false);
 
@@ -218,14 +218,15 @@ internal static class DeployApp
             await DeleteIfPresentAsync(client, doomed, cancellationToken).ConfigureAwait(false);
         }
 
-        var pods = await WaitForRolloutAsync(scope, deployment, applied, plan.Options, cancellationToken).ConfigureAwait(false);
-        return AppStatusReader.Of(app, state, deployment, pods, manifest.Objects.OfType<V1Ingress>());
+        // The status is of the Deployment as the wait last read it: the apply's answer precedes the rollout on a real cluster.
+        var (rolledOut, pods) = await WaitForRolloutAsync(scope, deployment, applied, plan.Options, cancellationToken).ConfigureAwait(false);
+        return AppStatusReader.Of(app, state, rolledOut, pods, manifest.Objects.OfType<V1Ingress>());
     }
 
-    private static AppManifest Convert(KompoxApp app, ComposeReadOptions options)
+    private static AppManifest Convert(KompoxApp app, ComposeReadOptions options, Version? serverVersion)
     {
         AppManifest? manifest = null;
-        var result = AppValidator.Convert(app, options, project => manifest = AppConverter.Convert(app, project, (string?)null, new AppConversionOptions { DiskCreatedAtDeploy = true }));
+        var result = AppValidator.Convert(app, options, project => manifest = AppConverter.Convert(app, project, (string?)null, new AppConversionOptions { DiskCreatedAtDeploy = true, ServerVersion = serverVersion }));
         if (!result.IsValid || manifest is null)
         {
             throw result.Error();
@@ -234,6 +235,37 @@ internal static class DeployApp
         return manifest;
     }
 
+    /// <summary>
+    /// The app converted against the cluster's Kubernetes version when it sets a sysctl that only newer versions allow
+    /// (an older cluster would refuse its Pod at admission, or its kubelet would); the version is read only then.
+    /// </summary>
+    private static async Task<AppManifest> AgainstServerVersionAsync(OperationScope scope, AppManifest manifest, DeployOptions options, CancellationToken cancellationToken)
+    {
+        var sysctls = manifest.Objects.OfType<V1Deployment>().SelectMany(d => d.Spec?.Template?.Spec?.SecurityContext?.Sysctls ?? new List<V1Sysctl>());
+        if (!sysctls.Any(s => PodSettings.SafeSince.ContainsKey(s.Name)))
+        {
+            return manifest;
+        }
+
+        scope.Step("reading the server version", 3);
+        var code = await scope.Kube.Version.GetCodeAsync(cancellationToken).ConfigureAwait(false);
+        return ServerVersion(code) is { } version ? Convert(scope.App, options, version) : manifest;
+    }
+
+    /// <summary>major.minor of /version; managed clusters write a minor such as "28+", and gitVersion v1.28.3-eks-... says the same.</summary>
+    internal static Version? ServerVersion(VersionInfo code)
+    {
+        static int? Leading(string? text) =>
+            text is null ? null : int.TryParse(new string(text.TakeWhile(char.IsAsciiDigit).ToArray()), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+        if (Leading(code.Major) is { } major && Leading(code.Minor) is { } minor)
+        {
+            return new Version(major, minor);
+        }
+
+        var parts = (code.GitVersion ?? string.Empty).TrimStart('v').Split('.');
+        return parts.Length >= 2 && Leading(parts[0]) is { } gitMajor && Leading(parts[1]) is { } gitMinor ? new Version(gitMajor, gitMinor) : null;
+    }
     /// <summary>Every host of the app's Ingresses must be free of the other Kompox apps' Ingresses on the cluster.</summary>
     private static async Task CheckHostsAsync(OperationScope scope, AppManifest manifest, CancellationToken cancellationToken)
     {
@@ -424,8 +456,8 @@ internal static class DeployApp
     /// a Ready Pod of the newest ReplicaSet; stops at once on a state waiting does not mend. Starts from the Deployment
     /// the apply returned: an unchanged one whose rollout is complete needs only its Pods read.
     /// </summary>
-    /// <returns>The app's Pods as last read.</returns>
-    private static async Task<IList<V1Pod>> WaitForRolloutAsync(OperationScope scope, V1Deployment applied, IReadOnlyList<KubeObjectRef> appliedRefs, DeployOptions options, CancellationToken cancellationToken)
+    /// <returns>The Deployment and the app's Pods as last read.</returns>
+    private static async Task<(V1Deployment Deployment, IList<V1Pod> Pods)> WaitForRolloutAsync(OperationScope scope, V1Deployment applied, IReadOnlyList<KubeObjectRef> appliedRefs, DeployOptions options, CancellationToken cancellationToken)
     {
         var app = scope.App;
         var client = scope.Kube;
@@ -435,9 +467,9 @@ internal static class DeployApp
         var name = applied.Metadata.Name;
         var selector = AppStatusReader.Selector(app);
         var deployment = applied;
-        // Since when the new Pod has been seen in trouble: a crash loop shows Running between its back-offs, so that
-        // counts on until the Pod is Ready or replaced.
-        (string Pod, DateTimeOffset Since)? troubled = null;
+        // Since when the new Pod (or its ReplicaSet, while it has none) has been seen in trouble: a crash loop shows
+        // Running between its back-offs, so that counts on until the Pod is Ready or replaced.
+        (string Key, DateTimeOffset Since)? troubled = null;
         for (var look = 0; ; look++)
         {
             if (look > 0)
@@ -452,7 +484,7 @@ internal static class DeployApp
                 if (settled.Items.Count(p => p.Metadata.DeletionTimestamp is null && AppStatusReader.IsReady(p)) >= replicas)
                 {
                     scope.Step($"Pod {AppStatusReader.NewestPod(settled.Items)?.Metadata.Name} is ready", 99);
-                    return settled.Items;
+                    return (deployment, settled.Items);
                 }
             }
 
@@ -468,16 +500,18 @@ internal static class DeployApp
                 : pods.Items.Where(p => p.Metadata.DeletionTimestamp is null && p.Metadata.OwnerReferences?.Any(o => o.Uid == newest.Metadata.Uid) == true).ToList();
 
             var elapsed = time.GetUtcNow() - started;
-            var failing = newPods.Select(p => (Pod: p, Problem: Hopeless(p))).FirstOrDefault(x => x.Problem is not null);
-            if (failing.Problem is not null && troubled?.Pod != failing.Pod.Metadata.Name)
+            var problem = await ProblemAsync(client, newest, newPods, replicas, cancellationToken).ConfigureAwait(false);
+            if (problem is not null && troubled?.Key != problem.Key)
             {
-                troubled = (failing.Pod.Metadata.Name, time.GetUtcNow());
+                troubled = (problem.Key, time.GetUtcNow());
             }
 
-            if (failing.Problem is { } hopeless && (hopeless.Permanent || time.GetUtcNow() - troubled!.Value.Since >= options.FailAfter || elapsed >= options.Timeout))
+            if (problem is not null && (problem.Permanent || time.GetUtcNow() - troubled!.Value.Since >= options.FailAfter || elapsed >= options.Timeout))
             {
-                var details = await DiagnoseAsync(client, failing.Pod, cancellationToken).ConfigureAwait(false);
-                throw new KompoxException("RolloutFailed", ErrorKind.Unavailable, $"app {app.Id}: the rollout failed: {hopeless.Text}.{Applied(appliedRefs, ns)}{details}") { Target = app.Id, Remedy = Remedy.InspectApp };
+                var details = problem.Pod is { } failing
+                    ? await DiagnoseAsync(client, failing, cancellationToken).ConfigureAwait(false)
+                    : await DiagnoseReplicaSetAsync(client, newest!, cancellationToken).ConfigureAwait(false);
+                throw new KompoxException("RolloutFailed", ErrorKind.Unavailable, $"app {app.Id}: the rollout failed: {problem.Text}.{Applied(appliedRefs, ns)}{details}") { Target = app.Id, Remedy = Remedy.InspectApp };
             }
 
             var observed = (status?.ObservedGeneration ?? 0) >= (deployment.Metadata.Generation ?? 0);
@@ -487,14 +521,16 @@ internal static class DeployApp
             if (observed && updated == replicas && available == replicas && total == replicas && newPods.Count(AppStatusReader.IsReady) == replicas)
             {
                 scope.Step($"Pod {newPods[0].Metadata.Name} is ready", 99);
-                return pods.Items;
+                return (deployment, pods.Items);
             }
 
             var pod = AppStatusReader.NewestPod(newPods);
             var state = $"updated {updated}/{replicas}, available {available}/{replicas}" + (pod is null ? ", no Pod yet" : $", Pod {pod.Metadata.Name} {pod.Status?.Phase ?? "Pending"}");
             if (elapsed >= options.Timeout)
             {
-                var details = pod is null ? string.Empty : await DiagnoseAsync(client, pod, cancellationToken).ConfigureAwait(false);
+                var details = pod is not null ? await DiagnoseAsync(client, pod, cancellationToken).ConfigureAwait(false)
+                    : newest is not null ? await DiagnoseReplicaSetAsync(client, newest, cancellationToken).ConfigureAwait(false)
+                    : string.Empty;
                 throw new KompoxException("RolloutTimeout", ErrorKind.Timeout, $"app {app.Id}: the rollout did not finish in {options.Timeout.TotalSeconds:0} s ({state}).{Applied(appliedRefs, ns)}{details}") { Target = app.Id, Remedy = Remedy.InspectApp };
             }
 
@@ -511,24 +547,128 @@ internal static class DeployApp
     private static int Revision(V1ObjectMeta metadata) =>
         metadata.Annotations?.TryGetValue("deployment.kubernetes.io/revision", out var text) == true && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var revision) ? revision : 0;
 
+    /// <summary>
+    /// What keeps the rollout from going on: a new Pod's state (<see cref="Hopeless"/>), a definite "no such image" in
+    /// its pull events, a volume it cannot attach or mount, or, while the ReplicaSet has fewer Pods than it wants, the
+    /// API server's refusal to create one. Null while waiting may mend it.
+    /// </summary>
+    private static async Task<RolloutProblem?> ProblemAsync(IKubernetes client, V1ReplicaSet? newest, List<V1Pod> newPods, int replicas, CancellationToken cancellationToken)
+    {
+        foreach (var pod in newPods)
+        {
+            if (Hopeless(pod) is { } hopeless)
+            {
+                if (!hopeless.Permanent && hopeless.PullFailed)
+                {
+                    // A kubelet before 1.32 says only "Back-off pulling image" while it waits: the pull's own error is its Failed event.
+                    var events = await PodEventsAsync(client, pod, cancellationToken).ConfigureAwait(false);
+                    if (events.FirstOrDefault(e => e.Reason == "Failed" && ImageMissing(e.Message)) is { } missing)
+                    {
+                        return new RolloutProblem(pod.Metadata.Name, $"{hopeless.Text}: {missing.Message}", true, pod);
+                    }
+                }
+
+                return new RolloutProblem(pod.Metadata.Name, hopeless.Text, hopeless.Permanent, pod);
+            }
+
+            if (WaitsForVolumes(pod))
+            {
+                // The attach/detach controller and the kubelet say so only in events (FailedAttachVolume, FailedMount);
+                // the containers just wait in ContainerCreating. A disk may still come: the grace applies.
+                var events = await PodEventsAsync(client, pod, cancellationToken).ConfigureAwait(false);
+                if (events.LastOrDefault(e => e.Type == "Warning" && e.Reason is "FailedMount" or "FailedAttachVolume") is { } volume)
+                {
+                    return new RolloutProblem(pod.Metadata.Name, $"Pod {pod.Metadata.Name} cannot start: its volumes are not ready ({volume.Reason}: {volume.Message})", false, pod);
+                }
+            }
+        }
+
+        // A Pod refused at creation never exists: the ReplicaSet controller records the API server's answer in the
+        // condition ReplicaFailure (kubernetes pkg/controller/replicaset/replica_set_utils.go). Quota admission refuses
+        // with "status unknown for quota" until the quota controller has counted a new quota's usage: that passes.
+        if (newest is not null && newPods.Count < replicas
+            && newest.Status?.Conditions?.FirstOrDefault(c => c.Type == "ReplicaFailure" && c.Status == "True") is { } failure
+            && !(failure.Message ?? string.Empty).Contains("status unknown for quota", StringComparison.Ordinal))
+        {
+            return new RolloutProblem($"ReplicaSet/{newest.Metadata.Name}", $"the API server refuses to create the Pod of ReplicaSet {newest.Metadata.Name} ({failure.Reason}): {failure.Message}", false, null);
+        }
+
+        return null;
+    }
+
+    /// <summary>What the registry answers for an image or tag it does not have; a timeout, a rate limit or an unreachable registry may pass.</summary>
+    private static bool ImageMissing(string? message) =>
+        message is not null && MissingImageAnswers.Any(a => message.Contains(a, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>containerd's resolver on a 404 ("ref: not found"), the registry's MANIFEST_UNKNOWN, Docker Hub's answer for a repository it does not have.</summary>
+    private static readonly string[] MissingImageAnswers = [": not found", "manifest unknown", "repository does not exist"];
+
+    /// <summary>A scheduled Pod whose containers all wait in ContainerCreating: the kubelet holds them back until its volumes are attached and mounted.</summary>
+    private static bool WaitsForVolumes(V1Pod pod) =>
+        pod.Status?.Phase == "Pending" && !string.IsNullOrEmpty(pod.Spec?.NodeName)
+        && (pod.Status.InitContainerStatuses ?? new List<V1ContainerStatus>()).Concat(pod.Status.ContainerStatuses ?? new List<V1ContainerStatus>()).All(s => s.State?.Waiting?.Reason is "ContainerCreating" or "PodInitializing");
+
+    private static async Task<List<Corev1Event>> PodEventsAsync(IKubernetes client, V1Pod pod, CancellationToken cancellationToken) =>
+        await EventsAsync(client, pod.Metadata.NamespaceProperty, pod.Metadata.Name, cancellationToken).ConfigureAwait(false);
+
+    private static async Task<List<Corev1Event>> EventsAsync(IKubernetes client, string ns, string name, CancellationToken cancellationToken)
+    {
+        var events = await client.CoreV1.ListNamespacedEventAsync(ns, fieldSelector: $"involvedObject.name={name}", cancellationToken: cancellationToken).ConfigureAwait(false);
+        return events.Items.OrderBy(e => e.LastTimestamp ?? e.EventTime ?? e.Metadata.CreationTimestamp ?? DateTime.MinValue).ToList();
+    }
+
+    /// <summary>A reason the rollout does not go on; <see cref="Key"/> is what it is about (a Pod, a ReplicaSet), since when it counts.</summary>
+    private sealed record RolloutProblem(string Key, string Text, bool Permanent, V1Pod? Pod);
+
     /// <summary>Why the Pod is unlikely to become Ready by waiting, and whether waiting cannot mend it at all; null while it may.</summary>
-    private static (string Text, bool Permanent)? Hopeless(V1Pod pod)
+    private static (string Text, bool Permanent, bool PullFailed)? Hopeless(V1Pod pod)
     {
         if (pod.Status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled" && c.Status == "False" && c.Reason == "Unschedulable") is { } unschedulable)
         {
-            return ($"Pod {pod.Metadata.Name} cannot be scheduled: {unschedulable.Message}", false);
+            return ($"Pod {pod.Metadata.Name} cannot be scheduled: {unschedulable.Message}", false, false);
         }
 
         var statuses = (pod.Status?.InitContainerStatuses ?? new List<V1ContainerStatus>()).Concat(pod.Status?.ContainerStatuses ?? new List<V1ContainerStatus>());
         foreach (var s in statuses)
         {
-            if (s.State?.Waiting?.Reason is { } reason && HopelessReasons.Contains(reason))
+            if (s.State?.Waiting is { Reason: { } reason } waiting && HopelessReasons.Contains(reason))
             {
-                return ($"container {s.Name} of Pod {pod.Metadata.Name} is in {reason}", reason == "InvalidImageName");
+                // The kubelet's waiting message carries the pull's error (from 1.32 also in the back-off): a registry
+                // that has no such image or tag will not have it on the next try.
+                var pull = reason is "ErrImagePull" or "ImagePullBackOff";
+                var text = $"container {s.Name} of Pod {pod.Metadata.Name} is in {reason}{(pull && !string.IsNullOrEmpty(waiting.Message) ? ": " + waiting.Message : string.Empty)}";
+                return (text, reason == "InvalidImageName" || (pull && ImageMissing(waiting.Message)), pull);
             }
         }
 
         return null;
+    }
+
+    /// <summary>The ReplicaSet's recent events: the controller's FailedCreate quotes the API server's answer each time it tries.</summary>
+    private static async Task<string> DiagnoseReplicaSetAsync(IKubernetes client, V1ReplicaSet replicaSet, CancellationToken cancellationToken)
+    {
+        var text = new StringBuilder();
+        text.AppendLine().Append($"ReplicaSet {replicaSet.Metadata.Name}: {replicaSet.Status?.Replicas ?? 0} of {replicaSet.Spec?.Replicas ?? 1} Pods");
+        foreach (var condition in replicaSet.Status?.Conditions ?? new List<V1ReplicaSetCondition>())
+        {
+            text.AppendLine().Append($"  condition {condition.Type}: {condition.Reason} - {condition.Message}");
+        }
+
+        AppendEvents(text, await EventsAsync(client, replicaSet.Metadata.NamespaceProperty, replicaSet.Metadata.Name, cancellationToken).ConfigureAwait(false));
+        return text.ToString();
+    }
+
+    private static void AppendEvents(StringBuilder text, List<Corev1Event> events)
+    {
+        var recent = events.TakeLast(10).ToList();
+        if (recent.Count > 0)
+        {
+            text.AppendLine().Append("Events:");
+            foreach (var e in recent)
+            {
+                text.AppendLine().Append($"  {e.Type} {e.Reason}: {e.Message}");
+            }
+        }
     }
 
     /// <summary>The Pod's recent events, each container's state and the last log lines of the containers that fail.</summary>
@@ -565,16 +705,7 @@ internal static class DeployApp
             }
         }
 
-        var events = await client.CoreV1.ListNamespacedEventAsync(ns, fieldSelector: $"involvedObject.name={name}", cancellationToken: cancellationToken).ConfigureAwait(false);
-        var recent = events.Items.OrderBy(e => e.LastTimestamp ?? e.EventTime ?? e.Metadata.CreationTimestamp ?? DateTime.MinValue).TakeLast(10).ToList();
-        if (recent.Count > 0)
-        {
-            text.AppendLine().Append("Events:");
-            foreach (var e in recent)
-            {
-                text.AppendLine().Append($"  {e.Type} {e.Reason}: {e.Message}");
-            }
-        }
+        AppendEvents(text, await EventsAsync(client, ns, name, cancellationToken).ConfigureAwait(false));
 
         foreach (var s in statuses.Where(s => !s.Ready))
         {

@@ -144,6 +144,187 @@ public sealed class RolloutTests
         Assert.Contains(events, e => e.Reason == "FailedScheduling" && e.Message.StartsWith("0/1 nodes are available", StringComparison.Ordinal));
     }
 
+    private static V1ResourceQuota Quota(string ns, string name, params (string Resource, string Hard)[] hard) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "ResourceQuota",
+        Metadata = new() { Name = name, NamespaceProperty = ns },
+        Spec = new() { Hard = hard.ToDictionary(h => h.Resource, h => new ResourceQuantity(h.Hard)) },
+    };
+
+    // kubernetes/kubernetes staging/src/k8s.io/apiserver/pkg/admission/plugin/resourcequota/controller.go CheckRequest
+    // (the messages), pkg/quota/v1/evaluator/core/pods.go (what a Pod uses), and the ReplicaSet controller's record of a
+    // refused creation: pkg/controller/replicaset/replica_set_utils.go calculateStatus (condition ReplicaFailure, reason
+    // FailedCreate, the error as message) and pkg/controller/controller_utils.go createPods (event "Error creating: ").
+    [Fact]
+    public async Task A_quota_the_Pod_exceeds_refuses_it_and_the_ReplicaSet_records_FailedCreate_until_the_quota_allows_it()
+    {
+        await using var harness = await StartAsync();
+        var client = harness.Client();
+        await harness.CreateNamespaceAsync(client, "app");
+        await client.CoreV1.CreateNamespacedResourceQuotaAsync(Quota("app", "small", ("limits.cpu", "400m"), ("pods", "5")), "app");
+        await client.AppsV1.PatchNamespacedDeploymentAsync(Apply(Deployment("app", "web", ("web", "nginx:1.27"))), "web", "app", fieldManager: "kompox");
+
+        Assert.Empty((await client.CoreV1.ListNamespacedPodAsync("app")).Items);
+        var rs = Assert.Single((await client.AppsV1.ListNamespacedReplicaSetAsync("app")).Items);
+        var failure = Assert.Single(rs.Status.Conditions);
+        Assert.Equal(("ReplicaFailure", "True", "FailedCreate"), (failure.Type, failure.Status, failure.Reason));
+        Assert.Matches(new Regex($"^pods \"{rs.Metadata.Name}-[a-z0-9]{{5}}\" is forbidden: exceeded quota: small, requested: limits.cpu=500m, used: limits.cpu=0, limited: limits.cpu=400m$"), failure.Message);
+        var events = (await client.CoreV1.ListNamespacedEventAsync("app", fieldSelector: $"involvedObject.name={rs.Metadata.Name}")).Items;
+        Assert.Contains(events, e => e.Type == "Warning" && e.Reason == "FailedCreate" && e.Message == $"Error creating: {failure.Message}");
+        var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync("web", "app");
+        Assert.Contains(deployment.Status.Conditions, c => c.Type == "ReplicaFailure" && c.Reason == "FailedCreate");
+        var quota = await client.CoreV1.ReadNamespacedResourceQuotaAsync("small", "app");
+        Assert.Equal(("400m", "0"), (quota.Status.Hard["limits.cpu"].ToString(), quota.Status.Used["limits.cpu"].ToString()));
+
+        // The administrator raises the quota: the controller's next try creates the Pod, and the condition goes.
+        var raised = Quota("app", "small", ("limits.cpu", "1"), ("pods", "5"));
+        raised.Metadata.ResourceVersion = quota.Metadata.ResourceVersion;
+        await client.CoreV1.ReplaceNamespacedResourceQuotaAsync(raised, "small", "app");
+
+        Assert.Equal("Running", (await SinglePodAsync(client, "app", "web")).Status.Phase);
+        Assert.Null(Assert.Single((await client.AppsV1.ListNamespacedReplicaSetAsync("app")).Items).Status.Conditions);
+        quota = await client.CoreV1.ReadNamespacedResourceQuotaAsync("small", "app");
+        Assert.Equal(("500m", "1"), (quota.Status.Used["limits.cpu"].ToString(), quota.Status.Used["pods"].ToString()));
+    }
+
+    [Fact]
+    public async Task A_quota_on_memory_needs_every_container_to_state_it()
+    {
+        await using var harness = await StartAsync();
+        var client = harness.Client();
+        await harness.CreateNamespaceAsync(client, "app");
+        await client.CoreV1.CreateNamespacedResourceQuotaAsync(Quota("app", "mem", ("requests.memory", "1Gi")), "app");
+        var deployment = Deployment("app", "web", ("web", "nginx:1.27"), ("db", "postgres:17"));
+        deployment.Spec.Template.Spec.Containers[1].Resources = null;
+        await client.AppsV1.PatchNamespacedDeploymentAsync(Apply(deployment), "web", "app", fieldManager: "kompox");
+
+        var rs = Assert.Single((await client.AppsV1.ListNamespacedReplicaSetAsync("app")).Items);
+        Assert.EndsWith("is forbidden: failed quota: mem: must specify requests.memory for: db", Assert.Single(rs.Status.Conditions).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_quota_whose_usage_is_not_counted_refuses_with_status_unknown_until_it_is()
+    {
+        await using var harness = await StartAsync();
+        var client = harness.Client();
+        await harness.CreateNamespaceAsync(client, "app");
+        harness.Server.HoldQuotaUsage();
+        await client.CoreV1.CreateNamespacedResourceQuotaAsync(Quota("app", "q", ("pods", "5"), ("limits.memory", "2Gi")), "app");
+        await client.AppsV1.PatchNamespacedDeploymentAsync(Apply(Deployment("app", "web", ("web", "nginx:1.27"))), "web", "app", fieldManager: "kompox");
+
+        var rs = Assert.Single((await client.AppsV1.ListNamespacedReplicaSetAsync("app")).Items);
+        Assert.EndsWith("is forbidden: status unknown for quota: q, resources: limits.memory,pods", Assert.Single(rs.Status.Conditions).Message, StringComparison.Ordinal);
+
+        harness.Server.ReleaseQuotaUsage();
+        Assert.Equal("Running", (await SinglePodAsync(client, "app", "web")).Status.Phase);
+    }
+
+    // staging/src/k8s.io/pod-security-admission/admission/admission.go EvaluatePod ("violates PodSecurity %q: %s") and
+    // policy/check_sysctls.go: the policy "latest" is the server's own version's, whose allowed sysctls grow by version.
+    [Theory]
+    [InlineData(28, "net.ipv4.tcp_keepalive_time", false)]
+    [InlineData(29, "net.ipv4.tcp_keepalive_time", true)]
+    [InlineData(26, "net.ipv4.ip_local_reserved_ports", false)]
+    [InlineData(27, "net.ipv4.ip_local_reserved_ports", true)]
+    public async Task Pod_Security_of_an_older_server_refuses_a_sysctl_it_does_not_know_as_safe(int minor, string sysctl, bool admitted)
+    {
+        await using var harness = await StartAsync();
+        harness.Server.MinorVersion = minor;
+        var client = harness.Client();
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new() { Name = "app", Labels = new Dictionary<string, string> { ["pod-security.kubernetes.io/enforce"] = "baseline" } } });
+        var deployment = Deployment("app", "web", ("web", "nginx:1.27"));
+        deployment.Spec.Template.Spec.SecurityContext = new() { Sysctls = [new V1Sysctl { Name = sysctl, Value = "600" }] };
+        await client.AppsV1.PatchNamespacedDeploymentAsync(Apply(deployment), "web", "app", fieldManager: "kompox");
+
+        var pods = (await client.CoreV1.ListNamespacedPodAsync("app")).Items;
+        var rs = Assert.Single((await client.AppsV1.ListNamespacedReplicaSetAsync("app")).Items);
+        Assert.Equal($"1.{minor}", $"{(await client.Version.GetCodeAsync()).Major}.{(await client.Version.GetCodeAsync()).Minor}");
+        if (admitted)
+        {
+            Assert.Single(pods);
+            return;
+        }
+
+        Assert.Empty(pods);
+        Assert.EndsWith($"is forbidden: violates PodSecurity \"baseline:latest\": forbidden sysctls ({sysctl})", Assert.Single(rs.Status.Conditions).Message, StringComparison.Ordinal);
+    }
+
+    // pkg/kubelet/images/image_manager.go pullImage: the Failed event quotes the runtime's error; from 1.32 the back-off's
+    // waiting message carries it too ("Back-off pulling image %q: %s" with the stored "ErrImagePull: <error>").
+    [Theory]
+    [InlineData(32, ImagePullCause.NotFound, "rpc error: code = NotFound desc = failed to pull and unpack image \"docker.io/library/nginx:nope\": failed to resolve reference \"docker.io/library/nginx:nope\": docker.io/library/nginx:nope: not found")]
+    [InlineData(32, ImagePullCause.ManifestUnknown, "reading manifest nope in docker.io/library/nginx: manifest unknown")]
+    [InlineData(32, ImagePullCause.Timeout, "dial tcp 20.60.40.4:443: i/o timeout")]
+    [InlineData(32, ImagePullCause.RateLimited, "429 Too Many Requests")]
+    [InlineData(31, ImagePullCause.NotFound, "docker.io/library/nginx:nope: not found")]
+    public async Task A_failed_pull_quotes_the_runtimes_error_in_its_event_and_from_1_32_in_the_back_off(int minor, ImagePullCause cause, string error)
+    {
+        await using var harness = await StartAsync();
+        harness.Server.MinorVersion = minor;
+        var client = harness.Client();
+        await harness.CreateNamespaceAsync(client, "app");
+        harness.Server.FailNextRollout(RolloutFailure.ImagePullBackOff(cause: cause));
+        await client.AppsV1.PatchNamespacedDeploymentAsync(Apply(Deployment("app", "web", ("web", "nginx:nope"))), "web", "app", fieldManager: "kompox");
+
+        var pod = await SinglePodAsync(client, "app", "web");
+        var waiting = Assert.Single(pod.Status.ContainerStatuses).State.Waiting;
+        var events = (await client.CoreV1.ListNamespacedEventAsync("app", fieldSelector: $"involvedObject.name={pod.Metadata.Name}")).Items;
+        Assert.Contains(events, e => e.Reason == "Failed" && e.Message.StartsWith("Failed to pull image \"nginx:nope\": rpc error: ", StringComparison.Ordinal) && e.Message.Contains(error, StringComparison.Ordinal));
+        if (minor >= 32)
+        {
+            Assert.StartsWith("Back-off pulling image \"nginx:nope\": ErrImagePull: rpc error: ", waiting.Message, StringComparison.Ordinal);
+            Assert.Contains(error, waiting.Message, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal("Back-off pulling image \"nginx:nope\"", waiting.Message);
+        }
+    }
+
+    [Theory]
+    [InlineData("FailedMount", "kubelet")]
+    [InlineData("FailedAttachVolume", "attachdetach-controller")]
+    public async Task A_volume_not_attached_or_mounted_leaves_the_containers_in_ContainerCreating_with_a_warning(string reason, string component)
+    {
+        await using var harness = await StartAsync();
+        var client = harness.Client();
+        await harness.CreateNamespaceAsync(client, "app");
+        harness.Server.FailNextRollout(reason == "FailedMount" ? RolloutFailure.FailedMount("MountVolume.SetUp failed for volume \"data\" : mount failed") : RolloutFailure.FailedAttachVolume("AttachVolume.Attach failed for volume \"data\" : timed out"));
+        await client.AppsV1.PatchNamespacedDeploymentAsync(Apply(Deployment("app", "web", ("web", "nginx:1.27"))), "web", "app", fieldManager: "kompox");
+
+        var pod = await SinglePodAsync(client, "app", "web");
+        Assert.Equal(("Pending", harness.Server.NodeName), (pod.Status.Phase, pod.Spec.NodeName));
+        Assert.Equal("ContainerCreating", Assert.Single(pod.Status.ContainerStatuses).State.Waiting.Reason);
+        var events = (await client.CoreV1.ListNamespacedEventAsync("app", fieldSelector: $"involvedObject.name={pod.Metadata.Name}")).Items;
+        Assert.Contains(events, e => e.Type == "Warning" && e.Reason == reason && e.Source.Component == component);
+        Assert.Equal("container \"web\" in pod \"" + pod.Metadata.Name + "\" is waiting to start: ContainerCreating", (await FailureAsync(() => LogAsync(client, pod.Metadata.Name, "app"))).Status["message"]!.ToString());
+    }
+
+    // pkg/kubelet/kubelet_pods.go validateContainerLogStatus: a container waiting while the init containers run answers
+    // pods/log with 400 "container ... is waiting to start: PodInitializing"; the running init container has its log.
+    [Fact]
+    public async Task A_Pod_in_its_init_containers_has_its_app_containers_waiting_in_PodInitializing()
+    {
+        await using var harness = await StartAsync();
+        var client = harness.Client();
+        await harness.CreateNamespaceAsync(client, "app");
+        harness.Server.FailNextRollout(RolloutFailure.Initializing());
+        var deployment = Deployment("app", "web", ("web", "nginx:1.27"));
+        deployment.Spec.Template.Spec.InitContainers = [new V1Container { Name = "fill", Image = "busybox:1.37", Resources = new() { Limits = new Dictionary<string, ResourceQuantity> { ["cpu"] = new("100m"), ["memory"] = new("64Mi") } } }];
+        await client.AppsV1.PatchNamespacedDeploymentAsync(Apply(deployment), "web", "app", fieldManager: "kompox");
+
+        var pod = await SinglePodAsync(client, "app", "web");
+        Assert.Equal("Pending", pod.Status.Phase);
+        Assert.NotNull(Assert.Single(pod.Status.InitContainerStatuses).State.Running);
+        Assert.Equal("PodInitializing", Assert.Single(pod.Status.ContainerStatuses).State.Waiting.Reason);
+        Assert.Contains(pod.Status.Conditions, c => c.Type == "Initialized" && c.Status == "False" && c.Reason == "ContainersNotInitialized");
+        var (code, status) = await FailureAsync(() => LogAsync(client, pod.Metadata.Name, "app", container: "web"));
+        Assert.Equal((400, $"container \"web\" in pod \"{pod.Metadata.Name}\" is waiting to start: PodInitializing"), (code, status["message"]!.ToString()));
+        harness.Server.AppendLog("app", pod.Metadata.Name, "fill", "copying");
+        Assert.Equal("copying\n", await LogAsync(client, pod.Metadata.Name, "app", container: "fill"));
+    }
+
     [Fact]
     public async Task LogsHonourTailSinceAndTimestamps()
     {

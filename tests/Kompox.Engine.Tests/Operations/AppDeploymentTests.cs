@@ -273,6 +273,180 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
         Assert.Contains("Warning FailedScheduling", error.Message);
     }
 
+    // Admission refusals. A Pod the API server refuses is never stored: the ReplicaSet controller records the answer as
+    // the condition ReplicaFailure (reason FailedCreate) and a FailedCreate event (kubernetes/kubernetes
+    // pkg/controller/replicaset/replica_set_utils.go calculateStatus, pkg/controller/controller_utils.go createPods); the
+    // quota's answer is that of staging/src/k8s.io/apiserver/pkg/admission/plugin/resourcequota/controller.go CheckRequest.
+    [Fact]
+    public async Task An_administrators_quota_that_refuses_the_Pod_fails_the_deploy_within_a_minute_quoting_exceeded_quota()
+    {
+        var app = App();
+        var ns = KubeNames.Namespace(app);
+        using (var admin = harness.Client())
+        {
+            await harness.CreateNamespaceAsync(admin, ns);
+            await admin.CoreV1.CreateNamespacedResourceQuotaAsync(
+                new k8s.Models.V1ResourceQuota
+                {
+                    ApiVersion = "v1",
+                    Kind = "ResourceQuota",
+                    Metadata = new() { Name = "team-limits", NamespaceProperty = ns },
+                    Spec = new() { Hard = new Dictionary<string, k8s.Models.ResourceQuantity> { ["limits.memory"] = new("512Mi") } },
+                },
+                ns);
+        }
+
+        var deploy = Operations().DeployAsync(app.Id, new DeployOptions { PollInterval = TimeSpan.FromSeconds(5) }, null, CancellationToken.None).Within();
+        await time.StepUntilAsync(deploy, TimeSpan.FromSeconds(55));
+        Assert.False(deploy.IsCompleted, "failed within the minute a refusal is given (a Recreate's old Pod may still count against the quota)");
+        var moved = TimeSpan.FromSeconds(55) + await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(4));
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => deploy.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(moved < TimeSpan.FromMinutes(2), $"failed {moved} after the start, not within the minute's grace");
+        Assert.Equal(("RolloutFailed", ErrorKind.Unavailable), (error.ErrorId, error.Kind));
+        Assert.Contains("the API server refuses to create the Pod of ReplicaSet ", error.Message);
+        Assert.Contains("is forbidden: exceeded quota: team-limits, requested: limits.memory=1Gi, used: limits.memory=0, limited: limits.memory=512Mi", error.Message);
+        Assert.Contains("Warning FailedCreate: Error creating: pods \"", error.Message);
+        Assert.Contains("ARE applied", error.Message);
+    }
+
+    [Fact]
+    public async Task A_quota_whose_usage_is_not_counted_yet_is_waited_out_not_reported()
+    {
+        // Until the quota controller has counted a quota's usage, quota admission refuses every Pod with "status unknown
+        // for quota" (CheckRequest's hasUsageStats); the ReplicaSet controller retries, and the Pod comes.
+        Server.HoldQuotaUsage();
+        var deploy = Operations().DeployAsync(App().Id, new DeployOptions { PollInterval = TimeSpan.FromSeconds(5) }, null, CancellationToken.None).Within();
+
+        await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(2));
+        Assert.False(deploy.IsCompleted, "a transient quota status failed the deploy");
+        var replicaSet = Assert.Single(Server.PeekAll("replicasets", KubeNames.Namespace(App())));
+        Assert.Contains("status unknown for quota: ", replicaSet["status"]!["conditions"]![0]!["message"]!.ToString());
+
+        Server.ReleaseQuotaUsage();
+        await time.StepUntilAsync(deploy, TimeSpan.FromSeconds(10));
+
+        Assert.True((await deploy.WaitAsync(TimeSpan.FromSeconds(30))).Ready);
+    }
+
+    // The safe sysctls newer Kubernetes added: kubernetes/kubernetes pkg/kubelet/sysctl/safe_sysctls.go and
+    // staging/src/k8s.io/pod-security-admission/policy/check_sysctls.go (sysctlsAllowedV1Dot27, V1Dot29). The test
+    // server's Pod Security admission enforces the policy of its own version, so an older one refuses the Pod.
+    [Theory]
+    [InlineData(28, "net.ipv4.tcp_keepalive_time", "1.29")]
+    [InlineData(28, "net.ipv4.tcp_fin_timeout", "1.29")]
+    [InlineData(26, "net.ipv4.ip_local_reserved_ports", "1.27")]
+    [InlineData(29, "net.ipv4.tcp_keepalive_time", null)]
+    [InlineData(27, "net.ipv4.ip_local_reserved_ports", null)]
+    public async Task A_sysctl_safe_only_from_a_later_Kubernetes_is_refused_naming_the_version_before_anything_is_written(int minor, string sysctl, string? since)
+    {
+        Server.MinorVersion = minor;
+        var compose = $$"""
+            services:
+              web:
+                image: nginx:1.27
+                ports: ["8080:80"]
+                sysctls:
+                  {{sysctl}}: "600"
+            """;
+
+        var deploy = Operations().DeployAsync(App(compose: compose).Id, new DeployOptions(), null, CancellationToken.None).Within();
+
+        if (since is null)
+        {
+            Assert.True((await deploy).Ready);
+            return;
+        }
+
+        var error = await Assert.ThrowsAsync<KompoxValidationException>(() => deploy);
+        Assert.Equal("InvalidCompose", error.ErrorId);
+        Assert.Contains($"sysctls.{sysctl}", error.Message);
+        Assert.Contains($"sysctl {sysctl} is safe only from Kubernetes {since} on, and the cluster runs 1.{minor}", error.Message);
+        Assert.All(Server.Requests, r => Assert.Equal("GET", r.Method));
+        Assert.Contains(Server.Requests, r => r.Path.TrimEnd('/') == "/version");
+    }
+
+    // Managed clusters write the minor with a "+" (EKS, GKE: "28+"); k3s and AKS a plain number; gitVersion says the same.
+    [Theory]
+    [InlineData("1", "28+", "v1.28.3-eks-4f4795d", "1.28")]
+    [InlineData("1", "29+", "", "1.29")]
+    [InlineData("1", "31", "v1.31.4+k3s1", "1.31")]
+    [InlineData("", "", "v1.27.9", "1.27")]
+    [InlineData("", "", "", null)]
+    public void The_server_version_is_its_major_and_minor(string major, string minor, string gitVersion, string? expected)
+    {
+        var version = DeployApp.ServerVersion(new k8s.Models.VersionInfo { Major = major, Minor = minor, GitVersion = gitVersion });
+
+        Assert.Equal(expected, version?.ToString());
+    }
+
+    [Fact]
+    public async Task An_app_without_a_versioned_sysctl_does_not_ask_the_server_version()
+    {
+        await Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None).Within();
+
+        Assert.DoesNotContain(Server.Requests, r => r.Path.TrimEnd('/') == "/version");
+    }
+
+    // What the kubelet quotes of a failed pull (kubernetes/kubernetes pkg/kubelet/images/image_manager.go pullImage: the
+    // Failed event, and from 1.32 the back-off's waiting message) is the runtime's error: containerd's "...: not found",
+    // a registry's "manifest unknown", or a timeout or rate limit that may pass.
+    [Theory]
+    [InlineData(ImagePullCause.NotFound, 32, "docker.io/library/nginx:1.27: not found")]
+    [InlineData(ImagePullCause.ManifestUnknown, 32, "manifest unknown")]
+    [InlineData(ImagePullCause.NotFound, 31, "docker.io/library/nginx:1.27: not found")]
+    public async Task An_image_the_registry_does_not_have_fails_at_once(ImagePullCause cause, int minor, string quoted)
+    {
+        Server.MinorVersion = minor;
+        Server.FailNextRollout(RolloutFailure.ImagePullBackOff(cause: cause));
+
+        // The clock never moves: a deploy that waited for its grace minute would not end.
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None).Within());
+
+        Assert.Equal("RolloutFailed", error.ErrorId);
+        Assert.Contains("is in ImagePullBackOff", error.Message);
+        Assert.Contains(quoted, error.Message);
+    }
+
+    [Theory]
+    [InlineData(ImagePullCause.Timeout, "i/o timeout")]
+    [InlineData(ImagePullCause.RateLimited, "429 Too Many Requests")]
+    public async Task A_pull_that_may_pass_keeps_its_grace_minute(ImagePullCause cause, string quoted)
+    {
+        Server.FailNextRollout(RolloutFailure.ImagePullBackOff(cause: cause));
+
+        var deploy = Operations().DeployAsync(App().Id, new DeployOptions { PollInterval = TimeSpan.FromSeconds(5) }, null, CancellationToken.None).Within();
+        await time.StepUntilAsync(deploy, TimeSpan.FromSeconds(55));
+        Assert.False(deploy.IsCompleted, "a pull that may pass failed within its minute");
+        var moved = TimeSpan.FromSeconds(55) + await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(4));
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => deploy.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(moved < TimeSpan.FromMinutes(2), $"failed {moved} after the start");
+        Assert.Equal("RolloutFailed", error.ErrorId);
+        Assert.Contains(quoted, error.Message);
+    }
+
+    // A volume that cannot be attached or mounted shows only in events: FailedAttachVolume of the attach/detach
+    // controller (pkg/controller/volume/attachdetach/reconciler/reconciler.go) and FailedMount of the kubelet
+    // (pkg/volume/util/operationexecutor/operation_generator.go); the containers wait in ContainerCreating.
+    [Theory]
+    [InlineData("FailedMount", "MountVolume.SetUp failed for volume \"k4x-web-pv\" : mount failed: exit status 32")]
+    [InlineData("FailedAttachVolume", "Multi-Attach error for volume \"k4x-web-pv\" Volume is already exclusively attached to one node and can't be attached to another")]
+    public async Task A_volume_that_cannot_be_attached_or_mounted_fails_after_the_grace_minute_quoting_the_event(string reason, string message)
+    {
+        Server.FailNextRollout(reason == "FailedMount" ? RolloutFailure.FailedMount(message) : RolloutFailure.FailedAttachVolume(message));
+
+        var deploy = Operations().DeployAsync(App().Id, new DeployOptions { PollInterval = TimeSpan.FromSeconds(5) }, null, CancellationToken.None).Within();
+        await time.StepUntilAsync(deploy, TimeSpan.FromSeconds(55));
+        Assert.False(deploy.IsCompleted, "a disk that may still come failed within its minute");
+        var moved = TimeSpan.FromSeconds(55) + await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(4));
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => deploy.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(moved < TimeSpan.FromMinutes(2), $"failed {moved} after the start, not after the grace minute");
+        Assert.Equal("RolloutFailed", error.ErrorId);
+        Assert.Contains($"its volumes are not ready ({reason}: {message})", error.Message);
+    }
+
     [Fact]
     public async Task A_Pod_that_never_gets_ready_times_out_on_the_contexts_clock()
     {

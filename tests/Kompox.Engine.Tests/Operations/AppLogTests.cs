@@ -202,6 +202,23 @@ public sealed class AppLogTests : IAsyncLifetime
         Assert.Equal((DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture), TimeSpan.Zero, message), (line.Timestamp, line.Timestamp.Offset, line.Message));
     }
 
+    [Fact]
+    public async Task The_logs_of_a_Pod_still_in_its_init_containers_say_the_app_is_starting()
+    {
+        // The kubelet answers pods/log of a container waiting for the init containers with 400 "container ... is
+        // waiting to start: PodInitializing" (kubernetes/kubernetes pkg/kubelet/kubelet_pods.go validateContainerLogStatus),
+        // as the test server does. A volume filled from the image gives the Pod its init containers.
+        var app = fixture.App(kubeconfig: harness.Kubeconfig, compose: OperationFixture.Compose);
+        harness.Server.FailNextRollout(RolloutFailure.Initializing());
+        var pod = await DeployAsync(app);
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => ReadAsync(app, new AppLogOptions()));
+
+        Assert.Equal(("AppStarting", ErrorKind.Unavailable), (error.ErrorId, error.Kind));
+        Assert.Equal($"app {app.Id} is starting: container web of Pod {pod} has not started yet (PodInitializing: the Pod's init containers still run); its log begins when it starts", error.Message);
+        Assert.Equal(Remedy.RunAgain, error.Remedy);
+    }
+
     private void Log(string pod, string container, int second, string line) =>
         harness.Server.AppendLog(KubeNames.Namespace(App()), pod, container, line, at: Start.AddSeconds(second));
 

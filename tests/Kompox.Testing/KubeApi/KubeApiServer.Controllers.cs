@@ -10,14 +10,54 @@ public enum RolloutFailureKind
     CrashLoopBackOff,
     Unschedulable,
     NeverReady,
+    FailedMount,
+    FailedAttachVolume,
+    Initializing,
+}
+
+/// <summary>Why the kubelet's image pull failed: the registry's definite answers, or a failure that may pass.</summary>
+public enum ImagePullCause
+{
+    /// <summary>containerd: the registry has no such repository or tag.</summary>
+    NotFound,
+
+    /// <summary>CRI-O (and registries that answer so): the registry knows no manifest for the tag.</summary>
+    ManifestUnknown,
+
+    /// <summary>The registry did not answer in time.</summary>
+    Timeout,
+
+    /// <summary>The registry's pull rate limit (Docker Hub's 429).</summary>
+    RateLimited,
 }
 
 /// <summary>How the next rollout's Pod fails; <see cref="Container"/> null means the template's first container.</summary>
 public sealed record RolloutFailure(RolloutFailureKind Kind, string? Container, string Message, int ExitCode, int RestartCount, IReadOnlyList<string> PreviousLog)
 {
     /// <summary>The image cannot be pulled: the container waits with ImagePullBackOff, with Failed and BackOff events.</summary>
-    public static RolloutFailure ImagePullBackOff(string? container = null) =>
-        new(RolloutFailureKind.ImagePullBackOff, container, "", 0, 0, []);
+    public static RolloutFailure ImagePullBackOff(string? container = null, ImagePullCause cause = ImagePullCause.NotFound) =>
+        new(RolloutFailureKind.ImagePullBackOff, container, "", 0, 0, []) { PullCause = cause };
+
+    /// <summary>
+    /// The volume cannot be mounted: the containers wait in ContainerCreating and the kubelet records FailedMount with
+    /// <paramref name="message"/> (pkg/volume/util/operationexecutor/operation_generator.go "MountVolume.SetUp failed for volume ...").
+    /// </summary>
+    public static RolloutFailure FailedMount(string message) =>
+        new(RolloutFailureKind.FailedMount, null, message, 0, 0, []);
+
+    /// <summary>
+    /// The disk cannot be attached to the node: the containers wait in ContainerCreating and the attach/detach controller
+    /// records FailedAttachVolume with <paramref name="message"/> (pkg/controller/volume/attachdetach/reconciler/reconciler.go).
+    /// </summary>
+    public static RolloutFailure FailedAttachVolume(string message) =>
+        new(RolloutFailureKind.FailedAttachVolume, null, message, 0, 0, []);
+
+    /// <summary>The Pod's first init container keeps running: the app's containers wait in PodInitializing.</summary>
+    public static RolloutFailure Initializing() =>
+        new(RolloutFailureKind.Initializing, null, "", 0, 0, []);
+
+    /// <summary>Why an image pull fails (<see cref="RolloutFailureKind.ImagePullBackOff"/> only).</summary>
+    public ImagePullCause PullCause { get; init; }
 
     /// <summary>The container exits and is restarted: CrashLoopBackOff, lastState.terminated, and the log of its previous run.</summary>
     public static RolloutFailure CrashLoopBackOff(int exitCode, IReadOnlyList<string> previousLog, int restartCount = 3, string? container = null) =>
@@ -77,6 +117,15 @@ public sealed partial class KubeApiServer
                 break;
             case "deployments":
                 ReconcileDeployment(stored);
+                break;
+            case "resourcequotas":
+                // The quota controller fills the new quota's status; the ReplicaSet controller's retries of Pods the
+                // quota refused (its requeue with back-off) then meet the quota as it is now.
+                SyncQuotas(stored.Namespace);
+                foreach (var deployment in Stored(Resource("deployments"), stored.Namespace).ToList())
+                {
+                    ReconcileDeployment(deployment);
+                }
                 break;
             case "persistentvolumes" or "persistentvolumeclaims":
                 SyncVolumes();
@@ -412,9 +461,17 @@ public sealed partial class KubeApiServer
             ScaleDown(old, ns);
         }
         var currentPods = Stored(pods, ns).Where(p => OwnedBy(p, currentUid)).ToList();
-        for (var i = currentPods.Count; i < replicas; i++)
+        // The ReplicaSet controller creates the missing Pods through the API server, whose admission may refuse one;
+        // it stops at the first refusal (pkg/controller/replicaset/replica_set.go manageReplicas, slowStartBatch).
+        string? createError = null;
+        for (var i = currentPods.Count; i < replicas && createError is null; i++)
         {
-            currentPods.Add(CreatePod(deployment, current, template, hash, failureOfReplicaSet.GetValueOrDefault(currentUid)));
+            var (created, refusal) = CreatePod(deployment, current, template, hash, failureOfReplicaSet.GetValueOrDefault(currentUid));
+            if (created is not null)
+            {
+                currentPods.Add(created);
+            }
+            createError = refusal;
         }
         foreach (var extra in currentPods.Skip(replicas).ToList())
         {
@@ -426,7 +483,8 @@ public sealed partial class KubeApiServer
         {
             ScaleDown(old, ns);
         }
-        UpdateReplicaSetStatus(current, replicas, currentPods);
+        UpdateReplicaSetStatus(current, replicas, currentPods, createError);
+        SyncQuotas(ns);
         var allPods = owned.Append(current).Distinct().SelectMany(rs => Stored(pods, ns).Where(p => OwnedBy(p, rs.Body["metadata"]!["uid"]!.ToString()))).ToList();
         var allReady = allPods.Count(IsReady);
         var body = (JsonObject)deployment.Body.DeepClone();
@@ -450,9 +508,15 @@ public sealed partial class KubeApiServer
         }
         var available = allReady >= replicas;
         var complete = ready == replicas && allPods.Count == replicas;
-        status["conditions"] = new JsonArray(
+        var conditions = new JsonArray(
             Condition(deployment, "Available", available, available ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable", available ? "Deployment has minimum availability." : "Deployment does not have minimum availability."),
             Condition(deployment, "Progressing", true, complete ? "NewReplicaSetAvailable" : "ReplicaSetUpdated", complete ? $"ReplicaSet \"{current.Name}\" has successfully progressed." : $"ReplicaSet \"{current.Name}\" is progressing."));
+        if (createError is not null)
+        {
+            // The Deployment controller moves its ReplicaSet's failure into its own conditions (pkg/controller/deployment/sync.go getReplicaFailures).
+            conditions.Add(Condition(deployment, "ReplicaFailure", true, "FailedCreate", createError));
+        }
+        status["conditions"] = conditions;
         body["status"] = status;
         Replace(deployment, body);
     }
@@ -473,7 +537,12 @@ public sealed partial class KubeApiServer
         }
     }
 
-    private void UpdateReplicaSetStatus(StoredObject rs, int replicas, List<StoredObject> pods)
+    /// <summary>
+    /// The ReplicaSet's status; a Pod the API server refused to create is the condition ReplicaFailure with reason
+    /// FailedCreate and the server's error as its message, removed once creating works again
+    /// (pkg/controller/replicaset/replica_set_utils.go calculateStatus).
+    /// </summary>
+    private void UpdateReplicaSetStatus(StoredObject rs, int replicas, List<StoredObject> pods, string? createError = null)
     {
         var body = (JsonObject)rs.Body.DeepClone();
         body["spec"]!["replicas"] = replicas;
@@ -485,6 +554,18 @@ public sealed partial class KubeApiServer
             status["availableReplicas"] = ready;
         }
         status["fullyLabeledReplicas"] = pods.Count;
+        if (createError is not null)
+        {
+            var previous = rs.Body["status"]?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.ToString() == "ReplicaFailure");
+            status["conditions"] = new JsonArray(new JsonObject
+            {
+                ["type"] = "ReplicaFailure",
+                ["status"] = "True",
+                ["lastTransitionTime"] = previous?["lastTransitionTime"]?.DeepClone() ?? Now(),
+                ["reason"] = "FailedCreate",
+                ["message"] = createError,
+            });
+        }
         body["status"] = status;
         Replace(rs, body);
     }
@@ -557,7 +638,8 @@ public sealed partial class KubeApiServer
         };
     }
 
-    private StoredObject CreatePod(StoredObject deployment, StoredObject rs, JsonObject template, string hash, RolloutFailure? failure)
+    /// <summary>The Pod made, or why the API server refused it (then recorded as the controller's FailedCreate event on the ReplicaSet).</summary>
+    private (StoredObject? Pod, string? Refusal) CreatePod(StoredObject deployment, StoredObject rs, JsonObject template, string hash, RolloutFailure? failure)
     {
         var ns = deployment.Namespace!;
         var name = $"{rs.Name}-{RandomSuffix()}";
@@ -582,7 +664,14 @@ public sealed partial class KubeApiServer
         }
         var containers = spec["containers"]?.AsArray().OfType<JsonObject>().ToList() ?? [];
         var failing = failure is null or { Kind: RolloutFailureKind.Unschedulable } ? null : failure.Container ?? containers.FirstOrDefault()?["name"]?.ToString();
+        var waitingPod = failure?.Kind is RolloutFailureKind.FailedMount or RolloutFailureKind.FailedAttachVolume or RolloutFailureKind.Initializing;
         var body = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Pod", ["metadata"] = metadata, ["spec"] = spec };
+        if (RefusePod(ns, body) is { } refusal)
+        {
+            // pkg/controller/controller_utils.go createPods: the controller's event is "Error creating: " and the error.
+            AddEvent(ns, "ReplicaSet", "apps/v1", rs.Name, rs.Body["metadata"]!["uid"]!.ToString(), null, "Warning", "FailedCreate", $"Error creating: {refusal}", "replicaset-controller");
+            return (null, refusal);
+        }
         var pod = Insert(Resource("pods"), body);
         var podUid = pod.Body["metadata"]!["uid"]!.ToString();
         var now = Now();
@@ -604,6 +693,10 @@ public sealed partial class KubeApiServer
                 ["qosClass"] = "Burstable",
             };
             AddEvent(ns, "Pod", "v1", name, podUid, null, "Warning", "FailedScheduling", failure.Message, "default-scheduler");
+        }
+        else if (waitingPod)
+        {
+            status = WaitingPodStatus(ns, name, podUid, spec, failure!, now);
         }
         else
         {
@@ -638,13 +731,126 @@ public sealed partial class KubeApiServer
         var withStatus = (JsonObject)pod.Body.DeepClone();
         withStatus["status"] = status;
         Replace(pod, withStatus);
-        return pod;
+        return (pod, null);
+    }
+
+    /// <summary>
+    /// A scheduled Pod whose containers have not started: waiting in ContainerCreating while its volume is not attached or
+    /// mounted (the kubelet's volume manager holds the sandbox back: pkg/kubelet/kubelet.go SyncPod, WaitForAttachAndMount),
+    /// or in PodInitializing while an init container runs (pkg/kubelet/kubelet_pods.go convertToAPIContainerStatuses).
+    /// </summary>
+    private JsonObject WaitingPodStatus(string ns, string pod, string podUid, JsonObject spec, RolloutFailure failure, string now)
+    {
+        var inits = spec["initContainers"]?.AsArray().OfType<JsonObject>().ToList() ?? [];
+        var containers = spec["containers"]?.AsArray().OfType<JsonObject>().ToList() ?? [];
+        var initializing = failure.Kind == RolloutFailureKind.Initializing;
+        if (initializing && inits.Count == 0)
+        {
+            throw new InvalidOperationException("RolloutFailure.Initializing needs a pod template with init containers");
+        }
+        JsonObject Waiting(JsonObject container, string reason) => new()
+        {
+            ["name"] = container["name"]?.ToString(),
+            ["image"] = container["image"]?.ToString(),
+            ["imageID"] = "",
+            ["ready"] = false,
+            ["started"] = false,
+            ["restartCount"] = 0,
+            ["state"] = new JsonObject { ["waiting"] = new JsonObject { ["reason"] = reason } },
+            ["lastState"] = new JsonObject(),
+        };
+        var mainReason = initializing ? "PodInitializing" : "ContainerCreating";
+        var initStatuses = new JsonArray();
+        for (var i = 0; i < inits.Count; i++)
+        {
+            if (initializing && i == 0)
+            {
+                var image = inits[i]["image"]?.ToString() ?? "";
+                initStatuses.Add(new JsonObject
+                {
+                    ["name"] = inits[i]["name"]?.ToString(),
+                    ["image"] = image,
+                    ["imageID"] = $"{image.Split(':')[0]}@sha256:{Hex(image, 64)}",
+                    ["containerID"] = $"containerd://{Hex(pod + inits[i]["name"], 64)}",
+                    ["ready"] = false,
+                    ["started"] = true,
+                    ["restartCount"] = 0,
+                    ["state"] = new JsonObject { ["running"] = new JsonObject { ["startedAt"] = now } },
+                    ["lastState"] = new JsonObject(),
+                });
+            }
+            else
+            {
+                initStatuses.Add(Waiting(inits[i], initializing ? "PodInitializing" : "ContainerCreating"));
+            }
+        }
+        var names = string.Join(" ", containers.Select(c => c["name"]?.ToString()));
+        var initNames = string.Join(" ", inits.Select(c => c["name"]?.ToString()));
+        var initialized = PodCondition("Initialized", inits.Count == 0, now, $"containers with incomplete status: [{initNames}]");
+        if (inits.Count > 0)
+        {
+            initialized["reason"] = "ContainersNotInitialized";
+        }
+        var status = new JsonObject
+        {
+            ["phase"] = "Pending",
+            ["conditions"] = new JsonArray(
+                PodCondition("PodReadyToStartContainers", initializing, now, null),
+                initialized,
+                PodCondition("Ready", false, now, $"containers with unready status: [{names}]"),
+                PodCondition("ContainersReady", false, now, $"containers with unready status: [{names}]"),
+                PodCondition("PodScheduled", true, now, null)),
+            ["hostIP"] = "10.224.0.4",
+            ["hostIPs"] = new JsonArray(new JsonObject { ["ip"] = "10.224.0.4" }),
+            ["startTime"] = now,
+            ["containerStatuses"] = new JsonArray(containers.Select(c => (JsonNode)Waiting(c, mainReason)).ToArray()),
+            ["qosClass"] = "Burstable",
+        };
+        if (inits.Count > 0)
+        {
+            status["initContainerStatuses"] = initStatuses;
+        }
+        AddEvent(ns, "Pod", "v1", pod, podUid, null, "Normal", "Scheduled", $"Successfully assigned {ns}/{pod} to {NodeName}", "default-scheduler");
+        switch (failure.Kind)
+        {
+            case RolloutFailureKind.FailedMount:
+                AddEvent(ns, "Pod", "v1", pod, podUid, null, "Warning", "FailedMount", failure.Message, "kubelet");
+                break;
+            case RolloutFailureKind.FailedAttachVolume:
+                AddEvent(ns, "Pod", "v1", pod, podUid, null, "Warning", "FailedAttachVolume", failure.Message, "attachdetach-controller");
+                break;
+        }
+        return status;
+    }
+
+    /// <summary>
+    /// What the container runtime answers a failed pull with, as the kubelet quotes it: containerd's CRI plugin
+    /// (internal/cri/server/images/image_pull.go "failed to pull and unpack image %q: %w", and the resolver's
+    /// "failed to resolve reference %q: %w", core/remotes/docker/resolver.go "%s: not found" on a 404), CRI-O's
+    /// "reading manifest ... manifest unknown" (containers/image docker/docker_image_src.go), a dial timeout, and the
+    /// Docker Hub rate limit (429 toomanyrequests).
+    /// </summary>
+    private static string PullError(string image, ImagePullCause cause)
+    {
+        var reference = image.Contains('/', StringComparison.Ordinal) ? (image.Split('/')[0].Contains('.', StringComparison.Ordinal) ? image : $"docker.io/{image}") : $"docker.io/library/{image}";
+        var repository = reference.Split(':')[0];
+        var tag = reference.Contains(':', StringComparison.Ordinal) ? reference[(reference.LastIndexOf(':') + 1)..] : "latest";
+        var registry = repository.Split('/')[0];
+        var host = registry == "docker.io" ? "registry-1.docker.io" : registry;
+        var path = repository[(registry.Length + 1)..];
+        return cause switch
+        {
+            ImagePullCause.ManifestUnknown => $"rpc error: code = Unknown desc = initializing source docker://{image}: reading manifest {tag} in {repository}: manifest unknown",
+            ImagePullCause.Timeout => $"rpc error: code = DeadlineExceeded desc = failed to pull and unpack image \"{reference}\": failed to resolve reference \"{reference}\": failed to do request: Head \"https://{host}/v2/{path}/manifests/{tag}\": dial tcp 20.60.40.4:443: i/o timeout",
+            ImagePullCause.RateLimited => $"rpc error: code = Unknown desc = failed to pull and unpack image \"{reference}\": failed to resolve reference \"{reference}\": unexpected status from HEAD request to https://{host}/v2/{path}/manifests/{tag}: 429 Too Many Requests",
+            _ => $"rpc error: code = NotFound desc = failed to pull and unpack image \"{reference}\": failed to resolve reference \"{reference}\": {reference}: not found",
+        };
     }
 
     private static JsonObject PodCondition(string type, bool value, string now, string? message)
     {
         var condition = new JsonObject { ["type"] = type, ["status"] = value ? "True" : "False", ["lastProbeTime"] = null, ["lastTransitionTime"] = now };
-        if (!value)
+        if (!value && message is not null)
         {
             condition["reason"] = "ContainersNotReady";
             condition["message"] = message;
@@ -682,10 +888,18 @@ public sealed partial class KubeApiServer
         if (failure.Kind == RolloutFailureKind.ImagePullBackOff)
         {
             status.Remove("containerID");
-            status["state"] = new JsonObject { ["waiting"] = new JsonObject { ["reason"] = "ImagePullBackOff", ["message"] = $"Back-off pulling image \"{image}\"" } };
+            // pkg/kubelet/images/image_manager.go pullImage: the pull's error is the Failed event; in the back-off that
+            // follows, the waiting message carries the previous error after "Back-off pulling image" (kubelet 1.32 on;
+            // before, the back-off message alone).
+            var error = PullError(image, failure.PullCause);
+            var backOff = $"Back-off pulling image \"{image}\"";
+            status["state"] = new JsonObject { ["waiting"] = new JsonObject { ["reason"] = "ImagePullBackOff", ["message"] = MinorVersion >= 32 ? $"{backOff}: ErrImagePull: {error}" : backOff } };
             status["lastState"] = new JsonObject();
-            AddEvent(ns, "Pod", "v1", pod, podUid, fieldPath, "Warning", "Failed", $"Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": not found", "kubelet");
+            AddEvent(ns, "Pod", "v1", pod, podUid, fieldPath, "Normal", "Pulling", $"Pulling image \"{image}\"", "kubelet");
+            AddEvent(ns, "Pod", "v1", pod, podUid, fieldPath, "Warning", "Failed", $"Failed to pull image \"{image}\": {error}", "kubelet");
+            AddEvent(ns, "Pod", "v1", pod, podUid, fieldPath, "Warning", "Failed", "Error: ErrImagePull", "kubelet");
             AddEvent(ns, "Pod", "v1", pod, podUid, fieldPath, "Normal", "BackOff", $"Back-off pulling image \"{image}\"", "kubelet");
+            AddEvent(ns, "Pod", "v1", pod, podUid, fieldPath, "Warning", "Failed", "Error: ImagePullBackOff", "kubelet");
             return status;
         }
         status["state"] = new JsonObject
@@ -776,17 +990,18 @@ public sealed partial class KubeApiServer
         var pod = Get(target.Resource, target.Namespace, target.Name!);
         var name = pod.Name;
         var containers = pod.Body["spec"]?["containers"]?.AsArray().Select(c => c?["name"]?.ToString() ?? "").ToList() ?? [];
+        var inits = pod.Body["spec"]?["initContainers"]?.AsArray().Select(c => c?["name"]?.ToString() ?? "").ToList() ?? [];
         var container = query.GetValueOrDefault("container");
         if (string.IsNullOrEmpty(container))
         {
-            container = containers.Count == 1 ? containers[0] : throw ApiError.BadRequest($"a container name must be specified for pod {name}, choose one of: [{string.Join(" ", containers)}]");
+            container = containers.Count == 1 ? containers[0] : throw ApiError.BadRequest($"a container name must be specified for pod {name}, choose one of: [{string.Join(" ", containers)}]{(inits.Count > 0 ? $" or one of the init containers: [{string.Join(" ", inits)}]" : "")}");
         }
-        if (!containers.Contains(container))
+        if (!containers.Contains(container) && !inits.Contains(container))
         {
             throw ApiError.BadRequest($"container {container} is not valid for pod {name}");
         }
         var previous = query.GetValueOrDefault("previous") == "true";
-        var status = pod.Body["status"]?["containerStatuses"]?.AsArray().FirstOrDefault(s => s?["name"]?.ToString() == container);
+        var status = (pod.Body["status"]?["containerStatuses"]?.AsArray() ?? []).Concat(pod.Body["status"]?["initContainerStatuses"]?.AsArray() ?? []).FirstOrDefault(s => s?["name"]?.ToString() == container);
         var waiting = status?["state"]?["waiting"]?["reason"]?.ToString();
         var crashing = waiting == "CrashLoopBackOff";
         if (previous && status?["lastState"]?["terminated"] is null)
@@ -795,7 +1010,15 @@ public sealed partial class KubeApiServer
         }
         if (!previous && status?["state"]?["running"] is null && !crashing)
         {
-            var reason = waiting == "ImagePullBackOff" ? "trying and failing to pull image" : waiting ?? "ContainerCreating";
+            // pkg/kubelet/kubelet_pods.go validateContainerLogStatus: a container that never ran says what it waits for
+            // (an app container PodInitializing while the init containers run), as a 400 of the API server.
+            var reason = waiting switch
+            {
+                "ErrImagePull" => "image can't be pulled",
+                "ImagePullBackOff" => "trying and failing to pull image",
+                null => "ContainerCreating",
+                _ => waiting,
+            };
             throw ApiError.BadRequest($"container \"{container}\" in pod \"{name}\" is waiting to start: {reason}");
         }
         // The kubelet answers for the latest container: a crash-looping one's last run is the terminated one.

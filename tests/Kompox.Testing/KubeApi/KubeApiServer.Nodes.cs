@@ -51,12 +51,12 @@ public sealed partial class KubeApiServer
     /// <summary>Presents <see cref="NodeName"/> as the node of the machine the tests run on, as a single-node k3s Kompox runs on.</summary>
     public void PresentNodeAsThisMachine() => PresentNodeAs(ThisMachine.HostName, ThisMachine.MachineId);
 
-    private static JsonObject Node(string name, string hostname, string machineId, bool withCapacity)
+    private JsonObject Node(string name, string hostname, string machineId, bool withCapacity)
     {
         var status = new JsonObject
         {
             ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True", ["reason"] = "KubeletReady", ["message"] = "kubelet is posting ready status" }),
-            ["nodeInfo"] = new JsonObject { ["machineID"] = machineId, ["kubeletVersion"] = "v1.32.0", ["operatingSystem"] = "linux", ["architecture"] = "amd64" },
+            ["nodeInfo"] = new JsonObject { ["machineID"] = machineId, ["kubeletVersion"] = GitVersion, ["operatingSystem"] = "linux", ["architecture"] = "amd64" },
         };
         if (withCapacity)
         {

@@ -70,6 +70,14 @@ public sealed partial class KubeApiServer : IAsyncDisposable
     /// <summary>The bearer token allowed everything (the kubeconfig <see cref="WriteKubeconfig(string)"/> writes).</summary>
     public string AdminToken { get; }
 
+    /// <summary>
+    /// The server's minor version (1.<c>MinorVersion</c>), as /version answers it; Pod Security admission enforces that
+    /// version's policy. Set before the server is used to model an older cluster.
+    /// </summary>
+    public int MinorVersion { get; set; } = 32;
+
+    private string GitVersion => $"v1.{MinorVersion}.0";
+
     /// <summary>The node the cluster has from the start (pods are scheduled on it).</summary>
     public string NodeName => "kompox-node-1";
 
@@ -371,13 +379,13 @@ public sealed partial class KubeApiServer : IAsyncDisposable
         }
     }
 
-    private static JsonNode? Discovery(string[] segments) => segments switch
+    private JsonNode? Discovery(string[] segments) => segments switch
     {
         ["version"] => new JsonObject
         {
             ["major"] = "1",
-            ["minor"] = "32",
-            ["gitVersion"] = "v1.32.0",
+            ["minor"] = MinorVersion.ToString(CultureInfo.InvariantCulture),
+            ["gitVersion"] = GitVersion,
             ["gitCommit"] = "kompox-test",
             ["gitTreeState"] = "clean",
             ["buildDate"] = "2024-12-11T00:00:00Z",
