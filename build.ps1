@@ -68,7 +68,8 @@ $MutationTargets = [ordered]@{
     'Conversion/ContainerCommand.cs' = 'FullyQualifiedName~Kompox.Tests.Conversion'
     'Yaml/YamlEmitter.cs'            = 'FullyQualifiedName~Kompox.Tests.Yaml'
     'Kube/LeaseAppLock.cs'           = 'FullyQualifiedName~Kompox.Tests.Operations'
-    'Operations/DeployApp.cs'        = 'FullyQualifiedName~Kompox.Tests.Operations'
+    'Operations/HostConflicts.cs'    = 'FullyQualifiedName~Kompox.Tests.Operations.AppDeploymentTests'
+    'Operations/AppObjects.cs'       = 'FullyQualifiedName~Kompox.Tests.Operations.AppDeploymentTests'
     'Operations/DiskOperations.cs'   = 'FullyQualifiedName~Kompox.Tests.Operations'
 }
 

@@ -120,7 +120,7 @@ internal static class DeployApp
         var client = scope.Kube;
         scope.Step("converting", 5);
         var manifest = await AgainstServerVersionAsync(scope, Convert(app, options, null), options, cancellationToken).ConfigureAwait(false);
-        await CheckHostsAsync(scope, manifest, cancellationToken).ConfigureAwait(false);
+        await HostConflicts.CheckAsync(scope, manifest, cancellationToken).ConfigureAwait(false);
         await IngressChecks.RequireInstalledAsync(scope, manifest, cancellationToken).ConfigureAwait(false);
 
         scope.Step("reading the disk state", 30);
@@ -206,13 +206,12 @@ internal static class DeployApp
 
         // One list per kind serves the volume and claim, the claim's storage request and the prune, before anything changes.
         scope.Step("reading the app's objects", 12);
-        var existing = await ListAppObjectsAsync(client, app, manifest.Namespace, cancellationToken).ConfigureAwait(false);
+        var existing = await AppObjects.ListAsync(client, app, manifest.Namespace, cancellationToken).ConfigureAwait(false);
         await AppVolume.PrepareAsync(scope, manifest, existing, plan.Options.Timeout, cancellationToken).ConfigureAwait(false);
         var (applied, deployment) = await ApplyAllAsync(scope, manifest, existing, cancellationToken).ConfigureAwait(false);
 
         scope.Step("pruning the objects no longer desired", 72);
-        var desired = manifest.Objects.Select(KubeObjectRef.Of).ToHashSet();
-        foreach (var doomed in existing.Keys.Where(o => !desired.Contains(o)).Reverse())
+        foreach (var doomed in AppObjects.Undesired(existing.Keys, manifest.Objects.Select(KubeObjectRef.Of)))
         {
             scope.Step($"pruning {doomed}", 74);
             await DeleteIfPresentAsync(client, doomed, cancellationToken).ConfigureAwait(false);
@@ -266,69 +265,6 @@ internal static class DeployApp
         var parts = (code.GitVersion ?? string.Empty).TrimStart('v').Split('.');
         return parts.Length >= 2 && Leading(parts[0]) is { } gitMajor && Leading(parts[1]) is { } gitMinor ? new Version(gitMajor, gitMinor) : null;
     }
-    /// <summary>Every host of the app's Ingresses must be free of the other Kompox apps' Ingresses on the cluster.</summary>
-    private static async Task CheckHostsAsync(OperationScope scope, AppManifest manifest, CancellationToken cancellationToken)
-    {
-        var hosts = manifest.Objects.OfType<V1Ingress>().SelectMany(Hosts).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        if (hosts.Count == 0)
-        {
-            return;
-        }
-
-        var app = scope.App;
-        var client = scope.Kube;
-        scope.Step("checking the hosts against the other apps", 20);
-        var mine = KubeNames.AppHash(app);
-        var ingresses = await client.NetworkingV1.ListIngressForAllNamespacesAsync(labelSelector: $"{KompoxMetadata.ManagedByLabel}={KompoxMetadata.ManagedByValue}", cancellationToken: cancellationToken).ConfigureAwait(false);
-        var conflicts = new List<string>();
-        var appOfNamespace = new Dictionary<string, string>(StringComparer.Ordinal);
-        // The app's own Ingresses are those with its id, and any in its namespace (one app per namespace). Any other
-        // Ingress that Kompox manages is another app's, also one without the app-id label that an earlier Kompox wrote.
-        bool Mine(V1Ingress i) =>
-            i.Metadata.NamespaceProperty == manifest.Namespace
-            || (i.Metadata.Labels?.TryGetValue(KompoxMetadata.AppIdLabel, out var id) == true && id == mine);
-
-        foreach (var ingress in ingresses.Items.Where(i => !Mine(i)))
-        {
-            foreach (var host in Hosts(ingress).Where(hosts.Contains))
-            {
-                var ns = ingress.Metadata.NamespaceProperty;
-                if (!appOfNamespace.TryGetValue(ns, out var other))
-                {
-                    var owner = await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespaceAsync(ns, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                    other = owner?.Metadata.Annotations?.TryGetValue(KompoxMetadata.AppAnnotation, out var annotation) == true ? annotation : $"(unknown app in namespace {ns})";
-                    appOfNamespace[ns] = other;
-                }
-
-                conflicts.Add($"{host} is already used by app {other} (Ingress {ns}/{ingress.Metadata.Name})");
-            }
-        }
-
-        if (conflicts.Count > 0)
-        {
-            throw new KompoxException("HostConflict", ErrorKind.Conflict, $"app {app.Id} cannot be deployed: {string.Join("; ", conflicts)}. Nothing was written; change app.ingress or remove the other app") { Target = app.Id };
-        }
-    }
-
-    private static IEnumerable<string> Hosts(V1Ingress ingress) =>
-        (ingress.Spec?.Rules ?? new List<V1IngressRule>()).Select(r => r.Host).Where(h => !string.IsNullOrEmpty(h));
-
-    /// <summary>The app's objects on the cluster, found by its label, kind by kind in apply order.</summary>
-    private static async Task<Dictionary<KubeObjectRef, IKubernetesObject<V1ObjectMeta>>> ListAppObjectsAsync(IKubernetes client, KompoxApp app, string ns, CancellationToken cancellationToken)
-    {
-        var selector = AppStatusReader.Selector(app);
-        var found = new Dictionary<KubeObjectRef, IKubernetesObject<V1ObjectMeta>>();
-        foreach (var kind in KubeObjects.AppKinds)
-        {
-            foreach (var o in await KubeObjects.ListObjectsAsync(client, kind, ns, selector, cancellationToken).ConfigureAwait(false))
-            {
-                found[KubeObjects.RefOf(kind, o)] = o;
-            }
-        }
-
-        return found;
-    }
-
     /// <summary>
     /// Each object's change, asked of the server by a dry-run apply against the object it has: the dry run applies the
     /// same defaults and merges as the real one, so a field the server fills in does not count as a change.
@@ -338,7 +274,7 @@ internal static class DeployApp
         var client = scope.Kube;
         var existing = liveNamespace is null
             ? new Dictionary<KubeObjectRef, IKubernetesObject<V1ObjectMeta>>()
-            : await ListAppObjectsAsync(client, scope.App, manifest.Namespace, cancellationToken).ConfigureAwait(false);
+            : await AppObjects.ListAsync(client, scope.App, manifest.Namespace, cancellationToken).ConfigureAwait(false);
         if (liveNamespace is not null)
         {
             existing[KubeObjectRef.Of(manifest.Objects.OfType<V1Namespace>().Single())] = liveNamespace;
@@ -361,8 +297,7 @@ internal static class DeployApp
             changes.Add(new PlannedChange(reference, SameContent(live, result) ? PlannedAction.Unchanged : PlannedAction.Change));
         }
 
-        var desired = changes.Select(c => c.Object).ToHashSet();
-        changes.AddRange(existing.Keys.Where(o => !desired.Contains(o)).Reverse().Select(o => new PlannedChange(o, PlannedAction.Prune)));
+        changes.AddRange(AppObjects.Undesired(existing.Keys, changes.Select(c => c.Object)).Select(o => new PlannedChange(o, PlannedAction.Prune)));
         return changes;
     }
 
