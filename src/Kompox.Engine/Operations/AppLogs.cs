@@ -107,7 +107,7 @@ internal static class AppLogs
         IList<V1Pod> pods;
         try
         {
-            pods = (await client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: AppStatusReader.Selector(app), cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
+            pods = (await client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: AppObjects.Selector(app), cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
         }
         catch (k8s.Autorest.HttpOperationException e) when (e.Response?.StatusCode == System.Net.HttpStatusCode.NotFound)
         {

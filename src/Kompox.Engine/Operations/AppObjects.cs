@@ -12,10 +12,13 @@ namespace Kompox.Operations;
 /// </summary>
 internal static class AppObjects
 {
+    /// <summary>The label selector of the app's objects: its own id, never the label all of Kompox's objects carry.</summary>
+    public static string Selector(KompoxApp app) => $"{Conversion.KompoxMetadata.AppIdLabel}={Conversion.KubeNames.AppHash(app)}";
+
     /// <summary>The app's objects on the cluster, found by its label, kind by kind in apply order.</summary>
     public static async Task<Dictionary<KubeObjectRef, IKubernetesObject<V1ObjectMeta>>> ListAsync(IKubernetes client, KompoxApp app, string ns, CancellationToken cancellationToken)
     {
-        var selector = AppStatusReader.Selector(app);
+        var selector = Selector(app);
         var found = new Dictionary<KubeObjectRef, IKubernetesObject<V1ObjectMeta>>();
         foreach (var kind in KubeObjects.AppKinds)
         {

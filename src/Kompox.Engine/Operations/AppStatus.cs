@@ -44,12 +44,10 @@ public sealed record AppStatus(
 /// <summary>Reads an app's status from the cluster; every object is found by the app's <c>kompox.dev/app-id</c> label.</summary>
 internal static class AppStatusReader
 {
-    public static string Selector(KompoxApp app) => $"{KompoxMetadata.AppIdLabel}={KubeNames.AppHash(app)}";
-
     public static async Task<AppStatus> ReadAsync(IKubernetes client, KompoxApp app, CancellationToken cancellationToken)
     {
         var ns = KubeNames.Namespace(app);
-        var selector = Selector(app);
+        var selector = AppObjects.Selector(app);
         var namespaceObject = await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespaceAsync(ns, cancellationToken: cancellationToken)).ConfigureAwait(false);
         if (namespaceObject is null)
         {

@@ -53,7 +53,7 @@ internal static class AppVolume
 
         if (existing.GetValueOrDefault(claimRef) is { Metadata.DeletionTimestamp: not null })
         {
-            var pods = await client.CoreV1.ListNamespacedPodAsync(claimRef.Namespace, labelSelector: AppStatusReader.Selector(scope.App), cancellationToken: cancellationToken).ConfigureAwait(false);
+            var pods = await client.CoreV1.ListNamespacedPodAsync(claimRef.Namespace, labelSelector: AppObjects.Selector(scope.App), cancellationToken: cancellationToken).ConfigureAwait(false);
             if (pods.Items.Any(p => p.Spec?.Volumes?.Any(v => v.PersistentVolumeClaim?.ClaimName == claimRef.Name) == true))
             {
                 foreach (var deployment in existing.Keys.Where(o => o.Kind == "Deployment").ToList())

@@ -400,7 +400,7 @@ internal static class DeployApp
         var started = time.GetUtcNow();
         var ns = applied.Metadata.NamespaceProperty;
         var name = applied.Metadata.Name;
-        var selector = AppStatusReader.Selector(app);
+        var selector = AppObjects.Selector(app);
         var deployment = applied;
         // Since when the new Pod (or its ReplicaSet, while it has none) has been seen in trouble: a crash loop shows
         // Running between its back-offs, so that counts on until the Pod is Ready or replaced.

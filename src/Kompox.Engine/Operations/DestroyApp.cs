@@ -41,7 +41,7 @@ internal static class DestroyApp
         var deleted = new List<KubeObjectRef>();
         await scope.HoldAppAsync(options.LockWait, async token =>
         {
-            var selector = AppStatusReader.Selector(app);
+            var selector = AppObjects.Selector(app);
             var kinds = KubeObjects.AppKinds.Reverse().ToList();
             for (var k = 0; k < kinds.Count; k++)
             {
@@ -88,7 +88,7 @@ internal static class DestroyApp
         var ns = KubeNames.Namespace(app);
         while (true)
         {
-            var pods = await scope.Kube.CoreV1.ListNamespacedPodAsync(ns, labelSelector: AppStatusReader.Selector(app), cancellationToken: cancellationToken).ConfigureAwait(false);
+            var pods = await scope.Kube.CoreV1.ListNamespacedPodAsync(ns, labelSelector: AppObjects.Selector(app), cancellationToken: cancellationToken).ConfigureAwait(false);
             if (pods.Items.Count == 0)
             {
                 return;

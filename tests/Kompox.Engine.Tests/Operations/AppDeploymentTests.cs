@@ -141,25 +141,36 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
         await Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None).Within();
         var other = App(service: "other");
         Server.ClearRequests();
+        var progress = new RecordedProgress();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(other.Id, new DeployOptions(), null, CancellationToken.None).Within());
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(other.Id, new DeployOptions(), progress, CancellationToken.None).Within());
 
-        Assert.Equal(("HostConflict", ErrorKind.Conflict), (error.ErrorId, error.Kind));
+        Assert.Equal(("HostConflict", ErrorKind.Conflict, other.Id), (error.ErrorId, error.Kind, error.Target));
         Assert.Contains($"is already used by app {App().Id}", error.Message);
         Assert.Contains("web-8080.", error.Message);
+        Assert.EndsWith(". Nothing was written; change app.ingress or remove the other app", error.Message);
+        Assert.Contains(progress.Reports, r => r.Kind == ProgressKind.Step && r.Status == "checking the hosts against the other apps");
         Assert.All(Server.Requests, r => Assert.Equal("GET", r.Method));
         Assert.Null(Server.Peek("namespaces", null, KubeNames.Namespace(other)));
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task An_Ingress_of_an_earlier_Kompox_without_the_app_id_label_is_another_apps_elsewhere_and_the_apps_own_in_its_namespace(bool inOwnNamespace)
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    public async Task An_Ingress_of_an_earlier_Kompox_without_the_app_id_label_is_another_apps_elsewhere_and_the_apps_own_in_its_namespace(bool inOwnNamespace, bool withOwnAppId)
     {
         // Kompox before the app-id label marked its Ingresses with app.kubernetes.io/managed-by only. One in another
-        // namespace belongs to another app (one app per namespace); one in the app's own namespace is the app's.
+        // namespace belongs to another app (one app per namespace); one in the app's own namespace is the app's. One
+        // elsewhere that carries the app's own id is the app's too, wherever it is (the label names its app).
         var app = App();
         var ns = inOwnNamespace ? KubeNames.Namespace(app) : "k4x-legacy-abcdef";
+        var labels = new Dictionary<string, string> { [KompoxMetadata.ManagedByLabel] = KompoxMetadata.ManagedByValue };
+        if (withOwnAppId)
+        {
+            labels[KompoxMetadata.AppIdLabel] = KubeNames.AppHash(app);
+        }
+
         var admin = harness.Client();
         await harness.CreateNamespaceAsync(admin, ns);
         var host = $"web-8080.lab.ops.example.com";
@@ -168,14 +179,14 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
             {
                 ApiVersion = "networking.k8s.io/v1",
                 Kind = "Ingress",
-                Metadata = new() { Name = "legacy", NamespaceProperty = ns, Labels = new Dictionary<string, string> { [KompoxMetadata.ManagedByLabel] = KompoxMetadata.ManagedByValue } },
+                Metadata = new() { Name = "legacy", NamespaceProperty = ns, Labels = labels },
                 Spec = new() { Rules = new List<k8s.Models.V1IngressRule> { new() { Host = host } } },
             },
             ns);
 
         var deploy = Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
 
-        if (inOwnNamespace)
+        if (inOwnNamespace || withOwnAppId)
         {
             Assert.True((await deploy).Ready);
         }
