@@ -80,6 +80,7 @@ public static class AppConverter
         var ports = Exposure.Plan(app, project, diagnostics);
         var budget = ResourceBudget.Compute(app.Resources, project.Services, diagnostics);
         var podSettings = PodSettings.Plan(project.Services, PodBuilder.HostNames(project.Services), diagnostics, options.ServerVersion);
+        var start = StartOrder.Plan(project.Services, diagnostics, options.ServerVersion);
         if (diagnostics.HasErrors || budget is null)
         {
             throw new KompoxValidationException("InvalidCompose", diagnostics.ComposeFile, diagnostics.Items);
@@ -108,7 +109,7 @@ public static class AppConverter
         }
 
         objects.AddRange(Access.Build(scope, driver.AccessSubjects(app)));
-        objects.AddRange(PodBuilder.Build(scope, project, budget, podSettings, options));
+        objects.AddRange(PodBuilder.Build(scope, project, budget, podSettings, start, options));
         objects.AddRange(Exposure.Build(scope, ports, options.CertResolver));
 
         var warnings = project.Warnings.Concat(diagnostics.Items.Where(d => d.Severity == Severity.Warning)).ToList();
