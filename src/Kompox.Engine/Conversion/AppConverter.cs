@@ -90,7 +90,7 @@ public static class AppConverter
         var objects = new List<IKubernetesObject<V1ObjectMeta>>
         {
             Namespace(scope, driver),
-            Quota(scope, budget),
+            Quota(scope, budget, DnsSidecar.Needed(project)),
             NetworkPolicy(scope),
         };
         if (diskId is null)
@@ -141,10 +141,11 @@ public static class AppConverter
     }
 
     // The whole Pod's budget; the containers' limits (ResourceBudget) add up to no more than this.
-    private static V1ResourceQuota Quota(AppScope scope, ResourceBudget budget)
+    // The DNS server that stands in for Docker's (DnsSidecar) is Kompox's, not the app's: it comes on top of the budget.
+    private static V1ResourceQuota Quota(AppScope scope, ResourceBudget budget, bool dns)
     {
-        var cpu = ResourceBudget.FormatCpu(budget.CpuMillis);
-        var memory = ResourceBudget.FormatMemory(budget.MemoryBytes);
+        var cpu = ResourceBudget.FormatCpu(budget.CpuMillis + (dns ? DnsSidecar.CpuMillis : 0));
+        var memory = ResourceBudget.FormatMemory(budget.MemoryBytes + (dns ? DnsSidecar.MemoryBytes : 0));
         return new V1ResourceQuota
         {
             ApiVersion = "v1",

@@ -86,9 +86,9 @@ internal static partial class ComposeRules
             return;
         }
 
-        if (VolumeFill.IsReserved(container))
+        if (VolumeFill.IsReserved(container) || container == DnsSidecar.ContainerName)
         {
-            diagnostics.ServiceError(service, "", $"service name '{service.Name}' would become container '{container}', a name Kompox keeps for the init containers that fill new volumes; rename the service", service.At);
+            diagnostics.ServiceError(service, "", $"service name '{service.Name}' would become container '{container}', a name Kompox keeps for its own containers (volume fill, DNS); rename the service", service.At);
             return;
         }
 

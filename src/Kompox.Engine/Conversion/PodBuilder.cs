@@ -29,6 +29,11 @@ internal static class PodBuilder
         var contents = new List<IKubernetesObject<V1ObjectMeta>>();
         contents.AddRange(EnvironmentSecrets(scope, services));
         contents.AddRange(ContentObjects(scope, project, services));
+        var dns = DnsSidecar.Needed(project);
+        if (dns)
+        {
+            contents.Add(DnsSidecar.ConfigMap(scope, HostNames(services)));
+        }
 
         var volumes = new SortedDictionary<string, V1Volume>(StringComparer.Ordinal)
         {
@@ -38,6 +43,21 @@ internal static class PodBuilder
 
         // The volume fill comes first: every service, dependencies included, starts on filled volumes.
         var initContainers = VolumeFill.InitContainers(services, options.ToolsImage, budget, volumes) ?? new List<V1Container>();
+        if (dns)
+        {
+            // As a sidecar it answers before any service starts; where the server runs no sidecars, beside them.
+            var sidecar = StartOrder.SidecarsRun(options.ServerVersion);
+            var server = DnsSidecar.Container(scope, options.DnsImage, sidecar, volumes);
+            if (sidecar)
+            {
+                initContainers.Insert(0, server);
+            }
+            else
+            {
+                containers.Add(server);
+            }
+        }
+
         initContainers.AddRange(start.InitOrder.Select(name => services.Single(s => s.Name == name)).Select(s => Container(scope, s, budget.Containers[s.Name], volumes, start)));
 
         var deployment = new V1Deployment

@@ -81,7 +81,7 @@ internal static partial class PodNetwork
 
     // The texts Kompox reads in which a service names another by address: environment values, command and entrypoint
     // arguments, bound files and mounted configs. Each with its key (to locate the error) and how the message names it.
-    private static IEnumerable<(string Text, string Key, string What)> Texts(ComposeProject project, ComposeService service)
+    public static IEnumerable<(string Text, string Key, string What)> Texts(ComposeProject project, ComposeService service)
     {
         foreach (var (name, value) in service.Environment)
         {

@@ -30,6 +30,9 @@ internal sealed record StartOrder(IReadOnlyDictionary<string, StartRole> Roles, 
     /// <summary>The first version whose kubelet runs sidecars by default (SidecarContainers beta, KEP-753).</summary>
     public static readonly Version SidecarsSince = new(1, 29);
 
+    /// <summary>Whether the cluster runs sidecars; an unknown version is taken as the newest.</summary>
+    public static bool SidecarsRun(Version? serverVersion) => serverVersion is null || serverVersion >= SidecarsSince;
+
     public StartRole RoleOf(ComposeService service) => Roles.GetValueOrDefault(service.Name, StartRole.Container);
 
     public static StartOrder Plan(IReadOnlyList<ComposeService> services, ConversionDiagnostics diagnostics, Version? serverVersion)
@@ -56,7 +59,7 @@ internal sealed record StartOrder(IReadOnlyDictionary<string, StartRole> Roles, 
             return empty;
         }
 
-        if (serverVersion is not null && serverVersion < SidecarsSince)
+        if (!SidecarsRun(serverVersion))
         {
             foreach (var (dependent, dependency) in edges)
             {
