@@ -121,6 +121,23 @@ Describe 'Test-KompoxApp' {
         ($result.Warnings | Where-Object Routine).Count | Should -Be 3
     }
 
+    # compose-spec stop_signal / restart: Kubernetes sends the image's STOPSIGNAL and restarts every container of the Pod,
+    # so these get warnings of their own; docs.docker.com/engine/network/#dns-services: Docker's DNS answers at 127.0.0.11.
+    It 'warns one by one about keys whose loss changes behaviour, and puts a DNS server at 127.0.0.11 when the app names it' {
+        $dir = (New-Item -ItemType Directory (Join-Path $TestDrive 'dropped')).FullName
+        Copy-Item (Join-Path $Data 'bad-compose/same-container-port/kompoxops.yml') $dir
+        Set-Content (Join-Path $dir 'compose.yml') "services:`n  web:`n    image: example/web:1`n    stop_signal: SIGQUIT`n    restart: `"no`"`n    environment: { RESOLVER: 127.0.0.11 }`n    ports: ['80']`n"
+        $result = Test-KompoxApp (Join-Path $dir 'kompoxops.yml') -DiskId bad-disk-1 -WarningVariable warnings
+        $result.IsValid | Should -BeTrue
+        $own = @($warnings | Where-Object { "$_" -notmatch 'no effect' })
+        ($own -join "`n") | Should -Match "services\.web\.stop_signal: 'SIGQUIT' is not sent: Kubernetes stops the container with its image's STOPSIGNAL"
+        ($own -join "`n") | Should -Match "services\.web\.restart: 'no' cannot be kept"
+        ($result.Warnings | Where-Object NoEffect).Key | Should -Not -Contain 'services.web.stop_signal'
+        ($result.Objects | Where-Object Kind -eq 'ConfigMap').Name | Should -Contain 'bad-dns'
+        ($result.Objects | Where-Object Kind -eq 'Deployment').Yaml | Should -Match 'name: kompox-dns'
+        Assert-ManifestValid ($result.Objects.Yaml -join '')
+    }
+
     It 'gives each diagnostic a short location and shows them in 80 columns' {
         $result = Test-KompoxApp $Example
         ($result.Warnings | Where-Object Key -eq 'services.db.restart').Location | Should -Be 'compose.yml:5:3'

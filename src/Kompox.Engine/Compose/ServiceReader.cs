@@ -22,7 +22,7 @@ internal sealed partial class ServiceReader : NodeReading
         ["labels"] = "container labels have no counterpart on a container in a Pod",
         ["annotations"] = "container annotations have no counterpart on a container in a Pod",
         ["logging"] = "container logs go to the cluster's log collection",
-        ["stop_signal"] = "Kubernetes stops containers with SIGTERM",
+        ["stop_signal"] = "Kubernetes stops the container with its image's STOPSIGNAL (SIGTERM if none)",
         ["hostname"] = "all containers of the Pod share its host name; other services reach this one by its service name",
         ["domainname"] = "the Pod's DNS settings come from the cluster",
         ["links"] = "all services share the Pod's network",
@@ -117,7 +117,11 @@ internal sealed partial class ServiceReader : NodeReading
 
             if (NoEffect.TryGetValue(k, out var reason))
             {
-                NoEffectWarning(key.Start, Path(k), $"has no effect in one Pod: {reason}");
+                if (!WarnDropped(k, value, key.Start))
+                {
+                    NoEffectWarning(key.Start, Path(k), $"has no effect in one Pod: {reason}");
+                }
+
                 continue;
             }
 
