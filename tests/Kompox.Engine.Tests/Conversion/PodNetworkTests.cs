@@ -73,6 +73,21 @@ public class PodNetworkTests
         Assert.Contains("service 'web' listens there too (ports[0])", error.Message);
     }
 
+    // The fix the refusal of awesome-compose nginx-golang (tests/data/bad-compose/nginx-golang) proposes: its backend's
+    // main.go listens on :80 and cannot move without a rebuild, so nginx moves (listen 8080, published as 80).
+    [Fact]
+    public void Nginx_golang_with_its_fix_converts()
+    {
+        using var project = new Kompox.Tests.Compose.TempProject()
+            .With("proxy/nginx.conf", "server {\n  listen 8080;\n  location / {\n    proxy_pass http://backend:80;\n  }\n}")
+            .With("compose.yml", "services:\n  proxy:\n    image: nginx\n    volumes: ['./proxy/nginx.conf:/etc/nginx/conf.d/default.conf:ro']\n    ports: ['80:8080']\n    depends_on: [backend]\n  backend:\n    image: example/nginx-golang-backend:1.0\n");
+        var compose = Kompox.Tests.Compose.Compose.Load(System.IO.File.ReadAllText(Path.Combine(project.Dir, "compose.yml")), dir: project.Dir);
+
+        var manifest = ConvertValid(App(), compose, K3sDisk);
+
+        Assert.Equal("8080", Find<V1Service>(manifest, "my-app-80").Spec.Ports.Single().TargetPort.Value);
+    }
+
     // Addresses of other hosts (db.example.com:5432), of the service itself, or on ports no one else listens on are no clash.
     [Fact]
     public void Addresses_that_share_nothing_convert()
