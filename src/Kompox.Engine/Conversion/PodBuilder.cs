@@ -112,6 +112,14 @@ internal static class PodBuilder
 
     public static string ContainerName(ComposeService service) => KubeNames.ToDnsLabel(service.Name)!;
 
+    /// <summary>
+    /// The Pod's containers that are the app's services, in the Pod's order: the init containers that run a service (a
+    /// depends_on dependency, StartOrder) and then the ordinary ones; Kompox's own (volume fill, DNS) are left out.
+    /// </summary>
+    public static IEnumerable<string> ServiceContainers(V1PodSpec spec) =>
+        (spec.InitContainers ?? new List<V1Container>()).Select(c => c.Name).Where(n => !VolumeFill.IsReserved(n) && n != DnsSidecar.ContainerName)
+            .Concat(spec.Containers.Select(c => c.Name).Where(n => n != DnsSidecar.ContainerName));
+
     /// <summary>Compose's <c>pull_policy</c>; unset when not written, so that Kubernetes' default for the tag applies as Docker's does.</summary>
     public static string? ImagePullPolicy(ComposeService service) => service.PullPolicy switch
     {
