@@ -59,7 +59,18 @@ Describe 'Test-KompoxApp' {
 
     It 'returns warnings for keys without effect in one Pod' {
         $result = Test-KompoxApp -Path $Example
-        ($result.Warnings.Key) | Should -Contain 'services.server.depends_on'
+        ($result.Warnings.Key) | Should -Contain 'services.server.restart'
+    }
+
+    # compose-spec depends_on: a dependency starts before its dependents; Kubernetes >= 1.29 starts a sidecar
+    # (restartable init container, KEP-753) before the Pod's containers.
+    It 'runs a depends_on dependency as a sidecar that starts first, and only a publishing service gates readiness' {
+        $result = Test-KompoxApp -Path $Example
+        $result.Warnings.Key | Should -Not -Contain 'services.server.depends_on'
+        $deployment = ($result.Objects | Where-Object Kind -eq 'Deployment').Yaml
+        $deployment | Should -Match '(?ms)initContainers:.*- envFrom:\s+- secretRef:\s+name: gitea-env-db.*name: db\s.*restartPolicy: Always'
+        $deployment | Should -Not -Match 'pg_isready' -Because 'db publishes no port, so its healthcheck must not make the Pod unready'
+        Assert-ManifestValid ($result.Objects.Yaml -join '')
     }
 
     It 'takes an App, a path or a pattern by position' {
@@ -102,22 +113,39 @@ Describe 'Test-KompoxApp' {
         $verbose = @($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }) -join "`n"
         $result = $output | Where-Object { $_ -is [Kompox.PowerShell.KompoxAppValidation] }
         @($warnings) | Should -HaveCount 1 -Because 'every warning of the example holds for every run'
-        "$($warnings[0])" | Should -BeExactly 'gitea: 2 compose keys have no effect in one Pod (restart, depends_on); no disk was given; see -Verbose'
-        $verbose | Should -Match 'compose\.yml:25:5 services\.server\.depends_on: has no effect in one Pod'
+        "$($warnings[0])" | Should -BeExactly 'gitea: 1 compose key has no effect in one Pod (restart); no disk was given; see -Verbose'
+        $verbose | Should -Match 'compose\.yml:5:3 services\.server\.restart: has no effect in one Pod'
         $verbose | Should -Match 'services\.db\.restart: has no effect in one Pod'
-        ($result.Warnings | Where-Object NoEffect).Key | Sort-Object | Should -Be @('services.db.restart', 'services.server.depends_on', 'services.server.restart')
+        ($result.Warnings | Where-Object NoEffect).Key | Sort-Object | Should -Be @('services.db.restart', 'services.server.restart')
         $verbose | Should -Match 'kompoxops\.yml: no disk was given: the PersistentVolume and PersistentVolumeClaim'
-        ($result.Warnings | Where-Object Routine).Count | Should -Be 4
+        ($result.Warnings | Where-Object Routine).Count | Should -Be 3
+    }
+
+    # compose-spec stop_signal / restart: Kubernetes sends the image's STOPSIGNAL and restarts every container of the Pod,
+    # so these get warnings of their own; docs.docker.com/engine/network/#dns-services: Docker's DNS answers at 127.0.0.11.
+    It 'warns one by one about keys whose loss changes behaviour, and puts a DNS server at 127.0.0.11 when the app names it' {
+        $dir = (New-Item -ItemType Directory (Join-Path $TestDrive 'dropped')).FullName
+        Copy-Item (Join-Path $Data 'bad-compose/same-container-port/kompoxops.yml') $dir
+        Set-Content (Join-Path $dir 'compose.yml') "services:`n  web:`n    image: example/web:1`n    stop_signal: SIGQUIT`n    restart: `"no`"`n    environment: { RESOLVER: 127.0.0.11 }`n    ports: ['80']`n"
+        $result = Test-KompoxApp (Join-Path $dir 'kompoxops.yml') -DiskId bad-disk-1 -WarningVariable warnings
+        $result.IsValid | Should -BeTrue
+        $own = @($warnings | Where-Object { "$_" -notmatch 'no effect' })
+        ($own -join "`n") | Should -Match "services\.web\.stop_signal: 'SIGQUIT' is not sent: Kubernetes stops the container with its image's STOPSIGNAL"
+        ($own -join "`n") | Should -Match "services\.web\.restart: 'no' cannot be kept"
+        ($result.Warnings | Where-Object NoEffect).Key | Should -Not -Contain 'services.web.stop_signal'
+        ($result.Objects | Where-Object Kind -eq 'ConfigMap').Name | Should -Contain 'bad-dns'
+        ($result.Objects | Where-Object Kind -eq 'Deployment').Yaml | Should -Match 'name: kompox-dns'
+        Assert-ManifestValid ($result.Objects.Yaml -join '')
     }
 
     It 'gives each diagnostic a short location and shows them in 80 columns' {
         $result = Test-KompoxApp $Example
-        ($result.Warnings | Where-Object Key -eq 'services.server.depends_on').Location | Should -Be 'compose.yml:25:5'
+        ($result.Warnings | Where-Object Key -eq 'services.db.restart').Location | Should -Be 'compose.yml:5:3'
         ($result.Warnings | Where-Object Key -eq '').Location | Should -Be 'kompoxops.yml'
         $lines = ($result.Warnings | Format-Table | Out-String -Width 80) -split "`n" | Where-Object { $_.Trim() }
         $lines[0] | Should -Match '^Severity\s+Location\s+Key\s+Message\s*$'
         $lines | Where-Object { $_.TrimEnd().Length -gt 80 } | Should -BeNullOrEmpty
-        ($lines -join "`n") | Should -Match 'Warning\s+compose.yml:25:5\s+services.server.depends_'
+        ($lines -join "`n") | Should -Match 'Warning\s+compose.yml:5:3\s+services.server.restar'
     }
 
     It 'refuses a resource that is not an App when given directly' {
@@ -162,7 +190,7 @@ Describe 'ConvertTo-KompoxManifest' {
         $yaml = ConvertTo-KompoxManifest $app -DiskId gitea-disk-1 -WarningVariable warnings
         $yaml | Should -Match '(?m)^kind: Deployment$'
         @($warnings | Where-Object { "$_" -match 'no effect' }) | Should -HaveCount 1
-        "$(@($warnings | Where-Object { "$_" -match 'no effect' })[0])" | Should -BeExactly 'gitea: 2 compose keys have no effect in one Pod (restart, depends_on); see -Verbose'
+        "$(@($warnings | Where-Object { "$_" -match 'no effect' })[0])" | Should -BeExactly 'gitea: 1 compose key has no effect in one Pod (restart); see -Verbose'
     }
 
     It 'writes no -OutFile when one of the files on the pipeline cannot be read' {

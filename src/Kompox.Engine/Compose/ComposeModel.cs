@@ -132,6 +132,9 @@ public sealed record ComposeService
 
     public bool StdinOpen { get; init; }
 
+    /// <summary><c>depends_on</c>, in file order; a list entry waits for <see cref="DependencyCondition.Started"/>.</summary>
+    public IReadOnlyList<ComposeDependency> DependsOn { get; init; } = Array.Empty<ComposeDependency>();
+
     /// <summary>Where each key of the service was written, by key path below the service (e.g. <c>ports[1]</c>), for errors.</summary>
     public required IReadOnlyDictionary<string, SourceMark> Marks { get; init; }
 }
@@ -226,3 +229,19 @@ public sealed record ComposeResources(string? Cpus, long? MemoryBytes, SourceMar
 
 /// <param name="SizeBytes">The tmpfs size, or null for no limit.</param>
 public sealed record ComposeTmpfs(string Target, long? SizeBytes, string KeyPath, SourceMark At);
+
+/// <summary>compose-spec 05-services.md depends_on: what the dependent waits for before it starts.</summary>
+public enum DependencyCondition
+{
+    /// <summary><c>service_started</c>: the dependency's container has started.</summary>
+    Started,
+
+    /// <summary><c>service_healthy</c>: the dependency's healthcheck has passed.</summary>
+    Healthy,
+
+    /// <summary><c>service_completed_successfully</c>: the dependency has run to completion with exit code 0.</summary>
+    CompletedSuccessfully,
+}
+
+/// <summary>One <c>depends_on</c> entry. <paramref name="Required"/> false: a dependency that profiles leave out is ignored.</summary>
+public sealed record ComposeDependency(string Service, DependencyCondition Condition, bool Required, string KeyPath, SourceMark At);

@@ -17,13 +17,12 @@ internal sealed partial class ServiceReader : NodeReading
     private static readonly Dictionary<string, string> NoEffect = new(StringComparer.Ordinal)
     {
         ["restart"] = "Kubernetes restarts the containers of the Pod itself",
-        ["depends_on"] = "all containers of the one Pod start together; let a service retry until what it needs answers",
         ["networks"] = "all services share the Pod's network and reach each other by service name (mapped to 127.0.0.1)",
         ["container_name"] = "the container is named after the service",
         ["labels"] = "container labels have no counterpart on a container in a Pod",
         ["annotations"] = "container annotations have no counterpart on a container in a Pod",
         ["logging"] = "container logs go to the cluster's log collection",
-        ["stop_signal"] = "Kubernetes stops containers with SIGTERM",
+        ["stop_signal"] = "Kubernetes stops the container with its image's STOPSIGNAL (SIGTERM if none)",
         ["hostname"] = "all containers of the Pod share its host name; other services reach this one by its service name",
         ["domainname"] = "the Pod's DNS settings come from the cluster",
         ["links"] = "all services share the Pod's network",
@@ -75,6 +74,7 @@ internal sealed partial class ServiceReader : NodeReading
         "secrets", "healthcheck", "deploy", "tmpfs", "privileged", "network_mode", "pid", "ipc", "devices", "cap_add", "cap_drop",
         "read_only", "tty", "stdin_open", "profiles", "extends", "scale", "stop_grace_period", "extra_hosts", "dns", "dns_search",
         "dns_opt", "security_opt", "sysctls", "init", "pull_policy", "shm_size", "cpus", "mem_limit", "mem_reservation",
+        "depends_on",
     ];
 
     private static readonly string[] ServiceKeys = ReadKeys.Concat(NoEffect.Keys).Append("build").ToArray();
@@ -117,7 +117,11 @@ internal sealed partial class ServiceReader : NodeReading
 
             if (NoEffect.TryGetValue(k, out var reason))
             {
-                NoEffectWarning(key.Start, Path(k), $"has no effect in one Pod: {reason}");
+                if (!WarnDropped(k, value, key.Start))
+                {
+                    NoEffectWarning(key.Start, Path(k), $"has no effect in one Pod: {reason}");
+                }
+
                 continue;
             }
 
@@ -198,6 +202,7 @@ internal sealed partial class ServiceReader : NodeReading
             NoNewPrivileges = values.TryGetValue("security_opt", out var security) && ReadSecurityOptions(security),
             Sysctls = values.TryGetValue("sysctls", out var sysctls) ? ReadSysctls(sysctls) : new SortedDictionary<string, string>(StringComparer.Ordinal),
             Init = OptionalBool(values, "init"),
+            DependsOn = values.TryGetValue("depends_on", out var dependsOn) ? ReadDependsOn(dependsOn) : Array.Empty<ComposeDependency>(),
             PullPolicy = values.TryGetValue("pull_policy", out var pull) ? ReadPullPolicy(pull) : null,
             ShmSizeBytes = values.TryGetValue("shm_size", out var shm) ? ByteSize(shm, Path("shm_size")) : null,
             Tmpfs = tmpfs,
@@ -471,6 +476,36 @@ internal sealed partial class ServiceReader : NodeReading
             }
         }
     }
+
+    // The loader has checked the entries (ComposeLoader.CheckDependencies); here they are only typed.
+    private List<ComposeDependency> ReadDependsOn(YNode node)
+    {
+        var path = Path("depends_on");
+        if (node is not YMapping map)
+        {
+            return node is YSequence
+                ? Strings(node, path, allowSingle: false).Select(d => new ComposeDependency(d.Value, DependencyCondition.Started, true, Relative(d.Key), d.Node.Start)).ToList()
+                : new List<ComposeDependency>();
+        }
+
+        var result = new List<ComposeDependency>();
+        foreach (var (key, value) in map.Entries)
+        {
+            var options = value as YMapping;
+            var condition = (options?["condition"] as YScalar)?.Value switch
+            {
+                "service_healthy" => DependencyCondition.Healthy,
+                "service_completed_successfully" => DependencyCondition.CompletedSuccessfully,
+                _ => DependencyCondition.Started,
+            };
+            var required = (options?["required"] as YScalar)?.Value is not ("false" or "False" or "FALSE");
+            result.Add(new ComposeDependency(key.Value, condition, required, $"depends_on.{key.Value}", key.Start));
+        }
+
+        return result;
+    }
+
+    private string Relative(string fullKey) => fullKey.StartsWith(root + ".", StringComparison.Ordinal) ? fullKey[(root.Length + 1)..] : fullKey;
 
     private ComposeHealthcheck? ReadHealthcheck(YNode node)
     {

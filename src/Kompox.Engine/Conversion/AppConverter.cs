@@ -80,6 +80,7 @@ public static class AppConverter
         var ports = Exposure.Plan(app, project, diagnostics);
         var budget = ResourceBudget.Compute(app.Resources, project.Services, diagnostics);
         var podSettings = PodSettings.Plan(project.Services, PodBuilder.HostNames(project.Services), diagnostics, options.ServerVersion);
+        var start = StartOrder.Plan(project.Services, diagnostics, options.ServerVersion);
         if (diagnostics.HasErrors || budget is null)
         {
             throw new KompoxValidationException("InvalidCompose", diagnostics.ComposeFile, diagnostics.Items);
@@ -89,7 +90,7 @@ public static class AppConverter
         var objects = new List<IKubernetesObject<V1ObjectMeta>>
         {
             Namespace(scope, driver),
-            Quota(scope, budget),
+            Quota(scope, budget, DnsSidecar.Needed(project)),
             NetworkPolicy(scope),
         };
         if (diskId is null)
@@ -108,7 +109,7 @@ public static class AppConverter
         }
 
         objects.AddRange(Access.Build(scope, driver.AccessSubjects(app)));
-        objects.AddRange(PodBuilder.Build(scope, project, budget, podSettings, options));
+        objects.AddRange(PodBuilder.Build(scope, project, budget, podSettings, start, options));
         objects.AddRange(Exposure.Build(scope, ports, options.CertResolver));
 
         var warnings = project.Warnings.Concat(diagnostics.Items.Where(d => d.Severity == Severity.Warning)).ToList();
@@ -140,10 +141,11 @@ public static class AppConverter
     }
 
     // The whole Pod's budget; the containers' limits (ResourceBudget) add up to no more than this.
-    private static V1ResourceQuota Quota(AppScope scope, ResourceBudget budget)
+    // The DNS server that stands in for Docker's (DnsSidecar) is Kompox's, not the app's: it comes on top of the budget.
+    private static V1ResourceQuota Quota(AppScope scope, ResourceBudget budget, bool dns)
     {
-        var cpu = ResourceBudget.FormatCpu(budget.CpuMillis);
-        var memory = ResourceBudget.FormatMemory(budget.MemoryBytes);
+        var cpu = ResourceBudget.FormatCpu(budget.CpuMillis + (dns ? DnsSidecar.CpuMillis : 0));
+        var memory = ResourceBudget.FormatMemory(budget.MemoryBytes + (dns ? DnsSidecar.MemoryBytes : 0));
         return new V1ResourceQuota
         {
             ApiVersion = "v1",

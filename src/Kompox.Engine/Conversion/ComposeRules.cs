@@ -26,7 +26,6 @@ internal static partial class ComposeRules
     {
         var serviceByContainer = new Dictionary<string, string>(StringComparer.Ordinal);
         var serviceByExposedPort = new Dictionary<int, string>();
-        var serviceByListeningPort = new Dictionary<(int Port, PortProtocol Protocol), string>();
 
         foreach (var service in project.Services.OrderBy(s => s.Name, StringComparer.Ordinal))
         {
@@ -34,9 +33,11 @@ internal static partial class ComposeRules
             CheckIsolation(service, diagnostics);
             CheckUser(service, diagnostics);
             CheckEnvironment(service, diagnostics);
-            CheckPorts(service, serviceByExposedPort, serviceByListeningPort, diagnostics);
+            CheckPorts(service, serviceByExposedPort, diagnostics);
             CheckMounts(project, service, diagnostics);
         }
+
+        PodNetwork.Check(project, diagnostics);
 
         // Only what a service mounts becomes an object, so an unused oddly named config is no error.
         var configs = project.Services.SelectMany(s => s.Configs).Select(c => c.Source).Where(project.Configs.ContainsKey).Distinct();
@@ -85,9 +86,9 @@ internal static partial class ComposeRules
             return;
         }
 
-        if (VolumeFill.IsReserved(container))
+        if (VolumeFill.IsReserved(container) || container == DnsSidecar.ContainerName)
         {
-            diagnostics.ServiceError(service, "", $"service name '{service.Name}' would become container '{container}', a name Kompox keeps for the init containers that fill new volumes; rename the service", service.At);
+            diagnostics.ServiceError(service, "", $"service name '{service.Name}' would become container '{container}', a name Kompox keeps for its own containers (volume fill, DNS); rename the service", service.At);
             return;
         }
 
@@ -184,12 +185,11 @@ internal static partial class ComposeRules
     private static void CheckPorts(
         ComposeService service,
         Dictionary<int, string> serviceByExposedPort,
-        Dictionary<(int Port, PortProtocol Protocol), string> serviceByListeningPort,
         ConversionDiagnostics diagnostics)
     {
         foreach (var port in service.Ports)
         {
-            CheckListening(service, port.Target, port.Protocol, port.KeyPath, port.At, serviceByListeningPort, diagnostics);
+            CheckListening(service, port.Target, port.KeyPath, port.At, diagnostics);
             if (Exposure.IsLoopback(port.HostIp))
             {
                 diagnostics.ServiceWarning(
@@ -246,41 +246,17 @@ internal static partial class ComposeRules
 
         foreach (var expose in service.Expose)
         {
-            CheckListening(service, expose.Port, expose.Protocol, expose.KeyPath, expose.At, serviceByListeningPort, diagnostics);
+            CheckListening(service, expose.Port, expose.KeyPath, expose.At, diagnostics);
         }
     }
 
-    // All containers share the Pod's network, so two services cannot listen on the same port as they could on two networks.
-    private static void CheckListening(
-        ComposeService service,
-        int port,
-        PortProtocol protocol,
-        string keyPath,
-        SourceMark at,
-        Dictionary<(int Port, PortProtocol Protocol), string> serviceByListeningPort,
-        ConversionDiagnostics diagnostics)
+    // Whether two services listen on one port is PodNetwork's rule.
+    private static void CheckListening(ComposeService service, int port, string keyPath, SourceMark at, ConversionDiagnostics diagnostics)
     {
         if (port is < 1 or > 65535)
         {
             diagnostics.ServiceError(service, keyPath, $"container port {port} is not between 1 and 65535", at);
-            return;
         }
-
-        if (serviceByListeningPort.TryGetValue((port, protocol), out var other))
-        {
-            if (other != service.Name)
-            {
-                diagnostics.ServiceError(
-                    service,
-                    keyPath,
-                    $"container port {port}/{protocol.ToString().ToLowerInvariant()} is also used by service '{other}'; all services share one Pod network, so they cannot listen on the same port",
-                    at);
-            }
-
-            return;
-        }
-
-        serviceByListeningPort.Add((port, protocol), service.Name);
     }
 
     private static void CheckMounts(ComposeProject project, ComposeService service, ConversionDiagnostics diagnostics)

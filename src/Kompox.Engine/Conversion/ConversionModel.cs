@@ -50,6 +50,12 @@ public sealed record AppConversionOptions
     public string ToolsImage { get; init; } = "busybox:1.37.0-musl";
 
     /// <summary>
+    /// The DNS server that stands in for Docker's embedded one at 127.0.0.11 when the app names that address (CoreDNS, the
+    /// image Kubernetes itself runs for cluster DNS). Pinned, as <see cref="ToolsImage"/> is.
+    /// </summary>
+    public string DnsImage { get; init; } = "registry.k8s.io/coredns/coredns:v1.12.0";
+
+    /// <summary>
     /// The conversion has no disk because the deploy it plans creates the app's first one: leaving the PersistentVolume
     /// and its claim out is then expected, not worth a warning.
     /// </summary>

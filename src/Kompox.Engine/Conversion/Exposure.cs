@@ -24,16 +24,9 @@ public static class Exposure
 
     /// <summary>
     /// Well-known ports of protocols that are not HTTP. The ingress carries HTTP(S) only, so a client of one of these
-    /// protocols cannot reach such a port through it; publishing one gets a warning. IANA service names registry.
+    /// protocols cannot reach such a port through it; publishing one gets a warning. From <see cref="WellKnownPorts"/>.
     /// </summary>
-    public static readonly IReadOnlyDictionary<int, string> NonHttpPorts = new SortedDictionary<int, string>
-    {
-        [21] = "FTP", [22] = "SSH", [23] = "Telnet", [25] = "SMTP", [53] = "DNS", [110] = "POP3", [143] = "IMAP",
-        [389] = "LDAP", [445] = "SMB", [465] = "SMTPS", [587] = "SMTP submission", [636] = "LDAPS", [993] = "IMAPS",
-        [995] = "POP3S", [1433] = "SQL Server", [1521] = "Oracle", [1883] = "MQTT", [2049] = "NFS", [3306] = "MySQL",
-        [3389] = "RDP", [5432] = "PostgreSQL", [5672] = "AMQP", [6379] = "Redis", [9042] = "Cassandra",
-        [11211] = "memcached", [27017] = "MongoDB",
-    };
+    public static IReadOnlyDictionary<int, string> NonHttpPorts => WellKnownPorts.NonHttp;
 
     /// <summary>
     /// A host IP in 127.0.0.0/8 or ::1 (written bare or in brackets): Docker binds the port on the VM's loopback

@@ -23,19 +23,42 @@ internal static class PodBuilder
     private static readonly TimeSpan DockerDefaultStartInterval = TimeSpan.FromSeconds(5);
     private const int DockerDefaultRetries = 3;
 
-    public static IEnumerable<IKubernetesObject<V1ObjectMeta>> Build(AppScope scope, ComposeProject project, ResourceBudget budget, PodSettings settings, AppConversionOptions options)
+    public static IEnumerable<IKubernetesObject<V1ObjectMeta>> Build(AppScope scope, ComposeProject project, ResourceBudget budget, PodSettings settings, StartOrder start, AppConversionOptions options)
     {
         var services = project.Services.OrderBy(s => ContainerName(s), StringComparer.Ordinal).ToList();
         var contents = new List<IKubernetesObject<V1ObjectMeta>>();
         contents.AddRange(EnvironmentSecrets(scope, services));
         contents.AddRange(ContentObjects(scope, project, services));
+        var dns = DnsSidecar.Needed(project);
+        if (dns)
+        {
+            contents.Add(DnsSidecar.ConfigMap(scope, HostNames(services)));
+        }
 
         var volumes = new SortedDictionary<string, V1Volume>(StringComparer.Ordinal)
         {
             [DataVolume] = new V1Volume { Name = DataVolume, PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = scope.ClaimName } },
         };
-        var containers = services.Select(s => Container(scope, s, budget.Containers[s.Name], volumes)).ToList();
-        var initContainers = VolumeFill.InitContainers(services, options.ToolsImage, budget, volumes);
+        var containers = services.Where(s => start.RoleOf(s) == StartRole.Container).Select(s => Container(scope, s, budget.Containers[s.Name], volumes, start)).ToList();
+
+        // The volume fill comes first: every service, dependencies included, starts on filled volumes.
+        var initContainers = VolumeFill.InitContainers(services, options.ToolsImage, budget, volumes) ?? new List<V1Container>();
+        if (dns)
+        {
+            // As a sidecar it answers before any service starts; where the server runs no sidecars, beside them.
+            var sidecar = StartOrder.SidecarsRun(options.ServerVersion);
+            var server = DnsSidecar.Container(scope, options.DnsImage, sidecar, volumes);
+            if (sidecar)
+            {
+                initContainers.Insert(0, server);
+            }
+            else
+            {
+                containers.Add(server);
+            }
+        }
+
+        initContainers.AddRange(start.InitOrder.Select(name => services.Single(s => s.Name == name)).Select(s => Container(scope, s, budget.Containers[s.Name], volumes, start)));
 
         var deployment = new V1Deployment
         {
@@ -76,7 +99,7 @@ internal static class PodBuilder
                             SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
                             Sysctls = settings.Sysctls.Count > 0 ? settings.Sysctls.ToList() : null,
                         },
-                        InitContainers = initContainers,
+                        InitContainers = initContainers.Count > 0 ? initContainers : null,
                         Containers = containers,
                         Volumes = volumes.Values.ToList(),
                     },
@@ -88,6 +111,14 @@ internal static class PodBuilder
     }
 
     public static string ContainerName(ComposeService service) => KubeNames.ToDnsLabel(service.Name)!;
+
+    /// <summary>
+    /// The Pod's containers that are the app's services, in the Pod's order: the init containers that run a service (a
+    /// depends_on dependency, StartOrder) and then the ordinary ones; Kompox's own (volume fill, DNS) are left out.
+    /// </summary>
+    public static IEnumerable<string> ServiceContainers(V1PodSpec spec) =>
+        (spec.InitContainers ?? new List<V1Container>()).Select(c => c.Name).Where(n => !VolumeFill.IsReserved(n) && n != DnsSidecar.ContainerName)
+            .Concat(spec.Containers.Select(c => c.Name).Where(n => n != DnsSidecar.ContainerName));
 
     /// <summary>Compose's <c>pull_policy</c>; unset when not written, so that Kubernetes' default for the tag applies as Docker's does.</summary>
     public static string? ImagePullPolicy(ComposeService service) => service.PullPolicy switch
@@ -224,10 +255,11 @@ internal static class PodBuilder
         return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
     }
 
-    private static V1Container Container(AppScope scope, ComposeService service, V1ResourceRequirements resources, SortedDictionary<string, V1Volume> volumes)
+    private static V1Container Container(AppScope scope, ComposeService service, V1ResourceRequirements resources, SortedDictionary<string, V1Volume> volumes, StartOrder start)
     {
         var name = ContainerName(service);
         var (command, args) = ContainerCommand.Map(service);
+        var role = start.RoleOf(service);
         return new V1Container
         {
             Name = name,
@@ -240,7 +272,12 @@ internal static class PodBuilder
                 ? new List<V1EnvFromSource> { new() { SecretRef = new V1SecretEnvSource { Name = EnvironmentSecretName(scope, service) } } }
                 : null,
             Ports = ContainerPorts(service),
-            ReadinessProbe = ReadinessProbe(service.Healthcheck),
+            // Docker never withholds traffic for a healthcheck; readiness only gates the ingress, so only a service that
+            // publishes a port may make the Pod unready (a failing worker must not take the app's hosts offline). A plain
+            // init container runs to its end and has nothing to probe.
+            ReadinessProbe = role != StartRole.Init && Publishes(service) ? ReadinessProbe(service.Healthcheck) : null,
+            StartupProbe = role == StartRole.Sidecar && start.WaitedHealthy.Contains(service.Name) ? StartupProbe(service.Healthcheck!) : null,
+            RestartPolicy = role == StartRole.Sidecar ? "Always" : null,
             Resources = resources,
             SecurityContext = SecurityContext(service),
             VolumeMounts = Mounts(scope, service, name, volumes),
@@ -296,6 +333,28 @@ internal static class PodBuilder
             FailureThreshold = healthcheck.Retries is > 0 and var retries ? retries : DockerDefaultRetries,
         };
     }
+
+    /// <summary>
+    /// The healthcheck as the startupProbe of a sidecar others wait for (service_healthy): the next containers start once it
+    /// passes, as Compose starts dependents once the dependency is healthy. Checks come every start_interval during the
+    /// start period and every interval after it, and Docker counts no failure inside the start period; the probe has one
+    /// period, so failures allowed are the retries plus the checks that fit in the start period.
+    /// </summary>
+    private static V1Probe StartupProbe(ComposeHealthcheck healthcheck)
+    {
+        var probe = ReadinessProbe(healthcheck)!;
+        if (healthcheck.StartPeriod > TimeSpan.Zero)
+        {
+            var startInterval = OrDefault(healthcheck.StartInterval, DockerDefaultStartInterval);
+            probe.PeriodSeconds = WholeSeconds(startInterval);
+            probe.FailureThreshold += (int)Math.Ceiling(healthcheck.StartPeriod.Value.TotalSeconds / probe.PeriodSeconds.Value);
+        }
+
+        return probe;
+    }
+
+    /// <summary>A port reaches the ingress (loopback-published ones stay in the Pod).</summary>
+    private static bool Publishes(ComposeService service) => service.Ports.Any(p => !Exposure.IsLoopback(p.HostIp));
 
     private static TimeSpan OrDefault(TimeSpan? span, TimeSpan fallback) => span > TimeSpan.Zero ? span.Value : fallback;
 

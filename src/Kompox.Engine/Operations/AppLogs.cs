@@ -153,7 +153,7 @@ internal static class AppLogs
     /// <summary>The containers to read, in the Pod's order; the services asked for must be among them.</summary>
     private static List<string> LogContainers(KompoxApp app, V1Pod pod, AppLogOptions options)
     {
-        var all = pod.Spec.Containers.Select(c => c.Name).ToList();
+        var all = PodBuilder.ServiceContainers(pod.Spec).ToList();
         var asked = options.Services is { Count: > 0 } services ? services.Distinct(StringComparer.Ordinal).ToList() : null;
         if (asked is not null && asked.Where(s => !all.Contains(s, StringComparer.Ordinal)).ToList() is { Count: > 0 } unknown)
         {
@@ -168,7 +168,8 @@ internal static class AppLogs
 
         // Only a container that restarted has a previous run; asked for by name, one that did not is an error, and
         // with every container read, those are left out unless none has one.
-        var restarted = chosen.Where(c => pod.Status?.ContainerStatuses?.FirstOrDefault(s => s.Name == c)?.LastState?.Terminated is not null).ToList();
+        var statuses = (pod.Status?.InitContainerStatuses ?? new List<V1ContainerStatus>()).Concat(pod.Status?.ContainerStatuses ?? new List<V1ContainerStatus>()).ToList();
+        var restarted = chosen.Where(c => statuses.FirstOrDefault(s => s.Name == c)?.LastState?.Terminated is not null).ToList();
         var never = asked is null ? (restarted.Count == 0 ? chosen : []) : chosen.Except(restarted).ToList();
         if (never.Count > 0)
         {

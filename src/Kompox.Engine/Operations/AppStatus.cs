@@ -64,7 +64,11 @@ internal static class AppStatusReader
     public static AppStatus Of(KompoxApp app, AppDiskState disks, V1Deployment? deployment, IEnumerable<V1Pod> pods, IEnumerable<V1Ingress> ingresses)
     {
         var pod = NewestPod(pods);
-        var containers = (pod?.Status?.ContainerStatuses ?? new List<V1ContainerStatus>()).Select(Container).ToList();
+        // Services that others depend on run as init containers (sidecars): theirs count as much as the others.
+        var services = pod?.Spec is { } spec ? PodBuilder.ServiceContainers(spec).ToHashSet(StringComparer.Ordinal) : new HashSet<string>();
+        var containers = (pod?.Status?.InitContainerStatuses ?? new List<V1ContainerStatus>()).Where(s => services.Contains(s.Name))
+            .Concat((pod?.Status?.ContainerStatuses ?? new List<V1ContainerStatus>()).Where(s => services.Contains(s.Name) || pod?.Spec is null))
+            .Select(Container).ToList();
         var urls = ingresses
             .SelectMany(i => i.Spec?.Rules ?? new List<V1IngressRule>())
             .Where(r => !string.IsNullOrEmpty(r.Host))

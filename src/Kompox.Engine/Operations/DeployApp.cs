@@ -236,12 +236,17 @@ internal static class DeployApp
 
     /// <summary>
     /// The app converted against the cluster's Kubernetes version when it sets a sysctl that only newer versions allow
-    /// (an older cluster would refuse its Pod at admission, or its kubelet would); the version is read only then.
+    /// (an older cluster would refuse its Pod at admission, or its kubelet would) or runs sidecars (depends_on, the DNS
+    /// server: StartOrder); the version is read only then.
     /// </summary>
     private static async Task<AppManifest> AgainstServerVersionAsync(OperationScope scope, AppManifest manifest, DeployOptions options, CancellationToken cancellationToken)
     {
-        var sysctls = manifest.Objects.OfType<V1Deployment>().SelectMany(d => d.Spec?.Template?.Spec?.SecurityContext?.Sysctls ?? new List<V1Sysctl>());
-        if (!sysctls.Any(s => PodSettings.SafeSince.ContainsKey(s.Name)))
+        var pods = manifest.Objects.OfType<V1Deployment>().Select(d => d.Spec?.Template?.Spec).OfType<V1PodSpec>().ToList();
+        var sysctls = pods.SelectMany(p => p.SecurityContext?.Sysctls ?? new List<V1Sysctl>());
+
+        // Sidecars (depends_on, the DNS server) need 1.29; an older kubelet would run none of the Pod's containers.
+        var sidecars = pods.SelectMany(p => p.InitContainers ?? new List<V1Container>()).Any(c => c.RestartPolicy == "Always");
+        if (!sidecars && !sysctls.Any(s => PodSettings.SafeSince.ContainsKey(s.Name)))
         {
             return manifest;
         }

@@ -443,7 +443,7 @@ public class ComposeLoaderTests
               front:
             """);
         Assert.Equal(
-            new[] { "version", "networks", "services.a.deploy.replicas", "services.a.depends_on", "services.a.networks", "services.a.container_name", "services.a.build", "services.a.labels", "services.a.logging", "services.a.restart" },
+            new[] { "version", "networks", "services.a.deploy.replicas", "services.a.networks", "services.a.container_name", "services.a.build", "services.a.labels", "services.a.logging", "services.a.restart" },
             project.Warnings.Select(w => w.Key));
         Assert.Contains("runs one replica", project.Warnings[2].Message);
         Assert.Contains("no effect in one Pod", project.Warnings[3].Message);

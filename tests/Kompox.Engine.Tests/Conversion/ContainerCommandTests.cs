@@ -20,6 +20,7 @@ public class ContainerCommandTests
     {
         var web = Service("web") with
         {
+            Ports = new[] { Port(80) },
             Entrypoint = new[] { "/bin/sh", "-c" },
             Command = new[] { "echo $(HOME) $$HOME $PATH" },
             Healthcheck = new ComposeHealthcheck(HealthcheckKind.Exec, new[] { "test", "$(id -u)", "=", "0" }, null, null, null, null, At),
@@ -35,7 +36,7 @@ public class ContainerCommandTests
     [Fact]
     public void A_shell_healthcheck_is_escaped_too()
     {
-        var web = Service("web") with { Healthcheck = new ComposeHealthcheck(HealthcheckKind.Shell, new[] { "curl -f http://localhost:$${PORT:-80}/" }, null, null, null, null, At) };
+        var web = Service("web") with { Ports = new[] { Port(80) }, Healthcheck = new ComposeHealthcheck(HealthcheckKind.Shell, new[] { "curl -f http://localhost:$${PORT:-80}/" }, null, null, null, null, At) };
 
         Assert.Equal(new[] { "/bin/sh", "-c", "curl -f http://localhost:$$$${PORT:-80}/" }, Container(web).ReadinessProbe.Exec.Command);
     }

@@ -56,7 +56,9 @@ internal static class ConversionFixtures
     public const string K3sDisk = "disk-20250811-a";
     public const string AksDisk = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-apps/providers/Microsoft.Compute/disks/my-app-1";
 
-    public static ComposeService Service(string name, string image = "nginx:1.27") => new()
+    // Not a well-known image: two of them listen on no port of their own, so fixtures of several services share one Pod
+    // network without a clash (PodNetworkTests).
+    public static ComposeService Service(string name, string image = "example/app:1.0") => new()
     {
         Name = name,
         At = At,

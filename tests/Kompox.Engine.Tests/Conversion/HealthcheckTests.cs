@@ -13,7 +13,7 @@ public class HealthcheckTests
     private static V1Container Container(ComposeProject project, string name) =>
         Find<V1Deployment>(ConvertValid(App(), project, K3sDisk), "my-app").Spec.Template.Spec.Containers.Single(c => c.Name == name);
 
-    private static V1Probe Probe(ComposeHealthcheck healthcheck) => Container(Project(Service("web") with { Healthcheck = healthcheck }), "web").ReadinessProbe;
+    private static V1Probe Probe(ComposeHealthcheck healthcheck) => Container(Project(Service("web") with { Ports = new[] { Port(80) }, Healthcheck = healthcheck }), "web").ReadinessProbe;
 
     // Docker docs, HEALTHCHECK: an unhealthy container is only marked so, never restarted by the engine, so the check
     // gates readiness (traffic) and never restarts the container as a liveness probe would.
@@ -27,9 +27,26 @@ public class HealthcheckTests
         Assert.Equal(new[] { "curl", "-fsS", "http://localhost:3000/api/healthz" }, server.ReadinessProbe.Exec.Command);
         Assert.Equal((30, 5, 3), (server.ReadinessProbe.PeriodSeconds, server.ReadinessProbe.TimeoutSeconds, server.ReadinessProbe.FailureThreshold));
 
-        var db = Container(Gitea(), "db").ReadinessProbe;
+        var db = Probe(Gitea().Services.Single(s => s.Name == "db").Healthcheck!);
         Assert.Equal(new[] { "/bin/sh", "-c", "pg_isready -U gitea" }, db.Exec.Command);
         Assert.Equal((10, 5, 5), (db.PeriodSeconds, db.TimeoutSeconds, db.FailureThreshold)); // 4.5s rounds up
+    }
+
+    // Docker never withholds traffic because of a healthcheck (docs.docker.com/reference/dockerfile/#healthcheck: the
+    // status is only reported). Readiness gates the whole Pod's Services, so a failing check of a service that publishes
+    // no port would take every host of the app offline: such a service gets no readiness probe.
+    [Fact]
+    public void A_service_that_publishes_no_port_never_makes_the_pod_unready()
+    {
+        var check = new ComposeHealthcheck(HealthcheckKind.Shell, new[] { "false" }, null, null, null, null, At);
+        var project = Project(
+            Service("web") with { Ports = new[] { Port(80) }, Healthcheck = check },
+            Service("worker") with { Healthcheck = check },
+            Service("local") with { Ports = new[] { Port(81) with { HostIp = "127.0.0.1" } }, Healthcheck = check });
+
+        Assert.NotNull(Container(project, "web").ReadinessProbe);
+        Assert.Null(Container(project, "worker").ReadinessProbe);
+        Assert.Null(Container(project, "local").ReadinessProbe);
     }
 
     // Docker's defaults: interval 30s, timeout 30s, retries 3 (docs.docker.com/reference/dockerfile/#healthcheck); 0 means the

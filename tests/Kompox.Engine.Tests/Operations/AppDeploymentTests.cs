@@ -377,6 +377,31 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
         Assert.Contains(Server.Requests, r => r.Path.TrimEnd('/') == "/version");
     }
 
+    // Sidecar containers (restartable init containers, KEP-753) are on by default from Kubernetes 1.29
+    // (kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/); compose-spec depends_on conditions need them. The
+    // plan converts for the version the cluster's /version reports, and on an older one says where each is lost.
+    [Theory]
+    [InlineData(28, true)]
+    [InlineData(29, false)]
+    public async Task Depends_on_conditions_on_a_server_older_than_1_29_are_each_a_warning(int minor, bool warned)
+    {
+        Server.MinorVersion = minor;
+        var app = App(compose: """
+            services:
+              web:
+                image: example/web:1
+                ports: ["8080:80"]
+                depends_on: { db: { condition: service_healthy } }
+              db:
+                image: postgres:16
+                healthcheck: { test: ["CMD", "pg_isready"] }
+            """);
+
+        var plan = await Operations().PlanDeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+
+        Assert.Equal(warned, plan.Warnings.Any(w => w.Key == "services.web.depends_on.db" && w.Message.Contains($"the cluster runs Kubernetes 1.{minor}, older than 1.29", StringComparison.Ordinal)));
+    }
+
     // Managed clusters write the minor with a "+" (EKS, GKE: "28+"); k3s and AKS a plain number; gitVersion says the same.
     [Theory]
     [InlineData("1", "28+", "v1.28.3-eks-4f4795d", "1.28")]

@@ -726,6 +726,37 @@ public sealed partial class KubeApiServer
                 ["containerStatuses"] = statuses,
                 ["qosClass"] = "Burstable",
             };
+
+            // A running Pod's kubelet reports every init container (pkg/kubelet/kubelet_pods.go generateAPIPodStatus,
+            // convertToAPIContainerStatuses): a plain one terminated with reason Completed and exit code 0, a sidecar
+            // (restartPolicy Always, KEP-753) running, started and, with no failing probe, ready.
+            var inits = spec["initContainers"]?.AsArray().OfType<JsonObject>().ToList() ?? [];
+            if (inits.Count > 0)
+            {
+                status["initContainerStatuses"] = new JsonArray(inits.Select(init =>
+                {
+                    var initName = init["name"]?.ToString() ?? "";
+                    var image = init["image"]?.ToString() ?? "";
+                    if (init["restartPolicy"]?.ToString() == "Always")
+                    {
+                        return (JsonNode)ContainerStatus(ns, name, podUid, initName, image, null, now);
+                    }
+
+                    return new JsonObject
+                    {
+                        ["name"] = initName,
+                        ["image"] = image,
+                        ["imageID"] = $"{image.Split(':')[0]}@sha256:{Hex(image, 64)}",
+                        ["containerID"] = $"containerd://{Hex(name + initName, 64)}",
+                        ["ready"] = true,
+                        ["started"] = false,
+                        ["restartCount"] = 0,
+                        ["state"] = new JsonObject { ["terminated"] = new JsonObject { ["exitCode"] = 0, ["reason"] = "Completed", ["startedAt"] = now, ["finishedAt"] = now } },
+                        ["lastState"] = new JsonObject(),
+                    };
+                }).ToArray());
+            }
+
             AddEvent(ns, "Pod", "v1", name, podUid, null, "Normal", "Scheduled", $"Successfully assigned {ns}/{name} to {NodeName}", "default-scheduler");
         }
         var withStatus = (JsonObject)pod.Body.DeepClone();
