@@ -141,6 +141,28 @@ Describe 'Test-KompoxApp' {
 }
 
 Describe 'ConvertTo-KompoxManifest' {
+    # compose-go cli/options.go (DefaultOverrideFileNames, WithConfigFileEnv) and compose-spec 13-merge.md: docker compose up
+    # merges compose.override.yaml over compose.yaml, and app.compose as a list is `-f a -f b`.
+    It 'merges the override file beside the compose file, or the files app.compose lists, as docker compose does' {
+        $dir = Join-Path $TestDrive 'override'
+        New-Item -ItemType Directory $dir | Out-Null
+        Set-Content (Join-Path $dir 'kompoxops.yml') "version: 1`nservice: { name: ops }`nprovider: { name: k3s1, driver: k3s }`ncluster:`n  name: lab`n  auth: { type: kubectl, kubeconfig: ~/.kube/config }`n  domain: apps.example.com`n  settings: { K3S_NODE_NAME: node1 }`napp:`n  name: web`n  compose: compose.yaml`n"
+        Set-Content (Join-Path $dir 'compose.yaml') "services:`n  web:`n    image: nginx:1.27`n    environment: { STAGE: base }`n"
+        Set-Content (Join-Path $dir 'compose.override.yaml') "services:`n  web:`n    environment: { STAGE: override }`n"
+        Set-Content (Join-Path $dir 'prod.yaml') "services:`n  web:`n    image: nginx:1.28`n"
+        $yaml = ConvertTo-KompoxManifest -Path (Join-Path $dir 'kompoxops.yml') -DiskId d1
+        Assert-ManifestValid $yaml
+        # The environment travels in the app's Secret, base64-encoded.
+        $yaml | Should -Match ('STAGE: ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('override')))
+        $yaml | Should -Match 'image: nginx:1.27'
+
+        (Get-Content (Join-Path $dir 'kompoxops.yml') -Raw) -replace '(?m)^  compose: .*$', '  compose: [compose.yaml, prod.yaml]' | Set-Content (Join-Path $dir 'kompoxops.yml')
+        $yaml = ConvertTo-KompoxManifest -Path (Join-Path $dir 'kompoxops.yml') -DiskId d1
+        Assert-ManifestValid $yaml
+        $yaml | Should -Match ('STAGE: ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('base')))
+        $yaml | Should -Match 'image: nginx:1.28'
+    }
+
     It 'writes the manifest as multi-document YAML to the pipeline' {
         $yaml = Import-KompoxConfig $Example | ConvertTo-KompoxManifest -DiskId gitea-disk-1
         $yaml | Should -HaveCount 1
