@@ -197,6 +197,7 @@ public static class KompoxErrors
         // Disks and snapshots.
         ["InvalidDiskId"] = ErrorKind.InvalidArgument,
         ["DiskNotFound"] = ErrorKind.NotFound,
+        ["ExternalVolumeMissing"] = ErrorKind.NotFound,
         ["DiskIsCurrent"] = ErrorKind.Conflict,
         ["SnapshotNotFound"] = ErrorKind.NotFound,
         ["InvalidDiskMetadata"] = ErrorKind.InvalidData,

@@ -544,13 +544,30 @@ public static class ComposeLoader
         foreach (var (key, value) in volumes.Entries.Where(e => !e.Key.Value.StartsWith("x-", StringComparison.Ordinal)))
         {
             var path = $"volumes.{key.Value}";
+            var external = false;
             if (value is YMapping options)
             {
                 top.RejectUnknownKeys(options, path, VolumeKeys);
-                foreach (var (option, _) in options.Entries.Where(e => VolumeKeys.Contains(e.Key.Value, StringComparer.Ordinal)))
+                external = External(options, path, key.Value, top);
+                foreach (var (option, _) in options.Entries.Where(e => e.Key.Value is "labels" or "name"))
                 {
                     top.NoEffectWarning(option.Start, NodeReading.Join(path, option.Value), "has no effect: every named volume is a directory on the app's one disk");
                 }
+
+                // Docker's own driver, local, is what a directory of the disk stands for; another driver's volume is not made.
+                if (options.KeyNode("driver") is { } driverKey && top.Text(options["driver"]!, NodeReading.Join(path, "driver")) is { } driver)
+                {
+                    if (driver == "local")
+                    {
+                        top.NoEffectWarning(driverKey.Start, NodeReading.Join(path, "driver"), "has no effect: every named volume is a directory on the app's one disk");
+                    }
+                    else
+                    {
+                        top.Warning(driverKey.Start, NodeReading.Join(path, "driver"), $"'{driver}' is not used: the volume is a directory on the app's one disk, not a volume of the {driver} driver");
+                    }
+                }
+
+                DriverOptions(options, path, top);
             }
             else if (value is not YScalar { IsNull: true })
             {
@@ -558,10 +575,67 @@ public static class ComposeLoader
                 continue;
             }
 
-            result[key.Value] = new ComposeVolume(key.Value, key.Start);
+            result[key.Value] = new ComposeVolume(key.Value, key.Start) { External = external };
         }
 
         return result;
+    }
+
+    // compose-spec 07-volumes.md: "If set to true, external specifies that this volume already exists on the platform and
+    // its lifecycle is managed outside of that of the application. Compose then doesn't create the volume and returns an
+    // error if the volume doesn't exist." (docker/compose pkg/compose/create.go: "external volume %q not found").
+    private static bool External(YMapping options, string path, string name, NodeReading top)
+    {
+        if (options["external"] is not { } node || node is YScalar { IsNull: true })
+        {
+            return false;
+        }
+
+        var key = NodeReading.Join(path, "external");
+        // The legacy form `external: { name: x }` is external too (compose-go types.External).
+        var external = node is YMapping || top.Bool(node, key) == true;
+        if (external)
+        {
+            top.Warning(node.Start, key, $"the volume is external: docker compose does not create it and refuses to start without it; Kompox uses the directory volumes/{name} on the app's disk, so a deploy that would create the app's first disk is refused; bring the volume's data onto the app's disk first (about_Kompox_DiskLayout)");
+        }
+
+        return external;
+    }
+
+    // The local driver's options are mount(8)'s (moby volume/local/local_unix.go: type, o, device): `o: bind` with a device
+    // binds a host directory, type nfs or cifs mounts a remote share (addr= in o). Neither can live on the app's disk.
+    private static void DriverOptions(YMapping options, string path, NodeReading top)
+    {
+        if (options["driver_opts"] is not { } node || node is YScalar { IsNull: true })
+        {
+            return;
+        }
+
+        var key = NodeReading.Join(path, "driver_opts");
+        if (top.Mapping(node, key) is not { } opts)
+        {
+            return;
+        }
+
+        string? Option(string name) => opts[name] is YScalar { IsNull: false } scalar ? scalar.Value : null;
+        var type = Option("type")?.ToLowerInvariant();
+        var o = Option("o") ?? string.Empty;
+        var device = Option("device");
+        var flags = o.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (type is "nfs" or "nfs4" or "cifs" or "smb" or "smb3")
+        {
+            var address = flags.FirstOrDefault(f => f.StartsWith("addr=", StringComparison.Ordinal))?[5..];
+            var remote = type.StartsWith("nfs", StringComparison.Ordinal) ? $"{address}{device}" : device ?? address;
+            top.Error(node.Start, key, $"mounts the {type.ToUpperInvariant()} share {remote ?? "(no device)"} of a remote server; an app's volumes live on its one disk: copy the share's data onto the app's disk, or have the service mount the share itself");
+        }
+        else if (flags.Any(f => f is "bind" or "rbind"))
+        {
+            top.Error(node.Start, key, $"binds the host path '{device}' (o: {o}): an absolute bind mount, refused as those are; only paths inside the project directory (./...) can live on the app's disk");
+        }
+        else
+        {
+            top.Warning(node.Start, key, $"{(type is null ? "are" : $"(type {type}) are")} not used: the volume is a directory on the app's one disk, not a mount with these options");
+        }
     }
 
     private static (SortedDictionary<string, ComposeContent> Contents, HashSet<string> Names) ReadContents(

@@ -29,7 +29,11 @@ public sealed record ComposeProject
 }
 
 /// <summary>A top-level named volume. Every named volume becomes a sub-directory of the app's one disk.</summary>
-public sealed record ComposeVolume(string Name, SourceMark At);
+public sealed record ComposeVolume(string Name, SourceMark At)
+{
+    /// <summary><c>external: true</c>: Docker does not create the volume and refuses to start when it does not exist.</summary>
+    public bool External { get; init; }
+}
 
 /// <summary>A top-level config or secret: its content (byte for byte for a file), from <c>file</c>, <c>content</c> or <c>environment</c>.</summary>
 public sealed record ComposeContent(string Name, byte[] Content, SourceMark At);

@@ -112,7 +112,10 @@ public static class AppConverter
         objects.AddRange(Exposure.Build(scope, ports, options.CertResolver));
 
         var warnings = project.Warnings.Concat(diagnostics.Items.Where(d => d.Severity == Severity.Warning)).ToList();
-        return new AppManifest(scope.Namespace, Sorted(objects), warnings);
+        return new AppManifest(scope.Namespace, Sorted(objects), warnings)
+        {
+            ExternalVolumes = project.Volumes.Values.Where(v => v.External && VolumeUsed(project, v.Name)).Select(v => v.Name).ToList(),
+        };
     }
 
     private static List<IKubernetesObject<V1ObjectMeta>> Sorted(IEnumerable<IKubernetesObject<V1ObjectMeta>> objects) => objects
@@ -230,4 +233,8 @@ public static class AppConverter
             },
         },
     };
+
+    // Docker looks an external volume up only for a service that mounts it (docker/compose pkg/compose/create.go ensureVolume runs per volume of the project, which keeps only the volumes its services use).
+    private static bool VolumeUsed(ComposeProject project, string name) =>
+        project.Services.Any(s => s.Volumes.Any(m => m.Kind == MountKind.Volume && m.Source == name));
 }

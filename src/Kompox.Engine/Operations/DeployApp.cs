@@ -127,6 +127,8 @@ internal static class DeployApp
         var live = await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespaceAsync(manifest.Namespace, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var state = live is null ? AppDiskState.None : AppDiskState.Of(live);
 
+        RequireExternalVolumes(app, manifest, state.CurrentDiskId);
+
         // The node is found, and found to be this machine, before a disk is made, so that a cluster where the disk could
         // not be used gets none.
         var nodeName = await scope.DiskNodeAsync(cancellationToken).ConfigureAwait(false);
@@ -221,6 +223,27 @@ internal static class DeployApp
         // The status is of the Deployment as the wait last read it: the apply's answer precedes the rollout on a real cluster.
         var (rolledOut, pods) = await WaitForRolloutAsync(scope, deployment, applied, plan.Options, cancellationToken).ConfigureAwait(false);
         return AppStatusReader.Of(app, state, rolledOut, pods, manifest.Objects.OfType<V1Ingress>());
+    }
+
+    // compose-spec 07-volumes.md: Compose does not create an external volume and fails when it does not exist. The app's
+    // volumes are directories of its disk: a deploy that creates the first disk would start on an empty directory instead.
+    private static void RequireExternalVolumes(KompoxApp app, AppManifest manifest, string? currentDiskId)
+    {
+        if (currentDiskId is not null || manifest.ExternalVolumes.Count == 0)
+        {
+            return;
+        }
+
+        var names = string.Join(", ", manifest.ExternalVolumes);
+        throw new KompoxException(
+            "ExternalVolumeMissing",
+            ErrorKind.NotFound,
+            $"app {app.Id} mounts the external volume{(manifest.ExternalVolumes.Count > 1 ? "s" : string.Empty)} {names}, which docker compose does not create but requires to exist, "
+            + $"and the app has no disk yet, so none can hold {(manifest.ExternalVolumes.Count > 1 ? "them" : "it")}; create the app's disk, import the volume's data into "
+            + $"volumes/<name> on it (a disk import, layout in about_Kompox_DiskLayout), then deploy; or remove 'external: true' to start with an empty volume")
+        {
+            Target = app.ComposePath ?? app.Id,
+        };
     }
 
     private static AppManifest Convert(KompoxApp app, ComposeReadOptions options, Version? serverVersion)
