@@ -55,6 +55,9 @@ public sealed record ComposeService
 
     public string? WorkingDir { get; init; }
 
+    /// <summary><c>hostname</c>: the container's host name, or null (Docker's is the container id; a Pod's its name).</summary>
+    public string? Hostname { get; init; }
+
     /// <summary><c>stop_grace_period</c>, or null (Docker waits 10 seconds).</summary>
     public TimeSpan? StopGracePeriod { get; init; }
 

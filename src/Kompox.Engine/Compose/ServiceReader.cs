@@ -24,7 +24,6 @@ internal sealed partial class ServiceReader : NodeReading
         ["annotations"] = "container annotations have no counterpart on a container in a Pod",
         ["logging"] = "container logs go to the cluster's log collection",
         ["stop_signal"] = "Kubernetes stops containers with SIGTERM",
-        ["hostname"] = "all containers of the Pod share its host name; other services reach this one by its service name",
         ["domainname"] = "the Pod's DNS settings come from the cluster",
         ["links"] = "all services share the Pod's network",
         ["external_links"] = "all services share the Pod's network",
@@ -74,7 +73,7 @@ internal sealed partial class ServiceReader : NodeReading
         "image", "entrypoint", "command", "working_dir", "user", "environment", "env_file", "ports", "expose", "volumes", "configs",
         "secrets", "healthcheck", "deploy", "tmpfs", "privileged", "network_mode", "pid", "ipc", "devices", "cap_add", "cap_drop",
         "read_only", "tty", "stdin_open", "profiles", "extends", "scale", "stop_grace_period", "extra_hosts", "dns", "dns_search",
-        "dns_opt", "security_opt", "sysctls", "init", "pull_policy", "shm_size", "cpus", "mem_limit", "mem_reservation",
+        "dns_opt", "security_opt", "sysctls", "init", "pull_policy", "shm_size", "cpus", "mem_limit", "mem_reservation", "hostname",
     ];
 
     private static readonly string[] ServiceKeys = ReadKeys.Concat(NoEffect.Keys).Append("build").ToArray();
@@ -180,6 +179,7 @@ internal sealed partial class ServiceReader : NodeReading
             Entrypoint = values.TryGetValue("entrypoint", out var entrypoint) ? ReadCommand(entrypoint, "entrypoint") : null,
             Command = values.TryGetValue("command", out var command) ? ReadCommand(command, "command") : null,
             WorkingDir = OptionalText(values, "working_dir"),
+            Hostname = OptionalText(values, "hostname"),
             User = OptionalText(values, "user"),
             Environment = environment,
             Ports = values.TryGetValue("ports", out var ports) ? ReadPorts(ports) : new List<ComposePort>(),

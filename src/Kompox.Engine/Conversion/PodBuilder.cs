@@ -68,6 +68,7 @@ internal static class PodBuilder
                         DnsConfig = settings.DnsConfig,
                         TerminationGracePeriodSeconds = settings.TerminationGracePeriodSeconds,
                         ShareProcessNamespace = settings.ShareProcessNamespace ? true : null,
+                        Hostname = settings.Hostname,
 
                         // Docker confines every container with its default seccomp profile; a kubelet runs them unconfined
                         // unless told. At Pod level it covers init containers too.

@@ -16,7 +16,8 @@ internal sealed record PodSettings(
     string? DnsPolicy,
     V1PodDNSConfig? DnsConfig,
     IReadOnlyList<V1Sysctl> Sysctls,
-    bool ShareProcessNamespace)
+    bool ShareProcessNamespace,
+    string? Hostname)
 {
     /// <summary>Docker's stop timeout when a service sets none (docs.docker.com/reference/cli/docker/container/stop/).</summary>
     private static readonly TimeSpan DockerDefaultGracePeriod = TimeSpan.FromSeconds(10);
@@ -61,7 +62,8 @@ internal sealed record PodSettings(
             ordered.Any(s => s.Dns.Count > 0) ? "None" : null,
             MergedDnsConfig(ordered, diagnostics),
             SafeSysctlsOf(ordered, diagnostics, serverVersion),
-            NeedsZombieReaping(ordered, diagnostics));
+            NeedsZombieReaping(ordered, diagnostics) | SharesProcesses(ordered, diagnostics),
+            OneHostname(ordered, diagnostics));
     }
 
     // Kubernetes waits one grace period for the whole Pod; the longest any service asked for lets each stop as under Docker.
@@ -226,5 +228,52 @@ internal sealed record PodSettings(
         }
 
         return services.Any(s => s.Init);
+    }
+
+    // compose-spec 05-services.md `pid: "service:name"`: the container joins that service's process namespace. A Pod shares
+    // one among all its containers or none (shareProcessNamespace), so every service then sees the others' processes.
+    private static bool SharesProcesses(IReadOnlyList<ComposeService> services, ConversionDiagnostics diagnostics)
+    {
+        var sharing = services.Where(s => s.Pid?.StartsWith("service:", StringComparison.Ordinal) == true).ToList();
+        foreach (var service in sharing)
+        {
+            var other = service.Pid!["service:".Length..];
+            if (!services.Any(s => s.Name == other))
+            {
+                diagnostics.ServiceError(service, "pid", $"'{service.Pid}' names service '{other}', which the app does not run");
+            }
+            else
+            {
+                diagnostics.ServiceWarning(service, "pid", $"shares the process namespace of '{other}' as the Pod's shareProcessNamespace: every service of the app can then see the others' processes, and PID 1 is the Pod's pause process");
+            }
+        }
+
+        return sharing.Count > 0;
+    }
+
+    // compose-spec 05-services.md `hostname`: "a custom host name to use for the service container", an RFC 1123 name. The
+    // Pod has one host name (PodSpec.hostname, a DNS-1123 label: pkg/apis/core/validation ValidatePodSpec), so the
+    // services that set one must agree, and it must be a label.
+    private static string? OneHostname(IReadOnlyList<ComposeService> services, ConversionDiagnostics diagnostics)
+    {
+        var named = services.Where(s => s.Hostname is not null).ToList();
+        if (named.Count == 0)
+        {
+            return null;
+        }
+
+        var first = named[0];
+        foreach (var other in named.Skip(1).Where(s => s.Hostname != first.Hostname))
+        {
+            diagnostics.ServiceError(other, "hostname", $"is '{other.Hostname}' but service '{first.Name}' asks for '{first.Hostname}': the services of one Pod share its one host name; give them the same hostname, or leave it out of one");
+        }
+
+        if (Names.CheckDnsLabel(first.Hostname!) is not null)
+        {
+            diagnostics.ServiceError(first, "hostname", $"'{first.Hostname}' is not a host name a Pod can take: one DNS label, at most 63 lower-case letters, digits and '-' (a domain belongs in domainname)");
+            return null;
+        }
+
+        return first.Hostname;
     }
 }
