@@ -115,6 +115,9 @@ public sealed record ComposeService
     /// <summary><c>deploy.resources.reservations</c>, with <c>mem_reservation</c> merged in.</summary>
     public ComposeResources? Reservations { get; init; }
 
+    /// <summary><c>deploy.resources.reservations.devices</c> entries, in file order.</summary>
+    public IReadOnlyList<ComposeDeviceRequest> DeviceRequests { get; init; } = Array.Empty<ComposeDeviceRequest>();
+
     /// <summary><c>tmpfs</c> and <c>volumes</c> entries of type tmpfs.</summary>
     public required IReadOnlyList<ComposeTmpfs> Tmpfs { get; init; }
 
@@ -233,3 +236,9 @@ public sealed record ComposeResources(string? Cpus, long? MemoryBytes, SourceMar
 
 /// <param name="SizeBytes">The tmpfs size, or null for no limit.</param>
 public sealed record ComposeTmpfs(string Target, long? SizeBytes, string KeyPath, SourceMark At);
+
+/// <summary>
+/// A <c>deploy.resources.reservations.devices</c> entry. <paramref name="Count"/> is null for <c>count: all</c> or no count
+/// (Docker then reserves every matching device); with <c>device_ids</c> it is their number.
+/// </summary>
+public sealed record ComposeDeviceRequest(IReadOnlyList<string> Capabilities, string? Driver, long? Count, IReadOnlyList<string> DeviceIds, string KeyPath, SourceMark At);

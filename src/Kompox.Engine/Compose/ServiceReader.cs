@@ -87,6 +87,7 @@ internal sealed partial class ServiceReader : NodeReading
     private readonly string root;
     private readonly Dictionary<string, SourceMark> marks = new(StringComparer.Ordinal);
     private readonly List<ComposeTmpfs> tmpfs = new();
+    private readonly List<ComposeDeviceRequest> deviceRequests = new();
 
     public ServiceReader(ComposeProblems problems, string name, YMapping map, SourceMark at, ProjectContext context)
         : base(problems, name)
@@ -190,6 +191,7 @@ internal sealed partial class ServiceReader : NodeReading
             Healthcheck = values.TryGetValue("healthcheck", out var healthcheck) ? ReadHealthcheck(healthcheck) : null,
             Limits = limits,
             Reservations = reservations,
+            DeviceRequests = deviceRequests,
             StopGracePeriod = values.TryGetValue("stop_grace_period", out var grace) ? Duration(grace, Path("stop_grace_period")) : null,
             ExtraHosts = values.TryGetValue("extra_hosts", out var hosts) ? ReadExtraHosts(hosts) : Array.Empty<ComposeHostEntry>(),
             Dns = values.TryGetValue("dns", out var dns) ? Strings(dns, Path("dns"), allowSingle: true).Select(d => d.Value).ToList() : Array.Empty<string>(),
@@ -591,9 +593,61 @@ internal sealed partial class ServiceReader : NodeReading
             }
         }
 
+        if (reservationsSection?["devices"] is { } devicesNode and not YScalar { IsNull: true })
+        {
+            ReadDeviceRequests(devicesNode, Join(deployKey, "resources.reservations.devices"));
+        }
+
         var limits = Resources(limitsSection, Join(deployKey, "resources.limits"), values, "cpus", "mem_limit");
         var reservations = Resources(reservationsSection, Join(deployKey, "resources.reservations"), values, null, "mem_reservation");
         return (limits, reservations);
+    }
+
+    // compose-spec deploy.md devices: capabilities (required), driver, count (an integer or all; all when left out),
+    // device_ids (exclusive with count), options.
+    private void ReadDeviceRequests(YNode node, string key)
+    {
+        if (Sequence(node, key) is not { } list)
+        {
+            return;
+        }
+
+        for (var i = 0; i < list.Items.Count; i++)
+        {
+            var itemKey = Item(key, i);
+            if (Mapping(list.Items[i], itemKey) is not { } device)
+            {
+                continue;
+            }
+
+            RejectUnknownKeys(device, itemKey, "capabilities", "driver", "count", "device_ids", "options");
+            if (device["capabilities"] is not { } capabilitiesNode)
+            {
+                Error(device.Start, Join(itemKey, "capabilities"), "is required: the capabilities the device must have, such as [gpu]");
+                continue;
+            }
+
+            var capabilities = Strings(capabilitiesNode, Join(itemKey, "capabilities"), allowSingle: false).Select(c => c.Value).ToList();
+            var driver = device["driver"] is { } driverNode ? Text(driverNode, Join(itemKey, "driver")) : null;
+            var ids = device["device_ids"] is { } idsNode ? Strings(idsNode, Join(itemKey, "device_ids"), allowSingle: false).Select(d => d.Value).ToList() : new List<string>();
+            long? count = null;
+            if (device["count"] is YScalar { IsNull: false } countNode)
+            {
+                if (ids.Count > 0)
+                {
+                    Error(countNode, Join(itemKey, "count"), "and device_ids are exclusive; Docker Compose refuses both");
+                    continue;
+                }
+
+                count = countNode.Value == "all" ? null : Integer(countNode, Join(itemKey, "count"));
+            }
+            else if (ids.Count > 0)
+            {
+                count = ids.Count;
+            }
+
+            deviceRequests.Add(new ComposeDeviceRequest(capabilities, driver, count, ids, itemKey, list.Items[i].Start));
+        }
     }
 
     private YMapping? Section(YMapping resources, string resourcesKey, string which, params string[] known)
@@ -610,7 +664,7 @@ internal sealed partial class ServiceReader : NodeReading
         }
 
         RejectUnknownKeys(section, key, known);
-        foreach (var (k, _) in section.Entries.Where(e => e.Key.Value is not ("cpus" or "memory") && known.Contains(e.Key.Value, StringComparer.Ordinal)))
+        foreach (var (k, _) in section.Entries.Where(e => e.Key.Value is not ("cpus" or "memory" or "devices") && known.Contains(e.Key.Value, StringComparer.Ordinal)))
         {
             NoEffectWarning(k.Start, Join(key, k.Value), "has no effect: only cpus and memory are mapped to Kubernetes resources");
         }

@@ -60,4 +60,33 @@ public sealed class PodKeysTests
         Assert.Contains("names service 'ghost'", Assert.Single(missing.Errors).Message);
         Assert.True(alone.IsValid);
     }
+
+    // compose-spec deploy.md devices: "If count is set to all or not specified, Compose reserves all devices that satisfy
+    // the requested capabilities. Otherwise, Compose reserves at least the number of devices specified"; a GPU is a
+    // device with capabilities [gpu] (docs.docker.com compose/how-tos/gpu-support). Kubernetes schedules whole GPUs as the
+    // NVIDIA device plugin's nvidia.com/gpu limit (kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus).
+    [Fact]
+    public void A_GPU_reservation_becomes_the_nvidia_gpu_limit_and_all_GPUs_are_refused()
+    {
+        const string service = "services:\n  ml:\n    image: nvidia/cuda:12.9.0-base-ubuntu22.04\n    deploy:\n      resources:\n        reservations:\n          devices:\n";
+        var (result, pod) = Convert(service + "            - { driver: nvidia, count: 2, capabilities: [gpu] }\n");
+        Assert.Equal("2", pod!.Containers.Single().Resources.Limits["nvidia.com/gpu"].ToString());
+        Assert.DoesNotContain(result.Warnings, w => w.Key.Contains("devices", StringComparison.Ordinal));
+
+        var (ids, idsPod) = Convert(service + "            - { device_ids: [\"0\", \"3\"], capabilities: [gpu] }\n");
+        Assert.Equal("2", idsPod!.Containers.Single().Resources.Limits["nvidia.com/gpu"].ToString());
+        Assert.Contains(ids.Warnings, w => w.Message.Contains("Kubernetes picks the GPUs", StringComparison.Ordinal));
+
+        foreach (var all in new[] { "{ count: all, capabilities: [gpu] }", "{ capabilities: [gpu] }" })
+        {
+            var (refused, _) = Convert(service + $"            - {all}\n");
+            var error = Assert.Single(refused.Errors);
+            Assert.Equal("services.ml.deploy.resources.reservations.devices[0]", error.Key);
+            Assert.Contains("reserves all the host's GPUs", error.Message);
+        }
+
+        var (none, nonePod) = Convert("services:\n  ml:\n    image: nvidia/cuda:12.9.0-base-ubuntu22.04\n");
+        Assert.False(nonePod!.Containers.Single().Resources.Limits.ContainsKey("nvidia.com/gpu"));
+        Assert.True(none.IsValid);
+    }
 }
