@@ -198,6 +198,7 @@ public static class KompoxErrors
         ["InvalidDiskId"] = ErrorKind.InvalidArgument,
         ["DiskNotFound"] = ErrorKind.NotFound,
         ["ExternalVolumeMissing"] = ErrorKind.NotFound,
+        ["PlatformUnavailable"] = ErrorKind.Conflict,
         ["DiskIsCurrent"] = ErrorKind.Conflict,
         ["SnapshotNotFound"] = ErrorKind.NotFound,
         ["InvalidDiskMetadata"] = ErrorKind.InvalidData,

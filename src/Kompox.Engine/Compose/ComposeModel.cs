@@ -58,6 +58,9 @@ public sealed record ComposeService
     /// <summary><c>hostname</c>: the container's host name, or null (Docker's is the container id; a Pod's its name).</summary>
     public string? Hostname { get; init; }
 
+    /// <summary><c>platform</c> as written: <c>os[/arch[/variant]]</c>, such as <c>linux/arm64</c>.</summary>
+    public string? Platform { get; init; }
+
     /// <summary><c>stop_grace_period</c>, or null (Docker waits 10 seconds).</summary>
     public TimeSpan? StopGracePeriod { get; init; }
 

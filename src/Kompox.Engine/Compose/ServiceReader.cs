@@ -29,7 +29,6 @@ internal sealed partial class ServiceReader : NodeReading
         ["external_links"] = "all services share the Pod's network",
         ["mac_address"] = "the Pod's network is managed by the cluster",
         ["ulimits"] = "ulimits are set by the cluster's nodes",
-        ["platform"] = "the node's platform is used",
         ["cpu_shares"] = "use deploy.resources.reservations.cpus",
         ["cpu_quota"] = "use deploy.resources.limits.cpus",
         ["cpu_period"] = "use deploy.resources.limits.cpus",
@@ -73,7 +72,7 @@ internal sealed partial class ServiceReader : NodeReading
         "image", "entrypoint", "command", "working_dir", "user", "environment", "env_file", "ports", "expose", "volumes", "configs",
         "secrets", "healthcheck", "deploy", "tmpfs", "privileged", "network_mode", "pid", "ipc", "devices", "cap_add", "cap_drop",
         "read_only", "tty", "stdin_open", "profiles", "extends", "scale", "stop_grace_period", "extra_hosts", "dns", "dns_search",
-        "dns_opt", "security_opt", "sysctls", "init", "pull_policy", "shm_size", "cpus", "mem_limit", "mem_reservation", "hostname",
+        "dns_opt", "security_opt", "sysctls", "init", "pull_policy", "shm_size", "cpus", "mem_limit", "mem_reservation", "hostname", "platform",
     ];
 
     private static readonly string[] ServiceKeys = ReadKeys.Concat(NoEffect.Keys).Append("build").ToArray();
@@ -181,6 +180,7 @@ internal sealed partial class ServiceReader : NodeReading
             Command = values.TryGetValue("command", out var command) ? ReadCommand(command, "command") : null,
             WorkingDir = OptionalText(values, "working_dir"),
             Hostname = OptionalText(values, "hostname"),
+            Platform = OptionalText(values, "platform"),
             User = OptionalText(values, "user"),
             Environment = environment,
             Ports = values.TryGetValue("ports", out var ports) ? ReadPorts(ports) : new List<ComposePort>(),

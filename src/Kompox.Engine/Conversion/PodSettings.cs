@@ -17,7 +17,8 @@ internal sealed record PodSettings(
     V1PodDNSConfig? DnsConfig,
     IReadOnlyList<V1Sysctl> Sysctls,
     bool ShareProcessNamespace,
-    string? Hostname)
+    string? Hostname,
+    IReadOnlyDictionary<string, string>? NodeSelector)
 {
     /// <summary>Docker's stop timeout when a service sets none (docs.docker.com/reference/cli/docker/container/stop/).</summary>
     private static readonly TimeSpan DockerDefaultGracePeriod = TimeSpan.FromSeconds(10);
@@ -63,7 +64,8 @@ internal sealed record PodSettings(
             MergedDnsConfig(ordered, diagnostics),
             SafeSysctlsOf(ordered, diagnostics, serverVersion),
             NeedsZombieReaping(ordered, diagnostics) | SharesProcesses(ordered, diagnostics),
-            OneHostname(ordered, diagnostics));
+            OneHostname(ordered, diagnostics),
+            PlatformSelector(ordered, diagnostics));
     }
 
     // Kubernetes waits one grace period for the whole Pod; the longest any service asked for lets each stop as under Docker.
@@ -275,5 +277,61 @@ internal sealed record PodSettings(
         }
 
         return first.Hostname;
+    }
+
+    /// <summary>The node label kubelets set to their Go architecture (k8s.io/api core/v1 well_known_labels.go LabelArchStable).</summary>
+    public const string ArchLabel = "kubernetes.io/arch";
+
+    // The names containerd gives architectures (containerd/platforms database.go normalizeArch), as GOARCH, the node label's value.
+    private static readonly Dictionary<string, string> ArchAliases = new(StringComparer.Ordinal)
+    {
+        ["x86_64"] = "amd64", ["x86-64"] = "amd64", ["amd64"] = "amd64", ["aarch64"] = "arm64", ["arm64"] = "arm64",
+        ["armhf"] = "arm", ["armel"] = "arm", ["arm"] = "arm", ["i386"] = "386", ["386"] = "386",
+        ["ppc64le"] = "ppc64le", ["s390x"] = "s390x", ["riscv64"] = "riscv64",
+    };
+
+    // compose-spec 05-services.md platform: "defines the target platform the containers for the service run on", written
+    // os[/arch[/variant]]; Docker pulls that image variant and runs it (emulated if need be). A Pod runs on one node, so it
+    // is the node's architecture label (kubelet_node_status.go initialNode sets kubernetes.io/os and kubernetes.io/arch).
+    private static SortedDictionary<string, string>? PlatformSelector(IReadOnlyList<ComposeService> services, ConversionDiagnostics diagnostics)
+    {
+        string? arch = null;
+        ComposeService? first = null;
+        foreach (var service in services.Where(s => s.Platform is not null))
+        {
+            var parts = service.Platform!.ToLowerInvariant().Split('/');
+            if (parts[0] != "linux")
+            {
+                diagnostics.ServiceError(service, "platform", $"'{service.Platform}' is not a Linux platform; an app's Pod runs Linux containers");
+                continue;
+            }
+
+            if (parts.Length < 2)
+            {
+                continue;
+            }
+
+            if (!ArchAliases.TryGetValue(parts[1], out var own))
+            {
+                diagnostics.ServiceError(service, "platform", $"'{parts[1]}' is not an architecture Kubernetes nodes report (amd64, arm64, arm, 386, ppc64le, s390x, riscv64)");
+                continue;
+            }
+
+            if (parts.Length > 2)
+            {
+                diagnostics.ServiceWarning(service, "platform", $"the variant '{parts[2]}' is not selected: nodes are chosen by architecture ({own}) alone, and the runtime pulls the variant the node runs");
+            }
+
+            if (arch is null)
+            {
+                (arch, first) = (own, service);
+            }
+            else if (arch != own)
+            {
+                diagnostics.ServiceError(service, "platform", $"asks for {own} but service '{first!.Name}' for {arch}: the services of one Pod run on one node; Docker would emulate the other architecture, Kubernetes does not");
+            }
+        }
+
+        return arch is null ? null : new SortedDictionary<string, string>(StringComparer.Ordinal) { [ArchLabel] = arch };
     }
 }

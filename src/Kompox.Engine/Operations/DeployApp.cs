@@ -123,6 +123,8 @@ internal static class DeployApp
         await CheckHostsAsync(scope, manifest, cancellationToken).ConfigureAwait(false);
         await IngressChecks.RequireInstalledAsync(scope, manifest, cancellationToken).ConfigureAwait(false);
 
+        await RequireArchitectureAsync(scope, manifest, cancellationToken).ConfigureAwait(false);
+
         scope.Step("reading the disk state", 30);
         var live = await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespaceAsync(manifest.Namespace, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var state = live is null ? AppDiskState.None : AppDiskState.Of(live);
@@ -244,6 +246,32 @@ internal static class DeployApp
         {
             Target = app.ComposePath ?? app.Id,
         };
+    }
+
+    // A compose platform becomes the Pod's kubernetes.io/arch node selector; with no node of that architecture the Pod
+    // would wait unscheduled for ever, where Docker would have emulated it. Read only when the app asks for one.
+    private static async Task RequireArchitectureAsync(OperationScope scope, AppManifest manifest, CancellationToken cancellationToken)
+    {
+        var selector = manifest.Objects.OfType<V1Deployment>().Single().Spec?.Template?.Spec?.NodeSelector;
+        if (selector is null || !selector.TryGetValue(PodSettings.ArchLabel, out var arch))
+        {
+            return;
+        }
+
+        var nodes = (await scope.Kube.CoreV1.ListNodeAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
+        var archs = nodes.Select(n => n.Metadata?.Labels?.TryGetValue(PodSettings.ArchLabel, out var a) == true ? a : null).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
+        if (!archs.Contains(arch, StringComparer.Ordinal))
+        {
+            throw new KompoxException(
+                "PlatformUnavailable",
+                ErrorKind.Conflict,
+                $"app {scope.App.Id} asks for platform linux/{arch} (compose platform), but no node of cluster {scope.App.Cluster.Id} runs {arch} "
+                + $"(its nodes run {(archs.Count == 0 ? "no architecture they report" : string.Join(", ", archs))}); Docker would emulate it, Kubernetes does not: "
+                + $"add a {arch} node, or change or remove the services' platform")
+            {
+                Target = scope.App.ComposePath ?? scope.App.Id,
+            };
+        }
     }
 
     private static AppManifest Convert(KompoxApp app, ComposeReadOptions options, Version? serverVersion)

@@ -89,4 +89,24 @@ public sealed class PodKeysTests
         Assert.False(nonePod!.Containers.Single().Resources.Limits.ContainsKey("nvidia.com/gpu"));
         Assert.True(none.IsValid);
     }
+
+    // compose-spec 05-services.md platform: "the target platform the containers for the service run on", os[/arch[/variant]];
+    // the node's architecture is its kubernetes.io/arch label (kubelet_node_status.go initialNode), which a nodeSelector picks.
+    [Fact]
+    public void Platform_becomes_the_architecture_node_selector_and_one_Pod_has_one()
+    {
+        var (_, pod) = Convert("services:\n  web:\n    image: nginx:1.27\n    platform: linux/aarch64\n  db:\n    image: postgres:16\n    platform: linux/arm64/v8\n");
+        Assert.Equal(new Dictionary<string, string> { ["kubernetes.io/arch"] = "arm64" }, pod!.NodeSelector);
+
+        var (clash, _) = Convert("services:\n  web:\n    image: nginx:1.27\n    platform: linux/amd64\n  db:\n    image: postgres:16\n    platform: linux/arm64\n");
+        var error = Assert.Single(clash.Errors);
+        Assert.Equal("services.web.platform", error.Key);
+        Assert.Contains("asks for amd64 but service 'db' for arm64", error.Message);
+
+        var (windows, _) = Convert("services:\n  web:\n    image: nginx:1.27\n    platform: windows/amd64\n");
+        Assert.Contains("is not a Linux platform", Assert.Single(windows.Errors).Message);
+
+        var (_, plain) = Convert("services:\n  web:\n    image: nginx:1.27\n");
+        Assert.Null(plain!.NodeSelector);
+    }
 }
