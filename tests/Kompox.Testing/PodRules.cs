@@ -102,6 +102,11 @@ internal static class PodRules
         {
             errors.InvalidEach($"{path}.hostname", spec.Hostname, NameRules.Dns1123Label(spec.Hostname));
         }
+        // ValidatePodSpec: "if spec.RuntimeClassName != nil { ValidateRuntimeClassName(...) }", a DNS-1123 subdomain.
+        if (spec.RuntimeClassName is not null)
+        {
+            errors.InvalidEach($"{path}.runtimeClassName", spec.RuntimeClassName, NameRules.Dns1123Subdomain(spec.RuntimeClassName));
+        }
         MetadataRules.ValidateLabels(errors, spec.NodeSelector, $"{path}.nodeSelector");
         ValidateImagePullSecrets(errors, spec.ImagePullSecrets, $"{path}.imagePullSecrets");
         ValidateHostAliases(errors, spec.HostAliases, $"{path}.hostAliases");

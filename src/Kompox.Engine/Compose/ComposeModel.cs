@@ -61,6 +61,9 @@ public sealed record ComposeService
     /// <summary><c>platform</c> as written: <c>os[/arch[/variant]]</c>, such as <c>linux/arm64</c>.</summary>
     public string? Platform { get; init; }
 
+    /// <summary><c>runtime</c>: the Docker runtime (<c>runc</c> by default, <c>nvidia</c>, <c>runsc</c>...).</summary>
+    public string? Runtime { get; init; }
+
     /// <summary><c>stop_grace_period</c>, or null (Docker waits 10 seconds).</summary>
     public TimeSpan? StopGracePeriod { get; init; }
 

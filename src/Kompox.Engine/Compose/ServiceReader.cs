@@ -39,7 +39,6 @@ internal sealed partial class ServiceReader : NodeReading
         ["oom_kill_disable"] = "the OOM killer is managed by Kubernetes",
         ["pids_limit"] = "process limits are set by the cluster's nodes",
         ["group_add"] = "supplementary groups are not mapped",
-        ["runtime"] = "the cluster's container runtime is used",
         ["userns_mode"] = "user namespaces are managed by the cluster",
         ["cgroup_parent"] = "cgroups are managed by Kubernetes",
         ["cgroup"] = "cgroups are managed by Kubernetes",
@@ -72,7 +71,7 @@ internal sealed partial class ServiceReader : NodeReading
         "image", "entrypoint", "command", "working_dir", "user", "environment", "env_file", "ports", "expose", "volumes", "configs",
         "secrets", "healthcheck", "deploy", "tmpfs", "privileged", "network_mode", "pid", "ipc", "devices", "cap_add", "cap_drop",
         "read_only", "tty", "stdin_open", "profiles", "extends", "scale", "stop_grace_period", "extra_hosts", "dns", "dns_search",
-        "dns_opt", "security_opt", "sysctls", "init", "pull_policy", "shm_size", "cpus", "mem_limit", "mem_reservation", "hostname", "platform",
+        "dns_opt", "security_opt", "sysctls", "init", "pull_policy", "shm_size", "cpus", "mem_limit", "mem_reservation", "hostname", "platform", "runtime",
     ];
 
     private static readonly string[] ServiceKeys = ReadKeys.Concat(NoEffect.Keys).Append("build").ToArray();
@@ -181,6 +180,7 @@ internal sealed partial class ServiceReader : NodeReading
             WorkingDir = OptionalText(values, "working_dir"),
             Hostname = OptionalText(values, "hostname"),
             Platform = OptionalText(values, "platform"),
+            Runtime = OptionalText(values, "runtime"),
             User = OptionalText(values, "user"),
             Environment = environment,
             Ports = values.TryGetValue("ports", out var ports) ? ReadPorts(ports) : new List<ComposePort>(),

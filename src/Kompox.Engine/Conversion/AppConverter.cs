@@ -79,7 +79,7 @@ public static class AppConverter
         ComposeRules.Check(project, diagnostics);
         var ports = Exposure.Plan(app, project, diagnostics);
         var budget = ResourceBudget.Compute(app.Resources, project.Services, diagnostics);
-        var podSettings = PodSettings.Plan(project.Services, PodBuilder.HostNames(project.Services), diagnostics, options.ServerVersion);
+        var podSettings = PodSettings.Plan(project.Services, PodBuilder.HostNames(project.Services), diagnostics, options.ServerVersion, app.Cluster.Settings.GetValueOrDefault(Drivers.RuntimeClassSettings.Name));
         if (diagnostics.HasErrors || budget is null)
         {
             throw new KompoxValidationException("InvalidCompose", diagnostics.ComposeFile, diagnostics.Items);

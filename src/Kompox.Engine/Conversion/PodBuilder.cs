@@ -69,6 +69,7 @@ internal static class PodBuilder
                         TerminationGracePeriodSeconds = settings.TerminationGracePeriodSeconds,
                         ShareProcessNamespace = settings.ShareProcessNamespace ? true : null,
                         Hostname = settings.Hostname,
+                        RuntimeClassName = settings.RuntimeClassName,
                         NodeSelector = settings.NodeSelector is { } selector ? new Dictionary<string, string>(selector) : null,
 
                         // Docker confines every container with its default seccomp profile; a kubelet runs them unconfined

@@ -18,7 +18,8 @@ internal sealed record PodSettings(
     IReadOnlyList<V1Sysctl> Sysctls,
     bool ShareProcessNamespace,
     string? Hostname,
-    IReadOnlyDictionary<string, string>? NodeSelector)
+    IReadOnlyDictionary<string, string>? NodeSelector,
+    string? RuntimeClassName)
 {
     /// <summary>Docker's stop timeout when a service sets none (docs.docker.com/reference/cli/docker/container/stop/).</summary>
     private static readonly TimeSpan DockerDefaultGracePeriod = TimeSpan.FromSeconds(10);
@@ -54,7 +55,8 @@ internal sealed record PodSettings(
     private const int MaxSearchDomains = 32;
 
     /// <param name="serverVersion">The cluster's Kubernetes version (major.minor); null when it is not known, as offline.</param>
-    public static PodSettings Plan(IReadOnlyList<ComposeService> services, IEnumerable<string> serviceHostNames, ConversionDiagnostics diagnostics, Version? serverVersion = null)
+    /// <param name="runtimeClasses">The cluster's <c>RUNTIME_CLASSES</c> setting, or null.</param>
+    public static PodSettings Plan(IReadOnlyList<ComposeService> services, IEnumerable<string> serviceHostNames, ConversionDiagnostics diagnostics, Version? serverVersion = null, string? runtimeClasses = null)
     {
         var ordered = services.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
         return new PodSettings(
@@ -65,7 +67,8 @@ internal sealed record PodSettings(
             SafeSysctlsOf(ordered, diagnostics, serverVersion),
             NeedsZombieReaping(ordered, diagnostics) | SharesProcesses(ordered, diagnostics),
             OneHostname(ordered, diagnostics),
-            PlatformSelector(ordered, diagnostics));
+            PlatformSelector(ordered, diagnostics),
+            RuntimeClass(ordered, runtimeClasses, diagnostics));
     }
 
     // Kubernetes waits one grace period for the whole Pod; the longest any service asked for lets each stop as under Docker.
@@ -333,5 +336,38 @@ internal sealed record PodSettings(
         }
 
         return arch is null ? null : new SortedDictionary<string, string>(StringComparer.Ordinal) { [ArchLabel] = arch };
+    }
+
+    // Docker's default runtime (docs.docker.com/engine/daemon/alternative-runtimes): a service naming it changes nothing.
+    private const string DockerDefaultRuntime = "runc";
+
+    // compose-spec 05-services.md runtime: "specifies which runtime to use for the service's containers" (dockerd
+    // --add-runtime names, such as nvidia or runsc). A Pod picks its runtime handler with one RuntimeClass
+    // (PodSpec.runtimeClassName), which the cluster setting maps each Docker runtime to.
+    private static string? RuntimeClass(IReadOnlyList<ComposeService> services, string? setting, ConversionDiagnostics diagnostics)
+    {
+        var map = setting is null ? new Dictionary<string, string>() : Drivers.RuntimeClassSettings.Parse(setting, out _) ?? new Dictionary<string, string>();
+        string? chosen = null;
+        ComposeService? first = null;
+        foreach (var service in services.Where(s => s.Runtime is not null && s.Runtime != DockerDefaultRuntime))
+        {
+            if (!map.TryGetValue(service.Runtime!, out var runtimeClass))
+            {
+                diagnostics.ServiceError(service, "runtime", $"runtime '{service.Runtime}' has no RuntimeClass on this cluster: the cluster setting {Drivers.RuntimeClassSettings.Name} maps Docker runtimes to RuntimeClasses (e.g. {service.Runtime}=<class>)");
+                continue;
+            }
+
+            if (chosen is null)
+            {
+                (chosen, first) = (runtimeClass, service);
+                diagnostics.ServiceWarning(service, "runtime", $"runs as the Pod's RuntimeClass '{runtimeClass}', which applies to every service of the app, not to this one alone as in Docker");
+            }
+            else if (chosen != runtimeClass)
+            {
+                diagnostics.ServiceError(service, "runtime", $"asks for RuntimeClass '{runtimeClass}' but service '{first!.Name}' for '{chosen}': the services of one Pod run with one runtime");
+            }
+        }
+
+        return chosen;
     }
 }

@@ -86,7 +86,7 @@ public class ValidConfigTests
         var result = KompoxConfig.Load(temp.Write("kompoxops.yml", text), "kompoxops.yml");
 
         var warning = Assert.Single(result.Warnings);
-        Assert.Equal("kompoxops.yml:14:21 cluster.settings.K3S_DATA_ROOTS: driver 'k3s' does not read this setting at cluster level (it reads K3S_DATA_ROOT, K3S_NODE_NAME, INGRESS_DEFAULT_CERT_SECRET, API_SERVER_URL, API_SERVER_CA)", warning.ToString());
+        Assert.Equal("kompoxops.yml:14:21 cluster.settings.K3S_DATA_ROOTS: driver 'k3s' does not read this setting at cluster level (it reads K3S_DATA_ROOT, K3S_NODE_NAME, INGRESS_DEFAULT_CERT_SECRET, API_SERVER_URL, API_SERVER_CA, RUNTIME_CLASSES)", warning.ToString());
         Assert.Equal("/srv", result.Cluster.Settings["K3S_DATA_ROOTS"]);
     }
 

@@ -12,9 +12,9 @@ namespace Kompox.Tests.Conversion;
 /// </summary>
 public sealed class PodKeysTests
 {
-    private static (AppValidation Result, k8s.Models.V1PodSpec? Pod) Convert(string yaml)
+    private static (AppValidation Result, k8s.Models.V1PodSpec? Pod) Convert(string yaml, IReadOnlyDictionary<string, string>? clusterSettings = null)
     {
-        var app = App();
+        var app = App(clusterSettings: clusterSettings);
         app = new KompoxApp { Name = app.Name, Cluster = app.Cluster, Ingress = app.Ingress, Resources = app.Resources, Settings = app.Settings, Compose = yaml };
         var result = AppValidator.Validate(app, new AppValidationOptions { DiskId = K3sDisk });
         if (!result.IsValid)
@@ -108,5 +108,29 @@ public sealed class PodKeysTests
 
         var (_, plain) = Convert("services:\n  web:\n    image: nginx:1.27\n");
         Assert.Null(plain!.NodeSelector);
+    }
+
+    // compose-spec 05-services.md runtime: "specifies which runtime to use for the service's containers"; runc is Docker's
+    // default (docs.docker.com/engine/daemon/alternative-runtimes). A Pod names its handler with one RuntimeClass.
+    [Fact]
+    public void Runtime_becomes_the_RuntimeClass_the_cluster_setting_maps_it_to_else_it_is_refused()
+    {
+        var settings = new Dictionary<string, string> { ["K3S_NODE_NAME"] = "node1", ["RUNTIME_CLASSES"] = "nvidia=nvidia, runsc=gvisor" };
+        const string yaml = "services:\n  web:\n    image: nginx:1.27\n    runtime: RUNTIME\n  db:\n    image: postgres:16\n";
+        var (result, pod) = Convert(yaml.Replace("RUNTIME", "runsc", StringComparison.Ordinal), settings);
+        Assert.Equal("gvisor", pod!.RuntimeClassName);
+        Assert.Contains(result.Warnings, w => w.Key == "services.web.runtime" && w.Message.Contains("applies to every service", StringComparison.Ordinal));
+
+        var (_, runc) = Convert(yaml.Replace("RUNTIME", "runc", StringComparison.Ordinal));
+        Assert.Null(runc!.RuntimeClassName);
+
+        var (unmapped, _) = Convert(yaml.Replace("RUNTIME", "kata", StringComparison.Ordinal), settings);
+        var error = Assert.Single(unmapped.Errors);
+        Assert.Equal("services.web.runtime", error.Key);
+        Assert.Contains("runtime 'kata' has no RuntimeClass on this cluster", error.Message);
+        Assert.Contains("RUNTIME_CLASSES", error.Message);
+
+        var (clash, _) = Convert("services:\n  a:\n    image: nginx:1.27\n    runtime: nvidia\n  b:\n    image: nginx:1.27\n    runtime: runsc\n", settings);
+        Assert.Contains("asks for RuntimeClass 'gvisor' but service 'a' for 'nvidia'", Assert.Single(clash.Errors).Message);
     }
 }
