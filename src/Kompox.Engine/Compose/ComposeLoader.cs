@@ -53,6 +53,7 @@ public static class ComposeLoader
         var variables = Variables(files, environment, problems);
         var sources = Sources(text, file, files, variables, overrides, problems);
         var documents = new List<YMapping>();
+        var unreadable = false;
         foreach (var (sourceText, sourceFile, merged) in sources)
         {
             YNode? document;
@@ -72,13 +73,15 @@ public static class ComposeLoader
             else if (!merged || document is not null)
             {
                 // An empty override file changes nothing, as in compose-go; an empty main file is an error.
+                unreadable = true;
                 problems.Error(document?.Start ?? SourceMark.File, "services", document is null
                     ? "the file is empty; a compose file needs a 'services' mapping"
                     : $"expected a mapping with 'services', found {document.Describe()}", null, sourceFile);
             }
         }
 
-        if (problems.HasErrors)
+        // Without every document there is nothing to merge; other problems (.env, COMPOSE_FILE) are reported with the rest.
+        if (documents.Count == 0 || unreadable)
         {
             throw new KompoxValidationException(ErrorId, file, problems.All);
         }
