@@ -175,7 +175,7 @@ public sealed class GetKompoxAppLogCommand : KompoxAppCmdlet
                 try
                 {
                     var projectDir = app.ComposePath is null ? null : System.IO.Path.GetDirectoryName(app.ComposePath);
-                    project = ComposeLoader.Load(app.Compose, app.ComposePath ?? "compose.yml", projectDir, app.Name, ProcessEnvironment(), EveryProfile);
+                    project = ComposeLoader.Load(app.Compose, app.ComposePath ?? "compose.yml", projectDir, app.Name, ProcessEnvironment(), EveryProfile, app.ComposeOverrides);
                 }
                 catch (KompoxException)
                 {

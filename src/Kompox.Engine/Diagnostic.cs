@@ -61,4 +61,10 @@ public sealed record Diagnostic(Severity Severity, string File, int Line, int Co
 public readonly record struct SourceMark(int Line, int Column)
 {
     public static readonly SourceMark File = new(0, 0);
+
+    /// <summary>
+    /// The file the mark is in when it is not the one the reader reports for (a compose override file merged into
+    /// the app's compose file); null for that file itself.
+    /// </summary>
+    public string? Source { get; init; }
 }

@@ -197,6 +197,8 @@ public static class KompoxErrors
         // Disks and snapshots.
         ["InvalidDiskId"] = ErrorKind.InvalidArgument,
         ["DiskNotFound"] = ErrorKind.NotFound,
+        ["ExternalVolumeMissing"] = ErrorKind.NotFound,
+        ["PlatformUnavailable"] = ErrorKind.Conflict,
         ["DiskIsCurrent"] = ErrorKind.Conflict,
         ["SnapshotNotFound"] = ErrorKind.NotFound,
         ["InvalidDiskMetadata"] = ErrorKind.InvalidData,

@@ -97,6 +97,16 @@ internal static class PodRules
         {
             errors.Invalid($"{path}.terminationGracePeriodSeconds", spec.TerminationGracePeriodSeconds.Value, "must be greater than or equal to 0");
         }
+        // pkg/apis/core/validation/validation.go ValidatePodSpec: "if len(spec.Hostname) > 0 { ValidateDNS1123Label(spec.Hostname, ...) }".
+        if (!string.IsNullOrEmpty(spec.Hostname))
+        {
+            errors.InvalidEach($"{path}.hostname", spec.Hostname, NameRules.Dns1123Label(spec.Hostname));
+        }
+        // ValidatePodSpec: "if spec.RuntimeClassName != nil { ValidateRuntimeClassName(...) }", a DNS-1123 subdomain.
+        if (spec.RuntimeClassName is not null)
+        {
+            errors.InvalidEach($"{path}.runtimeClassName", spec.RuntimeClassName, NameRules.Dns1123Subdomain(spec.RuntimeClassName));
+        }
         MetadataRules.ValidateLabels(errors, spec.NodeSelector, $"{path}.nodeSelector");
         ValidateImagePullSecrets(errors, spec.ImagePullSecrets, $"{path}.imagePullSecrets");
         ValidateHostAliases(errors, spec.HostAliases, $"{path}.hostAliases");

@@ -169,6 +169,47 @@ Describe 'Test-KompoxApp' {
 }
 
 Describe 'ConvertTo-KompoxManifest' {
+    # compose-spec 07-volumes.md: an external volume is not created by Compose; local driver_opts are mount(8)'s
+    # (moby volume/local/local_unix.go), so o: bind binds a host path and type nfs mounts a remote share.
+    It 'warns of an external volume on its own, and refuses driver_opts that bind a host path or mount a share' {
+        $dir = Join-Path $TestDrive 'volumes'
+        New-Item -ItemType Directory $dir | Out-Null
+        Set-Content (Join-Path $dir 'kompoxops.yml') "version: 1`nservice: { name: ops }`nprovider: { name: k3s1, driver: k3s }`ncluster:`n  name: lab`n  auth: { type: kubectl, kubeconfig: ~/.kube/config }`n  domain: apps.example.com`n  settings: { K3S_NODE_NAME: node1 }`napp:`n  name: db`n  compose: compose.yaml`n"
+        $service = "services:`n  db:`n    image: postgres:16`n    volumes: [`"data:/var/lib/postgresql/data`"]`n"
+        Set-Content (Join-Path $dir 'compose.yaml') ($service + "volumes:`n  data:`n    external: true`n")
+        $yaml = ConvertTo-KompoxManifest -Path (Join-Path $dir 'kompoxops.yml') -DiskId d1 -WarningVariable warnings -WarningAction SilentlyContinue
+        Assert-ManifestValid $yaml
+        @($warnings | Where-Object { "$_" -match 'volumes.data.external' -and "$_" -match 'docker compose does not create it' }) | Should -HaveCount 1
+
+        Set-Content (Join-Path $dir 'compose.yaml') ($service + "volumes:`n  data:`n    driver_opts: { type: nfs, o: `"addr=10.0.0.5`", device: `":/exports/pg`" }`n")
+        $result = Test-KompoxApp -Path (Join-Path $dir 'kompoxops.yml')
+        $result.IsValid | Should -BeFalse
+        $result.Errors.Key | Should -Be 'volumes.data.driver_opts'
+        $result.Errors.Message | Should -Match 'NFS share 10.0.0.5:/exports/pg'
+    }
+
+    # compose-go cli/options.go (DefaultOverrideFileNames, WithConfigFileEnv) and compose-spec 13-merge.md: docker compose up
+    # merges compose.override.yaml over compose.yaml, and app.compose as a list is `-f a -f b`.
+    It 'merges the override file beside the compose file, or the files app.compose lists, as docker compose does' {
+        $dir = Join-Path $TestDrive 'override'
+        New-Item -ItemType Directory $dir | Out-Null
+        Set-Content (Join-Path $dir 'kompoxops.yml') "version: 1`nservice: { name: ops }`nprovider: { name: k3s1, driver: k3s }`ncluster:`n  name: lab`n  auth: { type: kubectl, kubeconfig: ~/.kube/config }`n  domain: apps.example.com`n  settings: { K3S_NODE_NAME: node1 }`napp:`n  name: web`n  compose: compose.yaml`n"
+        Set-Content (Join-Path $dir 'compose.yaml') "services:`n  web:`n    image: nginx:1.27`n    environment: { STAGE: base }`n"
+        Set-Content (Join-Path $dir 'compose.override.yaml') "services:`n  web:`n    environment: { STAGE: override }`n"
+        Set-Content (Join-Path $dir 'prod.yaml') "services:`n  web:`n    image: nginx:1.28`n"
+        $yaml = ConvertTo-KompoxManifest -Path (Join-Path $dir 'kompoxops.yml') -DiskId d1
+        Assert-ManifestValid $yaml
+        # The environment travels in the app's Secret, base64-encoded.
+        $yaml | Should -Match ('STAGE: ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('override')))
+        $yaml | Should -Match 'image: nginx:1.27'
+
+        (Get-Content (Join-Path $dir 'kompoxops.yml') -Raw) -replace '(?m)^  compose: .*$', '  compose: [compose.yaml, prod.yaml]' | Set-Content (Join-Path $dir 'kompoxops.yml')
+        $yaml = ConvertTo-KompoxManifest -Path (Join-Path $dir 'kompoxops.yml') -DiskId d1
+        Assert-ManifestValid $yaml
+        $yaml | Should -Match ('STAGE: ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('base')))
+        $yaml | Should -Match 'image: nginx:1.28'
+    }
+
     It 'writes the manifest as multi-document YAML to the pipeline' {
         $yaml = Import-KompoxConfig $Example | ConvertTo-KompoxManifest -DiskId gitea-disk-1
         $yaml | Should -HaveCount 1

@@ -11,6 +11,9 @@ public static class ComposeLoader
 
     private const string ErrorId = "InvalidCompose";
 
+    // As kompoxops.yml's app.compose allows for the first file (KompoxConfig.MaxComposeBytes).
+    private const long MaxComposeFileBytes = 4 * 1024 * 1024;
+
     private static readonly Dictionary<string, string> TopLevelNoEffect = new(StringComparer.Ordinal)
     {
         ["version"] = "the compose file format no longer has versions; the key is obsolete and ignored",
@@ -21,42 +24,73 @@ public static class ComposeLoader
     // The compose-spec schema's top-level properties.
     private static readonly string[] TopLevelKeys = ["version", "name", "include", "services", "networks", "volumes", "secrets", "configs", "models"];
 
+    /// <summary>The override files <c>docker compose up</c> merges over a compose file found by its default name, in its order of preference (compose-go cli/options.go DefaultOverrideFileNames).</summary>
+    public static readonly IReadOnlyList<string> OverrideFileNames = ["compose.override.yml", "compose.override.yaml", "docker-compose.override.yml", "docker-compose.override.yaml"];
+
+    // compose-go cli/options.go DefaultFileNames: the names `docker compose up` finds a project's compose file by.
+    private static readonly string[] DefaultFileNames = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];
+
     /// <param name="text">The compose YAML.</param>
     /// <param name="file">How to name the file in messages (e.g. <c>compose.yml</c>).</param>
     /// <param name="projectDir">
     /// Directory of the compose file: relative binds, env_file, <c>.env</c>, config and secret files resolve against it,
     /// and no file outside it is read. Null when the compose text has no file: then any file it names is an error.
     /// </param>
-    /// <param name="projectName">The app's name: Docker Compose's project name, <c>${COMPOSE_PROJECT_NAME}</c> in the file.</param>
+    /// <param name="projectName">The app's name: Docker Compose's project name, <c>${COMPOSE_PROJECT_NAME}</c> in the file, unless the environment, <c>.env</c> or the file's <c>name</c> gives one.</param>
     /// <param name="environment">The process environment; it wins over the <c>.env</c> file.</param>
     /// <param name="profiles">Selected profiles; services without profiles are always active. Empty: <c>COMPOSE_PROFILES</c> decides.</param>
+    /// <param name="overrides">
+    /// Null: the file is read as <c>docker compose up</c> reads its directory (<c>COMPOSE_FILE</c>, else the file and its
+    /// <c>compose.override.yaml</c>). Otherwise the files given after it (<c>-f a -f b</c>), merged over it in order, and no other.
+    /// </param>
     /// <exception cref="KompoxValidationException">Error id <c>InvalidCompose</c>, with every problem found.</exception>
     public static ComposeProject Load(
-        string text, string file, string? projectDir, string projectName, IReadOnlyDictionary<string, string> environment, IReadOnlyCollection<string>? profiles = null)
+        string text, string file, string? projectDir, string projectName, IReadOnlyDictionary<string, string> environment, IReadOnlyCollection<string>? profiles = null,
+        IReadOnlyList<Model.ComposeFileText>? overrides = null)
     {
         var problems = new ComposeProblems(file);
-        YNode? document;
-        try
+        var files = new ProjectFiles(projectDir);
+        var variables = Variables(files, environment, problems);
+        var sources = Sources(text, file, files, variables, overrides, problems);
+        var documents = new List<YMapping>();
+        var unreadable = false;
+        foreach (var (sourceText, sourceFile, merged) in sources)
         {
-            document = YamlReader.Read(text, file);
-        }
-        catch (KompoxValidationException e)
-        {
-            throw new KompoxValidationException(ErrorId, file, e.Problems);
+            YNode? document;
+            try
+            {
+                document = YamlReader.Read(sourceText, sourceFile, markSource: merged);
+            }
+            catch (KompoxValidationException e)
+            {
+                throw new KompoxValidationException(ErrorId, file, e.Problems);
+            }
+
+            if (document is YMapping mapping)
+            {
+                documents.Add(mapping);
+            }
+            else if (!merged || document is not null)
+            {
+                // An empty override file changes nothing, as in compose-go; an empty main file is an error.
+                unreadable = true;
+                problems.Error(document?.Start ?? SourceMark.File, "services", document is null
+                    ? "the file is empty; a compose file needs a 'services' mapping"
+                    : $"expected a mapping with 'services', found {document.Describe()}", null, sourceFile);
+            }
         }
 
-        var files = new ProjectFiles(projectDir);
-        var variables = Variables(files, environment, projectName, problems);
-        var top = new NodeReading(problems, null);
-        if (document is not YMapping raw)
+        // Without every document there is nothing to merge; other problems (.env, COMPOSE_FILE) are reported with the rest.
+        if (documents.Count == 0 || unreadable)
         {
-            problems.Error(document?.Start ?? SourceMark.File, "services", document is null
-                ? "the file is empty; a compose file needs a 'services' mapping"
-                : $"expected a mapping with 'services', found {document.Describe()}", null);
             throw new KompoxValidationException(ErrorId, file, problems.All);
         }
 
-        var root = (YMapping)new TreeInterpolation(problems, variables).Run(raw);
+        variables["COMPOSE_PROJECT_NAME"] = ProjectName(documents, variables, projectName);
+        var top = new NodeReading(problems, null);
+        var interpolated = documents.Select(d => (YMapping)new TreeInterpolation(problems, variables).Run(d)).ToList();
+        var raw = interpolated[0];
+        var root = interpolated.Skip(1).Aggregate(raw, ServiceExtends.MergeDocuments);
         foreach (var (key, _) in root.Entries)
         {
             if (key.Value is "name" or "services" or "volumes" or "configs" or "secrets" || key.Value.StartsWith("x-", StringComparison.Ordinal))
@@ -108,8 +142,8 @@ public static class ComposeLoader
             ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             : Array.Empty<string>();
 
-    // The .env file beside the compose file, overlaid by the process environment; COMPOSE_PROJECT_NAME is the app's name.
-    private static Dictionary<string, string> Variables(ProjectFiles files, IReadOnlyDictionary<string, string> environment, string projectName, ComposeProblems problems)
+    // The .env file beside the compose file, overlaid by the process environment (compose-go cli/options.go WithOsEnv, WithDotEnv).
+    private static Dictionary<string, string> Variables(ProjectFiles files, IReadOnlyDictionary<string, string> environment, ComposeProblems problems)
     {
         var variables = new Dictionary<string, string>(StringComparer.Ordinal);
         if (files.Root is not null)
@@ -136,9 +170,125 @@ public static class ComposeLoader
             variables[key] = value;
         }
 
-        variables["COMPOSE_PROJECT_NAME"] = projectName;
         return variables;
     }
+
+    // The files `docker compose up` reads (compose-go cli/options.go): the ones given (-f) when there are; else those
+    // COMPOSE_FILE lists, from the environment or .env, split at COMPOSE_PATH_SEPARATOR (the system's path list
+    // separator by default); else the compose file found by its default name and the first override file beside it.
+    private static List<(string Text, string File, bool Merged)> Sources(
+        string text, string file, ProjectFiles files, IReadOnlyDictionary<string, string> variables, IReadOnlyList<Model.ComposeFileText>? overrides, ComposeProblems problems)
+    {
+        var sources = new List<(string Text, string File, bool Merged)> { (text, file, false) };
+        if (overrides is not null)
+        {
+            sources.AddRange(overrides.Select(o => (o.Text, o.Path, true)));
+            return sources;
+        }
+
+        if (files.Root is null)
+        {
+            return sources;
+        }
+
+        if (variables.TryGetValue("COMPOSE_FILE", out var list) && list.Length > 0)
+        {
+            var separator = variables.TryGetValue("COMPOSE_PATH_SEPARATOR", out var s) && s.Length > 0 ? s : Path.PathSeparator.ToString();
+            sources.Clear();
+            foreach (var written in list.Split(separator))
+            {
+                var real = files.Resolve(written, out var problem);
+                if (real is not null && string.Equals(real, files.Resolve(Path.GetFileName(file), out _), StringComparison.Ordinal))
+                {
+                    sources.Add((text, file, sources.Count > 0));
+                }
+                else if (ReadComposeFile(real, written, ref problem) is { } other)
+                {
+                    sources.Add((other, Path.Combine(files.Root, written), sources.Count > 0));
+                }
+                else
+                {
+                    problems.Error(SourceMark.File, "COMPOSE_FILE", $"names {problem}; docker compose reads the files COMPOSE_FILE lists instead of {Path.GetFileName(file)}", null);
+                }
+            }
+
+            return sources;
+        }
+
+        if (DefaultFileNames.Contains(Path.GetFileName(file), StringComparer.Ordinal)
+            && OverrideFileNames.FirstOrDefault(name => File.Exists(Path.Combine(files.Root, name))) is { } overrideName)
+        {
+            var real = files.Resolve(overrideName, out var problem);
+            if (ReadComposeFile(real, overrideName, ref problem) is { } overrideText)
+            {
+                sources.Add((overrideText, Path.Combine(files.Root, overrideName), true));
+            }
+            else
+            {
+                problems.Error(SourceMark.File, string.Empty, $"the override file {problem}; docker compose up merges it over {Path.GetFileName(file)}", null, overrideName);
+            }
+        }
+
+        return sources;
+    }
+
+    private static string? ReadComposeFile(string? real, string written, ref string? problem)
+    {
+        var bytes = real is null ? null : ProjectFiles.ReadBytes(real, written, MaxComposeFileBytes, out problem);
+        if (bytes is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return TextFile.Decode(bytes, written);
+        }
+        catch (KompoxException e)
+        {
+            problem = $"'{written}', which {NodeReading.Describe(e)}";
+            return null;
+        }
+    }
+
+    // COMPOSE_PROJECT_NAME, as interpolation sees it, is the project's name (compose-go loader projectName and
+    // cli/options.go withNamePrecedenceLoad): the variable from the environment or .env, else the `name` of the
+    // files (the last that sets one, interpolated and normalized), else the app's name where Docker takes the directory's.
+    private static string ProjectName(IReadOnlyList<YMapping> documents, IReadOnlyDictionary<string, string> variables, string appName)
+    {
+        if (variables.TryGetValue("COMPOSE_PROJECT_NAME", out var set) && set.Length > 0)
+        {
+            return set;
+        }
+
+        foreach (var document in documents.Reverse())
+        {
+            if (document["name"] is YScalar { IsNull: false } name)
+            {
+                string expanded;
+                try
+                {
+                    expanded = Interpolation.Expand(name.Value, variables, new List<string>());
+                }
+                catch (InterpolationException)
+                {
+                    continue; // reported where the whole file is interpolated
+                }
+
+                var normalized = NormalizeProjectName(expanded);
+                if (normalized.Length > 0)
+                {
+                    return normalized;
+                }
+            }
+        }
+
+        return appName;
+    }
+
+    // compose-go loader.NormalizeProjectName: lower case, only [a-z0-9_-], no leading '_' or '-'.
+    private static string NormalizeProjectName(string name) =>
+        new string(name.ToLowerInvariant().Where(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '-').ToArray()).TrimStart('_', '-');
 
     /// <summary>
     /// Reads an env file inside the project (<c>.env</c> or an <c>env_file</c>), reporting each problem by line.
@@ -397,13 +547,30 @@ public static class ComposeLoader
         foreach (var (key, value) in volumes.Entries.Where(e => !e.Key.Value.StartsWith("x-", StringComparison.Ordinal)))
         {
             var path = $"volumes.{key.Value}";
+            var external = false;
             if (value is YMapping options)
             {
                 top.RejectUnknownKeys(options, path, VolumeKeys);
-                foreach (var (option, _) in options.Entries.Where(e => VolumeKeys.Contains(e.Key.Value, StringComparer.Ordinal)))
+                external = External(options, path, key.Value, top);
+                foreach (var (option, _) in options.Entries.Where(e => e.Key.Value is "labels" or "name"))
                 {
                     top.NoEffectWarning(option.Start, NodeReading.Join(path, option.Value), "has no effect: every named volume is a directory on the app's one disk");
                 }
+
+                // Docker's own driver, local, is what a directory of the disk stands for; another driver's volume is not made.
+                if (options.KeyNode("driver") is { } driverKey && top.Text(options["driver"]!, NodeReading.Join(path, "driver")) is { } driver)
+                {
+                    if (driver == "local")
+                    {
+                        top.NoEffectWarning(driverKey.Start, NodeReading.Join(path, "driver"), "has no effect: every named volume is a directory on the app's one disk");
+                    }
+                    else
+                    {
+                        top.Warning(driverKey.Start, NodeReading.Join(path, "driver"), $"'{driver}' is not used: the volume is a directory on the app's one disk, not a volume of the {driver} driver");
+                    }
+                }
+
+                DriverOptions(options, path, top);
             }
             else if (value is not YScalar { IsNull: true })
             {
@@ -411,10 +578,67 @@ public static class ComposeLoader
                 continue;
             }
 
-            result[key.Value] = new ComposeVolume(key.Value, key.Start);
+            result[key.Value] = new ComposeVolume(key.Value, key.Start) { External = external };
         }
 
         return result;
+    }
+
+    // compose-spec 07-volumes.md: "If set to true, external specifies that this volume already exists on the platform and
+    // its lifecycle is managed outside of that of the application. Compose then doesn't create the volume and returns an
+    // error if the volume doesn't exist." (docker/compose pkg/compose/create.go: "external volume %q not found").
+    private static bool External(YMapping options, string path, string name, NodeReading top)
+    {
+        if (options["external"] is not { } node || node is YScalar { IsNull: true })
+        {
+            return false;
+        }
+
+        var key = NodeReading.Join(path, "external");
+        // The legacy form `external: { name: x }` is external too (compose-go types.External).
+        var external = node is YMapping || top.Bool(node, key) == true;
+        if (external)
+        {
+            top.Warning(node.Start, key, $"the volume is external: docker compose does not create it and refuses to start without it; Kompox uses the directory volumes/{name} on the app's disk, so a deploy that would create the app's first disk is refused; bring the volume's data onto the app's disk first (about_Kompox_DiskLayout)");
+        }
+
+        return external;
+    }
+
+    // The local driver's options are mount(8)'s (moby volume/local/local_unix.go: type, o, device): `o: bind` with a device
+    // binds a host directory, type nfs or cifs mounts a remote share (addr= in o). Neither can live on the app's disk.
+    private static void DriverOptions(YMapping options, string path, NodeReading top)
+    {
+        if (options["driver_opts"] is not { } node || node is YScalar { IsNull: true })
+        {
+            return;
+        }
+
+        var key = NodeReading.Join(path, "driver_opts");
+        if (top.Mapping(node, key) is not { } opts)
+        {
+            return;
+        }
+
+        string? Option(string name) => opts[name] is YScalar { IsNull: false } scalar ? scalar.Value : null;
+        var type = Option("type")?.ToLowerInvariant();
+        var o = Option("o") ?? string.Empty;
+        var device = Option("device");
+        var flags = o.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (type is "nfs" or "nfs4" or "cifs" or "smb" or "smb3")
+        {
+            var address = flags.FirstOrDefault(f => f.StartsWith("addr=", StringComparison.Ordinal))?[5..];
+            var remote = type.StartsWith("nfs", StringComparison.Ordinal) ? $"{address}{device}" : device ?? address;
+            top.Error(node.Start, key, $"mounts the {type.ToUpperInvariant()} share {remote ?? "(no device)"} of a remote server; an app's volumes live on its one disk: copy the share's data onto the app's disk, or have the service mount the share itself");
+        }
+        else if (flags.Any(f => f is "bind" or "rbind"))
+        {
+            top.Error(node.Start, key, $"binds the host path '{device}' (o: {o}): an absolute bind mount, refused as those are; only paths inside the project directory (./...) can live on the app's disk");
+        }
+        else
+        {
+            top.Warning(node.Start, key, $"{(type is null ? "are" : $"(type {type}) are")} not used: the volume is a directory on the app's one disk, not a mount with these options");
+        }
     }
 
     private static (SortedDictionary<string, ComposeContent> Contents, HashSet<string> Names) ReadContents(

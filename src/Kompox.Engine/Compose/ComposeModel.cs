@@ -29,7 +29,11 @@ public sealed record ComposeProject
 }
 
 /// <summary>A top-level named volume. Every named volume becomes a sub-directory of the app's one disk.</summary>
-public sealed record ComposeVolume(string Name, SourceMark At);
+public sealed record ComposeVolume(string Name, SourceMark At)
+{
+    /// <summary><c>external: true</c>: Docker does not create the volume and refuses to start when it does not exist.</summary>
+    public bool External { get; init; }
+}
 
 /// <summary>A top-level config or secret: its content (byte for byte for a file), from <c>file</c>, <c>content</c> or <c>environment</c>.</summary>
 public sealed record ComposeContent(string Name, byte[] Content, SourceMark At);
@@ -50,6 +54,15 @@ public sealed record ComposeService
     public IReadOnlyList<string>? Command { get; init; }
 
     public string? WorkingDir { get; init; }
+
+    /// <summary><c>hostname</c>: the container's host name, or null (Docker's is the container id; a Pod's its name).</summary>
+    public string? Hostname { get; init; }
+
+    /// <summary><c>platform</c> as written: <c>os[/arch[/variant]]</c>, such as <c>linux/arm64</c>.</summary>
+    public string? Platform { get; init; }
+
+    /// <summary><c>runtime</c>: the Docker runtime (<c>runc</c> by default, <c>nvidia</c>, <c>runsc</c>...).</summary>
+    public string? Runtime { get; init; }
 
     /// <summary><c>stop_grace_period</c>, or null (Docker waits 10 seconds).</summary>
     public TimeSpan? StopGracePeriod { get; init; }
@@ -107,6 +120,9 @@ public sealed record ComposeService
 
     /// <summary><c>deploy.resources.reservations</c>, with <c>mem_reservation</c> merged in.</summary>
     public ComposeResources? Reservations { get; init; }
+
+    /// <summary><c>deploy.resources.reservations.devices</c> entries, in file order.</summary>
+    public IReadOnlyList<ComposeDeviceRequest> DeviceRequests { get; init; } = Array.Empty<ComposeDeviceRequest>();
 
     /// <summary><c>tmpfs</c> and <c>volumes</c> entries of type tmpfs.</summary>
     public required IReadOnlyList<ComposeTmpfs> Tmpfs { get; init; }
@@ -245,3 +261,9 @@ public enum DependencyCondition
 
 /// <summary>One <c>depends_on</c> entry. <paramref name="Required"/> false: a dependency that profiles leave out is ignored.</summary>
 public sealed record ComposeDependency(string Service, DependencyCondition Condition, bool Required, string KeyPath, SourceMark At);
+
+/// <summary>
+/// A <c>deploy.resources.reservations.devices</c> entry. <paramref name="Count"/> is null for <c>count: all</c> or no count
+/// (Docker then reserves every matching device); with <c>device_ids</c> it is their number.
+/// </summary>
+public sealed record ComposeDeviceRequest(IReadOnlyList<string> Capabilities, string? Driver, long? Count, IReadOnlyList<string> DeviceIds, string KeyPath, SourceMark At);

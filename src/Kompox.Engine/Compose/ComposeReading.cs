@@ -16,14 +16,14 @@ internal sealed class ComposeProblems(string file)
     public bool HasErrorAt(string key) => all.Any(d => d.Severity == Severity.Error && d.Key == key);
 
     public void Error(SourceMark at, string key, string message, string? service, string? inFile = null) =>
-        all.Add(Diagnostic.Error(inFile ?? File, at, key, message) with { Service = service });
+        all.Add(Diagnostic.Error(inFile ?? at.Source ?? File, at, key, message) with { Service = service });
 
     public void Warning(SourceMark at, string key, string message, string? service, string? inFile = null) =>
-        all.Add(Diagnostic.Warning(inFile ?? File, at, key, message) with { Service = service });
+        all.Add(Diagnostic.Warning(inFile ?? at.Source ?? File, at, key, message) with { Service = service });
 
     /// <summary>A key that has no effect in one Pod: a warning front ends may summarise (<see cref="Diagnostic.NoEffect"/>).</summary>
     public void NoEffectWarning(SourceMark at, string key, string message, string? service) =>
-        all.Add(Diagnostic.NoEffectWarning(File, at, key, message) with { Service = service });
+        all.Add(Diagnostic.NoEffectWarning(at.Source ?? File, at, key, message) with { Service = service });
 }
 
 /// <summary>Typed reading of YAML nodes for one part of the file (a service, or the top level), reporting wrong types with their key path.</summary>

@@ -182,7 +182,48 @@ internal sealed class ServiceExtends(ComposeProblems problems, YMapping services
         return copy;
     }
 
-    private static YMapping MergeService(YMapping baseService, YMapping own)
+    /// <summary>
+    /// An override file merged over the files before it (compose-spec 13-merge.md, compose-go override/merge.go):
+    /// mappings merge key by key, a service as <c>extends</c> merges it (its lists add up, one entry per target or
+    /// port), any other value is replaced by the override's.
+    /// </summary>
+    public static YMapping MergeDocuments(YMapping baseDocument, YMapping overrideDocument)
+    {
+        var merged = new YMapping(baseDocument.Start, baseDocument.Tag);
+        foreach (var (key, baseValue) in baseDocument.Entries)
+        {
+            merged.TryAdd(key, overrideDocument.TryGetValue(key.Value, out var value)
+                ? key.Value == "services" && baseValue is YMapping baseServices && value is YMapping services ? MergeServices(baseServices, services) : MergeValues(baseValue, value)
+                : baseValue);
+        }
+
+        foreach (var (key, value) in overrideDocument.Entries)
+        {
+            merged.TryAdd(key, value);
+        }
+
+        return merged;
+    }
+
+    private static YMapping MergeServices(YMapping baseServices, YMapping services)
+    {
+        var merged = new YMapping(baseServices.Start, baseServices.Tag);
+        foreach (var (key, baseService) in baseServices.Entries)
+        {
+            merged.TryAdd(key, services.TryGetValue(key.Value, out var service) && baseService is YMapping b && service is YMapping o
+                ? MergeService(b, o, keepExtends: true)
+                : service ?? baseService);
+        }
+
+        foreach (var (key, value) in services.Entries)
+        {
+            merged.TryAdd(key, value);
+        }
+
+        return merged;
+    }
+
+    private static YMapping MergeService(YMapping baseService, YMapping own, bool keepExtends = false)
     {
         var merged = new YMapping(own.Start, own.Tag);
         foreach (var (key, baseValue) in baseService.Entries)
@@ -197,7 +238,7 @@ internal sealed class ServiceExtends(ComposeProblems problems, YMapping services
             }
         }
 
-        foreach (var (key, value) in own.Entries.Where(e => e.Key.Value != "extends"))
+        foreach (var (key, value) in own.Entries.Where(e => keepExtends || e.Key.Value != "extends"))
         {
             merged.TryAdd(key, value);
         }

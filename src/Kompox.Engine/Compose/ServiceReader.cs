@@ -23,13 +23,11 @@ internal sealed partial class ServiceReader : NodeReading
         ["annotations"] = "container annotations have no counterpart on a container in a Pod",
         ["logging"] = "container logs go to the cluster's log collection",
         ["stop_signal"] = "Kubernetes stops the container with its image's STOPSIGNAL (SIGTERM if none)",
-        ["hostname"] = "all containers of the Pod share its host name; other services reach this one by its service name",
         ["domainname"] = "the Pod's DNS settings come from the cluster",
         ["links"] = "all services share the Pod's network",
         ["external_links"] = "all services share the Pod's network",
         ["mac_address"] = "the Pod's network is managed by the cluster",
         ["ulimits"] = "ulimits are set by the cluster's nodes",
-        ["platform"] = "the node's platform is used",
         ["cpu_shares"] = "use deploy.resources.reservations.cpus",
         ["cpu_quota"] = "use deploy.resources.limits.cpus",
         ["cpu_period"] = "use deploy.resources.limits.cpus",
@@ -40,7 +38,6 @@ internal sealed partial class ServiceReader : NodeReading
         ["oom_kill_disable"] = "the OOM killer is managed by Kubernetes",
         ["pids_limit"] = "process limits are set by the cluster's nodes",
         ["group_add"] = "supplementary groups are not mapped",
-        ["runtime"] = "the cluster's container runtime is used",
         ["userns_mode"] = "user namespaces are managed by the cluster",
         ["cgroup_parent"] = "cgroups are managed by Kubernetes",
         ["cgroup"] = "cgroups are managed by Kubernetes",
@@ -73,7 +70,7 @@ internal sealed partial class ServiceReader : NodeReading
         "image", "entrypoint", "command", "working_dir", "user", "environment", "env_file", "ports", "expose", "volumes", "configs",
         "secrets", "healthcheck", "deploy", "tmpfs", "privileged", "network_mode", "pid", "ipc", "devices", "cap_add", "cap_drop",
         "read_only", "tty", "stdin_open", "profiles", "extends", "scale", "stop_grace_period", "extra_hosts", "dns", "dns_search",
-        "dns_opt", "security_opt", "sysctls", "init", "pull_policy", "shm_size", "cpus", "mem_limit", "mem_reservation",
+        "dns_opt", "security_opt", "sysctls", "init", "pull_policy", "shm_size", "cpus", "mem_limit", "mem_reservation", "hostname", "platform", "runtime",
         "depends_on",
     ];
 
@@ -88,6 +85,7 @@ internal sealed partial class ServiceReader : NodeReading
     private readonly string root;
     private readonly Dictionary<string, SourceMark> marks = new(StringComparer.Ordinal);
     private readonly List<ComposeTmpfs> tmpfs = new();
+    private readonly List<ComposeDeviceRequest> deviceRequests = new();
 
     public ServiceReader(ComposeProblems problems, string name, YMapping map, SourceMark at, ProjectContext context)
         : base(problems, name)
@@ -184,6 +182,9 @@ internal sealed partial class ServiceReader : NodeReading
             Entrypoint = values.TryGetValue("entrypoint", out var entrypoint) ? ReadCommand(entrypoint, "entrypoint") : null,
             Command = values.TryGetValue("command", out var command) ? ReadCommand(command, "command") : null,
             WorkingDir = OptionalText(values, "working_dir"),
+            Hostname = OptionalText(values, "hostname"),
+            Platform = OptionalText(values, "platform"),
+            Runtime = OptionalText(values, "runtime"),
             User = OptionalText(values, "user"),
             Environment = environment,
             Ports = values.TryGetValue("ports", out var ports) ? ReadPorts(ports) : new List<ComposePort>(),
@@ -194,6 +195,7 @@ internal sealed partial class ServiceReader : NodeReading
             Healthcheck = values.TryGetValue("healthcheck", out var healthcheck) ? ReadHealthcheck(healthcheck) : null,
             Limits = limits,
             Reservations = reservations,
+            DeviceRequests = deviceRequests,
             StopGracePeriod = values.TryGetValue("stop_grace_period", out var grace) ? Duration(grace, Path("stop_grace_period")) : null,
             ExtraHosts = values.TryGetValue("extra_hosts", out var hosts) ? ReadExtraHosts(hosts) : Array.Empty<ComposeHostEntry>(),
             Dns = values.TryGetValue("dns", out var dns) ? Strings(dns, Path("dns"), allowSingle: true).Select(d => d.Value).ToList() : Array.Empty<string>(),
@@ -626,9 +628,61 @@ internal sealed partial class ServiceReader : NodeReading
             }
         }
 
+        if (reservationsSection?["devices"] is { } devicesNode and not YScalar { IsNull: true })
+        {
+            ReadDeviceRequests(devicesNode, Join(deployKey, "resources.reservations.devices"));
+        }
+
         var limits = Resources(limitsSection, Join(deployKey, "resources.limits"), values, "cpus", "mem_limit");
         var reservations = Resources(reservationsSection, Join(deployKey, "resources.reservations"), values, null, "mem_reservation");
         return (limits, reservations);
+    }
+
+    // compose-spec deploy.md devices: capabilities (required), driver, count (an integer or all; all when left out),
+    // device_ids (exclusive with count), options.
+    private void ReadDeviceRequests(YNode node, string key)
+    {
+        if (Sequence(node, key) is not { } list)
+        {
+            return;
+        }
+
+        for (var i = 0; i < list.Items.Count; i++)
+        {
+            var itemKey = Item(key, i);
+            if (Mapping(list.Items[i], itemKey) is not { } device)
+            {
+                continue;
+            }
+
+            RejectUnknownKeys(device, itemKey, "capabilities", "driver", "count", "device_ids", "options");
+            if (device["capabilities"] is not { } capabilitiesNode)
+            {
+                Error(device.Start, Join(itemKey, "capabilities"), "is required: the capabilities the device must have, such as [gpu]");
+                continue;
+            }
+
+            var capabilities = Strings(capabilitiesNode, Join(itemKey, "capabilities"), allowSingle: false).Select(c => c.Value).ToList();
+            var driver = device["driver"] is { } driverNode ? Text(driverNode, Join(itemKey, "driver")) : null;
+            var ids = device["device_ids"] is { } idsNode ? Strings(idsNode, Join(itemKey, "device_ids"), allowSingle: false).Select(d => d.Value).ToList() : new List<string>();
+            long? count = null;
+            if (device["count"] is YScalar { IsNull: false } countNode)
+            {
+                if (ids.Count > 0)
+                {
+                    Error(countNode, Join(itemKey, "count"), "and device_ids are exclusive; Docker Compose refuses both");
+                    continue;
+                }
+
+                count = countNode.Value == "all" ? null : Integer(countNode, Join(itemKey, "count"));
+            }
+            else if (ids.Count > 0)
+            {
+                count = ids.Count;
+            }
+
+            deviceRequests.Add(new ComposeDeviceRequest(capabilities, driver, count, ids, itemKey, list.Items[i].Start));
+        }
     }
 
     private YMapping? Section(YMapping resources, string resourcesKey, string which, params string[] known)
@@ -645,7 +699,7 @@ internal sealed partial class ServiceReader : NodeReading
         }
 
         RejectUnknownKeys(section, key, known);
-        foreach (var (k, _) in section.Entries.Where(e => e.Key.Value is not ("cpus" or "memory") && known.Contains(e.Key.Value, StringComparer.Ordinal)))
+        foreach (var (k, _) in section.Entries.Where(e => e.Key.Value is not ("cpus" or "memory" or "devices") && known.Contains(e.Key.Value, StringComparer.Ordinal)))
         {
             NoEffectWarning(k.Start, Join(key, k.Value), "has no effect: only cpus and memory are mapped to Kubernetes resources");
         }

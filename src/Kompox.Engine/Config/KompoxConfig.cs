@@ -192,7 +192,7 @@ public static class KompoxConfig
 
         r.OnlyKeys(map, "app", "name", "compose", "ingress", "resources", "settings");
         var name = Name(r, map, "app", Names.CheckAppName);
-        var compose = ReadCompose(r, map, configDir);
+        var compose = ReadComposeFiles(r, map, configDir);
         var ingress = ReadAppIngress(r, top, map, cluster);
         var resources = ReadResources(r, top, map);
         var settings = Settings(r, top, map, driver, SettingScope.App);
@@ -205,47 +205,69 @@ public static class KompoxConfig
         {
             Name = name,
             Cluster = cluster,
-            Compose = compose.Value.Text,
-            ComposePath = compose.Value.Path,
+            Compose = compose[0].Text,
+            ComposePath = compose[0].Path,
+            ComposeOverrides = map["compose"] is YSequence ? compose.Skip(1).ToList() : null,
             Ingress = ingress,
             Resources = resources,
             Settings = settings,
         };
     }
 
-    private static (string Text, string Path)? ReadCompose(MappingReader r, YMapping app, string configDir)
+    // app.compose: one file, read as `docker compose up` reads its directory, or a list, read as `docker compose -f a -f b`.
+    private static List<ComposeFileText>? ReadComposeFiles(MappingReader r, YMapping app, string configDir)
     {
-        var relative = r.String(app, "app", "compose", required: true);
-        if (relative is null)
+        if (app["compose"] is not YSequence list)
         {
+            var relative = r.String(app, "app", "compose", required: true);
+            return relative is not null && ReadCompose(r, relative, app["compose"]!.Start, "app.compose", configDir) is { } one ? [one] : null;
+        }
+
+        if (list.Items.Count == 0)
+        {
+            r.Error(list.Start, "app.compose", "is an empty list; name the compose file, or the files to merge in order");
             return null;
         }
 
-        var at = app["compose"]!.Start;
+        var files = new List<ComposeFileText>();
+        for (var i = 0; i < list.Items.Count; i++)
+        {
+            var key = $"app.compose[{i}]";
+            if (r.Text(list.Items[i], key) is { } relative && ReadCompose(r, relative, list.Items[i].Start, key, configDir) is { } file)
+            {
+                files.Add(file);
+            }
+        }
+
+        return files.Count == list.Items.Count ? files : null;
+    }
+
+    private static ComposeFileText? ReadCompose(MappingReader r, string relative, SourceMark at, string key, string configDir)
+    {
         if (Path.IsPathRooted(relative) || relative.StartsWith('~'))
         {
-            r.Error(at, "app.compose", $"'{relative}' must be a path relative to the directory of the config file");
+            r.Error(at, key, $"'{relative}' must be a path relative to the directory of the config file");
             return null;
         }
 
         var full = Path.GetFullPath(Path.Combine(configDir, relative));
         if (!IsInside(full, configDir) || ResolvesOutside(full, configDir))
         {
-            r.Error(at, "app.compose", $"'{relative}' points outside the directory of the config file ({configDir})");
+            r.Error(at, key, $"'{relative}' points outside the directory of the config file ({configDir})");
             return null;
         }
 
         try
         {
-            return (TextFile.Read(full, relative, MaxComposeBytes), full);
+            return new ComposeFileText(full, TextFile.Read(full, relative, MaxComposeBytes));
         }
         catch (KompoxValidationException e)
         {
-            r.Error(at, "app.compose", e.Problems[0].Message + $" ('{relative}')");
+            r.Error(at, key, e.Problems[0].Message + $" ('{relative}')");
         }
         catch (KompoxException e)
         {
-            r.Error(at, "app.compose", e.ErrorId == "FileNotFound" ? $"compose file '{relative}' not found (looked for {full})" : e.Message);
+            r.Error(at, key, e.ErrorId == "FileNotFound" ? $"compose file '{relative}' not found (looked for {full})" : e.Message);
         }
 
         return null;

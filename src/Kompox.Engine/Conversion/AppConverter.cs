@@ -79,7 +79,7 @@ public static class AppConverter
         ComposeRules.Check(project, diagnostics);
         var ports = Exposure.Plan(app, project, diagnostics);
         var budget = ResourceBudget.Compute(app.Resources, project.Services, diagnostics);
-        var podSettings = PodSettings.Plan(project.Services, PodBuilder.HostNames(project.Services), diagnostics, options.ServerVersion);
+        var podSettings = PodSettings.Plan(project.Services, PodBuilder.HostNames(project.Services), diagnostics, options.ServerVersion, app.Cluster.Settings.GetValueOrDefault(Drivers.RuntimeClassSettings.Name));
         var start = StartOrder.Plan(project.Services, diagnostics, options.ServerVersion);
         if (diagnostics.HasErrors || budget is null)
         {
@@ -113,7 +113,10 @@ public static class AppConverter
         objects.AddRange(Exposure.Build(scope, ports, options.CertResolver));
 
         var warnings = project.Warnings.Concat(diagnostics.Items.Where(d => d.Severity == Severity.Warning)).ToList();
-        return new AppManifest(scope.Namespace, Sorted(objects), warnings);
+        return new AppManifest(scope.Namespace, Sorted(objects), warnings)
+        {
+            ExternalVolumes = project.Volumes.Values.Where(v => v.External && VolumeUsed(project, v.Name)).Select(v => v.Name).ToList(),
+        };
     }
 
     private static List<IKubernetesObject<V1ObjectMeta>> Sorted(IEnumerable<IKubernetesObject<V1ObjectMeta>> objects) => objects
@@ -232,4 +235,8 @@ public static class AppConverter
             },
         },
     };
+
+    // Docker looks an external volume up only for a service that mounts it (docker/compose pkg/compose/create.go ensureVolume runs per volume of the project, which keeps only the volumes its services use).
+    private static bool VolumeUsed(ComposeProject project, string name) =>
+        project.Services.Any(s => s.Volumes.Any(m => m.Kind == MountKind.Volume && m.Source == name));
 }

@@ -141,7 +141,11 @@ internal static partial class ComposeRules
         }
 
         CheckNamespaceMode(service, "network_mode", service.NetworkMode, "the containers of one Pod share its network, whatever the mode", diagnostics);
-        CheckNamespaceMode(service, "pid", service.Pid, "each container of the Pod keeps its own process namespace", diagnostics);
+        if (service.Pid?.StartsWith("service:", StringComparison.Ordinal) != true)
+        {
+            // pid: service:x is the Pod's shareProcessNamespace (PodSettings).
+            CheckNamespaceMode(service, "pid", service.Pid, "each container of the Pod keeps its own process namespace", diagnostics);
+        }
         CheckNamespaceMode(service, "ipc", service.Ipc, "the containers of one Pod share its IPC namespace", diagnostics);
 
         for (var i = 0; i < service.Devices.Count; i++)

@@ -26,14 +26,23 @@ internal sealed class ConversionDiagnostics
     public void Add(Diagnostic diagnostic) => items.Add(diagnostic);
 
     /// <param name="keyPath">The key below the service (<c>ports[0]</c>); a full path starting with <c>services.</c> is taken as is.</param>
-    public void ServiceError(ComposeService service, string keyPath, string message, SourceMark? at = null) =>
-        items.Add(Diagnostic.Error(ComposeFile, at ?? MarkOf(service, keyPath), ServiceKey(service, keyPath), message) with { Service = service.Name });
+    public void ServiceError(ComposeService service, string keyPath, string message, SourceMark? at = null)
+    {
+        var mark = at ?? MarkOf(service, keyPath);
+        items.Add(Diagnostic.Error(mark.Source ?? ComposeFile, mark, ServiceKey(service, keyPath), message) with { Service = service.Name });
+    }
 
-    public void ServiceWarning(ComposeService service, string keyPath, string message, SourceMark? at = null) =>
-        items.Add(Diagnostic.Warning(ComposeFile, at ?? MarkOf(service, keyPath), ServiceKey(service, keyPath), message) with { Service = service.Name });
+    public void ServiceWarning(ComposeService service, string keyPath, string message, SourceMark? at = null)
+    {
+        var mark = at ?? MarkOf(service, keyPath);
+        items.Add(Diagnostic.Warning(mark.Source ?? ComposeFile, mark, ServiceKey(service, keyPath), message) with { Service = service.Name });
+    }
 
     /// <summary>A problem in a top-level compose key such as <c>configs.app_conf</c>.</summary>
-    public void ComposeError(string key, SourceMark at, string message) => items.Add(Diagnostic.Error(ComposeFile, at, key, message));
+    public void ComposeError(string key, SourceMark at, string message) => items.Add(Diagnostic.Error(at.Source ?? ComposeFile, at, key, message));
+
+    /// <summary>A warning about a top-level compose key such as <c>volumes.data.external</c>.</summary>
+    public void ComposeWarning(string key, SourceMark at, string message) => items.Add(Diagnostic.Warning(at.Source ?? ComposeFile, at, key, message));
 
     /// <summary>A problem in kompoxops.yml's <c>app</c> section, e.g. <c>app.ingress.http_80</c>.</summary>
     public void AppError(string key, string message) => items.Add(Diagnostic.Error(ConfigFile, SourceMark.File, key, message));

@@ -69,4 +69,8 @@ public sealed record AppConversionOptions
 }
 
 /// <summary>The Kubernetes objects of one app, in apply order (by kind, then name), and what the conversion warns about.</summary>
-public sealed record AppManifest(string Namespace, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Objects, IReadOnlyList<Diagnostic> Warnings);
+public sealed record AppManifest(string Namespace, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Objects, IReadOnlyList<Diagnostic> Warnings)
+{
+    /// <summary>The <c>external: true</c> volumes a service mounts: they must already be on the app's disk, which a new disk cannot be.</summary>
+    public IReadOnlyList<string> ExternalVolumes { get; init; } = Array.Empty<string>();
+}

@@ -91,6 +91,9 @@ internal static class PodBuilder
                         DnsConfig = settings.DnsConfig,
                         TerminationGracePeriodSeconds = settings.TerminationGracePeriodSeconds,
                         ShareProcessNamespace = settings.ShareProcessNamespace ? true : null,
+                        Hostname = settings.Hostname,
+                        RuntimeClassName = settings.RuntimeClassName,
+                        NodeSelector = settings.NodeSelector is { } selector ? new Dictionary<string, string>(selector) : null,
 
                         // Docker confines every container with its default seccomp profile; a kubelet runs them unconfined
                         // unless told. At Pod level it covers init containers too.

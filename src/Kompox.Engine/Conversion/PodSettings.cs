@@ -16,7 +16,10 @@ internal sealed record PodSettings(
     string? DnsPolicy,
     V1PodDNSConfig? DnsConfig,
     IReadOnlyList<V1Sysctl> Sysctls,
-    bool ShareProcessNamespace)
+    bool ShareProcessNamespace,
+    string? Hostname,
+    IReadOnlyDictionary<string, string>? NodeSelector,
+    string? RuntimeClassName)
 {
     /// <summary>Docker's stop timeout when a service sets none (docs.docker.com/reference/cli/docker/container/stop/).</summary>
     private static readonly TimeSpan DockerDefaultGracePeriod = TimeSpan.FromSeconds(10);
@@ -52,7 +55,8 @@ internal sealed record PodSettings(
     private const int MaxSearchDomains = 32;
 
     /// <param name="serverVersion">The cluster's Kubernetes version (major.minor); null when it is not known, as offline.</param>
-    public static PodSettings Plan(IReadOnlyList<ComposeService> services, IEnumerable<string> serviceHostNames, ConversionDiagnostics diagnostics, Version? serverVersion = null)
+    /// <param name="runtimeClasses">The cluster's <c>RUNTIME_CLASSES</c> setting, or null.</param>
+    public static PodSettings Plan(IReadOnlyList<ComposeService> services, IEnumerable<string> serviceHostNames, ConversionDiagnostics diagnostics, Version? serverVersion = null, string? runtimeClasses = null)
     {
         var ordered = services.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
         return new PodSettings(
@@ -61,7 +65,10 @@ internal sealed record PodSettings(
             ordered.Any(s => s.Dns.Count > 0) ? "None" : null,
             MergedDnsConfig(ordered, diagnostics),
             SafeSysctlsOf(ordered, diagnostics, serverVersion),
-            NeedsZombieReaping(ordered, diagnostics));
+            NeedsZombieReaping(ordered, diagnostics) | SharesProcesses(ordered, diagnostics),
+            OneHostname(ordered, diagnostics),
+            PlatformSelector(ordered, diagnostics),
+            RuntimeClass(ordered, runtimeClasses, diagnostics));
     }
 
     // Kubernetes waits one grace period for the whole Pod; the longest any service asked for lets each stop as under Docker.
@@ -226,5 +233,141 @@ internal sealed record PodSettings(
         }
 
         return services.Any(s => s.Init);
+    }
+
+    // compose-spec 05-services.md `pid: "service:name"`: the container joins that service's process namespace. A Pod shares
+    // one among all its containers or none (shareProcessNamespace), so every service then sees the others' processes.
+    private static bool SharesProcesses(IReadOnlyList<ComposeService> services, ConversionDiagnostics diagnostics)
+    {
+        var sharing = services.Where(s => s.Pid?.StartsWith("service:", StringComparison.Ordinal) == true).ToList();
+        foreach (var service in sharing)
+        {
+            var other = service.Pid!["service:".Length..];
+            if (!services.Any(s => s.Name == other))
+            {
+                diagnostics.ServiceError(service, "pid", $"'{service.Pid}' names service '{other}', which the app does not run");
+            }
+            else
+            {
+                diagnostics.ServiceWarning(service, "pid", $"shares the process namespace of '{other}' as the Pod's shareProcessNamespace: every service of the app can then see the others' processes, and PID 1 is the Pod's pause process");
+            }
+        }
+
+        return sharing.Count > 0;
+    }
+
+    // compose-spec 05-services.md `hostname`: "a custom host name to use for the service container", an RFC 1123 name. The
+    // Pod has one host name (PodSpec.hostname, a DNS-1123 label: pkg/apis/core/validation ValidatePodSpec), so the
+    // services that set one must agree, and it must be a label.
+    private static string? OneHostname(IReadOnlyList<ComposeService> services, ConversionDiagnostics diagnostics)
+    {
+        var named = services.Where(s => s.Hostname is not null).ToList();
+        if (named.Count == 0)
+        {
+            return null;
+        }
+
+        var first = named[0];
+        foreach (var other in named.Skip(1).Where(s => s.Hostname != first.Hostname))
+        {
+            diagnostics.ServiceError(other, "hostname", $"is '{other.Hostname}' but service '{first.Name}' asks for '{first.Hostname}': the services of one Pod share its one host name; give them the same hostname, or leave it out of one");
+        }
+
+        if (Names.CheckDnsLabel(first.Hostname!) is not null)
+        {
+            diagnostics.ServiceError(first, "hostname", $"'{first.Hostname}' is not a host name a Pod can take: one DNS label, at most 63 lower-case letters, digits and '-' (a domain belongs in domainname)");
+            return null;
+        }
+
+        return first.Hostname;
+    }
+
+    /// <summary>The node label kubelets set to their Go architecture (k8s.io/api core/v1 well_known_labels.go LabelArchStable).</summary>
+    public const string ArchLabel = "kubernetes.io/arch";
+
+    // The names containerd gives architectures (containerd/platforms database.go normalizeArch), as GOARCH, the node label's value.
+    private static readonly Dictionary<string, string> ArchAliases = new(StringComparer.Ordinal)
+    {
+        ["x86_64"] = "amd64", ["x86-64"] = "amd64", ["amd64"] = "amd64", ["aarch64"] = "arm64", ["arm64"] = "arm64",
+        ["armhf"] = "arm", ["armel"] = "arm", ["arm"] = "arm", ["i386"] = "386", ["386"] = "386",
+        ["ppc64le"] = "ppc64le", ["s390x"] = "s390x", ["riscv64"] = "riscv64",
+    };
+
+    // compose-spec 05-services.md platform: "defines the target platform the containers for the service run on", written
+    // os[/arch[/variant]]; Docker pulls that image variant and runs it (emulated if need be). A Pod runs on one node, so it
+    // is the node's architecture label (kubelet_node_status.go initialNode sets kubernetes.io/os and kubernetes.io/arch).
+    private static SortedDictionary<string, string>? PlatformSelector(IReadOnlyList<ComposeService> services, ConversionDiagnostics diagnostics)
+    {
+        string? arch = null;
+        ComposeService? first = null;
+        foreach (var service in services.Where(s => s.Platform is not null))
+        {
+            var parts = service.Platform!.ToLowerInvariant().Split('/');
+            if (parts[0] != "linux")
+            {
+                diagnostics.ServiceError(service, "platform", $"'{service.Platform}' is not a Linux platform; an app's Pod runs Linux containers");
+                continue;
+            }
+
+            if (parts.Length < 2)
+            {
+                continue;
+            }
+
+            if (!ArchAliases.TryGetValue(parts[1], out var own))
+            {
+                diagnostics.ServiceError(service, "platform", $"'{parts[1]}' is not an architecture Kubernetes nodes report (amd64, arm64, arm, 386, ppc64le, s390x, riscv64)");
+                continue;
+            }
+
+            if (parts.Length > 2)
+            {
+                diagnostics.ServiceWarning(service, "platform", $"the variant '{parts[2]}' is not selected: nodes are chosen by architecture ({own}) alone, and the runtime pulls the variant the node runs");
+            }
+
+            if (arch is null)
+            {
+                (arch, first) = (own, service);
+            }
+            else if (arch != own)
+            {
+                diagnostics.ServiceError(service, "platform", $"asks for {own} but service '{first!.Name}' for {arch}: the services of one Pod run on one node; Docker would emulate the other architecture, Kubernetes does not");
+            }
+        }
+
+        return arch is null ? null : new SortedDictionary<string, string>(StringComparer.Ordinal) { [ArchLabel] = arch };
+    }
+
+    // Docker's default runtime (docs.docker.com/engine/daemon/alternative-runtimes): a service naming it changes nothing.
+    private const string DockerDefaultRuntime = "runc";
+
+    // compose-spec 05-services.md runtime: "specifies which runtime to use for the service's containers" (dockerd
+    // --add-runtime names, such as nvidia or runsc). A Pod picks its runtime handler with one RuntimeClass
+    // (PodSpec.runtimeClassName), which the cluster setting maps each Docker runtime to.
+    private static string? RuntimeClass(IReadOnlyList<ComposeService> services, string? setting, ConversionDiagnostics diagnostics)
+    {
+        var map = setting is null ? new Dictionary<string, string>() : Drivers.RuntimeClassSettings.Parse(setting, out _) ?? new Dictionary<string, string>();
+        string? chosen = null;
+        ComposeService? first = null;
+        foreach (var service in services.Where(s => s.Runtime is not null && s.Runtime != DockerDefaultRuntime))
+        {
+            if (!map.TryGetValue(service.Runtime!, out var runtimeClass))
+            {
+                diagnostics.ServiceError(service, "runtime", $"runtime '{service.Runtime}' has no RuntimeClass on this cluster: the cluster setting {Drivers.RuntimeClassSettings.Name} maps Docker runtimes to RuntimeClasses (e.g. {service.Runtime}=<class>)");
+                continue;
+            }
+
+            if (chosen is null)
+            {
+                (chosen, first) = (runtimeClass, service);
+                diagnostics.ServiceWarning(service, "runtime", $"runs as the Pod's RuntimeClass '{runtimeClass}', which applies to every service of the app, not to this one alone as in Docker");
+            }
+            else if (chosen != runtimeClass)
+            {
+                diagnostics.ServiceError(service, "runtime", $"asks for RuntimeClass '{runtimeClass}' but service '{first!.Name}' for '{chosen}': the services of one Pod run with one runtime");
+            }
+        }
+
+        return chosen;
     }
 }

@@ -78,13 +78,19 @@ internal sealed class ResourceBudget
                 requests["memory"] = new ResourceQuantity(FormatMemory(memoryRequest));
             }
 
+            var limits = new SortedDictionary<string, ResourceQuantity>(StringComparer.Ordinal)
+            {
+                ["cpu"] = new(FormatCpu(cpuLimit ?? 0)),
+                ["memory"] = new(FormatMemory(memoryLimit ?? 0)),
+            };
+            if (Gpus(service, diagnostics) is > 0 and var gpus)
+            {
+                limits[NvidiaGpu] = new(gpus.ToString(CultureInfo.InvariantCulture));
+            }
+
             containers[service.Name] = new V1ResourceRequirements
             {
-                Limits = new SortedDictionary<string, ResourceQuantity>(StringComparer.Ordinal)
-                {
-                    ["cpu"] = new(FormatCpu(cpuLimit ?? 0)),
-                    ["memory"] = new(FormatMemory(memoryLimit ?? 0)),
-                },
+                Limits = limits,
 
                 // Without requests Kubernetes copies the limits, which the quota's requests.* equal to the budget still admit.
                 Requests = requests.Count > 0 ? requests : null,
@@ -92,6 +98,45 @@ internal sealed class ResourceBudget
         }
 
         return diagnostics.ErrorCount > errorsBefore ? null : new ResourceBudget(totalCpu.Value, totalMemory.Value, containers);
+    }
+
+    /// <summary>The extended resource the NVIDIA device plugin offers (NVIDIA/k8s-device-plugin; kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus).</summary>
+    public const string NvidiaGpu = "nvidia.com/gpu";
+
+    // Docker hands a container the GPUs its device requests reserve (compose-spec deploy.md devices; docs.docker.com
+    // compose/how-tos/gpu-support). Kubernetes gives whole GPUs through the device plugin's resource, as a count: all the
+    // GPUs of a node has no such form, nor has a choice of device ids, nor a driver other than NVIDIA's.
+    private static long Gpus(ComposeService service, ConversionDiagnostics diagnostics)
+    {
+        long total = 0;
+        foreach (var request in service.DeviceRequests)
+        {
+            if (!request.Capabilities.Contains("gpu", StringComparer.Ordinal))
+            {
+                diagnostics.ServiceWarning(service, request.KeyPath, $"reserves devices with the capabilities {string.Join(", ", request.Capabilities)}, which Kompox does not map: only GPUs (capabilities: [gpu]) become Kubernetes resources; the container gets none", request.At);
+                continue;
+            }
+
+            if (request.Driver is { } driver && driver != "nvidia")
+            {
+                diagnostics.ServiceError(service, request.KeyPath, $"asks for GPUs of the driver '{driver}'; Kompox maps NVIDIA GPUs only (the {NvidiaGpu} resource)", request.At);
+            }
+            else if (request.Count is not { } count)
+            {
+                diagnostics.ServiceError(service, request.KeyPath, $"reserves all the host's GPUs (count: all, or no count), which Kubernetes has no form for; give a count, which becomes the container's {NvidiaGpu} limit", request.At);
+            }
+            else
+            {
+                if (request.DeviceIds.Count > 0)
+                {
+                    diagnostics.ServiceWarning(service, request.KeyPath, $"names the devices {string.Join(", ", request.DeviceIds)}; Kubernetes picks the GPUs, so the container gets {count} of the node's", request.At);
+                }
+
+                total += count;
+            }
+        }
+
+        return total;
     }
 
     /// <summary>Whole cores as a number (<c>2</c>), otherwise millicores (<c>500m</c>).</summary>

@@ -80,3 +80,45 @@ public static class ApiServerSettings
         }
     }
 }
+
+/// <summary>
+/// The cluster setting that maps Docker runtimes (compose <c>runtime</c>, e.g. <c>nvidia</c>, <c>runsc</c>) to the cluster's
+/// RuntimeClasses (node.k8s.io/v1), which name the handlers its nodes' container runtime has: the two are named by
+/// different people, so only the cluster's operator can say which is which.
+/// </summary>
+public static class RuntimeClassSettings
+{
+    public const string Name = "RUNTIME_CLASSES";
+
+    public static IReadOnlyList<SettingSpec> Specs { get; } = new SettingSpec[]
+    {
+        new(Name, SettingScope.Cluster, false, "Docker runtimes and the RuntimeClass each runs as, comma-separated: nvidia=nvidia,runsc=gvisor (default: none; a service with a runtime is refused)", value => Parse(value, out var problem) is null ? problem : null),
+    };
+
+    /// <summary>The map, or null with <paramref name="problem"/> when <paramref name="value"/> is not <c>runtime=class[,runtime=class...]</c>.</summary>
+    public static Dictionary<string, string>? Parse(string value, out string? problem)
+    {
+        problem = null;
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = entry.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (parts.Length != 2 || parts[0].Length == 0)
+            {
+                problem = $"'{entry}' is not runtime=RuntimeClass";
+                return null;
+            }
+
+            // A RuntimeClass is named like any object: a DNS subdomain (pkg/apis/node/validation ValidateRuntimeClass).
+            if (Model.Names.CheckDnsSubdomain(parts[1]) is { } bad)
+            {
+                problem = $"RuntimeClass of '{parts[0]}': {bad}";
+                return null;
+            }
+
+            map[parts[0]] = parts[1];
+        }
+
+        return map;
+    }
+}

@@ -71,6 +71,9 @@ public sealed class KompoxCluster
     public override string ToString() => Id;
 }
 
+/// <summary>One compose file of an app: its full path and its text.</summary>
+public sealed record ComposeFileText(string Path, string Text);
+
 public sealed class KompoxApp
 {
     public required string Name { get; init; }
@@ -82,6 +85,13 @@ public sealed class KompoxApp
 
     /// <summary>Full path of the compose file, or null when the compose text did not come from a file.</summary>
     public string? ComposePath { get; init; }
+
+    /// <summary>
+    /// Null when <c>app.compose</c> names one file: it is read as <c>docker compose up</c> reads its directory
+    /// (<c>COMPOSE_FILE</c>, else the file and <c>compose.override.yaml</c> beside it). When <c>app.compose</c> is a list
+    /// (<c>docker compose -f a -f b</c>): the files after the first, merged over it in order, and nothing else.
+    /// </summary>
+    public IReadOnlyList<ComposeFileText>? ComposeOverrides { get; init; }
 
     /// <summary>Custom host names by port key (<c>http_80</c> → <c>www.example.com</c>).</summary>
     public required IReadOnlyDictionary<string, string> Ingress { get; init; }

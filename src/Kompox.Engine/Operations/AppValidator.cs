@@ -65,7 +65,7 @@ public static class AppValidator
         ComposeProject project;
         try
         {
-            project = ComposeLoader.Load(app.Compose, composeFile, projectDir, app.Name, options.Environment, options.Profiles);
+            project = ComposeLoader.Load(app.Compose, composeFile, projectDir, app.Name, options.Environment, options.Profiles, app.ComposeOverrides);
         }
         catch (KompoxValidationException e)
         {

@@ -123,9 +123,13 @@ internal static class DeployApp
         await HostConflicts.CheckAsync(scope, manifest, cancellationToken).ConfigureAwait(false);
         await IngressChecks.RequireInstalledAsync(scope, manifest, cancellationToken).ConfigureAwait(false);
 
+        await RequireArchitectureAsync(scope, manifest, cancellationToken).ConfigureAwait(false);
+
         scope.Step("reading the disk state", 30);
         var live = await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespaceAsync(manifest.Namespace, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var state = live is null ? AppDiskState.None : AppDiskState.Of(live);
+
+        RequireExternalVolumes(app, manifest, state.CurrentDiskId);
 
         // The node is found, and found to be this machine, before a disk is made, so that a cluster where the disk could
         // not be used gets none.
@@ -220,6 +224,53 @@ internal static class DeployApp
         // The status is of the Deployment as the wait last read it: the apply's answer precedes the rollout on a real cluster.
         var (rolledOut, pods) = await WaitForRolloutAsync(scope, deployment, applied, plan.Options, cancellationToken).ConfigureAwait(false);
         return AppStatusReader.Of(app, state, rolledOut, pods, manifest.Objects.OfType<V1Ingress>());
+    }
+
+    // compose-spec 07-volumes.md: Compose does not create an external volume and fails when it does not exist. The app's
+    // volumes are directories of its disk: a deploy that creates the first disk would start on an empty directory instead.
+    private static void RequireExternalVolumes(KompoxApp app, AppManifest manifest, string? currentDiskId)
+    {
+        if (currentDiskId is not null || manifest.ExternalVolumes.Count == 0)
+        {
+            return;
+        }
+
+        var names = string.Join(", ", manifest.ExternalVolumes);
+        throw new KompoxException(
+            "ExternalVolumeMissing",
+            ErrorKind.NotFound,
+            $"app {app.Id} mounts the external volume{(manifest.ExternalVolumes.Count > 1 ? "s" : string.Empty)} {names}, which docker compose does not create but requires to exist, "
+            + $"and the app has no disk yet, so none can hold {(manifest.ExternalVolumes.Count > 1 ? "them" : "it")}; create the app's disk, import the volume's data into "
+            + $"volumes/<name> on it (a disk import, layout in about_Kompox_DiskLayout), then deploy; or remove 'external: true' to start with an empty volume")
+        {
+            Target = app.ComposePath ?? app.Id,
+        };
+    }
+
+    // A compose platform becomes the Pod's kubernetes.io/arch node selector; with no node of that architecture the Pod
+    // would wait unscheduled for ever, where Docker would have emulated it. Read only when the app asks for one.
+    private static async Task RequireArchitectureAsync(OperationScope scope, AppManifest manifest, CancellationToken cancellationToken)
+    {
+        var selector = manifest.Objects.OfType<V1Deployment>().Single().Spec?.Template?.Spec?.NodeSelector;
+        if (selector is null || !selector.TryGetValue(PodSettings.ArchLabel, out var arch))
+        {
+            return;
+        }
+
+        var nodes = (await scope.Kube.CoreV1.ListNodeAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
+        var archs = nodes.Select(n => n.Metadata?.Labels?.TryGetValue(PodSettings.ArchLabel, out var a) == true ? a : null).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
+        if (!archs.Contains(arch, StringComparer.Ordinal))
+        {
+            throw new KompoxException(
+                "PlatformUnavailable",
+                ErrorKind.Conflict,
+                $"app {scope.App.Id} asks for platform linux/{arch} (compose platform), but no node of cluster {scope.App.Cluster.Id} runs {arch} "
+                + $"(its nodes run {(archs.Count == 0 ? "no architecture they report" : string.Join(", ", archs))}); Docker would emulate it, Kubernetes does not: "
+                + $"add a {arch} node, or change or remove the services' platform")
+            {
+                Target = scope.App.ComposePath ?? scope.App.Id,
+            };
+        }
     }
 
     private static AppManifest Convert(KompoxApp app, ComposeReadOptions options, Version? serverVersion)

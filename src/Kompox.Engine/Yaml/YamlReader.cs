@@ -17,10 +17,11 @@ public sealed record YamlLimits(long MaxNodes = 250_000, int MaxDepth = 128)
 public static class YamlReader
 {
     /// <summary>Returns the root node, or null for a document with no content.</summary>
+    /// <param name="markSource">Whether every node's <see cref="SourceMark.Source"/> names <paramref name="file"/>, for documents merged into another.</param>
     /// <exception cref="KompoxValidationException">The text is not a YAML document Kompox accepts.</exception>
-    public static YNode? Read(string text, string file, YamlLimits? limits = null)
+    public static YNode? Read(string text, string file, YamlLimits? limits = null, bool markSource = false)
     {
-        var builder = new Builder(limits ?? YamlLimits.Default);
+        var builder = new Builder(limits ?? YamlLimits.Default, markSource ? file : null);
         try
         {
             builder.Run(new Parser(new StringReader(text)));
@@ -106,7 +107,7 @@ public static class YamlReader
         public List<(SourceMark At, YNode Source)> Merges { get; } = new();
     }
 
-    private sealed class Builder(YamlLimits limits)
+    private sealed class Builder(YamlLimits limits, string? source)
     {
         private readonly Dictionary<string, YNode> anchors = new(StringComparer.Ordinal);
         private readonly Stack<Frame> stack = new();
@@ -122,7 +123,7 @@ public static class YamlReader
             while (parser.MoveNext())
             {
                 var e = parser.Current!;
-                var at = Mark(e.Start);
+                var at = Mark(e.Start) with { Source = source };
                 LastMark = at;
                 switch (e)
                 {

@@ -39,15 +39,6 @@ public class ComposeFidelityTests
         Assert.Equal(new[] { "a", "debug" }, Load(yaml, dir: project.Dir).Services.Select(s => s.Name));
     }
 
-    // compose-spec 04-version-and-name: the project name "MUST be exposed for interpolation and environment variable
-    // resolution as COMPOSE_PROJECT_NAME"; a Kompox app's project is the app, whatever the process environment says.
-    [Fact]
-    public void ComposeProjectNameIsTheAppName()
-    {
-        var project = ComposeLoader.Load("services:\n  a:\n    image: x\n    environment: { P: \"${COMPOSE_PROJECT_NAME}\" }\n", "compose.yml", null, "shop", Env("COMPOSE_PROJECT_NAME=other"));
-        Assert.Equal("shop", project.Services[0].Environment["P"]);
-    }
-
     // compose-go loader/validate.go checkConsistency: "service %q depends on undefined service %q"; a service its
     // profiles disable counts as undefined unless the dependency is `required: false`.
     [Fact]

@@ -41,7 +41,7 @@ public class ComposeLoaderTests
         Assert.Equal(new[] { "nginx", "-g", "daemon off;" }, web.Command);
         Assert.Equal("/srv", web.WorkingDir);
         Assert.Equal("1000:1000", web.User);
-        Assert.Contains(project.Warnings, w => w.Key == "services.web.hostname" && w.Message.Contains("share its host name", StringComparison.Ordinal));
+        Assert.Equal("front", web.Hostname);
         Assert.False(web.Privileged);
         Assert.True(web.ReadOnlyRootFilesystem);
         Assert.True(web.Tty);

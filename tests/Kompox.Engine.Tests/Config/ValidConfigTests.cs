@@ -24,6 +24,29 @@ public class ValidConfigTests
 
     private const string Compose = "services:\n  web:\n    image: nginx:1.27\n";
 
+    // app.compose as a list is `docker compose -f compose.yml -f prod.yml` (docker/compose docs/reference/compose.md):
+    // the files after the first are kept, in order, to be merged over it; one file leaves the loader to look for more.
+    [Fact]
+    public void App_compose_takes_a_list_of_files_to_merge_in_order()
+    {
+        using var temp = new TempDir();
+        temp.Write("compose.yml", Compose);
+        temp.Write("prod.yml", "services:\n  web:\n    image: nginx:prod\n");
+        var config = temp.Write("kompoxops.yml", K3sConfig.Replace("compose: compose.yml", "compose: [compose.yml, prod.yml]", StringComparison.Ordinal));
+
+        var app = KompoxConfig.Load(config).App;
+
+        Assert.Equal(Path.Combine(temp.Path, "compose.yml"), app.ComposePath);
+        var overrides = Assert.Single(app.ComposeOverrides!);
+        Assert.Equal(Path.Combine(temp.Path, "prod.yml"), overrides.Path);
+        Assert.Contains("nginx:prod", overrides.Text, StringComparison.Ordinal);
+
+        Assert.Null(KompoxConfig.Load(temp.Write("kompoxops.yml", K3sConfig)).App.ComposeOverrides);
+        var e = Assert.IsType<KompoxValidationException>(Assert.ThrowsAny<KompoxException>(() =>
+            KompoxConfig.Load(temp.Write("kompoxops.yml", K3sConfig.Replace("compose: compose.yml", "compose: [compose.yml, missing.yml]", StringComparison.Ordinal)))));
+        Assert.Contains("app.compose[1]: compose file 'missing.yml' not found", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_bundled_example_loads_with_linked_resources()
     {
@@ -63,7 +86,7 @@ public class ValidConfigTests
         var result = KompoxConfig.Load(temp.Write("kompoxops.yml", text), "kompoxops.yml");
 
         var warning = Assert.Single(result.Warnings);
-        Assert.Equal("kompoxops.yml:14:21 cluster.settings.K3S_DATA_ROOTS: driver 'k3s' does not read this setting at cluster level (it reads K3S_DATA_ROOT, K3S_NODE_NAME, INGRESS_DEFAULT_CERT_SECRET, API_SERVER_URL, API_SERVER_CA)", warning.ToString());
+        Assert.Equal("kompoxops.yml:14:21 cluster.settings.K3S_DATA_ROOTS: driver 'k3s' does not read this setting at cluster level (it reads K3S_DATA_ROOT, K3S_NODE_NAME, INGRESS_DEFAULT_CERT_SECRET, API_SERVER_URL, API_SERVER_CA, RUNTIME_CLASSES)", warning.ToString());
         Assert.Equal("/srv", result.Cluster.Settings["K3S_DATA_ROOTS"]);
     }
 

@@ -18,6 +18,30 @@ public sealed partial class AppDeploymentTests
 {
     private static readonly TimeSpan FinalizerLatency = TimeSpan.FromSeconds(10);
 
+    // compose-spec 07-volumes.md: Compose does not create an `external: true` volume and "returns an error if the volume
+    // doesn't exist". A deploy that would create the app's first disk cannot have it; on the app's current disk it is its directory.
+    [Fact]
+    public async Task An_external_volume_is_refused_when_the_deploy_would_create_the_disk_and_used_on_the_current_disk()
+    {
+        const string plain = "services:\n  worker:\n    image: busybox:1.37\n    command: [sleep, infinity]\n    volumes: [\"data:/data\"]\n";
+        const string external = plain + "volumes:\n  data:\n    external: true\n";
+        const string own = plain + "volumes:\n  data:\n";
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(name: "worker", compose: external).Id, new DeployOptions(), null, CancellationToken.None).Within());
+
+        Assert.Equal(("ExternalVolumeMissing", ErrorKind.NotFound), (error.ErrorId, error.Kind));
+        Assert.Contains("mounts the external volume data, which docker compose does not create", error.Message);
+        Assert.Contains("import the volume's data into volumes/<name>", error.Message);
+        Assert.False(Directory.Exists(Path.Combine(dataRoot, "disks")) && Directory.EnumerateFileSystemEntries(Path.Combine(dataRoot, "disks")).Any());
+        Assert.Equal(0, ChangingWrites());
+
+        var first = await Operations().DeployAsync(App(name: "worker", compose: own).Id, new DeployOptions(), null, CancellationToken.None).Within();
+        var again = await Operations().DeployAsync(App(name: "worker", compose: external).Id, new DeployOptions(), null, CancellationToken.None).Within();
+
+        Assert.True(again.Ready);
+        Assert.Equal(first.CurrentDiskId, again.CurrentDiskId);
+    }
+
     [Fact]
     public async Task Destroy_waits_for_the_claim_and_volume_to_go_and_a_deploy_at_once_comes_back_bound_on_its_disk()
     {

@@ -551,6 +551,23 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
         Assert.Equal($"Deployment {ns}/{deploymentName}", error.Target);
     }
 
+    // A compose platform is the Pod's kubernetes.io/arch selector; kubelets label their node with their GOARCH
+    // (kubelet_node_status.go initialNode). With no node of that architecture the Pod could never be scheduled.
+    [Fact]
+    public async Task A_platform_no_node_runs_is_refused_naming_the_nodes_architectures_before_anything_is_written()
+    {
+        const string compose = "services:\n  worker:\n    image: busybox:1.37\n    command: [sleep, infinity]\n    platform: linux/ARCH\n";
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(name: "worker", compose: compose.Replace("ARCH", "arm64", StringComparison.Ordinal)).Id, new DeployOptions(), null, CancellationToken.None).Within());
+
+        Assert.Equal(("PlatformUnavailable", ErrorKind.Conflict), (error.ErrorId, error.Kind));
+        Assert.Contains("asks for platform linux/arm64 (compose platform), but no node of cluster ops/k3s1/lab runs arm64 (its nodes run amd64)", error.Message);
+        Assert.Equal(0, ChangingWrites());
+
+        var status = await Operations().DeployAsync(App(name: "worker", compose: compose.Replace("ARCH", "amd64", StringComparison.Ordinal)).Id, new DeployOptions(), null, CancellationToken.None).Within();
+        Assert.True(status.Ready);
+    }
+
     [Fact]
     public async Task Several_nodes_without_K3S_NODE_NAME_is_a_clear_error_and_no_disk_is_made()
     {

@@ -15,11 +15,12 @@ public sealed partial class KubeApiServer
     /// <summary>Adds a Ready node besides <see cref="NodeName"/> (Pods are still scheduled on that one), for multi-node clusters.</summary>
     /// <param name="hostname">Its <c>kubernetes.io/hostname</c> label; the name by default, as a kubelet without override registers.</param>
     /// <param name="machineId">Its <c>nodeInfo.machineID</c>; a new one (another machine) by default.</param>
-    public void AddNode(string name, string? hostname = null, string? machineId = null)
+    /// <param name="arch">Its Go architecture: the <c>kubernetes.io/arch</c> label and <c>nodeInfo.architecture</c>.</param>
+    public void AddNode(string name, string? hostname = null, string? machineId = null, string arch = "amd64")
     {
         lock (gate)
         {
-            Insert(Resource("nodes"), Node(name, hostname ?? name, machineId ?? NewMachineId(), false));
+            Insert(Resource("nodes"), Node(name, hostname ?? name, machineId ?? NewMachineId(), false, arch));
         }
     }
 
@@ -51,12 +52,14 @@ public sealed partial class KubeApiServer
     /// <summary>Presents <see cref="NodeName"/> as the node of the machine the tests run on, as a single-node k3s Kompox runs on.</summary>
     public void PresentNodeAsThisMachine() => PresentNodeAs(ThisMachine.HostName, ThisMachine.MachineId);
 
-    private JsonObject Node(string name, string hostname, string machineId, bool withCapacity)
+    // kubelet_node_status.go initialNode labels the node with kubernetes.io/os and kubernetes.io/arch, runtime.GOOS and
+    // runtime.GOARCH; nodeInfo.architecture is the same GOARCH (pkg/kubelet/nodestatus/setters.go MachineInfo).
+    private JsonObject Node(string name, string hostname, string machineId, bool withCapacity, string arch = "amd64")
     {
         var status = new JsonObject
         {
             ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True", ["reason"] = "KubeletReady", ["message"] = "kubelet is posting ready status" }),
-            ["nodeInfo"] = new JsonObject { ["machineID"] = machineId, ["kubeletVersion"] = GitVersion, ["operatingSystem"] = "linux", ["architecture"] = "amd64" },
+            ["nodeInfo"] = new JsonObject { ["machineID"] = machineId, ["kubeletVersion"] = GitVersion, ["operatingSystem"] = "linux", ["architecture"] = arch },
         };
         if (withCapacity)
         {
@@ -68,7 +71,7 @@ public sealed partial class KubeApiServer
         {
             ["apiVersion"] = "v1",
             ["kind"] = "Node",
-            ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { ["kubernetes.io/hostname"] = hostname, ["kubernetes.io/os"] = "linux" } },
+            ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { ["kubernetes.io/hostname"] = hostname, ["kubernetes.io/os"] = "linux", ["kubernetes.io/arch"] = arch } },
             ["status"] = status,
         };
     }
