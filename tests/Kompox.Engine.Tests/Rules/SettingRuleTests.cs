@@ -46,6 +46,32 @@ public class SettingRuleTests
         Assert.Contains(expected, problem.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("aks-prod_01", null)]
+    [InlineData("a", null)]
+    [InlineData("-aks", "is not an AKS cluster name")]
+    [InlineData("aks-", "is not an AKS cluster name")]
+    [InlineData("aks.prod", "is not an AKS cluster name")]
+    public void The_AKS_cluster_name_follows_Azures_naming_rules_for_managed_clusters(string value, string? expected)
+    {
+        // learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules (Microsoft.ContainerService,
+        // managedClusters): 1-63 characters, alphanumerics, underscores and hyphens, starting and ending with an alphanumeric.
+        var problems = Check(Aks, SettingScope.Cluster, ("AZURE_RESOURCE_GROUP_NAME", "rg-aks"), ("AZURE_AKS_CLUSTER_NAME", value));
+
+        if (expected is null)
+        {
+            Assert.Empty(problems);
+        }
+        else
+        {
+            var problem = Assert.Single(problems);
+            Assert.Equal(("cluster.settings.AZURE_AKS_CLUSTER_NAME", Severity.Error), (problem.Key, problem.Severity));
+            Assert.Contains(expected, problem.Message, StringComparison.Ordinal);
+        }
+
+        Assert.NotEmpty(Check(Aks, SettingScope.Cluster, ("AZURE_RESOURCE_GROUP_NAME", "rg-aks"), ("AZURE_AKS_CLUSTER_NAME", new string('a', 64))));
+    }
+
     [Fact]
     public void A_missing_required_setting_is_an_error_naming_what_it_is_for()
     {
