@@ -1,0 +1,76 @@
+using Kompox.Drivers;
+
+namespace Kompox.PowerShell;
+
+/// <summary>
+/// One of an app's disks. It carries its App and its Id, so that it pipes by property name into the disk cmdlets
+/// (<c>Get-KompoxDisk | Switch-KompoxDisk</c>) and into the snapshot cmdlets as the disk to copy.
+/// </summary>
+public sealed class KompoxDisk
+{
+    internal KompoxDisk(DiskInfo model, KompoxApp app)
+    {
+        Model = model;
+        App = app;
+    }
+
+    public KompoxApp App { get; }
+
+    /// <summary>The provider's id of the disk, as the namespace's <c>kompox.dev/disk-current-id</c> keeps it.</summary>
+    public string Id => Model.Id;
+
+    /// <summary>Also the disk's id, under the name the snapshot cmdlets take a disk by (<c>-DiskId</c>).</summary>
+    public string DiskId => Model.Id;
+
+    public string AppId => Model.AppId;
+
+    /// <summary>Whether the app uses this disk (its namespace, or the provider's record when the cluster cannot be read).</summary>
+    public bool IsCurrent => Model.IsCurrent;
+
+    public DateTimeOffset CreatedAt => Model.CreatedAt;
+
+    public long SizeBytes => Model.SizeBytes;
+
+    /// <summary>The size as a Kubernetes quantity (<c>32Gi</c>).</summary>
+    public string Size => DiskInfo.Quantity(Model.SizeBytes);
+
+    /// <summary>The zone of a zonal disk; null when it attaches anywhere.</summary>
+    public string? Zone => Model.Zone;
+
+    internal DiskInfo Model { get; }
+
+    public override string ToString() => Id;
+}
+
+/// <summary>A snapshot of one of an app's disks; it pipes by property name (<c>App</c>, <c>Id</c>) into the snapshot cmdlets.</summary>
+public sealed class KompoxSnapshot
+{
+    internal KompoxSnapshot(SnapshotInfo model, KompoxApp app)
+    {
+        Model = model;
+        App = app;
+    }
+
+    public KompoxApp App { get; }
+
+    public string Id => Model.Id;
+
+    /// <summary>Also the snapshot's id, under the name the snapshot cmdlets take it by (<c>-SnapshotId</c>).</summary>
+    public string SnapshotId => Model.Id;
+
+    public string AppId => Model.AppId;
+
+    /// <summary>The disk the snapshot was taken of.</summary>
+    public string SourceDiskId => Model.DiskId;
+
+    public DateTimeOffset CreatedAt => Model.CreatedAt;
+
+    /// <summary>The size of the disk it was taken of, which a restored disk gets.</summary>
+    public long SizeBytes => Model.SizeBytes;
+
+    public string Size => DiskInfo.Quantity(Model.SizeBytes);
+
+    internal SnapshotInfo Model { get; }
+
+    public override string ToString() => Id;
+}
