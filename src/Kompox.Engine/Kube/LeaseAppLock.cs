@@ -261,7 +261,9 @@ public sealed class LeaseAppLock : IAppLock
         var spec = lease.Spec;
         if (newHolder)
         {
-            spec.LeaseTransitions = spec.HolderIdentity is { Length: > 0 } ? (spec.LeaseTransitions ?? 0) + 1 : spec.LeaseTransitions ?? 0;
+            // client-go leaderelection.go (tryAcquireOrRenew) counts every acquisition of an existing record by a new
+            // holder, a released one included; a Lease being created (no resourceVersion yet) starts at 0.
+            spec.LeaseTransitions = lease.Metadata.ResourceVersion is null ? 0 : (spec.LeaseTransitions ?? 0) + 1;
             spec.HolderIdentity = identity;
             spec.AcquireTime = now.UtcDateTime;
         }

@@ -53,6 +53,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         Assert.Contains($"expires at {Time.GetUtcNow().AddSeconds(60):u} unless renewed", error.Message);
         Assert.Equal(Remedy.WaitForApp, error.Remedy);
         Assert.DoesNotContain("-Wait", error.Message);
+        Assert.DoesNotContain("waited", error.Message);
     }
 
     [Fact]
@@ -308,6 +309,161 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         Assert.Equal(micro, spec["acquireTime"]!.ToString());
         Assert.Equal(micro, spec["renewTime"]!.ToString());
     }
+
+    /// <summary>
+    /// client-go leaderelection.go (<c>tryAcquireOrRenew</c>, <c>release</c>): a new record starts at 0 transitions; every
+    /// acquisition of an existing record by a new holder adds one, also after the last holder released it (release keeps
+    /// the count); renewals by the holder keep it.
+    /// </summary>
+    [Fact]
+    public async Task Lease_transitions_count_each_new_holder_as_client_go_does()
+    {
+        var app = await DeployedAppAsync();
+        var appLock = Lock();
+
+        var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        Assert.Equal(0, (await ReadLeaseAsync(app)).Spec.LeaseTransitions);
+        Time.Advance(TimeSpan.FromSeconds(20));
+        await UntilAsync(async () => LeaseAppLock.ExpiresAt(await ReadLeaseAsync(app)) == Time.GetUtcNow().AddSeconds(60));
+        Assert.Equal(0, (await ReadLeaseAsync(app)).Spec.LeaseTransitions);
+        await first.DisposeAsync();
+        Assert.Equal(0, (await ReadLeaseAsync(app)).Spec.LeaseTransitions);
+
+        await (await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None)).DisposeAsync();
+        await using var third = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        Assert.Equal(2, (await ReadLeaseAsync(app)).Spec.LeaseTransitions);
+    }
+
+    /// <summary>
+    /// A renewal that cannot reach the API server (connection refused, as SocketsHttpHandler reports it) is tried again at
+    /// the next tick: the Lease lasts three ticks, so one failed renewal neither loses the app nor stops the work.
+    /// </summary>
+    [Fact]
+    public async Task A_renewal_that_fails_while_the_API_server_is_away_is_tried_again_and_the_app_stays_held()
+    {
+        var app = await DeployedAppAsync();
+        var outage = new Outage();
+        var progress = new RecordedProgress();
+        await using var held = await Lock(outage).AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None);
+        var acquired = Time.GetUtcNow();
+
+        outage.Down = true;
+        Time.Advance(TimeSpan.FromSeconds(20));
+        await UntilAsync(() => Failures(progress) == 1);
+        Assert.Contains(progress.Reports, r => r.Detail()?.StartsWith("renewal failed, trying again: ", StringComparison.Ordinal) == true && r.Detail()!.Contains("cannot connect (ConnectionRefused)", StringComparison.Ordinal));
+        Assert.False(held.Lost.IsCancellationRequested);
+        Assert.Equal(acquired.AddSeconds(60), held.ExpiresAt);
+
+        outage.Down = false;
+        Time.Advance(TimeSpan.FromSeconds(20));
+        var until = Time.GetUtcNow().AddSeconds(60);
+        await UntilAsync(() => progress.Reports.Any(r => r.Detail()?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true));
+        Assert.Equal(until, LeaseAppLock.ExpiresAt(await ReadLeaseAsync(app)));
+        Assert.False(held.Lost.IsCancellationRequested);
+        Assert.DoesNotContain(progress.Reports, r => r.Kind == ProgressKind.Warning);
+    }
+
+    /// <summary>
+    /// A holder that cannot renew for the Lease's whole duration must assume another caller has taken the app (the caller
+    /// would, after watching it unrenewed that long): it stops its work, says the lease expired, and on dispose leaves
+    /// the Lease alone rather than clear a holder that may now be someone else.
+    /// </summary>
+    [Fact]
+    public async Task A_holder_that_cannot_renew_for_the_whole_duration_loses_the_app_and_is_told_that_the_lease_expired()
+    {
+        var app = await DeployedAppAsync();
+        var outage = new Outage();
+        var progress = new RecordedProgress();
+        var held = await Lock(outage).AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None);
+        var work = AppLockHold.RunAsync(app, held.Lost, TimeSpan.FromSeconds(60), async token => { await Task.Delay(Timeout.Infinite, token); return true; }, CancellationToken.None);
+
+        outage.Down = true;
+        Time.Advance(TimeSpan.FromSeconds(20));
+        await UntilAsync(() => Failures(progress) == 1);
+        Time.Advance(TimeSpan.FromSeconds(20));
+        await UntilAsync(() => Failures(progress) == 2);
+        Assert.False(held.Lost.IsCancellationRequested);
+        Assert.False(work.IsCompleted);
+
+        Time.Advance(TimeSpan.FromSeconds(20));
+        await UntilAsync(() => held.Lost.IsCancellationRequested);
+        var warning = Assert.Single(progress.Reports, r => r.Kind == ProgressKind.Warning);
+        Assert.Contains("lost the lease of the app: the lease expired before it could be renewed; stopping", warning.Status);
+        var stopped = await Assert.ThrowsAsync<KompoxException>(() => work.WaitAsync(Wait));
+        Assert.Equal("AppLeaseLost", stopped.ErrorId);
+
+        // Lost: no renewal is sent any more, and dispose does not write.
+        outage.Down = false;
+        Assert.False(await held.RenewAsync());
+        await held.DisposeAsync();
+        Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+        Assert.Equal(3, outage.Failed);
+    }
+
+    /// <summary>Someone else's write that leaves the holder as it was (an admin labelling the Lease) makes the renewal's
+    /// PUT stale (409); the holder reads the Lease again, finds itself still holding it, and renews on the new version.</summary>
+    [Fact]
+    public async Task A_renewal_that_meets_another_write_of_its_own_lease_renews_on_the_new_version()
+    {
+        var app = await DeployedAppAsync();
+        var progress = new RecordedProgress();
+        await using var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None);
+
+        var lease = await ReadLeaseAsync(app);
+        lease.Metadata.Labels = new Dictionary<string, string> { ["team"] = "ops" };
+        await LeaseWrites.ReplaceAsync(admin, lease, CancellationToken.None);
+        Time.Advance(TimeSpan.FromSeconds(20));
+
+        var until = Time.GetUtcNow().AddSeconds(60);
+        await UntilAsync(() => progress.Reports.Any(r => r.Detail()?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true));
+        var renewed = await ReadLeaseAsync(app);
+        Assert.Equal(until, LeaseAppLock.ExpiresAt(renewed));
+        Assert.Equal("ops", renewed.Metadata.Labels["team"]);
+        Assert.Equal(held.HolderIdentity, renewed.Spec.HolderIdentity);
+        Assert.False(held.Lost.IsCancellationRequested);
+    }
+
+    /// <summary>Once released, a late tick of the renewal timer writes nothing: the Lease stays free for the next caller.</summary>
+    [Fact]
+    public async Task A_released_lease_is_not_renewed_again()
+    {
+        var app = await DeployedAppAsync();
+        var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        await held.DisposeAsync();
+        var version = (await ReadLeaseAsync(app)).Metadata.ResourceVersion;
+
+        Assert.False(await held.RenewAsync());
+        var lease = await ReadLeaseAsync(app);
+        Assert.Null(lease.Spec.HolderIdentity);
+        Assert.Equal(version, lease.Metadata.ResourceVersion);
+    }
+
+    private static int Failures(RecordedProgress progress) =>
+        progress.Reports.Count(r => r.Detail()?.StartsWith("renewal failed, trying again: ", StringComparison.Ordinal) == true);
+
+    /// <summary>The API server out of reach: while <see cref="Down"/>, every request fails as SocketsHttpHandler fails a refused connection.</summary>
+    private sealed class Outage : DelegatingHandler
+    {
+        private int failed;
+
+        public volatile bool Down;
+
+        public int Failed => Volatile.Read(ref failed);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (Down)
+            {
+                Interlocked.Increment(ref failed);
+                throw new HttpRequestException(HttpRequestError.ConnectionError, $"Connection refused ({request.RequestUri?.Authority})", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused));
+            }
+
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    private LeaseAppLock Lock(Outage outage) =>
+        new(_ => new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(harness.Kubeconfig), outage), Time);
 
     private async Task<V1Lease> CreateLeaseAsync(KompoxApp app, string holder, DateTime renewed, int transitions) =>
         await LeaseWrites.CreateAsync(
