@@ -154,6 +154,20 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
         Assert.Null(Server.Peek("namespaces", null, KubeNames.Namespace(other)));
     }
 
+    [Fact]
+    public async Task Every_host_in_conflict_is_named_one_after_the_other()
+    {
+        await Operations().DeployAsync(App(compose: TwoPorts).Id, new DeployOptions(), null, CancellationToken.None).Within();
+        var other = App(service: "other", compose: TwoPorts);
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(other.Id, new DeployOptions(), null, CancellationToken.None).Within());
+
+        var conflicts = error.Message[(error.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..error.Message.IndexOf(". Nothing was written", StringComparison.Ordinal)].Split("; ");
+        Assert.Equal(2, conflicts.Length);
+        Assert.Contains(conflicts, c => c.StartsWith("web-8080.", StringComparison.Ordinal) && c.Contains($"is already used by app {App().Id} (Ingress ", StringComparison.Ordinal));
+        Assert.Contains(conflicts, c => c.StartsWith("web-9090.", StringComparison.Ordinal) && c.Contains($"is already used by app {App().Id} (Ingress ", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(true, false)]
     [InlineData(false, false)]
