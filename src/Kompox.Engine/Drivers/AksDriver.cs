@@ -40,7 +40,7 @@ public sealed partial class AksDriver : IProviderDriver
         new("AZURE_DISK_TYPE", SettingScope.App, false, $"managed disk SKU (default {DefaultDiskType})", DiskType),
         new(AccessUsersSetting, SettingScope.App, false, "Entra ID users (user principal names, e.g. ann@contoso.com) and service principals or managed identities (object ids), comma-separated, given the app's access Role", AccessUsers),
         new(AccessGroupsSetting, SettingScope.App, false, "Entra ID groups (object ids), comma-separated, given the app's access Role", AccessGroups),
-    }.Concat(ApiServerSettings.Specs).Concat(RuntimeClassSettings.Specs).ToList();
+    }.Concat(ApiServerSettings.Specs).Concat(RuntimeClassSettings.Specs).Concat(SnapshotPolicySettings.Specs).ToList();
 
     /// <summary>App setting: Entra ID users and service principals bound to the app's access Role.</summary>
     public const string AccessUsersSetting = "AZURE_ACCESS_USERS";

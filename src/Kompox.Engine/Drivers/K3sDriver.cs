@@ -16,7 +16,7 @@ public sealed partial class K3sDriver : IProviderDriver
         new("K3S_DATA_ROOT", SettingScope.Cluster, false, $"directory on the node holding disks and snapshots (default {DefaultDataRoot})", DataRoot),
         new(NodeNameSetting, SettingScope.Cluster, false, "node the app disks live on, the machine Kompox runs on (default: the cluster's only node)", NodeName),
         new(Conversion.ClusterIngressManifest.DefaultCertSecretSetting, SettingScope.Cluster, false, "TLS Secret in the ingress namespace holding the wildcard certificate of *.{cluster}.{domain}, served by default", Names.CheckDnsSubdomain),
-    }.Concat(ApiServerSettings.Specs).Concat(RuntimeClassSettings.Specs).ToList();
+    }.Concat(ApiServerSettings.Specs).Concat(RuntimeClassSettings.Specs).Concat(SnapshotPolicySettings.Specs).ToList();
 
     /// <summary>
     /// The capacity written on a K3s PersistentVolume. A local volume is a directory, so nothing enforces it;

@@ -122,3 +122,10 @@ public static class RuntimeClassSettings
         return map;
     }
 }
+
+/// <summary>The app settings of the snapshot policy (<see cref="SnapshotPolicy"/>), which every driver reads.</summary>
+public static class SnapshotPolicySettings
+{
+    public static IReadOnlyList<SettingSpec> Specs { get; } =
+        SnapshotPolicy.Settings.Select(s => new SettingSpec(s.Name, SettingScope.App, false, s.Description, s.Check)).ToList();
+}
