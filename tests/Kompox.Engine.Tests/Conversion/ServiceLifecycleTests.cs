@@ -299,6 +299,21 @@ public sealed class ServiceLifecycleTests
         Assert.Contains(message, error.Message);
     }
 
+    // compose-spec schema service_hook: command is required, and only command, user, privileged, working_dir and environment
+    // are known; pre_start adds image and per_replica.
+    [Theory]
+    [InlineData("post_start:\n      - user: \"0\"\n", "services.web.post_start[0].command", "is required")]
+    [InlineData("pre_stop:\n      - command: []\n", "services.web.pre_stop[0].command", "is empty")]
+    [InlineData("post_start:\n      - command: /x\n        image: busybox:1.37\n", "services.web.post_start[0].image", "is not a compose key here")]
+    [InlineData("pre_start:\n      - command: /x\n        per_replica: maybe\n", "services.web.pre_start[0].per_replica", "")]
+    public void A_hook_is_read_as_the_schema_says(string hooks, string key, string message)
+    {
+        var (result, _) = Convert($"services:\n  web:\n    image: example/app:1.0\n    {hooks}");
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(key, error.Key);
+        Assert.Contains(message, error.Message);
+    }
+
     [Fact]
     public void A_service_may_not_take_a_step_containers_name()
     {
