@@ -403,9 +403,16 @@ internal static class PodRules
             ForbidProbe(errors, container.LivenessProbe, $"{path}.livenessProbe");
             ForbidProbe(errors, container.ReadinessProbe, $"{path}.readinessProbe");
             ForbidProbe(errors, container.StartupProbe, $"{path}.startupProbe");
+
+            // validateInitContainers: "if ctr.Lifecycle != nil" for a container without restartPolicy Always, Forbidden.
+            if (container.Lifecycle is not null)
+            {
+                errors.Forbidden($"{path}.lifecycle", "may not be set for init containers without restartPolicy=Always");
+            }
         }
         else
         {
+            ValidateLifecycle(errors, container.Lifecycle, $"{path}.lifecycle");
             ValidateProbe(errors, container.LivenessProbe, $"{path}.livenessProbe", successMustBeOne: true, isReadiness: false);
             ValidateProbe(errors, container.ReadinessProbe, $"{path}.readinessProbe", successMustBeOne: false, isReadiness: true);
             ValidateProbe(errors, container.StartupProbe, $"{path}.startupProbe", successMustBeOne: true, isReadiness: false);
@@ -413,6 +420,44 @@ internal static class PodRules
 
         ResourceRules.ValidateContainerResources(errors, container.Resources, $"{path}.resources");
         ValidateSecurityContext(errors, container.SecurityContext, $"{path}.securityContext");
+    }
+
+    // pkg/apis/core/validation/validation.go validateLifecycle: postStart and preStop each go through validateHandler, which
+    // wants exactly one handler type ("must specify a handler type", "may not specify more than 1 handler type");
+    // validateExecAction requires a command ("if len(exec.Command) == 0 { Required(fldPath.Child("command"), "") }").
+    private static void ValidateLifecycle(FieldErrors errors, V1Lifecycle? lifecycle, string path)
+    {
+        if (lifecycle is null)
+        {
+            return;
+        }
+
+        foreach (var (handler, name) in new[] { (lifecycle.PostStart, "postStart"), (lifecycle.PreStop, "preStop") })
+        {
+            if (handler is null)
+            {
+                continue;
+            }
+
+            var handlerPath = $"{path}.{name}";
+            var types = new (object? Value, string Name)[] { (handler.Exec, "exec"), (handler.HttpGet, "httpGet"), (handler.TcpSocket, "tcpSocket"), (handler.Sleep, "sleep") }
+                .Where(t => t.Value is not null).ToList();
+            if (types.Count == 0)
+            {
+                errors.Required(handlerPath, "must specify a handler type");
+                continue;
+            }
+
+            foreach (var extra in types.Skip(1))
+            {
+                errors.Forbidden($"{handlerPath}.{extra.Name}", "may not specify more than 1 handler type");
+            }
+
+            if (types[0].Name == "exec" && (handler.Exec.Command is null || handler.Exec.Command.Count == 0))
+            {
+                errors.Required($"{handlerPath}.exec.command");
+            }
+        }
     }
 
     private static void ForbidProbe(FieldErrors errors, V1Probe? probe, string path)

@@ -188,6 +188,58 @@ Describe 'ConvertTo-KompoxManifest' {
         $result.Errors.Message | Should -Match 'NFS share 10.0.0.5:/exports/pg'
     }
 
+    # moby daemon/volumes.go registerMountPoints ("Read volumes from other containers": the source's mount points at the
+    # same destinations, read-only with :ro); compose-spec 05-services.md post_start/pre_stop (docker/compose
+    # pkg/compose/hook.go runs the hooks in order) and pre_start (steps run to completion before the service, sharing its
+    # mounts); the kubelet runs an exec hook's command as written (pkg/kubelet/lifecycle/handlers.go).
+    It 'mounts the volumes of volumes_from, runs post_start and pre_stop as lifecycle hooks and pre_start steps as init containers' {
+        $dir = Join-Path $TestDrive 'lifecycle'
+        New-Item -ItemType Directory $dir | Out-Null
+        Set-Content (Join-Path $dir 'kompoxops.yml') "version: 1`nservice: { name: ops }`nprovider: { name: k3s1, driver: k3s }`ncluster:`n  name: lab`n  auth: { type: kubectl, kubeconfig: ~/.kube/config }`n  domain: apps.example.com`n  settings: { K3S_NODE_NAME: node1 }`napp:`n  name: blog`n  compose: compose.yaml`n"
+        Set-Content (Join-Path $dir 'compose.yaml') @'
+services:
+  app:
+    image: example/blog:1.0
+    volumes: ["content:/srv/content", "/var/cache/blog"]
+    post_start:
+      - command: ["/app/warm", "--all"]
+    pre_stop:
+      - command: /app/flush
+      - command: /app/deregister
+        environment: { REASON: stop }
+    pre_start:
+      - command: ["/app/migrate"]
+  backup:
+    image: example/backup:1.0
+    volumes_from: ["app:ro"]
+volumes:
+  content:
+'@
+        $yaml = ConvertTo-KompoxManifest -Path (Join-Path $dir 'kompoxops.yml') -DiskId d1 -WarningVariable warnings -WarningAction SilentlyContinue
+        Assert-ManifestValid $yaml
+        $deployment = [k8s.KubernetesYaml]::LoadAllFromString($yaml) | Where-Object Kind -eq 'Deployment'
+        $pod = $deployment.Spec.Template.Spec
+        $app = $pod.Containers | Where-Object Name -eq 'app'
+        $backup = $pod.Containers | Where-Object Name -eq 'backup'
+        # The same directories of the disk (the anonymous volume is app's), read-only.
+        ($backup.VolumeMounts | Sort-Object MountPath | ForEach-Object { "$($_.MountPath)=$($_.SubPath):$($_.ReadOnlyProperty)" }) |
+            Should -Be @('/srv/content=volumes/content:True', '/var/cache/blog=anonymous/app/var/cache/blog:True')
+        @($warnings | Where-Object { "$_" -match 'services.backup.volumes_from\[0\]' -and "$_" -match 'Dockerfile VOLUME' }) | Should -HaveCount 1
+
+        $app.Lifecycle.PostStart.Exec.Command | Should -Be @('/app/warm', '--all')
+        $app.Lifecycle.PreStop.Exec.Command[0..1] | Should -Be @('/bin/sh', '-c')
+        $app.Lifecycle.PreStop.Exec.Command[2] | Should -Be "set -e`n'/app/flush'`nenv 'REASON=stop' '/app/deregister'"
+        @($warnings | Where-Object { "$_" -match 'services.app.pre_stop' -and "$_" -match 'must have /bin/sh' }) | Should -HaveCount 1
+
+        # After the volume fill; with the service's mounts.
+        $pod.InitContainers.Name[-1] | Should -Be 'app-pre-start-0'
+        $pod.InitContainers.Name[0] | Should -Be 'kompox-tools'
+        $step = $pod.InitContainers | Where-Object Name -eq 'app-pre-start-0'
+        $step.Args | Should -Be @('/app/migrate')
+        $step.Image | Should -Be 'example/blog:1.0'
+        $step.VolumeMounts.MountPath | Should -Be $app.VolumeMounts.MountPath
+    }
+
     # compose-go cli/options.go (DefaultOverrideFileNames, WithConfigFileEnv) and compose-spec 13-merge.md: docker compose up
     # merges compose.override.yaml over compose.yaml, and app.compose as a list is `-f a -f b`.
     It 'merges the override file beside the compose file, or the files app.compose lists, as docker compose does' {

@@ -407,6 +407,8 @@ public static class ComposeLoader
             }
         }
 
+        var defined = services.Entries.Select(e => e.Key.Value).ToHashSet(StringComparer.Ordinal);
+        result = VolumesFrom.Resolve(result, problems, defined, disabled);
         if (result.Count == 0 && !problems.HasErrors)
         {
             top.Error(services.Start, "services", enabled.Count > 0

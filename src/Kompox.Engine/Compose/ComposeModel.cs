@@ -151,6 +151,18 @@ public sealed record ComposeService
     /// <summary><c>depends_on</c>, in file order; a list entry waits for <see cref="DependencyCondition.Started"/>.</summary>
     public IReadOnlyList<ComposeDependency> DependsOn { get; init; } = Array.Empty<ComposeDependency>();
 
+    /// <summary><c>volumes_from</c> entries as written; the mounts they bring are already in <see cref="Volumes"/> (<see cref="ComposeMount.FromService"/>).</summary>
+    public IReadOnlyList<ComposeVolumesFrom> VolumesFrom { get; init; } = Array.Empty<ComposeVolumesFrom>();
+
+    /// <summary><c>post_start</c> hooks, in file order: run in the container once it has started.</summary>
+    public IReadOnlyList<ComposeHook> PostStart { get; init; } = Array.Empty<ComposeHook>();
+
+    /// <summary><c>pre_stop</c> hooks, in file order: run in the container before it is stopped.</summary>
+    public IReadOnlyList<ComposeHook> PreStop { get; init; } = Array.Empty<ComposeHook>();
+
+    /// <summary><c>pre_start</c> steps, in file order: each runs to completion in a container of its own before the service starts.</summary>
+    public IReadOnlyList<ComposeHook> PreStart { get; init; } = Array.Empty<ComposeHook>();
+
     /// <summary>Where each key of the service was written, by key path below the service (e.g. <c>ports[1]</c>), for errors.</summary>
     public required IReadOnlyDictionary<string, SourceMark> Marks { get; init; }
 }
@@ -210,6 +222,35 @@ public sealed record ComposeMount(MountKind Kind, string? Source, string? Source
 
     /// <summary>For <see cref="MountKind.File"/>: the file has an execute bit (a bound script stays runnable).</summary>
     public bool FileExecutable { get; init; }
+
+    /// <summary>
+    /// The service that declared the mount when this service has it through <c>volumes_from</c> (then <see cref="KeyPath"/>
+    /// and <see cref="At"/> are the <c>volumes_from</c> entry's); null for the service's own. An anonymous volume is that
+    /// service's storage, and Docker fills nothing it mounts this way.
+    /// </summary>
+    public string? FromService { get; init; }
+}
+
+/// <summary>A <c>volumes_from</c> entry: every mount of <paramref name="Service"/>, read-only when <paramref name="ReadOnly"/> (<c>:ro</c>).</summary>
+public sealed record ComposeVolumesFrom(string Service, bool ReadOnly, string KeyPath, SourceMark At);
+
+/// <summary>
+/// A <c>post_start</c>/<c>pre_stop</c> hook (compose-spec schema <c>service_hook</c>) or a <c>pre_start</c> step, which may
+/// also name its <paramref name="Image"/>. <paramref name="Command"/> is the exec form (a string is split into shell words);
+/// null when not written (a pre_start step then runs its image's own command). <paramref name="Environment"/> holds what the
+/// hook adds to the service's environment.
+/// </summary>
+public sealed record ComposeHook(
+    IReadOnlyList<string>? Command,
+    string? User,
+    bool Privileged,
+    string? WorkingDir,
+    IReadOnlyDictionary<string, string> Environment,
+    string KeyPath,
+    SourceMark At)
+{
+    /// <summary>A pre_start step's own image; null: the service's.</summary>
+    public string? Image { get; init; }
 }
 
 /// <summary>A config or secret reference of a service, long syntax.</summary>

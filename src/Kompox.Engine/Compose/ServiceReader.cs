@@ -43,7 +43,6 @@ internal sealed partial class ServiceReader : NodeReading
         ["cgroup"] = "cgroups are managed by Kubernetes",
         ["uts"] = "the Pod's UTS namespace is managed by Kubernetes",
         ["isolation"] = "the cluster's container runtime is used",
-        ["volumes_from"] = "share data through a named volume on the app's disk instead",
         ["attach"] = "Kompox does not attach to container output",
         ["develop"] = "compose watch is a local development feature",
         ["gpus"] = "GPUs are not offered to apps",
@@ -51,8 +50,6 @@ internal sealed partial class ServiceReader : NodeReading
         ["blkio_config"] = "block I/O limits are not available in a shared cluster",
         ["storage_opt"] = "container storage is managed by the cluster",
         ["credential_spec"] = "Windows credential specs are not supported",
-        ["post_start"] = "lifecycle hooks are not mapped",
-        ["pre_stop"] = "lifecycle hooks are not mapped",
         ["label_file"] = "container labels have no counterpart on a container in a Pod",
         ["cpu_count"] = "use deploy.resources.limits.cpus",
         ["cpu_percent"] = "use deploy.resources.limits.cpus",
@@ -71,7 +68,7 @@ internal sealed partial class ServiceReader : NodeReading
         "secrets", "healthcheck", "deploy", "tmpfs", "privileged", "network_mode", "pid", "ipc", "devices", "cap_add", "cap_drop",
         "read_only", "tty", "stdin_open", "profiles", "extends", "scale", "stop_grace_period", "extra_hosts", "dns", "dns_search",
         "dns_opt", "security_opt", "sysctls", "init", "pull_policy", "shm_size", "cpus", "mem_limit", "mem_reservation", "hostname", "platform", "runtime",
-        "depends_on",
+        "depends_on", "volumes_from", "post_start", "pre_stop", "pre_start",
     ];
 
     private static readonly string[] ServiceKeys = ReadKeys.Concat(NoEffect.Keys).Append("build").ToArray();
@@ -205,6 +202,10 @@ internal sealed partial class ServiceReader : NodeReading
             Sysctls = values.TryGetValue("sysctls", out var sysctls) ? ReadSysctls(sysctls) : new SortedDictionary<string, string>(StringComparer.Ordinal),
             Init = OptionalBool(values, "init"),
             DependsOn = values.TryGetValue("depends_on", out var dependsOn) ? ReadDependsOn(dependsOn) : Array.Empty<ComposeDependency>(),
+            VolumesFrom = values.TryGetValue("volumes_from", out var volumesFrom) ? ReadVolumesFrom(volumesFrom) : Array.Empty<ComposeVolumesFrom>(),
+            PostStart = values.TryGetValue("post_start", out var postStart) ? ReadHooks(postStart, "post_start", step: false) : Array.Empty<ComposeHook>(),
+            PreStop = values.TryGetValue("pre_stop", out var preStop) ? ReadHooks(preStop, "pre_stop", step: false) : Array.Empty<ComposeHook>(),
+            PreStart = values.TryGetValue("pre_start", out var preStart) ? ReadHooks(preStart, "pre_start", step: true) : Array.Empty<ComposeHook>(),
             PullPolicy = values.TryGetValue("pull_policy", out var pull) ? ReadPullPolicy(pull) : null,
             ShmSizeBytes = values.TryGetValue("shm_size", out var shm) ? ByteSize(shm, Path("shm_size")) : null,
             Tmpfs = tmpfs,
@@ -333,7 +334,13 @@ internal sealed partial class ServiceReader : NodeReading
             return result;
         }
 
-        var key = Path("environment");
+        ReadEnvironmentEntries(environment, Path("environment"), result);
+        return result;
+    }
+
+    // compose-spec list_or_dict: KEY: value, or - KEY=value; a name without a value comes from the environment Kompox runs in.
+    private void ReadEnvironmentEntries(YNode environment, string key, SortedDictionary<string, string> result)
+    {
         switch (environment)
         {
             case YMapping mapping:
@@ -377,8 +384,6 @@ internal sealed partial class ServiceReader : NodeReading
                 Error(environment, key, $"expected a mapping (KEY: value) or a list (- KEY=value), found {environment.Describe()}");
                 break;
         }
-
-        return result;
     }
 
     // A variable listed without a value is passed through from the environment Kompox runs in, or left out.

@@ -5,6 +5,12 @@ namespace Kompox.Compose;
 /// <summary>Splits a command string into words the way a POSIX shell would, without expansions.</summary>
 internal static class ShellWords
 {
+    /// <summary>
+    /// One word for a POSIX shell script, taken literally: inside single quotes nothing is special but the quote itself,
+    /// which closes, is written escaped and reopens (<c>'\''</c>). <see cref="Split"/> gives the word back.
+    /// </summary>
+    public static string Quote(string word) => $"'{word.Replace("'", "'\\''", StringComparison.Ordinal)}'";
+
     /// <exception cref="FormatException">A quote is not closed, or the text ends with a lone backslash.</exception>
     public static List<string> Split(string text)
     {

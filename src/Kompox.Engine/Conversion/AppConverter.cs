@@ -81,6 +81,11 @@ public static class AppConverter
         var budget = ResourceBudget.Compute(app.Resources, project.Services, diagnostics);
         var podSettings = PodSettings.Plan(project.Services, PodBuilder.HostNames(project.Services), diagnostics, options.ServerVersion, app.Cluster.Settings.GetValueOrDefault(Drivers.RuntimeClassSettings.Name));
         var start = StartOrder.Plan(project.Services, diagnostics, options.ServerVersion);
+        foreach (var service in project.Services)
+        {
+            LifecycleHooks.Check(service, start.RoleOf(service), diagnostics);
+        }
+
         if (diagnostics.HasErrors || budget is null)
         {
             throw new KompoxValidationException("InvalidCompose", diagnostics.ComposeFile, diagnostics.Items);

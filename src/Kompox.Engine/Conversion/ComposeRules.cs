@@ -22,6 +22,11 @@ internal static partial class ComposeRules
     [GeneratedRegex("^[-._a-zA-Z0-9]+$")]
     private static partial Regex SecretKey();
 
+    public const string PrivilegedMessage = "privileged containers are not allowed on a shared cluster (Pod Security baseline)";
+
+    /// <summary>Whether an environment variable's name can be a Secret's key, which carries it.</summary>
+    public static bool IsSecretKey(string name) => SecretKey().IsMatch(name);
+
     public static void Check(ComposeProject project, ConversionDiagnostics diagnostics)
     {
         var serviceByContainer = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -35,6 +40,12 @@ internal static partial class ComposeRules
             CheckEnvironment(service, diagnostics);
             CheckPorts(service, serviceByExposedPort, diagnostics);
             CheckMounts(project, service, diagnostics);
+        }
+
+        var containerNames = project.Services.Select(s => KubeNames.ToDnsLabel(s.Name)).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        foreach (var service in project.Services.OrderBy(s => s.Name, StringComparer.Ordinal))
+        {
+            PreStartSteps.Check(service, containerNames, diagnostics);
         }
 
         PodNetwork.Check(project, diagnostics);
@@ -86,9 +97,9 @@ internal static partial class ComposeRules
             return;
         }
 
-        if (VolumeFill.IsReserved(container) || container == DnsSidecar.ContainerName)
+        if (VolumeFill.IsReserved(container) || container == DnsSidecar.ContainerName || PreStartSteps.IsReserved(container))
         {
-            diagnostics.ServiceError(service, "", $"service name '{service.Name}' would become container '{container}', a name Kompox keeps for its own containers (volume fill, DNS); rename the service", service.At);
+            diagnostics.ServiceError(service, "", $"service name '{service.Name}' would become container '{container}', a name Kompox keeps for its own containers (volume fill, DNS, pre_start steps); rename the service", service.At);
             return;
         }
 
@@ -137,7 +148,7 @@ internal static partial class ComposeRules
     {
         if (service.Privileged)
         {
-            diagnostics.ServiceError(service, "privileged", "privileged containers are not allowed on a shared cluster (Pod Security baseline)");
+            diagnostics.ServiceError(service, "privileged", PrivilegedMessage);
         }
 
         CheckNamespaceMode(service, "network_mode", service.NetworkMode, "the containers of one Pod share its network, whatever the mode", diagnostics);
@@ -281,6 +292,12 @@ internal static partial class ComposeRules
         foreach (var mount in service.Volumes)
         {
             CheckTarget(mount.Target, mount.KeyPath, mount.At);
+            if (mount.FromService is not null)
+            {
+                // Taken through volumes_from: what is wrong with it is reported where its service declares it.
+                continue;
+            }
+
             string? problem = null;
             switch (mount.Kind)
             {

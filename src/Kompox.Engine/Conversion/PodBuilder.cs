@@ -58,7 +58,15 @@ internal static class PodBuilder
             }
         }
 
-        initContainers.AddRange(start.InitOrder.Select(name => services.Single(s => s.Name == name)).Select(s => Container(scope, s, budget.Containers[s.Name], volumes, start)));
+        // A service's pre_start steps run after what it depends on and right before it; an ordinary container's after every
+        // init container, so after its dependencies too.
+        foreach (var service in start.InitOrder.Select(name => services.Single(s => s.Name == name)))
+        {
+            initContainers.AddRange(PreStart(scope, service, budget.Containers[service.Name], volumes));
+            initContainers.Add(Container(scope, service, budget.Containers[service.Name], volumes, start));
+        }
+
+        initContainers.AddRange(services.Where(s => start.RoleOf(s) == StartRole.Container).SelectMany(s => PreStart(scope, s, budget.Containers[s.Name], volumes)));
 
         var deployment = new V1Deployment
         {
@@ -117,10 +125,10 @@ internal static class PodBuilder
 
     /// <summary>
     /// The Pod's containers that are the app's services, in the Pod's order: the init containers that run a service (a
-    /// depends_on dependency, StartOrder) and then the ordinary ones; Kompox's own (volume fill, DNS) are left out.
+    /// depends_on dependency, StartOrder) and then the ordinary ones; Kompox's own (volume fill, DNS) and pre_start steps are left out.
     /// </summary>
     public static IEnumerable<string> ServiceContainers(V1PodSpec spec) =>
-        (spec.InitContainers ?? new List<V1Container>()).Select(c => c.Name).Where(n => !VolumeFill.IsReserved(n) && n != DnsSidecar.ContainerName)
+        (spec.InitContainers ?? new List<V1Container>()).Select(c => c.Name).Where(n => !VolumeFill.IsReserved(n) && n != DnsSidecar.ContainerName && !PreStartSteps.IsReserved(n))
             .Concat(spec.Containers.Select(c => c.Name).Where(n => n != DnsSidecar.ContainerName));
 
     /// <summary>Compose's <c>pull_policy</c>; unset when not written, so that Kubernetes' default for the tag applies as Docker's does.</summary>
@@ -155,17 +163,36 @@ internal static class PodBuilder
         return names.ToList();
     }
 
-    private static IEnumerable<V1Secret> EnvironmentSecrets(AppScope scope, IEnumerable<ComposeService> services) =>
-        services.Where(s => s.Environment.Count > 0).Select(s => new V1Secret
+    private static IEnumerable<V1Secret> EnvironmentSecrets(AppScope scope, IEnumerable<ComposeService> services)
+    {
+        V1Secret Secret(string name, IReadOnlyDictionary<string, string> environment) => new()
         {
             ApiVersion = "v1",
             Kind = "Secret",
-            Metadata = scope.Metadata(EnvironmentSecretName(scope, s)),
+            Metadata = scope.Metadata(name),
             Type = "Opaque",
             Data = new SortedDictionary<string, byte[]>(
-                s.Environment.ToDictionary(e => e.Key, e => Encoding.UTF8.GetBytes(e.Value), StringComparer.Ordinal),
+                environment.ToDictionary(e => e.Key, e => Encoding.UTF8.GetBytes(e.Value), StringComparer.Ordinal),
                 StringComparer.Ordinal),
-        });
+        };
+
+        foreach (var service in services)
+        {
+            if (service.Environment.Count > 0)
+            {
+                yield return Secret(EnvironmentSecretName(scope, service), service.Environment);
+            }
+
+            // A pre_start step's own environment, laid over the service's by envFrom.
+            for (var i = 0; i < service.PreStart.Count; i++)
+            {
+                if (service.PreStart[i].Environment.Count > 0)
+                {
+                    yield return Secret(StepSecretName(scope, ContainerName(service), i), service.PreStart[i].Environment);
+                }
+            }
+        }
+    }
 
     private static IEnumerable<IKubernetesObject<V1ObjectMeta>> ContentObjects(AppScope scope, ComposeProject project, IReadOnlyList<ComposeService> services)
     {
@@ -286,8 +313,51 @@ internal static class PodBuilder
             VolumeMounts = Mounts(scope, service, name, volumes),
             Tty = service.Tty ? true : null,
             Stdin = service.StdinOpen ? true : null,
+            Lifecycle = LifecycleHooks.Build(service),
         };
     }
+
+    /// <summary>
+    /// A service's pre_start steps as init containers: each with the service's mounts (the same Pod volumes, so what a step
+    /// writes the service sees), its environment overlaid by the step's, the step's image, command and user, and the
+    /// service's resources.
+    /// </summary>
+    private static IEnumerable<V1Container> PreStart(AppScope scope, ComposeService service, V1ResourceRequirements resources, SortedDictionary<string, V1Volume> volumes)
+    {
+        var containerName = ContainerName(service);
+        for (var i = 0; i < service.PreStart.Count; i++)
+        {
+            var step = service.PreStart[i];
+            var environment = new List<V1EnvFromSource>();
+            if (service.Environment.Count > 0)
+            {
+                environment.Add(new() { SecretRef = new V1SecretEnvSource { Name = EnvironmentSecretName(scope, service) } });
+            }
+
+            // Of two envFrom sources holding one key, the last wins (kubernetes.io/docs/tasks/inject-data-application/distribute-credentials-secure).
+            if (step.Environment.Count > 0)
+            {
+                environment.Add(new() { SecretRef = new V1SecretEnvSource { Name = StepSecretName(scope, containerName, i) } });
+            }
+
+            yield return new V1Container
+            {
+                Name = PreStartSteps.ContainerName(containerName, i),
+                Image = step.Image ?? service.Image,
+                ImagePullPolicy = step.Image is null ? ImagePullPolicy(service) : null,
+
+                // command replaces the image's CMD and keeps its ENTRYPOINT, as args do; the kubelet's $(VAR) expansion is escaped.
+                Args = step.Command is { Count: > 0 } command ? ContainerCommand.Escape(command) : null,
+                WorkingDir = step.WorkingDir ?? service.WorkingDir,
+                EnvFrom = environment.Count > 0 ? environment : null,
+                Resources = resources,
+                SecurityContext = SecurityContext(service, PreStartSteps.User(service, step)),
+                VolumeMounts = Mounts(scope, service, containerName, volumes),
+            };
+        }
+    }
+
+    private static string StepSecretName(AppScope scope, string containerName, int index) => $"{scope.AppName}-env-{PreStartSteps.ContainerName(containerName, index)}";
 
     private static List<V1ContainerPort>? ContainerPorts(ComposeService service)
     {
@@ -364,11 +434,13 @@ internal static class PodBuilder
     // Kubernetes probes count whole seconds and reject 0; rounding up never probes sooner than compose would.
     private static int WholeSeconds(TimeSpan span) => Math.Max(1, (int)Math.Ceiling(span.TotalSeconds));
 
-    private static V1SecurityContext? SecurityContext(ComposeService service)
+    private static V1SecurityContext? SecurityContext(ComposeService service) => SecurityContext(service, service.User);
+
+    private static V1SecurityContext? SecurityContext(ComposeService service, string? runAs)
     {
         long? uid = null;
         long? gid = null;
-        if (service.User is { } user && ComposeRules.TryParseUser(user, out var parsedUid, out var parsedGid))
+        if (runAs is { } user && ComposeRules.TryParseUser(user, out var parsedUid, out var parsedGid))
         {
             uid = parsedUid;
             gid = parsedGid;
@@ -415,7 +487,8 @@ internal static class PodBuilder
             {
                 MountKind.Volume => MountPaths.Volume(mount.Source!, mount.SubPath, out _),
                 MountKind.Bind => MountPaths.Bind(mount.Source!, out _),
-                _ => MountPaths.Anonymous(containerName, mount.Target, out _),
+                // An anonymous volume taken through volumes_from is the same volume: its service's directory.
+                _ => MountPaths.Anonymous(mount.FromService is { } owner ? KubeNames.ToDnsLabel(owner)! : containerName, mount.Target, out _),
             };
             mounts.Add(new V1VolumeMount { Name = DataVolume, MountPath = mount.Target, SubPath = subPath, ReadOnlyProperty = mount.ReadOnly ? true : null });
         }

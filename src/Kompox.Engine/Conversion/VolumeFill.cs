@@ -32,11 +32,11 @@ internal static class VolumeFill
         "\"$bb\" chown \"$(\"$bb\" stat -L -c %u:%g \"$1\")\" \"$2\"\n" +
         "\"$bb\" chmod \"$(\"$bb\" stat -L -c %a \"$1\")\" \"$2\"\n";
 
-    /// <summary>The mounts Docker would fill, by service name then target.</summary>
+    /// <summary>The mounts Docker would fill, by service name then target; never one taken through volumes_from (moby sets CopyData false for those).</summary>
     public static IEnumerable<(ComposeService Service, ComposeMount Mount)> Mounts(IEnumerable<ComposeService> services) =>
         services.OrderBy(s => s.Name, StringComparer.Ordinal)
             .SelectMany(s => s.Volumes
-                .Where(m => !m.NoCopy && (m.Kind == MountKind.Anonymous || (m.Kind == MountKind.Volume && string.IsNullOrEmpty(m.SubPath))))
+                .Where(m => !m.NoCopy && m.FromService is null && (m.Kind == MountKind.Anonymous || (m.Kind == MountKind.Volume && string.IsNullOrEmpty(m.SubPath))))
                 .OrderBy(m => m.Target, StringComparer.Ordinal)
                 .Select(m => (s, m)));
 

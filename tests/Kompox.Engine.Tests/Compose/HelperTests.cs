@@ -66,6 +66,16 @@ public class HelperTests
     [InlineData("trailing\\")]
     public void ShellWordsRejectUnclosedQuotes(string text) => Assert.Throws<FormatException>(() => ShellWords.Split(text));
 
+    // A quoted word is read back by a shell as exactly that word, whatever it holds (the hook scripts rely on it).
+    [Theory]
+    [InlineData("plain")]
+    [InlineData("it's")]
+    [InlineData("'")]
+    [InlineData("$HOME `id` \\ \"q\" ; rm -rf / #")]
+    [InlineData("")]
+    [InlineData("two\nlines")]
+    public void ShellWordsQuoteIsReadBackAsOneWord(string word) => Assert.Equal([word], ShellWords.Split(ShellWords.Quote(word)));
+
     [Theory]
     [InlineData("10s", 10_000)]
     [InlineData("1m30s", 90_000)]

@@ -48,6 +48,29 @@ public class PodTemplateValidationTests
         Rejected(app, "Deployment", $"{Pod}.initContainers[0].image", "Required value");
     }
 
+    // pkg/apis/core/validation/validation.go validateInitContainers: a plain init container may have no lifecycle; a
+    // container's hooks go through validateLifecycle/validateHandler (one handler type) and validateExecAction (a command).
+    [Fact]
+    public void Lifecycle_hooks_need_one_handler_with_a_command_and_no_plain_init_container_has_them()
+    {
+        var exec = new V1LifecycleHandler { Exec = new V1ExecAction { Command = ["/bin/sh", "-c", "true"] } };
+        var app = new BaselineApp();
+        app.Web.Lifecycle = new V1Lifecycle { PostStart = exec, PreStop = exec };
+        Accepted(app);
+
+        app = new BaselineApp();
+        app.PodSpec.InitContainers[0].Lifecycle = new V1Lifecycle { PostStart = exec };
+        Rejected(app, "Deployment", $"{Pod}.initContainers[0].lifecycle", "may not be set for init containers without restartPolicy=Always");
+
+        app = new BaselineApp();
+        app.Web.Lifecycle = new V1Lifecycle { PreStop = new V1LifecycleHandler { Exec = new V1ExecAction { Command = [] } } };
+        Rejected(app, "Deployment", $"{Pod}.containers[0].lifecycle.preStop.exec.command", "Required value");
+
+        app = new BaselineApp();
+        app.Web.Lifecycle = new V1Lifecycle { PostStart = new V1LifecycleHandler() };
+        Rejected(app, "Deployment", $"{Pod}.containers[0].lifecycle.postStart", "must specify a handler type");
+    }
+
     [Fact]
     public void Container_port_must_be_in_range()
     {
