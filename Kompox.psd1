@@ -15,11 +15,13 @@
         'Get-KompoxAppCredential'
         'Get-KompoxAppLog'
         'Get-KompoxCluster'
+        'Get-KompoxDisk'
         'Import-KompoxConfig'
         'Initialize-KompoxCluster'
         'New-KompoxApp'
         'New-KompoxConfig'
         'Remove-KompoxApp'
+        'Switch-KompoxDisk'
         'Test-KompoxApp'
     )
     FunctionsToExport    = @()
