@@ -130,6 +130,47 @@ public sealed class AksRuntime : IDriverRuntime
             }
         });
 
+    /// <summary>
+    /// Snapshots first, then the disks (the current one last), each by its own Update (PATCH of its whole tag set:
+    /// learn.microsoft.com/rest/api/compute/disks/update, .../snapshots/update) with <c>kompox-app</c> the destination's id.
+    /// </summary>
+    public Task AssignToAppAsync(KompoxApp app, KompoxApp destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken) =>
+        ErrorTranslation.Guard($"re-tagging the disks and snapshots of app {app.Id} to app {destination.Id}", cancellationToken, async () =>
+        {
+            var activity = $"Giving the disks and snapshots of app {app.Id} to app {destination.Id}";
+            await foreach (var snapshot in Group(app).GetSnapshots().GetAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (IsApps(app, snapshot.Data.Tags))
+                {
+                    progress.Report(new OperationProgress(activity, $"re-tagging snapshot {snapshot.Data.Name}"));
+                    var patch = new SnapshotPatch();
+                    foreach (var (key, value) in snapshot.Data.Tags)
+                    {
+                        patch.Tags[key] = value;
+                    }
+
+                    patch.Tags[AppTag] = destination.Id;
+                    await snapshot.UpdateAsync(WaitUntil.Completed, patch, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            var disks = new List<ManagedDiskResource>();
+            await foreach (var disk in Group(app).GetManagedDisks().GetAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (IsApps(app, disk.Data.Tags))
+                {
+                    disks.Add(disk);
+                }
+            }
+
+            foreach (var disk in disks.OrderBy(d => d.Data.Tags.ContainsKey(CurrentTag)))
+            {
+                progress.Report(new OperationProgress(activity, $"re-tagging disk {disk.Data.Name}"));
+                var tags = new Dictionary<string, string>(disk.Data.Tags) { [AppTag] = destination.Id };
+                await UpdateTagsAsync(disk, tags, cancellationToken).ConfigureAwait(false);
+            }
+        });
+
     private static async Task UpdateTagsAsync(ManagedDiskResource disk, IDictionary<string, string> tags, CancellationToken cancellationToken)
     {
         var patch = new ManagedDiskPatch();

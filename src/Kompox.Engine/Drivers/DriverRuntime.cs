@@ -98,6 +98,15 @@ public interface IDriverRuntime
     /// </summary>
     Task MarkCurrentAsync(KompoxApp app, string diskId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Gives the app's snapshots, then its disks, to <paramref name="destination"/> (the same app on another cluster of the
+    /// provider) by re-tagging them (<c>kompox-app</c>); the current-disk mark travels with its disk. Each resource is
+    /// re-tagged on its own, so an interrupted call leaves each either the app's or the destination's, and a second call
+    /// re-tags the rest.
+    /// </summary>
+    /// <exception cref="KompoxException"><c>MoveNotSupported</c> for a driver whose disks live on one node (k3s).</exception>
+    Task AssignToAppAsync(KompoxApp app, KompoxApp destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken);
+
     /// <summary>The app's snapshots, newest first.</summary>
     Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(KompoxApp app, CancellationToken cancellationToken);
 

@@ -102,6 +102,16 @@ public sealed class K3sRuntime : IDriverRuntime
         return Task.CompletedTask;
     }
 
+    public Task AssignToAppAsync(KompoxApp app, KompoxApp destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken) =>
+        throw MoveNotSupported(app);
+
+    /// <summary>A k3s disk is a directory on one node: another cluster cannot reach it.</summary>
+    public static KompoxException MoveNotSupported(KompoxApp app) =>
+        new("MoveNotSupported", ErrorKind.InvalidArgument, $"app {app.Id}: a k3s disk is a directory on one node, which another cluster cannot attach; copy it instead: Export-KompoxDisk on this node, Import-KompoxDisk on the destination's node, then Switch-KompoxDisk there")
+        {
+            Target = app.Id,
+        };
+
     public Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(KompoxApp app, CancellationToken cancellationToken)
     {
         IReadOnlyList<SnapshotInfo> snapshots = ReadAll(snapshotsDir, app, cancellationToken)

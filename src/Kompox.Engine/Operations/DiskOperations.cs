@@ -20,6 +20,12 @@ public interface IDiskOperations
     /// <exception cref="KompoxException"><c>DiskNotFound</c> when the disk is not the app's.</exception>
     Task<DiskSwitchResult> SwitchAsync(string appId, string diskId, TimeSpan? lockWait, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Moves the app <paramref name="appId"/> to <paramref name="destinationAppId"/>, the same app on another cluster of the
+    /// same provider, with its current disk (aks; k3s refuses with <c>MoveNotSupported</c>). Run it again after an interruption.
+    /// </summary>
+    Task<AppStatus> MoveAsync(string appId, string destinationAppId, MoveOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
     /// <summary>A new empty disk of the app, made holding the app's lock; it does not become current.</summary>
     /// <param name="lockWait">How long to wait for another operation holding the app; null for the context's default.</param>
     Task<DiskInfo> CreateAsync(string appId, TimeSpan? lockWait, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
@@ -69,6 +75,13 @@ public sealed class DiskOperations : IDiskOperations
             var current = state?.CurrentDiskId ?? DiskInfo.ProviderCurrent(disks);
             return (IReadOnlyList<DiskInfo>)disks.Select(d => d with { IsCurrent = d.Id == current }).ToList();
         }, cancellationToken);
+
+    public Task<AppStatus> MoveAsync(string appId, string destinationAppId, MoveOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        context.Runner.RunAsync(
+            OperationSpec.OnApp($"Moving app {appId} to {destinationAppId}", destinationAppId),
+            progress,
+            (scope, token) => MoveApp.RunAsync(scope, appId, options, token),
+            cancellationToken);
 
     public Task<DiskSwitchResult> SwitchAsync(string appId, string diskId, TimeSpan? lockWait, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
         context.Runner.RunAsync(

@@ -186,6 +186,7 @@ public sealed class OperationRunnerTests : IDisposable
             "appId" => app.Id,
             "clusterId" => app.Cluster.Id,
             "diskId" => "web-20250811123456-abc123",
+            "destinationAppId" => app.Id,
             _ when type == typeof(CancellationToken) => CancellationToken.None,
             _ when type == typeof(IProgress<OperationProgress>) => progress,
             _ when type == typeof(TimeSpan?) => null,
