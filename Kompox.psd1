@@ -18,6 +18,7 @@
         'Get-KompoxDisk'
         'Import-KompoxConfig'
         'Initialize-KompoxCluster'
+        'Move-KompoxApp'
         'New-KompoxApp'
         'New-KompoxConfig'
         'Remove-KompoxApp'
