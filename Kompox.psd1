@@ -15,11 +15,14 @@
         'Get-KompoxAppCredential'
         'Get-KompoxAppLog'
         'Get-KompoxCluster'
+        'Get-KompoxDisk'
         'Import-KompoxConfig'
         'Initialize-KompoxCluster'
+        'Move-KompoxApp'
         'New-KompoxApp'
         'New-KompoxConfig'
         'Remove-KompoxApp'
+        'Switch-KompoxDisk'
         'Test-KompoxApp'
     )
     FunctionsToExport    = @()

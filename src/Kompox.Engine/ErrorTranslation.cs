@@ -55,6 +55,13 @@ public static class ErrorTranslation
     private const string TlsProblem =
         "the TLS handshake failed: the server's certificate is not trusted (it is not signed by the certificate authority the credentials name, such as certificate-authority-data in the kubeconfig, or it is not for this host)";
 
+    /// <summary>
+    /// The server did not answer at all: no connection, or no answer in time (not the caller's cancellation). A server
+    /// that answers with an error, or whose certificate is refused, is up.
+    /// </summary>
+    public static bool IsUnanswered(Exception exception, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested && Translate(exception, string.Empty, cancellationToken).ErrorId is "ConnectionFailed" or "RequestTimedOut";
+
     /// <summary>Runs an operation's body, translating whatever escapes it.</summary>
     public static async Task<T> Guard<T>(string doing, CancellationToken cancellationToken, Func<Task<T>> body)
     {

@@ -203,6 +203,8 @@ public static class KompoxErrors
         ["SnapshotNotFound"] = ErrorKind.NotFound,
         ["InvalidDiskMetadata"] = ErrorKind.InvalidData,
         ["InvalidArchive"] = ErrorKind.InvalidData,
+        ["MoveNotSupported"] = ErrorKind.InvalidArgument,
+        ["InvalidMoveDestination"] = ErrorKind.InvalidArgument,
 
         // Clusters.
         ["KubeconfigNotFound"] = ErrorKind.NotFound,

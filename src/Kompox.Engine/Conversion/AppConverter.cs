@@ -45,13 +45,29 @@ public static class AppConverter
     /// <exception cref="KompoxException">From the provider driver: the disk id or the node is not usable.</exception>
     public static AppManifest WithDisk(KompoxApp app, AppManifest manifest, DiskInfo disk, string? nodeName)
     {
-        var scope = new AppScope(app, manifest.Namespace);
+        var scope = new AppScope(app, manifest.Namespace) { DiskId = disk.Id };
         var volume = PersistentVolume(scope, DriverOf(app).DiskVolume(app, disk, nodeName), KubeNames.PersistentVolume(scope.Namespace, disk.Id));
         var objects = manifest.Objects
             .Where(o => o is not V1PersistentVolume and not V1PersistentVolumeClaim)
+            .Select(o => o is V1Deployment deployment ? OnClaim(deployment, scope.ClaimName) : o)
             .Append(volume)
             .Append(Claim(scope, volume.Metadata.Name, volume.Spec.Capacity["storage"]));
         return manifest with { Objects = Sorted(objects) };
+    }
+
+    /// <summary>The Deployment with its data volume on <paramref name="claimName"/>: a copy, the manifest it came from stays as it was.</summary>
+    private static V1Deployment OnClaim(V1Deployment deployment, string claimName)
+    {
+        var copy = KubernetesJson.Deserialize<V1Deployment>(KubernetesJson.Serialize(deployment));
+        foreach (var volume in copy.Spec.Template.Spec.Volumes ?? new List<V1Volume>())
+        {
+            if (volume.Name == PodBuilder.DataVolume && volume.PersistentVolumeClaim is { } claim)
+            {
+                claim.ClaimName = claimName;
+            }
+        }
+
+        return copy;
     }
 
     /// <summary>
@@ -91,7 +107,7 @@ public static class AppConverter
             throw new KompoxValidationException("InvalidCompose", diagnostics.ComposeFile, diagnostics.Items);
         }
 
-        var scope = new AppScope(app, KubeNames.Namespace(app));
+        var scope = new AppScope(app, KubeNames.Namespace(app)) { DiskId = diskId };
         var objects = new List<IKubernetesObject<V1ObjectMeta>>
         {
             Namespace(scope, driver),

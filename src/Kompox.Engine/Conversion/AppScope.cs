@@ -8,8 +8,11 @@ internal sealed record AppScope(KompoxApp App, string Namespace)
 {
     public string AppName => App.Name;
 
-    /// <summary><c>&lt;app&gt;-data</c>: the one claim every compose volume is a sub-directory of.</summary>
-    public string ClaimName => $"{App.Name}-data";
+    /// <summary>The disk the app is converted on; null when converted without one.</summary>
+    public string? DiskId { get; init; }
+
+    /// <summary>The one claim every compose volume is a sub-directory of: <see cref="KubeNames.Claim"/>.</summary>
+    public string ClaimName => KubeNames.Claim(App.Name, DiskId);
 
     public SortedDictionary<string, string> Labels() => new(StringComparer.Ordinal)
     {

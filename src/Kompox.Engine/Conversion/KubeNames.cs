@@ -54,6 +54,14 @@ public static partial class KubeNames
     public static string PersistentVolume(string namespaceName, string diskId) => $"{namespaceName}-{Base36Hash(diskId)}";
 
     /// <summary>
+    /// The app's claim on one disk: <c>&lt;app&gt;-data-&lt;hash of the disk id&gt;</c>; <c>&lt;app&gt;-data</c> when converted
+    /// without a disk. A bound claim's spec, its volumeName included, cannot change (kube-apiserver,
+    /// pkg/apis/core/validation/validation.go ValidatePersistentVolumeClaimUpdate), so a switch to another disk applies a
+    /// new claim beside a new volume and prunes the old pair.
+    /// </summary>
+    public static string Claim(string appName, string? diskId) => diskId is null ? $"{appName}-data" : $"{appName}-data-{Base36Hash(diskId)}";
+
+    /// <summary>
     /// A compose name (<c>[a-zA-Z0-9][a-zA-Z0-9_.-]*</c>) as an RFC 1123 label: lowercased, every character other
     /// than a letter, digit or '-' replaced by '-', leading and trailing '-' dropped. Null when nothing valid remains
     /// or the result is longer than 63 characters.

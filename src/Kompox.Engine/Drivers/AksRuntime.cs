@@ -22,6 +22,9 @@ public sealed class AksRuntime : IDriverRuntime
     public const string AppTag = "kompox-app";
     public const string CreatedAtTag = "kompox-created-at";
 
+    /// <summary>On the app's current disk: since when it is (<see cref="IDriverRuntime.MarkCurrentAsync"/>), so that it is known while the cluster is down.</summary>
+    public const string CurrentTag = "kompox-disk-current";
+
     /// <summary>The most one Put Page request may carry.</summary>
     public const int PageWriteBytes = 4 << 20;
 
@@ -90,6 +93,94 @@ public sealed class AksRuntime : IDriverRuntime
             var disk = await FindDiskAsync(app, diskId, cancellationToken).ConfigureAwait(false);
             await disk.DeleteAsync(WaitUntil.Completed, cancellationToken).ConfigureAwait(false);
         });
+
+    /// <summary>
+    /// Marks the disk by Disks - Update (a PATCH whose <c>tags</c> replace the disk's tags:
+    /// learn.microsoft.com/rest/api/compute/disks/update), then clears the mark from the app's other disks the same way.
+    /// </summary>
+    public Task MarkCurrentAsync(KompoxApp app, string diskId, CancellationToken cancellationToken) =>
+        ErrorTranslation.Guard($"recording disk {diskId} as the current disk of app {app.Id}", cancellationToken, async () =>
+        {
+            var disk = await FindDiskAsync(app, diskId, cancellationToken).ConfigureAwait(false);
+            var others = new List<ManagedDiskResource>();
+            var marks = new List<DiskInfo>();
+            await foreach (var listed in Group(app).GetManagedDisks().GetAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (IsApps(app, listed.Data.Tags))
+                {
+                    marks.Add(ToDisk(listed.Data));
+                    if (listed.Id.ToString() != disk.Id.ToString() && listed.Data.Tags.ContainsKey(CurrentTag))
+                    {
+                        others.Add(listed);
+                    }
+                }
+            }
+
+            if (DiskInfo.ProviderCurrent(marks) != disk.Id.ToString() || others.Count > 0)
+            {
+                var tags = new Dictionary<string, string>(disk.Data.Tags) { [CurrentTag] = DiskInfo.CurrentSinceText(timeProvider.GetUtcNow()) };
+                await UpdateTagsAsync(disk, tags, cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var other in others)
+            {
+                var tags = new Dictionary<string, string>(other.Data.Tags);
+                tags.Remove(CurrentTag);
+                await UpdateTagsAsync(other, tags, cancellationToken).ConfigureAwait(false);
+            }
+        });
+
+    /// <summary>
+    /// Snapshots first, then the disks (the current one last), each by its own Update (PATCH of its whole tag set:
+    /// learn.microsoft.com/rest/api/compute/disks/update, .../snapshots/update) with <c>kompox-app</c> the destination's id.
+    /// </summary>
+    public Task AssignToAppAsync(KompoxApp app, KompoxApp destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken) =>
+        ErrorTranslation.Guard($"re-tagging the disks and snapshots of app {app.Id} to app {destination.Id}", cancellationToken, async () =>
+        {
+            var activity = $"Giving the disks and snapshots of app {app.Id} to app {destination.Id}";
+            await foreach (var snapshot in Group(app).GetSnapshots().GetAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (IsApps(app, snapshot.Data.Tags))
+                {
+                    progress.Report(new OperationProgress(activity, $"re-tagging snapshot {snapshot.Data.Name}"));
+                    var patch = new SnapshotPatch();
+                    foreach (var (key, value) in snapshot.Data.Tags)
+                    {
+                        patch.Tags[key] = value;
+                    }
+
+                    patch.Tags[AppTag] = destination.Id;
+                    await snapshot.UpdateAsync(WaitUntil.Completed, patch, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            var disks = new List<ManagedDiskResource>();
+            await foreach (var disk in Group(app).GetManagedDisks().GetAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (IsApps(app, disk.Data.Tags))
+                {
+                    disks.Add(disk);
+                }
+            }
+
+            foreach (var disk in disks.OrderBy(d => d.Data.Tags.ContainsKey(CurrentTag)))
+            {
+                progress.Report(new OperationProgress(activity, $"re-tagging disk {disk.Data.Name}"));
+                var tags = new Dictionary<string, string>(disk.Data.Tags) { [AppTag] = destination.Id };
+                await UpdateTagsAsync(disk, tags, cancellationToken).ConfigureAwait(false);
+            }
+        });
+
+    private static async Task UpdateTagsAsync(ManagedDiskResource disk, IDictionary<string, string> tags, CancellationToken cancellationToken)
+    {
+        var patch = new ManagedDiskPatch();
+        foreach (var (key, value) in tags)
+        {
+            patch.Tags[key] = value;
+        }
+
+        await disk.UpdateAsync(WaitUntil.Completed, patch, cancellationToken).ConfigureAwait(false);
+    }
 
     public Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(KompoxApp app, CancellationToken cancellationToken) =>
         ErrorTranslation.Guard($"listing snapshots of app {app.Id} in resource group {ResourceGroupOf(app)}", cancellationToken, async () =>
@@ -555,7 +646,11 @@ public sealed class AksRuntime : IDriverRuntime
     private static long SizeOf(long? bytes, int? gib) => bytes ?? ((long)(gib ?? 0) << 30);
 
     private static DiskInfo ToDisk(ManagedDiskData data) =>
-        new(data.Id.ToString(), data.Tags[AppTag], CreatedAt(data.Tags), SizeOf(data.DiskSizeBytes, data.DiskSizeGB)) { Zone = data.Zones.FirstOrDefault() is { } zone ? $"{data.Location.Name}-{zone}" : null };
+        new(data.Id.ToString(), data.Tags[AppTag], CreatedAt(data.Tags), SizeOf(data.DiskSizeBytes, data.DiskSizeGB))
+        {
+            Zone = data.Zones.FirstOrDefault() is { } zone ? $"{data.Location.Name}-{zone}" : null,
+            CurrentSince = DiskInfo.ParseCurrentSince(data.Tags.TryGetValue(CurrentTag, out var since) ? since : null),
+        };
 
     private static SnapshotInfo ToSnapshot(SnapshotData data) =>
         new(data.Id.ToString(), data.Tags[AppTag], data.CreationData?.SourceResourceId?.ToString() ?? string.Empty, CreatedAt(data.Tags), SizeOf(data.DiskSizeBytes, data.DiskSizeGB));

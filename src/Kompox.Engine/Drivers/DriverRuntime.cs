@@ -15,8 +15,26 @@ public sealed record DiskInfo(string Id, string AppId, DateTimeOffset CreatedAt,
     /// <summary>Whether the app's namespace names this disk current; the provider does not know, so the caller sets it.</summary>
     public bool IsCurrent { get; init; }
 
+    /// <summary>
+    /// When the provider's record (<c>kompox-disk-current</c>, SPEC 5) says the disk became the app's current one; null
+    /// when it does not say so. Of several disks so marked (a switch interrupted between writing the new one and clearing
+    /// the old), the latest counts: <see cref="ProviderCurrent"/>.
+    /// </summary>
+    public DateTimeOffset? CurrentSince { get; init; }
+
     /// <summary>The topology zone a zonal disk is in (<c>&lt;region&gt;-&lt;zone&gt;</c> for Azure), which its volume is pinned to; null when it attaches anywhere.</summary>
     public string? Zone { get; init; }
+
+    /// <summary>The disk the provider records as the app's current one: the latest marked; null when none is.</summary>
+    public static string? ProviderCurrent(IEnumerable<DiskInfo> disks) =>
+        disks.Where(d => d.CurrentSince is not null).OrderByDescending(d => d.CurrentSince).ThenByDescending(d => d.Id, StringComparer.Ordinal).FirstOrDefault()?.Id;
+
+    /// <summary>The text of a <c>kompox-disk-current</c> tag: the time to the tick, so that two switches in one second still order.</summary>
+    public static string CurrentSinceText(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture);
+
+    /// <summary>The time a <c>kompox-disk-current</c> tag holds; null for a value that is none (the disk is then not marked).</summary>
+    public static DateTimeOffset? ParseCurrentSince(string? text) =>
+        DateTimeOffset.TryParseExact(text, "yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at) ? at : null;
 
     /// <summary>
     /// The name of a new disk or snapshot: <c>&lt;app&gt;-&lt;yyyyMMddHHmmss&gt;-&lt;6 random base-36 characters&gt;</c>. It sorts by
@@ -71,6 +89,23 @@ public interface IDriverRuntime
     Task<DiskInfo> CreateDiskAsync(KompoxApp app, IProgress<OperationProgress> progress, CancellationToken cancellationToken);
 
     Task DeleteDiskAsync(KompoxApp app, string diskId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records on the provider that <paramref name="diskId"/> is the app's current disk (the <c>kompox-disk-current</c>
+    /// tag, SPEC 5), so that it is known while the cluster is down: the disk is marked first, then the mark is cleared from
+    /// the app's other disks, so that an interruption leaves the latest mark (<see cref="DiskInfo.ProviderCurrent"/>)
+    /// right. Writes nothing when the record already says so. The caller holds the app's lock.
+    /// </summary>
+    Task MarkCurrentAsync(KompoxApp app, string diskId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Gives the app's snapshots, then its disks, to <paramref name="destination"/> (the same app on another cluster of the
+    /// provider) by re-tagging them (<c>kompox-app</c>); the current-disk mark travels with its disk. Each resource is
+    /// re-tagged on its own, so an interrupted call leaves each either the app's or the destination's, and a second call
+    /// re-tags the rest.
+    /// </summary>
+    /// <exception cref="KompoxException"><c>MoveNotSupported</c> for a driver whose disks live on one node (k3s).</exception>
+    Task AssignToAppAsync(KompoxApp app, KompoxApp destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken);
 
     /// <summary>The app's snapshots, newest first.</summary>
     Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(KompoxApp app, CancellationToken cancellationToken);

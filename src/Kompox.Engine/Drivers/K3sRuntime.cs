@@ -20,6 +20,9 @@ public sealed class K3sRuntime : IDriverRuntime
     public const string CreatedAtTag = "kompox-created-at";
     public const string DiskTag = "kompox-disk";
 
+    /// <summary>On the app's current disk: since when it is (<see cref="IDriverRuntime.MarkCurrentAsync"/>); the aks driver's tag of the same name.</summary>
+    public const string CurrentTag = "kompox-disk-current";
+
     private const string Archive = ".tar.gz";
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
@@ -74,6 +77,40 @@ public sealed class K3sRuntime : IDriverRuntime
         Directory.Delete(doomed, recursive: true);
         return Task.CompletedTask;
     }
+
+    public Task MarkCurrentAsync(KompoxApp app, string diskId, CancellationToken cancellationToken)
+    {
+        FindDisk(app, diskId);
+        var all = ReadAll(disksDir, app, cancellationToken).ToList();
+        var disks = all.Select(t => ToDisk(t.Id, t.Tags)).ToList();
+        if (DiskInfo.ProviderCurrent(disks) == diskId && disks.Count(d => d.CurrentSince is not null) == 1)
+        {
+            return Task.CompletedTask;
+        }
+
+        // The new mark first, then the others cleared: an interruption leaves the latest mark on the new disk.
+        var (_, tags) = all.Single(t => t.Id == diskId);
+        tags.Tags[CurrentTag] = DiskInfo.CurrentSinceText(timeProvider.GetUtcNow());
+        AtomicFile.Write(TagsPath(disksDir, diskId), JsonSerializer.Serialize(tags, Json), overwrite: true);
+        foreach (var (id, other) in all.Where(t => t.Id != diskId && t.Tags.Tags.ContainsKey(CurrentTag)))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            other.Tags.Remove(CurrentTag);
+            AtomicFile.Write(TagsPath(disksDir, id), JsonSerializer.Serialize(other, Json), overwrite: true);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task AssignToAppAsync(KompoxApp app, KompoxApp destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken) =>
+        throw MoveNotSupported(app);
+
+    /// <summary>A k3s disk is a directory on one node: another cluster cannot reach it.</summary>
+    public static KompoxException MoveNotSupported(KompoxApp app) =>
+        new("MoveNotSupported", ErrorKind.InvalidArgument, $"app {app.Id}: a k3s disk is a directory on one node, which another cluster cannot attach; copy it instead: Export-KompoxDisk on this node, Import-KompoxDisk on the destination's node, then Switch-KompoxDisk there")
+        {
+            Target = app.Id,
+        };
 
     public Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(KompoxApp app, CancellationToken cancellationToken)
     {
@@ -353,7 +390,7 @@ public sealed class K3sRuntime : IDriverRuntime
     private static string TagsPath(string directory, string id) => Path.Combine(directory, id + ".json");
 
     private static DiskInfo ToDisk(string id, TagsFile tags) =>
-        new(id, tags.Tags[AppTag], CreatedAt(tags), tags.SizeBytes);
+        new(id, tags.Tags[AppTag], CreatedAt(tags), tags.SizeBytes) { CurrentSince = DiskInfo.ParseCurrentSince(tags.Tags.GetValueOrDefault(CurrentTag)) };
 
     private static SnapshotInfo ToSnapshot(string id, TagsFile tags) =>
         new(id, tags.Tags[AppTag], tags.Tags.GetValueOrDefault(DiskTag) ?? string.Empty, CreatedAt(tags), tags.SizeBytes);

@@ -70,6 +70,9 @@ public sealed record PlannedChange(KubeObjectRef Object, PlannedAction Action)
 /// <param name="Warnings">What the conversion warns about (unset variables, keys with no effect in one Pod, ...).</param>
 public sealed record DeployPlan(string AppId, string Namespace, bool CreatesDisk, string? DiskId, IReadOnlyList<PlannedChange> Changes, IReadOnlyList<Diagnostic> Warnings)
 {
+    /// <summary>The current disk the namespace named when the plan was made (null when <see cref="DiskId"/> came from the provider's record or is made): the deploy refuses a namespace that names another by then.</summary>
+    internal string? NamespaceDiskId { get; init; }
+
     /// <summary>The changes were asked of the cluster (<see cref="DeployOptions.Compare"/>): each object says create, change or unchanged, and the prunes are listed.</summary>
     public bool Compared { get; init; }
 
@@ -134,9 +137,19 @@ internal static class DeployApp
         // The node is found, and found to be this machine, before a disk is made, so that a cluster where the disk could
         // not be used gets none.
         var nodeName = await scope.DiskNodeAsync(cancellationToken).ConfigureAwait(false);
-        if (state.CurrentDiskId is { } diskId)
+        var runtime = await scope.RuntimeAsync(cancellationToken).ConfigureAwait(false);
+
+        // A namespace that names no disk (never deployed, or made by hand) leaves the choice to the provider's record: a
+        // switch of an app not deployed recorded it there.
+        var diskId = state.CurrentDiskId;
+        if (diskId is null)
         {
-            var runtime = await scope.RuntimeAsync(cancellationToken).ConfigureAwait(false);
+            scope.Step("reading the provider's record of the current disk", 32);
+            diskId = DiskInfo.ProviderCurrent(await runtime.ListDisksAsync(app, cancellationToken).ConfigureAwait(false));
+        }
+
+        if (diskId is not null)
+        {
             var disk = await runtime.GetDiskAsync(app, diskId, cancellationToken).ConfigureAwait(false);
             manifest = AppConverter.WithDisk(app, manifest, disk, nodeName);
         }
@@ -144,13 +157,30 @@ internal static class DeployApp
         var changes = options.Compare
             ? await CompareAsync(scope, manifest, live, cancellationToken).ConfigureAwait(false)
             : manifest.Objects.Select(o => new PlannedChange(KubeObjectRef.Of(o), PlannedAction.Apply)).ToList();
-        return new DeployPlan(app.Id, manifest.Namespace, state.CurrentDiskId is null, state.CurrentDiskId, changes, manifest.Warnings)
+        return new DeployPlan(app.Id, manifest.Namespace, diskId is null, diskId, changes, manifest.Warnings)
         {
             Compared = options.Compare,
             Manifest = manifest,
             Options = options,
             NodeName = nodeName,
             NamespaceExists = live is not null,
+            NamespaceDiskId = state.CurrentDiskId,
+        };
+    }
+
+    /// <summary>The plan moved onto <paramref name="disk"/>, which the caller has just written to the namespace as current: its volume and claim, and the Deployment on that claim.</summary>
+    internal static DeployPlan OnDisk(OperationScope scope, DeployPlan plan, DiskInfo disk)
+    {
+        var manifest = AppConverter.WithDisk(scope.App, plan.Manifest, disk, plan.NodeName);
+        return plan with
+        {
+            CreatesDisk = false,
+            DiskId = disk.Id,
+            NamespaceDiskId = disk.Id,
+            NamespaceExists = true,
+            Manifest = manifest,
+            Changes = manifest.Objects.Select(o => new PlannedChange(KubeObjectRef.Of(o), PlannedAction.Apply)).ToList(),
+            Compared = false,
         };
     }
 
@@ -170,7 +200,8 @@ internal static class DeployApp
         return await scope.HoldAppAsync(plan.Options.LockWait, token => DeployHeldAsync(scope, plan, namespaceObject, token), cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<AppStatus> DeployHeldAsync(OperationScope scope, DeployPlan plan, V1Namespace namespaceObject, CancellationToken cancellationToken)
+    /// <summary>The deploy's body; the caller holds the app's lock (a switch runs it inside its own).</summary>
+    internal static async Task<AppStatus> DeployHeldAsync(OperationScope scope, DeployPlan plan, V1Namespace namespaceObject, CancellationToken cancellationToken)
     {
         var app = scope.App;
         var client = scope.Kube;
@@ -182,7 +213,7 @@ internal static class DeployApp
             ? (V1Namespace)await KubeObjects.ApplyAsync(client, namespaceObject, cancellationToken).ConfigureAwait(false)
             : await client.CoreV1.ReadNamespaceAsync(manifest.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
         var state = AppDiskState.Of(live);
-        if (state.CurrentDiskId != plan.DiskId)
+        if (state.CurrentDiskId != plan.NamespaceDiskId)
         {
             throw new KompoxException(
                 "DeployPlanOutdated",
@@ -194,19 +225,29 @@ internal static class DeployApp
             };
         }
 
+        var runtime = await scope.RuntimeAsync(cancellationToken).ConfigureAwait(false);
         if (plan.CreatesDisk)
         {
             scope.Step("creating the first disk", 10);
-            var runtime = await scope.RuntimeAsync(cancellationToken).ConfigureAwait(false);
             var disk = await runtime.CreateDiskAsync(app, scope.Progress, cancellationToken).ConfigureAwait(false);
             state = state with { CurrentDiskId = disk.Id };
             await AppDiskStates.ApplyAsync(client, app, state, cancellationToken).ConfigureAwait(false);
             manifest = AppConverter.WithDisk(app, manifest, disk, plan.NodeName);
         }
+        else if (state.CurrentDiskId is null)
+        {
+            // The disk the provider's record names becomes the namespace's too.
+            scope.Step($"using disk {plan.DiskId}, the provider's record of the current disk", 10);
+            state = state with { CurrentDiskId = plan.DiskId };
+            await AppDiskStates.ApplyAsync(client, app, state, cancellationToken).ConfigureAwait(false);
+        }
         else
         {
             scope.Step($"using disk {plan.DiskId}", 10);
         }
+
+        // The provider's record follows the namespace, which wins where it can be read: repaired when they disagree.
+        await runtime.MarkCurrentAsync(app, state.CurrentDiskId!, cancellationToken).ConfigureAwait(false);
 
         // One list per kind serves the volume and claim, the claim's storage request and the prune, before anything changes.
         scope.Step("reading the app's objects", 12);

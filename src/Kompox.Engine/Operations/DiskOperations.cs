@@ -5,8 +5,26 @@ namespace Kompox.Operations;
 /// <summary>What can be done to an app's disks, by the app's id; the REST endpoints and a client-mode backend share it.</summary>
 public interface IDiskOperations
 {
-    /// <summary>The app's disks, newest first, the one its namespace names current marked.</summary>
+    /// <summary>
+    /// The app's disks, newest first, the current one marked: the one the namespace names, else the one the provider
+    /// records. Holds no lock. Works while the cluster is down (<see cref="OperationScope.RuntimeOfflineAllowedAsync"/>).
+    /// </summary>
     Task<IReadOnlyList<DiskInfo>> ListAsync(string appId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes <paramref name="diskId"/> the app's current disk holding the app's lock (SPEC 5): the namespace records
+    /// previous and current, the provider's record follows, and a deployed app rolls onto the disk's own volume and claim
+    /// while the old pair is pruned (the disks stay). An app not deployed only records the choice, which the next deploy uses.
+    /// </summary>
+    /// <param name="lockWait">How long to wait for another operation holding the app; null for the context's default.</param>
+    /// <exception cref="KompoxException"><c>DiskNotFound</c> when the disk is not the app's.</exception>
+    Task<DiskSwitchResult> SwitchAsync(string appId, string diskId, TimeSpan? lockWait, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves the app <paramref name="appId"/> to <paramref name="destinationAppId"/>, the same app on another cluster of the
+    /// same provider, with its current disk (aks; k3s refuses with <c>MoveNotSupported</c>). Run it again after an interruption.
+    /// </summary>
+    Task<AppStatus> MoveAsync(string appId, string destinationAppId, MoveOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 
     /// <summary>A new empty disk of the app, made holding the app's lock; it does not become current.</summary>
     /// <param name="lockWait">How long to wait for another operation holding the app; null for the context's default.</param>
@@ -30,12 +48,47 @@ public sealed class DiskOperations : IDiskOperations
         context.Runner.RunAsync(OperationSpec.OnApp($"Listing disks of app {appId}", appId), progress, async (scope, token) =>
         {
             scope.Step("reading the disk state", 10);
-            var state = await AppDiskStates.ReadAsync(scope, token).ConfigureAwait(false);
+            var runtime = await scope.RuntimeOfflineAllowedAsync(token).ConfigureAwait(false);
+            AppDiskState? state = null;
+            if (scope.Unanswered is null)
+            {
+                try
+                {
+                    state = await AppDiskStates.ReadAsync(scope, token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (ErrorTranslation.IsUnanswered(e, token))
+                {
+                    // aks: the disks are in the cloud and the provider's record says which is current.
+                    scope.Warn(Diagnostic.Warning(scope.Cluster.Provider.Service.ConfigPath ?? "kompoxops.yml", SourceMark.File, string.Empty, $"the API server of cluster {scope.Cluster.Name} does not answer ({ErrorTranslation.Translate(e, scope.Doing, token).Message}); the current disk is the one the provider records"));
+                }
+            }
+
             scope.Step("listing the provider's disks", 50);
-            var runtime = await scope.RuntimeAsync(token).ConfigureAwait(false);
             var disks = await runtime.ListDisksAsync(scope.App, token).ConfigureAwait(false);
-            return (IReadOnlyList<DiskInfo>)disks.Select(d => d with { IsCurrent = d.Id == state.CurrentDiskId }).ToList();
+            if (scope.Unanswered is { } down && disks.Count == 0)
+            {
+                // No disk of the app here: nothing says this machine is the disk node, and the cluster could not be asked.
+                throw down;
+            }
+
+            // The namespace wins where it can be read and names one; else the provider's record.
+            var current = state?.CurrentDiskId ?? DiskInfo.ProviderCurrent(disks);
+            return (IReadOnlyList<DiskInfo>)disks.Select(d => d with { IsCurrent = d.Id == current }).ToList();
         }, cancellationToken);
+
+    public Task<AppStatus> MoveAsync(string appId, string destinationAppId, MoveOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        context.Runner.RunAsync(
+            OperationSpec.OnApp($"Moving app {appId} to {destinationAppId}", destinationAppId),
+            progress,
+            (scope, token) => MoveApp.RunAsync(scope, appId, options, token),
+            cancellationToken);
+
+    public Task<DiskSwitchResult> SwitchAsync(string appId, string diskId, TimeSpan? lockWait, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        context.Runner.RunAsync(
+            OperationSpec.OnApp($"Switching app {appId} to disk {diskId}", appId) with { HoldsApp = true, LockWait = lockWait },
+            progress,
+            (scope, token) => SwitchDisk.RunAsync(scope, diskId, token),
+            cancellationToken);
 
     public Task<DiskInfo> CreateAsync(string appId, TimeSpan? lockWait, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
         context.Runner.RunAsync(OperationSpec.OnApp($"Creating a disk for app {appId}", appId) with { HoldsApp = true, LockWait = lockWait }, progress, async (scope, token) =>

@@ -180,6 +180,32 @@ internal sealed class OperationScope
         return context.Runtime(Cluster);
     }
 
+    /// <summary>
+    /// The runtime for an operation that only reads or copies disks (list, export, snapshot), which must work while the
+    /// cluster is down, when a backup matters most: as <see cref="RuntimeAsync"/>, but when the cluster's API server does
+    /// not answer (<see cref="ErrorTranslation.IsUnanswered"/>; an error it answers with fails as before) the runtime of a
+    /// driver whose disks are on this machine (k3s) is used without the node check. The caller then acts only on disks of
+    /// the app it finds under this machine's data root (a disk id it does not find is <c>DiskNotFound</c>; a list that
+    /// finds none fails with <see cref="Unanswered"/>): they are the evidence the check would have given. A driver whose
+    /// disks are in the cloud (aks) makes no node check and needs no cluster in the first place.
+    /// </summary>
+    public async Task<IDriverRuntime> RuntimeOfflineAllowedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RuntimeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (Driver.DisksOnNode && ErrorTranslation.IsUnanswered(e, cancellationToken))
+        {
+            Unanswered = ErrorTranslation.Translate(e, Doing, cancellationToken);
+            Warn(Diagnostic.Warning(Cluster.Provider.Service.ConfigPath ?? "kompoxops.yml", SourceMark.File, "cluster.settings.K3S_NODE_NAME", $"the API server of cluster {Cluster.Name} does not answer ({Unanswered.Message}); using the app's disks found under this machine's data root without checking that it is the disk node"));
+            return context.Runtime(Cluster);
+        }
+    }
+
+    /// <summary>Why <see cref="RuntimeOfflineAllowedAsync"/> went on without the cluster; null when the cluster answered.</summary>
+    public KompoxException? Unanswered { get; private set; }
+
     /// <summary>The hostname label of the node the cluster's disks live on, checked to be this machine; null for a driver whose disks any node reaches. Asked once per operation.</summary>
     public Task<string?> DiskNodeAsync(CancellationToken cancellationToken) => diskNode ??= DiskNode.FindAsync(this, cancellationToken);
 

@@ -68,7 +68,7 @@ public class AppConverterTests
                 "Secret/my-app-env-db",
                 "Secret/my-app-env-server",
                 $"PersistentVolume/{manifest.Namespace}-{KubeNames.Base36Hash(K3sDisk)}",
-                "PersistentVolumeClaim/my-app-data",
+                "PersistentVolumeClaim/my-app-data-1wmhoo",
                 "Service/my-app-80",
                 "Deployment/my-app",
                 "Ingress/my-app-80",
@@ -163,7 +163,7 @@ public class AppConverterTests
                 ("data", "/var/cache/nginx", "anonymous/web/var/cache/nginx", null),
             },
             mounts);
-        Assert.Equal("my-app-data", pod.Volumes.Single(v => v.Name == "data").PersistentVolumeClaim.ClaimName);
+        Assert.Equal("my-app-data-1wmhoo", pod.Volumes.Single(v => v.Name == "data").PersistentVolumeClaim.ClaimName);
     }
 
     [Fact]

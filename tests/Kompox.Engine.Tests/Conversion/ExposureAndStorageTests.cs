@@ -107,10 +107,10 @@ public class ExposureAndStorageTests
         Assert.Equal("Retain", pv.Spec.PersistentVolumeReclaimPolicy);
         Assert.Equal(new[] { "ReadWriteOnce" }, pv.Spec.AccessModes);
         Assert.Equal("", pv.Spec.StorageClassName);
-        Assert.Equal((manifest.Namespace, "my-app-data", "PersistentVolumeClaim"), (pv.Spec.ClaimRef.NamespaceProperty, pv.Spec.ClaimRef.Name, pv.Spec.ClaimRef.Kind));
+        Assert.Equal((manifest.Namespace, "my-app-data-1wmhoo", "PersistentVolumeClaim"), (pv.Spec.ClaimRef.NamespaceProperty, pv.Spec.ClaimRef.Name, pv.Spec.ClaimRef.Kind));
         Assert.Equal(K3sDriver.NominalDiskSize, pv.Spec.Capacity["storage"].ToString());
 
-        var claim = Find<V1PersistentVolumeClaim>(manifest, "my-app-data");
+        var claim = Find<V1PersistentVolumeClaim>(manifest, "my-app-data-1wmhoo");
         Assert.Equal(pvName, claim.Spec.VolumeName);
         Assert.Equal("", claim.Spec.StorageClassName);
         Assert.Equal(new[] { "ReadWriteOnce" }, claim.Spec.AccessModes);
@@ -127,7 +127,7 @@ public class ExposureAndStorageTests
         Assert.Equal(("disk.csi.azure.com", AksDisk, "ext4"), (pv.Spec.Csi.Driver, pv.Spec.Csi.VolumeHandle, pv.Spec.Csi.FsType));
         Assert.Null(pv.Spec.NodeAffinity);
         Assert.Equal("64Gi", pv.Spec.Capacity["storage"].ToString());
-        Assert.Equal("64Gi", Find<V1PersistentVolumeClaim>(manifest, "my-app-data").Spec.Resources.Requests["storage"].ToString());
+        Assert.Equal("64Gi", Find<V1PersistentVolumeClaim>(manifest, KubeNames.Claim("my-app", AksDisk)).Spec.Resources.Requests["storage"].ToString());
         Assert.Equal("aks", Find<V1Namespace>(manifest, manifest.Namespace).Metadata.Annotations["kompox.dev/provider"]);
     }
 

@@ -50,6 +50,34 @@ public sealed class AksRuntimeTests : IDisposable
         Assert.Equal(new Dictionary<string, string> { ["kompox-app"] = "ops/aks1/lab/web", ["kompox-created-at"] = "2025-08-11T12:34:56Z" }, made.Tags);
     }
 
+    // Disks - Update (learn.microsoft.com/rest/api/compute/disks/update): a PATCH whose tags replace the disk's tags.
+    [Fact]
+    public async Task The_current_disk_is_recorded_by_a_tag_patched_on_it_and_cleared_from_the_apps_other_disk_and_no_write_when_it_holds()
+    {
+        var runtime = Runtime();
+        var first = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None);
+        var second = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None);
+        var other = await runtime.CreateDiskAsync(App("db"), progress, CancellationToken.None);
+        await runtime.MarkCurrentAsync(App("db"), other.Id, CancellationToken.None);
+
+        await runtime.MarkCurrentAsync(App(), first.Id, CancellationToken.None);
+        time.Advance(TimeSpan.FromMinutes(1));
+        await runtime.MarkCurrentAsync(App(), second.Id, CancellationToken.None);
+
+        var disks = await runtime.ListDisksAsync(App(), CancellationToken.None);
+        Assert.Equal(second.Id, DiskInfo.ProviderCurrent(disks));
+        Assert.Equal(new[] { second.Id }, disks.Where(d => d.CurrentSince is not null).Select(d => d.Id));
+        Assert.Equal("2025-08-11T12:35:56.0000000Z", arm.Disks.Single(d => second.Id.EndsWith(d.Name, StringComparison.Ordinal)).Tags["kompox-disk-current"]);
+        Assert.Equal("ops/aks1/lab/web", arm.Disks.Single(d => first.Id.EndsWith(d.Name, StringComparison.Ordinal)).Tags["kompox-app"]);
+        Assert.Equal(other.Id, DiskInfo.ProviderCurrent(await runtime.ListDisksAsync(App("db"), CancellationToken.None)));
+        Assert.Equal(4, arm.Requests.Count(r => r.Method == "PATCH"));
+
+        var before = arm.Requests.Count(r => r.Method == "PATCH");
+        await runtime.MarkCurrentAsync(App(), second.Id, CancellationToken.None);
+        Assert.Equal(before, arm.Requests.Count(r => r.Method == "PATCH"));
+        await Assert.ThrowsAsync<KompoxException>(() => runtime.MarkCurrentAsync(App(), other.Id, CancellationToken.None));
+    }
+
     [Fact]
     public async Task Disks_are_found_by_their_app_tag_newest_first()
     {

@@ -39,17 +39,21 @@ internal sealed class SteppedClock : TimeProvider
     /// <paramref name="limit"/>; a wait that does not come within 30 s of real time fails the test.
     /// </summary>
     /// <returns>How far the clock moved.</returns>
+    private Task<TimeSpan>? pending;
+
     public async Task<TimeSpan> StepUntilAsync(Task work, TimeSpan limit)
     {
         var moved = TimeSpan.Zero;
         while (!work.IsCompleted && moved < limit)
         {
-            var next = waits.Reader.ReadAsync().AsTask();
+            // A read left waiting when the work ended is kept for the next call: dropped, it would swallow the next wait.
+            var next = pending ??= waits.Reader.ReadAsync().AsTask();
             if (await Task.WhenAny(work, next).WaitAsync(TimeSpan.FromSeconds(30)) != next)
             {
                 break;
             }
 
+            pending = null;
             var due = await next;
             if (due == Timeout.InfiniteTimeSpan || due <= TimeSpan.Zero)
             {

@@ -190,6 +190,7 @@ public sealed partial class FakeArm : IDisposable
                 ("GET", false, "") => List(kind, group),
                 ("GET", true, "") => found is null ? NotFound(kind, group, name) : FakeResponse.Json(200, Render(found)),
                 ("PUT", true, "") => Put(request, subscription, group, kind, name, key),
+                ("PATCH", true, "") => found is null ? NotFound(kind, group, name) : Patch(request, found),
                 ("DELETE", true, "") => Delete(found, key),
                 ("POST", true, "begingetaccess") => found is null ? NotFound(kind, group, name) : Grant(request, found),
                 ("POST", true, "endgetaccess") => found is null ? NotFound(kind, group, name) : Revoke(found),
@@ -319,6 +320,32 @@ public sealed partial class FakeArm : IDisposable
         };
         resources[key] = resource;
         return FakeResponse.Json(200, Render(resource));
+    }
+
+    /// <summary>
+    /// Disks - Update and Snapshots - Update (learn.microsoft.com/rest/api/compute/disks/update,
+    /// .../snapshots/update): a PATCH whose body's <c>tags</c>, when present, replace the resource's tags as a whole (a
+    /// tag left out is removed); a body without <c>tags</c> leaves them. Only tags are modelled: the other updatable
+    /// properties (size, SKU, network access) Kompox never changes.
+    /// </summary>
+    private static FakeResponse Patch(FakeRequest request, FakeDisk found)
+    {
+        JsonNode body;
+        try
+        {
+            body = JsonNode.Parse(request.BodyText) ?? throw new JsonException("empty");
+        }
+        catch (JsonException)
+        {
+            return Error(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.");
+        }
+
+        if (body["tags"] is JsonObject tags)
+        {
+            found.Tags = tags.ToDictionary(t => t.Key, t => t.Value!.GetValue<string>(), StringComparer.Ordinal);
+        }
+
+        return FakeResponse.Json(200, Render(found));
     }
 
     private FakeResponse Delete(FakeDisk? found, string key)

@@ -789,7 +789,11 @@ public sealed partial class KubeApiServer
         }
     }
 
-    /// <summary>Fields kube-apiserver refuses to change on update.</summary>
+    /// <summary>
+    /// Fields kube-apiserver refuses to change on update (kubernetes pkg/apis/core/validation/validation.go:
+    /// ValidatePersistentVolumeUpdate, a volume's persistentvolumesource; ValidatePersistentVolumeClaimUpdate, a claim's
+    /// spec except an empty volumeName set once and, for a bound claim, resources.requests and volumeAttributesClassName).
+    /// </summary>
     private static void CheckImmutable(ResourceType resource, JsonObject before, JsonObject after)
     {
         var name = after["metadata"]!["name"]!.ToString();
