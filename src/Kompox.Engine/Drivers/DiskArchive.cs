@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Formats.Tar;
 using System.Globalization;
+using System.IO.Compression;
 using System.Text;
 
 namespace Kompox.Drivers;
@@ -66,6 +67,25 @@ internal static class DiskArchive
     /// </summary>
     public static void Extract(Stream input, string root, Func<string, Exception> invalid, CancellationToken cancellationToken) =>
         new Reader(input, Path.GetFullPath(root), invalid, cancellationToken).Run();
+
+    /// <summary>
+    /// The tar stream of an archive that is a plain <c>.tar</c> or a gzip-compressed one, told apart by gzip's magic
+    /// bytes (RFC 1952, 2.3.1: ID1 = 31, ID2 = 139), never by a file name. A buffer in front reads the tar headers and
+    /// small files without a call into the decompressor each.
+    /// </summary>
+    public static Stream OpenTar(Stream archive)
+    {
+        var head = new byte[2];
+        var read = archive.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        Stream whole = new PrefixedStream(head.AsMemory(0, read), archive);
+        if (read == 2 && head[0] == 0x1f && head[1] == 0x8b)
+        {
+            var compressed = new TailStream(whole);
+            whole = new GzipEndCheck(new GZipStream(compressed, CompressionMode.Decompress), compressed);
+        }
+
+        return new BufferedStream(whole, 1 << 16);
+    }
 
     private sealed record Header(string Name, char Type, uint Mode, uint Uid, uint Gid, long Size, long MtimeSeconds, uint MtimeNanoseconds, string LinkName);
 
@@ -343,17 +363,26 @@ internal static class DiskArchive
             Dictionary<string, byte[]>? pax = null;
             string? longName = null;
             string? longLink = null;
+            var headers = 0;
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (!ReadBlock(block))
                 {
-                    throw invalid("it ends before its end-of-archive block: it was cut short");
+                    throw invalid(headers == 0 ? "it is shorter than one tar header" : "it ends before its end-of-archive block: it was cut short");
                 }
+
+                headers++;
 
                 if (block.AsSpan().IndexOfAnyExcept((byte)0) < 0)
                 {
-                    // The end: read the rest, so that a gzip stream's checksum is checked.
+                    // The end is two zero blocks (POSIX ustar): a cut between them is a cut archive.
+                    if (!ReadBlock(block) || block.AsSpan().IndexOfAnyExcept((byte)0) >= 0)
+                    {
+                        throw invalid("it ends without the second block of its end-of-archive marker: it was cut short");
+                    }
+
+                    // Then read the rest, so that a gzip stream's trailer is checked.
                     while (input.Read(buffer) > 0)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
@@ -851,4 +880,107 @@ internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest) :
     public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>Reads through a stream, keeping the last 8 bytes read: a gzip member's trailer once the member is read.</summary>
+internal sealed class TailStream(Stream inner) : Stream
+{
+    private readonly byte[] tail = new byte[8];
+
+    public long Read8 { get; private set; }
+
+    /// <summary>The last 8 bytes read, oldest first (fewer when fewer were read).</summary>
+    public byte[] Tail => Read8 >= 8 ? [.. tail.AsSpan((int)(Read8 % 8)), .. tail.AsSpan(0, (int)(Read8 % 8))] : tail.AsSpan(0, (int)Read8).ToArray();
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var read = inner.Read(buffer);
+        foreach (var b in buffer[Math.Max(0, read - 8)..read])
+        {
+            tail[Read8++ % 8] = b;
+        }
+
+        return read;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>
+/// A gzip stream that fails when it ends without its trailer. zlib checks the trailer's CRC-32 and length when they are
+/// there (RFC 1952, 2.2: CRC32 and ISIZE end the member), but .NET's GZipStream ends quietly when its input ends before
+/// them: a cut archive whose tar part happens to be whole would pass. So when it ends, the last 8 bytes read must be a
+/// trailer whose ISIZE is the length read modulo 2^32. An archive of several gzip members is refused by this check.
+/// </summary>
+internal sealed class GzipEndCheck(GZipStream gzip, TailStream compressed) : Stream
+{
+    private long length;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var read = gzip.Read(buffer);
+        length += read;
+        if (read == 0 && buffer.Length > 0)
+        {
+            var tail = compressed.Tail;
+            if (tail.Length < 8 || BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(4)) != (uint)length)
+            {
+                throw new InvalidDataException("the gzip stream ends without its trailer");
+            }
+        }
+
+        return read;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            gzip.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
 }

@@ -166,7 +166,7 @@ public sealed class K3sRuntime : IDriverRuntime
             await Task.Run(
                 () =>
                 {
-                    using var tar = OpenTar(counted);
+                    using var tar = DiskArchive.OpenTar(counted);
                     DiskArchive.Extract(tar, temp, why => NotAnArchive(activity, null, why), cancellationToken);
                 },
                 cancellationToken).ConfigureAwait(false);
@@ -185,24 +185,6 @@ public sealed class K3sRuntime : IDriverRuntime
         }
 
         return WriteDiskTags(app, id, sizeBytes);
-    }
-
-    /// <summary>
-    /// The tar stream of an archive that is a plain <c>.tar</c> or a gzip-compressed one, told apart by gzip's magic
-    /// bytes (RFC 1952, 2.3.1: ID1 = 31, ID2 = 139), never by a file name. A buffer in front reads the tar headers and
-    /// small files without a call into the decompressor each.
-    /// </summary>
-    private static Stream OpenTar(Stream archive)
-    {
-        var head = new byte[2];
-        var read = archive.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        Stream whole = new PrefixedStream(head.AsMemory(0, read), archive);
-        if (read == 2 && head[0] == 0x1f && head[1] == 0x8b)
-        {
-            whole = new GZipStream(whole, CompressionMode.Decompress);
-        }
-
-        return new BufferedStream(whole, 1 << 16);
     }
 
     private static KompoxException NotAnArchive(string activity, Exception? inner, string? why = null) =>
