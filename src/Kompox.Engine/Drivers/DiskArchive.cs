@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Formats.Tar;
 using System.Globalization;
 using System.IO.Compression;
@@ -369,7 +371,7 @@ internal static class DiskArchive
                 cancellationToken.ThrowIfCancellationRequested();
                 if (!ReadBlock(block))
                 {
-                    throw invalid(headers == 0 ? "it is shorter than one tar header" : "it ends before its end-of-archive block: it was cut short");
+                    throw invalid(headers == 0 ? "it is shorter than one tar header: no archive, or one cut short" : "it ends before its end-of-archive block: it was cut short");
                 }
 
                 headers++;
@@ -979,6 +981,107 @@ internal sealed class GzipEndCheck(GZipStream gzip, TailStream compressed) : Str
         if (disposing)
         {
             gzip.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>
+/// Hands what is written to a second thread that writes it on, so that compressing runs beside reading the files (as
+/// <c>tar -z</c> runs gzip beside tar). At most four chunks wait, so memory does not grow with the data. A failure of
+/// the second thread is thrown by the next write or by <see cref="Complete"/>.
+/// </summary>
+internal sealed class OffThreadWriter : Stream
+{
+    private readonly BlockingCollection<(byte[] Buffer, int Length)> chunks = new(boundedCapacity: 4);
+    private readonly CancellationTokenSource failed = new();
+    private readonly Task writer;
+
+    public OffThreadWriter(Stream inner)
+    {
+        writer = Task.Factory.StartNew(
+            () =>
+            {
+                try
+                {
+                    foreach (var (buffer, length) in chunks.GetConsumingEnumerable(failed.Token))
+                    {
+                        inner.Write(buffer, 0, length);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+                }
+                catch
+                {
+                    failed.Cancel();
+                    throw;
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+    }
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        var copy = ArrayPool<byte>.Shared.Rent(count);
+        Buffer.BlockCopy(buffer, offset, copy, 0, count);
+        try
+        {
+            chunks.Add((copy, count), failed.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            writer.GetAwaiter().GetResult(); // throws the writer's failure
+            throw;
+        }
+    }
+
+    /// <summary>Waits for every chunk to be written on.</summary>
+    public void Complete()
+    {
+        chunks.CompleteAdding();
+        writer.GetAwaiter().GetResult();
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            // Stopped early (a failure or Ctrl+C): the writer stops too, and what it has not written is dropped.
+            chunks.CompleteAdding();
+            failed.Cancel();
+            try
+            {
+                writer.Wait();
+            }
+            catch (AggregateException)
+            {
+                // Its failure was thrown by a write or Complete, or the writer was stopped here.
+            }
+
+            chunks.Dispose();
+            failed.Dispose();
         }
 
         base.Dispose(disposing);
