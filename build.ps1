@@ -12,7 +12,8 @@
       Install    build, then copy the module to <user module path>/Kompox/<version>/ so `Import-Module Kompox` finds it
       Test       xunit, then Pester (module and package) in a child pwsh; the last line is "N passed, N failed"
       Package    out/Kompox.zip laid out as Azure Automation imports a module
-      Bench      benchmarks, printed as ratios
+      Bench      benchmarks, printed as ratios (the k3s disk archive one on a generated 1 GiB disk;
+                 KOMPOX_BENCH_ARCHIVE_MB=<n> for another size)
       Start      build, then run the main job on the bundled example: validate, convert, and deploy and remove it on
                  the built-in cluster simulator
       Mutate     mutation testing (Stryker.NET) of the engine's safety-critical files, $MutationTargets below, or of
@@ -64,6 +65,7 @@ $ReadyToRunTargets = @(
 # build/mutation-equivalents.md.
 $MutationTargets = [ordered]@{
     'Drivers/K3sRuntime.cs'          = 'FullyQualifiedName~Kompox.Tests.Drivers.K3sRuntimeTests'
+    'Drivers/DiskArchive.cs'         = 'FullyQualifiedName~Kompox.Tests.Drivers.DiskArchiveTests|FullyQualifiedName~Kompox.Tests.Drivers.K3sRuntimeTests'
     'Compose/ProjectFiles.cs'        = 'FullyQualifiedName~Kompox.Tests.Compose'
     'Conversion/ContainerCommand.cs' = 'FullyQualifiedName~Kompox.Tests.Conversion'
     'Yaml/YamlEmitter.cs'            = 'FullyQualifiedName~Kompox.Tests.Yaml'

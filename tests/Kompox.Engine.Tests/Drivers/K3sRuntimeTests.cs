@@ -136,7 +136,7 @@ public sealed class K3sRuntimeTests : IDisposable
         Assert.Contains("points outside the disk", escaping.Message);
         Assert.Contains("goes through a symbolic link", throughLink.Message);
         Assert.Contains("entry 'null' is a CharacterDevice", device.Message);
-        Assert.EndsWith("is not a gzip-compressed tar archive of a disk", garbage.Message);
+        Assert.EndsWith("is not a tar or gzip-compressed tar archive of a disk (it is shorter than one tar header: no archive, or one cut short)", garbage.Message);
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(fixture.DataRoot, "disks")));
         Assert.False(File.Exists(Path.Combine(fixture.DataRoot, "escaped")));
         Assert.Empty(Directory.EnumerateFileSystemEntries(outside));

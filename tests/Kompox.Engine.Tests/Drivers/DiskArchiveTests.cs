@@ -1,0 +1,424 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using Kompox.Drivers;
+using Kompox.Operations;
+using Kompox.Tests.Operations;
+
+namespace Kompox.Tests.Drivers;
+
+/// <summary>
+/// What a k3s disk holds survives snapshot → restore and export → import exactly, and the archive is GNU tar's: these
+/// run as root on Linux, as Kompox does on a k3s node, and use the machine's GNU tar (1.34, src/xheader.c and
+/// src/sparse.c for the pax records and sparse format 1.0) and python3's os.lstat/os.getxattr to look at the files,
+/// never the engine's own calls. The expected format is GNU tar's manual, "Formats" (posix) and "Sparse Formats" (1.0).
+/// </summary>
+public sealed class DiskArchiveTests : IDisposable
+{
+    private readonly OperationFixture fixture = new();
+    private readonly RecordedProgress progress = new();
+
+    public DiskArchiveTests()
+    {
+        Assert.True(OperatingSystem.IsLinux() && Environment.UserName == "root", "these tests run as root on Linux: a k3s disk archive is made as root on the node");
+    }
+
+    public void Dispose() => fixture.Dispose();
+
+    public static TheoryData<string> Kinds => new(Content.Keys);
+
+    /// <summary>Each kind of content, made by shell and python as an app would make it; the disk root is the current directory.</summary>
+    private static readonly Dictionary<string, string> Content = new()
+    {
+        // A PostgreSQL data directory: uid 999, mode 0700, must start again.
+        ["owner"] = "mkdir -p pgdata && echo 16 > pgdata/PG_VERSION && chown -R 999:999 pgdata && chmod 0700 pgdata && chmod 0600 pgdata/PG_VERSION && chown 12345:54321 .",
+        ["special modes"] = "echo x > suid && chmod 04755 suid && echo y > sgid && chmod 02711 sgid && mkdir shared tmp && chmod 02775 shared && chmod 01777 tmp && chmod 0750 .",
+        ["times"] = "mkdir -p old/inner && echo x > old/inner/f && touch -h -d '2001-02-03 04:05:06.123456789' old/inner/f old/inner old && touch -d '1969-12-31 23:59:58.5' before-1970 && touch -d '2020-01-01 00:00:00.000000001' .",
+        ["empty directories"] = "mkdir -p a/b/c empty && chmod 0555 a/b/c",
+        ["symbolic links"] = "mkdir -p d && echo x > d/f && ln -s d/f relative && ln -s /etc/passwd absolute && ln -s ../../nowhere dangling && ln -s d dirlink && touch -h -d '2010-01-01 00:00:00.5' relative && chown -h 999:999 absolute",
+        ["hard links"] = "mkdir -p a b && echo shared > a/one && ln a/one b/two && ln a/one three && echo solo > four && chown 7:8 a/one",
+        ["sparse"] = "truncate -s 1G big && printf 'one block' | dd of=big bs=4096 seek=131072 conv=notrunc status=none && truncate -s 100M tail-hole && printf 'head' | dd of=tail-hole conv=notrunc status=none && truncate -s 1M all-hole",
+        ["extended attributes"] = "echo x > f && mkdir d && python3 -c \"import os; os.setxattr('f', 'user.mime', b'text/plain'); os.setxattr('f', 'user.bin', bytes(range(256))); os.setxattr('d', 'user.empty', b''); os.setxattr('f', 'security.capability', bytes.fromhex('0100000200200000000000000000000000000000'))\"",
+        ["names"] = "mkdir -p \"$(printf 'l%.0s' $(seq 200))/$(printf 'm%.0s' $(seq 200))\" && echo x > \"$(printf 'l%.0s' $(seq 200))/$(printf 'm%.0s' $(seq 200))/$(printf 'n%.0s' $(seq 250))\" && echo x > 'Grüße 日本語' && echo x > \"$(printf 'new\\nline')\" && ln -s \"$(printf 'l%.0s' $(seq 200))\" \"$(printf 's%.0s' $(seq 150))\" && ln 'Grüße 日本語' \"$(printf 'h%.0s' $(seq 120))\"",
+    };
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task A_snapshot_restores_what_the_disk_holds_exactly(string kind)
+    {
+        var runtime = fixture.Runtime();
+        var app = fixture.App();
+        var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
+        var source = DiskPath(disk.Id);
+        Make(source, Content[kind]);
+        var before = Dump(source);
+
+        var snapshot = await runtime.CreateSnapshotAsync(app, disk.Id, progress, CancellationToken.None);
+        var restored = await runtime.RestoreSnapshotAsync(app, snapshot.Id, progress, CancellationToken.None);
+
+        Assert.Equal(before, Dump(DiskPath(restored.Id)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task An_exported_disk_imports_with_what_it_holds_exactly(string kind)
+    {
+        var runtime = fixture.Runtime();
+        var app = fixture.App();
+        var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
+        Make(DiskPath(disk.Id), Content[kind]);
+        var archive = Path.Combine(fixture.DataRoot, "export.tar.gz");
+
+        await using (var file = File.Create(archive))
+        {
+            await runtime.ExportDiskAsync(app, disk.Id, file, progress, CancellationToken.None);
+        }
+
+        DiskInfo imported;
+        await using (var file = File.OpenRead(archive))
+        {
+            imported = await runtime.ImportDiskAsync(app, file, progress, CancellationToken.None);
+        }
+
+        Assert.Equal(Dump(DiskPath(disk.Id)), Dump(DiskPath(imported.Id)));
+    }
+
+    // A 1 GiB file with one written block stays small: the archive holds the block (GNU sparse 1.0), and the import
+    // seeks over the hole instead of writing zeros. The progress counts data bytes, not the file's apparent size.
+    [Fact]
+    public async Task A_sparse_file_stays_sparse_through_the_archive()
+    {
+        var runtime = fixture.Runtime();
+        var disk = await runtime.CreateDiskAsync(fixture.App(), progress, CancellationToken.None);
+        Make(DiskPath(disk.Id), Content["sparse"]);
+        using var archive = new MemoryStream();
+
+        await runtime.ExportDiskAsync(fixture.App(), disk.Id, archive, progress, CancellationToken.None);
+        archive.Position = 0;
+        var imported = await runtime.ImportDiskAsync(fixture.App(), archive, progress, CancellationToken.None);
+
+        Assert.InRange(archive.Length, 1, 64 << 10);
+        var big = Path.Combine(DiskPath(imported.Id), "big");
+        Assert.Equal(1L << 30, new FileInfo(big).Length);
+        Assert.InRange(long.Parse(Run("stat", "-c", "%b", big).Trim(), System.Globalization.CultureInfo.InvariantCulture) * 512, 1, 1 << 20);
+        Assert.InRange(progress.Reports.Where(r => r.Activity == $"Exporting disk {disk.Id}" && r.Status.EndsWith(" bytes", StringComparison.Ordinal)).Max(r => BytesOf(r.Status)), 1, 64 << 10);
+    }
+
+    // GNU tar reads what Kompox writes: extracted as root with --xattrs and every attribute included (GNU tar restores
+    // only user.* by default, src/xattrs.c), the tree is the disk's.
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task GNU_tar_extracts_an_exported_disk_exactly(string kind)
+    {
+        var runtime = fixture.Runtime();
+        var disk = await runtime.CreateDiskAsync(fixture.App(), progress, CancellationToken.None);
+        Make(DiskPath(disk.Id), Content[kind]);
+        var archive = Path.Combine(fixture.DataRoot, "export.tar.gz");
+        await using (var file = File.Create(archive))
+        {
+            await runtime.ExportDiskAsync(fixture.App(), disk.Id, file, progress, CancellationToken.None);
+        }
+
+        var target = Directory.CreateDirectory(Path.Combine(fixture.DataRoot, "gnu")).FullName;
+        Run("tar", "-xzf", archive, "--xattrs", "--xattrs-include=*", "--numeric-owner", "-C", target);
+
+        Assert.Equal(Dump(DiskPath(disk.Id)), Dump(target));
+    }
+
+    // Kompox imports what GNU tar writes with the options the documentation gives (pax format because of --xattrs),
+    // compressed or not.
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task An_archive_GNU_tar_wrote_imports_exactly(string kind)
+    {
+        var source = Directory.CreateDirectory(Path.Combine(fixture.DataRoot, "source")).FullName;
+        Make(source, Content[kind]);
+        var gzipped = Path.Combine(fixture.DataRoot, "gnu.tar.gz");
+        var plain = Path.Combine(fixture.DataRoot, "gnu.tar");
+        Run("tar", "-czf", gzipped, "--sparse", "--xattrs", "--numeric-owner", "-C", source, ".");
+        Run("tar", "-cf", plain, "--sparse", "--xattrs", "--numeric-owner", "-C", source, ".");
+        var expected = Dump(source);
+
+        foreach (var archive in new[] { gzipped, plain })
+        {
+            await using var file = File.OpenRead(archive);
+            var imported = await fixture.Runtime().ImportDiskAsync(fixture.App(), file, progress, CancellationToken.None);
+            Assert.Equal(expected, Dump(DiskPath(imported.Id)));
+        }
+    }
+
+    // A cut archive is refused wherever the cut is: in a header, in a file's data, before the end-of-archive blocks, in
+    // the gzip trailer (its CRC-32 and length, RFC 1952 2.2). Nothing is left: the disks directory is as before.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_truncated_archive_is_refused_and_leaves_the_disks_as_they_were(bool gzip)
+    {
+        var runtime = fixture.Runtime();
+        var disk = await runtime.CreateDiskAsync(fixture.App(), progress, CancellationToken.None);
+        Make(DiskPath(disk.Id), "mkdir d && seq 1 20000 > d/numbers && echo x > d/small && head -c 300000 /dev/urandom > blob");
+        using var exported = new MemoryStream();
+        await runtime.ExportDiskAsync(fixture.App(), disk.Id, exported, progress, CancellationToken.None);
+        var bytes = gzip ? exported.ToArray() : Gunzip(exported.ToArray());
+        var disks = Listing();
+
+        // For a plain tar, the cuts include block boundaries: after a header, and after the last entry but before the
+        // two zero blocks that end the archive.
+        var ends = LastEntryEnd(bytes, gzip);
+        var cuts = new[] { 1, 100, 512, 1024, bytes.Length / 2, ends, bytes.Length - 9, bytes.Length - 4, bytes.Length - 1 }.Where(c => c > 0 && c < bytes.Length).Distinct();
+        var accepted = new List<string>();
+        foreach (var cut in cuts)
+        {
+            var error = await Record.ExceptionAsync(() => runtime.ImportDiskAsync(fixture.App(), new MemoryStream(bytes[..cut]), progress, CancellationToken.None));
+            if (error is not KompoxException { ErrorId: "InvalidArchive" } || !System.Text.RegularExpressions.Regex.IsMatch(error.Message, "cut short|corrupt|checksum|trailer"))
+            {
+                accepted.Add($"cut at {cut} of {bytes.Length}: {error?.Message ?? "imported"}");
+            }
+
+            Assert.Equal(disks, Listing());
+        }
+
+        Assert.Empty(accepted);
+    }
+
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(0.9)]
+    [InlineData(-6)]
+    public async Task A_corrupt_gzip_stream_is_refused_and_leaves_the_disks_as_they_were(double where)
+    {
+        var runtime = fixture.Runtime();
+        var disk = await runtime.CreateDiskAsync(fixture.App(), progress, CancellationToken.None);
+        Make(DiskPath(disk.Id), "seq 1 50000 > numbers && head -c 100000 /dev/urandom > blob");
+        using var exported = new MemoryStream();
+        await runtime.ExportDiskAsync(fixture.App(), disk.Id, exported, progress, CancellationToken.None);
+        var bytes = exported.ToArray();
+        var at = where < 0 ? bytes.Length + (int)where : (int)(bytes.Length * where);
+        bytes[at] ^= 0x20;
+        var disks = Listing();
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.ImportDiskAsync(fixture.App(), new MemoryStream(bytes), progress, CancellationToken.None));
+
+        Assert.Equal("InvalidArchive", error.ErrorId);
+        Assert.Equal(disks, Listing());
+    }
+
+    [Theory]
+    [InlineData("absolute path", "points outside the disk")]
+    [InlineData("dot-dot inside a name", "points outside the disk")]
+    [InlineData("file through a symbolic link", "goes through a symbolic link")]
+    [InlineData("directory through a symbolic link", "goes through a symbolic link")]
+    [InlineData("fifo", "is a Fifo")]
+    [InlineData("block device", "is a BlockDevice")]
+    [InlineData("old GNU sparse", "is a SparseFile")]
+    [InlineData("sparse map beyond its size", "beyond its size")]
+    public async Task Import_refuses_a_hostile_archive_and_leaves_no_disk(string hostile, string why)
+    {
+        var outside = Directory.CreateDirectory(Path.Combine(fixture.DataRoot, "outside")).FullName;
+        await fixture.Runtime().CreateDiskAsync(fixture.App(), progress, CancellationToken.None);
+        var archive = hostile switch
+        {
+            "absolute path" => Tar(Entry(Path.Combine(outside, "evil"), '0', "x")),
+            "dot-dot inside a name" => Tar(Entry("d/../../outside/evil", '0', "x")),
+            "file through a symbolic link" => Tar(Entry("up", '2', link: outside), Entry("up/evil", '0', "x")),
+            "directory through a symbolic link" => Tar(Entry("up", '2', link: outside), Entry("up/evil/", '5')),
+            "fifo" => Tar(Entry("pipe", '6')),
+            "block device" => Tar(Entry("sda", '4')),
+            "old GNU sparse" => Tar(Entry("old", 'S')),
+            _ => Tar(Entry("GNUSparseFile.0/s", '0', "1\n2000\n10\n".PadRight(512, '\0') + "0123456789", pax: ["GNU.sparse.major=1", "GNU.sparse.minor=0", "GNU.sparse.name=s", "GNU.sparse.realsize=100"])),
+        };
+        var disks = Listing();
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => fixture.Runtime().ImportDiskAsync(fixture.App(), new MemoryStream(archive), progress, CancellationToken.None));
+
+        Assert.Equal("InvalidArchive", error.ErrorId);
+        Assert.Contains(why, error.Message);
+        Assert.Equal(disks, Listing());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
+    }
+
+    // Ctrl+C half way: the import's temporary directory is gone and no disk lists; a snapshot leaves no file.
+    [Fact]
+    public async Task An_import_or_snapshot_cancelled_half_way_leaves_nothing()
+    {
+        var runtime = fixture.Runtime();
+        var app = fixture.App();
+        var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
+        Make(DiskPath(disk.Id), "for i in $(seq 1 40); do head -c 100000 /dev/urandom > f$i; done");
+        using var exported = new MemoryStream();
+        await runtime.ExportDiskAsync(app, disk.Id, exported, progress, CancellationToken.None);
+        var disks = Listing();
+
+        using var cancelImport = new CancellationTokenSource();
+        var importing = new CancelAt(cancelImport, r => r.Percent is > 30);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runtime.ImportDiskAsync(app, new MemoryStream(exported.ToArray()), importing, cancelImport.Token));
+        using var cancelSnapshot = new CancellationTokenSource();
+        var snapshotting = new CancelAt(cancelSnapshot, r => r.Percent is > 30);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runtime.CreateSnapshotAsync(app, disk.Id, snapshotting, cancelSnapshot.Token));
+
+        Assert.True(importing.Fired && snapshotting.Fired);
+        Assert.Equal(disks, Listing());
+        Assert.Empty(await runtime.ListSnapshotsAsync(app, CancellationToken.None));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(fixture.DataRoot, "snapshots")));
+    }
+
+    private sealed class CancelAt(CancellationTokenSource cancel, Func<OperationProgress, bool> when) : IProgress<OperationProgress>
+    {
+        public bool Fired { get; private set; }
+
+        public void Report(OperationProgress value)
+        {
+            if (!Fired && when(value))
+            {
+                Fired = true;
+                cancel.Cancel();
+            }
+        }
+    }
+
+    private string DiskPath(string id) => Path.Combine(fixture.DataRoot, "disks", id);
+
+    private string Listing() =>
+        Directory.Exists(Path.Combine(fixture.DataRoot, "disks"))
+            ? string.Join('\n', Directory.EnumerateFileSystemEntries(Path.Combine(fixture.DataRoot, "disks")).Select(Path.GetFileName).Order(StringComparer.Ordinal))
+            : "(no disks directory)";
+
+    private static long BytesOf(string status) => long.Parse(status.Split(' ')[^2], System.Globalization.CultureInfo.InvariantCulture);
+
+    private static void Make(string directory, string script) => Run("sh", "-ec", $"cd \"$0\" && {script}", directory);
+
+    /// <summary>
+    /// Everything stat and getxattr say of a tree that a copy must keep, one line a path (the root as "."), in name
+    /// order: type, uid, gid, permission bits, nanosecond mtime, the first name of its inode (hard links), link target,
+    /// size, allocated blocks of a file with holes, content hash, and extended attributes in hex (security.selinux
+    /// left out: the node labels it).
+    /// </summary>
+    private static string Dump(string root) => Run("python3", "-c", """
+        import hashlib, os, stat, sys
+        root = sys.argv[1]
+        paths = ['.']
+        for d, dirs, files in os.walk(root):
+            dirs.sort()
+            for n in sorted(dirs + files):
+                paths.append(os.path.relpath(os.path.join(d, n), root))
+        first = {}
+        for p in sorted(paths):
+            full = os.path.join(root, p)
+            s = os.lstat(full)
+            owner = first.setdefault(s.st_ino, p) if stat.S_ISREG(s.st_mode) else p
+            line = [repr(p), stat.S_IFMT(s.st_mode), s.st_uid, s.st_gid, oct(stat.S_IMODE(s.st_mode)), s.st_mtime_ns, 'inode-of ' + repr(owner)]
+            if stat.S_ISLNK(s.st_mode):
+                line.append('-> ' + repr(os.readlink(full)))
+            if stat.S_ISREG(s.st_mode):
+                sparse = s.st_blocks * 512 < s.st_size
+                line += [s.st_size, 'sparse %d' % (s.st_blocks * 512 // 65536) if sparse else 'dense']
+                # A file with holes is hashed by its data parts and their offsets (SEEK_DATA/SEEK_HOLE, lseek(2)):
+                # reading a 1 GiB hole would take the test seconds.
+                with open(full, 'rb') as f:
+                    h = hashlib.sha256()
+                    at = 0
+                    while at < s.st_size:
+                        try:
+                            data = os.lseek(f.fileno(), at, os.SEEK_DATA) if sparse else at
+                        except OSError:
+                            break
+                        end = os.lseek(f.fileno(), data, os.SEEK_HOLE) if sparse else s.st_size
+                        f.seek(data)
+                        h.update(b'%d:' % data)
+                        left = end - data
+                        while left > 0:
+                            chunk = f.read(min(left, 1 << 20))
+                            h.update(chunk)
+                            left -= len(chunk)
+                        at = end
+                    line.append(h.hexdigest()[:16])
+            for x in sorted(os.listxattr(full, follow_symlinks=False)):
+                if x != 'security.selinux':
+                    line.append(x + '=' + os.getxattr(full, x, follow_symlinks=False).hex())
+            print(' '.join(str(v) for v in line))
+        """, root);
+
+    private static string Run(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)} failed: {error}");
+        return output.Result;
+    }
+
+    private static byte[] Gunzip(byte[] bytes)
+    {
+        using var gzip = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
+        using var plain = new MemoryStream();
+        gzip.CopyTo(plain);
+        return plain.ToArray();
+    }
+
+    /// <summary>Where the last entry of a plain tar ends (the end-of-archive blocks start); for gzip, 0 (no such cut).</summary>
+    private static int LastEntryEnd(byte[] tar, bool gzip)
+    {
+        if (gzip)
+        {
+            return 0;
+        }
+
+        var end = tar.Length;
+        while (end >= 512 && tar.AsSpan(end - 512, 512).IndexOfAnyExcept((byte)0) < 0)
+        {
+            end -= 512;
+        }
+
+        return end;
+    }
+
+    /// <summary>A ustar header block, with its data and padding, and a pax header before it when records are given.</summary>
+    private static byte[] Entry(string name, char type, string data = "", string link = "", string[]? pax = null)
+    {
+        var result = new List<byte>();
+        if (pax is not null)
+        {
+            var records = string.Concat(pax.Select(r => PaxRecord(r)));
+            result.AddRange(Entry("PaxHeaders/x", 'x', records));
+        }
+
+        var header = new byte[512];
+        System.Text.Encoding.UTF8.GetBytes(name).CopyTo(header, 0);
+        void Octal(int at, int length, long value) => System.Text.Encoding.ASCII.GetBytes(Convert.ToString(value, 8).PadLeft(length - 1, '0')).CopyTo(header, at);
+        var body = System.Text.Encoding.UTF8.GetBytes(data);
+        Octal(100, 8, 0b110_100_100);
+        Octal(108, 8, 0);
+        Octal(116, 8, 0);
+        Octal(124, 12, body.Length);
+        Octal(136, 12, 0);
+        header[156] = (byte)type;
+        System.Text.Encoding.UTF8.GetBytes(link).CopyTo(header, 157);
+        "ustar\u000000"u8.ToArray().CopyTo(header, 257);
+        Array.Fill(header, (byte)' ', 148, 8);
+        Octal(148, 7, header.Sum(b => b));
+        result.AddRange(header);
+        result.AddRange(body);
+        result.AddRange(new byte[(512 - (body.Length % 512)) % 512]);
+        return result.ToArray();
+    }
+
+    // "<length> <key>=<value>\n", the length counting itself (POSIX pax, "pax Extended Header").
+    private static string PaxRecord(string keyValue)
+    {
+        var length = keyValue.Length + 3;
+        while ($"{length} {keyValue}\n".Length != length)
+        {
+            length = $"{length} {keyValue}\n".Length;
+        }
+
+        return $"{length} {keyValue}\n";
+    }
+
+    private static byte[] Tar(params byte[][] entries) => [.. entries.SelectMany(e => e), .. new byte[1024]];
+}
