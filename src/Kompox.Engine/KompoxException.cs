@@ -203,6 +203,11 @@ public static class KompoxErrors
         ["SnapshotNotFound"] = ErrorKind.NotFound,
         ["InvalidDiskMetadata"] = ErrorKind.InvalidData,
         ["InvalidArchive"] = ErrorKind.InvalidData,
+        ["NoCurrentDisk"] = ErrorKind.NotFound,
+        ["AppStopTimeout"] = ErrorKind.Timeout,
+        ["AdoptUnsupported"] = ErrorKind.InvalidArgument,
+        ["DiskOutsideProvider"] = ErrorKind.InvalidArgument,
+        ["DiskOwnedByOtherApp"] = ErrorKind.Conflict,
 
         // Clusters.
         ["KubeconfigNotFound"] = ErrorKind.NotFound,
