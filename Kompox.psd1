@@ -11,15 +11,24 @@
     FormatsToProcess     = @('Kompox.Format.ps1xml')
     CmdletsToExport      = @(
         'ConvertTo-KompoxManifest'
+        'Export-KompoxDisk'
+        'Export-KompoxSnapshot'
         'Get-KompoxApp'
         'Get-KompoxAppCredential'
         'Get-KompoxAppLog'
         'Get-KompoxCluster'
+        'Get-KompoxSnapshot'
         'Import-KompoxConfig'
+        'Import-KompoxDisk'
         'Initialize-KompoxCluster'
         'New-KompoxApp'
         'New-KompoxConfig'
+        'New-KompoxDisk'
+        'New-KompoxSnapshot'
         'Remove-KompoxApp'
+        'Remove-KompoxDisk'
+        'Remove-KompoxSnapshot'
+        'Restore-KompoxSnapshot'
         'Test-KompoxApp'
     )
     FunctionsToExport    = @()

@@ -204,6 +204,7 @@ public static class KompoxErrors
         ["InvalidDiskMetadata"] = ErrorKind.InvalidData,
         ["InvalidArchive"] = ErrorKind.InvalidData,
         ["NoCurrentDisk"] = ErrorKind.NotFound,
+        ["InvalidDiskSource"] = ErrorKind.InvalidArgument,
         ["AppStopTimeout"] = ErrorKind.Timeout,
         ["AdoptUnsupported"] = ErrorKind.InvalidArgument,
         ["DiskOutsideProvider"] = ErrorKind.InvalidArgument,

@@ -1,0 +1,27 @@
+using System.Management.Automation;
+
+namespace Kompox.Cmdlets;
+
+/// <summary>Deletes snapshots of apps; disks restored from them are kept.</summary>
+[Cmdlet(VerbsCommon.Remove, "KompoxSnapshot", DefaultParameterSetName = PathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+public sealed class RemoveKompoxSnapshotCommand : KompoxDiskDataCmdlet
+{
+    /// <summary>The snapshot to delete.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SnapshotIdCompleter))]
+    public string SnapshotId { get; set; } = null!;
+
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        foreach (var app in InputResources(cancellationToken))
+        {
+            if (!ShouldProcess($"snapshot {SnapshotId} of {Target(app)}", "Delete the snapshot"))
+            {
+                continue;
+            }
+
+            await TryAsync(token => Snapshots.DeleteAsync(app.Id, SnapshotId, Progress, token), cancellationToken);
+        }
+    }
+}
