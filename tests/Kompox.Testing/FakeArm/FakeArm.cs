@@ -190,6 +190,7 @@ public sealed partial class FakeArm : IDisposable
                 ("GET", false, "") => List(kind, group),
                 ("GET", true, "") => found is null ? NotFound(kind, group, name) : FakeResponse.Json(200, Render(found)),
                 ("PUT", true, "") => Put(request, subscription, group, kind, name, key),
+                ("PATCH", true, "") => found is null ? NotFound(kind, group, name) : Patch(request, found),
                 ("DELETE", true, "") => Delete(found, key),
                 ("POST", true, "begingetaccess") => found is null ? NotFound(kind, group, name) : Grant(request, found),
                 ("POST", true, "endgetaccess") => found is null ? NotFound(kind, group, name) : Revoke(found),
@@ -319,6 +320,43 @@ public sealed partial class FakeArm : IDisposable
         };
         resources[key] = resource;
         return FakeResponse.Json(200, Render(resource));
+    }
+
+    /// <summary>
+    /// A disk or snapshot made outside Kompox (in the portal, by az disk create), as ARM would list it: e.g. untagged.
+    /// </summary>
+    public void Add(FakeDisk resource)
+    {
+        lock (resources)
+        {
+            resources[$"{resource.Kind}/{resource.ResourceGroup}/{resource.Name}"] = resource;
+        }
+    }
+
+    /// <summary>
+    /// Disks - Update and Snapshots - Update (Azure REST API, Microsoft.Compute DiskRP 2023-04-02: PATCH with a DiskUpdate
+    /// or SnapshotUpdate body, 200 with the resource). Only tags are modelled: as in every ARM PATCH, tags given replace
+    /// the whole set and tags left out are kept (ARM resource provider contract, "PATCH a resource"). A body that is not
+    /// JSON is refused as a PUT's is.
+    /// </summary>
+    private static FakeResponse Patch(FakeRequest request, FakeDisk found)
+    {
+        JsonNode body;
+        try
+        {
+            body = JsonNode.Parse(request.BodyText) ?? throw new JsonException("empty");
+        }
+        catch (JsonException)
+        {
+            return Error(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.");
+        }
+
+        if (body["tags"] is JsonObject tags)
+        {
+            found.Tags = tags.ToDictionary(t => t.Key, t => t.Value!.GetValue<string>(), StringComparer.Ordinal);
+        }
+
+        return FakeResponse.Json(200, Render(found));
     }
 
     private FakeResponse Delete(FakeDisk? found, string key)
