@@ -63,6 +63,14 @@ Describe 'Disks and snapshots on k3s' {
         (Import-KompoxConfig $Config | Get-KompoxApp).Ready | Should -BeTrue
     }
 
+    It 'completes -SnapshotId with the snapshots of the app the command line names, newest first' {
+        $ids = @((Import-KompoxConfig $Config | Get-KompoxSnapshot).SnapshotId)
+        $line = "Restore-KompoxSnapshot -LiteralPath '$Config' -SnapshotId "
+        $completed = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        $completed | Should -Be $ids
+        $ids.Count | Should -BeGreaterThan 1
+    }
+
     It 'exports a disk and imports the file as a new disk with the same files' {
         $file = Join-Path $TestDrive 'current.tar.gz'
         $written = Import-KompoxConfig $Config | Export-KompoxDisk -OutFile $file
