@@ -1,9 +1,11 @@
 using System.Management.Automation;
+using Kompox.PowerShell;
 
 namespace Kompox.Cmdlets;
 
 /// <summary>Deletes disks of apps with their data; the app's current disk is refused (DiskIsCurrent).</summary>
 [Cmdlet(VerbsCommon.Remove, "KompoxDisk", DefaultParameterSetName = PathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(KompoxDisk))]
 public sealed class RemoveKompoxDiskCommand : KompoxDiskDataCmdlet
 {
     /// <summary>The disk to delete: its id as Get-KompoxDisk writes it, or a disk object's DiskId from the pipeline.</summary>
@@ -15,6 +17,10 @@ public sealed class RemoveKompoxDiskCommand : KompoxDiskDataCmdlet
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
+    /// <summary>Write what was deleted.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         foreach (var app in InputResources(cancellationToken))
@@ -24,7 +30,7 @@ public sealed class RemoveKompoxDiskCommand : KompoxDiskDataCmdlet
                 continue;
             }
 
-            await TryAsync(token => Disks.DeleteAsync(app.Id, DiskId, LockWait(Wait), Progress, token), cancellationToken);
+            await RunAsync(token => Disks.DeleteAsync(app.Id, DiskId, LockWait(Wait), Progress, token), disk => PassThru ? new KompoxDisk(disk, app) : null, cancellationToken);
         }
     }
 }

@@ -1,9 +1,11 @@
 using System.Management.Automation;
+using Kompox.PowerShell;
 
 namespace Kompox.Cmdlets;
 
 /// <summary>Deletes snapshots of apps; disks restored from them are kept.</summary>
 [Cmdlet(VerbsCommon.Remove, "KompoxSnapshot", DefaultParameterSetName = PathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(KompoxSnapshot))]
 public sealed class RemoveKompoxSnapshotCommand : KompoxDiskDataCmdlet
 {
     /// <summary>The snapshot to delete.</summary>
@@ -11,6 +13,10 @@ public sealed class RemoveKompoxSnapshotCommand : KompoxDiskDataCmdlet
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(SnapshotIdCompleter))]
     public string SnapshotId { get; set; } = null!;
+
+    /// <summary>Write what was deleted.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
@@ -21,7 +27,7 @@ public sealed class RemoveKompoxSnapshotCommand : KompoxDiskDataCmdlet
                 continue;
             }
 
-            await TryAsync(token => Snapshots.DeleteAsync(app.Id, SnapshotId, Progress, token), cancellationToken);
+            await RunAsync(token => Snapshots.DeleteAsync(app.Id, SnapshotId, Progress, token), disk => PassThru ? new KompoxSnapshot(disk, app) : null, cancellationToken);
         }
     }
 }

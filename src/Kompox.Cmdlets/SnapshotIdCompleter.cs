@@ -39,7 +39,7 @@ public sealed class SnapshotIdCompleter : IArgumentCompleter
                 .Select(s => new CompletionResult(s.Id, s.Id[(s.Id.LastIndexOf('/') + 1)..], CompletionResultType.ParameterValue, $"{s.CreatedAt:u} of disk {s.DiskId}"))
                 .ToList();
         }
-        catch (Exception e) when (e is KompoxException or TimeoutException or OperationCanceledException or IOException or PSInvalidOperationException or ItemNotFoundException or UnauthorizedAccessException)
+        catch (Exception e) when (e is KompoxException or TimeoutException or OperationCanceledException or IOException or PSInvalidOperationException or ItemNotFoundException or UnauthorizedAccessException or InvalidOperationException or AggregateException)
         {
             return Array.Empty<CompletionResult>();
         }
@@ -65,7 +65,8 @@ public sealed class SnapshotIdCompleter : IArgumentCompleter
             return null;
         }
 
-        var full = Runspace.DefaultRunspace?.SessionStateProxy.Path.GetUnresolvedProviderPathFromPSPath(path) ?? Path.GetFullPath(path);
+        // A relative path is relative to PowerShell's location, which is not the process's current directory.
+        var full = Path.IsPathRooted(path) ? path : Runspace.DefaultRunspace?.SessionStateProxy.Path.GetUnresolvedProviderPathFromPSPath(path) ?? Path.GetFullPath(path);
         return File.Exists(full) ? store.Load(full, path).App.Id : null;
     }
 }

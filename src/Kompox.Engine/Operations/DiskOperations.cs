@@ -14,7 +14,8 @@ public interface IDiskOperations
 
     /// <summary>Deletes a disk of the app holding the app's lock, refusing the current one (<c>DiskIsCurrent</c>).</summary>
     /// <param name="lockWait">How long to wait for another operation holding the app; null for the context's default.</param>
-    Task DeleteAsync(string appId, string diskId, TimeSpan? lockWait, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+    /// <returns>The disk as it was before it was deleted.</returns>
+    Task<DiskInfo> DeleteAsync(string appId, string diskId, TimeSpan? lockWait, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 
     /// <summary>A new disk of the app from a file (k3s a tar or tar.gz archive, aks a fixed VHD), made holding the app's lock; it does not become current.</summary>
     Task<DiskInfo> ImportAsync(string appId, ImportOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
@@ -56,7 +57,7 @@ public sealed class DiskOperations : IDiskOperations
             return disk;
         }, cancellationToken);
 
-    public Task DeleteAsync(string appId, string diskId, TimeSpan? lockWait, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+    public Task<DiskInfo> DeleteAsync(string appId, string diskId, TimeSpan? lockWait, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
         context.Runner.RunAsync(OperationSpec.OnApp($"Deleting disk {diskId} of app {appId}", appId) with { HoldsApp = true, LockWait = lockWait }, progress, async (scope, token) =>
         {
             // Under the lock, so that no switch makes the disk current between the check and the deletion.
@@ -67,8 +68,9 @@ public sealed class DiskOperations : IDiskOperations
             }
 
             var runtime = await scope.RuntimeAsync(token).ConfigureAwait(false);
+            var disk = await runtime.GetDiskAsync(scope.App, diskId, token).ConfigureAwait(false);
             await runtime.DeleteDiskAsync(scope.App, diskId, token).ConfigureAwait(false);
-            return true;
+            return disk;
         }, cancellationToken);
 
     public Task<DiskInfo> ImportAsync(string appId, ImportOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>

@@ -22,7 +22,8 @@ public interface ISnapshotOperations
     Task<FileInfo> ExportAsync(string appId, string snapshotId, ExportOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 
     /// <summary>Deletes a snapshot of the app; disks restored from it are not touched.</summary>
-    Task DeleteAsync(string appId, string snapshotId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+    /// <returns>The snapshot as it was before it was deleted.</returns>
+    Task<SnapshotInfo> DeleteAsync(string appId, string snapshotId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 }
 
 public sealed class SnapshotOperations : ISnapshotOperations
@@ -69,12 +70,13 @@ public sealed class SnapshotOperations : ISnapshotOperations
             },
             cancellationToken);
 
-    public Task DeleteAsync(string appId, string snapshotId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+    public Task<SnapshotInfo> DeleteAsync(string appId, string snapshotId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
         context.Runner.RunAsync(OperationSpec.OnApp($"Deleting snapshot {snapshotId} of app {appId}", appId), progress, async (scope, token) =>
         {
             var runtime = await scope.RuntimeAsync(token).ConfigureAwait(false);
+            var snapshot = (await runtime.ListSnapshotsAsync(scope.App, token).ConfigureAwait(false)).FirstOrDefault(s => s.Id == snapshotId);
             scope.Detail($"deleting snapshot {snapshotId} of the {scope.Cluster.Provider.Driver} provider {scope.Cluster.Provider.Id}");
             await runtime.DeleteSnapshotAsync(scope.App, snapshotId, token).ConfigureAwait(false);
-            return true;
+            return snapshot ?? throw new KompoxException("SnapshotNotFound", ErrorKind.NotFound, $"app {scope.App.Id} has no snapshot '{snapshotId}'") { Target = snapshotId };
         }, cancellationToken);
 }
