@@ -205,6 +205,12 @@ public static class KompoxErrors
         ["InvalidArchive"] = ErrorKind.InvalidData,
         ["MoveNotSupported"] = ErrorKind.InvalidArgument,
         ["InvalidMoveDestination"] = ErrorKind.InvalidArgument,
+        ["NoCurrentDisk"] = ErrorKind.NotFound,
+        ["InvalidDiskSource"] = ErrorKind.InvalidArgument,
+        ["AppStopTimeout"] = ErrorKind.Timeout,
+        ["AdoptUnsupported"] = ErrorKind.InvalidArgument,
+        ["DiskOutsideProvider"] = ErrorKind.InvalidArgument,
+        ["DiskOwnedByOtherApp"] = ErrorKind.Conflict,
 
         // Clusters.
         ["KubeconfigNotFound"] = ErrorKind.NotFound,

@@ -325,6 +325,76 @@ public sealed class AksRuntime : IDriverRuntime
         });
     }
 
+    /// <summary>
+    /// Adopts a managed disk made outside Kompox: it must be in the provider's subscription and the app's resource group
+    /// (where the app's disks are listed, and where the cluster was checked to attach disks), in the cluster's region, not
+    /// attached elsewhere, and no other app's. Its other tags are kept: a PATCH's tags replace the whole set (Azure REST
+    /// API, Disks - Update), so the disk's own are sent with the app's.
+    /// </summary>
+    public Task<DiskInfo> AdoptDiskAsync(KompoxApp app, string resourceId, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var activity = $"Adopting managed disk {resourceId} for app {app.Id}";
+        return ErrorTranslation.Guard(activity, cancellationToken, async () =>
+        {
+            if (!TryId(resourceId, ManagedDiskResource.ResourceType, out var id))
+            {
+                throw new KompoxException("InvalidDiskId", ErrorKind.InvalidArgument, $"'{resourceId}' is not the resource id of a managed disk (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/disks/<name>)") { Target = resourceId, Remedy = Remedy.ChangeOption("ResourceId") };
+            }
+
+            var group = ResourceGroupOf(app);
+            if (!string.Equals(id.SubscriptionId, subscriptionId, StringComparison.OrdinalIgnoreCase) || !string.Equals(id.ResourceGroupName, group, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new KompoxException(
+                    "DiskOutsideProvider",
+                    ErrorKind.InvalidArgument,
+                    $"disk {resourceId} is in subscription {id.SubscriptionId}, resource group {id.ResourceGroupName}; the disks of app {app.Id} are in subscription {subscriptionId} (AZURE_SUBSCRIPTION_ID), resource group {group} (AZURE_RESOURCE_GROUP_NAME): move the disk there first (az resource move)")
+                {
+                    Target = resourceId,
+                };
+            }
+
+            ManagedDiskResource disk;
+            try
+            {
+                disk = (await arm.GetManagedDiskResource(id).GetAsync(cancellationToken).ConfigureAwait(false)).Value;
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                throw new KompoxException("DiskNotFound", ErrorKind.NotFound, $"there is no managed disk {resourceId}") { Target = resourceId };
+            }
+
+            if (disk.Data.Tags.TryGetValue(AppTag, out var owner))
+            {
+                return owner == app.Id && disk.Data.Tags.ContainsKey(CreatedAtTag)
+                    ? ToDisk(disk.Data)
+                    : throw new KompoxException("DiskOwnedByOtherApp", ErrorKind.Conflict, $"disk {resourceId} is a disk of app {owner} (its tag {AppTag}); it is not adopted by app {app.Id}") { Target = resourceId };
+            }
+
+            if (disk.Data.ManagedBy is not null || disk.Data.DiskState == DiskState.Attached)
+            {
+                throw new KompoxException("ResourceInUse", ErrorKind.Conflict, $"disk {resourceId} is attached to {disk.Data.ManagedBy?.ToString() ?? "a machine"}; detach it first") { Target = resourceId };
+            }
+
+            progress.Report(OperationProgress.Detail(activity, $"checking that cluster {app.Cluster.Id} is in the disk's region {disk.Data.Location.Name}"));
+            var cluster = await AksCluster.ReadAsync(management, endpoint, subscriptionId, app.Cluster, cancellationToken).ConfigureAwait(false);
+            if (!string.Equals(disk.Data.Location.Name, cluster.Location, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new KompoxException("DiskRegionMismatch", ErrorKind.InvalidArgument, $"disk {resourceId} is in {disk.Data.Location.Name}, but cluster {app.Cluster.Id} is in {cluster.Location}, and a disk attaches only in its own region") { Target = resourceId };
+            }
+
+            var patch = new ManagedDiskPatch();
+            foreach (var tag in disk.Data.Tags)
+            {
+                patch.Tags[tag.Key] = tag.Value;
+            }
+
+            Tag(app, patch.Tags);
+            progress.Report(new OperationProgress(activity, "tagging the managed disk"));
+            var updated = await disk.UpdateAsync(WaitUntil.Completed, patch, cancellationToken).ConfigureAwait(false);
+            return ToDisk(updated.Value.Data);
+        });
+    }
+
     private async Task DownloadAsync(string sas, Stream destination, string activity, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(81920);

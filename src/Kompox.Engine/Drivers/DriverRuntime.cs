@@ -131,6 +131,14 @@ public interface IDriverRuntime
     Task<DiskInfo> ImportDiskAsync(KompoxApp app, Stream source, IProgress<OperationProgress> progress, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Makes a disk that exists at the provider but is no app's one of this app's, by tagging it (aks: a managed disk in
+    /// the app's resource group, by resource id). A disk another app's tags claim is refused (<c>DiskOwnedByOtherApp</c>);
+    /// one already the app's is returned as it is. Drivers whose disks are only what Kompox made refuse (<c>AdoptUnsupported</c>).
+    /// </summary>
+    Task<DiskInfo> AdoptDiskAsync(KompoxApp app, string resourceId, IProgress<OperationProgress> progress, CancellationToken cancellationToken) =>
+        throw new KompoxException("AdoptUnsupported", ErrorKind.InvalidArgument, $"driver {app.Cluster.Provider.Driver} has no disks outside Kompox to adopt ('{resourceId}'); import a file of the disk's content instead") { Target = resourceId, Remedy = Remedy.OmitOption("ResourceId") };
+
+    /// <summary>
     /// The network policy engine the provider says the cluster runs (on AKS its networkProfile.networkPolicy: azure,
     /// calico, cilium or none); null where the provider does not say.
     /// </summary>

@@ -150,7 +150,7 @@ public sealed class OperationRunnerTests : IDisposable
 
     /// <summary>The public methods of the operation interfaces, which the front ends call.</summary>
     private static IEnumerable<MethodInfo> Operations() =>
-        new[] { typeof(IAppOperations), typeof(IClusterOperations), typeof(IDiskOperations) }.SelectMany(t => t.GetMethods());
+        new[] { typeof(IAppOperations), typeof(IClusterOperations), typeof(IDiskOperations), typeof(ISnapshotOperations) }.SelectMany(t => t.GetMethods());
 
     private static string Name(MethodInfo method) =>
         $"{method.DeclaringType!.Name}.{method.Name}({string.Join(", ", method.GetParameters().Select(p => p.ParameterType.Name))})";
@@ -160,6 +160,7 @@ public sealed class OperationRunnerTests : IDisposable
     {
         object target = method.DeclaringType == typeof(IAppOperations) ? new AppOperations(context)
             : method.DeclaringType == typeof(IClusterOperations) ? new ClusterOperations(context)
+            : method.DeclaringType == typeof(ISnapshotOperations) ? new SnapshotOperations(context)
             : new DiskOperations(context);
         var arguments = method.GetParameters().Select(p => Argument(p, app, progress)).ToArray();
         var result = method.Invoke(target, arguments);
@@ -188,6 +189,8 @@ public sealed class OperationRunnerTests : IDisposable
             "clusterId" => app.Cluster.Id,
             "diskId" => "web-20250811123456-abc123",
             "destinationAppId" => app.Id,
+            "snapshotId" => "web-20250811123456-def456",
+            "resourceId" => "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/disks/d",
             _ when type == typeof(CancellationToken) => CancellationToken.None,
             _ when type == typeof(IProgress<OperationProgress>) => progress,
             _ when type == typeof(TimeSpan?) => null,

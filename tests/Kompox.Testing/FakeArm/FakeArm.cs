@@ -323,10 +323,21 @@ public sealed partial class FakeArm : IDisposable
     }
 
     /// <summary>
-    /// Disks - Update and Snapshots - Update (learn.microsoft.com/rest/api/compute/disks/update,
-    /// .../snapshots/update): a PATCH whose body's <c>tags</c>, when present, replace the resource's tags as a whole (a
-    /// tag left out is removed); a body without <c>tags</c> leaves them. Only tags are modelled: the other updatable
-    /// properties (size, SKU, network access) Kompox never changes.
+    /// A disk or snapshot made outside Kompox (in the portal, by az disk create), as ARM would list it: e.g. untagged.
+    /// </summary>
+    public void Add(FakeDisk resource)
+    {
+        lock (resources)
+        {
+            resources[$"{resource.Kind}/{resource.ResourceGroup}/{resource.Name}"] = resource;
+        }
+    }
+
+    /// <summary>
+    /// Disks - Update and Snapshots - Update (Azure REST API, Microsoft.Compute DiskRP 2023-04-02: PATCH with a DiskUpdate
+    /// or SnapshotUpdate body, 200 with the resource). Only tags are modelled: as in every ARM PATCH, tags given replace
+    /// the whole set and tags left out are kept (ARM resource provider contract, "PATCH a resource"). A body that is not
+    /// JSON is refused as a PUT's is.
     /// </summary>
     private static FakeResponse Patch(FakeRequest request, FakeDisk found)
     {

@@ -1,0 +1,169 @@
+using k8s;
+using k8s.Models;
+using Kompox.Conversion;
+using Kompox.Drivers;
+
+namespace Kompox.Operations;
+
+/// <summary>What snapshot to take, and how.</summary>
+public sealed record SnapshotOptions
+{
+    /// <summary>The disk to copy; null for the app's current disk.</summary>
+    public string? DiskId { get; init; }
+
+    /// <summary>
+    /// Stop the app for a consistent copy: its Deployment is scaled to 0, the snapshot is taken once its Pod is gone,
+    /// and it is scaled back and waited for, also when the snapshot fails. Holds the app's lock meanwhile.
+    /// </summary>
+    public bool StopApp { get; init; }
+
+    /// <summary>How long the Pod may take to go, and then to be Ready again; then <c>AppStopTimeout</c>.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long to wait for another holder of the app with <see cref="StopApp"/>; null for the context's default.</summary>
+    public TimeSpan? LockWait { get; init; }
+
+    /// <summary>How often the Pod is looked at while waiting.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// Taking a snapshot. A copy of a disk that a running app writes to may catch a file half written (a database's pages
+/// from two moments): without <see cref="SnapshotOptions.StopApp"/> a running app is warned about, with it the app is
+/// stopped around the copy.
+/// </summary>
+internal static class TakeSnapshot
+{
+    /// <summary>The field manager of the replica count written while the app is stopped; the next deploy's apply (forced) takes the field back.</summary>
+    public const string FieldManager = "kompox-snapshot";
+
+    public static async Task<SnapshotInfo> RunAsync(OperationScope scope, SnapshotOptions options, CancellationToken cancellationToken)
+    {
+        var diskId = await DiskChoice.ResolveAsync(scope, options.DiskId, cancellationToken).ConfigureAwait(false);
+        var runtime = await scope.RuntimeAsync(cancellationToken).ConfigureAwait(false);
+        if (!options.StopApp)
+        {
+            await WarnIfRunningAsync(scope, diskId, cancellationToken).ConfigureAwait(false);
+            return await CopyAsync(scope, runtime, diskId, cancellationToken).ConfigureAwait(false);
+        }
+
+        var ns = KubeNames.Namespace(scope.App);
+        var deployments = (await ListDeploymentsAsync(scope, cancellationToken).ConfigureAwait(false)).Where(d => (d.Spec?.Replicas ?? 1) > 0).ToList();
+        if (deployments.Count == 0)
+        {
+            scope.Detail($"app {scope.App.Id} has no running Deployment in namespace {ns}: nothing to stop");
+            return await CopyAsync(scope, runtime, diskId, cancellationToken).ConfigureAwait(false);
+        }
+
+        var stopped = new List<(string Name, int Replicas)>();
+        SnapshotInfo snapshot;
+        try
+        {
+            foreach (var deployment in deployments)
+            {
+                scope.Step($"stopping the app: scaling Deployment {ns}/{deployment.Metadata.Name} to 0", 10);
+                stopped.Add((deployment.Metadata.Name, deployment.Spec?.Replicas ?? 1));
+                await ScaleAsync(scope.Kube, ns, deployment.Metadata.Name, 0, cancellationToken).ConfigureAwait(false);
+            }
+
+            await WaitAsync(scope, options, "to go", pods => pods.Count == 0, cancellationToken).ConfigureAwait(false);
+            snapshot = await CopyAsync(scope, runtime, diskId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The app is started again whatever went wrong; the first failure is the one reported.
+            try
+            {
+                await StartAsync(scope, options, stopped, waitReady: !cancellationToken.IsCancellationRequested).ConfigureAwait(false);
+            }
+            catch (Exception restart) when (restart is not OperationCanceledException)
+            {
+                scope.Warn(Diagnostic.Warning(scope.App.Id, SourceMark.File, string.Empty, $"app {scope.App.Id} could not be started again after the failed snapshot: {restart.Message}"));
+            }
+
+            throw;
+        }
+
+        await StartAsync(scope, options, stopped, waitReady: true).ConfigureAwait(false);
+        return snapshot;
+    }
+
+    private static async Task<SnapshotInfo> CopyAsync(OperationScope scope, IDriverRuntime runtime, string diskId, CancellationToken cancellationToken)
+    {
+        scope.Step($"copying disk {diskId}", 40);
+        scope.Detail($"snapshotting disk {diskId} in the {scope.Cluster.Provider.Driver} provider {scope.Cluster.Provider.Id}");
+        var snapshot = await runtime.CreateSnapshotAsync(scope.App, diskId, scope.Progress, cancellationToken).ConfigureAwait(false);
+        scope.Step($"took snapshot {snapshot.Id}", 90);
+        return snapshot;
+    }
+
+    /// <summary>Scales the stopped Deployments back; when the snapshot was cancelled (Ctrl+C) it does not wait for the Pod, but the app is never left stopped.</summary>
+    private static async Task StartAsync(OperationScope scope, SnapshotOptions options, List<(string Name, int Replicas)> stopped, bool waitReady)
+    {
+        var ns = KubeNames.Namespace(scope.App);
+        foreach (var (name, replicas) in stopped)
+        {
+            scope.Step($"starting the app again: scaling Deployment {ns}/{name} to {replicas}", 92);
+            await ScaleAsync(scope.Kube, ns, name, replicas, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        if (waitReady && stopped.Count > 0)
+        {
+            var wanted = stopped.Sum(s => s.Replicas);
+            await WaitAsync(scope, options, "to be Ready", pods => pods.Count(p => p.Metadata.DeletionTimestamp is null && AppStatusReader.IsReady(p)) >= wanted, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task WarnIfRunningAsync(OperationScope scope, string diskId, CancellationToken cancellationToken)
+    {
+        IList<V1Pod> pods;
+        try
+        {
+            pods = (await scope.Kube.CoreV1.ListNamespacedPodAsync(KubeNames.Namespace(scope.App), labelSelector: AppObjects.Selector(scope.App), cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            scope.Warn(Diagnostic.Warning(scope.App.Id, SourceMark.File, string.Empty, $"whether app {scope.App.Id} runs could not be read from its cluster ({e.Message}); if it writes to disk {diskId}, the copy may not be consistent (stop the app around the copy to be sure)"));
+            return;
+        }
+
+        if (pods.Any(p => p.Metadata.DeletionTimestamp is null && p.Status?.Phase is "Running" or "Pending"))
+        {
+            scope.Warn(Diagnostic.Warning(scope.App.Id, SourceMark.File, string.Empty, $"app {scope.App.Id} is running ({pods[0].Metadata.Name}): the copy of disk {diskId} may not be consistent, as files may be half written while it is made; stop the app around the copy for a consistent one"));
+        }
+    }
+
+    private static async Task<IList<V1Deployment>> ListDeploymentsAsync(OperationScope scope, CancellationToken cancellationToken) =>
+        (await scope.Kube.AppsV1.ListNamespacedDeploymentAsync(KubeNames.Namespace(scope.App), labelSelector: AppObjects.Selector(scope.App), cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
+
+    private static Task ScaleAsync(IKubernetes client, string ns, string name, int replicas, CancellationToken cancellationToken) =>
+        client.AppsV1.PatchNamespacedDeploymentAsync(
+            new V1Patch(new { spec = new { replicas } }, V1Patch.PatchType.MergePatch),
+            name,
+            ns,
+            fieldManager: FieldManager,
+            cancellationToken: cancellationToken);
+
+    private static async Task WaitAsync(OperationScope scope, SnapshotOptions options, string what, Func<IList<V1Pod>, bool> done, CancellationToken cancellationToken)
+    {
+        var time = scope.Time;
+        var started = time.GetUtcNow();
+        var ns = KubeNames.Namespace(scope.App);
+        while (true)
+        {
+            var pods = (await scope.Kube.CoreV1.ListNamespacedPodAsync(ns, labelSelector: AppObjects.Selector(scope.App), cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
+            if (done(pods))
+            {
+                return;
+            }
+
+            if (time.GetUtcNow() - started >= options.Timeout)
+            {
+                throw new KompoxException("AppStopTimeout", ErrorKind.Timeout, $"app {scope.App.Id}: its Pod did not come {what} in {options.Timeout.TotalSeconds:0} s") { Target = scope.App.Id, Remedy = Remedy.InspectApp };
+            }
+
+            scope.Step($"waiting for the app's Pod {what}", 20);
+            await Task.Delay(options.PollInterval, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

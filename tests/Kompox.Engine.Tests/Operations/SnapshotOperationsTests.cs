@@ -1,0 +1,323 @@
+using k8s;
+using Kompox.Conversion;
+using Kompox.Drivers;
+using Kompox.Model;
+using Kompox.Operations;
+using Kompox.Tests.KubeApi;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Kompox.Tests.Operations;
+
+/// <summary>
+/// Snapshots and the disk copies (issue 14) through a context as the product makes it (the app's Lease, the real k3s
+/// runtime under a temporary data root) against the Kubernetes API test server, whose Deployment controller removes a
+/// Pod when its Deployment is scaled to 0 and makes one when scaled back (kubernetes pkg/controller/deployment,
+/// replicaset: manageReplicas).
+/// </summary>
+public sealed class SnapshotOperationsTests : IAsyncLifetime
+{
+    private readonly SteppedClock time = new(new FakeTimeProvider(new DateTimeOffset(2025, 8, 11, 12, 34, 56, TimeSpan.Zero)));
+    private readonly string dataRoot = Directory.CreateTempSubdirectory("kompox-snap-").FullName;
+    private readonly string files = Directory.CreateTempSubdirectory("kompox-snap-files-").FullName;
+    private readonly ConfigFileStore store = new();
+    private KubeApiHarness harness = null!;
+    private ObservedDrivers drivers = null!;
+    private KompoxContext context = null!;
+
+    public async Task InitializeAsync()
+    {
+        harness = await KubeApiHarness.StartAsync();
+        await harness.InstallIngressAsync();
+        drivers = new ObservedDrivers(new DriverFactory(time));
+        context = new KompoxContext(new KubeconfigClientFactory(), drivers, store, time) { AppLockTimeout = TimeSpan.Zero };
+    }
+
+    public async Task DisposeAsync()
+    {
+        await context.DisposeAsync();
+        await harness.DisposeAsync();
+        Directory.Delete(dataRoot, recursive: true);
+        Directory.Delete(files, recursive: true);
+    }
+
+    private SnapshotOperations Snapshots => new(context);
+
+    private DiskOperations Disks => new(context);
+
+    [Fact]
+    public async Task A_restored_snapshot_is_a_new_disk_with_the_files_of_the_moment_it_was_taken_and_the_current_disk_is_untouched()
+    {
+        var (app, current) = await DeployAsync();
+        await File.WriteAllTextAsync(Path.Combine(DiskDir(current), "index.html"), "before");
+        var snapshot = await Snapshots.CreateAsync(app.Id, new SnapshotOptions(), null, CancellationToken.None).Within();
+        await File.WriteAllTextAsync(Path.Combine(DiskDir(current), "index.html"), "after");
+        time.Fake.Advance(TimeSpan.FromMinutes(1));
+        var later = await Snapshots.CreateAsync(app.Id, new SnapshotOptions { DiskId = current }, null, CancellationToken.None).Within();
+
+        var restored = await Snapshots.RestoreAsync(app.Id, snapshot.Id, null, CancellationToken.None).Within();
+
+        Assert.Equal(current, snapshot.DiskId);
+        Assert.NotEqual(current, restored.Id);
+        Assert.Equal("before", await File.ReadAllTextAsync(Path.Combine(DiskDir(restored.Id), "index.html")));
+        Assert.Equal("after", await File.ReadAllTextAsync(Path.Combine(DiskDir(current), "index.html")));
+        Assert.Equal(new[] { later.Id, snapshot.Id }, (await Snapshots.ListAsync(app.Id, null, CancellationToken.None)).Select(s => s.Id));
+        var disks = await Disks.ListAsync(app.Id, null, CancellationToken.None);
+        Assert.Equal(current, Assert.Single(disks, d => d.IsCurrent).Id);
+        Assert.Contains(disks, d => d.Id == restored.Id && !d.IsCurrent);
+    }
+
+    [Fact]
+    public async Task A_snapshot_of_a_running_app_without_StopApp_warns_that_the_copy_may_not_be_consistent()
+    {
+        var (app, _) = await DeployAsync();
+        var progress = new RecordedProgress();
+
+        await Snapshots.CreateAsync(app.Id, new SnapshotOptions(), progress, CancellationToken.None).Within();
+
+        var warning = Assert.Single(progress.Reports, r => r.Kind == ProgressKind.Warning);
+        Assert.Contains("may not be consistent", warning.Warning!.Message);
+        Assert.DoesNotContain(harness.Server.Requests, r => r.Method == "PATCH" && r.Path.Contains("/deployments/") && r.Query.Contains(TakeSnapshot.FieldManager));
+    }
+
+    [Fact]
+    public async Task With_StopApp_the_copy_is_made_with_no_Pod_and_the_app_is_Ready_again_after()
+    {
+        var (app, current) = await DeployAsync();
+        var podsDuringCopy = -1;
+        drivers.Observed.BeforeSnapshot = async () => podsDuringCopy = await PodCountAsync(app);
+        var progress = new RecordedProgress();
+
+        var snapshot = await Snapshots.CreateAsync(app.Id, new SnapshotOptions { StopApp = true }, progress, CancellationToken.None).Within();
+
+        Assert.Equal(0, podsDuringCopy);
+        Assert.Equal(current, snapshot.DiskId);
+        Assert.DoesNotContain(progress.Reports, r => r.Kind == ProgressKind.Warning);
+        await AssertRunningAgainAsync(app);
+    }
+
+    [Fact]
+    public async Task With_StopApp_a_failing_snapshot_still_starts_the_app_again_and_is_the_error_reported()
+    {
+        var (app, _) = await DeployAsync();
+        drivers.Observed.BeforeSnapshot = () => throw new KompoxException("IOFailed", ErrorKind.Unavailable, "the disk could not be read");
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Snapshots.CreateAsync(app.Id, new SnapshotOptions { StopApp = true }, null, CancellationToken.None).Within());
+
+        Assert.Equal("IOFailed", error.ErrorId);
+        await AssertRunningAgainAsync(app);
+        Assert.Empty(await Snapshots.ListAsync(app.Id, null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Snapshot_export_and_restore_hold_no_lock_while_StopApp_and_import_do()
+    {
+        var (app, current) = await DeployAsync();
+        var archive = Path.Combine(files, "disk.tar.gz");
+        await using var other = await TestLocks.Lease(time).AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+
+        var snapshot = await Snapshots.CreateAsync(app.Id, new SnapshotOptions { DiskId = current }, null, CancellationToken.None).Within();
+        await Disks.ExportAsync(app.Id, current, new ExportOptions { Path = archive }, null, CancellationToken.None).Within();
+        await Snapshots.RestoreAsync(app.Id, snapshot.Id, null, CancellationToken.None).Within();
+        var stopping = await Assert.ThrowsAsync<KompoxException>(() => Snapshots.CreateAsync(app.Id, new SnapshotOptions { StopApp = true }, null, CancellationToken.None).Within());
+        var importing = await Assert.ThrowsAsync<KompoxException>(() => Disks.ImportAsync(app.Id, new ImportOptions { Path = archive, LockWait = TimeSpan.Zero }, null, CancellationToken.None).Within());
+
+        Assert.Equal(("AppLocked", "AppLocked"), (stopping.ErrorId, importing.ErrorId));
+        Assert.Equal(2, (await Disks.ListAsync(app.Id, null, CancellationToken.None)).Count);
+    }
+
+    [Fact]
+    public async Task An_exported_disk_imports_as_a_new_disk_with_the_same_files()
+    {
+        var (app, current) = await DeployAsync();
+        Directory.CreateDirectory(Path.Combine(DiskDir(current), "sub"));
+        await File.WriteAllTextAsync(Path.Combine(DiskDir(current), "sub", "a.txt"), "alpha");
+        var archive = Path.Combine(files, "disk.tar.gz");
+
+        var written = await Disks.ExportAsync(app.Id, null, new ExportOptions { Path = archive }, null, CancellationToken.None).Within();
+        var imported = await Disks.ImportAsync(app.Id, new ImportOptions { Path = archive }, null, CancellationToken.None).Within();
+
+        Assert.Equal(archive, written.FullName);
+        Assert.NotEqual(current, imported.Id);
+        Assert.Equal("alpha", await File.ReadAllTextAsync(Path.Combine(DiskDir(imported.Id), "sub", "a.txt")));
+        Assert.Equal(new[] { "disk.tar.gz" }, Directory.GetFiles(files).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task An_export_refuses_an_existing_file_unless_told_to_overwrite_and_replaces_it_whole()
+    {
+        var (app, current) = await DeployAsync();
+        var archive = Path.Combine(files, "disk.tar.gz");
+        await File.WriteAllTextAsync(archive, "keep me");
+
+        var refused = await Assert.ThrowsAsync<KompoxException>(() => Disks.ExportAsync(app.Id, current, new ExportOptions { Path = archive }, null, CancellationToken.None).Within());
+        Assert.Equal(("OutputFileExists", Remedy.Overwrite), (refused.ErrorId, refused.Remedy));
+        Assert.Equal("keep me", await File.ReadAllTextAsync(archive));
+
+        await Disks.ExportAsync(app.Id, current, new ExportOptions { Path = archive, Overwrite = true }, null, CancellationToken.None).Within();
+        Assert.NotEqual("keep me", await File.ReadAllTextAsync(archive));
+    }
+
+    [Fact]
+    public async Task A_failed_or_cancelled_export_leaves_no_file_behind_and_an_existing_one_as_it_was()
+    {
+        var (app, current) = await DeployAsync();
+        var archive = Path.Combine(files, "disk.tar.gz");
+        drivers.Observed.AfterExportBytes = _ => throw new IOException("No space left on device");
+
+        var failed = await Assert.ThrowsAsync<KompoxException>(() => Disks.ExportAsync(app.Id, current, new ExportOptions { Path = archive }, null, CancellationToken.None).Within());
+        Assert.Empty(Directory.GetFileSystemEntries(files));
+
+        await File.WriteAllTextAsync(archive, "keep me");
+        using var stop = new CancellationTokenSource();
+        drivers.Observed.AfterExportBytes = token =>
+        {
+            stop.Cancel();
+            token.ThrowIfCancellationRequested();
+        };
+        var cancelledDisk = await Assert.ThrowsAsync<KompoxException>(() => Disks.ExportAsync(app.Id, current, new ExportOptions { Path = archive, Overwrite = true }, null, stop.Token).Within());
+
+        Assert.Equal("IOFailed", failed.ErrorId);
+        Assert.Equal("OperationCanceled", cancelledDisk.ErrorId);
+        Assert.Equal(new[] { "disk.tar.gz" }, Directory.GetFiles(files).Select(Path.GetFileName));
+        Assert.Equal("keep me", await File.ReadAllTextAsync(archive));
+    }
+
+    [Fact]
+    public async Task A_broken_archive_is_refused_leaving_no_disk()
+    {
+        var (app, current) = await DeployAsync();
+        var archive = Path.Combine(files, "broken.tar.gz");
+        await File.WriteAllBytesAsync(archive, "not a gzip stream at all"u8.ToArray());
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Disks.ImportAsync(app.Id, new ImportOptions { Path = archive }, null, CancellationToken.None).Within());
+
+        Assert.Equal("InvalidArchive", error.ErrorId);
+        Assert.Equal(new[] { current }, (await Disks.ListAsync(app.Id, null, CancellationToken.None)).Select(d => d.Id));
+        Assert.Equal(new[] { current, current + ".json" }, Directory.GetFileSystemEntries(Path.Combine(dataRoot, "disks")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_current_disk_of_an_app_never_deployed_is_none_and_a_k3s_disk_cannot_be_adopted()
+    {
+        var app = App();
+
+        var snapshot = await Assert.ThrowsAsync<KompoxException>(() => Snapshots.CreateAsync(app.Id, new SnapshotOptions(), null, CancellationToken.None).Within());
+        var export = await Assert.ThrowsAsync<KompoxException>(() => Disks.ExportAsync(app.Id, null, new ExportOptions { Path = Path.Combine(files, "x.tar.gz") }, null, CancellationToken.None).Within());
+        var adopt = await Assert.ThrowsAsync<KompoxException>(() => Disks.AdoptAsync(app.Id, "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/disks/d", TimeSpan.Zero, null, CancellationToken.None).Within());
+
+        Assert.Equal(("NoCurrentDisk", "NoCurrentDisk", "AdoptUnsupported"), (snapshot.ErrorId, export.ErrorId, adopt.ErrorId));
+        Assert.Equal(Remedy.ChangeOption("DiskId"), snapshot.Remedy);
+        Assert.Empty(Directory.GetFileSystemEntries(files));
+    }
+
+    private string DiskDir(string diskId) => Path.Combine(dataRoot, "disks", diskId);
+
+    private async Task<(KompoxApp App, string Current)> DeployAsync()
+    {
+        var app = App();
+        var deploy = new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None);
+        var status = await deploy.Within();
+        Assert.True(status.Ready);
+        return (app, status.CurrentDiskId!);
+    }
+
+    private async Task<int> PodCountAsync(KompoxApp app)
+    {
+        using var client = harness.Client();
+        return (await client.CoreV1.ListNamespacedPodAsync(KubeNames.Namespace(app))).Items.Count;
+    }
+
+    private async Task AssertRunningAgainAsync(KompoxApp app)
+    {
+        using var client = harness.Client();
+        var deployment = Assert.Single((await client.AppsV1.ListNamespacedDeploymentAsync(KubeNames.Namespace(app))).Items);
+        Assert.Equal(1, deployment.Spec.Replicas);
+        var pod = Assert.Single((await client.CoreV1.ListNamespacedPodAsync(KubeNames.Namespace(app))).Items);
+        Assert.Contains(pod.Status.Conditions, c => c.Type == "Ready" && c.Status == "True");
+    }
+
+    private KompoxApp App()
+    {
+        var provider = new KompoxProvider { Name = "k3s1", Driver = "k3s", Settings = new Dictionary<string, string>(), Service = new KompoxService { Name = "ops" } };
+        var cluster = new KompoxCluster
+        {
+            Name = "lab",
+            Provider = provider,
+            Auth = new ClusterAuth { Kubeconfig = harness.Kubeconfig },
+            Ingress = new ClusterIngress { Namespace = "traefik" },
+            Domain = "ops.example.com",
+            Settings = new Dictionary<string, string> { ["K3S_DATA_ROOT"] = dataRoot },
+        };
+        var app = new KompoxApp
+        {
+            Name = "web",
+            Cluster = cluster,
+            Compose = OperationFixture.Compose,
+            Ingress = new Dictionary<string, string>(),
+            Resources = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" },
+            Settings = new Dictionary<string, string>(),
+        };
+        store.Add(app);
+        return app;
+    }
+
+    /// <summary>The real drivers, with the runtime of every cluster wrapped so that a test can act at a moment of a copy.</summary>
+    private sealed class ObservedDrivers(DriverFactory inner) : IDriverFactory
+    {
+        public ObservedRuntime Observed { get; } = new();
+
+        public IProviderDriver Driver(string name) => inner.Driver(name);
+
+        public IDriverRuntime Runtime(KompoxCluster cluster)
+        {
+            Observed.Inner ??= inner.Runtime(cluster);
+            return Observed;
+        }
+    }
+
+    private sealed class ObservedRuntime : IDriverRuntime
+    {
+        public IDriverRuntime Inner { get; set; } = null!;
+
+        /// <summary>Runs when a snapshot is about to be copied; it may throw to make the snapshot fail.</summary>
+        public Func<Task>? BeforeSnapshot { get; set; }
+
+        /// <summary>Runs after an export has written its first bytes; it may throw to make the export fail part way.</summary>
+        public Action<CancellationToken>? AfterExportBytes { get; set; }
+
+        public Task<IReadOnlyList<DiskInfo>> ListDisksAsync(KompoxApp app, CancellationToken cancellationToken) => Inner.ListDisksAsync(app, cancellationToken);
+
+        public Task<DiskInfo> GetDiskAsync(KompoxApp app, string diskId, CancellationToken cancellationToken) => Inner.GetDiskAsync(app, diskId, cancellationToken);
+
+        public Task<DiskInfo> CreateDiskAsync(KompoxApp app, IProgress<OperationProgress> progress, CancellationToken cancellationToken) => Inner.CreateDiskAsync(app, progress, cancellationToken);
+
+        public Task DeleteDiskAsync(KompoxApp app, string diskId, CancellationToken cancellationToken) => Inner.DeleteDiskAsync(app, diskId, cancellationToken);
+
+        public Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(KompoxApp app, CancellationToken cancellationToken) => Inner.ListSnapshotsAsync(app, cancellationToken);
+
+        public async Task<SnapshotInfo> CreateSnapshotAsync(KompoxApp app, string diskId, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+        {
+            if (BeforeSnapshot is { } before)
+            {
+                await before();
+            }
+
+            return await Inner.CreateSnapshotAsync(app, diskId, progress, cancellationToken);
+        }
+
+        public Task DeleteSnapshotAsync(KompoxApp app, string snapshotId, CancellationToken cancellationToken) => Inner.DeleteSnapshotAsync(app, snapshotId, cancellationToken);
+
+        public Task<DiskInfo> RestoreSnapshotAsync(KompoxApp app, string snapshotId, IProgress<OperationProgress> progress, CancellationToken cancellationToken) => Inner.RestoreSnapshotAsync(app, snapshotId, progress, cancellationToken);
+
+        public async Task ExportDiskAsync(KompoxApp app, string diskId, Stream destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+        {
+            await Inner.ExportDiskAsync(app, diskId, destination, progress, cancellationToken);
+            await destination.FlushAsync(cancellationToken);
+            AfterExportBytes?.Invoke(cancellationToken);
+        }
+
+        public Task ExportSnapshotAsync(KompoxApp app, string snapshotId, Stream destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken) => Inner.ExportSnapshotAsync(app, snapshotId, destination, progress, cancellationToken);
+
+        public Task<DiskInfo> ImportDiskAsync(KompoxApp app, Stream source, IProgress<OperationProgress> progress, CancellationToken cancellationToken) => Inner.ImportDiskAsync(app, source, progress, cancellationToken);
+    }
+}
