@@ -22,6 +22,7 @@
         'Import-KompoxConfig'
         'Import-KompoxDisk'
         'Initialize-KompoxCluster'
+        'Invoke-KompoxSnapshotPolicy'
         'Move-KompoxApp'
         'New-KompoxApp'
         'New-KompoxConfig'
@@ -31,6 +32,7 @@
         'Remove-KompoxDisk'
         'Remove-KompoxSnapshot'
         'Restore-KompoxSnapshot'
+        'Set-KompoxSnapshot'
         'Switch-KompoxDisk'
         'Test-KompoxApp'
     )

@@ -1,4 +1,5 @@
 using Kompox.Drivers;
+using Kompox.Operations;
 
 namespace Kompox.PowerShell;
 
@@ -70,7 +71,66 @@ public sealed class KompoxSnapshot
 
     public string Size => DiskInfo.Quantity(Model.SizeBytes);
 
+    /// <summary>Pinned (Set-KompoxSnapshot -Pin): the snapshot policy never prunes it.</summary>
+    public bool Pinned => Model.Pinned;
+
     internal SnapshotInfo Model { get; }
 
     public override string ToString() => Id;
+}
+
+/// <summary>A snapshot as one run of the snapshot policy left it: kept (and by which rules) or pruned.</summary>
+public sealed class KompoxPolicySnapshot
+{
+    internal KompoxPolicySnapshot(PolicySnapshot model) => Model = model;
+
+    public string Id => Model.Id;
+
+    public string SourceDiskId => Model.DiskId;
+
+    public DateTimeOffset CreatedAt => Model.CreatedAt;
+
+    public bool Pinned => Model.Pinned;
+
+    /// <summary>The rules that keep it (<c>newest</c>, <c>pinned</c>, <c>among the 7 newest</c>, <c>newest of day 2026-12-05</c> ...); empty when it was pruned.</summary>
+    public string[] Reasons => Model.Reasons.ToArray();
+
+    internal PolicySnapshot Model { get; }
+
+    public override string ToString() => Reasons.Length == 0 ? Id : $"{Id} ({string.Join(", ", Reasons)})";
+}
+
+/// <summary>What Invoke-KompoxSnapshotPolicy did for one app: the outcome, the snapshot taken, what was kept and why, what was pruned.</summary>
+public sealed class KompoxSnapshotPolicyResult
+{
+    internal KompoxSnapshotPolicyResult(SnapshotPolicyResult model, KompoxApp app)
+    {
+        Model = model;
+        App = app;
+        Taken = model.Taken is { } taken ? new KompoxSnapshot(taken, app) : null;
+        Kept = model.Kept.Select(k => new KompoxPolicySnapshot(k)).ToArray();
+        Pruned = model.Pruned.Select(p => new KompoxPolicySnapshot(p)).ToArray();
+    }
+
+    public KompoxApp App { get; }
+
+    public string AppId => Model.AppId;
+
+    /// <summary>Skipped (no policy), NotDue, Taken or Failed.</summary>
+    public string Outcome => Model.Outcome.ToString();
+
+    /// <summary>Whether the run failed (the due snapshot, or a pruning): Invoke-KompoxSnapshotPolicy also writes an error for it.</summary>
+    public bool Failed => Model.Outcome == SnapshotPolicyOutcome.Failed;
+
+    public string Message => Model.Message;
+
+    public KompoxSnapshot? Taken { get; }
+
+    public KompoxPolicySnapshot[] Kept { get; }
+
+    public KompoxPolicySnapshot[] Pruned { get; }
+
+    internal SnapshotPolicyResult Model { get; }
+
+    public override string ToString() => $"{AppId}: {Outcome}";
 }

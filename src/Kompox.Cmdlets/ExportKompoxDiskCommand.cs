@@ -19,6 +19,7 @@ public sealed class ExportKompoxDiskCommand : KompoxDiskDataCmdlet
     /// <summary>The disk to export; none: the app's current disk.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DiskIdCompleter))]
     public string? DiskId { get; set; }
 
     /// <summary>Replace -OutFile when it exists.</summary>

@@ -15,6 +15,7 @@ public sealed class NewKompoxSnapshotCommand : KompoxDiskDataCmdlet
     /// <summary>The disk to copy; none: the app's current disk.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DiskIdCompleter))]
     public string? DiskId { get; set; }
 
     /// <summary>Stop the app for the copy (its Deployment scaled to 0) and start it again after.</summary>

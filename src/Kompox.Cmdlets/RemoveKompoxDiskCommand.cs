@@ -11,6 +11,7 @@ public sealed class RemoveKompoxDiskCommand : KompoxDiskDataCmdlet
     /// <summary>The disk to delete: its id as Get-KompoxDisk writes it, or a disk object's DiskId from the pipeline.</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DiskIdCompleter))]
     public string DiskId { get; set; } = null!;
 
     /// <summary>Wait for another operation holding the app (up to 5 minutes) instead of failing at once.</summary>

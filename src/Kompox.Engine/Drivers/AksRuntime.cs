@@ -182,6 +182,31 @@ public sealed class AksRuntime : IDriverRuntime
         await disk.UpdateAsync(WaitUntil.Completed, patch, cancellationToken).ConfigureAwait(false);
     }
 
+    public Task<SnapshotInfo> SetSnapshotPinnedAsync(KompoxApp app, string snapshotId, bool pinned, CancellationToken cancellationToken) =>
+        ErrorTranslation.Guard($"{(pinned ? "pinning" : "unpinning")} snapshot {snapshotId} of app {app.Id}", cancellationToken, async () =>
+        {
+            var snapshot = await FindSnapshotAsync(app, snapshotId, cancellationToken).ConfigureAwait(false);
+            if (ToSnapshot(snapshot.Data).Pinned == pinned)
+            {
+                return ToSnapshot(snapshot.Data);
+            }
+
+            // Snapshots - Update: the tags given replace the whole set, so every other tag is sent back as it is.
+            var patch = new SnapshotPatch();
+            foreach (var (key, value) in snapshot.Data.Tags.Where(t => t.Key != SnapshotInfo.PinnedTag))
+            {
+                patch.Tags[key] = value;
+            }
+
+            if (pinned)
+            {
+                patch.Tags[SnapshotInfo.PinnedTag] = "true";
+            }
+
+            var updated = await snapshot.UpdateAsync(WaitUntil.Completed, patch, cancellationToken).ConfigureAwait(false);
+            return ToSnapshot(updated.Value.Data);
+        });
+
     public Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(KompoxApp app, CancellationToken cancellationToken) =>
         ErrorTranslation.Guard($"listing snapshots of app {app.Id} in resource group {ResourceGroupOf(app)}", cancellationToken, async () =>
         {
@@ -723,5 +748,8 @@ public sealed class AksRuntime : IDriverRuntime
         };
 
     private static SnapshotInfo ToSnapshot(SnapshotData data) =>
-        new(data.Id.ToString(), data.Tags[AppTag], data.CreationData?.SourceResourceId?.ToString() ?? string.Empty, CreatedAt(data.Tags), SizeOf(data.DiskSizeBytes, data.DiskSizeGB));
+        new(data.Id.ToString(), data.Tags[AppTag], data.CreationData?.SourceResourceId?.ToString() ?? string.Empty, CreatedAt(data.Tags), SizeOf(data.DiskSizeBytes, data.DiskSizeGB))
+        {
+            Pinned = data.Tags.TryGetValue(SnapshotInfo.PinnedTag, out var pinned) && pinned == "true",
+        };
 }

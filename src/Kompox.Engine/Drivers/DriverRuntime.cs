@@ -72,7 +72,14 @@ public sealed record DiskInfo(string Id, string AppId, DateTimeOffset CreatedAt,
 /// <summary>A snapshot of one of an app's disks.</summary>
 /// <param name="DiskId">The disk it was taken of.</param>
 /// <param name="SizeBytes">The size of that disk, which a disk restored from the snapshot gets.</param>
-public sealed record SnapshotInfo(string Id, string AppId, string DiskId, DateTimeOffset CreatedAt, long SizeBytes);
+public sealed record SnapshotInfo(string Id, string AppId, string DiskId, DateTimeOffset CreatedAt, long SizeBytes)
+{
+    /// <summary>The provider tag that pins a snapshot: the snapshot policy never prunes it.</summary>
+    public const string PinnedTag = "kompox-pinned";
+
+    /// <summary>Whether the snapshot carries <see cref="PinnedTag"/> (<c>true</c>).</summary>
+    public bool Pinned { get; init; }
+}
 
 /// <summary>
 /// The provider's disks and snapshots of apps. Stateless like the driver: everything it knows it reads from the
@@ -113,6 +120,9 @@ public interface IDriverRuntime
     Task<SnapshotInfo> CreateSnapshotAsync(KompoxApp app, string diskId, IProgress<OperationProgress> progress, CancellationToken cancellationToken);
 
     Task DeleteSnapshotAsync(KompoxApp app, string snapshotId, CancellationToken cancellationToken);
+
+    /// <summary>Sets or removes the snapshot's <see cref="SnapshotInfo.PinnedTag"/>, keeping its other tags; writes nothing when it already is so.</summary>
+    Task<SnapshotInfo> SetSnapshotPinnedAsync(KompoxApp app, string snapshotId, bool pinned, CancellationToken cancellationToken);
 
     /// <summary>A new disk with the snapshot's content; the snapshot and every other disk stay as they are.</summary>
     Task<DiskInfo> RestoreSnapshotAsync(KompoxApp app, string snapshotId, IProgress<OperationProgress> progress, CancellationToken cancellationToken);

@@ -107,7 +107,7 @@ public sealed class K3sRuntime : IDriverRuntime
 
     /// <summary>A k3s disk is a directory on one node: another cluster cannot reach it.</summary>
     public static KompoxException MoveNotSupported(KompoxApp app) =>
-        new("MoveNotSupported", ErrorKind.InvalidArgument, $"app {app.Id}: a k3s disk is a directory on one node, which another cluster cannot attach; copy it instead: Export-KompoxDisk on this node, Import-KompoxDisk on the destination's node, then Switch-KompoxDisk there")
+        new("MoveNotSupported", ErrorKind.InvalidArgument, $"app {app.Id}: a k3s disk is a directory on one node, which another cluster cannot attach; copy it instead: export the disk on this node, import the archive on the destination's node, then switch the app to the imported disk there")
         {
             Target = app.Id,
         };
@@ -147,6 +147,29 @@ public sealed class K3sRuntime : IDriverRuntime
         tags.Tags[DiskTag] = diskId;
         WriteTags(snapshotsDir, id, tags);
         return ToSnapshot(id, tags);
+    }
+
+    public Task<SnapshotInfo> SetSnapshotPinnedAsync(KompoxApp app, string snapshotId, bool pinned, CancellationToken cancellationToken)
+    {
+        var snapshot = FindSnapshot(app, snapshotId);
+        if (snapshot.Pinned == pinned)
+        {
+            return Task.FromResult(snapshot);
+        }
+
+        // The tags file is rewritten whole and atomically: a reader sees the old tags or the new, never a mix.
+        var tags = ReadTags(snapshotsDir, snapshotId)!;
+        if (pinned)
+        {
+            tags.Tags[SnapshotInfo.PinnedTag] = "true";
+        }
+        else
+        {
+            tags.Tags.Remove(SnapshotInfo.PinnedTag);
+        }
+
+        AtomicFile.Write(TagsPath(snapshotsDir, snapshotId), JsonSerializer.Serialize(tags, Json), overwrite: true);
+        return Task.FromResult(ToSnapshot(snapshotId, tags));
     }
 
     public Task DeleteSnapshotAsync(KompoxApp app, string snapshotId, CancellationToken cancellationToken)
@@ -330,7 +353,7 @@ public sealed class K3sRuntime : IDriverRuntime
         new(id, tags.Tags[AppTag], CreatedAt(tags), tags.SizeBytes) { CurrentSince = DiskInfo.ParseCurrentSince(tags.Tags.GetValueOrDefault(CurrentTag)) };
 
     private static SnapshotInfo ToSnapshot(string id, TagsFile tags) =>
-        new(id, tags.Tags[AppTag], tags.Tags.GetValueOrDefault(DiskTag) ?? string.Empty, CreatedAt(tags), tags.SizeBytes);
+        new(id, tags.Tags[AppTag], tags.Tags.GetValueOrDefault(DiskTag) ?? string.Empty, CreatedAt(tags), tags.SizeBytes) { Pinned = tags.Tags.GetValueOrDefault(SnapshotInfo.PinnedTag) == "true" };
 
     private static DateTimeOffset CreatedAt(TagsFile tags) =>
         DateTimeOffset.ParseExact(tags.Tags[CreatedAtTag], "yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);

@@ -26,7 +26,7 @@ public sealed partial record SnapshotPolicy(TimeSpan? Interval, int? Keep, TimeS
     /// <summary>The settings of the policy, with what each takes; the drivers list them at app scope.</summary>
     public static IReadOnlyList<(string Name, string Description, Func<string, string?> Check)> Settings { get; } = new (string, string, Func<string, string?>)[]
     {
-        (IntervalSetting, "how often Invoke-KompoxSnapshotPolicy takes a snapshot of the current disk, e.g. 6h, 1d (default: never)", v => CheckDuration(v)),
+        (IntervalSetting, "how often a run of the snapshot policy takes a snapshot of the current disk, e.g. 6h, 1d (default: never)", v => CheckDuration(v)),
         (KeepSetting, "keep the newest N snapshots", v => CheckCount(v)),
         (MaxAgeSetting, "keep the snapshots younger than this, e.g. 30d", v => CheckDuration(v)),
         (KeepDailySetting, "keep the newest snapshot of each of the last N days (UTC) that have one", v => CheckCount(v)),

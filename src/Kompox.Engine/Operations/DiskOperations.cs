@@ -140,15 +140,15 @@ public sealed class DiskOperations : IDiskOperations
             (scope, token) => ImportDisk.AdoptAsync(scope, resourceId, token),
             cancellationToken);
 
-    // TODO(lead, issue 14 item 4): export needs no cluster; once disk-switch's offline runtime lands it takes the k3s runtime through it.
     public Task<FileInfo> ExportAsync(string appId, string? diskId, ExportOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
         context.Runner.RunAsync(
             OperationSpec.OnApp($"Exporting {(diskId is null ? "the current disk" : $"disk {diskId}")} of app {appId}", appId),
             progress,
             async (scope, token) =>
             {
-                var chosen = await DiskChoice.ResolveAsync(scope, diskId, token).ConfigureAwait(false);
-                var runtime = await scope.RuntimeAsync(token).ConfigureAwait(false);
+                // A copy needs no cluster: with the API server down, k3s exports the disks under this machine's data root.
+                var runtime = await scope.RuntimeOfflineAllowedAsync(token).ConfigureAwait(false);
+                var chosen = await DiskChoice.ResolveAsync(scope, runtime, diskId, token).ConfigureAwait(false);
                 return await ExportToFile.RunAsync(scope, options, $"disk {chosen}", (stream, t) => runtime.ExportDiskAsync(scope.App, chosen, stream, scope.Progress, t), token).ConfigureAwait(false);
             },
             cancellationToken);

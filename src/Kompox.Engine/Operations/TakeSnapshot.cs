@@ -39,8 +39,9 @@ internal static class TakeSnapshot
 
     public static async Task<SnapshotInfo> RunAsync(OperationScope scope, SnapshotOptions options, CancellationToken cancellationToken)
     {
-        var diskId = await DiskChoice.ResolveAsync(scope, options.DiskId, cancellationToken).ConfigureAwait(false);
-        var runtime = await scope.RuntimeAsync(cancellationToken).ConfigureAwait(false);
+        // Stopping the app needs its cluster; a plain copy does not.
+        var runtime = options.StopApp ? await scope.RuntimeAsync(cancellationToken).ConfigureAwait(false) : await scope.RuntimeOfflineAllowedAsync(cancellationToken).ConfigureAwait(false);
+        var diskId = await DiskChoice.ResolveAsync(scope, runtime, options.DiskId, cancellationToken).ConfigureAwait(false);
         if (!options.StopApp)
         {
             await WarnIfRunningAsync(scope, diskId, cancellationToken).ConfigureAwait(false);
@@ -117,6 +118,13 @@ internal static class TakeSnapshot
     private static async Task WarnIfRunningAsync(OperationScope scope, string diskId, CancellationToken cancellationToken)
     {
         IList<V1Pod> pods;
+        if (scope.Unanswered is { } down)
+        {
+            // Asked once already: the cluster is down, and so perhaps is the app, but nothing can say.
+            scope.Warn(Diagnostic.Warning(scope.App.Id, SourceMark.File, string.Empty, $"whether app {scope.App.Id} runs could not be read from its cluster ({down.Message}); if it writes to disk {diskId}, the copy may not be consistent (stop the app around the copy to be sure)"));
+            return;
+        }
+
         try
         {
             pods = (await scope.Kube.CoreV1.ListNamespacedPodAsync(KubeNames.Namespace(scope.App), labelSelector: AppObjects.Selector(scope.App), cancellationToken: cancellationToken).ConfigureAwait(false)).Items;

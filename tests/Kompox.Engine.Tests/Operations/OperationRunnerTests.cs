@@ -69,8 +69,9 @@ public sealed class OperationRunnerTests : IDisposable
     public static TheoryData<string, string> OperationsOnBrokenKubeconfigs()
     {
         var data = new TheoryData<string, string>();
-        // A move of the fixture's k3s apps is refused (MoveNotSupported) before any cluster is reached.
-        foreach (var method in Operations().Where(m => m.Name is not nameof(IAppOperations.ValidateAsync) and not nameof(IDiskOperations.MoveAsync)))
+        // A move of the fixture's k3s apps is refused (MoveNotSupported) before any cluster is reached; the fixture's app
+        // has no snapshot policy, so applying it is skipped without reaching the cluster.
+        foreach (var method in Operations().Where(m => m.Name is not nameof(IAppOperations.ValidateAsync) and not nameof(IDiskOperations.MoveAsync) and not nameof(ISnapshotOperations.ApplyPolicyAsync)))
         {
             foreach (var broken in new[] { "truncated", "binary", "missing client key" })
             {
@@ -191,6 +192,7 @@ public sealed class OperationRunnerTests : IDisposable
             "destinationAppId" => app.Id,
             "snapshotId" => "web-20250811123456-def456",
             "resourceId" => "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/disks/d",
+            "pinned" => true,
             _ when type == typeof(CancellationToken) => CancellationToken.None,
             _ when type == typeof(IProgress<OperationProgress>) => progress,
             _ when type == typeof(TimeSpan?) => null,

@@ -212,9 +212,104 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
 
     private string DiskDir(string diskId) => Path.Combine(dataRoot, "disks", diskId);
 
-    private async Task<(KompoxApp App, string Current)> DeployAsync()
+    /// <summary>
+    /// The snapshot policy run hourly for two days on the clock, as a timer runs it: a snapshot whenever the newest of the
+    /// current disk is SNAPSHOT_INTERVAL old, the newest SNAPSHOT_KEEP kept, and a pinned one kept past its retention.
+    /// </summary>
+    [Fact]
+    public async Task The_policy_run_every_hour_takes_a_snapshot_when_due_and_keeps_the_newest_and_the_pinned()
     {
-        var app = App();
+        var (app, current) = await DeployAsync(new() { [SnapshotPolicy.IntervalSetting] = "6h", [SnapshotPolicy.KeepSetting] = "3" });
+        string? pinned = null;
+        var outcomes = new List<SnapshotPolicyOutcome>();
+        for (var hour = 0; hour < 48; hour++)
+        {
+            var result = await Snapshots.ApplyPolicyAsync(app.Id, null, CancellationToken.None).Within();
+            outcomes.Add(result.Outcome);
+            Assert.Empty(result.Errors);
+            if (result.Taken is { } taken)
+            {
+                Assert.Equal(current, taken.DiskId);
+                if (pinned is null)
+                {
+                    pinned = (await Snapshots.SetPinnedAsync(app.Id, taken.Id, true, null, CancellationToken.None).Within()).Id;
+                }
+            }
+
+            var listed = await Snapshots.ListAsync(app.Id, null, CancellationToken.None).Within();
+            Assert.Equal(result.Kept.Select(k => k.Id).Order(), listed.Select(s => s.Id).Order());
+            Assert.Contains(listed, s => s.Id == pinned && s.Pinned);
+            Assert.InRange(listed.Count, 1, 4);
+            time.Fake.Advance(TimeSpan.FromHours(1));
+        }
+
+        Assert.Equal(8, outcomes.Count(o => o == SnapshotPolicyOutcome.Taken));
+        Assert.Equal(40, outcomes.Count(o => o == SnapshotPolicyOutcome.NotDue));
+        var final = await Snapshots.ListAsync(app.Id, null, CancellationToken.None).Within();
+        Assert.Equal(4, final.Count);
+        Assert.Equal(pinned, final[^1].Id);
+        Assert.All(final.Take(3), s => Assert.True(time.GetUtcNow() - s.CreatedAt <= TimeSpan.FromHours(18)));
+    }
+
+    [Fact]
+    public async Task A_failed_snapshot_is_the_runs_failure_and_nothing_is_pruned_after_it()
+    {
+        var (app, _) = await DeployAsync(new() { [SnapshotPolicy.IntervalSetting] = "1h", [SnapshotPolicy.KeepSetting] = "1" });
+        var first = await Snapshots.CreateAsync(app.Id, new SnapshotOptions(), null, CancellationToken.None).Within();
+        time.Fake.Advance(TimeSpan.FromMinutes(30));
+        var second = await Snapshots.CreateAsync(app.Id, new SnapshotOptions(), null, CancellationToken.None).Within();
+        time.Fake.Advance(TimeSpan.FromHours(2));
+        drivers.Observed.BeforeSnapshot = () => throw new KompoxException("IOFailed", ErrorKind.Unavailable, "the disk could not be read");
+
+        var result = await Snapshots.ApplyPolicyAsync(app.Id, null, CancellationToken.None).Within();
+
+        Assert.Equal(SnapshotPolicyOutcome.Failed, result.Outcome);
+        Assert.Equal("IOFailed", Assert.Single(result.Errors).ErrorId);
+        Assert.Contains("nothing was pruned", result.Message);
+        Assert.Empty(result.Pruned);
+        Assert.Equal(new[] { second.Id, first.Id }, (await Snapshots.ListAsync(app.Id, null, CancellationToken.None)).Select(s => s.Id));
+
+        drivers.Observed.BeforeSnapshot = null;
+        var next = await Snapshots.ApplyPolicyAsync(app.Id, null, CancellationToken.None).Within();
+        Assert.Equal(SnapshotPolicyOutcome.Taken, next.Outcome);
+        Assert.Equal(new[] { second.Id, first.Id }, next.Pruned.Select(p => p.Id));
+    }
+
+    [Fact]
+    public async Task An_app_without_a_policy_is_skipped_and_a_wrong_setting_is_InvalidSetting()
+    {
+        var settings = new Dictionary<string, string>();
+        var (app, _) = await DeployAsync(settings);
+        var skipped = await Snapshots.ApplyPolicyAsync(app.Id, null, CancellationToken.None).Within();
+        Assert.Equal(SnapshotPolicyOutcome.Skipped, skipped.Outcome);
+        Assert.Contains("no snapshot policy", skipped.Message);
+        Assert.Empty(await Snapshots.ListAsync(app.Id, null, CancellationToken.None));
+
+        settings[SnapshotPolicy.KeepSetting] = "none";
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Snapshots.ApplyPolicyAsync(app.Id, null, CancellationToken.None).Within());
+        Assert.Equal(("InvalidSetting", $"app.settings.{SnapshotPolicy.KeepSetting}"), (error.ErrorId, error.Target));
+    }
+
+    [Fact]
+    public async Task A_pin_is_kept_in_the_snapshots_tags_and_removed_by_unpinning()
+    {
+        var (app, _) = await DeployAsync();
+        var snapshot = await Snapshots.CreateAsync(app.Id, new SnapshotOptions(), null, CancellationToken.None).Within();
+        Assert.False(snapshot.Pinned);
+
+        Assert.True((await Snapshots.SetPinnedAsync(app.Id, snapshot.Id, true, null, CancellationToken.None).Within()).Pinned);
+        Assert.True(Assert.Single(await Snapshots.ListAsync(app.Id, null, CancellationToken.None)).Pinned);
+        Assert.Contains($"\"{SnapshotInfo.PinnedTag}\": \"true\"", await File.ReadAllTextAsync(Path.Combine(dataRoot, "snapshots", snapshot.Id + ".json")));
+
+        Assert.False((await Snapshots.SetPinnedAsync(app.Id, snapshot.Id, false, null, CancellationToken.None).Within()).Pinned);
+        Assert.False(Assert.Single(await Snapshots.ListAsync(app.Id, null, CancellationToken.None)).Pinned);
+        var missing = await Assert.ThrowsAsync<KompoxException>(() => Snapshots.SetPinnedAsync(app.Id, "web-20250101000000-zzzzzz", true, null, CancellationToken.None).Within());
+        Assert.Equal("SnapshotNotFound", missing.ErrorId);
+    }
+
+    private async Task<(KompoxApp App, string Current)> DeployAsync(Dictionary<string, string>? settings = null)
+    {
+        var app = App(settings);
         var deploy = new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None);
         var status = await deploy.Within();
         Assert.True(status.Ready);
@@ -236,7 +331,7 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
         Assert.Contains(pod.Status.Conditions, c => c.Type == "Ready" && c.Status == "True");
     }
 
-    private KompoxApp App()
+    private KompoxApp App(Dictionary<string, string>? settings = null)
     {
         var provider = new KompoxProvider { Name = "k3s1", Driver = "k3s", Settings = new Dictionary<string, string>(), Service = new KompoxService { Name = "ops" } };
         var cluster = new KompoxCluster
@@ -255,7 +350,7 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
             Compose = OperationFixture.Compose,
             Ingress = new Dictionary<string, string>(),
             Resources = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" },
-            Settings = new Dictionary<string, string>(),
+            Settings = settings ?? new Dictionary<string, string>(),
         };
         store.Add(app);
         return app;
@@ -319,5 +414,11 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
         public Task ExportSnapshotAsync(KompoxApp app, string snapshotId, Stream destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken) => Inner.ExportSnapshotAsync(app, snapshotId, destination, progress, cancellationToken);
 
         public Task<DiskInfo> ImportDiskAsync(KompoxApp app, Stream source, IProgress<OperationProgress> progress, CancellationToken cancellationToken) => Inner.ImportDiskAsync(app, source, progress, cancellationToken);
+
+        public Task MarkCurrentAsync(KompoxApp app, string diskId, CancellationToken cancellationToken) => Inner.MarkCurrentAsync(app, diskId, cancellationToken);
+
+        public Task<SnapshotInfo> SetSnapshotPinnedAsync(KompoxApp app, string snapshotId, bool pinned, CancellationToken cancellationToken) => Inner.SetSnapshotPinnedAsync(app, snapshotId, pinned, cancellationToken);
+
+        public Task AssignToAppAsync(KompoxApp app, KompoxApp destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken) => Inner.AssignToAppAsync(app, destination, progress, cancellationToken);
     }
 }

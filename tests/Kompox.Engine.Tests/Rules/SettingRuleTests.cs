@@ -85,12 +85,15 @@ public class SettingRuleTests
     [Fact]
     public void A_setting_the_driver_does_not_read_at_that_level_is_a_warning()
     {
-        var problems = Check(K3s, SettingScope.App, ("K3S_NODE_NAME", "node1"));
+        var problems = Check(K3s, SettingScope.Provider, ("K3S_NODE_NAME", "node1"));
 
         var problem = Assert.Single(problems);
         Assert.Equal(Severity.Warning, problem.Severity);
-        Assert.Equal("app.settings.K3S_NODE_NAME", problem.Key);
-        Assert.Equal("driver 'k3s' does not read this setting at app level (it reads none here)", problem.Message);
+        Assert.Equal("provider.settings.K3S_NODE_NAME", problem.Key);
+        Assert.Equal("driver 'k3s' does not read this setting at provider level (it reads none here)", problem.Message);
+
+        var atApp = Assert.Single(Check(K3s, SettingScope.App, ("K3S_NODE_NAME", "node1")));
+        Assert.StartsWith("driver 'k3s' does not read this setting at app level (it reads SNAPSHOT_INTERVAL, ", atApp.Message);
     }
 
     [Theory]
