@@ -17,9 +17,12 @@
         'Get-KompoxCluster'
         'Import-KompoxConfig'
         'Initialize-KompoxCluster'
+        'Invoke-KompoxAppCommand'
         'New-KompoxApp'
         'New-KompoxConfig'
         'Remove-KompoxApp'
+        'Restart-KompoxApp'
+        'Start-KompoxPortForward'
         'Test-KompoxApp'
     )
     FunctionsToExport    = @()
