@@ -68,6 +68,30 @@ Describe 'Invoke-KompoxAppCommand' {
     }
 }
 
+Describe '-Profile completion' {
+    It 'offers the profiles the compose file''s services name, wherever -Profile is' {
+        $dir = Join-Path $TestDrive 'profiles'
+        $cfg = New-KompoxTestConfig -Directory $dir -Kubeconfig $Kubeconfig
+        Set-Content (Join-Path $dir 'compose.yml') @'
+services:
+  web:
+    image: nginx:1.27
+  adminer:
+    image: adminer:4
+    profiles: [tools, debug]
+  mailpit:
+    image: axllent/mailpit:v1.20
+    profiles: [debug]
+'@
+        foreach ($command in 'New-KompoxApp', 'ConvertTo-KompoxManifest', 'Test-KompoxApp') {
+            $line = "$command -Path '$cfg' -Profile "
+            $result = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches
+            $result.CompletionText | Should -Be @('debug', 'tools') -Because $command
+            $result[0].ToolTip | Should -Be 'debug: adminer, mailpit'
+        }
+    }
+}
+
 Describe 'Restart-KompoxApp' {
     It 'gives a new Pod on the same disk' {
         $before = Get-AppPod
