@@ -119,6 +119,27 @@ public sealed class StreamTests
     }
 
     [Fact]
+    public async Task ExecInAContainerThatDoesNotRunIsRefusedWithTheKubeletsWords()
+    {
+        await using var harness = await KubeApiHarness.StartAsync();
+        var client = harness.Client();
+        await harness.CreateNamespaceAsync(client, "app");
+        harness.Server.FailNextRollout(RolloutFailure.CrashLoopBackOff(1, ["boom"], container: "web"));
+        await client.AppsV1.CreateNamespacedDeploymentAsync(KubeApiHarness.Deployment("app", "web", ("web", "nginx:1.27")), "app");
+        var pod = harness.Server.PeekAll("pods", "app").Single()["metadata"]!["name"]!.ToString();
+        harness.Server.InstallProgram("app", "web", "ls", ExecPrograms.Reply(""));
+
+        // v5: the API server's translator opens the WebSocket, then reports the kubelet's refusal as a Status.
+        var (code, _, stderr) = await harness.KubectlAsync("exec", pod, "-n", "app", "--", "ls");
+        Assert.NotEqual(0, code);
+        Assert.Contains("container not found (\"web\")", stderr, StringComparison.Ordinal);
+
+        // v4: proxied to the kubelet, which refuses the upgrade itself.
+        await Assert.ThrowsAnyAsync<WebSocketException>(() => ((Kubernetes)client).WebSocketNamespacedPodExecAsync(pod, "app", ["ls"], "web", tty: false));
+        Assert.Contains(harness.Server.Requests, r => r.Path.EndsWith("/exec", StringComparison.Ordinal) && r.StatusCode == 500);
+    }
+
+    [Fact]
     public async Task KubectlPortForwardReachesThePodsPortWithTheUserCredential()
     {
         var (harness, pod) = await StartWithPodAsync();
