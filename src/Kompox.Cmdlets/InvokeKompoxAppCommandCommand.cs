@@ -11,7 +11,7 @@ namespace Kompox.Cmdlets;
 /// for a native command), and <c>$LASTEXITCODE</c> is the command's exit code. With -Interactive, a terminal session
 /// on this console.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "KompoxAppCommand", DefaultParameterSetName = PathSet)]
+[Cmdlet(VerbsLifecycle.Invoke, "KompoxAppCommand", DefaultParameterSetName = PathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(string), typeof(KompoxAppCommandResult))]
 public sealed class InvokeKompoxAppCommandCommand : KompoxAppCmdlet
 {
@@ -56,6 +56,12 @@ public sealed class InvokeKompoxAppCommandCommand : KompoxAppCmdlet
     {
         foreach (var app in InputResources(cancellationToken))
         {
+            // The command may change the app's data: -WhatIf names it without running it.
+            if (!ShouldProcess($"service {Service} of app {app.Id}", $"Run {string.Join(" ", Command)}"))
+            {
+                continue;
+            }
+
             var options = new AppExecOptions
             {
                 Service = Service,
