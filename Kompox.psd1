@@ -22,6 +22,7 @@
         'Import-KompoxConfig'
         'Import-KompoxDisk'
         'Initialize-KompoxCluster'
+        'Invoke-KompoxAppCommand'
         'Invoke-KompoxSnapshotPolicy'
         'Move-KompoxApp'
         'New-KompoxApp'
@@ -31,8 +32,10 @@
         'Remove-KompoxApp'
         'Remove-KompoxDisk'
         'Remove-KompoxSnapshot'
+        'Restart-KompoxApp'
         'Restore-KompoxSnapshot'
         'Set-KompoxSnapshot'
+        'Start-KompoxPortForward'
         'Switch-KompoxDisk'
         'Test-KompoxApp'
     )

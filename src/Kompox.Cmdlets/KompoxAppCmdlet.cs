@@ -33,7 +33,7 @@ public abstract class KompoxAppCmdlet : KompoxResourceCmdlet<KompoxApp>
     protected override void Remember(KompoxApp resource) => Store.Add(resource.Model);
 
     /// <summary>The variables of this process, which the compose file's <c>${VAR}</c> are interpolated from.</summary>
-    protected static IReadOnlyDictionary<string, string> ProcessEnvironment()
+    protected internal static IReadOnlyDictionary<string, string> ProcessEnvironment()
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())

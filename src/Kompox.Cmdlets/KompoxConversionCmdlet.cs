@@ -19,6 +19,7 @@ public abstract class KompoxConversionCmdlet : KompoxAppCmdlet
     /// <summary>The compose profiles to enable; none: those COMPOSE_PROFILES names.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ProfileCompleter))]
     public string[] Profile { get; set; } = Array.Empty<string>();
 
     /// <summary>The activity the progress of converting apps is shown under.</summary>

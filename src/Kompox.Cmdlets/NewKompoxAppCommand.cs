@@ -17,6 +17,7 @@ public sealed class NewKompoxAppCommand : KompoxAppCmdlet
     /// <summary>The compose profiles to enable; none: those COMPOSE_PROFILES names.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ProfileCompleter))]
     public string[] Profile { get; set; } = Array.Empty<string>();
 
     /// <summary>Wait for another operation holding the app (up to -Timeout) instead of failing at once.</summary>

@@ -194,6 +194,16 @@ public static class KompoxErrors
         ["NoPreviousContainer"] = ErrorKind.NotFound,
         ["InvalidLogOptions"] = ErrorKind.InvalidArgument,
 
+        // Commands and ports of a running app (Invoke-KompoxAppCommand, Restart-KompoxApp, Start-KompoxPortForward).
+        ["AppNotRunning"] = ErrorKind.Unavailable,
+        ["InvalidCommand"] = ErrorKind.InvalidArgument,
+        ["CommandNotFound"] = ErrorKind.NotFound,
+        ["ExecFailed"] = ErrorKind.Unavailable,
+        ["ExecTimeout"] = ErrorKind.Timeout,
+        ["ExecUnsupported"] = ErrorKind.Unavailable,
+        ["InvalidPort"] = ErrorKind.InvalidArgument,
+        ["LocalPortInUse"] = ErrorKind.Conflict,
+
         // Disks and snapshots.
         ["InvalidDiskId"] = ErrorKind.InvalidArgument,
         ["DiskNotFound"] = ErrorKind.NotFound,

@@ -79,7 +79,8 @@ Describe 'Cmdlet conventions' {
         It 'supports -WhatIf and -Confirm when it changes anything' {
             # Reading (Get, Test, Import of a config, ConvertTo without a file) changes nothing; writing an -OutFile does.
             $readOnly = @('Get', 'Test', 'Find', 'Measure', 'Resolve', 'Show', 'Format', 'Compare', 'Wait', 'Watch')
-            $readOnlyCmdlets = @('Import-KompoxConfig')
+            # Start-KompoxPortForward only listens on this machine: it changes nothing on the cluster or on disk.
+            $readOnlyCmdlets = @('Import-KompoxConfig', 'Start-KompoxPortForward')
             if (($cmd.Verb -in $readOnly -or $cmd.Name -in $readOnlyCmdlets) -and -not $cmd.Parameters.ContainsKey('OutFile')) {
                 $cmd.Parameters.Keys | Should -Not -Contain 'WhatIf' -Because 'a read-only cmdlet should not pretend to change something'
             }

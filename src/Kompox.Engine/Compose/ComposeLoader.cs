@@ -366,7 +366,7 @@ public static class ComposeLoader
         }
 
         var extends = new ServiceExtends(problems, services);
-        var enabled = new List<(string Name, YMapping Service, SourceMark At, NodeReading Reading)>();
+        var enabled = new List<(string Name, YMapping Service, SourceMark At, NodeReading Reading, IReadOnlyList<string> Profiles)>();
         var disabled = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (key, node) in services.Entries.OrderBy(e => e.Key.Value, StringComparer.Ordinal))
         {
@@ -388,9 +388,9 @@ public static class ComposeLoader
                 continue;
             }
 
-            if (IsActive(service, name, reading, profiles))
+            if (IsActive(service, name, reading, profiles, out var own))
             {
-                enabled.Add((name, service, key.Start, reading));
+                enabled.Add((name, service, key.Start, reading, own));
             }
             else
             {
@@ -398,12 +398,12 @@ public static class ComposeLoader
             }
         }
 
-        foreach (var (name, service, at, reading) in enabled)
+        foreach (var (name, service, at, reading, own) in enabled)
         {
             CheckDependencies(service, name, reading, services, disabled);
             if (Replicas(service, name, reading) != 0)
             {
-                result.Add(new ServiceReader(problems, name, service, at, context).Read());
+                result.Add(new ServiceReader(problems, name, service, at, context).Read() with { Profiles = own });
             }
         }
 
@@ -421,14 +421,16 @@ public static class ComposeLoader
         return result;
     }
 
-    private static bool IsActive(YMapping service, string name, NodeReading reading, IReadOnlyCollection<string> selected)
+    private static bool IsActive(YMapping service, string name, NodeReading reading, IReadOnlyCollection<string> selected, out IReadOnlyList<string> profiles)
     {
+        profiles = [];
         if (service["profiles"] is not { } profilesNode || profilesNode is YScalar { IsNull: true })
         {
             return true;
         }
 
         var own = reading.Strings(profilesNode, $"services.{name}.profiles", allowSingle: false);
+        profiles = own.Select(p => p.Value).ToList();
         return own.Count == 0 || own.Any(p => selected.Contains(p.Value, StringComparer.Ordinal) || selected.Contains("*", StringComparer.Ordinal));
     }
 

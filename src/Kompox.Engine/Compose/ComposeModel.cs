@@ -47,6 +47,9 @@ public sealed record ComposeService
 
     public string? Image { get; init; }
 
+    /// <summary><c>profiles</c>: the profiles that enable the service; empty for a service always enabled.</summary>
+    public IReadOnlyList<string> Profiles { get; init; } = [];
+
     /// <summary>Exec form; a string in the file is split with shell word rules. Null when not set.</summary>
     public IReadOnlyList<string>? Entrypoint { get; init; }
 

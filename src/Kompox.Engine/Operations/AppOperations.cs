@@ -53,6 +53,28 @@ public interface IAppOperations
     /// <exception cref="KompoxException"><c>InvalidDuration</c>, <c>KubeloginUnsupported</c>, <c>InvalidLoginMode</c>, <c>AppNotDeployed</c>, <c>NoAccessPrincipals</c>.</exception>
     Task<AppCredential> GetCredentialAsync(string appId, AppCredentialOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Runs a command in a service's container of the app's running Pod, like <c>docker compose exec</c>: its stdin from
+    /// <see cref="AppExecOptions.Stdin"/>, its output collected or streamed, its exit code returned (a non-zero one is no
+    /// error). Changes nothing Kompox keeps, so it holds no lock.
+    /// </summary>
+    /// <exception cref="KompoxException"><c>AppNotDeployed</c>, <c>AppNotRunning</c>, <c>UnknownService</c>, <c>InvalidCommand</c>, <c>CommandNotFound</c>, <c>ExecFailed</c>, <c>ExecTimeout</c>, <c>ExecUnsupported</c>, and the cluster's errors.</exception>
+    Task<AppExecResult> ExecAsync(string appId, AppExecOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Restarts the app's Pod as <c>kubectl rollout restart</c> does, under the app's lock, and waits for the new Pod to
+    /// be Ready; the disk stays.
+    /// </summary>
+    /// <exception cref="KompoxException"><c>AppNotDeployed</c>, <c>AppLocked</c>, <c>RolloutFailed</c>, <c>RolloutTimeout</c>, and the cluster's errors.</exception>
+    Task<AppRestartResult> RestartAsync(string appId, AppRestartOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Forwards a local port to a service's port in the app's Pod until cancelled: the first event says where it
+    /// listens, the next ones tell of each connection.
+    /// </summary>
+    /// <exception cref="KompoxException"><c>AppNotDeployed</c>, <c>AppNotRunning</c>, <c>UnknownService</c>, <c>InvalidPort</c>, <c>LocalPortInUse</c>, and the cluster's errors.</exception>
+    IAsyncEnumerable<AppPortForwardEvent> ForwardPortAsync(string appId, AppPortForwardOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
     /// <summary>The disks the app's namespace names; <see cref="AppDiskState.None"/> when the app was never deployed.</summary>
     Task<AppDiskState> GetDiskStateAsync(string appId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 
@@ -101,6 +123,15 @@ public sealed class AppOperations : IAppOperations
 
     public Task<AppCredential> GetCredentialAsync(string appId, AppCredentialOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
         Runner.RunAsync(OperationSpec.OnApp($"Issuing a credential for app {appId}", appId), progress, (scope, token) => AppCredentialIssuer.IssueAsync(scope, options, token), cancellationToken);
+
+    public Task<AppExecResult> ExecAsync(string appId, AppExecOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        Runner.RunAsync(OperationSpec.OnApp($"Running a command in service {options.Service} of app {appId}", appId), progress, (scope, token) => AppExec.RunAsync(scope, options, token), cancellationToken);
+
+    public Task<AppRestartResult> RestartAsync(string appId, AppRestartOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        Runner.RunAsync(OperationSpec.OnApp($"Restarting app {appId}", appId) with { HoldsApp = true, LockWait = options.LockWait }, progress, (scope, token) => AppRestart.RunAsync(scope, options, token), cancellationToken);
+
+    public IAsyncEnumerable<AppPortForwardEvent> ForwardPortAsync(string appId, AppPortForwardOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        Runner.StreamAsync(OperationSpec.OnApp($"Forwarding port {options.Port} of service {options.Service} of app {appId}", appId), progress, (scope, token) => AppPortForward.RunAsync(scope, options, token), cancellationToken);
 
     public Task<AppDiskState> GetDiskStateAsync(string appId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
         Runner.RunAsync(OperationSpec.OnApp($"Reading the disk state of app {appId}", appId), progress, AppDiskStates.ReadAsync, cancellationToken);

@@ -489,7 +489,7 @@ internal static class DeployApp
     /// the apply returned: an unchanged one whose rollout is complete needs only its Pods read.
     /// </summary>
     /// <returns>The Deployment and the app's Pods as last read.</returns>
-    private static async Task<(V1Deployment Deployment, IList<V1Pod> Pods)> WaitForRolloutAsync(OperationScope scope, V1Deployment applied, IReadOnlyList<KubeObjectRef> appliedRefs, DeployOptions options, CancellationToken cancellationToken)
+    internal static async Task<(V1Deployment Deployment, IList<V1Pod> Pods)> WaitForRolloutAsync(OperationScope scope, V1Deployment applied, IReadOnlyList<KubeObjectRef> appliedRefs, DeployOptions options, CancellationToken cancellationToken)
     {
         var app = scope.App;
         var client = scope.Kube;
@@ -574,7 +574,9 @@ internal static class DeployApp
     }
 
     private static string Applied(IReadOnlyList<KubeObjectRef> applied, string ns) =>
-        $" The app's {applied.Count} objects ARE applied in namespace {ns} and stay so (kubectl -n {ns} describe pod shows more).";
+        applied.Count == 0
+            ? $" (kubectl -n {ns} describe pod shows more)."
+            : $" The app's {applied.Count} objects ARE applied in namespace {ns} and stay so (kubectl -n {ns} describe pod shows more).";
 
     private static int Revision(V1ObjectMeta metadata) =>
         metadata.Annotations?.TryGetValue("deployment.kubernetes.io/revision", out var text) == true && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var revision) ? revision : 0;

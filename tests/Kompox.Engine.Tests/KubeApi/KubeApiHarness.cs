@@ -141,12 +141,18 @@ internal sealed class KubeApiHarness : IAsyncDisposable
             UseShellExecute = false,
         };
         // The command comes first: the packaged kubectl is a version dispatcher that reads flags after it.
-        foreach (var arg in args)
+        // The flags go before a "--", after which kubectl exec takes the container's command.
+        var dashes = Array.IndexOf(args, "--");
+        foreach (var arg in dashes < 0 ? args : args[..dashes])
         {
             start.ArgumentList.Add(arg);
         }
         start.ArgumentList.Add("--kubeconfig=" + (kubeconfig ?? Kubeconfig));
         start.ArgumentList.Add("--cache-dir=" + Path.Combine(Directory, "kubectl-cache"));
+        foreach (var arg in dashes < 0 ? [] : args[dashes..])
+        {
+            start.ArgumentList.Add(arg);
+        }
         start.Environment["HOME"] = Directory;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -176,6 +176,12 @@ public sealed class OperationRunnerTests : IDisposable
                 }
 
                 break;
+            case IAsyncEnumerable<AppPortForwardEvent> events:
+                await foreach (var _ in events)
+                {
+                }
+
+                break;
             default:
                 throw new InvalidOperationException($"{Name(method)} returns {result?.GetType().Name}, which this test does not know how to wait for");
         }
@@ -198,6 +204,8 @@ public sealed class OperationRunnerTests : IDisposable
             _ when type == typeof(TimeSpan?) => null,
             _ when type == typeof(AppDiskState) => AppDiskState.None,
             _ when type == typeof(DeployPlan) => Plan(app),
+            _ when type == typeof(AppExecOptions) => new AppExecOptions { Service = "web", Command = ["ls"] },
+            _ when type == typeof(AppPortForwardOptions) => new AppPortForwardOptions { Service = "web", Port = 80 },
             _ when type.IsClass && type.GetConstructor(Type.EmptyTypes) is { } constructor => constructor.Invoke(null),
             _ => throw new InvalidOperationException($"no argument for {parameter.Name} of type {type.Name}; teach the test the new operation's parameter"),
         };

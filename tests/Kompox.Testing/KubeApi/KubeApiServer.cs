@@ -94,6 +94,9 @@ public sealed partial class KubeApiServer : IAsyncDisposable
             listen.UseHttps(Certificate.Value);
         }));
         var app = builder.Build();
+
+        // exec and port-forward come as WebSocket upgrades (KEP-4006); Kestrel keeps the Connection: Upgrade semantics.
+        app.UseWebSockets();
         app.Run(server.HandleAsync);
         await app.StartAsync(cancellationToken);
         server.app = app;
@@ -252,6 +255,11 @@ public sealed partial class KubeApiServer : IAsyncDisposable
             if (call.Method == "GET" && call.Query.GetValueOrDefault("watch") is "true" or "1")
             {
                 await WatchAsync(context, call, identity, () => Record(call, request, 200));
+                return;
+            }
+            if (IsStreaming(call))
+            {
+                await StreamAsync(context, call, identity, status => Record(call, request, status));
                 return;
             }
             if (IsLogFollow(call))
