@@ -1,0 +1,109 @@
+# The snapshot policy through the module on k3s (issue 14): Invoke-KompoxSnapshotPolicy, Set-KompoxSnapshot -Pin and
+# Restore-KompoxSnapshot -Switch, against the Kubernetes API test server with real files in the k3s data root.
+BeforeAll {
+    Import-Module $env:KOMPOX_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestCluster.psm1') -Force
+    $Server = Start-KompoxTestServer
+    $DataRoot = (New-Item -ItemType Directory (Join-Path $TestDrive 'data')).FullName
+    $Kubeconfig = $Server.WriteKubeconfig((Join-Path $TestDrive 'admin.kubeconfig'))
+    $Config = New-KompoxTestConfig -Directory (Join-Path $TestDrive 'policy') -Kubeconfig $Kubeconfig -DataRoot $DataRoot -AppName policy
+    Import-KompoxConfig $Config | Initialize-KompoxCluster -Confirm:$false | Out-Null
+    $Current = (Import-KompoxConfig $Config | New-KompoxApp -WarningAction SilentlyContinue).CurrentDiskId
+
+    # The app's settings, written into its kompoxops.yml as a user would: app is the file's last section.
+    $BaseText = (Get-Content $Config -Raw).TrimEnd()
+    function Set-AppSettings([hashtable] $Settings) {
+        $text = $BaseText
+        if ($Settings.Count -gt 0) {
+            $text += "`n  settings:`n" + (($Settings.GetEnumerator() | Sort-Object Key | ForEach-Object { "    $($_.Key): '$($_.Value)'" }) -join "`n")
+        }
+        Set-Content $Config ($text + "`n")
+    }
+}
+
+AfterAll {
+    if ($Server) { $Server.DisposeAsync().AsTask().GetAwaiter().GetResult() }
+}
+
+Describe 'Invoke-KompoxSnapshotPolicy' {
+    It 'skips an app without a policy and says so' {
+        $result = Import-KompoxConfig $Config | Invoke-KompoxSnapshotPolicy
+
+        $result | Should -BeOfType 'Kompox.PowerShell.KompoxSnapshotPolicyResult'
+        $result.Outcome | Should -Be 'Skipped'
+        $result.Message | Should -Match 'no snapshot policy'
+        @(Import-KompoxConfig $Config | Get-KompoxSnapshot) | Should -HaveCount 0
+    }
+
+    It 'takes a snapshot when due, not again before the interval, and prunes what no rule keeps but the pinned one' {
+        Set-AppSettings @{ SNAPSHOT_INTERVAL = '1h'; SNAPSHOT_KEEP = '1' }
+
+        $first = Import-KompoxConfig $Config | Invoke-KompoxSnapshotPolicy -WarningAction SilentlyContinue
+        $first.Outcome | Should -Be 'Taken'
+        $first.Taken.SourceDiskId | Should -Be $Current
+        $pinned = $first.Taken | Set-KompoxSnapshot -Pin
+        $pinned.Pinned | Should -BeTrue
+
+        $later = Import-KompoxConfig $Config | New-KompoxSnapshot -WarningAction SilentlyContinue
+        Start-Sleep -Milliseconds 1100
+        $newest = Import-KompoxConfig $Config | New-KompoxSnapshot -WarningAction SilentlyContinue
+
+        $second = Import-KompoxConfig $Config | Invoke-KompoxSnapshotPolicy
+        $second.Outcome | Should -Be 'NotDue'
+        $second.Taken | Should -BeNullOrEmpty
+        @($second.Pruned.Id) | Should -Be @($later.Id)
+        ($second.Kept | Where-Object Id -eq $newest.Id).Reasons | Should -Contain 'newest'
+        ($second.Kept | Where-Object Id -eq $pinned.Id).Reasons | Should -Contain 'pinned'
+        $left = Import-KompoxConfig $Config | Get-KompoxSnapshot
+        @($left.Id) | Should -Be @($newest.Id, $pinned.Id)
+        ($left | Where-Object Pinned).Id | Should -Be $pinned.Id
+    }
+
+    It 'reports a failed run as a non-terminating error naming the app, and prunes nothing after it' {
+        Set-AppSettings @{ SNAPSHOT_INTERVAL = '1s'; SNAPSHOT_KEEP = '1' }
+        Start-Sleep -Milliseconds 1100
+        $before = @((Import-KompoxConfig $Config | Get-KompoxSnapshot).Id)
+        # The current disk's directory gone: the snapshot fails with DiskNotFound while the listing still works.
+        Rename-Item (Join-Path $DataRoot "disks/$Current") "$Current.away"
+        try {
+            $result = Import-KompoxConfig $Config | Invoke-KompoxSnapshotPolicy -ErrorVariable failed -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        }
+        finally {
+            Rename-Item (Join-Path $DataRoot "disks/$Current.away") $Current
+        }
+
+        $result.Outcome | Should -Be 'Failed'
+        $result.Failed | Should -BeTrue
+        $failed | Should -HaveCount 1
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'SnapshotPolicyFailed,DiskNotFound*'
+        $failed[0].Exception.Message | Should -BeLike '*policy*snapshot policy failed*'
+        @((Import-KompoxConfig $Config | Get-KompoxSnapshot).Id) | Should -Be $before
+    }
+
+    It 'refuses a wrong policy setting when the config is read, naming the setting' {
+        Set-AppSettings @{ SNAPSHOT_KEEP = 'all' }
+        Import-KompoxConfig $Config -ErrorVariable refused -ErrorAction SilentlyContinue | Out-Null
+        ($refused | Out-String) | Should -Match 'app\.settings\.SNAPSHOT_KEEP'
+        ($refused | Out-String) | Should -Match "'all' is not a whole number above zero"
+        Set-AppSettings @{}
+    }
+}
+
+Describe 'Restore-KompoxSnapshot -Switch' {
+    It 'restores the newest snapshot to a new disk and switches the app to it in one go' {
+        Set-Content (Join-Path $DataRoot "disks/$Current/marker.txt") 'at the snapshot'
+        Import-KompoxConfig $Config | New-KompoxSnapshot -WarningAction SilentlyContinue | Out-Null
+        Set-Content (Join-Path $DataRoot "disks/$Current/marker.txt") 'changed since'
+
+        $disk = Import-KompoxConfig $Config | Get-KompoxApp | Get-KompoxSnapshot | Select-Object -First 1 | Restore-KompoxSnapshot -Switch -Confirm:$false
+
+        $disk | Should -BeOfType 'Kompox.PowerShell.KompoxDisk'
+        $disk.IsCurrent | Should -BeTrue
+        $disk.DiskId | Should -Not -Be $Current
+        Get-Content (Join-Path $DataRoot "disks/$($disk.DiskId)/marker.txt") | Should -Be 'at the snapshot'
+        $status = Import-KompoxConfig $Config | Get-KompoxApp
+        $status.CurrentDiskId | Should -Be $disk.DiskId
+        $status.Ready | Should -BeTrue
+        (Import-KompoxConfig $Config | Get-KompoxDisk | Where-Object IsCurrent).DiskId | Should -Be $disk.DiskId
+    }
+}
