@@ -218,6 +218,7 @@ public static class KompoxErrors
         ["NoCurrentDisk"] = ErrorKind.NotFound,
         ["InvalidDiskSource"] = ErrorKind.InvalidArgument,
         ["AppStopTimeout"] = ErrorKind.Timeout,
+        ["SnapshotHookFailed"] = ErrorKind.Conflict,
         ["AdoptUnsupported"] = ErrorKind.InvalidArgument,
         ["DiskOutsideProvider"] = ErrorKind.InvalidArgument,
         ["DiskOwnedByOtherApp"] = ErrorKind.Conflict,

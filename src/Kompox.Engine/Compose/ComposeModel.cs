@@ -166,6 +166,9 @@ public sealed record ComposeService
     /// <summary><c>pre_start</c> steps, in file order: each runs to completion in a container of its own before the service starts.</summary>
     public IReadOnlyList<ComposeHook> PreStart { get; init; } = Array.Empty<ComposeHook>();
 
+    /// <summary><c>x-kompox-snapshot</c>: commands run in the service's container around a snapshot of the app's disk; null when none.</summary>
+    public ComposeSnapshotHooks? SnapshotHooks { get; init; }
+
     /// <summary>Where each key of the service was written, by key path below the service (e.g. <c>ports[1]</c>), for errors.</summary>
     public required IReadOnlyDictionary<string, SourceMark> Marks { get; init; }
 }
@@ -311,3 +314,18 @@ public sealed record ComposeDependency(string Service, DependencyCondition Condi
 /// (Docker then reserves every matching device); with <c>device_ids</c> it is their number.
 /// </summary>
 public sealed record ComposeDeviceRequest(IReadOnlyList<string> Capabilities, string? Driver, long? Count, IReadOnlyList<string> DeviceIds, string KeyPath, SourceMark At);
+
+/// <summary>
+/// A service's <c>x-kompox-snapshot</c>, as Velero's backup hooks (pre and post exec hooks per container, a timeout, on
+/// error Fail or Continue): <paramref name="Pre"/> runs in order in the service's container before a snapshot of the app's
+/// disk, <paramref name="Post"/> after it, also when it failed. Each command is an argv (a string is split by shell word
+/// rules, as compose's <c>command</c>).
+/// </summary>
+/// <param name="Timeout">How long each command may run (<c>timeout</c>, default 60s).</param>
+/// <param name="ContinueOnError"><c>on_error: continue</c>: a failing pre command is a warning and the snapshot is taken; <c>fail</c> (the default) takes none.</param>
+public sealed record ComposeSnapshotHooks(IReadOnlyList<IReadOnlyList<string>> Pre, IReadOnlyList<IReadOnlyList<string>> Post, TimeSpan Timeout, bool ContinueOnError, SourceMark At)
+{
+    public const string Key = "x-kompox-snapshot";
+
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
+}

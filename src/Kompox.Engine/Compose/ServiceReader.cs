@@ -102,9 +102,16 @@ internal sealed partial class ServiceReader : NodeReading
     {
         RecordMarks(map, string.Empty);
         var values = new Dictionary<string, YNode>(StringComparer.Ordinal);
+        YNode? snapshotHooks = null;
         foreach (var (key, value) in map.Entries)
         {
             var k = key.Value;
+            if (k == ComposeSnapshotHooks.Key)
+            {
+                snapshotHooks = value;
+                continue;
+            }
+
             if (k.StartsWith("x-", StringComparison.Ordinal))
             {
                 continue;
@@ -219,8 +226,64 @@ internal sealed partial class ServiceReader : NodeReading
             ReadOnlyRootFilesystem = OptionalBool(values, "read_only"),
             Tty = OptionalBool(values, "tty"),
             StdinOpen = OptionalBool(values, "stdin_open"),
+            SnapshotHooks = snapshotHooks is null or YScalar { IsNull: true } ? null : ReadSnapshotHooks(snapshotHooks),
             Marks = new SortedDictionary<string, SourceMark>(marks, StringComparer.Ordinal),
         };
+    }
+
+    /// <summary><c>x-kompox-snapshot: {pre: [...], post: [...], timeout: 60s, on_error: fail|continue}</c>.</summary>
+    private ComposeSnapshotHooks? ReadSnapshotHooks(YNode node)
+    {
+        var key = Path(ComposeSnapshotHooks.Key);
+        if (Mapping(node, key) is not { } hooks)
+        {
+            return null;
+        }
+
+        RejectUnknownKeys(hooks, key, "pre", "post", "timeout", "on_error");
+        List<IReadOnlyList<string>> Commands(string phase)
+        {
+            var commands = new List<IReadOnlyList<string>>();
+            if (hooks[phase] is not { } list || list is YScalar { IsNull: true })
+            {
+                return commands;
+            }
+
+            if (list is not YSequence sequence)
+            {
+                Error(list, Join(key, phase), $"expected a list of commands, found {list.Describe()}");
+                return commands;
+            }
+
+            for (var i = 0; i < sequence.Items.Count; i++)
+            {
+                var relative = $"{ComposeSnapshotHooks.Key}.{phase}[{i}]";
+                if (ReadCommand(sequence.Items[i], relative) is { Count: > 0 } command)
+                {
+                    commands.Add(command);
+                }
+                else if (!Problems.HasErrorAt(Path(relative)))
+                {
+                    Error(sequence.Items[i], Path(relative), "is an empty command");
+                }
+            }
+
+            return commands;
+        }
+
+        var timeout = Duration(hooks, key, "timeout");
+        if (timeout is { } t && t <= TimeSpan.Zero)
+        {
+            Error(hooks["timeout"]!, Join(key, "timeout"), "must be above zero");
+        }
+
+        var onError = hooks["on_error"] is { } onErrorNode ? Text(onErrorNode, Join(key, "on_error")) : null;
+        if (onError is not (null or "fail" or "continue"))
+        {
+            Error(hooks["on_error"]!, Join(key, "on_error"), $"'{onError}' is not fail or continue");
+        }
+
+        return new ComposeSnapshotHooks(Commands("pre"), Commands("post"), timeout is { } given && given > TimeSpan.Zero ? given : ComposeSnapshotHooks.DefaultTimeout, onError == "continue", node.Start);
     }
 
     private void RecordMarks(YNode node, string relative)

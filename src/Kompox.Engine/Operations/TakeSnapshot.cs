@@ -44,6 +44,14 @@ internal static class TakeSnapshot
         var diskId = await DiskChoice.ResolveAsync(scope, runtime, options.DiskId, cancellationToken).ConfigureAwait(false);
         if (!options.StopApp)
         {
+            // The compose file's hooks quiesce a running app instead of stopping it; without them the copy may catch
+            // files half written. With the cluster down no hook can run, and that is said.
+            var hooks = scope.Unanswered is null ? SnapshotHooks.Of(scope) : Array.Empty<(string, Compose.ComposeSnapshotHooks)>();
+            if (hooks.Count > 0)
+            {
+                return await SnapshotHooks.AroundAsync(scope, hooks, token => CopyAsync(scope, runtime, diskId, token), cancellationToken).ConfigureAwait(false);
+            }
+
             await WarnIfRunningAsync(scope, diskId, cancellationToken).ConfigureAwait(false);
             return await CopyAsync(scope, runtime, diskId, cancellationToken).ConfigureAwait(false);
         }

@@ -122,8 +122,7 @@ public sealed class MoveAppTests : IAsyncLifetime
             var error = await Assert.ThrowsAsync<KompoxException>(() => new DiskOperations(fixture.Context).MoveAsync(app.Id, app.Id, new MoveOptions(), null, CancellationToken.None).Within());
 
             Assert.Equal(("MoveNotSupported", ErrorKind.InvalidArgument), (error.ErrorId, error.Kind));
-            Assert.Contains("Export-KompoxDisk", error.Message);
-            Assert.Contains("Import-KompoxDisk", error.Message);
+            Assert.Contains("export the disk on this node, import the archive on the destination's node, then switch the app to the imported disk there", error.Message);
         }
         finally
         {

@@ -307,9 +307,110 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
         Assert.Equal("SnapshotNotFound", missing.ErrorId);
     }
 
-    private async Task<(KompoxApp App, string Current)> DeployAsync(Dictionary<string, string>? settings = null)
+    private const string Hooked = """
+        services:
+          web:
+            image: nginx:1.27
+            ports: ["8080:80"]
+            volumes: ["data:/usr/share/nginx/html"]
+          db:
+            image: postgres:16
+            volumes: ["data:/var/lib/postgresql/data"]
+            x-kompox-snapshot:
+              pre:
+                - psql -c "select pg_backup_start('kompox')"
+                - [sync]
+              post: ["psql -c 'select pg_backup_stop()'"]
+              timeout: 10s
+              on_error: ON_ERROR
+        volumes:
+          data: {}
+        """;
+
+    /// <summary>
+    /// x-kompox-snapshot, as Velero's pre and post exec hooks: the pre commands run in order in the named service's
+    /// container before the copy, the post commands after it; no "may not be consistent" warning, since the app was
+    /// quiesced. The commands run over the API server's exec stream (pods/exec), which the test server speaks.
+    /// </summary>
+    [Fact]
+    public async Task Snapshot_hooks_run_in_order_in_the_named_container_around_the_copy()
     {
-        var app = App(settings);
+        var (app, _) = await DeployAsync(compose: Hooked.Replace("ON_ERROR", "fail"));
+        var ran = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        Kompox.Testing.KubeApi.ExecHandler Record(int exitCode) => (process, _) =>
+        {
+            ran.Enqueue($"{process.Container}: {string.Join(' ', process.Command)}");
+            return Task.FromResult(exitCode);
+        };
+        harness.Server.InstallProgram(KubeNames.Namespace(app), "db", "psql", Record(0));
+        harness.Server.InstallProgram(KubeNames.Namespace(app), "db", "sync", Record(0));
+        drivers.Observed.BeforeSnapshot = () => { ran.Enqueue("copy"); return Task.CompletedTask; };
+        var progress = new RecordedProgress();
+
+        var snapshot = await Snapshots.CreateAsync(app.Id, new SnapshotOptions(), progress, CancellationToken.None).Within();
+
+        Assert.Equal(new[] { "db: psql -c select pg_backup_start('kompox')", "db: sync", "copy", "db: psql -c select pg_backup_stop()" }, ran);
+        Assert.DoesNotContain(progress.Reports, r => r.Kind == ProgressKind.Warning);
+        Assert.Single(await Snapshots.ListAsync(app.Id, null, CancellationToken.None), s => s.Id == snapshot.Id);
+    }
+
+    [Theory]
+    [InlineData("fail")]
+    [InlineData("continue")]
+    public async Task A_failing_pre_hook_takes_no_snapshot_unless_on_error_continue_and_the_post_hook_runs_either_way(string onError)
+    {
+        var (app, _) = await DeployAsync(compose: Hooked.Replace("ON_ERROR", onError));
+        var ran = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        harness.Server.InstallProgram(KubeNames.Namespace(app), "db", "psql", async (process, token) =>
+        {
+            ran.Enqueue(string.Join(' ', process.Command));
+            if (process.Command.Any(c => c.Contains("pg_backup_start", StringComparison.Ordinal)))
+            {
+                await process.Stderr.WriteAsync("ERROR:  a backup is already in progress\n"u8.ToArray(), token);
+                return 1;
+            }
+
+            return 0;
+        });
+        harness.Server.InstallProgram(KubeNames.Namespace(app), "db", "sync", (_, _) => { ran.Enqueue("sync"); return Task.FromResult(0); });
+        var progress = new RecordedProgress();
+
+        var taking = Snapshots.CreateAsync(app.Id, new SnapshotOptions(), progress, CancellationToken.None).Within();
+
+        if (onError == "fail")
+        {
+            var error = await Assert.ThrowsAsync<KompoxException>(() => taking);
+            Assert.Equal(("SnapshotHookFailed", ErrorKind.Conflict), (error.ErrorId, error.Kind));
+            Assert.Contains("no snapshot was taken: pre hook 'psql -c select pg_backup_start('kompox')' in service db exited with code 1: ERROR:  a backup is already in progress", error.Message);
+            Assert.Empty(await Snapshots.ListAsync(app.Id, null, CancellationToken.None));
+            Assert.Equal(new[] { "-c select pg_backup_start('kompox')", "-c select pg_backup_stop()" }, ran.Select(r => r[(r.IndexOf(' ') + 1)..]));
+        }
+        else
+        {
+            var snapshot = await taking;
+            Assert.Single(await Snapshots.ListAsync(app.Id, null, CancellationToken.None));
+            Assert.Equal(3, ran.Count);
+            Assert.Contains(progress.Reports, r => r.Kind == ProgressKind.Warning && r.Warning!.Message.Contains("going on (on_error: continue)", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task The_hooks_of_an_app_that_is_not_running_are_skipped_and_a_malformed_hook_is_an_error_of_the_compose_file()
+    {
+        var app = App(compose: Hooked.Replace("ON_ERROR", "fail"));
+        await new DiskOperations(context).CreateAsync(app.Id, null, null, CancellationToken.None).Within();
+        var disk = Assert.Single(await Disks.ListAsync(app.Id, null, CancellationToken.None));
+
+        var snapshot = await Snapshots.CreateAsync(app.Id, new SnapshotOptions { DiskId = disk.Id }, null, CancellationToken.None).Within();
+        Assert.Equal(disk.Id, snapshot.DiskId);
+
+        var bad = AppValidator.Validate(App(compose: Hooked.Replace("ON_ERROR", "sometimes")), new AppValidationOptions());
+        Assert.Contains(bad.Errors, e => e.Key == "services.db.x-kompox-snapshot.on_error" && e.Message.Contains("'sometimes' is not fail or continue", StringComparison.Ordinal));
+    }
+
+    private async Task<(KompoxApp App, string Current)> DeployAsync(Dictionary<string, string>? settings = null, string compose = OperationFixture.Compose)
+    {
+        var app = App(settings, compose);
         var deploy = new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None);
         var status = await deploy.Within();
         Assert.True(status.Ready);
@@ -331,7 +432,7 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
         Assert.Contains(pod.Status.Conditions, c => c.Type == "Ready" && c.Status == "True");
     }
 
-    private KompoxApp App(Dictionary<string, string>? settings = null)
+    private KompoxApp App(Dictionary<string, string>? settings = null, string compose = OperationFixture.Compose)
     {
         var provider = new KompoxProvider { Name = "k3s1", Driver = "k3s", Settings = new Dictionary<string, string>(), Service = new KompoxService { Name = "ops" } };
         var cluster = new KompoxCluster
@@ -347,7 +448,7 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
         {
             Name = "web",
             Cluster = cluster,
-            Compose = OperationFixture.Compose,
+            Compose = compose,
             Ingress = new Dictionary<string, string>(),
             Resources = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" },
             Settings = settings ?? new Dictionary<string, string>(),
