@@ -107,3 +107,19 @@ Describe 'Restore-KompoxSnapshot -Switch' {
         (Import-KompoxConfig $Config | Get-KompoxDisk | Where-Object IsCurrent).DiskId | Should -Be $disk.DiskId
     }
 }
+
+Describe 'Remove-KompoxApp and the data' {
+    It 'keeps every disk and snapshot, and the next New-KompoxApp comes back on the current disk' {
+        $disks = @(Import-KompoxConfig $Config | Get-KompoxDisk)
+        $snapshots = @(Import-KompoxConfig $Config | Get-KompoxSnapshot)
+        $current = ($disks | Where-Object IsCurrent).DiskId
+        $disks.Count | Should -BeGreaterThan 1
+        $snapshots.Count | Should -BeGreaterThan 0
+
+        Import-KompoxConfig $Config | Remove-KompoxApp -Confirm:$false | Out-Null
+
+        @((Import-KompoxConfig $Config | Get-KompoxDisk).DiskId) | Should -Be @($disks.DiskId)
+        @((Import-KompoxConfig $Config | Get-KompoxSnapshot).Id) | Should -Be @($snapshots.Id)
+        (Import-KompoxConfig $Config | New-KompoxApp -WarningAction SilentlyContinue).CurrentDiskId | Should -Be $current
+    }
+}
