@@ -89,7 +89,7 @@ Describe 'Invoke-KompoxSnapshotPolicy' {
     }
 }
 
-Describe 'Restore-KompoxSnapshot -Switch' {
+Describe 'Restore-KompoxSnapshot -Switch, then Remove-KompoxApp' {
     It 'restores the newest snapshot to a new disk and switches the app to it in one go' {
         Set-Content (Join-Path $DataRoot "disks/$Current/marker.txt") 'at the snapshot'
         Import-KompoxConfig $Config | New-KompoxSnapshot -WarningAction SilentlyContinue | Out-Null
@@ -106,10 +106,9 @@ Describe 'Restore-KompoxSnapshot -Switch' {
         $status.Ready | Should -BeTrue
         (Import-KompoxConfig $Config | Get-KompoxDisk | Where-Object IsCurrent).DiskId | Should -Be $disk.DiskId
     }
-}
 
-Describe 'Remove-KompoxApp and the data' {
-    It 'keeps every disk and snapshot, and the next New-KompoxApp comes back on the current disk' {
+    # In the same Describe: TestDrive drops what a Describe block made in it when the block ends.
+    It 'and Remove-KompoxApp keeps every disk and snapshot, and the next New-KompoxApp comes back on the current disk' {
         $disks = @(Import-KompoxConfig $Config | Get-KompoxDisk)
         $snapshots = @(Import-KompoxConfig $Config | Get-KompoxSnapshot)
         $current = ($disks | Where-Object IsCurrent).DiskId
