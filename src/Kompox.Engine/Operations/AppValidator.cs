@@ -59,13 +59,10 @@ public static class AppValidator
     /// <summary>Loads the app's compose file and converts it with <paramref name="convert"/>, collecting every problem.</summary>
     internal static AppValidation Convert(KompoxApp app, ComposeReadOptions options, Func<ComposeProject, AppManifest> convert)
     {
-        var composeFile = app.ComposePath ?? "compose.yml";
-        // Compose text with no file of its own can name no file: no directory, rather than wherever the process runs.
-        var projectDir = app.ComposePath is null ? null : Path.GetDirectoryName(Path.GetFullPath(app.ComposePath));
         ComposeProject project;
         try
         {
-            project = ComposeLoader.Load(app.Compose, composeFile, projectDir, app.Name, options.Environment, options.Profiles, app.ComposeOverrides);
+            project = Load(app, options);
         }
         catch (KompoxValidationException e)
         {
@@ -86,6 +83,16 @@ public static class AppValidator
             .Select(o => new ManifestDocument(o.ApiVersion, o.Kind, o.Metadata.NamespaceProperty, o.Metadata.Name, ManifestWriter.Write(new[] { o })))
             .ToList();
         return new AppValidation(app, Array.Empty<Diagnostic>(), manifest.Warnings, documents);
+    }
+
+    /// <summary>The app's compose project, read beside its compose file.</summary>
+    /// <exception cref="KompoxValidationException">The compose file has errors.</exception>
+    internal static ComposeProject Load(KompoxApp app, ComposeReadOptions options)
+    {
+        var composeFile = app.ComposePath ?? "compose.yml";
+        // Compose text with no file of its own can name no file: no directory, rather than wherever the process runs.
+        var projectDir = app.ComposePath is null ? null : Path.GetDirectoryName(Path.GetFullPath(app.ComposePath));
+        return ComposeLoader.Load(app.Compose, composeFile, projectDir, app.Name, options.Environment, options.Profiles, app.ComposeOverrides);
     }
 
     private static AppValidation Invalid(KompoxApp app, IReadOnlyList<Diagnostic> problems) => new(

@@ -19,9 +19,8 @@ internal static class SnapshotHooks
         var app = scope.App;
         try
         {
-            // Read as the deploy reads it offline (no variables from the caller): which services have hooks does not vary.
-            var read = new ComposeReadOptions();
-            var project = ComposeLoader.Load(app.Compose, app.ComposePath ?? "compose.yml", app.ComposePath is null ? null : Path.GetDirectoryName(Path.GetFullPath(app.ComposePath)), app.Name, read.Environment, read.Profiles, app.ComposeOverrides);
+            // Read without variables from the caller: which services have hooks does not vary with them.
+            var project = AppValidator.Load(app, new ComposeReadOptions());
             return project.Services.Where(s => s.SnapshotHooks is { } h && (h.Pre.Count > 0 || h.Post.Count > 0)).Select(s => (s.Name, s.SnapshotHooks!)).ToList();
         }
         catch (KompoxValidationException e)
