@@ -398,7 +398,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var progress = new RecordedProgress();
         var first = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None);
         await first.DisposeAsync();
-        Assert.Contains(progress.Reports, r => r.Detail() == $"released lease {KubeNames.Namespace(app)}/{LeaseAppLock.LeaseName}");
+        Assert.Contains(progress.Reports, r => r.Activity == $"Holding app {app.Id}" && r.Detail() == $"released lease {KubeNames.Namespace(app)}/{LeaseAppLock.LeaseName}");
         var version = (await ReadLeaseAsync(app)).Metadata.ResourceVersion;
         await first.DisposeAsync();
         Assert.Equal(version, (await ReadLeaseAsync(app)).Metadata.ResourceVersion);
@@ -407,7 +407,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var second = await Lock(outage).AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None);
         outage.Down = true;
         await second.DisposeAsync();
-        Assert.Contains(progress.Reports, r => r.Detail() == $"could not release the lease; it expires at {Time.GetUtcNow().AddSeconds(60):u}");
+        Assert.Contains(progress.Reports, r => r.Activity == $"Holding app {app.Id}" && r.Detail() == $"could not release the lease; it expires at {Time.GetUtcNow().AddSeconds(60):u}");
         Assert.Equal(second.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
     }
 
@@ -437,6 +437,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         await UntilAsync(() => held.Lost.IsCancellationRequested);
         var warning = Assert.Single(progress.Reports, r => r.Kind == ProgressKind.Warning);
         Assert.Contains("lost the lease of the app: the lease expired before it could be renewed; stopping", warning.Status);
+        Assert.Equal((app.Id, string.Empty), (warning.Warning!.File, warning.Warning.Key));
         var stopped = await Assert.ThrowsAsync<KompoxException>(() => work.WaitAsync(Wait));
         Assert.Equal("AppLeaseLost", stopped.ErrorId);
 
