@@ -36,7 +36,14 @@ public sealed class InvokeKompoxSnapshotPolicyCommand : KompoxDiskDataCmdlet
 
             foreach (var error in result.Errors)
             {
-                WriteError(new ErrorRecord(new InvalidOperationException($"{app.Id}: snapshot policy failed: {error.Message}"), $"SnapshotPolicyFailed,{error.ErrorId}", ErrorCategory.NotSpecified, written));
+                // The engine's error, rendered as every cmdlet renders one (category, remedy), under an id that says the run failed.
+                var rendered = ToErrorRecord(error);
+                WriteError(new ErrorRecord(new InvalidOperationException($"{app.Id}: snapshot policy failed: {error.Message}", error), $"SnapshotPolicyFailed,{error.ErrorId}", rendered.CategoryInfo.Category, written)
+                {
+                    ErrorDetails = rendered.ErrorDetails is { } details
+                        ? new ErrorDetails($"{app.Id}: snapshot policy failed: {details.Message}") { RecommendedAction = details.RecommendedAction }
+                        : null,
+                });
             }
         }
     }
