@@ -22,6 +22,12 @@ public sealed record DiskInfo(string Id, string AppId, DateTimeOffset CreatedAt,
     /// </summary>
     public DateTimeOffset? CurrentSince { get; init; }
 
+    /// <summary>
+    /// Whether the project's bound directories were copied onto the disk (<see cref="IDriverRuntime.SeedAsync"/>, the
+    /// <c>kompox-seeded</c> tag): a deploy copies them only onto a disk that does not say so.
+    /// </summary>
+    public bool Seeded { get; init; }
+
     /// <summary>The topology zone a zonal disk is in (<c>&lt;region&gt;-&lt;zone&gt;</c> for Azure), which its volume is pinned to; null when it attaches anywhere.</summary>
     public string? Zone { get; init; }
 
@@ -69,6 +75,26 @@ public sealed record DiskInfo(string Id, string AppId, DateTimeOffset CreatedAt,
     }
 }
 
+/// <summary>A relative bind of a directory: what the container sees at <paramref name="DiskPath"/> of the app's disk, and the project's directory Docker would show there.</summary>
+/// <param name="Source">The bind's source as the compose file writes it (<c>./html</c>).</param>
+/// <param name="SourcePath">That directory, resolved against the project directory.</param>
+/// <param name="DiskPath">Its directory on the disk (<c>binds/html</c>, the disk layout's).</param>
+public sealed record SeedSource(string Source, string SourcePath, string DiskPath);
+
+/// <summary>What copying one bound directory onto a disk did (or, as a dry run, would do).</summary>
+/// <param name="Copied">What arrived, relative to the bind's directory: each file, link or directory that was not on the disk (a directory with all it holds; <c>.</c> when the bind's directory itself was not there).</param>
+/// <param name="Skipped">What was kept because the disk already has something there: the app's own files are never overwritten.</param>
+/// <param name="Files">The files, links and directories that arrived, counted one by one.</param>
+/// <param name="Bytes">The bytes of file data that arrived.</param>
+public sealed record SeededBind(SeedSource Bind, IReadOnlyList<string> Copied, IReadOnlyList<string> Skipped, long Files, long Bytes)
+{
+    /// <summary>Why nothing of the bind was copied (its directory is missing in the project, or the disk has a file or link where its directory goes); null when it was looked at.</summary>
+    public string? NotCopied { get; init; }
+}
+
+/// <summary>What copying an app's bound directories onto one of its disks did; <see cref="DryRun"/> when it only says what it would do.</summary>
+public sealed record SeedResult(string AppId, string DiskId, bool DryRun, IReadOnlyList<SeededBind> Binds);
+
 /// <summary>A snapshot of one of an app's disks.</summary>
 /// <param name="DiskId">The disk it was taken of.</param>
 /// <param name="SizeBytes">The size of that disk, which a disk restored from the snapshot gets.</param>
@@ -113,6 +139,16 @@ public interface IDriverRuntime
     /// </summary>
     /// <exception cref="KompoxException"><c>MoveNotSupported</c> for a driver whose disks live on one node (k3s).</exception>
     Task AssignToAppAsync(KompoxApp app, KompoxApp destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Copies each bound directory of the project onto the disk, into its <see cref="SeedSource.DiskPath"/>, never over
+    /// anything there: what the disk has is kept (<see cref="SeededBind.Skipped"/>), directories merge. A file arrives
+    /// whole or not at all, so a stop leaves no part of one; what arrived whole stays. Then the disk is marked seeded
+    /// (<see cref="DiskInfo.Seeded"/>). With <paramref name="dryRun"/> it writes nothing and says what it would copy.
+    /// </summary>
+    /// <exception cref="KompoxException"><c>SeedUnsupported</c> for a driver that cannot write files into its disks from here.</exception>
+    Task<SeedResult> SeedAsync(KompoxApp app, string diskId, IReadOnlyList<SeedSource> binds, bool dryRun, IProgress<OperationProgress> progress, CancellationToken cancellationToken) =>
+        throw new KompoxException("SeedUnsupported", ErrorKind.InvalidArgument, $"app {app.Id}: driver {app.Cluster.Provider.Driver} cannot copy the project's bound directories ({string.Join(", ", binds.Select(b => b.Source))}) onto disk {diskId}: its disks are reached only through the cluster; the directories start empty there") { Target = diskId };
 
     /// <summary>The app's snapshots, newest first.</summary>
     Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(KompoxApp app, CancellationToken cancellationToken);

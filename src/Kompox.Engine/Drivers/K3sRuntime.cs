@@ -1,9 +1,11 @@
 using System.Formats.Tar;
 using System.Globalization;
 using System.IO.Compression;
+using System.IO.Pipes;
 using System.Text.Json;
 using k8s.Models;
 using Kompox.Model;
+using Microsoft.Win32.SafeHandles;
 
 namespace Kompox.Drivers;
 
@@ -22,6 +24,9 @@ public sealed class K3sRuntime : IDriverRuntime
 
     /// <summary>On the app's current disk: since when it is (<see cref="IDriverRuntime.MarkCurrentAsync"/>); the aks driver's tag of the same name.</summary>
     public const string CurrentTag = "kompox-disk-current";
+
+    /// <summary>On a disk the project's bound directories were copied onto: when (<see cref="SeedAsync"/>).</summary>
+    public const string SeededTag = "kompox-seeded";
 
     private const string Archive = ".tar.gz";
 
@@ -100,6 +105,217 @@ public sealed class K3sRuntime : IDriverRuntime
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Copies each bound directory through the disk archive, as an import does (<see cref="DiskArchive.Write"/> into
+    /// <see cref="DiskArchive.Extract"/>, with its fidelity and its refusals), into a hidden directory beside the disks;
+    /// then renames each entry into the disk where nothing is, never following a link the app put on its disk.
+    /// </summary>
+    public async Task<SeedResult> SeedAsync(KompoxApp app, string diskId, IReadOnlyList<SeedSource> binds, bool dryRun, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        FindDisk(app, diskId);
+        var activity = $"Copying the bound directories onto disk {diskId}";
+        Libc.RequireLinux(activity);
+        var results = new List<SeededBind>();
+        foreach (var bind in binds)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            results.Add(await Task.Run(() => SeedOne(diskId, bind, dryRun, activity, progress, cancellationToken), cancellationToken).ConfigureAwait(false));
+        }
+
+        if (!dryRun)
+        {
+            var tags = ReadTags(disksDir, diskId)!;
+            tags.Tags[SeededTag] = DiskInfo.CurrentSinceText(timeProvider.GetUtcNow());
+            AtomicFile.Write(TagsPath(disksDir, diskId), JsonSerializer.Serialize(tags, Json), overwrite: true);
+        }
+
+        return new SeedResult(app.Id, diskId, dryRun, results);
+    }
+
+    private SeededBind SeedOne(string diskId, SeedSource bind, bool dryRun, string activity, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        // Docker mounts what the source names: a link to a directory is followed, as the bind would follow it.
+        var source = Path.GetFullPath(bind.SourcePath);
+        source = Directory.Exists(source) ? new DirectoryInfo(source).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? source : source;
+        if (!Directory.Exists(source))
+        {
+            return new SeededBind(bind, [], [], 0, 0) { NotCopied = $"{bind.Source} is no directory of the project; Docker would make it, empty" };
+        }
+
+        // Down to the bind's parent directory by descriptors, never through a link: the app's container may have put one
+        // anywhere on its disk, and a path would follow it out of the disk.
+        var parts = bind.DiskPath.Split('/');
+        var parent = Libc.OpenDirectory(null, Path.Combine(disksDir, diskId)) ?? throw new DirectoryNotFoundException(Path.Combine(disksDir, diskId));
+        try
+        {
+            for (var i = 0; i < parts.Length - 1; i++)
+            {
+                var next = Libc.OpenDirectory(parent, parts[i]);
+                if (next is null && !Libc.Exists(parent, parts[i]))
+                {
+                    if (dryRun)
+                    {
+                        return Merge(source, null, parts[^1], dryRun);
+                    }
+
+                    Libc.MakeDirectory(parent, parts[i], 0b111_101_101);
+                    next = Libc.OpenDirectory(parent, parts[i]);
+                }
+
+                if (next is null)
+                {
+                    return new SeededBind(bind, [], [], 0, 0) { NotCopied = $"the disk has a file or link at {string.Join('/', parts[..(i + 1)])}, where the directory of {bind.Source} goes; it is kept" };
+                }
+
+                parent.Dispose();
+                parent = next;
+            }
+
+            if (dryRun)
+            {
+                return Merge(source, parent, parts[^1], dryRun);
+            }
+
+            var temp = Path.Combine(disksDir, $".{diskId}.seed.{Guid.NewGuid():N}.tmp");
+            Directory.CreateDirectory(temp);
+            try
+            {
+                CopyThroughArchive(source, temp, activity, $"copying {bind.Source} to {bind.DiskPath}", progress, cancellationToken);
+                return Merge(temp, parent, parts[^1], dryRun);
+            }
+            finally
+            {
+                if (Directory.Exists(temp))
+                {
+                    Directory.Delete(temp, recursive: true);
+                }
+            }
+        }
+        finally
+        {
+            parent.Dispose();
+        }
+
+        SeededBind Merge(string from, SafeFileHandle? into, string name, bool dry)
+        {
+            var merge = new SeedMerge(dry, cancellationToken);
+            merge.Entry(from, into, name, ".");
+            return new SeededBind(bind, merge.Copied, merge.Skipped, merge.Files, merge.Bytes);
+        }
+    }
+
+    /// <summary>Writes the directory as a disk archive into a pipe and extracts it from the other end, as an import would, reporting the bytes.</summary>
+    private static void CopyThroughArchive(string source, string destination, string activity, string status, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var total = DiskArchive.DataBytes(source);
+        var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
+        using var reading = new AnonymousPipeClientStream(PipeDirection.In, pipe.ClientSafePipeHandle);
+        var readerStopped = 0;
+        var writer = Task.Run(
+            () =>
+            {
+                try
+                {
+                    using (pipe)
+                    {
+                        DiskArchive.Write(source, pipe, activity, progress, cancellationToken);
+                    }
+                }
+                catch (IOException) when (Volatile.Read(ref readerStopped) == 1)
+                {
+                    // The pipe broke because the extraction stopped first: its error is the one to tell.
+                }
+            },
+            CancellationToken.None);
+        try
+        {
+            using var counted = new ProgressStream(reading, total, activity, status, progress);
+            DiskArchive.Extract(counted, destination, why => NotAnArchive(activity, null, why), cancellationToken);
+        }
+        catch
+        {
+            // A writer that failed before the extraction stopped (a project file it could not read) is the cause: the
+            // extraction only saw the archive end early. The filter above runs before the pipe closes, so the order holds.
+            Volatile.Write(ref readerStopped, 1);
+            reading.Dispose();
+            writer.GetAwaiter().GetResult();
+            throw;
+        }
+
+        writer.GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Moves a tree into a directory of the disk where nothing is, entry by entry, by descriptors: what the disk has is
+    /// kept, and only a real directory (never a link) is merged into.
+    /// </summary>
+    private sealed class SeedMerge(bool dryRun, CancellationToken cancellationToken)
+    {
+        public List<string> Copied { get; } = [];
+
+        public List<string> Skipped { get; } = [];
+
+        public long Files { get; private set; }
+
+        public long Bytes { get; private set; }
+
+        /// <param name="into">The directory of the disk; null when it does not exist yet (a dry run: all would be copied).</param>
+        public void Entry(string from, SafeFileHandle? into, string name, string relative)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (Libc.LStat(from) is not { Type: Libc.Stat.Directory or Libc.Stat.Regular or Libc.Stat.Symlink } stat)
+            {
+                return; // a socket, FIFO or device: the archive leaves it out and says so
+            }
+
+            var (files, bytes) = Count(from, stat);
+            if (into is null || (dryRun ? !Libc.Exists(into, name) : Libc.RenameNoReplace(from, into, name)))
+            {
+                Copied.Add(relative);
+                Files += files;
+                Bytes += bytes;
+                return;
+            }
+
+            if (stat.Type == Libc.Stat.Directory && Libc.OpenDirectory(into, name) is { } directory)
+            {
+                using (directory)
+                {
+                    foreach (var child in Directory.EnumerateFileSystemEntries(from).Order(StringComparer.Ordinal))
+                    {
+                        var childName = Path.GetFileName(child);
+                        Entry(child, directory, childName, relative == "." ? childName : $"{relative}/{childName}");
+                    }
+                }
+
+                return;
+            }
+
+            Skipped.Add(relative);
+        }
+
+        private static (long Files, long Bytes) Count(string path, Libc.Stat stat)
+        {
+            if (stat.Type != Libc.Stat.Directory)
+            {
+                return (1, stat.Type == Libc.Stat.Regular ? stat.Size : 0);
+            }
+
+            var (files, bytes) = (1L, 0L);
+            foreach (var child in Directory.EnumerateFileSystemEntries(path))
+            {
+                if (Libc.LStat(child) is { } childStat)
+                {
+                    var (f, b) = Count(child, childStat);
+                    files += f;
+                    bytes += b;
+                }
+            }
+
+            return (files, bytes);
+        }
     }
 
     public Task AssignToAppAsync(KompoxApp app, KompoxApp destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken) =>
@@ -350,7 +566,7 @@ public sealed class K3sRuntime : IDriverRuntime
     private static string TagsPath(string directory, string id) => Path.Combine(directory, id + ".json");
 
     private static DiskInfo ToDisk(string id, TagsFile tags) =>
-        new(id, tags.Tags[AppTag], CreatedAt(tags), tags.SizeBytes) { CurrentSince = DiskInfo.ParseCurrentSince(tags.Tags.GetValueOrDefault(CurrentTag)) };
+        new(id, tags.Tags[AppTag], CreatedAt(tags), tags.SizeBytes) { CurrentSince = DiskInfo.ParseCurrentSince(tags.Tags.GetValueOrDefault(CurrentTag)), Seeded = tags.Tags.ContainsKey(SeededTag) };
 
     private static SnapshotInfo ToSnapshot(string id, TagsFile tags) =>
         new(id, tags.Tags[AppTag], tags.Tags.GetValueOrDefault(DiskTag) ?? string.Empty, CreatedAt(tags), tags.SizeBytes) { Pinned = tags.Tags.GetValueOrDefault(SnapshotInfo.PinnedTag) == "true" };

@@ -20,6 +20,15 @@ internal static class Libc
     private const int ENXIO = 6;
     private const int ENODATA = 61;
     private const int ERANGE = 34;
+    private const int ENOENT = 2;
+    private const int EEXIST = 17;
+    private const int ENOTDIR = 20;
+    private const int ELOOP = 40;
+    private const int ORdOnly = 0;
+    private const int ODirectory = 0x10000;
+    private const int ONoFollow = 0x20000;
+    private const int OCloExec = 0x80000;
+    private const uint RenameNoReplaceFlag = 1;
 
     /// <summary>The k3s disks are directories on a Linux node; elsewhere, nothing here can keep what a disk holds.</summary>
     public static void RequireLinux(string activity)
@@ -81,6 +90,66 @@ internal static class Libc
     }
 
     public static void Link(string existing, string path) => Check(link(existing, path), "link", path);
+
+    /// <summary>
+    /// Opens the directory <paramref name="name"/> of the directory <paramref name="parent"/> (a descriptor, or
+    /// <see cref="AtFdCwd"/> for a path) without following a link (O_NOFOLLOW): a link or a file there is no directory
+    /// to write into. Null when nothing is there, or something that is no directory.
+    /// </summary>
+    public static SafeFileHandle? OpenDirectory(SafeFileHandle? parent, string name)
+    {
+        var fd = openat(Fd(parent), name, ORdOnly | ODirectory | ONoFollow | OCloExec);
+        if (fd >= 0)
+        {
+            return new SafeFileHandle(fd, ownsHandle: true);
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        return errno is ENOENT or ENOTDIR or ELOOP ? null : throw Fail("open", name, errno);
+    }
+
+    /// <summary>Whether anything (a link included, never followed) is at <paramref name="name"/> in <paramref name="parent"/>.</summary>
+    public static bool Exists(SafeFileHandle parent, string name)
+    {
+        var buffer = new byte[256];
+        if (statx(Fd(parent), name, AtSymlinkNoFollow, StatxBasicStats, buffer) == 0)
+        {
+            return true;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        return errno == ENOENT ? false : throw Fail("stat", name, errno);
+    }
+
+    /// <summary>Makes the directory <paramref name="name"/> in <paramref name="parent"/>; false when something is already there.</summary>
+    public static bool MakeDirectory(SafeFileHandle parent, string name, uint mode)
+    {
+        if (mkdirat(Fd(parent), name, mode) == 0)
+        {
+            return true;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        return errno == EEXIST ? false : throw Fail("mkdir", name, errno);
+    }
+
+    /// <summary>
+    /// Renames the path <paramref name="from"/> to <paramref name="name"/> in the directory <paramref name="parent"/> in
+    /// one step, never over anything there (renameat2 RENAME_NOREPLACE): false when something is. A file is there whole
+    /// or not at all; a directory arrives with all it holds.
+    /// </summary>
+    public static bool RenameNoReplace(string from, SafeFileHandle parent, string name)
+    {
+        if (renameat2(AtFdCwd, from, Fd(parent), name, RenameNoReplaceFlag) == 0)
+        {
+            return true;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        return errno == EEXIST ? false : throw Fail("rename", from, errno);
+    }
+
+    private static int Fd(SafeFileHandle? handle) => handle is null ? AtFdCwd : (int)handle.DangerousGetHandle();
 
     /// <summary>The extended attributes of the path itself, by name.</summary>
     public static List<KeyValuePair<string, byte[]>> GetXattrs(string path)
@@ -224,4 +293,13 @@ internal static class Libc
 
     [DllImport("libc", SetLastError = true)]
     private static extern long lseek(int fd, long offset, int whence);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int openat(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int mkdirat(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint mode);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int renameat2(int olddirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string oldpath, int newdirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string newpath, uint flags);
 }
