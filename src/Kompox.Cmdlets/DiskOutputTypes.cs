@@ -134,3 +134,46 @@ public sealed class KompoxSnapshotPolicyResult
 
     public override string ToString() => $"{AppId}: {Outcome}";
 }
+
+/// <summary>What New-KompoxApp -SeedBinds copied of one bound directory onto the app's disk, and what the disk kept.</summary>
+public sealed class KompoxBindSeed
+{
+    internal KompoxBindSeed(SeededBind model, SeedResult result, KompoxApp app)
+    {
+        Model = model;
+        App = app;
+        DiskId = result.DiskId;
+    }
+
+    public KompoxApp App { get; }
+
+    public string AppId => App.Id;
+
+    /// <summary>The disk copied onto: the app's current one.</summary>
+    public string DiskId { get; }
+
+    /// <summary>The bind's source as the compose file writes it (<c>./html</c>).</summary>
+    public string Source => Model.Bind.Source;
+
+    /// <summary>Its directory on the disk (<c>binds/html</c>).</summary>
+    public string DiskPath => Model.Bind.DiskPath;
+
+    /// <summary>The files, links and directories that arrived.</summary>
+    public long Files => Model.Files;
+
+    /// <summary>The bytes of file data that arrived.</summary>
+    public long Bytes => Model.Bytes;
+
+    /// <summary>Each entry that arrived, relative to the bind's directory (a directory with all it holds; <c>.</c> for the whole directory).</summary>
+    public string[] Copied => Model.Copied.ToArray();
+
+    /// <summary>Each entry the disk already had, kept as it is.</summary>
+    public string[] Skipped => Model.Skipped.ToArray();
+
+    /// <summary>Why nothing of the bind was copied; empty when it was looked at.</summary>
+    public string? NotCopied => Model.NotCopied;
+
+    internal SeededBind Model { get; }
+
+    public override string ToString() => $"{Source} -> {DiskPath}";
+}

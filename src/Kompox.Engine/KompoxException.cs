@@ -222,6 +222,7 @@ public static class KompoxErrors
         ["AdoptUnsupported"] = ErrorKind.InvalidArgument,
         ["DiskOutsideProvider"] = ErrorKind.InvalidArgument,
         ["DiskOwnedByOtherApp"] = ErrorKind.Conflict,
+        ["SeedUnsupported"] = ErrorKind.InvalidArgument,
 
         // Clusters.
         ["KubeconfigNotFound"] = ErrorKind.NotFound,

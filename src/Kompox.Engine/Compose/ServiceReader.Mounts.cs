@@ -435,8 +435,8 @@ internal sealed partial class ServiceReader
         if (Directory.Exists(real) && Directory.EnumerateFileSystemEntries(real).Any())
         {
             Warning(node.Start, Path(relative),
-                $"'{source}' holds local files that will not be on the app's disk: the container sees a directory of the disk, which starts empty. "
-                + "Declare the files as configs (mounted read-only from this directory), or copy them onto the disk with Kompox's disk import");
+                $"'{source}' holds local files: the container sees a directory of the app's disk, not this one. They are copied there on the disk's first deploy, "
+                + "never over a file the disk has; New-KompoxApp -SeedBinds copies files added here later (a changed file stays as the disk has it)");
         }
 
         // A source that does not exist is a directory Docker creates, empty: a directory of the disk here.

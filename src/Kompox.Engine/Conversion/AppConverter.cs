@@ -137,6 +137,7 @@ public static class AppConverter
         return new AppManifest(scope.Namespace, Sorted(objects), warnings)
         {
             ExternalVolumes = project.Volumes.Values.Where(v => v.External && VolumeUsed(project, v.Name)).Select(v => v.Name).ToList(),
+            Binds = MountPaths.Seeds(project),
         };
     }
 

@@ -73,4 +73,7 @@ public sealed record AppManifest(string Namespace, IReadOnlyList<IKubernetesObje
 {
     /// <summary>The <c>external: true</c> volumes a service mounts: they must already be on the app's disk, which a new disk cannot be.</summary>
     public IReadOnlyList<string> ExternalVolumes { get; init; } = Array.Empty<string>();
+
+    /// <summary>The relative binds of directories: a deploy copies them onto a disk that was never seeded.</summary>
+    public IReadOnlyList<Drivers.SeedSource> Binds { get; init; } = Array.Empty<Drivers.SeedSource>();
 }

@@ -1,3 +1,6 @@
+using Kompox.Compose;
+using Kompox.Drivers;
+
 namespace Kompox.Conversion;
 
 /// <summary>
@@ -51,6 +54,20 @@ internal static class MountPaths
         problem = null;
         return $"{BindsRoot}/{normalized}";
     }
+
+    /// <summary>
+    /// The relative binds of directories the services mount, once per directory of the disk: what Docker shows from the
+    /// project directory and a deploy copies onto a disk (a bound single file travels in a ConfigMap instead, FileBinds).
+    /// </summary>
+    public static IReadOnlyList<SeedSource> Seeds(ComposeProject project) =>
+        project.Services.SelectMany(s => s.Volumes)
+            .Where(m => m.Kind == MountKind.Bind && m.FromService is null && m.Source is { } source && source.StartsWith('.') && m.SourceFullPath is not null)
+            .Select(m => (Mount: m, DiskPath: Bind(m.Source!, out _)))
+            .Where(b => b.DiskPath is not null)
+            .DistinctBy(b => b.DiskPath, StringComparer.Ordinal)
+            .OrderBy(b => b.DiskPath, StringComparer.Ordinal)
+            .Select(b => new SeedSource(b.Mount.Source!, b.Mount.SourceFullPath!, b.DiskPath!))
+            .ToList();
 
     /// <summary>A named volume's directory, optionally narrowed by the long syntax <c>volume.subpath</c>.</summary>
     public static string? Volume(string name, string? subPath, out string? problem)

@@ -1,3 +1,5 @@
+using Kompox.Drivers;
+
 namespace Kompox.Operations;
 
 /// <summary>
@@ -75,6 +77,14 @@ public interface IAppOperations
     /// <exception cref="KompoxException"><c>AppNotDeployed</c>, <c>AppNotRunning</c>, <c>UnknownService</c>, <c>InvalidPort</c>, <c>LocalPortInUse</c>, and the cluster's errors.</exception>
     IAsyncEnumerable<AppPortForwardEvent> ForwardPortAsync(string appId, AppPortForwardOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Copies the project's bound directories onto the app's current disk, never over what the disk has (the app's files
+    /// are kept, directories merge), holding the app's lock; with <see cref="SeedBindsOptions.DryRun"/> it only says what
+    /// it would copy, holding no lock. A deploy does the same once, on a disk's first deploy.
+    /// </summary>
+    /// <exception cref="KompoxException"><c>NoCurrentDisk</c>, <c>SeedUnsupported</c> (aks), <c>InvalidArchive</c>, <c>AppLocked</c>, and the cluster's errors.</exception>
+    Task<SeedResult> SeedBindsAsync(string appId, SeedBindsOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
     /// <summary>The disks the app's namespace names; <see cref="AppDiskState.None"/> when the app was never deployed.</summary>
     Task<AppDiskState> GetDiskStateAsync(string appId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 
@@ -132,6 +142,13 @@ public sealed class AppOperations : IAppOperations
 
     public IAsyncEnumerable<AppPortForwardEvent> ForwardPortAsync(string appId, AppPortForwardOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
         Runner.StreamAsync(OperationSpec.OnApp($"Forwarding port {options.Port} of service {options.Service} of app {appId}", appId), progress, (scope, token) => AppPortForward.RunAsync(scope, options, token), cancellationToken);
+
+    public Task<SeedResult> SeedBindsAsync(string appId, SeedBindsOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        Runner.RunAsync(
+            OperationSpec.OnApp($"{(options.DryRun ? "Planning the copy of" : "Copying")} the bound directories of app {appId} onto its disk", appId) with { HoldsApp = !options.DryRun, LockWait = options.LockWait },
+            progress,
+            (scope, token) => SeedBinds.RunAsync(scope, options, token),
+            cancellationToken);
 
     public Task<AppDiskState> GetDiskStateAsync(string appId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
         Runner.RunAsync(OperationSpec.OnApp($"Reading the disk state of app {appId}", appId), progress, AppDiskStates.ReadAsync, cancellationToken);

@@ -249,6 +249,9 @@ internal static class DeployApp
         // The provider's record follows the namespace, which wins where it can be read: repaired when they disagree.
         await runtime.MarkCurrentAsync(app, state.CurrentDiskId!, cancellationToken).ConfigureAwait(false);
 
+        // The first deploy on a disk copies the project's bound directories onto it, before the app starts on it.
+        await SeedBinds.OnDeployAsync(scope, runtime, state.CurrentDiskId!, manifest.Binds, cancellationToken).ConfigureAwait(false);
+
         // One list per kind serves the volume and claim, the claim's storage request and the prune, before anything changes.
         scope.Step("reading the app's objects", 12);
         var existing = await AppObjects.ListAsync(client, app, manifest.Namespace, cancellationToken).ConfigureAwait(false);

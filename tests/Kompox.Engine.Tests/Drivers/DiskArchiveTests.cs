@@ -82,6 +82,26 @@ public sealed class DiskArchiveTests : IDisposable
         Assert.Equal(Dump(DiskPath(disk.Id)), Dump(DiskPath(imported.Id)));
     }
 
+    // Issue 14 item 8: a bound directory of the project arrives on a disk through the same archive as an import, with the
+    // same fidelity: what Docker would show at the bind (owners, modes, times, links as links, hard links, holes, xattrs).
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task A_bound_directory_arrives_on_a_new_disk_exactly(string kind)
+    {
+        var runtime = fixture.Runtime();
+        var app = fixture.App();
+        var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
+        var project = Path.Combine(fixture.DataRoot, "project", "html");
+        Directory.CreateDirectory(project);
+        Make(project, Content[kind]);
+
+        var result = await runtime.SeedAsync(app, disk.Id, [new SeedSource("./html", project, "binds/html")], dryRun: false, progress, CancellationToken.None);
+
+        Assert.Equal(Dump(project), Dump(Path.Combine(DiskPath(disk.Id), "binds", "html")));
+        Assert.Equal(["."], result.Binds.Single().Copied);
+        Assert.Empty(result.Binds.Single().Skipped);
+    }
+
     // A 1 GiB file with one written block stays small: the archive holds the block (GNU sparse 1.0), and the import
     // seeks over the hole instead of writing zeros. The progress counts data bytes, not the file's apparent size.
     [Fact]

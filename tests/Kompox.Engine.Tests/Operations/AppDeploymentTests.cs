@@ -888,7 +888,7 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
     private AppOperations Operations(MachineIdentity? machine = null) =>
         new(context ??= new KompoxContext(new KubeconfigClientFactory(), new DriverFactory(time), store, time) { AppLockTimeout = TimeSpan.Zero, Machine = machine ?? MachineIdentity.Current });
 
-    private KompoxApp App(string service = "ops", string compose = OperationFixture.Compose, IReadOnlyDictionary<string, string>? ingress = null, IReadOnlyDictionary<string, string>? settings = null, string name = "web", string ingressNamespace = "traefik")
+    private KompoxApp App(string service = "ops", string compose = OperationFixture.Compose, IReadOnlyDictionary<string, string>? ingress = null, IReadOnlyDictionary<string, string>? settings = null, string name = "web", string ingressNamespace = "traefik", string? composePath = null)
     {
         var provider = new KompoxProvider { Name = "k3s1", Driver = "k3s", Settings = new Dictionary<string, string>(), Service = new KompoxService { Name = service } };
         var clusterSettings = new Dictionary<string, string>(settings ?? new Dictionary<string, string>()) { ["K3S_DATA_ROOT"] = dataRoot };
@@ -906,6 +906,7 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
             Name = name,
             Cluster = cluster,
             Compose = compose,
+            ComposePath = composePath,
             Ingress = ingress ?? new Dictionary<string, string>(),
             Resources = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" },
             Settings = new Dictionary<string, string>(),

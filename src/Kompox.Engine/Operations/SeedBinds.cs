@@ -1,0 +1,77 @@
+using Kompox.Conversion;
+using Kompox.Drivers;
+
+namespace Kompox.Operations;
+
+/// <summary>How the project's bound directories are copied onto the app's current disk on demand.</summary>
+public sealed record SeedBindsOptions : ComposeReadOptions
+{
+    /// <summary>Write nothing and take no lock: say what would be copied and what the disk already has.</summary>
+    public bool DryRun { get; init; }
+
+    /// <summary>How long to wait for another operation holding the app; null for the context's default.</summary>
+    public TimeSpan? LockWait { get; init; }
+}
+
+/// <summary>
+/// Copying the project's bound directories (<c>./html:/usr/share/nginx/html</c>) onto a disk (issue 14 item 8): Docker
+/// shows the project's files there, and on the app's disk the directory would start empty. A deploy does it once per disk,
+/// the first time it runs on a disk that was never seeded; <c>New-KompoxApp -SeedBinds</c> does it again for the current
+/// disk. Never over what the disk has: the app's files are kept.
+/// </summary>
+internal static class SeedBinds
+{
+    /// <summary>On demand, for the app's current disk; the runner holds the app's lock unless it is a dry run.</summary>
+    /// <exception cref="KompoxException"><c>NoCurrentDisk</c> for an app never deployed (its first deploy seeds its first disk); <c>SeedUnsupported</c> on a driver that cannot.</exception>
+    public static async Task<SeedResult> RunAsync(OperationScope scope, SeedBindsOptions options, CancellationToken cancellationToken)
+    {
+        scope.Step("reading the compose file", 5);
+        var binds = MountPaths.Seeds(AppValidator.Load(scope.App, options));
+        var runtime = await scope.RuntimeAsync(cancellationToken).ConfigureAwait(false);
+        scope.Step("reading which disk is current", 10);
+        var diskId = (await AppDiskStates.ReadAsync(scope, cancellationToken).ConfigureAwait(false)).CurrentDiskId
+            ?? DiskInfo.ProviderCurrent(await runtime.ListDisksAsync(scope.App, cancellationToken).ConfigureAwait(false))
+            ?? throw new KompoxException("NoCurrentDisk", ErrorKind.NotFound, $"app {scope.App.Id} has no current disk to copy its bound directories onto: it was never deployed, and its first deploy copies them onto its first disk") { Target = scope.App.Id, Remedy = Remedy.DeployFirst };
+        scope.Step($"{(options.DryRun ? "looking at what would be copied" : "copying")} {string.Join(", ", binds.Select(b => b.Source))} onto disk {diskId}", 20);
+        var result = await runtime.SeedAsync(scope.App, diskId, binds, options.DryRun, scope.Progress, cancellationToken).ConfigureAwait(false);
+        Report(scope, result);
+        return result;
+    }
+
+    /// <summary>
+    /// In a deploy, holding the app's lock, before the app's objects are applied (so that the app starts with its files):
+    /// copies the binds onto the disk when it was never seeded. A driver that cannot warns that the directories start empty.
+    /// </summary>
+    public static async Task OnDeployAsync(OperationScope scope, IDriverRuntime runtime, string diskId, IReadOnlyList<SeedSource> binds, CancellationToken cancellationToken)
+    {
+        if (binds.Count == 0 || (await runtime.GetDiskAsync(scope.App, diskId, cancellationToken).ConfigureAwait(false)).Seeded)
+        {
+            return;
+        }
+
+        scope.Step($"copying the bound directories {string.Join(", ", binds.Select(b => b.Source))} onto disk {diskId}, which was never seeded", 11);
+        try
+        {
+            Report(scope, await runtime.SeedAsync(scope.App, diskId, binds, dryRun: false, scope.Progress, cancellationToken).ConfigureAwait(false));
+        }
+        catch (KompoxException e) when (e.ErrorId == "SeedUnsupported")
+        {
+            scope.Warn(Diagnostic.Warning(scope.App.ComposePath ?? "compose.yml", SourceMark.File, string.Empty, e.Message));
+        }
+    }
+
+    private static void Report(OperationScope scope, SeedResult result)
+    {
+        var verb = result.DryRun ? "would copy" : "copied";
+        foreach (var bind in result.Binds)
+        {
+            if (bind.NotCopied is { } why)
+            {
+                scope.Warn(Diagnostic.Warning(scope.App.ComposePath ?? "compose.yml", SourceMark.File, string.Empty, $"{bind.Bind.Source} was not copied onto disk {result.DiskId}: {why}"));
+                continue;
+            }
+
+            scope.Detail($"{bind.Bind.Source} -> {bind.Bind.DiskPath}: {verb} {bind.Files} entries ({bind.Bytes} bytes){(bind.Skipped.Count == 0 ? string.Empty : $"; kept {bind.Skipped.Count} the disk already has: {string.Join(", ", bind.Skipped.Take(10))}{(bind.Skipped.Count > 10 ? ", ..." : string.Empty)}")}");
+        }
+    }
+}

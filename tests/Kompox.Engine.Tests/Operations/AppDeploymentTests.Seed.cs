@@ -1,0 +1,111 @@
+using Kompox.Drivers;
+using Kompox.Model;
+using Kompox.Operations;
+
+namespace Kompox.Tests.Operations;
+
+/// <summary>
+/// The project's bound directories on the app's disk (issue 14 item 8), through deploy and SeedBindsAsync against the
+/// Kubernetes API test server with real files under the k3s data root: Docker shows the project's files at a relative
+/// bind (compose-spec 05-services.md, volumes: "bind" mounts a host path), so the first deploy of a disk copies them
+/// there, and never again over what the app wrote.
+/// </summary>
+public sealed partial class AppDeploymentTests
+{
+    private const string NginxWithBind = """
+        services:
+          web:
+            image: nginx:1.27
+            ports: ["8080:80"]
+            volumes: ["./html:/usr/share/nginx/html"]
+        """;
+
+    [Fact]
+    public async Task The_first_deploy_copies_a_bound_directory_onto_the_new_disk_before_the_app_starts_and_a_later_one_never_again()
+    {
+        var app = BindApp();
+        File.WriteAllText(Path.Combine(ProjectDir, "html", "index.html"), "<h1>hello</h1>");
+        File.WriteAllText(Path.Combine(ProjectDir, "html", "about.html"), "about");
+        var progress = new RecordedProgress();
+
+        var first = await Operations().DeployAsync(app.Id, new DeployOptions(), progress, CancellationToken.None).Within();
+
+        var bind = Path.Combine(dataRoot, "disks", first.CurrentDiskId!, "binds", "html");
+        Assert.Equal("<h1>hello</h1>", File.ReadAllText(Path.Combine(bind, "index.html")));
+        Assert.Equal("about", File.ReadAllText(Path.Combine(bind, "about.html")));
+        var steps = progress.Reports.Select(r => r.Status).ToList();
+        Assert.True(
+            steps.FindIndex(s => s.StartsWith("copying the bound directories ./html onto disk ", StringComparison.Ordinal)) is var copied and >= 0
+            && copied < steps.FindIndex(s => s.StartsWith("applying Deployment ", StringComparison.Ordinal)),
+            string.Join('\n', steps));
+
+        // The app changes its files; the project gains one. A deploy on the seeded disk copies nothing.
+        File.WriteAllText(Path.Combine(bind, "index.html"), "changed by the app");
+        File.Delete(Path.Combine(bind, "about.html"));
+        File.WriteAllText(Path.Combine(ProjectDir, "html", "added.html"), "added");
+        await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+
+        Assert.Equal("changed by the app", File.ReadAllText(Path.Combine(bind, "index.html")));
+        Assert.False(File.Exists(Path.Combine(bind, "about.html")));
+        Assert.False(File.Exists(Path.Combine(bind, "added.html")));
+    }
+
+    [Fact]
+    public async Task SeedBinds_copies_what_the_disk_lacks_onto_the_current_disk_and_keeps_the_apps_files()
+    {
+        var app = BindApp();
+        File.WriteAllText(Path.Combine(ProjectDir, "html", "index.html"), "<h1>hello</h1>");
+        var status = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+        var bind = Path.Combine(dataRoot, "disks", status.CurrentDiskId!, "binds", "html");
+        File.WriteAllText(Path.Combine(bind, "index.html"), "changed by the app");
+        File.WriteAllText(Path.Combine(ProjectDir, "html", "added.html"), "added");
+
+        var planned = await Operations().SeedBindsAsync(app.Id, new SeedBindsOptions { DryRun = true }, null, CancellationToken.None).Within();
+        Assert.False(File.Exists(Path.Combine(bind, "added.html")));
+        var done = await Operations().SeedBindsAsync(app.Id, new SeedBindsOptions(), null, CancellationToken.None).Within();
+
+        Assert.Equal("changed by the app", File.ReadAllText(Path.Combine(bind, "index.html")));
+        Assert.Equal("added", File.ReadAllText(Path.Combine(bind, "added.html")));
+        Assert.Equal((status.CurrentDiskId, true, false), (planned.DiskId, planned.DryRun, done.DryRun));
+        Assert.Equal(["added.html"], done.Binds.Single().Copied);
+        Assert.Equal(["index.html"], done.Binds.Single().Skipped);
+        Assert.Equal(planned.Binds.Single().Copied, done.Binds.Single().Copied);
+    }
+
+    [Fact]
+    public async Task SeedBinds_holds_the_apps_lease_and_a_dry_run_does_not()
+    {
+        var app = BindApp();
+        var status = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+        await using var other = await TestLocks.Lease(time).AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        File.WriteAllText(Path.Combine(ProjectDir, "html", "added.html"), "added");
+
+        var planned = await Operations().SeedBindsAsync(app.Id, new SeedBindsOptions { DryRun = true }, null, CancellationToken.None).Within();
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().SeedBindsAsync(app.Id, new SeedBindsOptions(), null, CancellationToken.None).Within());
+
+        Assert.Equal(["added.html"], planned.Binds.Single().Copied);
+        Assert.Equal(("AppLocked", ErrorKind.Conflict), (error.ErrorId, error.Kind));
+        Assert.False(File.Exists(Path.Combine(dataRoot, "disks", status.CurrentDiskId!, "binds", "html", "added.html")));
+    }
+
+    [Fact]
+    public async Task SeedBinds_of_an_app_never_deployed_says_to_deploy_first()
+    {
+        var app = BindApp();
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().SeedBindsAsync(app.Id, new SeedBindsOptions(), null, CancellationToken.None).Within());
+
+        Assert.Equal(("NoCurrentDisk", Remedy.DeployFirst), (error.ErrorId, error.Remedy));
+    }
+
+    private string ProjectDir => Path.Combine(dataRoot, "project");
+
+    /// <summary>An nginx app whose compose file is in <see cref="ProjectDir"/>, with ./html bound to its html directory.</summary>
+    private KompoxApp BindApp()
+    {
+        Directory.CreateDirectory(Path.Combine(ProjectDir, "html"));
+        var composePath = Path.Combine(ProjectDir, "compose.yml");
+        File.WriteAllText(composePath, NginxWithBind);
+        return App(compose: NginxWithBind, composePath: composePath);
+    }
+}
