@@ -270,8 +270,8 @@ public class ComposeLoaderTests
         var project = Load("services:\n  app:\n    image: x\n    volumes: [\"./conf:/etc/app\", \"./empty:/e\"]\n", dir: dir.Dir);
         var warning = Assert.Single(project.Warnings, w => w.Key.StartsWith("services.app.volumes", StringComparison.Ordinal));
         Assert.Equal("services.app.volumes[0]", warning.Key);
-        Assert.Contains("configs", warning.Message);
-        Assert.Contains("disk import", warning.Message);
+        Assert.Contains("copied there on the disk's first deploy", warning.Message);
+        Assert.Contains("New-KompoxApp -SeedBinds", warning.Message);
         Assert.Equal("app", warning.Service);
     }
 
