@@ -176,7 +176,8 @@ public sealed class K3sSeedTests : IDisposable
         var app = fixture.App();
         var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
 
-        // The kubelet makes a mount's subPath when the app starts (pkg/volume/util/subpath): an app that ran has it.
+        // The kubelet makes a mount's missing subPath before the container starts (kubernetes pkg/kubelet/kubelet_pods.go,
+        // makeMounts: "Create the sub path now"); the test server does not touch disks, so an app that ran is made so here.
         Directory.CreateDirectory(Bind(disk));
         return (runtime, app, disk);
     }
