@@ -62,28 +62,35 @@ Describe 'Bound directories on a k3s disk' {
         $output = & dotnet pwsh -NoLogo -NoProfile -NonInteractive -Command "Import-Module '$env:KOMPOX_TEST_MODULE'; New-KompoxApp -LiteralPath '$Config' -SeedBinds -WhatIf" 2>&1 | Out-String -Width 1000
 
         $output | Should -Match 'What if: Copy the bound directories onto disk '
-        $output | Should -Match '\./html -> binds/html: 1 entries, 19 bytes; 1 kept as the disk has them'
+        # Every file of the first copy is on the disk by now, so each is kept; a directory the disk has (cgi) is merged.
+        $output | Should -Match '\./html -> binds/html: 1 entries, 19 bytes; 5 kept as the disk has them'
         $output | Should -Match 'copy new\.html'
         $output | Should -Match 'keep index\.html'
+        $output | Should -Match 'keep cgi/run\.sh'
         Test-Path (Join-Path $Bind 'new.html') | Should -BeFalse
     }
 
     It 'copies with -SeedBinds what the disk lacks, keeps the file the app changed, and reports the bytes with Write-Progress' {
+        # Large enough that the copy passes whole percents before it ends (the last one closes the progress bar).
+        $bytes = [byte[]]::new(8MB); [System.Random]::new(7).NextBytes($bytes)
+        [System.IO.File]::WriteAllBytes((Join-Path $Html 'big.bin'), $bytes)
         $r = Invoke-InRunspace "New-KompoxApp -LiteralPath '$Config' -SeedBinds -Confirm:`$false"
 
         $r.Errors | Should -BeNullOrEmpty
         Get-Content (Join-Path $Bind 'index.html') | Should -Be 'changed by the app'
         Get-Content (Join-Path $Bind 'new.html') | Should -Be 'new in the project'
-        $seed = $r.Output | Should -HaveCount 1 -PassThru
+        $r.Output | Should -HaveCount 1
+        $seed = $r.Output[0]
         $seed | Should -BeOfType 'Kompox.PowerShell.KompoxBindSeed'
         $seed.DiskId | Should -Be $Status.CurrentDiskId
-        $seed.Copied | Should -Be @('new.html')
-        $seed.Skipped | Should -Be @('index.html')
-        @($r.Progress.StatusDescription -match '^copying \./html to binds/html: \d+ bytes$') | Should -Not -BeNullOrEmpty
+        $seed.Copied | Should -Be @('big.bin', 'new.html')
+        (Get-FileHash (Join-Path $Bind 'big.bin')).Hash | Should -Be (Get-FileHash (Join-Path $Html 'big.bin')).Hash
+        $seed.Skipped | Should -Be @('cgi/run.sh', 'index.html', 'latest.html', 'passwd', 'private.txt')
+        ($r.Progress.StatusDescription -join "`n") | Should -Match '(?m)^copying \./html to binds/html: \d+ bytes$'
     }
 
     It 'copies nothing again on a later deploy' {
-        Remove-Item (Join-Path $Bind 'new.html')
+        Remove-Item (Join-Path $Bind 'new.html'), (Join-Path $Html 'big.bin')
         Import-KompoxConfig $Config | New-KompoxApp -WarningAction SilentlyContinue | Out-Null
         Test-Path (Join-Path $Bind 'new.html') | Should -BeFalse
     }
