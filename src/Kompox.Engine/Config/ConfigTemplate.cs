@@ -112,7 +112,7 @@ public static partial class ConfigTemplate
             cluster:
               # The file that defines the service, provider and cluster, relative to this one: every app of the cluster
               # names it, so that the cluster is defined once.
-              file: {YamlString(file)}
+              file: {(UpwardPath().IsMatch(file) ? file : YamlString(file))}
 
 
             """ + app.Value;
@@ -124,6 +124,10 @@ public static partial class ConfigTemplate
         var text = ForCluster(driver, clusterFile, options);
         return AtomicFile.Write(EnsureWritable(path, overwrite), text, overwrite);
     }
+
+    // A plain scalar may start with '.': only .inf and .nan (any case) would read as numbers, and these start with "../".
+    [GeneratedRegex("^(\\.\\./)+[A-Za-z0-9_][A-Za-z0-9_./-]*$")]
+    private static partial Regex UpwardPath();
 
     [GeneratedRegex("^app:.*", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex AppSection();

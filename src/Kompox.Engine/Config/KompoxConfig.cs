@@ -58,14 +58,14 @@ public static class KompoxConfig
         var names = new List<string>();
 
         // A file without an app is a cluster file, unless it takes its cluster from another: then its app is missing.
-        if (top.ContainsKey("app") || (ClusterFile(top) is not null && documents.Skip(1).All(d => d.Root is null)))
+        if (top.ContainsKey("app") || (ClusterFile(top) is not null && documents.Skip(1).All(d => IsEmpty(d.Root))))
         {
             apps.Add((top, ReadApp(r, top, cluster, driver, configDir, path, names)));
         }
 
-        foreach (var (start, root) in documents.Skip(1))
+        foreach (var (_, root) in documents.Skip(1))
         {
-            if (root is null)
+            if (IsEmpty(root))
             {
                 continue;
             }
@@ -78,7 +78,7 @@ public static class KompoxConfig
 
             foreach (var (key, _) in doc.Entries.Where(e => e.Key.Value != "app" && !e.Key.Value.StartsWith("x-", StringComparison.Ordinal)))
             {
-                r.Error(key.Start, key.Value, $"a document after the first holds only 'app'; {(TopKeys.Contains(key.Value) ? $"'{key.Value}' belongs in the first document (line {start.Line}), which every app of the file shares" : "unknown key")}");
+                r.Error(key.Start, key.Value, $"a document after the first holds only 'app'; {(TopKeys.Contains(key.Value) ? $"'{key.Value}' belongs in the first document (line {documents[0].Start.Line}), which every app of the file shares" : "unknown key")}");
             }
 
             apps.Add((doc, ReadApp(r, doc, cluster, driver, configDir, path, names)));
@@ -93,6 +93,9 @@ public static class KompoxConfig
 
         return new ConfigResult(service, provider, cluster, apps.Select(a => a.App!).ToList(), r.Diagnostics.Where(d => d.Severity == Severity.Warning).ToList());
     }
+
+    /// <summary>A document with no content: an explicit one (<c>---</c> and nothing) holds an empty null scalar.</summary>
+    private static bool IsEmpty([System.Diagnostics.CodeAnalysis.NotNullWhen(false)] YNode? root) => root is null or YScalar { IsNull: true, Value.Length: 0 };
 
     /// <summary>The value of <c>cluster.file</c>, when the cluster is a mapping that names one.</summary>
     private static YNode? ClusterFile(YMapping top) => top["cluster"] is YMapping cluster && cluster.ContainsKey("file") ? cluster["file"] : null;

@@ -118,7 +118,7 @@ internal static class ClusterApps
                 SourceMark.File,
                 "app.name",
                 $"{app.ConfigPath} deployed app {other} before (namespace {ns.Metadata.Name}, disk {disk ?? "none"}), which the file no longer names: "
-                + $"app {app.Id} is another app, with a disk of its own; the old app keeps running on its disk (Get-KompoxApp -Cluster lists it, Remove-KompoxApp takes it down)"));
+                + $"app {app.Id} is another app, with a disk of its own; the old app keeps running on its disk until it is removed (the list of the cluster's apps shows it)"));
         }
 
         return warnings;
