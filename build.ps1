@@ -16,6 +16,8 @@
                  KOMPOX_BENCH_ARCHIVE_MB=<n> for another size)
       Start      build, then run the main job on the bundled example: validate, convert, and deploy and remove it on
                  the built-in cluster simulator
+      Simulator  build, then start the cluster simulator on its own until Ctrl+C: writes its kubeconfig and a cluster
+                 file for it under out/simulator/ and prints lines to try with kubectl and the module
       Mutate     mutation testing (Stryker.NET) of the engine's safety-critical files, $MutationTargets below, or of
                  -MutateFile only; prints the mutation score per file. Slow, so not part of Test: run it before
                  changing one of those files
@@ -24,7 +26,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Bootstrap', 'Build', 'Install', 'Test', 'Package', 'Bench', 'Start', 'Mutate')]
+    [ValidateSet('Bootstrap', 'Build', 'Install', 'Test', 'Package', 'Bench', 'Start', 'Simulator', 'Mutate')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -192,13 +194,25 @@ function Task-Bench {
     Invoke-ChildPwsh (Join-Path $Root 'build/Invoke-Benchmark.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'), '-FloorModulePath', (Join-Path $floor 'FloorModule.psd1'))
 }
 
+# The cluster simulator (Kompox.Testing's Kubernetes API test server), published with its dependencies beside it so
+# the examples load it without the test projects; returns the path of Kompox.Testing.dll.
+function Publish-Simulator {
+    $testing = Join-Path $Out 'start/Kompox.Testing'
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'tests/Kompox.Testing'), '-c', $Configuration, '-o', $testing, '--nologo', '--verbosity', 'quiet') | Out-Host
+    Join-Path $testing 'Kompox.Testing.dll'
+}
+
 function Task-Start {
     Invoke-Task Build
-    # The deploy half runs against the cluster simulator (Kompox.Testing's Kubernetes API test server), published with
-    # its dependencies beside it so the example loads it without the test projects.
-    $testing = Join-Path $Out 'start/Kompox.Testing'
-    Invoke-Native dotnet @('publish', (Join-Path $Root 'tests/Kompox.Testing'), '-c', $Configuration, '-o', $testing, '--nologo', '--verbosity', 'quiet')
-    Invoke-ChildPwsh (Join-Path $Root 'examples/Start-Example.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'), '-TestingAssemblyPath', (Join-Path $testing 'Kompox.Testing.dll'))
+    # The deploy half runs against the cluster simulator.
+    $testing = Publish-Simulator
+    Invoke-ChildPwsh (Join-Path $Root 'examples/Start-Example.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'), '-TestingAssemblyPath', $testing)
+}
+
+function Task-Simulator {
+    Invoke-Task Build
+    $testing = Publish-Simulator
+    Invoke-ChildPwsh (Join-Path $Root 'examples/Start-Simulator.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'), '-TestingAssemblyPath', $testing, '-Directory', (Join-Path $Out 'simulator'))
 }
 
 function Task-Mutate {

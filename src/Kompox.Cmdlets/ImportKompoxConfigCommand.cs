@@ -25,6 +25,9 @@ public sealed class ImportKompoxConfigCommand : KompoxCmdlet
     [ValidateNotNullOrEmpty]
     public string[] LiteralPath { get; set; } = null!;
 
+    // The files of one invocation share a store, so that two that define one cluster differently are an error.
+    private readonly Store.ConfigFileStore store = new();
+
     protected override void ProcessRecord()
     {
         var literal = ParameterSetName == LiteralPathSet;
@@ -32,7 +35,7 @@ public sealed class ImportKompoxConfigCommand : KompoxCmdlet
         {
             try
             {
-                WriteObject(KompoxResources.From(LoadConfig(full, shownAs)), enumerateCollection: true);
+                WriteObject(KompoxResources.From(LoadConfig(full, shownAs, store)), enumerateCollection: true);
             }
             catch (KompoxException e)
             {

@@ -132,7 +132,12 @@ public abstract class KompoxCmdlet : PSCmdlet
             WriteWarning(warning.ToString());
         }
 
-        WriteVerbose($"Read app {config.App.Id} with compose file {config.App.ComposePath} ({config.App.Compose.Length} characters)");
+        WriteVerbose($"Read cluster {config.Cluster.Id} from {config.Service.ConfigPath}");
+        foreach (var app in config.Apps)
+        {
+            WriteVerbose($"Read app {app.Id} with compose file {app.ComposePath} ({app.Compose.Length} characters)");
+        }
+
         return config;
     }
 

@@ -84,19 +84,24 @@ public abstract class KompoxResourceCmdlet<TResource> : KompoxAsyncCmdlet
         foreach (var (full, shownAs) in ResolveFiles(literal ? LiteralPath : Path, literal))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            TResource? loaded = null;
+            TResource[] loaded = Array.Empty<TResource>();
             try
             {
-                loaded = KompoxResources.From(LoadConfig(full, shownAs, Store)).OfType<TResource>().Single();
+                // A file may hold several apps of one cluster: an app cmdlet acts on each of them.
+                loaded = KompoxResources.From(LoadConfig(full, shownAs, Store)).OfType<TResource>().ToArray();
+                if (loaded.Length == 0)
+                {
+                    throw new KompoxException("ConfigHasNoApp", ErrorKind.InvalidArgument, $"{shownAs} holds no app: it defines a cluster only; name a kompoxops.yml with an app (New-KompoxConfig -Cluster writes one for this cluster)") { Target = full };
+                }
             }
             catch (KompoxException e)
             {
                 InputFailed(ToErrorRecord(e));
             }
 
-            if (loaded is not null)
+            foreach (var resource in loaded)
             {
-                yield return loaded;
+                yield return resource;
             }
         }
     }

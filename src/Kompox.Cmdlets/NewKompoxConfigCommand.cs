@@ -4,16 +4,19 @@ using Kompox.Drivers;
 
 namespace Kompox.Cmdlets;
 
-[Cmdlet(VerbsCommon.New, "KompoxConfig", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.New, "KompoxConfig", SupportsShouldProcess = true, DefaultParameterSetName = DriverSet)]
 [OutputType(typeof(FileInfo))]
 public sealed class NewKompoxConfigCommand : KompoxCmdlet
 {
+    private const string DriverSet = "Driver";
+    private const string ClusterSet = "Cluster";
+
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = KompoxConfig.DefaultFileName;
 
     /// <summary>The provider driver, in any case (<c>AKS</c> is <c>aks</c>).</summary>
-    [Parameter(Mandatory = true)]
+    [Parameter(Mandatory = true, ParameterSetName = DriverSet)]
     [ValidateDriver]
     [ArgumentCompleter(typeof(DriverNames))]
     public string Driver { get; set; } = null!;
@@ -29,9 +32,17 @@ public sealed class NewKompoxConfigCommand : KompoxCmdlet
     public string? ComposePath { get; set; }
 
     /// <summary>The cluster's DNS domain.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = DriverSet)]
     [ValidateNotNullOrEmpty]
     public string? Domain { get; set; }
+
+    /// <summary>
+    /// An existing cluster, as a Cluster object or the kompoxops.yml (or cluster file) that defines it: the new config
+    /// names that file in <c>cluster.file</c> instead of repeating the service, provider and cluster.
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = ClusterSet)]
+    [ClusterArgument]
+    public PowerShell.KompoxResource Cluster { get; set; } = null!;
 
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -39,11 +50,17 @@ public sealed class NewKompoxConfigCommand : KompoxCmdlet
     protected override void ProcessRecord()
     {
         var full = FileSystemPath(Path);
-        var driver = ProviderDrivers.FindIgnoringCase(Driver)!.Name;
         try
         {
             var exists = File.Exists(ConfigTemplate.EnsureWritable(full, Force));
             var options = new ConfigTemplateOptions { AppName = Name, ComposePath = ComposePath ?? FindComposeFile(full), Domain = Domain };
+            if (ParameterSetName == ClusterSet)
+            {
+                WriteForCluster(full, exists, options);
+                return;
+            }
+
+            var driver = ProviderDrivers.FindIgnoringCase(Driver)!.Name;
 
             // Fails on a bad -Name, -ComposePath or -Domain before anything is asked or written.
             _ = ConfigTemplate.For(driver, options);
@@ -57,6 +74,26 @@ public sealed class NewKompoxConfigCommand : KompoxCmdlet
         catch (KompoxException e)
         {
             Fail(e);
+        }
+    }
+
+    private void WriteForCluster(string full, bool exists, ConfigTemplateOptions options)
+    {
+        if (Cluster is not PowerShell.KompoxCluster cluster || cluster.Model.Provider.Service.ConfigPath is not { } clusterFile)
+        {
+            Fail(new KompoxException("NotACluster", ErrorKind.InvalidArgument, $"-Cluster takes a Cluster read from a file, or that file; {Cluster.Kind} {Cluster.Id} is not one") { Target = Cluster.Id });
+            return;
+        }
+
+        // cluster.file is relative to the new config, so that the two can move together.
+        var relative = System.IO.Path.GetRelativePath(System.IO.Path.GetDirectoryName(full)!, clusterFile);
+        var driver = cluster.Provider.Driver;
+        _ = ConfigTemplate.ForCluster(driver, relative, options);
+        var action = $"{(exists ? "Overwrite with" : "Write")} a kompoxops.yml for an app of cluster {cluster.Id}, defined in {clusterFile}";
+        if (ShouldProcess(full, action))
+        {
+            WriteVerbose($"Writing an app config that names {relative} to {full}");
+            WriteObject(ConfigTemplate.WriteForCluster(full, driver, relative, overwrite: Force, options));
         }
     }
 

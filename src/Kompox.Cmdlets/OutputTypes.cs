@@ -90,8 +90,8 @@ public sealed class KompoxCluster : KompoxResource
 
     internal Engine.KompoxCluster Model { get; }
 
-    /// <summary>The app of the kompoxops.yml the cluster was read from: the one app a cluster status can give as an App.</summary>
-    internal KompoxApp? ConfiguredApp { get; set; }
+    /// <summary>The apps of the kompoxops.yml the cluster was read from: those a cluster status can give as Apps.</summary>
+    internal IReadOnlyList<KompoxApp> ConfiguredApps { get; set; } = Array.Empty<KompoxApp>();
 }
 
 /// <summary>How Kompox reaches a cluster's API: through kubectl's kubeconfig and context.</summary>
@@ -152,6 +152,12 @@ public sealed class KompoxApp : KompoxResource
     public IReadOnlyDictionary<string, string> Settings => Model.Settings;
 
     public string? Owner => Model.Owner;
+
+    /// <summary>The kompoxops.yml the app was read from; for an app found on its cluster, the one it was last deployed from, when known.</summary>
+    public string? ConfigPath => Model.ConfigPath;
+
+    /// <summary>Known only from its namespace on the cluster (Get-KompoxApp -Cluster): no compose file is at hand, so it can be inspected and removed, not deployed.</summary>
+    public bool FoundOnCluster => Model.FoundOnCluster;
 
     public KompoxCluster Cluster { get; }
 
@@ -239,15 +245,15 @@ public sealed class KompoxAppValidation
 
 internal static class KompoxResources
 {
-    /// <summary>The four resources of one kompoxops.yml, wrapped and linked: Service, Provider, Cluster, App.</summary>
+    /// <summary>The resources of one kompoxops.yml, wrapped and linked: Service, Provider, Cluster, then each App.</summary>
     public static KompoxResource[] From(ConfigResult config)
     {
         var service = new KompoxService(config.Service);
         var provider = new KompoxProvider(config.Provider, service);
         var cluster = new KompoxCluster(config.Cluster, provider);
-        var app = new KompoxApp(config.App, cluster);
-        cluster.ConfiguredApp = app;
-        return new KompoxResource[] { service, provider, cluster, app };
+        var apps = config.Apps.Select(a => new KompoxApp(a, cluster)).ToArray();
+        cluster.ConfiguredApps = apps;
+        return new KompoxResource[] { service, provider, cluster }.Concat(apps).ToArray();
     }
 }
 
@@ -286,7 +292,7 @@ public sealed class KompoxClusterStatus
     {
         Model = model;
         Cluster = cluster;
-        Apps = model.Apps.Select(a => new KompoxClusterApp(a, a.AppId == cluster.ConfiguredApp?.Id ? cluster.ConfiguredApp : null)).ToArray();
+        Apps = model.Apps.Select(a => new KompoxClusterApp(a, cluster.ConfiguredApps.FirstOrDefault(c => c.Id == a.AppId))).ToArray();
     }
 
     public KompoxCluster Cluster { get; }
@@ -367,18 +373,29 @@ public sealed class KompoxAppContainer
 /// <summary>What New-KompoxApp and Get-KompoxApp found of an app on its cluster; an app not deployed has one too.</summary>
 public sealed class KompoxAppStatus
 {
-    internal KompoxAppStatus(AppStatus model, KompoxApp app)
+    internal KompoxAppStatus(AppStatus model, KompoxApp? app)
     {
         Model = model;
         App = app;
         Containers = model.Containers.Select(c => new KompoxAppContainer(c)).ToArray();
     }
 
-    public KompoxApp App { get; }
+    /// <summary>
+    /// The app, which pipes into the app cmdlets. From <c>Get-KompoxApp -Cluster</c>, an app whose config is not at hand
+    /// is one known from its namespace only (FoundOnCluster): it can be inspected and removed, not deployed. Null for an
+    /// app of another cluster id that shares the cluster.
+    /// </summary>
+    public KompoxApp? App { get; }
 
     public string AppId => Model.AppId;
 
     public string Namespace => Model.Namespace;
+
+    /// <summary>The kompoxops.yml the app was last deployed from, as its namespace records it; null when unknown.</summary>
+    public string? ConfigPath => Model.ConfigPath;
+
+    /// <summary>The machine (host name) <see cref="ConfigPath"/> is on.</summary>
+    public string? ConfigHost => Model.ConfigHost;
 
     /// <summary>The app's Deployment exists.</summary>
     public bool Deployed => Model.Deployed;

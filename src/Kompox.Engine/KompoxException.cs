@@ -232,6 +232,13 @@ public static class KompoxErrors
         ["DeployPlanOutdated"] = ErrorKind.Conflict,
         ["ResourceInUse"] = ErrorKind.Conflict,
 
+        // One cluster, many apps (issue 16).
+        ["ClusterConflict"] = ErrorKind.Conflict,
+        ["NotOneApp"] = ErrorKind.InvalidArgument,
+        ["ConfigHasNoApp"] = ErrorKind.InvalidArgument,
+        ["AppConfigNotAtHand"] = ErrorKind.InvalidArgument,
+        ["AppOfAnotherCluster"] = ErrorKind.InvalidArgument,
+
         // Effects that failed, translated from third-party exceptions by ErrorTranslation.
         ["KubernetesUnauthenticated"] = ErrorKind.Unauthenticated,
         ["KubernetesForbidden"] = ErrorKind.PermissionDenied,

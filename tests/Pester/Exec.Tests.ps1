@@ -152,3 +152,48 @@ Describe 'kubectl with the user credential' {
         finally { $listener.Stop() }
     }
 }
+
+Describe 'Start-KompoxPortForward' {
+    It 'carries data both ways through the forwarded port until the pipeline is stopped' {
+        Import-Module (Join-Path $PSScriptRoot 'TestRunspace.psm1') -Force
+        # The container's port 5432 is this listener (the test server's ListenInPod): what the forward brings, it answers.
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        $ps = $null
+        try {
+            $Server.ListenInPod($Namespace, 5432, $listener.LocalEndpoint)
+            $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
+            $iss.ImportPSModule($env:KOMPOX_TEST_MODULE)
+            $ps = [powershell]::Create($iss)
+            $null = $ps.AddCommand('Start-KompoxPortForward').AddParameter('Path', $Config).AddParameter('Service', 'db').AddParameter('Port', 5432).AddParameter('LocalPort', 0)
+            $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $running = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $output)
+            Wait-Until { $output.Count -gt 0 -or $running.IsCompleted } -Because 'Start-KompoxPortForward to say where it listens'
+            $forward = $output[0]
+            $forward.LocalPort | Should -BeGreaterThan 0 -Because "$($ps.Streams.Error)"
+
+            $client = [System.Net.Sockets.TcpClient]::new()
+            $client.Connect([System.Net.IPAddress]::Loopback, $forward.LocalPort)
+            $accept = $listener.AcceptTcpClientAsync()
+            $accept.Wait(30000) | Should -BeTrue
+            $inPod = $accept.Result
+            $client.GetStream().Write([byte[]][char[]]'ping', 0, 4)
+            $buffer = [byte[]]::new(4)
+            $read = 0
+            while ($read -lt 4) { $read += $inPod.GetStream().ReadAsync($buffer, $read, 4 - $read).GetAwaiter().GetResult() }
+            -join [char[]]$buffer | Should -Be 'ping'
+            $inPod.GetStream().Write([byte[]][char[]]'pong', 0, 4)
+            $read = 0
+            while ($read -lt 4) { $read += $client.GetStream().ReadAsync($buffer, $read, 4 - $read).GetAwaiter().GetResult() }
+            -join [char[]]$buffer | Should -Be 'pong'
+            $client.Dispose(); $inPod.Dispose()
+
+            Stop-Pipeline $ps
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally {
+            if ($ps) { $ps.Dispose() }
+            $listener.Stop()
+        }
+    }
+}

@@ -82,6 +82,56 @@ public static partial class ConfigTemplate
         return text;
     }
 
+    /// <summary>
+    /// A kompoxops.yml for one more app of an existing cluster: <c>cluster.file</c> names the file that defines it, and the
+    /// app section is the template's for the cluster's driver, with the app's values from <paramref name="options"/>.
+    /// </summary>
+    /// <param name="driver">The cluster's provider driver, whose app settings the app section shows.</param>
+    /// <param name="clusterFile">The cluster's file, relative to the directory of the new kompoxops.yml.</param>
+    public static string ForCluster(string driver, string clusterFile, ConfigTemplateOptions? options = null)
+    {
+        if (options?.Domain is not null)
+        {
+            throw new KompoxException("InvalidDomain", ErrorKind.InvalidArgument, "the domain is the cluster's, defined in its file; an app of an existing cluster takes none") { Target = options.Domain };
+        }
+
+        var text = For(driver, options);
+        var app = AppSection().Match(text);
+        if (!app.Success)
+        {
+            throw new InvalidOperationException($"the template for driver '{driver}' has no app section");
+        }
+
+        var file = clusterFile.Replace('\\', '/');
+        return $"""
+            # kompoxops.yml: one Kompox app on the cluster that {file} defines, shared with the cluster's other apps.
+            # Read it with:  Import-KompoxConfig -Path ./kompoxops.yml
+            # Reference:     Get-Help about_Kompox
+            version: 1
+
+            cluster:
+              # The file that defines the service, provider and cluster, relative to this one: every app of the cluster
+              # names it, so that the cluster is defined once.
+              file: {(UpwardPath().IsMatch(file) ? file : YamlString(file))}
+
+
+            """ + app.Value;
+    }
+
+    /// <summary>Writes <see cref="ForCluster"/>'s text to <paramref name="path"/>, as <see cref="Write"/> does.</summary>
+    public static FileInfo WriteForCluster(string path, string driver, string clusterFile, bool overwrite, ConfigTemplateOptions? options = null)
+    {
+        var text = ForCluster(driver, clusterFile, options);
+        return AtomicFile.Write(EnsureWritable(path, overwrite), text, overwrite);
+    }
+
+    // A plain scalar may start with '.': only .inf and .nan (any case) would read as numbers, and these start with "../".
+    [GeneratedRegex("^(\\.\\./)+[A-Za-z0-9_][A-Za-z0-9_./-]*$")]
+    private static partial Regex UpwardPath();
+
+    [GeneratedRegex("^app:.*", RegexOptions.Multiline | RegexOptions.Singleline)]
+    private static partial Regex AppSection();
+
     /// <summary>The first compose file Docker Compose would pick in <paramref name="directory"/>, or null when it holds none.</summary>
     public static string? FindComposeFile(string directory) =>
         ComposeFileNames.FirstOrDefault(name => File.Exists(Path.Combine(directory, name)));

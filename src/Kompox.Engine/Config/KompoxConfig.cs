@@ -4,10 +4,24 @@ using Kompox.Yaml;
 
 namespace Kompox.Config;
 
-/// <summary>The four resources one kompoxops.yml describes, linked to each other, and the warnings found on the way.</summary>
-public sealed record ConfigResult(KompoxService Service, KompoxProvider Provider, KompoxCluster Cluster, KompoxApp App, IReadOnlyList<Diagnostic> Warnings);
+/// <summary>
+/// The resources one kompoxops.yml describes, linked to each other, and the warnings found on the way: the service,
+/// provider and cluster (its own or those of the cluster file it names) and its apps, in the order they are written.
+/// </summary>
+public sealed record ConfigResult(KompoxService Service, KompoxProvider Provider, KompoxCluster Cluster, IReadOnlyList<KompoxApp> Apps, IReadOnlyList<Diagnostic> Warnings)
+{
+    /// <summary>The file's one app, for callers that take exactly one (a move's destination, a completer).</summary>
+    /// <exception cref="KompoxException"><c>NotOneApp</c> when the file holds none or several.</exception>
+    public KompoxApp App => Apps.Count == 1
+        ? Apps[0]
+        : throw new KompoxException("NotOneApp", ErrorKind.InvalidArgument, $"{Service.ConfigPath ?? "the config"} holds {(Apps.Count == 0 ? "no app" : $"{Apps.Count} apps ({string.Join(", ", Apps.Select(a => a.Name))})")}; name a kompoxops.yml with one app") { Target = Service.ConfigPath };
+}
 
-/// <summary>Reads and validates kompoxops.yml (version 1).</summary>
+/// <summary>
+/// Reads and validates kompoxops.yml (version 1): a YAML stream whose first document holds version, service, provider
+/// and cluster (or <c>cluster.file</c>, a shared cluster file to take them from) and optionally an app, and whose
+/// following documents hold one <c>app</c> each.
+/// </summary>
 public static class KompoxConfig
 {
     public const long MaxConfigBytes = 1024 * 1024;
@@ -18,37 +32,181 @@ public static class KompoxConfig
 
     /// <param name="path">Full path of the file.</param>
     /// <param name="shownAs">The file as the user named it, for messages; defaults to <paramref name="path"/>.</param>
-    /// <exception cref="KompoxValidationException">Every problem found, each with line, column and key path.</exception>
+    /// <exception cref="KompoxValidationException">Every problem found, each with file, line, column and key path.</exception>
     /// <exception cref="KompoxException">The file cannot be read at all.</exception>
     public static ConfigResult Load(string path, string? shownAs = null)
     {
         shownAs ??= path;
         var text = TextFile.Read(path, shownAs, MaxConfigBytes);
-        var root = YamlReader.Read(text, shownAs);
+        var documents = YamlReader.ReadStream(text, shownAs);
         var r = new MappingReader(shownAs);
-        if (root is not YMapping top)
+        if (documents.Count == 0 || documents[0].Root is not YMapping top)
         {
+            var root = documents.Count == 0 ? null : documents[0].Root;
             r.Error(root?.Start ?? new SourceMark(1, 1), string.Empty, $"expected a mapping with version, service, provider, cluster and app, found {root?.Describe() ?? "nothing"}");
             throw Invalid(shownAs, r);
         }
 
+        var configDir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var (service, provider, cluster, driver) = ClusterFile(top) is { } fileNode
+            ? ReadClusterFile(r, top, fileNode, path, shownAs)
+            : ReadOwnCluster(r, top, path);
+
+        var apps = new List<(YMapping Map, KompoxApp? App)>();
+
+        // Filled once every app is read; each app holds the same list.
+        var names = new List<string>();
+
+        // A file without an app is a cluster file, unless it takes its cluster from another: then its app is missing.
+        if (top.ContainsKey("app") || (ClusterFile(top) is not null && documents.Skip(1).All(d => IsEmpty(d.Root))))
+        {
+            apps.Add((top, ReadApp(r, top, cluster, driver, configDir, path, names)));
+        }
+
+        foreach (var (_, root) in documents.Skip(1))
+        {
+            if (IsEmpty(root))
+            {
+                continue;
+            }
+
+            if (root is not YMapping doc || !doc.ContainsKey("app"))
+            {
+                r.Error(root.Start, string.Empty, $"a document after the first holds one app (a mapping with the key 'app'), found {(root is YMapping ? "a mapping without 'app'" : root.Describe())}");
+                continue;
+            }
+
+            foreach (var (key, _) in doc.Entries.Where(e => e.Key.Value != "app" && !e.Key.Value.StartsWith("x-", StringComparison.Ordinal)))
+            {
+                r.Error(key.Start, key.Value, $"a document after the first holds only 'app'; {(TopKeys.Contains(key.Value) ? $"'{key.Value}' belongs in the first document (line {documents[0].Start.Line}), which every app of the file shares" : "unknown key")}");
+            }
+
+            apps.Add((doc, ReadApp(r, doc, cluster, driver, configDir, path, names)));
+        }
+
+        RefuseSameNames(r, apps);
+        names.AddRange(apps.Select(a => a.App?.Name).OfType<string>());
+        if (r.HasErrors || service is null || provider is null || cluster is null || apps.Any(a => a.App is null))
+        {
+            throw Invalid(shownAs, r);
+        }
+
+        return new ConfigResult(service, provider, cluster, apps.Select(a => a.App!).ToList(), r.Diagnostics.Where(d => d.Severity == Severity.Warning).ToList());
+    }
+
+    /// <summary>A document with no content: an explicit one (<c>---</c> and nothing) holds an empty null scalar.</summary>
+    private static bool IsEmpty([System.Diagnostics.CodeAnalysis.NotNullWhen(false)] YNode? root) => root is null or YScalar { IsNull: true, Value.Length: 0 };
+
+    /// <summary>The value of <c>cluster.file</c>, when the cluster is a mapping that names one.</summary>
+    private static YNode? ClusterFile(YMapping top) => top["cluster"] is YMapping cluster && cluster.ContainsKey("file") ? cluster["file"] : null;
+
+    private static (KompoxService?, KompoxProvider?, KompoxCluster?, IProviderDriver?) ReadOwnCluster(MappingReader r, YMapping top, string path)
+    {
         r.OnlyKeys(top, string.Empty, TopKeys);
+        ReadVersion(r, top);
+        var service = ReadService(r, top, path);
+        var provider = ReadProvider(r, top, service, out var driver);
+        var cluster = ReadCluster(r, top, provider, driver);
+        return (service, provider, cluster, driver);
+    }
+
+    private static void ReadVersion(MappingReader r, YMapping top)
+    {
         var version = r.Integer(top, string.Empty, "version", required: true);
         if (version is not null and not 1)
         {
             r.Error(top["version"]!.Start, "version", $"unsupported version {version}; this Kompox reads version 1");
         }
+    }
 
-        var service = ReadService(r, top, path);
-        var provider = ReadProvider(r, top, service, out var driver);
-        var cluster = ReadCluster(r, top, provider, driver);
-        var app = ReadApp(r, top, cluster, driver, Path.GetDirectoryName(Path.GetFullPath(path))!);
-        if (r.HasErrors || app is null)
+    /// <summary>
+    /// <c>cluster: {file: ../cluster.yml}</c>: the service, provider and cluster are those of the first document of
+    /// that file, so that every app of a cluster shares one definition of it. Its own problems are reported in it.
+    /// </summary>
+    private static (KompoxService?, KompoxProvider?, KompoxCluster?, IProviderDriver?) ReadClusterFile(MappingReader r, YMapping top, YNode fileNode, string path, string shownAs)
+    {
+        r.OnlyKeys(top, string.Empty, TopKeys);
+        ReadVersion(r, top);
+        var clusterMap = (YMapping)top["cluster"]!;
+        foreach (var (key, _) in clusterMap.Entries.Where(e => e.Key.Value != "file"))
         {
-            throw Invalid(shownAs, r);
+            r.Error(key.Start, $"cluster.{key.Value}", "cluster.file names the file that defines the cluster: define it there, not beside it");
         }
 
-        return new ConfigResult(service!, provider!, cluster!, app, r.Diagnostics.Where(d => d.Severity == Severity.Warning).ToList());
+        foreach (var key in new[] { "service", "provider" }.Where(top.ContainsKey))
+        {
+            r.Error(top.KeyNode(key)!.Start, key, $"the {key} comes from the cluster file that cluster.file names: define it there, not here");
+        }
+
+        var relative = r.Text(fileNode, "cluster.file");
+        if (relative is null)
+        {
+            return (null, null, null, null);
+        }
+
+        var expanded = ExpandHome(relative);
+        var full = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, expanded));
+        var clusterShownAs = Path.IsPathRooted(expanded) ? expanded : Path.Combine(Path.GetDirectoryName(shownAs) ?? string.Empty, expanded);
+        if (string.Equals(full, Path.GetFullPath(path), StringComparison.Ordinal))
+        {
+            r.Error(fileNode.Start, "cluster.file", $"'{relative}' is this file; name the file that defines the cluster");
+            return (null, null, null, null);
+        }
+
+        YMapping clusterTop;
+        var c = new MappingReader(clusterShownAs);
+        try
+        {
+            var documents = YamlReader.ReadStream(TextFile.Read(full, clusterShownAs, MaxConfigBytes), clusterShownAs);
+            if (documents.Count == 0 || documents[0].Root is not YMapping first)
+            {
+                r.Error(fileNode.Start, "cluster.file", $"cluster file '{relative}' holds no mapping with version, service, provider and cluster ({full})");
+                return (null, null, null, null);
+            }
+
+            clusterTop = first;
+        }
+        catch (KompoxValidationException e)
+        {
+            r.Add(e.Problems);
+            r.Error(fileNode.Start, "cluster.file", $"cluster file '{relative}' cannot be read (see its problems)");
+            return (null, null, null, null);
+        }
+        catch (KompoxException e)
+        {
+            r.Error(fileNode.Start, "cluster.file", e.ErrorId == "FileNotFound" ? $"cluster file '{relative}' not found (looked for {full})" : e.Message);
+            return (null, null, null, null);
+        }
+
+        if (ClusterFile(clusterTop) is { } chained)
+        {
+            c.Error(chained.Start, "cluster.file", $"a cluster file defines the cluster itself; it cannot name another cluster file (named by {shownAs})");
+            r.Add(c.Diagnostics);
+            return (null, null, null, null);
+        }
+
+        // Its apps, if any, are its own: only what the apps share is taken.
+        var (service, provider, cluster, driver) = ReadOwnCluster(c, clusterTop, full);
+        r.Add(c.Diagnostics);
+        return (service, provider, cluster, driver);
+    }
+
+    private static void RefuseSameNames(MappingReader r, List<(YMapping Map, KompoxApp? App)> apps)
+    {
+        var seen = new Dictionary<string, SourceMark>(StringComparer.Ordinal);
+        foreach (var (map, app) in apps)
+        {
+            if (app is null)
+            {
+                continue;
+            }
+
+            var at = MappingReader.Locate(map, "app.name");
+            if (!seen.TryAdd(app.Name, at))
+            {
+                r.Error(at, "app.name", $"app '{app.Name}' is already defined at line {seen[app.Name].Line}; each app of a file needs its own name");
+            }
+        }
     }
 
     private static KompoxValidationException Invalid(string shownAs, MappingReader r) =>
@@ -182,7 +340,7 @@ public static class KompoxConfig
         return ok ? new ClusterIngress { Controller = controller, Namespace = ns } : null;
     }
 
-    private static KompoxApp? ReadApp(MappingReader r, YMapping top, KompoxCluster? cluster, IProviderDriver? driver, string configDir)
+    private static KompoxApp? ReadApp(MappingReader r, YMapping top, KompoxCluster? cluster, IProviderDriver? driver, string configDir, string path, IReadOnlyList<string> names)
     {
         var map = r.Mapping(top, string.Empty, "app", required: true);
         if (map is null)
@@ -211,6 +369,8 @@ public static class KompoxConfig
             Ingress = ingress,
             Resources = resources,
             Settings = settings,
+            ConfigPath = Path.GetFullPath(path),
+            ConfigAppNames = names,
         };
     }
 

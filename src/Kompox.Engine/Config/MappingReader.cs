@@ -14,6 +14,9 @@ internal sealed class MappingReader(string file)
 
     public void Error(SourceMark at, string key, string message) => diagnostics.Add(Diagnostic.Error(file, at, key, message));
 
+    /// <summary>Records problems found in another file (a cluster file), each naming its own file.</summary>
+    public void Add(IEnumerable<Diagnostic> found) => diagnostics.AddRange(found);
+
     public void Warning(SourceMark at, string key, string message) => diagnostics.Add(Diagnostic.Warning(file, at, key, message));
 
     /// <summary>Records a rule's problem where its key path leads in the file.</summary>

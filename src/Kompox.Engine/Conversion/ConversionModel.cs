@@ -20,6 +20,14 @@ public static class KompoxMetadata
     public const string ProviderAnnotation = "kompox.dev/provider";
 
     /// <summary>
+    /// On the Namespace, written by each deploy: the full path of the kompoxops.yml it read, and the host name of the
+    /// machine that file is on. They tell the apps of a cluster apart by where they come from (the rename of an app in
+    /// its file makes a new app, which the deploy warns of), and say where an app's config is when it is not at hand.
+    /// </summary>
+    public const string ConfigPathAnnotation = "kompox.dev/config-path";
+    public const string ConfigHostAnnotation = "kompox.dev/config-host";
+
+    /// <summary>
     /// On the Namespace, written only by their own server-side apply (field manager <see cref="DiskStateFieldManager"/>), never
     /// by the conversion: applying the app's objects then leaves them as they are.
     /// </summary>

@@ -104,6 +104,21 @@ public sealed class KompoxApp
     /// <summary>The user owning the app in service mode; null from kompoxops.yml.</summary>
     public string? Owner { get; init; }
 
+    /// <summary>Full path of the kompoxops.yml the app was read from; null when it did not come from a file.</summary>
+    public string? ConfigPath { get; init; }
+
+    /// <summary>
+    /// The names of every app of <see cref="ConfigPath"/>, this one included: an app deployed from that file before under
+    /// a name it no longer holds was renamed or dropped there (the deploy warns of it).
+    /// </summary>
+    public IReadOnlyList<string> ConfigAppNames { get; init; } = Array.Empty<string>();
+
+    /// <summary>
+    /// The app is known only from its namespace on the cluster (<c>Get-KompoxApp -Cluster</c>), not from a config: it has
+    /// no compose file, so it can be inspected and removed but not deployed or converted (<c>AppConfigNotAtHand</c>).
+    /// </summary>
+    public bool FoundOnCluster { get; init; }
+
     /// <summary><c>{service}/{provider}/{cluster}/{app}</c>, the value of the <c>kompox-app</c> tag.</summary>
     public string Id => $"{Cluster.Id}/{Name}";
 

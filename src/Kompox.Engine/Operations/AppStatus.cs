@@ -39,7 +39,14 @@ public sealed record AppStatus(
     IReadOnlyList<AppContainerStatus> Containers,
     IReadOnlyList<string> Urls,
     string? CurrentDiskId,
-    string? PreviousDiskId);
+    string? PreviousDiskId)
+{
+    /// <summary>Full path of the kompoxops.yml the app was last deployed from (<c>kompox.dev/config-path</c> on its namespace); null when unknown.</summary>
+    public string? ConfigPath { get; init; }
+
+    /// <summary>The host name of the machine it was last deployed from (<c>kompox.dev/config-host</c>), to which <see cref="ConfigPath"/> belongs.</summary>
+    public string? ConfigHost { get; init; }
+}
 
 /// <summary>Reads an app's status from the cluster; every object is found by the app's <c>kompox.dev/app-id</c> label.</summary>
 internal static class AppStatusReader
@@ -47,21 +54,35 @@ internal static class AppStatusReader
     public static async Task<AppStatus> ReadAsync(IKubernetes client, KompoxApp app, CancellationToken cancellationToken)
     {
         var ns = KubeNames.Namespace(app);
-        var selector = AppObjects.Selector(app);
         var namespaceObject = await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespaceAsync(ns, cancellationToken: cancellationToken)).ConfigureAwait(false);
         if (namespaceObject is null)
         {
             return new AppStatus(app.Id, ns, false, false, null, null, Array.Empty<AppContainerStatus>(), Array.Empty<string>(), null, null);
         }
 
+        return await ReadAsync(client, app.Id, namespaceObject, AppObjects.Selector(app), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The status of the app whose namespace is <paramref name="namespaceObject"/>, its objects found by <paramref name="selector"/>.</summary>
+    public static async Task<AppStatus> ReadAsync(IKubernetes client, string appId, V1Namespace namespaceObject, string selector, CancellationToken cancellationToken)
+    {
+        var ns = namespaceObject.Metadata.Name;
         var deployments = await client.AppsV1.ListNamespacedDeploymentAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
         var pods = await client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
         var ingresses = await client.NetworkingV1.ListNamespacedIngressAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return Of(app, AppDiskState.Of(namespaceObject), deployments.Items.FirstOrDefault(), pods.Items, ingresses.Items);
+        var annotations = namespaceObject.Metadata.Annotations;
+        return Of(appId, ns, AppDiskState.Of(namespaceObject), deployments.Items.FirstOrDefault(), pods.Items, ingresses.Items) with
+        {
+            ConfigPath = ClusterApps.Value(annotations, KompoxMetadata.ConfigPathAnnotation),
+            ConfigHost = ClusterApps.Value(annotations, KompoxMetadata.ConfigHostAnnotation),
+        };
     }
 
     /// <summary>The status the objects make, read or just applied: the app's Deployment (null when there is none), its Pods and its Ingresses.</summary>
-    public static AppStatus Of(KompoxApp app, AppDiskState disks, V1Deployment? deployment, IEnumerable<V1Pod> pods, IEnumerable<V1Ingress> ingresses)
+    public static AppStatus Of(KompoxApp app, AppDiskState disks, V1Deployment? deployment, IEnumerable<V1Pod> pods, IEnumerable<V1Ingress> ingresses) =>
+        Of(app.Id, KubeNames.Namespace(app), disks, deployment, pods, ingresses) with { ConfigPath = app.ConfigPath };
+
+    private static AppStatus Of(string appId, string ns, AppDiskState disks, V1Deployment? deployment, IEnumerable<V1Pod> pods, IEnumerable<V1Ingress> ingresses)
     {
         var pod = NewestPod(pods);
         // Services that others depend on run as init containers (sidecars): theirs count as much as the others.
@@ -78,8 +99,8 @@ internal static class AppStatusReader
             .ToList();
         var ready = deployment is not null && (deployment.Status?.AvailableReplicas ?? 0) >= 1 && pod is not null && IsReady(pod);
         return new AppStatus(
-            app.Id,
-            KubeNames.Namespace(app),
+            appId,
+            ns,
             deployment is not null,
             ready,
             pod?.Metadata.Name,

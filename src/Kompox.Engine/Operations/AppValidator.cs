@@ -87,8 +87,20 @@ public static class AppValidator
 
     /// <summary>The app's compose project, read beside its compose file.</summary>
     /// <exception cref="KompoxValidationException">The compose file has errors.</exception>
+    /// <exception cref="KompoxException"><c>AppConfigNotAtHand</c> for an app known only from its namespace.</exception>
     internal static ComposeProject Load(KompoxApp app, ComposeReadOptions options)
     {
+        if (app.FoundOnCluster)
+        {
+            throw new KompoxException(
+                "AppConfigNotAtHand",
+                ErrorKind.InvalidArgument,
+                $"app {app.Id} was found on its cluster, not read from a kompoxops.yml: it has no compose file to convert or deploy{(app.ConfigPath is null ? string.Empty : $" (it was last deployed from {app.ConfigPath})")}; read that config, or remove the app")
+            {
+                Target = app.Id,
+            };
+        }
+
         var composeFile = app.ComposePath ?? "compose.yml";
         // Compose text with no file of its own can name no file: no directory, rather than wherever the process runs.
         var projectDir = app.ComposePath is null ? null : Path.GetDirectoryName(Path.GetFullPath(app.ComposePath));

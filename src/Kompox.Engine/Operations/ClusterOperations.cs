@@ -58,6 +58,13 @@ public interface IClusterOperations
 
     /// <summary>Reads the server version, the state of the cluster ingress and the Kompox apps on the cluster.</summary>
     Task<ClusterStatus> GetStatusAsync(string clusterId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Every Kompox app on the cluster, from the namespaces' labels and annotations, whether or not its config is at
+    /// hand: its status (ready, URLs, current disk, the config it was deployed from) and the app to act on by id.
+    /// </summary>
+    /// <param name="includeRemoved">Also the apps Remove-KompoxApp took down, whose namespaces keep their disk state.</param>
+    Task<IReadOnlyList<ClusterAppEntry>> ListAppsAsync(string clusterId, bool includeRemoved, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 }
 
 public sealed class ClusterOperations : IClusterOperations
@@ -103,6 +110,9 @@ public sealed class ClusterOperations : IClusterOperations
             scope.Step(scope.Cluster.Auth.ToString(), 0);
             return ReadStatusAsync(scope, token);
         }, cancellationToken);
+
+    public Task<IReadOnlyList<ClusterAppEntry>> ListAppsAsync(string clusterId, bool includeRemoved, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        context.Runner.RunAsync(OperationSpec.OnCluster($"Listing the apps of cluster {clusterId}", clusterId), progress, (scope, token) => ClusterApps.ListAsync(scope, includeRemoved, token), cancellationToken);
 
     /// <summary>
     /// What the provider says of the cluster's network policy engine, warning when there is none: every app's

@@ -123,6 +123,7 @@ internal static class DeployApp
         var client = scope.Kube;
         scope.Step("converting", 5);
         var manifest = await AgainstServerVersionAsync(scope, Convert(app, options, null), options, cancellationToken).ConfigureAwait(false);
+        ClusterApps.MarkConfig(manifest, app, scope.Context.Machine);
         await HostConflicts.CheckAsync(scope, manifest, cancellationToken).ConfigureAwait(false);
         await IngressChecks.RequireInstalledAsync(scope, manifest, cancellationToken).ConfigureAwait(false);
 
@@ -157,7 +158,8 @@ internal static class DeployApp
         var changes = options.Compare
             ? await CompareAsync(scope, manifest, live, cancellationToken).ConfigureAwait(false)
             : manifest.Objects.Select(o => new PlannedChange(KubeObjectRef.Of(o), PlannedAction.Apply)).ToList();
-        return new DeployPlan(app.Id, manifest.Namespace, diskId is null, diskId, changes, manifest.Warnings)
+        var renamed = await ClusterApps.RenamedAsync(scope, cancellationToken).ConfigureAwait(false);
+        return new DeployPlan(app.Id, manifest.Namespace, diskId is null, diskId, changes, manifest.Warnings.Concat(renamed).ToList())
         {
             Compared = options.Compare,
             Manifest = manifest,

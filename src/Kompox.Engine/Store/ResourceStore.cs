@@ -185,7 +185,8 @@ public class InMemoryResourceStore : IResourceStore
 
 /// <summary>
 /// The resources of the kompoxops.yml files a front end read: each <see cref="Load"/> stores the file's service,
-/// provider, cluster and app. The files are read when loaded, not on every lookup, so one operation sees one version of
+/// provider, cluster and apps. Two files that define the same cluster (by id) differently are refused: which one an
+/// app of that cluster would be deployed with would depend on the order the files were read. The files are read when loaded, not on every lookup, so one operation sees one version of
 /// them; a cmdlet invocation loads what its input names.
 /// </summary>
 public sealed class ConfigFileStore : InMemoryResourceStore
@@ -202,7 +203,15 @@ public sealed class ConfigFileStore : InMemoryResourceStore
     }
 
     /// <summary>Stores the resources of a config already read.</summary>
-    public void Add(ConfigResult config) => Add(config.App);
+    /// <exception cref="KompoxException"><c>ClusterConflict</c>.</exception>
+    public void Add(ConfigResult config)
+    {
+        Add(config.Cluster);
+        foreach (var app in config.Apps)
+        {
+            Add(app);
+        }
+    }
 
     /// <summary>Stores an app read before (from the objects Import-KompoxConfig wrote), with its cluster, provider and service.</summary>
     public void Add(KompoxApp app)
@@ -214,10 +223,56 @@ public sealed class ConfigFileStore : InMemoryResourceStore
     }
 
     /// <summary>Stores a cluster read before, with its provider and service.</summary>
+    /// <exception cref="KompoxException"><c>ClusterConflict</c> when another file defined the cluster differently.</exception>
     public void Add(KompoxCluster cluster)
     {
+        var stored = GetClusterAsync(cluster.Id, CancellationToken.None).GetAwaiter().GetResult();
+        var (storedFile, file) = (stored?.Provider.Service.ConfigPath, cluster.Provider.Service.ConfigPath);
+        if (stored is not null && !ReferenceEquals(stored, cluster) && storedFile != file && ClusterDifferences(stored, cluster) is { Count: > 0 } differences)
+        {
+            throw new KompoxException(
+                "ClusterConflict",
+                ErrorKind.Conflict,
+                $"cluster {cluster.Id} is defined differently in {storedFile ?? "(not a file)"} and {file ?? "(not a file)"} ({string.Join(", ", differences)} differ); keep one definition in a cluster file and name it with cluster.file")
+            {
+                Target = cluster.Id,
+            };
+        }
+
         PutServiceAsync(cluster.Provider.Service, CancellationToken.None).GetAwaiter().GetResult();
         PutProviderAsync(cluster.Provider, CancellationToken.None).GetAwaiter().GetResult();
         PutClusterAsync(cluster, CancellationToken.None).GetAwaiter().GetResult();
+    }
+
+    /// <summary>The keys on which two definitions of one cluster (and its provider) disagree; empty when they agree.</summary>
+    public static IReadOnlyList<string> ClusterDifferences(KompoxCluster a, KompoxCluster b)
+    {
+        var found = new List<string>();
+        void Compare(string key, string? x, string? y)
+        {
+            if (!string.Equals(x, y, StringComparison.Ordinal))
+            {
+                found.Add(key);
+            }
+        }
+
+        void CompareMap(string key, IReadOnlyDictionary<string, string> x, IReadOnlyDictionary<string, string> y)
+        {
+            foreach (var name in x.Keys.Union(y.Keys).OrderBy(k => k, StringComparer.Ordinal))
+            {
+                Compare($"{key}.{name}", x.GetValueOrDefault(name), y.GetValueOrDefault(name));
+            }
+        }
+
+        Compare("provider.driver", a.Provider.Driver, b.Provider.Driver);
+        CompareMap("provider.settings", a.Provider.Settings, b.Provider.Settings);
+        Compare("cluster.auth.type", a.Auth.Type, b.Auth.Type);
+        Compare("cluster.auth.kubeconfig", a.Auth.Kubeconfig, b.Auth.Kubeconfig);
+        Compare("cluster.auth.context", a.Auth.Context, b.Auth.Context);
+        Compare("cluster.ingress.controller", a.Ingress.Controller, b.Ingress.Controller);
+        Compare("cluster.ingress.namespace", a.Ingress.Namespace, b.Ingress.Namespace);
+        Compare("cluster.domain", a.Domain, b.Domain);
+        CompareMap("cluster.settings", a.Settings, b.Settings);
+        return found;
     }
 }

@@ -10,8 +10,8 @@ public sealed record YamlLimits(long MaxNodes = 250_000, int MaxDepth = 128)
 }
 
 /// <summary>
-/// Reads one YAML document into <see cref="YNode"/>s with positions: anchors and aliases,
-/// <c>&lt;&lt;</c> merge keys, and errors for duplicate keys, complex keys, several documents
+/// Reads one YAML document, or a stream of them, into <see cref="YNode"/>s with positions: anchors and aliases,
+/// <c>&lt;&lt;</c> merge keys, and errors for duplicate keys, complex keys, several documents where one is expected
 /// and alias expansion past <see cref="YamlLimits.MaxNodes"/>.
 /// </summary>
 public static class YamlReader
@@ -19,9 +19,21 @@ public static class YamlReader
     /// <summary>Returns the root node, or null for a document with no content.</summary>
     /// <param name="markSource">Whether every node's <see cref="SourceMark.Source"/> names <paramref name="file"/>, for documents merged into another.</param>
     /// <exception cref="KompoxValidationException">The text is not a YAML document Kompox accepts.</exception>
-    public static YNode? Read(string text, string file, YamlLimits? limits = null, bool markSource = false)
+    public static YNode? Read(string text, string file, YamlLimits? limits = null, bool markSource = false) =>
+        Run(text, file, new Builder(limits ?? YamlLimits.Default, markSource ? file : null, stream: false)).Root;
+
+    /// <summary>
+    /// Every document of a YAML stream (YAML 1.2 chapter 9: documents separated by <c>---</c>, optionally ended by
+    /// <c>...</c>), in order; a document with no content is null. Anchors hold within their document only, as the
+    /// spec says (an alias names a node of its own document), and <see cref="YamlLimits"/> apply to each document.
+    /// </summary>
+    /// <returns>The documents with where each begins (its <c>---</c>, or its first node when it has none); an empty list for a stream of comments only.</returns>
+    /// <exception cref="KompoxValidationException">The text is not a YAML stream Kompox accepts.</exception>
+    public static IReadOnlyList<(SourceMark Start, YNode? Root)> ReadStream(string text, string file, YamlLimits? limits = null) =>
+        Run(text, file, new Builder(limits ?? YamlLimits.Default, null, stream: true)).Documents;
+
+    private static Builder Run(string text, string file, Builder builder)
     {
-        var builder = new Builder(limits ?? YamlLimits.Default, markSource ? file : null);
         try
         {
             builder.Run(new Parser(new StringReader(text)));
@@ -40,7 +52,7 @@ public static class YamlReader
             throw Fail(file, builder.LastMark, "YAML syntax error: unterminated flow collection or quoted value after this point");
         }
 
-        return builder.Root;
+        return builder;
     }
 
     internal static SourceMark Mark(YamlDotNet.Core.Mark mark) => new((int)mark.Line, (int)mark.Column);
@@ -107,13 +119,17 @@ public static class YamlReader
         public List<(SourceMark At, YNode Source)> Merges { get; } = new();
     }
 
-    private sealed class Builder(YamlLimits limits, string? source)
+    private sealed class Builder(YamlLimits limits, string? source, bool stream)
     {
         private readonly Dictionary<string, YNode> anchors = new(StringComparer.Ordinal);
         private readonly Stack<Frame> stack = new();
-        private int documents;
+        private readonly List<(SourceMark Start, YNode? Root)> documents = new();
+        private SourceMark documentStart = new(1, 1);
+        private int started;
 
         public YNode? Root { get; private set; }
+
+        public IReadOnlyList<(SourceMark Start, YNode? Root)> Documents => documents;
 
         /// <summary>Where the last event that parsed began: the best position for errors the parser cannot place.</summary>
         public SourceMark LastMark { get; private set; } = new(1, 1);
@@ -128,10 +144,20 @@ public static class YamlReader
                 switch (e)
                 {
                     case DocumentStart:
-                        documents++;
-                        if (documents > 1)
+                        if (!stream && ++started > 1)
                         {
                             throw new InvalidYamlException(at, "the file holds more than one YAML document ('---'); put everything in one document");
+                        }
+
+                        documentStart = at;
+                        break;
+                    case DocumentEnd:
+                        if (stream)
+                        {
+                            // YAML 1.2 section 6.9.2: an alias refers to the most recent anchor of its own document.
+                            documents.Add((documentStart, Root));
+                            anchors.Clear();
+                            Root = null;
                         }
 
                         break;

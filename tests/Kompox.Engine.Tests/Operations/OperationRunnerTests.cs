@@ -199,6 +199,7 @@ public sealed class OperationRunnerTests : IDisposable
             "snapshotId" => "web-20250811123456-def456",
             "resourceId" => "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/disks/d",
             "pinned" => true,
+            "includeRemoved" => true,
             _ when type == typeof(CancellationToken) => CancellationToken.None,
             _ when type == typeof(IProgress<OperationProgress>) => progress,
             _ when type == typeof(TimeSpan?) => null,

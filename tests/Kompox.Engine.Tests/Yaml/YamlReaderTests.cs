@@ -94,4 +94,38 @@ public class YamlReaderTests
     {
         Assert.Null(YamlReader.Read("# only a comment\n", "f.yml"));
     }
+
+    // YAML 1.2.2 chapter 9 (Document Stream Productions): documents are separated by "---" and may end with "...";
+    // a bare document (no "---") may come first; example 9.2 ends one with "..." and starts the next with "---"; an
+    // explicit document with no content is an empty node, which the core schema resolves to null (section 10.3.2).
+    [Fact]
+    public void A_stream_gives_each_document_in_order_with_where_it_begins()
+    {
+        var documents = YamlReader.ReadStream("a: 1\n---\nb: 2\n...\n---\n# nothing\n...\n--- c\n", "f.yml");
+
+        Assert.Equal(4, documents.Count);
+        Assert.Equal("1", Assert.IsType<YMapping>(documents[0].Root)["a"]!.ToString());
+        Assert.Equal(1, documents[0].Start.Line);
+        Assert.Equal("2", Assert.IsType<YMapping>(documents[1].Root)["b"]!.ToString());
+        Assert.Equal(2, documents[1].Start.Line);
+        Assert.True(Assert.IsType<YScalar>(documents[2].Root).IsNull);
+        Assert.Equal("c", Assert.IsType<YScalar>(documents[3].Root).Value);
+        Assert.Equal(8, documents[3].Start.Line);
+    }
+
+    // YAML 1.2.2 section 3.2.2.2 (Anchors and Aliases): an alias refers to a node of its own document, so an anchor of
+    // one document is unknown in the next.
+    [Fact]
+    public void An_anchor_holds_within_its_document_only()
+    {
+        var e = Assert.Throws<KompoxValidationException>(() => YamlReader.ReadStream("a: &x 1\n---\nb: *x\n", "f.yml"));
+
+        Assert.StartsWith("f.yml:3:4: alias '*x' refers to no anchor defined before it", Assert.Single(e.Problems).ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_stream_of_comments_only_has_no_document()
+    {
+        Assert.Empty(YamlReader.ReadStream("# nothing here\n", "f.yml"));
+    }
 }
