@@ -11,7 +11,11 @@ namespace Kompox.Testing.FakeArm;
 /// learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling: "Subscription | writes |
 /// 200 | 10" and so on). A request finding its bucket empty is answered 429 with Retry-After.
 /// </summary>
-public sealed record ArmThrottle(int BucketSize, double RefillPerSecond);
+public sealed record ArmThrottle(int BucketSize, double RefillPerSecond)
+{
+    /// <summary>The kinds of request throttled: reads (GET), writes (PUT, PATCH, POST) and deletes (DELETE); all by default.</summary>
+    public IReadOnlySet<string> Kinds { get; init; } = new HashSet<string>(StringComparer.Ordinal) { "reads", "writes", "deletes" };
+}
 
 /// <summary>
 /// Long-running operations and throttling, as Resource Manager answers them.
@@ -108,17 +112,17 @@ public sealed partial class FakeArm
     /// <summary>Takes a token from the request's bucket: the 429 when there is none, and the header of what is left.</summary>
     private (FakeResponse? Throttled, (string Name, string Value)? Remaining) Throttled(FakeRequest request)
     {
-        if (Throttle is not { } throttle)
-        {
-            return (null, null);
-        }
-
         var kind = request.Method switch
         {
             "GET" or "HEAD" => "reads",
             "DELETE" => "deletes",
             _ => "writes",
         };
+        if (Throttle is not { } throttle || !throttle.Kinds.Contains(kind))
+        {
+            return (null, null);
+        }
+
         lock (buckets)
         {
             var now = time.GetUtcNow();

@@ -64,9 +64,9 @@ public sealed record FakeRoleAssignment(string Scope, string PrincipalId, string
 /// <summary>
 /// An Azure Resource Manager endpoint for Microsoft.Compute disks and snapshots, over HTTPS on 127.0.0.1. It answers as
 /// ARM does (error bodies, 404 for a missing resource group or resource, 400 for a bad name or size, 409 for deleting a
-/// disk with an active SAS, 401 without the bearer token), completes every operation synchronously (200 with the final
-/// body), and serves granted SAS URLs as page blobs (ranged GET; Put Page update and clear, at most 4 MiB, 512-aligned).
-/// Every request is recorded.
+/// disk with an active SAS, 401 without the bearer token), runs writes as long-running operations and throttles when
+/// asked (FakeArm.Operations.cs), and serves granted SAS URLs as page blobs (ranged GET; Put Page update and clear, at
+/// most 4 MiB, 512-aligned). Every request is recorded.
 /// </summary>
 public sealed partial class FakeArm : IDisposable
 {
@@ -119,6 +119,9 @@ public sealed partial class FakeArm : IDisposable
     public Func<FakeRequest, FakeResponse?>? Intercept { get; set; }
 
     public HttpClientHandler TrustingHandler() => server.TrustingHandler();
+
+    /// <summary>The server's self-signed certificate in PEM, for a client to trust as its CA.</summary>
+    public string CertificatePem => server.Certificate.ExportCertificatePem();
 
     public IReadOnlyList<FakeDisk> Disks => Snapshot("disks");
 
