@@ -12,6 +12,8 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestCluster.psm1') -Force
     $Source = Start-KompoxTestServer
     $Destination = Start-KompoxTestServer
+    # The servers still to dispose: a test stops the destination to make it unreachable.
+    $Running = [System.Collections.Generic.List[object]]@($Source, $Destination)
     $Arm = [Kompox.Testing.FakeArm.FakeArm]::new($null)
     $Subscription = '00000000-0000-0000-0000-000000000001'
     $null = $Arm.ResourceGroups.Add('rg-apps'), $Arm.ResourceGroups.Add('rg-aks')
@@ -89,9 +91,7 @@ app:
 AfterAll {
     $env:IDENTITY_ENDPOINT, $env:IDENTITY_HEADER = $SavedIdentity
     if ($Arm) { $Arm.Dispose() }
-    foreach ($server in $Source, $Destination) {
-        if ($server) { $server.DisposeAsync().AsTask().GetAwaiter().GetResult() }
-    }
+    foreach ($server in @($Running | Where-Object { $_ })) { $server.DisposeAsync().AsTask().GetAwaiter().GetResult() }
 }
 
 Describe 'aks disks and snapshots through the module against the fake Resource Manager' {
@@ -109,7 +109,7 @@ Describe 'aks disks and snapshots through the module against the fake Resource M
         # Signed in through the managed identity endpoint, then every write answered 202 and its status polled.
         $Arm.Requests.Path | Should -Contain '/msi/token'
         @($Arm.Requests | Where-Object Path -like '*/DiskOperations/*').Count | Should -BeGreaterThan 0
-        $Source.PeekAll('persistentvolumes', $null)[0]['spec']['csi']['volumeHandle'].ToString() | Should -Be $disk.Id
+        $Source.PeekAll('persistentvolumes', [NullString]::Value)[0]['spec']['csi']['volumeHandle'].ToString() | Should -Be $disk.Id
     }
 
     It 'New-, Get-, Switch- and Remove-KompoxDisk, each -WhatIf first, with Resource Manager throttling writes' {
@@ -132,7 +132,7 @@ Describe 'aks disks and snapshots through the module against the fake Resource M
             $switched = Get-App | Get-KompoxDisk | Select-Object -First 1 | Switch-KompoxDisk -Confirm:$false -ErrorAction Stop
             $switched.IsCurrent | Should -BeTrue
             (Get-Tags $new.DiskId)['kompox-disk-current'] | Should -Not -BeNullOrEmpty
-            $Source.PeekAll('persistentvolumes', $null).Count | Should -Be 1
+            $Source.PeekAll('persistentvolumes', [NullString]::Value).Count | Should -Be 1
 
             Get-App | Remove-KompoxDisk -DiskId $new.DiskId -Confirm:$false -ErrorVariable refused -ErrorAction SilentlyContinue
             $refused[0].FullyQualifiedErrorId | Should -BeLike 'DiskIsCurrent*'
@@ -146,15 +146,12 @@ Describe 'aks disks and snapshots through the module against the fake Resource M
     }
 
     It 'Import-KompoxDisk adopts a managed disk by -ResourceId, keeping its tags, and imports a fixed VHD, each -WhatIf first' {
+        # A disk made outside Kompox, as az disk create makes it: a PUT to Resource Manager (Disks - Create Or Update).
         $size = 20MB
-        $content = [Kompox.Testing.FakeArm.SparseBlob]::new($size + 512)
-        $content.Write($size, [Kompox.Testing.FakeArm.SparseBlob]::VhdFooter($size))
-        $outside = [Kompox.Testing.FakeArm.FakeDisk]@{
-            Kind = 'disks'; Subscription = $Subscription; ResourceGroup = 'rg-apps'; Name = 'legacy-data'; Location = 'japaneast'
-            Sku = 'StandardSSD_LRS'; CreateOption = 'Empty'; SizeBytes = $size; Content = $content
-            Tags = [System.Collections.Generic.Dictionary[string, string]]@{ 'cost-center' = '42' }
-        }
-        $Arm.Add($outside)
+        $outsideId = "/subscriptions/$Subscription/resourceGroups/rg-apps/providers/Microsoft.Compute/disks/legacy-data"
+        $body = @{ location = 'japaneast'; sku = @{ name = 'StandardSSD_LRS' }; tags = @{ 'cost-center' = '42' }; properties = @{ creationData = @{ createOption = 'Empty' }; diskSizeGB = 1 } } | ConvertTo-Json -Depth 5
+        $null = Invoke-RestMethod -Method Put -Uri "$($Arm.Endpoint.ToString().TrimEnd('/'))$outsideId`?api-version=2023-04-02" -Body $body -ContentType 'application/json' -Headers @{ Authorization = "Bearer $($Arm.Token)" } -SkipCertificateCheck
+        $outside = [pscustomobject]@{ Id = $outsideId }
 
         Get-App | Import-KompoxDisk -ResourceId $outside.Id -WhatIf
         (Get-Tags $outside.Id).ContainsKey('kompox-app') | Should -BeFalse
@@ -165,7 +162,9 @@ Describe 'aks disks and snapshots through the module against the fake Resource M
 
         $vhd = Join-Path $TestDrive 'data.vhd'
         $bytes = [byte[]]::new($size + 512)
-        [Random]::new(7).NextBytes([Span[byte]]::new($bytes, 4096, 8192))
+        $written = [byte[]]::new(8192)
+        [Random]::new(7).NextBytes($written)
+        [Array]::Copy($written, 0, $bytes, 4096, 8192)
         [Kompox.Testing.FakeArm.SparseBlob]::VhdFooter($size).CopyTo($bytes, $size)
         [IO.File]::WriteAllBytes($vhd, $bytes)
         $before = $Arm.Disks.Count
@@ -174,9 +173,7 @@ Describe 'aks disks and snapshots through the module against the fake Resource M
         $imported = Get-App | Import-KompoxDisk -InFile $vhd -Confirm:$false -ErrorAction Stop
         $made = $Arm.Disks | Where-Object Id -eq $imported.DiskId
         $made.SizeBytes | Should -Be $size
-        $read = [byte[]]::new(8192)
-        $made.Content.Read(4096, [Span[byte]]$read)
-        $read | Should -Be ([byte[]]$bytes[4096..12287])
+        [Convert]::ToBase64String($made.Content.Read(4096, 8192)) | Should -Be ([Convert]::ToBase64String($written))
         @(Get-App | Get-KompoxDisk).DiskId | Should -Contain $adopted.DiskId
     }
 
@@ -240,14 +237,14 @@ Describe 'aks disks and snapshots through the module against the fake Resource M
         $moved.Ready | Should -BeTrue
         $moved.CurrentDiskId | Should -Be $current
         ($Arm.Disks + $Arm.Snapshots | ForEach-Object { $_.Tags['kompox-app'] } | Sort-Object -Unique) | Should -Be 'ops/aks1/dst/gitea'
-        $Source.PeekAll('persistentvolumes', $null).Count | Should -Be 0
-        $Destination.PeekAll('persistentvolumes', $null)[0]['spec']['csi']['volumeHandle'].ToString() | Should -Be $current
+        $Source.PeekAll('persistentvolumes', [NullString]::Value).Count | Should -Be 0
+        $Destination.PeekAll('persistentvolumes', [NullString]::Value)[0]['spec']['csi']['volumeHandle'].ToString() | Should -Be $current
     }
 
     It 'Move-KompoxApp brings the app back with the cluster it leaves unreachable' {
         $current = (Import-KompoxConfig $DestinationConfig | Where-Object Kind -eq App | Get-KompoxDisk | Where-Object IsCurrent).DiskId
         $Destination.DisposeAsync().AsTask().GetAwaiter().GetResult()
-        $script:Destination = $null
+        $null = $Running.Remove($Destination)
 
         $back = Import-KompoxConfig $DestinationConfig | Where-Object Kind -eq App | Move-KompoxApp -DestinationPath $Config -Confirm:$false -WarningVariable warned -WarningAction SilentlyContinue -ErrorAction Stop
 
