@@ -221,17 +221,15 @@ Describe 'aks disks and snapshots through the module against the fake Resource M
         Get-App | Move-KompoxApp -DestinationPath $DestinationConfig -WhatIf
         (Get-Tags $current)['kompox-app'] | Should -Be 'ops/aks1/src/gitea'
 
-        # The second re-tagging fails: some disks and snapshots are the destination's, the rest still the source's.
-        $script:patches = 0
-        $Arm.Intercept = [Func[Kompox.Testing.FakeArm.FakeRequest, Kompox.Testing.FakeArm.FakeResponse]] {
-            param($request)
-            if ($request.Method -eq 'PATCH' -and ++$script:patches -eq 2) { [Kompox.Testing.FakeArm.FakeArm]::Error(500, 'InternalServerError', 'injected') }
-        }
+        # Azure accepts the second re-tagging and then fails it (a Failed long-running operation, which the SDK does not
+        # retry): some disks and snapshots are the destination's, the rest still the source's.
+        $Arm.FailNthOperation('PATCH', 2, [Kompox.Testing.FakeArm.ArmError]::new('InternalOperationError', 'injected'))
         try {
             Get-App | Move-KompoxApp -DestinationPath $DestinationConfig -Confirm:$false -ErrorVariable failed -ErrorAction SilentlyContinue | Out-Null
         }
-        finally { $Arm.Intercept = $null }
-        $failed | Should -Not -BeNullOrEmpty
+        finally { $Arm.FailOperation = $null }
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'AzureOperationFailed*'
+        @($Arm.Disks + $Arm.Snapshots | Where-Object { $_.Tags['kompox-app'] -eq 'ops/aks1/dst/gitea' }).Count | Should -BeGreaterThan 0
 
         $moved = Get-App | Move-KompoxApp -DestinationPath $DestinationConfig -Confirm:$false -ErrorAction Stop
         $moved.Ready | Should -BeTrue

@@ -161,7 +161,7 @@ public sealed class AksCloudTests : IDisposable
         var runtime = SettingsRuntime();
         var app = App();
         var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
-        arm.FailOperation = r => r.Method == "DELETE" ? ("InternalOperationError", "The disk could not be deleted.") : null;
+        arm.FailOperation = r => r.Method == "DELETE" ? new ArmError("InternalOperationError", "The disk could not be deleted.") : null;
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.DeleteDiskAsync(app, disk.Id, CancellationToken.None));
 

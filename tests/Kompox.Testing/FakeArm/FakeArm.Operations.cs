@@ -11,6 +11,9 @@ namespace Kompox.Testing.FakeArm;
 /// learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling: "Subscription | writes |
 /// 200 | 10" and so on). A request finding its bucket empty is answered 429 with Retry-After.
 /// </summary>
+/// <summary>An ARM error: its code and message, as in <c>{"error": {"code": ..., "message": ...}}</c>.</summary>
+public sealed record ArmError(string Code, string Message);
+
 public sealed record ArmThrottle(int BucketSize, double RefillPerSecond)
 {
     /// <summary>The kinds of request throttled: reads (GET), writes (PUT, PATCH, POST) and deletes (DELETE); all by default.</summary>
@@ -52,7 +55,18 @@ public sealed partial class FakeArm
 
     /// <summary>Makes an accepted operation fail: asked when an operation is accepted; an error returned is the operation's
     /// final status (Failed, with that error), and the request then changes nothing.</summary>
-    public Func<FakeRequest, (string Code, string Message)?>? FailOperation { get; set; }
+    public Func<FakeRequest, ArmError?>? FailOperation { get; set; }
+
+    /// <summary>
+    /// Fails the <paramref name="nth"/> (from 1) operation of <paramref name="method"/> accepted from now on: for a caller
+    /// that cannot give <see cref="FailOperation"/> a delegate that runs on the server's threads (a PowerShell script block
+    /// has no runspace there).
+    /// </summary>
+    public void FailNthOperation(string method, int nth, ArmError error)
+    {
+        var seen = 0;
+        FailOperation = r => r.Method == method && Interlocked.Increment(ref seen) == nth ? error : null;
+    }
 
     /// <summary>The subscription's throttle; null (the default) throttles nothing and sends no x-ms-ratelimit-remaining header.</summary>
     public ArmThrottle? Throttle { get; set; }
@@ -77,7 +91,7 @@ public sealed partial class FakeArm
 
         public int Remaining { get; set; }
 
-        public (string Code, string Message)? Error { get; init; }
+        public ArmError? Error { get; init; }
 
         /// <summary>What the Location URL answers once the operation has succeeded.</summary>
         public FakeResponse? Result { get; init; }
