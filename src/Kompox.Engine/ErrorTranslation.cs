@@ -111,9 +111,13 @@ public static class ErrorTranslation
     private static KompoxException FromAzure(RequestFailedException e, string doing)
     {
         // ARM's error code is a stable token ("ResourceGroupNotFound"); its message and the exception's text are not kept.
-        var text = $"{doing}: Azure answered {e.Status}{(string.IsNullOrEmpty(e.ErrorCode) ? string.Empty : " " + e.ErrorCode)}";
+        var code = string.IsNullOrEmpty(e.ErrorCode) ? string.Empty : " " + e.ErrorCode;
+        var text = $"{doing}: Azure answered {e.Status}{code}";
         return e.Status switch
         {
+            // A long-running operation that ends Failed is raised from the status poll's own 200, with the operation's
+            // error (Azure.Core OperationInternal; "Track asynchronous Azure operations": status Failed and an error).
+            >= 200 and < 300 => new KompoxException("AzureOperationFailed", ErrorKind.Unavailable, $"{doing}: Azure accepted the request, then its operation failed with{(code.Length == 0 ? " no error code" : code)}", e),
             401 => new KompoxException("AzureUnauthenticated", ErrorKind.Unauthenticated, $"{text} (the token was not accepted; sign in again)", e),
             403 => new KompoxException("AzureForbidden", ErrorKind.PermissionDenied, $"{text} (the signed-in identity lacks a role for this)", e),
             404 => new KompoxException("AzureNotFound", ErrorKind.NotFound, text, e),

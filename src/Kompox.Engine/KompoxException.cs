@@ -256,6 +256,7 @@ public static class KompoxErrors
         ["AzureUnavailable"] = ErrorKind.Unavailable,
         ["AzureRejected"] = ErrorKind.InvalidData,
         ["AzureRequestFailed"] = ErrorKind.Unavailable,
+        ["AzureOperationFailed"] = ErrorKind.Unavailable,
         ["ClusterCannotUseDisks"] = ErrorKind.PermissionDenied,
         ["DiskRegionMismatch"] = ErrorKind.InvalidArgument,
         ["DiskZoneRequired"] = ErrorKind.InvalidArgument,

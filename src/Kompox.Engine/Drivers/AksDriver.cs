@@ -31,6 +31,9 @@ public sealed partial class AksDriver : IProviderDriver
         new("AZURE_TENANT_ID", SettingScope.Provider, false, "Entra ID tenant to sign in to", Guid),
         new("AZURE_LOCATION", SettingScope.Provider, true, "Azure region for disks and snapshots, e.g. japaneast", Location),
         new("AZURE_TOKEN_CREDENTIALS", SettingScope.Provider, false, "which credentials DefaultAzureCredential tries (dev, prod or one credential name)", TokenCredential),
+        new(AzureConnector.EndpointSetting, SettingScope.Provider, false, "Azure Resource Manager endpoint of the provider's cloud: https://management.chinacloudapi.cn/ (Azure China), https://management.usgovcloudapi.net/ (Azure US Government), or an Azure Stack Hub's (default: https://management.azure.com/)", HttpsUrl),
+        new(AzureConnector.AuthorityHostSetting, SettingScope.Provider, false, "Entra ID authority the credentials sign in at (default: the known cloud's for the endpoint, else the AZURE_AUTHORITY_HOST environment variable, else https://login.microsoftonline.com/)", HttpsUrl),
+        new(AzureConnector.CaSetting, SettingScope.Provider, false, "CA certificates trusted besides the system's for Azure's TLS endpoints (Resource Manager, sign-in, disk downloads), in base64 of PEM as a kubeconfig's certificate-authority-data: an Azure Stack Hub's own CA or a TLS-inspecting proxy's", ApiServerSettings.CheckCa),
         new("AZURE_RESOURCE_GROUP_NAME", SettingScope.Cluster, true, "resource group of the AKS cluster", ResourceGroup),
         new("AZURE_AKS_CLUSTER_NAME", SettingScope.Cluster, false, "name of the AKS cluster resource (default: the cluster's name)", AksClusterName),
         new(Conversion.ClusterIngressManifest.DefaultCertSecretSetting, SettingScope.Cluster, false, "TLS Secret in the ingress namespace holding the wildcard certificate of *.{cluster}.{domain}, served by default", Names.CheckDnsSubdomain),
@@ -184,6 +187,11 @@ public sealed partial class AksDriver : IProviderDriver
 
     private static string? AksClusterName(string value) =>
         AksClusterNamePattern().IsMatch(value) ? null : $"'{value}' is not an AKS cluster name (1-63 letters, digits, '_' or '-', beginning and ending with a letter or digit)";
+
+    private static string? HttpsUrl(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps && uri.Host.Length > 0 && uri.Query.Length == 0 && uri.Fragment.Length == 0 && uri.UserInfo.Length == 0
+            ? null
+            : $"'{value}' is not an https URL (https://host[:port]/[path], no query or user)";
 
     private static string? Guid(string value) =>
         GuidPattern().IsMatch(value) ? null : $"'{value}' is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)";

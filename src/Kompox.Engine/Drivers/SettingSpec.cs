@@ -67,7 +67,7 @@ public static class ApiServerSettings
             ? null
             : $"'{value}' is not an https URL of an API server (https://host[:port], no query or user)";
 
-    private static string? CheckCa(string value)
+    internal static string? CheckCa(string value)
     {
         try
         {

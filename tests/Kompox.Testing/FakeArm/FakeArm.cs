@@ -64,9 +64,9 @@ public sealed record FakeRoleAssignment(string Scope, string PrincipalId, string
 /// <summary>
 /// An Azure Resource Manager endpoint for Microsoft.Compute disks and snapshots, over HTTPS on 127.0.0.1. It answers as
 /// ARM does (error bodies, 404 for a missing resource group or resource, 400 for a bad name or size, 409 for deleting a
-/// disk with an active SAS, 401 without the bearer token), completes every operation synchronously (200 with the final
-/// body), and serves granted SAS URLs as page blobs (ranged GET; Put Page update and clear, at most 4 MiB, 512-aligned).
-/// Every request is recorded.
+/// disk with an active SAS, 401 without the bearer token), runs writes as long-running operations and throttles when
+/// asked (FakeArm.Operations.cs), and serves granted SAS URLs as page blobs (ranged GET; Put Page update and clear, at
+/// most 4 MiB, 512-aligned). Every request is recorded.
 /// </summary>
 public sealed partial class FakeArm : IDisposable
 {
@@ -74,9 +74,12 @@ public sealed partial class FakeArm : IDisposable
     private const int MaxPage = 4 << 20;
     private readonly HttpsServer server;
     private readonly Dictionary<string, FakeDisk> resources = new(StringComparer.OrdinalIgnoreCase);
+    private readonly TimeProvider time;
 
-    public FakeArm()
+    /// <param name="time">The clock the throttle's token buckets refill by (the system's by default).</param>
+    public FakeArm(TimeProvider? time = null)
     {
+        this.time = time ?? TimeProvider.System;
         server = new HttpsServer(HandleAsync);
     }
 
@@ -117,6 +120,9 @@ public sealed partial class FakeArm : IDisposable
 
     public HttpClientHandler TrustingHandler() => server.TrustingHandler();
 
+    /// <summary>The server's self-signed certificate in PEM, for a client to trust as its CA.</summary>
+    public string CertificatePem => server.Certificate.ExportCertificatePem();
+
     public IReadOnlyList<FakeDisk> Disks => Snapshot("disks");
 
     public IReadOnlyList<FakeDisk> Snapshots => Snapshot("snapshots");
@@ -147,12 +153,32 @@ public sealed partial class FakeArm : IDisposable
             return await Task.Run(() => Blob(request, sas.Groups[1].Value));
         }
 
+        if (ManagedIdentityPath().IsMatch(request.Path))
+        {
+            return ManagedIdentityToken(request);
+        }
+
         if (request.Header("Authorization") != $"Bearer {Token}")
         {
             var unauthorized = Error(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing or invalid.");
             unauthorized.Headers["WWW-Authenticate"] = "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\"";
             return unauthorized;
         }
+
+        // Resource Manager throttles before it routes a request (request-limits-and-throttling), and says on every answer
+        // how many requests of the kind are left.
+        var (throttled, remaining) = Throttled(request);
+        var answer = throttled ?? Route(request);
+        if (remaining is { } header)
+        {
+            answer.Headers[header.Name] = header.Value;
+        }
+
+        return answer;
+    }
+
+    private FakeResponse Route(FakeRequest request)
+    {
 
         if (ClusterPath().Match(request.Path) is { Success: true } clusterPath)
         {
@@ -167,6 +193,14 @@ public sealed partial class FakeArm : IDisposable
         if (request.Query.GetValueOrDefault("api-version") != ApiVersion)
         {
             return Error(400, "InvalidApiVersionParameter", $"The api-version '{request.Query.GetValueOrDefault("api-version")}' is invalid for Microsoft.Compute disks and snapshots here; use '{ApiVersion}'.");
+        }
+
+        if (OperationPath().Match(request.Path) is { Success: true } operation)
+        {
+            lock (resources)
+            {
+                return OperationStatus(request, operation);
+            }
         }
 
         var match = ArmPath().Match(request.Path);
@@ -189,11 +223,11 @@ public sealed partial class FakeArm : IDisposable
             {
                 ("GET", false, "") => List(kind, group),
                 ("GET", true, "") => found is null ? NotFound(kind, group, name) : FakeResponse.Json(200, Render(found)),
-                ("PUT", true, "") => Put(request, subscription, group, kind, name, key),
-                ("PATCH", true, "") => found is null ? NotFound(kind, group, name) : Patch(request, found),
-                ("DELETE", true, "") => Delete(found, key),
-                ("POST", true, "begingetaccess") => found is null ? NotFound(kind, group, name) : Grant(request, found),
-                ("POST", true, "endgetaccess") => found is null ? NotFound(kind, group, name) : Revoke(found),
+                ("PUT", true, "") => LongRunning(request, subscription, key, () => Put(request, subscription, group, kind, name, key)),
+                ("PATCH", true, "") => found is null ? NotFound(kind, group, name) : LongRunning(request, subscription, key, () => Patch(request, found)),
+                ("DELETE", true, "") => found is null ? Delete(found, key) : LongRunning(request, subscription, key, () => Delete(found, key), found.Location),
+                ("POST", true, "begingetaccess") => found is null ? NotFound(kind, group, name) : LongRunning(request, subscription, key, () => Grant(request, found)),
+                ("POST", true, "endgetaccess") => found is null ? NotFound(kind, group, name) : LongRunning(request, subscription, key, () => Revoke(found)),
                 _ => Error(405, "MethodNotAllowed", $"{request.Method} is not supported on '{request.Path}'."),
             };
         }
@@ -506,7 +540,7 @@ public sealed partial class FakeArm : IDisposable
         return response;
     }
 
-    private static string Render(FakeDisk r)
+    private static string Render(FakeDisk r, string provisioningState = "Succeeded")
     {
         var properties = new JsonObject
         {
@@ -516,7 +550,7 @@ public sealed partial class FakeArm : IDisposable
             ["diskSizeGB"] = (int)((r.SizeBytes + (1L << 30) - 1) >> 30),
             ["diskSizeBytes"] = r.SizeBytes,
             ["diskState"] = r.State,
-            ["provisioningState"] = "Succeeded",
+            ["provisioningState"] = provisioningState,
         };
         if (r.Kind == "snapshots")
         {

@@ -40,6 +40,14 @@ public sealed class SparseBlob
         }
     }
 
+    /// <summary>The bytes at <paramref name="offset"/>, for callers that cannot pass a span (PowerShell).</summary>
+    public byte[] Read(long offset, int count)
+    {
+        var bytes = new byte[count];
+        Read(offset, bytes);
+        return bytes;
+    }
+
     public void Read(long offset, Span<byte> into)
     {
         lock (blocks)
