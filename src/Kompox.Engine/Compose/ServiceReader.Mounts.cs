@@ -436,7 +436,7 @@ internal sealed partial class ServiceReader
         {
             Warning(node.Start, Path(relative),
                 $"'{source}' holds local files: the container sees a directory of the app's disk, not this one. They are copied there on the disk's first deploy, "
-                + "never over a file the disk has; New-KompoxApp -SeedBinds copies files added here later (a changed file stays as the disk has it)");
+                + "never over a file the disk has; seeding the binds again copies only what the disk lacks (a changed file stays as the disk has it)");
         }
 
         // A source that does not exist is a directory Docker creates, empty: a directory of the disk here.

@@ -271,7 +271,7 @@ public class ComposeLoaderTests
         var warning = Assert.Single(project.Warnings, w => w.Key.StartsWith("services.app.volumes", StringComparison.Ordinal));
         Assert.Equal("services.app.volumes[0]", warning.Key);
         Assert.Contains("copied there on the disk's first deploy", warning.Message);
-        Assert.Contains("New-KompoxApp -SeedBinds", warning.Message);
+        Assert.Contains("never over a file the disk has", warning.Message);
         Assert.Equal("app", warning.Service);
     }
 

@@ -1,4 +1,5 @@
 using Kompox.Drivers;
+using Kompox.Kube;
 using Kompox.Model;
 using Kompox.Operations;
 
@@ -98,6 +99,24 @@ public sealed partial class AppDeploymentTests
         Assert.Equal(("NoCurrentDisk", Remedy.DeployFirst), (error.ErrorId, error.Remedy));
     }
 
+    // A driver whose disks cannot be written from here (aks: a managed disk is reached only by attaching it to a node)
+    // leaves the directory empty: the deploy says so and goes on, and the disk is not marked seeded.
+    [Fact]
+    public async Task A_driver_that_cannot_seed_warns_that_the_directories_start_empty_and_the_deploy_goes_on()
+    {
+        var app = BindApp();
+        File.WriteAllText(Path.Combine(ProjectDir, "html", "index.html"), "<h1>hello</h1>");
+        var progress = new RecordedProgress();
+        await using var unseeding = new KompoxContext(new KubeconfigClientFactory(), new NoSeedDrivers(new DriverFactory(time)), store, time) { AppLockTimeout = TimeSpan.Zero, Machine = MachineIdentity.Current };
+
+        var status = await new AppOperations(unseeding).DeployAsync(app.Id, new DeployOptions(), progress, CancellationToken.None).Within();
+
+        Assert.True(status.Ready);
+        Assert.Contains(progress.Reports, r => r.Kind == ProgressKind.Warning && r.Status.Contains("cannot copy the project's bound directories (./html)", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(dataRoot, "disks", status.CurrentDiskId!, "binds", "html", "index.html")));
+        Assert.False((await new K3sRuntime(dataRoot, time).GetDiskAsync(app, status.CurrentDiskId!, CancellationToken.None)).Seeded);
+    }
+
     private string ProjectDir => Path.Combine(dataRoot, "project");
 
     /// <summary>An nginx app whose compose file is in <see cref="ProjectDir"/>, with ./html bound to its html directory.</summary>
@@ -107,5 +126,44 @@ public sealed partial class AppDeploymentTests
         var composePath = Path.Combine(ProjectDir, "compose.yml");
         File.WriteAllText(composePath, NginxWithBind);
         return App(compose: NginxWithBind, composePath: composePath);
+    }
+
+    /// <summary>The k3s drivers, with a runtime that has no way to seed (IDriverRuntime's own SeedAsync).</summary>
+    private sealed class NoSeedDrivers(DriverFactory inner) : IDriverFactory
+    {
+        public IProviderDriver Driver(string name) => inner.Driver(name);
+
+        public IDriverRuntime Runtime(KompoxCluster cluster) => new NoSeed(inner.Runtime(cluster));
+    }
+
+    private sealed class NoSeed(IDriverRuntime inner) : IDriverRuntime
+    {
+        public Task<IReadOnlyList<DiskInfo>> ListDisksAsync(KompoxApp app, CancellationToken cancellationToken) => inner.ListDisksAsync(app, cancellationToken);
+
+        public Task<DiskInfo> GetDiskAsync(KompoxApp app, string diskId, CancellationToken cancellationToken) => inner.GetDiskAsync(app, diskId, cancellationToken);
+
+        public Task<DiskInfo> CreateDiskAsync(KompoxApp app, IProgress<OperationProgress> progress, CancellationToken cancellationToken) => inner.CreateDiskAsync(app, progress, cancellationToken);
+
+        public Task DeleteDiskAsync(KompoxApp app, string diskId, CancellationToken cancellationToken) => inner.DeleteDiskAsync(app, diskId, cancellationToken);
+
+        public Task MarkCurrentAsync(KompoxApp app, string diskId, CancellationToken cancellationToken) => inner.MarkCurrentAsync(app, diskId, cancellationToken);
+
+        public Task AssignToAppAsync(KompoxApp app, KompoxApp destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken) => inner.AssignToAppAsync(app, destination, progress, cancellationToken);
+
+        public Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(KompoxApp app, CancellationToken cancellationToken) => inner.ListSnapshotsAsync(app, cancellationToken);
+
+        public Task<SnapshotInfo> CreateSnapshotAsync(KompoxApp app, string diskId, IProgress<OperationProgress> progress, CancellationToken cancellationToken) => inner.CreateSnapshotAsync(app, diskId, progress, cancellationToken);
+
+        public Task DeleteSnapshotAsync(KompoxApp app, string snapshotId, CancellationToken cancellationToken) => inner.DeleteSnapshotAsync(app, snapshotId, cancellationToken);
+
+        public Task<SnapshotInfo> SetSnapshotPinnedAsync(KompoxApp app, string snapshotId, bool pinned, CancellationToken cancellationToken) => inner.SetSnapshotPinnedAsync(app, snapshotId, pinned, cancellationToken);
+
+        public Task<DiskInfo> RestoreSnapshotAsync(KompoxApp app, string snapshotId, IProgress<OperationProgress> progress, CancellationToken cancellationToken) => inner.RestoreSnapshotAsync(app, snapshotId, progress, cancellationToken);
+
+        public Task ExportDiskAsync(KompoxApp app, string diskId, Stream destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken) => inner.ExportDiskAsync(app, diskId, destination, progress, cancellationToken);
+
+        public Task ExportSnapshotAsync(KompoxApp app, string snapshotId, Stream destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken) => inner.ExportSnapshotAsync(app, snapshotId, destination, progress, cancellationToken);
+
+        public Task<DiskInfo> ImportDiskAsync(KompoxApp app, Stream source, IProgress<OperationProgress> progress, CancellationToken cancellationToken) => inner.ImportDiskAsync(app, source, progress, cancellationToken);
     }
 }
