@@ -149,8 +149,7 @@ app.UseStatusCodePages(async status =>
         var why = code == StatusCodes.Status415UnsupportedMediaType
             ? $"{http.Request.Method} {http.Request.Path} does not take {http.Request.ContentType ?? "a body without a content type"}"
             : $"there is no {http.Request.Method} {http.Request.Path}";
-        await Problems.WriteAsync(http, new KompoxException("InvalidRequest", code == StatusCodes.Status404NotFound ? ErrorKind.NotFound : ErrorKind.InvalidArgument, why));
-        http.Response.StatusCode = code;
+        await Problems.WriteAsync(http, new KompoxException("InvalidRequest", code == StatusCodes.Status404NotFound ? ErrorKind.NotFound : ErrorKind.InvalidArgument, why), code);
     }
 });
 app.UseAuthentication();
