@@ -18,6 +18,13 @@ public sealed class OperationRegistry(ServiceStore store, TimeProvider time, IHo
     /// <summary>Starts <paramref name="work"/>; it runs until it ends, is cancelled, or the service stops.</summary>
     public ServiceOperation Start(string kind, string? app, string owner, Func<IProgress<OperationProgress>, CancellationToken, Task<object?>> work, Func<Task>? cleanup = null)
     {
+        // Finished operations stay answerable from memory for a day (the store keeps them as long); older ones go.
+        var horizon = time.GetUtcNow() - TimeSpan.FromHours(24);
+        foreach (var old in running.Values.Where(o => o.FinishedAt < horizon))
+        {
+            running.TryRemove(old.Id, out _);
+        }
+
         var id = Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
         var operation = new ServiceOperation(id, kind, app, owner, time.GetUtcNow(), CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping), redactor.Redact);
         running[id] = operation;
