@@ -239,6 +239,21 @@ public static class KompoxErrors
         ["AppConfigNotAtHand"] = ErrorKind.InvalidArgument,
         ["AppOfAnotherCluster"] = ErrorKind.InvalidArgument,
 
+        // The REST service (src/Kompox.Service): its callers, their requests and its own resources.
+        ["Unauthenticated"] = ErrorKind.Unauthenticated,
+        ["Forbidden"] = ErrorKind.PermissionDenied,
+        ["InvalidRequest"] = ErrorKind.InvalidArgument,
+        ["RequestTooLarge"] = ErrorKind.InvalidArgument,
+        ["RateLimited"] = ErrorKind.Unavailable,
+        ["InvalidName"] = ErrorKind.InvalidArgument,
+        ["AppExists"] = ErrorKind.AlreadyExists,
+        ["AppDeployed"] = ErrorKind.Conflict,
+        ["ProviderExists"] = ErrorKind.AlreadyExists,
+        ["ClusterExists"] = ErrorKind.AlreadyExists,
+        ["UserExists"] = ErrorKind.AlreadyExists,
+        ["UserNotFound"] = ErrorKind.NotFound,
+        ["OperationNotFound"] = ErrorKind.NotFound,
+
         // Effects that failed, translated from third-party exceptions by ErrorTranslation.
         ["KubernetesUnauthenticated"] = ErrorKind.Unauthenticated,
         ["KubernetesForbidden"] = ErrorKind.PermissionDenied,
