@@ -231,6 +231,25 @@ public static class KompoxErrors
         ["DeployPlanOutdated"] = ErrorKind.Conflict,
         ["ResourceInUse"] = ErrorKind.Conflict,
 
+        // The Kompox service, from its clients (Connect-KompoxService, Start-KompoxService and client mode).
+        ["InvalidServiceUri"] = ErrorKind.InvalidArgument,
+        ["ServiceUnreachable"] = ErrorKind.Unavailable,
+        ["ServiceUnauthenticated"] = ErrorKind.Unauthenticated,
+        ["ServiceForbidden"] = ErrorKind.PermissionDenied,
+        ["ServiceThrottled"] = ErrorKind.Unavailable,
+        ["ServiceRequestTooLarge"] = ErrorKind.InvalidArgument,
+        ["ServiceRequestFailed"] = ErrorKind.Internal,
+        ["ServiceAnswerInvalid"] = ErrorKind.InvalidData,
+        ["ServiceOperationFailed"] = ErrorKind.Internal,
+        ["NotInClientMode"] = ErrorKind.InvalidArgument,
+        ["NotConnected"] = ErrorKind.InvalidArgument,
+        ["ConnectedToService"] = ErrorKind.InvalidArgument,
+        ["AspNetCoreRuntimeMissing"] = ErrorKind.NotFound,
+        ["ServiceProgramNotFound"] = ErrorKind.NotFound,
+        ["ServiceStartFailed"] = ErrorKind.Unavailable,
+        ["ServiceStartTimeout"] = ErrorKind.Timeout,
+        ["ServiceProcessNotFound"] = ErrorKind.NotFound,
+
         // Effects that failed, translated from third-party exceptions by ErrorTranslation.
         ["KubernetesUnauthenticated"] = ErrorKind.Unauthenticated,
         ["KubernetesForbidden"] = ErrorKind.PermissionDenied,
