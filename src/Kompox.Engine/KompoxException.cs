@@ -243,6 +243,7 @@ public static class KompoxErrors
         ["ServiceOperationFailed"] = ErrorKind.Internal,
         ["NotInClientMode"] = ErrorKind.InvalidArgument,
         ["NotConnected"] = ErrorKind.InvalidArgument,
+        ["AppRequired"] = ErrorKind.InvalidArgument,
         ["ConnectedToService"] = ErrorKind.InvalidArgument,
         ["AspNetCoreRuntimeMissing"] = ErrorKind.NotFound,
         ["ServiceProgramNotFound"] = ErrorKind.NotFound,
