@@ -57,7 +57,8 @@ internal sealed class RemoteAppOperations(ServiceClient client) : IAppOperations
 
         if (options.Since is { } since)
         {
-            query.Add($"since={Uri.EscapeDataString(since.ToString("c", CultureInfo.InvariantCulture))}");
+            // The service takes a duration as the snapshot settings write one (10m, 2h); whole seconds, rounded up as locally.
+            query.Add($"since={((long)Math.Ceiling(since.TotalSeconds)).ToString(CultureInfo.InvariantCulture)}s");
         }
 
         if (options.Follow)
