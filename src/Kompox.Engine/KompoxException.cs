@@ -231,13 +231,24 @@ public static class KompoxErrors
         ["DeployPlanOutdated"] = ErrorKind.Conflict,
         ["ResourceInUse"] = ErrorKind.Conflict,
 
+        // The REST service (src/Kompox.Service): its callers, their requests and its own resources.
+        ["Unauthenticated"] = ErrorKind.Unauthenticated,
+        ["Forbidden"] = ErrorKind.PermissionDenied,
+        ["InvalidRequest"] = ErrorKind.InvalidArgument,
+        ["RequestTooLarge"] = ErrorKind.InvalidArgument,
+        ["RateLimited"] = ErrorKind.Unavailable,
+        ["InvalidName"] = ErrorKind.InvalidArgument,
+        ["AppExists"] = ErrorKind.AlreadyExists,
+        ["AppDeployed"] = ErrorKind.Conflict,
+        ["ProviderExists"] = ErrorKind.AlreadyExists,
+        ["ClusterExists"] = ErrorKind.AlreadyExists,
+        ["UserExists"] = ErrorKind.AlreadyExists,
+        ["UserNotFound"] = ErrorKind.NotFound,
+        ["OperationNotFound"] = ErrorKind.NotFound,
+
         // The Kompox service, from its clients (Connect-KompoxService, Start-KompoxService and client mode).
         ["InvalidServiceUri"] = ErrorKind.InvalidArgument,
         ["ServiceUnreachable"] = ErrorKind.Unavailable,
-        ["ServiceUnauthenticated"] = ErrorKind.Unauthenticated,
-        ["ServiceForbidden"] = ErrorKind.PermissionDenied,
-        ["ServiceThrottled"] = ErrorKind.Unavailable,
-        ["ServiceRequestTooLarge"] = ErrorKind.InvalidArgument,
         ["ServiceRequestFailed"] = ErrorKind.Internal,
         ["ServiceAnswerInvalid"] = ErrorKind.InvalidData,
         ["ServiceOperationFailed"] = ErrorKind.Internal,

@@ -265,10 +265,11 @@ public sealed partial class ServiceClient : IDisposable
         var code = problem.Status is > 0 ? (HttpStatusCode)problem.Status.Value : status;
         var id = problem.ErrorId ?? code switch
         {
-            HttpStatusCode.Unauthorized => "ServiceUnauthenticated",
-            HttpStatusCode.Forbidden => "ServiceForbidden",
-            HttpStatusCode.TooManyRequests => "ServiceThrottled",
-            HttpStatusCode.RequestEntityTooLarge => "ServiceRequestTooLarge",
+            // The service's own ids for these, for an answer that is no problem document (a proxy's).
+            HttpStatusCode.Unauthorized => "Unauthenticated",
+            HttpStatusCode.Forbidden => "Forbidden",
+            HttpStatusCode.TooManyRequests => "RateLimited",
+            HttpStatusCode.RequestEntityTooLarge => "RequestTooLarge",
             _ => "ServiceRequestFailed",
         };
         var kind = KompoxErrors.All.TryGetValue(id, out var known) ? known : KindOf(code);
