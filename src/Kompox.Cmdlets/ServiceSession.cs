@@ -13,29 +13,33 @@ namespace Kompox.Cmdlets;
 /// </summary>
 internal static class ServiceSession
 {
-    private static readonly ConditionalWeakTable<Runspace, ServiceClient> Connections = new();
+    private static readonly ConditionalWeakTable<Runspace, Connection> Connections = new();
 
-    /// <summary>The connection of the calling runspace, or null.</summary>
-    public static ServiceClient? Current =>
-        Runspace.DefaultRunspace is { } runspace && Connections.TryGetValue(runspace, out var client) ? client : null;
+    /// <summary>The client of the calling runspace's connection, or null.</summary>
+    public static ServiceClient? Current => CurrentConnection?.Client;
 
-    public static void Connect(ServiceClient client)
+    /// <summary>The calling runspace's connection, as Connect-KompoxService wrote it, or null.</summary>
+    public static KompoxServiceConnection? Shown => CurrentConnection?.Shown;
+
+    private static Connection? CurrentConnection =>
+        Runspace.DefaultRunspace is { } runspace && Connections.TryGetValue(runspace, out var connection) ? connection : null;
+
+    public static void Connect(ServiceClient client, KompoxServiceConnection shown)
     {
         var runspace = Runspace.DefaultRunspace ?? throw new InvalidOperationException("no runspace on this thread");
-        Connections.AddOrUpdate(runspace, client);
+        Connections.AddOrUpdate(runspace, new Connection(client, shown));
     }
 
     /// <summary>Forgets the connection; the apps that carry it still reach the service until they are dropped.</summary>
-    public static ServiceClient? Disconnect()
+    public static void Disconnect()
     {
-        var current = Current;
-        if (current is not null)
+        if (Runspace.DefaultRunspace is { } runspace)
         {
-            Connections.Remove(Runspace.DefaultRunspace!);
+            Connections.Remove(runspace);
         }
-
-        return current;
     }
+
+    private sealed record Connection(ServiceClient Client, KompoxServiceConnection Shown);
 
     /// <summary>The error of a cmdlet that needs a connection when there is none.</summary>
     public static KompoxException NotConnected(string what) =>
@@ -47,6 +51,13 @@ internal static class ServiceSession
         var cluster = model.Cluster;
         var provider = new KompoxProvider(cluster.Provider, new KompoxService(cluster.Provider.Service));
         return new KompoxApp(model, new KompoxCluster(cluster, provider)) { Client = client };
+    }
+
+    /// <summary>A cluster of the connected service as the cmdlets show one; its provider's driver when the caller could read the provider.</summary>
+    public static KompoxCluster Cluster(ServiceCluster cluster, ServiceProvider? provider)
+    {
+        var model = cluster.ToModel(Shown?.Name ?? string.Empty, provider?.Driver);
+        return new KompoxCluster(model, new KompoxProvider(model.Provider, new KompoxService(model.Provider.Service)));
     }
 
     /// <summary>The service's apps of these names (all of the caller's when null), as the cmdlets show them.</summary>

@@ -255,7 +255,6 @@ public static class KompoxErrors
         ["NotInClientMode"] = ErrorKind.InvalidArgument,
         ["NotConnected"] = ErrorKind.InvalidArgument,
         ["AppRequired"] = ErrorKind.InvalidArgument,
-        ["ConnectedToService"] = ErrorKind.InvalidArgument,
         ["AspNetCoreRuntimeMissing"] = ErrorKind.NotFound,
         ["ServiceProgramNotFound"] = ErrorKind.NotFound,
         ["ServiceStartFailed"] = ErrorKind.Unavailable,

@@ -78,6 +78,10 @@ public sealed partial class ServiceClient
     public Task DeleteClusterAsync(string name, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Delete, $"v1/clusters/{Segment(name)}", null, cancellationToken);
 
+    /// <summary>The cluster's status as the service reaches it: API server, ingress and apps (<c>GET /v1/clusters/{name}/ingress</c>).</summary>
+    public Task<ClusterStatus> GetClusterStatusAsync(string name, CancellationToken cancellationToken) =>
+        SendAsync<ClusterStatus>(HttpMethod.Get, $"v1/clusters/{Segment(name)}/ingress", null, cancellationToken);
+
     /// <summary>Installs the cluster's ingress through the service, as Initialize-KompoxCluster does locally.</summary>
     public Task<ClusterStatus> InitializeClusterAsync(string name, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
         RunAsync<ClusterStatus>($"Initializing cluster {name}", HttpMethod.Post, $"v1/clusters/{Segment(name)}/initialize", (object?)null, progress, cancellationToken);
