@@ -17,10 +17,10 @@ public sealed partial class ServiceClient
 
     /// <summary>Registers an app for the caller; the service validates its name and compose first (<c>InvalidAppName</c>, <c>InvalidCompose</c>).</summary>
     public Task<ServiceApp> CreateAppAsync(AppRegistration app, CancellationToken cancellationToken) =>
-        SendAsync<ServiceApp>(HttpMethod.Post, "v1/apps", app, cancellationToken);
+        SendAsync<ServiceApp>(HttpMethod.Post, "v1/apps", new { app.Name, app.Cluster, app.Compose, app.Ingress, app.Resources, app.Settings }, cancellationToken);
 
     public Task<ServiceApp> UpdateAppAsync(AppRegistration app, CancellationToken cancellationToken) =>
-        SendAsync<ServiceApp>(HttpMethod.Put, $"v1/apps/{Segment(app.Name)}", app, cancellationToken);
+        SendAsync<ServiceApp>(HttpMethod.Put, $"v1/apps/{Segment(app.Name)}", new { app.Name, app.Cluster, app.Compose, app.Ingress, app.Resources, app.Settings }, cancellationToken);
 
     /// <summary>Removes the app's registration; the service refuses it while the app is deployed. Disks and snapshots stay.</summary>
     public Task DeleteAppAsync(string name, CancellationToken cancellationToken) =>
@@ -55,10 +55,10 @@ public sealed partial class ServiceClient
         SendAsync<ServiceProvider>(HttpMethod.Get, $"v1/providers/{Segment(name)}", null, cancellationToken);
 
     public Task<ServiceProvider> CreateProviderAsync(ServiceProvider provider, CancellationToken cancellationToken) =>
-        SendAsync<ServiceProvider>(HttpMethod.Post, "v1/providers", provider, cancellationToken);
+        SendAsync<ServiceProvider>(HttpMethod.Post, "v1/providers", new { provider.Name, provider.Driver, provider.Settings }, cancellationToken);
 
     public Task<ServiceProvider> UpdateProviderAsync(ServiceProvider provider, CancellationToken cancellationToken) =>
-        SendAsync<ServiceProvider>(HttpMethod.Put, $"v1/providers/{Segment(provider.Name)}", provider, cancellationToken);
+        SendAsync<ServiceProvider>(HttpMethod.Put, $"v1/providers/{Segment(provider.Name)}", new { provider.Name, provider.Driver, provider.Settings }, cancellationToken);
 
     public Task DeleteProviderAsync(string name, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Delete, $"v1/providers/{Segment(name)}", null, cancellationToken);
@@ -70,10 +70,10 @@ public sealed partial class ServiceClient
         SendAsync<ServiceCluster>(HttpMethod.Get, $"v1/clusters/{Segment(name)}", null, cancellationToken);
 
     public Task<ServiceCluster> CreateClusterAsync(ServiceCluster cluster, CancellationToken cancellationToken) =>
-        SendAsync<ServiceCluster>(HttpMethod.Post, "v1/clusters", cluster, cancellationToken);
+        SendAsync<ServiceCluster>(HttpMethod.Post, "v1/clusters", ClusterBody(cluster), cancellationToken);
 
     public Task<ServiceCluster> UpdateClusterAsync(ServiceCluster cluster, CancellationToken cancellationToken) =>
-        SendAsync<ServiceCluster>(HttpMethod.Put, $"v1/clusters/{Segment(cluster.Name)}", cluster, cancellationToken);
+        SendAsync<ServiceCluster>(HttpMethod.Put, $"v1/clusters/{Segment(cluster.Name)}", ClusterBody(cluster), cancellationToken);
 
     public Task DeleteClusterAsync(string name, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Delete, $"v1/clusters/{Segment(name)}", null, cancellationToken);
@@ -94,7 +94,7 @@ public sealed partial class ServiceClient
 
     /// <summary>Makes a user; the answer carries the user's token, the only time it is shown.</summary>
     public Task<ServiceUser> CreateUserAsync(ServiceUser user, CancellationToken cancellationToken) =>
-        SendAsync<ServiceUser>(HttpMethod.Post, "v1/users", user, cancellationToken);
+        SendAsync<ServiceUser>(HttpMethod.Post, "v1/users", new { user.Name, user.Role, user.EntraObjectId }, cancellationToken);
 
     public Task DeleteUserAsync(string name, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Delete, $"v1/users/{Segment(name)}", null, cancellationToken);
@@ -102,4 +102,15 @@ public sealed partial class ServiceClient
     /// <summary>A new token for the user; the old one stops working.</summary>
     public Task<ServiceUser> NewUserTokenAsync(string name, CancellationToken cancellationToken) =>
         SendAsync<ServiceUser>(HttpMethod.Post, $"v1/users/{Segment(name)}/token", null, cancellationToken);
+
+    /// <summary>A cluster as the service takes it: what it returns of a credential (its type) is no field of the request.</summary>
+    private static object ClusterBody(ServiceCluster cluster) => new
+    {
+        cluster.Name,
+        cluster.Provider,
+        cluster.Domain,
+        cluster.Settings,
+        Ingress = cluster.Ingress is { } i ? new { i.Controller, i.Namespace } : null,
+        Credential = cluster.Credential is { } c ? new { c.Kubeconfig, c.Context, c.InCluster } : null,
+    };
 }

@@ -21,6 +21,17 @@ public sealed partial class ServiceClient : IDisposable
         Converters = { new JsonStringEnumConverter() },
     };
 
+    /// <summary>
+    /// Request bodies: every field of the service's body written, null ones as null. The service reads each body as one
+    /// record whose every field must be there (a missing one is <c>InvalidRequest</c>), and refuses a field it does not
+    /// know, so each request sends exactly its body's fields.
+    /// </summary>
+    internal static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
     private readonly HttpClient http;
 
     /// <param name="uri">The service's base address, e.g. <c>http://127.0.0.1:5080/</c>.</param>
@@ -228,7 +239,7 @@ public sealed partial class ServiceClient : IDisposable
     }
 
     internal static HttpContent JsonContent(object body) =>
-        new StringContent(JsonSerializer.Serialize(body, body.GetType(), Json), Encoding.UTF8, "application/json");
+        new StringContent(JsonSerializer.Serialize(body, body.GetType(), RequestJson), Encoding.UTF8, "application/json");
 
     private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
     {
