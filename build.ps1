@@ -14,8 +14,9 @@
       Package    out/Kompox.zip laid out as Azure Automation imports a module
       Bench      benchmarks, printed as ratios (the k3s disk archive one on a generated 1 GiB disk;
                  KOMPOX_BENCH_ARCHIVE_MB=<n> for another size)
-      Start      build, then run the main job on the bundled example: validate, convert, and deploy and remove it on
-                 the built-in cluster simulator
+      Start      build, then run the main job: the Kompox service on a temporary store with the built-in cluster
+                 simulator registered as a cluster, the bundled example deployed through its REST API in client mode;
+                 prints the URL, the OpenAPI URL, the token, a curl and a Connect-KompoxService line; serves until Ctrl+C
       Mutate     mutation testing (Stryker.NET) of the engine's safety-critical files, $MutationTargets below, or of
                  -MutateFile only; prints the mutation score per file. Slow, so not part of Test: run it before
                  changing one of those files
@@ -194,8 +195,8 @@ function Task-Bench {
 
 function Task-Start {
     Invoke-Task Build
-    # The deploy half runs against the cluster simulator (Kompox.Testing's Kubernetes API test server), published with
-    # its dependencies beside it so the example loads it without the test projects.
+    # The service deploys to the cluster simulator (Kompox.Testing's Kubernetes API test server, in the script's process),
+    # published with its dependencies beside it so the example loads it without the test projects.
     $testing = Join-Path $Out 'start/Kompox.Testing'
     Invoke-Native dotnet @('publish', (Join-Path $Root 'tests/Kompox.Testing'), '-c', $Configuration, '-o', $testing, '--nologo', '--verbosity', 'quiet')
     Invoke-ChildPwsh (Join-Path $Root 'examples/Start-Example.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'), '-TestingAssemblyPath', (Join-Path $testing 'Kompox.Testing.dll'))
