@@ -281,6 +281,8 @@ public sealed partial class ServiceClient : IDisposable
             HttpStatusCode.Forbidden => "Forbidden",
             HttpStatusCode.TooManyRequests => "RateLimited",
             HttpStatusCode.RequestEntityTooLarge => "RequestTooLarge",
+            // A proxy in front of the service that could not reach it.
+            HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout => "ServiceUnreachable",
             _ => "ServiceRequestFailed",
         };
         var kind = KompoxErrors.All.TryGetValue(id, out var known) ? known : KindOf(code);
