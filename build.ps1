@@ -8,12 +8,13 @@
 
       Bootstrap  restore the PowerShell tool, Pester and test assemblies into .tools/
       Build      publish the cmdlets and lay out the complete module in out/Kompox: dependencies under
-                 Dependencies/, MAML help and about topics from docs/en-US under en-US/
+                 Dependencies/, MAML help and about topics from docs/en-US under en-US/, the REST service program
+                 (framework-dependent) under service/
       Install    build, then copy the module to <user module path>/Kompox/<version>/ so `Import-Module Kompox` finds it
       Test       xunit, then Pester (module and package) in a child pwsh; the last line is "N passed, N failed"
       Package    out/Kompox.zip laid out as Azure Automation imports a module
       Bench      benchmarks, printed as ratios (the k3s disk archive one on a generated 1 GiB disk;
-                 KOMPOX_BENCH_ARCHIVE_MB=<n> for another size)
+                 KOMPOX_BENCH_ARCHIVE_MB=<n> for another size; the service's GET /v1/apps against a bare endpoint)
       Start      build, then run the main job: the Kompox service on a temporary store with the built-in cluster
                  simulator registered as a cluster, the bundled example deployed through its REST API in client mode;
                  prints the URL, the OpenAPI URL, the token, a curl and a Connect-KompoxService line; serves until Ctrl+C
@@ -119,6 +120,10 @@ function Task-Build {
     }
     Copy-Item (Join-Path $Root 'LICENSE') $ModuleOut -ErrorAction Ignore
 
+    # The REST service is its own program (Start-KompoxService runs it as a process; the module never loads it):
+    # framework-dependent on the ASP.NET Core runtime, in service/ beside the module.
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/Kompox.Service'), '-c', $Configuration, '-o', (Join-Path $ModuleOut 'service'), '--nologo', '--verbosity', 'quiet')
+
     # Precompiled images of the same assemblies, for the platforms whose cold start the Bench task measured them
     # to shorten; the load context picks the folder matching its platform and falls back to the IL above.
     foreach ($target in $ReadyToRunTargets) {
@@ -191,6 +196,9 @@ function Task-Bench {
     Invoke-Native dotnet @('publish', (Join-Path $Root 'bench/FloorModule'), '-c', 'Release', '-o', $floor, '--nologo', '--verbosity', 'quiet')
     Invoke-Native dotnet @('run', '--project', (Join-Path $Root 'bench/Kompox.Bench'), '-c', 'Release', '--', $Root)
     Invoke-ChildPwsh (Join-Path $Root 'build/Invoke-Benchmark.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'), '-FloorModulePath', (Join-Path $floor 'FloorModule.psd1'))
+    # The service last (it fails the task below 0.5x or on any error): GET /v1/apps of a user with 100 apps, 64
+    # connections, against a bare ASP.NET Core endpoint answering the same JSON from memory, both in this run.
+    Invoke-Native dotnet @('run', '--project', (Join-Path $Root 'bench/Kompox.ServiceBench'), '-c', 'Release', '--', (Join-Path $ModuleOut 'service/Kompox.Service.dll'))
 }
 
 function Task-Start {

@@ -157,8 +157,9 @@ public static class Endpoints
 
     private static void MapApps(RouteGroupBuilder group)
     {
-        group.MapGet("/", Ok<List<AppInfo>> (ClaimsPrincipal caller, ServiceApi api, string? owner) =>
-            TypedResults.Ok(api.Store.Apps(caller.IsAdmin() ? owner : caller.Name()).Select(api.View).ToList()))
+        group.MapGet("/", (ClaimsPrincipal caller, ServiceApi api, string? owner) =>
+            TypedResults.Bytes(api.AppListing(caller.IsAdmin() ? owner : caller.Name()), "application/json"))
+            .Produces<List<AppInfo>>()
             .WithName("ListApps").WithSummary("The caller's apps (administrators: every app, or one owner's with ?owner=)");
         group.MapPost("/", async Task<Created<AppInfo>> (HttpContext http, ClaimsPrincipal caller, ServiceApi api, TimeProvider time) =>
         {

@@ -111,13 +111,13 @@ public static class Problems
     };
 
     /// <summary>The problem document of an error; paths of the service's own (its data, its kubeconfig files) are cut out.</summary>
-    public static JsonObject Document(KompoxException e, string? instance, Func<string, string> redact)
+    public static JsonObject Document(KompoxException e, string? instance, Func<string, string> redact, int? status = null)
     {
         var problem = new JsonObject
         {
             ["type"] = TypeBase + e.ErrorId,
             ["title"] = e.ErrorId,
-            ["status"] = Status(e),
+            ["status"] = status ?? Status(e),
             ["detail"] = redact(e.Message),
             ["errorId"] = e.ErrorId,
         };
@@ -159,12 +159,13 @@ public static class Problems
         return problem;
     }
 
-    public static async Task WriteAsync(HttpContext context, KompoxException e)
+    /// <param name="status">The HTTP status when it is not the error's own (what routing answered: 404, 405, 415).</param>
+    public static async Task WriteAsync(HttpContext context, KompoxException e, int? status = null)
     {
         Func<string, string> redact = context.RequestServices.GetService<Redactor>() is { } redactor ? redactor.Redact : s => s;
-        context.Response.StatusCode = Status(e);
+        context.Response.StatusCode = status ?? Status(e);
         context.Response.ContentType = "application/problem+json";
-        await context.Response.WriteAsync(Document(e, context.Request.Path, redact).ToJsonString(), context.RequestAborted);
+        await context.Response.WriteAsync(Document(e, context.Request.Path, redact, status).ToJsonString(), context.RequestAborted);
     }
 
     /// <summary>Turns what escapes an endpoint into problem details: an engine error as itself, anything else as <c>UnexpectedError</c> without its stack.</summary>

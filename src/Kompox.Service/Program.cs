@@ -142,11 +142,14 @@ app.Use((context, next) => Problems.HandleAsync(context, next));
 app.UseStatusCodePages(async status =>
 {
     // What routing answers itself (no such route, a wrong method) is a problem document too.
-    if (status.HttpContext.Response.StatusCode is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed && !status.HttpContext.Response.HasStarted)
+    var http = status.HttpContext;
+    var code = http.Response.StatusCode;
+    if (code is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed or StatusCodes.Status415UnsupportedMediaType && !http.Response.HasStarted)
     {
-        var code = status.HttpContext.Response.StatusCode;
-        await Problems.WriteAsync(status.HttpContext, new KompoxException("InvalidRequest", code == 404 ? ErrorKind.NotFound : ErrorKind.InvalidArgument, $"there is no {status.HttpContext.Request.Method} {status.HttpContext.Request.Path}"));
-        status.HttpContext.Response.StatusCode = code;
+        var why = code == StatusCodes.Status415UnsupportedMediaType
+            ? $"{http.Request.Method} {http.Request.Path} does not take {http.Request.ContentType ?? "a body without a content type"}"
+            : $"there is no {http.Request.Method} {http.Request.Path}";
+        await Problems.WriteAsync(http, new KompoxException("InvalidRequest", code == StatusCodes.Status404NotFound ? ErrorKind.NotFound : ErrorKind.InvalidArgument, why), code);
     }
 });
 app.UseAuthentication();

@@ -60,6 +60,26 @@ public sealed class ServiceApi(ServiceStore store, KompoxContext context, Operat
 
     public AppInfo View(AppRecord a) => new(a.Name, store.AppId(a), a.Cluster, a.Owner, a.Compose, a.Ingress, a.Resources, a.Settings, a.CreatedAt, a.UpdatedAt);
 
+    /// <summary>
+    /// The JSON of an app listing (one owner's, or every app's for null), kept until the next change of the apps: the
+    /// listing is what clients poll, and its answer is the same bytes until something changes.
+    /// </summary>
+    public byte[] AppListing(string? owner)
+    {
+        var version = store.AppsVersion;
+        var key = owner ?? string.Empty;
+        if (listings.TryGetValue(key, out var cached) && cached.Version == version)
+        {
+            return cached.Json;
+        }
+
+        var json = JsonSerializer.SerializeToUtf8Bytes(store.Apps(owner).Select(View).ToList(), ApiJson.Options);
+        listings[key] = (version, json);
+        return json;
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Version, byte[] Json)> listings = new(StringComparer.Ordinal);
+
     public static UserInfo View(UserRecord u, string? token = null) => new(u.Name, u.Role, u.EntraObjectId, token);
 
     private static Dictionary<string, string> Masked(Dictionary<string, string> settings) =>

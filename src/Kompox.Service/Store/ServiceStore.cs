@@ -27,6 +27,7 @@ public sealed class ServiceStore : IResourceStore, IDisposable
     private readonly ConcurrentDictionary<string, UserRecord> users = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> userByTokenHash = new(StringComparer.Ordinal);
     private string serviceName;
+    private long appsVersion;
 
     private ServiceStore(LiteDatabase db, SecretBox secrets, KubeconfigFiles kubeconfigs, string serviceName)
     {
@@ -40,6 +41,9 @@ public sealed class ServiceStore : IResourceStore, IDisposable
     public string? GeneratedAdminToken { get; private set; }
 
     public string ServiceName => Volatile.Read(ref serviceName);
+
+    /// <summary>Changes with every committed change of the service's name, a cluster or an app: what an app listing shows.</summary>
+    public long AppsVersion => Interlocked.Read(ref appsVersion);
 
     /// <summary>Opens (or makes) the store under <see cref="ServiceOptions.DataPath"/>; a new store gets the service and its administrator.</summary>
     public static ServiceStore Open(ServiceOptions options, SecretBox secrets, KubeconfigFiles kubeconfigs, TimeProvider time)
@@ -131,6 +135,7 @@ public sealed class ServiceStore : IResourceStore, IDisposable
 
             db.GetCollection("meta").Upsert(new BsonDocument { ["_id"] = "service", ["data"] = name });
             Volatile.Write(ref serviceName, name);
+            Interlocked.Increment(ref appsVersion);
         }
     }
 
@@ -186,6 +191,7 @@ public sealed class ServiceStore : IResourceStore, IDisposable
             var record = cluster with { Settings = SealSettings(cluster.Settings, old?.Settings), KubeconfigCipher = cipher };
             Write("clusters", record.Name, record);
             clusters[record.Name] = record;
+            Interlocked.Increment(ref appsVersion);
         }
     }
 
@@ -218,6 +224,7 @@ public sealed class ServiceStore : IResourceStore, IDisposable
 
             Write("apps", app.Name, app);
             apps[app.Name] = app;
+            Interlocked.Increment(ref appsVersion);
         }
     }
 
@@ -226,7 +233,9 @@ public sealed class ServiceStore : IResourceStore, IDisposable
         lock (gate)
         {
             db.GetCollection("apps").Delete(name);
-            return apps.TryRemove(name, out _);
+            var removed = apps.TryRemove(name, out _);
+            Interlocked.Increment(ref appsVersion);
+            return removed;
         }
     }
 
