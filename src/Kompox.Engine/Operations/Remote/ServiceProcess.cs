@@ -95,7 +95,7 @@ public static class ServiceProcess
         const string Activity = "Starting the Kompox service";
         if (!File.Exists(options.ProgramPath))
         {
-            throw new KompoxException("ServiceProgramNotFound", ErrorKind.NotFound, $"{options.ProgramPath} does not exist: the module's service/ folder is missing (build the module with build.ps1 -Task Build, or install the full package)") { Target = options.ProgramPath };
+            throw new KompoxException("ServiceProgramNotFound", ErrorKind.NotFound, $"{options.ProgramPath} does not exist: the module's service folder is missing (build the whole module, or install the full package)") { Target = options.ProgramPath };
         }
 
         var dotnet = DotnetHost();
