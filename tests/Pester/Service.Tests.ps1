@@ -178,6 +178,17 @@ Describe 'Client mode: an app''s life through the cmdlets' {
         Get-KompoxApp -Name hostile -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 
+    It 'gives a credential for the app''s namespace and runs its snapshot policy through the service' {
+        $app = (Get-KompoxApp -Name gitea).App
+        $credential = $app | Get-KompoxAppCredential -Duration '00:20:00'
+        $credential.Namespace | Should -Match '^k4x-gitea-'
+        $credential.Kubeconfig | Should -Match ([regex]::Escape($credential.Namespace))
+        # The app has no SNAPSHOT_* setting: the run is skipped, as locally.
+        $run = $app | Invoke-KompoxSnapshotPolicy -Confirm:$false
+        $run | Should -BeOfType Kompox.PowerShell.KompoxSnapshotPolicyResult
+        $run.Outcome | Should -Be 'Skipped'
+    }
+
     It 'refuses, while connected, to act on no app rather than on ./kompoxops.yml' {
         Push-Location (Join-Path $Root 'examples/gitea')
         try {
