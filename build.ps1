@@ -15,8 +15,9 @@
       Package    out/Kompox.zip laid out as Azure Automation imports a module
       Bench      benchmarks, printed as ratios (the k3s disk archive one on a generated 1 GiB disk;
                  KOMPOX_BENCH_ARCHIVE_MB=<n> for another size; the service's GET /v1/apps against a bare endpoint)
-      Start      build, then run the main job on the bundled example: validate, convert, and deploy and remove it on
-                 the built-in cluster simulator
+      Start      build, then run the main job: the Kompox service on a temporary store with the built-in cluster
+                 simulator registered as a cluster, the bundled example deployed through its REST API in client mode;
+                 prints the URL, the OpenAPI URL, the token, a curl and a Connect-KompoxService line; serves until Ctrl+C
       Simulator  build, then start the cluster simulator on its own until Ctrl+C: writes its kubeconfig and a cluster
                  file for it under out/simulator/ and prints lines to try with kubectl and the module
       Mutate     mutation testing (Stryker.NET) of the engine's safety-critical files, $MutationTargets below, or of
@@ -212,7 +213,7 @@ function Publish-Simulator {
 
 function Task-Start {
     Invoke-Task Build
-    # The deploy half runs against the cluster simulator.
+    # The service deploys to the cluster simulator (in the script's process).
     $testing = Publish-Simulator
     Invoke-ChildPwsh (Join-Path $Root 'examples/Start-Example.ps1') @('-ModulePath', (Join-Path $ModuleOut 'Kompox.psd1'), '-TestingAssemblyPath', $testing)
 }

@@ -37,7 +37,7 @@ public sealed class ExportKompoxDiskCommand : KompoxDiskDataCmdlet
                 continue;
             }
 
-            await RunAsync(token => Disks.ExportAsync(app.Id, DiskId, new ExportOptions { Path = path, Overwrite = Force }, Progress, token), file => file, cancellationToken);
+            await RunAsync(token => Disks(app).ExportAsync(app.Id, DiskId, new ExportOptions { Path = path, Overwrite = Force }, Progress, token), file => file, cancellationToken);
         }
     }
 }

@@ -33,7 +33,7 @@ public sealed class ExportKompoxSnapshotCommand : KompoxDiskDataCmdlet
                 continue;
             }
 
-            await RunAsync(token => Snapshots.ExportAsync(app.Id, SnapshotId, new ExportOptions { Path = path, Overwrite = Force }, Progress, token), file => file, cancellationToken);
+            await RunAsync(token => Snapshots(app).ExportAsync(app.Id, SnapshotId, new ExportOptions { Path = path, Overwrite = Force }, Progress, token), file => file, cancellationToken);
         }
     }
 }

@@ -54,7 +54,7 @@ public sealed class GetKompoxAppCredentialCommand : KompoxAppCmdlet
             var credential = await TryAsync(
                 async token =>
                 {
-                    var made = await Apps.GetCredentialAsync(app.Id, options, new ReporterProgress(Reporter), token);
+                    var made = await Apps(app).GetCredentialAsync(app.Id, options, new ReporterProgress(Reporter), token);
                     if (path is not null)
                     {
                         WriteVerbose($"Writing {path} (mode 0600)");

@@ -63,7 +63,7 @@ public sealed class GetKompoxAppLogCommand : KompoxAppCmdlet
             await TryAsync(
                 async token =>
                 {
-                    await foreach (var line in Apps.ReadLogsAsync(app.Id, Options(), new ReporterProgress(Reporter), token))
+                    await foreach (var line in Apps(app).ReadLogsAsync(app.Id, Options(), new ReporterProgress(Reporter), token))
                     {
                         WriteObject(Shown(new KompoxAppLogLine(line, app)));
                     }
@@ -87,7 +87,7 @@ public sealed class GetKompoxAppLogCommand : KompoxAppCmdlet
             {
                 try
                 {
-                    await foreach (var line in Apps.ReadLogsAsync(app.Id, Options(), new ReporterProgress(Reporter), cancellationToken))
+                    await foreach (var line in Apps(app).ReadLogsAsync(app.Id, Options(), new ReporterProgress(Reporter), cancellationToken))
                     {
                         await arrived.Writer.WriteAsync(new KompoxAppLogLine(line, app), cancellationToken);
                     }

@@ -16,7 +16,7 @@ public sealed class GetKompoxDiskCommand : KompoxAppCmdlet
     {
         foreach (var app in InputResources(cancellationToken))
         {
-            if (await TryAsync(token => new DiskOperations(Context).ListAsync(app.Id, new ReporterProgress(Reporter), token), cancellationToken) is { } disks)
+            if (await TryAsync(token => Disks(app).ListAsync(app.Id, new ReporterProgress(Reporter), token), cancellationToken) is { } disks)
             {
                 foreach (var disk in disks)
                 {

@@ -12,7 +12,7 @@ public sealed class GetKompoxSnapshotCommand : KompoxDiskDataCmdlet
     {
         foreach (var app in InputResources(cancellationToken))
         {
-            if (await TryAsync(token => Snapshots.ListAsync(app.Id, Progress, token), cancellationToken) is { } snapshots)
+            if (await TryAsync(token => Snapshots(app).ListAsync(app.Id, Progress, token), cancellationToken) is { } snapshots)
             {
                 foreach (var snapshot in snapshots)
                 {

@@ -49,8 +49,8 @@ public sealed class ImportKompoxDiskCommand : KompoxDiskDataCmdlet
 
             await RunAsync(
                 token => file is null
-                    ? Disks.AdoptAsync(app.Id, ResourceId!, LockWait(Wait), Progress, token)
-                    : Disks.ImportAsync(app.Id, new ImportOptions { Path = file, LockWait = LockWait(Wait) }, Progress, token),
+                    ? Disks(app).AdoptAsync(app.Id, ResourceId!, LockWait(Wait), Progress, token)
+                    : Disks(app).ImportAsync(app.Id, new ImportOptions { Path = file, LockWait = LockWait(Wait) }, Progress, token),
                 disk => new KompoxDisk(disk, app),
                 cancellationToken);
         }

@@ -71,7 +71,7 @@ public sealed class InvokeKompoxAppCommandCommand : KompoxAppCmdlet
                 Stdin = Interactive ? Console.OpenStandardInput() : null,
                 Stdout = Interactive ? Console.OpenStandardOutput() : null,
             };
-            var result = await TryAsync(token => Apps.ExecAsync(app.Id, options, new ReporterProgress(Reporter), token), cancellationToken);
+            var result = await TryAsync(token => Apps(app).ExecAsync(app.Id, options, new ReporterProgress(Reporter), token), cancellationToken);
             if (result is null)
             {
                 continue;

@@ -22,7 +22,7 @@ public sealed class InvokeKompoxSnapshotPolicyCommand : KompoxDiskDataCmdlet
                 continue;
             }
 
-            if (await TryAsync(token => Snapshots.ApplyPolicyAsync(app.Id, Progress, token), cancellationToken) is not { } result)
+            if (await TryAsync(token => Snapshots(app).ApplyPolicyAsync(app.Id, Progress, token), cancellationToken) is not { } result)
             {
                 continue;
             }

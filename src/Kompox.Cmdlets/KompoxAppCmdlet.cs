@@ -27,10 +27,35 @@ public abstract class KompoxAppCmdlet : KompoxResourceCmdlet<KompoxApp>
     protected override KompoxException NotOfKind(KompoxResource given) =>
         new("NotAnApp", ErrorKind.InvalidArgument, $"-App takes an App; {given.Kind} {given.Id} is not one") { Target = given.Id };
 
-    /// <summary>The operations on apps, through this invocation's context; they take the app by its id.</summary>
-    protected AppOperations Apps => new(Context);
+    /// <summary>
+    /// The operations on an app, which take it by its id: through the Kompox service for an app the service gave
+    /// (client mode), else through this invocation's context.
+    /// </summary>
+    protected IAppOperations Apps(KompoxApp app) => app.Client?.Apps ?? new AppOperations(Context);
 
-    protected override void Remember(KompoxApp resource) => Store.Add(resource.Model);
+    /// <summary>The operations on an app's disks, as <see cref="Apps"/> picks them.</summary>
+    protected IDiskOperations Disks(KompoxApp app) => app.Client?.Disks ?? new DiskOperations(Context);
+
+    /// <summary>The operations on an app's snapshots, as <see cref="Apps"/> picks them.</summary>
+    protected ISnapshotOperations Snapshots(KompoxApp app) => app.Client?.Snapshots ?? new SnapshotOperations(Context);
+
+    protected override void Remember(KompoxApp resource)
+    {
+        // An app of the service is found by the service, not in this invocation's store.
+        if (resource.Client is null)
+        {
+            Store.Add(resource.Model);
+        }
+    }
+
+    /// <summary>
+    /// Connected to a Kompox service, a cmdlet given no app acts on none: the kompoxops.yml of the current location is
+    /// not what the user means then. The app comes from the service (<c>Get-KompoxApp -Name web | ...</c>).
+    /// </summary>
+    protected override KompoxException? DefaultInputRefused() =>
+        ServiceSession.Current is { } service
+            ? new KompoxException("AppRequired", ErrorKind.InvalidArgument, $"connected to the Kompox service {service.Uri}: give the app, e.g. Get-KompoxApp -Name <name> | {MyInvocation.MyCommand.Name}; or name a kompoxops.yml with -Path to act on it directly") { Remedy = Remedy.ChangeOption("App") }
+            : null;
 
     /// <summary>The variables of this process, which the compose file's <c>${VAR}</c> are interpolated from.</summary>
     protected internal static IReadOnlyDictionary<string, string> ProcessEnvironment()

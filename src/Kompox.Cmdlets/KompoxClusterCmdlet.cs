@@ -28,6 +28,56 @@ public abstract class KompoxClusterCmdlet : KompoxResourceCmdlet<KompoxCluster>
 
     protected override void Remember(KompoxCluster resource) => Store.Add(resource.Model);
 
+    protected const string NameSet = "Name";
+
+    /// <summary>Client mode: clusters of the connected Kompox service by name.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = NameSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = null!;
+
+    /// <summary>
+    /// Client mode: the service's clusters -Name names, or with nothing given every one; null when this invocation acts
+    /// on kompoxops.yml files or Cluster objects instead.
+    /// </summary>
+    protected async Task<IReadOnlyList<KompoxCluster>?> ServiceClustersAsync(CancellationToken cancellationToken)
+    {
+        var service = ServiceSession.Current;
+        if (ParameterSetName != NameSet && (service is null || ParameterSetName != PathSet || MyInvocation.BoundParameters.ContainsKey(nameof(Path))))
+        {
+            return null;
+        }
+
+        if (service is null)
+        {
+            Fail(ServiceSession.NotConnected($"{MyInvocation.MyCommand.Name} -Name"));
+            return null;
+        }
+
+        var clusters = new List<Operations.Remote.ServiceCluster>();
+        if (ParameterSetName == NameSet)
+        {
+            foreach (var name in Name)
+            {
+                if (await TryAsync(token => service.GetClusterAsync(name, token), cancellationToken) is { } cluster)
+                {
+                    clusters.Add(cluster);
+                }
+            }
+        }
+        else
+        {
+            clusters.AddRange(await TryAsync(service.ListClustersAsync, cancellationToken) ?? []);
+        }
+
+        var shown = new List<KompoxCluster>();
+        foreach (var cluster in clusters)
+        {
+            shown.Add(ServiceSession.Cluster(cluster, await ClusterCredential.ProviderAsync(service, cluster.Provider, cancellationToken)));
+        }
+
+        return shown;
+    }
+
     protected override KompoxException NotOfKind(KompoxResource given) =>
         new("NotACluster", ErrorKind.InvalidArgument, $"-Cluster takes a Cluster; {given.Kind} {given.Id} is not one") { Target = given.Id };
 }

@@ -58,6 +58,6 @@ public abstract class KompoxConversionCmdlet : KompoxAppCmdlet
         Reporter.Progress(Activity, $"Converting {app.Id}");
         Reporter.Message($"Converting app {app.Id} (driver {app.Cluster.Provider.Driver}) from {app.ComposePath}" + (DiskId is null ? string.Empty : $" on disk {DiskId}"));
         var options = new AppValidationOptions { Environment = ProcessEnvironment(), Profiles = Profile, DiskId = DiskId };
-        return await Apps.ValidateAsync(app.Id, options, new ReporterProgress(Reporter), cancellationToken);
+        return await Apps(app).ValidateAsync(app.Id, options, new ReporterProgress(Reporter), cancellationToken);
     }
 }

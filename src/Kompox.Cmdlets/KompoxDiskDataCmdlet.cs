@@ -6,12 +6,6 @@ namespace Kompox.Cmdlets;
 /// <summary>Base of the cmdlets that make, copy and remove an app's disks and snapshots: the app as every app cmdlet takes it, and the engine's disk and snapshot operations.</summary>
 public abstract class KompoxDiskDataCmdlet : KompoxAppCmdlet
 {
-    /// <summary>The operations on disks, through this invocation's context.</summary>
-    protected DiskOperations Disks => new(Context);
-
-    /// <summary>The operations on snapshots, through this invocation's context.</summary>
-    protected SnapshotOperations Snapshots => new(Context);
-
     /// <summary>Steps as Write-Progress (copies in bytes), details as Write-Verbose, warnings as Write-Warning.</summary>
     protected IProgress<OperationProgress> Progress => new ReporterProgress(Reporter);
 

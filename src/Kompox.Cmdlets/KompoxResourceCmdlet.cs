@@ -48,6 +48,9 @@ public abstract class KompoxResourceCmdlet<TResource> : KompoxAsyncCmdlet
         }
     }
 
+    /// <summary>Why the default input (<c>kompoxops.yml</c> in the current location, when no resource or path is given) is not read; null when it is.</summary>
+    protected virtual KompoxException? DefaultInputRefused() => null;
+
     /// <summary>Puts a resource given as an object into <see cref="Store"/>, where the operations find it by id.</summary>
     protected abstract void Remember(TResource resource);
 
@@ -77,6 +80,12 @@ public abstract class KompoxResourceCmdlet<TResource> : KompoxAsyncCmdlet
                 WriteVerbose($"Passing over {given.Kind} {given.Id}: {MyInvocation.MyCommand.Name} acts on {typeof(TResource).Name["Kompox".Length..].ToLowerInvariant()}s");
             }
 
+            yield break;
+        }
+
+        if (ParameterSetName == PathSet && !MyInvocation.BoundParameters.ContainsKey(nameof(Path)) && DefaultInputRefused() is { } refused)
+        {
+            InputFailed(ToErrorRecord(refused));
             yield break;
         }
 

@@ -74,7 +74,7 @@ public sealed class MoveKompoxAppCommand : KompoxAppCmdlet
 
             var options = new MoveOptions { LockWait = Wait ? KompoxContext.DefaultAppLockTimeout : TimeSpan.Zero };
             await RunAsync(
-                token => new DiskOperations(Context).MoveAsync(app.Id, destination.Id, options, new ReporterProgress(Reporter), token),
+                token => Disks(app).MoveAsync(app.Id, destination.Id, options, new ReporterProgress(Reporter), token),
                 status => new KompoxAppStatus(status, target),
                 cancellationToken);
         }

@@ -1,11 +1,16 @@
 using System.Management.Automation;
 using Kompox.Drivers;
 using Kompox.Operations;
+using Kompox.Operations.Remote;
 using Kompox.PowerShell;
 
 namespace Kompox.Cmdlets;
 
-/// <summary>Deploys apps: creates them on their cluster the first time and applies their changes on every later call.</summary>
+/// <summary>
+/// Deploys apps: creates them on their cluster the first time and applies their changes on every later call. Connected to
+/// a Kompox service, -Name deploys the caller's app there, registering it first (or changing its registration) when
+/// -Compose or -ComposePath gives its compose file.
+/// </summary>
 [Cmdlet(VerbsCommon.New, "KompoxApp", DefaultParameterSetName = PathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(KompoxAppStatus))]
 [OutputType(typeof(KompoxBindSeed))]
@@ -26,15 +31,50 @@ public sealed class NewKompoxAppCommand : KompoxAppCmdlet
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
+    private const string NameSet = "Name";
+    private const string ComposeSet = "Compose";
+    private const string ComposePathSet = "ComposePath";
+
+    /// <summary>Client mode: the app's name in the connected Kompox service.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = NameSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ComposeSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ComposePathSet)]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = null!;
+
+    /// <summary>Client mode: the service's cluster to run a new app on (Get-KompoxCluster lists them); an app registered before keeps its cluster when none is given.</summary>
+    [Parameter(ParameterSetName = ComposeSet)]
+    [Parameter(ParameterSetName = ComposePathSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Cluster { get; set; }
+
+    /// <summary>Client mode: the compose file's text, stored with the app in the service.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ComposeSet)]
+    [ValidateNotNullOrEmpty]
+    public string Compose { get; set; } = null!;
+
+    /// <summary>Client mode: a compose file whose text is sent, as -Compose sends text.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ComposePathSet)]
+    [ValidateNotNullOrEmpty]
+    public string ComposePath { get; set; } = null!;
+
     /// <summary>
     /// Instead of deploying, copy the project's bound directories onto the app's current disk, never over a file the disk
     /// has (as the disk's first deploy does); writes what was copied and kept, one object per bind.
     /// </summary>
-    [Parameter]
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    [Parameter(ParameterSetName = AppSet)]
     public SwitchParameter SeedBinds { get; set; }
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
+        if (ParameterSetName is NameSet or ComposeSet or ComposePathSet)
+        {
+            await DeployInServiceAsync(cancellationToken);
+            return;
+        }
+
         var timeout = TimeSpan.FromSeconds(Timeout);
         if (SeedBinds)
         {
@@ -52,7 +92,7 @@ public sealed class NewKompoxAppCommand : KompoxAppCmdlet
 
             // What will be done is read from the cluster first (reading writes nothing), so that -WhatIf and -Confirm show
             // it; the app is converted once, and the plan shown is the plan applied.
-            var plan = await TryAsync(token => Apps.PlanDeployAsync(app.Id, options, progress, token), cancellationToken);
+            var plan = await TryAsync(token => Apps(app).PlanDeployAsync(app.Id, options, progress, token), cancellationToken);
             if (plan is null)
             {
                 continue;
@@ -66,7 +106,7 @@ public sealed class NewKompoxAppCommand : KompoxAppCmdlet
             }
 
             await RunAsync(
-                token => Apps.DeployAsync(plan, progress, token),
+                token => Apps(app).DeployAsync(plan, progress, token),
                 status => new KompoxAppStatus(status, app),
                 cancellationToken);
         }
@@ -79,7 +119,7 @@ public sealed class NewKompoxAppCommand : KompoxAppCmdlet
         {
             var options = new SeedBindsOptions { Environment = ProcessEnvironment(), Profiles = Profile, LockWait = Wait ? timeout : TimeSpan.Zero };
             var progress = new ReporterProgress(Reporter);
-            var plan = await TryAsync(token => Apps.SeedBindsAsync(app.Id, options with { DryRun = true }, progress, token), cancellationToken);
+            var plan = await TryAsync(token => Apps(app).SeedBindsAsync(app.Id, options with { DryRun = true }, progress, token), cancellationToken);
             if (plan is null)
             {
                 continue;
@@ -91,7 +131,7 @@ public sealed class NewKompoxAppCommand : KompoxAppCmdlet
                 continue;
             }
 
-            if (await TryAsync(token => Apps.SeedBindsAsync(app.Id, options, progress, token), cancellationToken) is { } done)
+            if (await TryAsync(token => Apps(app).SeedBindsAsync(app.Id, options, progress, token), cancellationToken) is { } done)
             {
                 foreach (var bind in done.Binds)
                 {
@@ -115,6 +155,79 @@ public sealed class NewKompoxAppCommand : KompoxAppCmdlet
         }
 
         return string.Join(Environment.NewLine, lines);
+    }
+
+
+    /// <summary>
+    /// Client mode: registers the app (or changes its registration) when a compose file is given, then has the service
+    /// deploy it; the service validates the name and the compose file before it stores anything.
+    /// </summary>
+    private async Task DeployInServiceAsync(CancellationToken cancellationToken)
+    {
+        if (ServiceSession.Current is not { } service)
+        {
+            Fail(ServiceSession.NotConnected($"New-KompoxApp -{ParameterSetName}"));
+            return;
+        }
+
+        string? compose = ParameterSetName switch
+        {
+            ComposeSet => Compose,
+            ComposePathSet => ReadCompose(FileSystemPath(ComposePath)),
+            _ => null,
+        };
+        var what = compose is null ? "Deploy" : $"Register{(Cluster is null ? string.Empty : $" on cluster {Cluster}")} and deploy";
+        if (!ShouldProcess($"app {Name} in the Kompox service {service.Uri}", what))
+        {
+            return;
+        }
+
+        var registered = await TryAsync(async token => compose is null ? await service.GetAppAsync(Name, token) : await RegisterAsync(service, compose, token), cancellationToken);
+        if (registered is null || await TryAsync(token => ServiceSession.AppsAsync(service, [registered], token), cancellationToken) is not [var app])
+        {
+            return;
+        }
+
+        var timeout = TimeSpan.FromSeconds(Timeout);
+        var options = new DeployOptions { Profiles = Profile, Timeout = timeout, LockWait = Wait ? timeout : TimeSpan.Zero };
+        await RunAsync(token => Apps(app).DeployAsync(app.Id, options, new ReporterProgress(Reporter), token), status => new KompoxAppStatus(status, app), cancellationToken);
+    }
+
+    /// <summary>Registers the app, or changes the registration the caller has of that name (its cluster kept unless -Cluster is given).</summary>
+    private async Task<ServiceApp> RegisterAsync(ServiceClient service, string compose, CancellationToken cancellationToken)
+    {
+        ServiceApp? existing = null;
+        try
+        {
+            existing = await service.GetAppAsync(Name, cancellationToken);
+        }
+        catch (KompoxException e) when (e.ErrorId == "AppNotFound")
+        {
+            WriteVerbose($"app {Name} is not registered in {service.Uri}: registering it");
+        }
+
+        if (existing is null)
+        {
+            return await service.CreateAppAsync(new AppRegistration { Name = Name, Cluster = Cluster ?? string.Empty, Compose = compose }, cancellationToken);
+        }
+
+        return await service.UpdateAppAsync(
+            new AppRegistration { Name = Name, Cluster = Cluster ?? existing.Cluster, Compose = compose, Ingress = existing.Ingress, Resources = existing.Resources, Settings = existing.Settings },
+            cancellationToken);
+    }
+
+    /// <summary>The text of -ComposePath, read as the engine reads a compose file (its errors are the engine's).</summary>
+    private string ReadCompose(string path)
+    {
+        try
+        {
+            return Yaml.TextFile.Read(path, ComposePath, Config.KompoxConfig.MaxComposeBytes);
+        }
+        catch (KompoxException e)
+        {
+            Fail(e);
+            throw;
+        }
     }
 
     /// <summary>What -WhatIf says: a line per object, with what the deploy does to it.</summary>

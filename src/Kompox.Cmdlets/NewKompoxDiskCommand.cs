@@ -21,7 +21,7 @@ public sealed class NewKompoxDiskCommand : KompoxDiskDataCmdlet
                 continue;
             }
 
-            await RunAsync(token => Disks.CreateAsync(app.Id, LockWait(Wait), Progress, token), disk => new KompoxDisk(disk, app), cancellationToken);
+            await RunAsync(token => Disks(app).CreateAsync(app.Id, LockWait(Wait), Progress, token), disk => new KompoxDisk(disk, app), cancellationToken);
         }
     }
 }

@@ -43,7 +43,7 @@ public sealed class NewKompoxSnapshotCommand : KompoxDiskDataCmdlet
             }
 
             var options = new SnapshotOptions { DiskId = DiskId, StopApp = StopApp, Timeout = timeout, LockWait = Wait ? timeout : TimeSpan.Zero };
-            await RunAsync(token => Snapshots.CreateAsync(app.Id, options, Progress, token), snapshot => new KompoxSnapshot(snapshot, app), cancellationToken);
+            await RunAsync(token => Snapshots(app).CreateAsync(app.Id, options, Progress, token), snapshot => new KompoxSnapshot(snapshot, app), cancellationToken);
         }
     }
 }

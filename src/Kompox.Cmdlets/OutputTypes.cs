@@ -161,7 +161,13 @@ public sealed class KompoxApp : KompoxResource
 
     public KompoxCluster Cluster { get; }
 
+    /// <summary>The Kompox service the app is registered in, or null for an app from kompoxops.yml.</summary>
+    public Uri? ServiceUri => Client?.Uri;
+
     internal Engine.KompoxApp Model { get; }
+
+    /// <summary>The connection the app came from (Connect-KompoxService); its operations go through it.</summary>
+    internal Kompox.Operations.Remote.ServiceClient? Client { get; init; }
 }
 
 /// <summary>One problem in a user's file; a failed validation's ErrorRecord carries them as its TargetObject.</summary>

@@ -31,7 +31,7 @@ public sealed class RemoveKompoxDiskCommand : KompoxDiskDataCmdlet
                 continue;
             }
 
-            await RunAsync(token => Disks.DeleteAsync(app.Id, DiskId, LockWait(Wait), Progress, token), disk => PassThru ? new KompoxDisk(disk, app) : null, cancellationToken);
+            await RunAsync(token => Disks(app).DeleteAsync(app.Id, DiskId, LockWait(Wait), Progress, token), disk => PassThru ? new KompoxDisk(disk, app) : null, cancellationToken);
         }
     }
 }

@@ -27,7 +27,7 @@ public sealed class RemoveKompoxSnapshotCommand : KompoxDiskDataCmdlet
                 continue;
             }
 
-            await RunAsync(token => Snapshots.DeleteAsync(app.Id, SnapshotId, Progress, token), disk => PassThru ? new KompoxSnapshot(disk, app) : null, cancellationToken);
+            await RunAsync(token => Snapshots(app).DeleteAsync(app.Id, SnapshotId, Progress, token), disk => PassThru ? new KompoxSnapshot(disk, app) : null, cancellationToken);
         }
     }
 }

@@ -33,7 +33,7 @@ public sealed class RestartKompoxAppCommand : KompoxAppCmdlet
 
             var options = new AppRestartOptions { Timeout = TimeSpan.FromSeconds(Timeout), LockWait = Wait ? TimeSpan.FromSeconds(Timeout) : TimeSpan.Zero };
             await RunAsync(
-                token => Apps.RestartAsync(app.Id, options, new ReporterProgress(Reporter), token),
+                token => Apps(app).RestartAsync(app.Id, options, new ReporterProgress(Reporter), token),
                 result => PassThru ? new KompoxAppRestart(result, app) : null,
                 cancellationToken);
         }

@@ -35,11 +35,11 @@ public sealed class RestoreKompoxSnapshotCommand : KompoxDiskDataCmdlet
 
             if (Switch)
             {
-                await RunAsync(token => Snapshots.RestoreAndSwitchAsync(app.Id, SnapshotId, LockWait(Wait), Progress, token), result => new KompoxDisk(result.Disk, app), cancellationToken);
+                await RunAsync(token => Snapshots(app).RestoreAndSwitchAsync(app.Id, SnapshotId, LockWait(Wait), Progress, token), result => new KompoxDisk(result.Disk, app), cancellationToken);
                 continue;
             }
 
-            await RunAsync(token => Snapshots.RestoreAsync(app.Id, SnapshotId, Progress, token), disk => new KompoxDisk(disk, app), cancellationToken);
+            await RunAsync(token => Snapshots(app).RestoreAsync(app.Id, SnapshotId, Progress, token), disk => new KompoxDisk(disk, app), cancellationToken);
         }
     }
 }

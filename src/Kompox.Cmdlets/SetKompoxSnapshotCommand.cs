@@ -27,7 +27,7 @@ public sealed class SetKompoxSnapshotCommand : KompoxDiskDataCmdlet
                 continue;
             }
 
-            await RunAsync(token => Snapshots.SetPinnedAsync(app.Id, SnapshotId, Pin, Progress, token), snapshot => new KompoxSnapshot(snapshot, app), cancellationToken);
+            await RunAsync(token => Snapshots(app).SetPinnedAsync(app.Id, SnapshotId, Pin, Progress, token), snapshot => new KompoxSnapshot(snapshot, app), cancellationToken);
         }
     }
 }

@@ -52,7 +52,7 @@ public sealed class StartKompoxPortForwardCommand : KompoxAppCmdlet
         await TryAsync(
             async token =>
             {
-                await foreach (var e in Apps.ForwardPortAsync(app.Id, options, new ReporterProgress(Reporter), token))
+                await foreach (var e in Apps(app).ForwardPortAsync(app.Id, options, new ReporterProgress(Reporter), token))
                 {
                     switch (e.Kind)
                     {

@@ -34,7 +34,7 @@ public sealed class SwitchKompoxDiskCommand : KompoxAppCmdlet
 
             var lockWait = Wait ? KompoxContext.DefaultAppLockTimeout : TimeSpan.Zero;
             await RunAsync(
-                token => new DiskOperations(Context).SwitchAsync(app.Id, DiskId, lockWait, new ReporterProgress(Reporter), token),
+                token => Disks(app).SwitchAsync(app.Id, DiskId, lockWait, new ReporterProgress(Reporter), token),
                 result =>
                 {
                     if (result.Status is null)

@@ -254,6 +254,21 @@ public static class KompoxErrors
         ["UserNotFound"] = ErrorKind.NotFound,
         ["OperationNotFound"] = ErrorKind.NotFound,
 
+        // The Kompox service, from its clients (Connect-KompoxService, Start-KompoxService and client mode).
+        ["InvalidServiceUri"] = ErrorKind.InvalidArgument,
+        ["ServiceUnreachable"] = ErrorKind.Unavailable,
+        ["ServiceRequestFailed"] = ErrorKind.Internal,
+        ["ServiceAnswerInvalid"] = ErrorKind.InvalidData,
+        ["ServiceOperationFailed"] = ErrorKind.Internal,
+        ["NotInClientMode"] = ErrorKind.InvalidArgument,
+        ["NotConnected"] = ErrorKind.InvalidArgument,
+        ["AppRequired"] = ErrorKind.InvalidArgument,
+        ["AspNetCoreRuntimeMissing"] = ErrorKind.NotFound,
+        ["ServiceProgramNotFound"] = ErrorKind.NotFound,
+        ["ServiceStartFailed"] = ErrorKind.Unavailable,
+        ["ServiceStartTimeout"] = ErrorKind.Timeout,
+        ["ServiceProcessNotFound"] = ErrorKind.NotFound,
+
         // Effects that failed, translated from third-party exceptions by ErrorTranslation.
         ["KubernetesUnauthenticated"] = ErrorKind.Unauthenticated,
         ["KubernetesForbidden"] = ErrorKind.PermissionDenied,

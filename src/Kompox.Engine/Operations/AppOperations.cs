@@ -28,6 +28,9 @@ public interface IAppOperations
     /// <exception cref="KompoxException"><c>AppLocked</c>, <c>DeployPlanOutdated</c> (the app's disk changed since the plan), <c>KubernetesRejected</c> (naming what was applied), <c>RolloutFailed</c>, <c>RolloutTimeout</c>, and the connection errors.</exception>
     Task<AppStatus> DeployAsync(DeployPlan plan, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 
+    /// <summary>Plans and applies in one call: what the REST service's deploy does, and so what a client of it calls.</summary>
+    Task<AppStatus> DeployAsync(string appId, DeployOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+
     /// <summary>
     /// Deletes every object of the app (PersistentVolume and claim included: their reclaim policy is Retain) under the
     /// app's lock and waits until its Pod is gone; keeps the namespace with its disk state, the disks and the

@@ -1,0 +1,234 @@
+# The Kompox service from PowerShell (issue 15): Start-KompoxService runs the real service program (the module's
+# service/Kompox.Service.dll) as its own process on a store in TestDrive; the administrator registers the Kubernetes API
+# test server as a k3s cluster (its kubeconfig's content); a user then creates, deploys, snapshots, restores, exports
+# and destroys an app through the cmdlets in client mode, and the service's errors come back with the engine's ids.
+BeforeAll {
+    Import-Module $env:KOMPOX_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestCluster.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestRunspace.psm1') -Force
+    $Root = (Resolve-Path "$PSScriptRoot/../..").Path
+    $PSDefaultParameterValues['*-Kompox*:WarningAction'] = 'SilentlyContinue'
+
+    $Kube = Start-KompoxTestServer
+    $Kubeconfig = $Kube.WriteKubeconfig((Join-Path $TestDrive 'admin.kubeconfig'))
+    $DataRoot = (New-Item -ItemType Directory (Join-Path $TestDrive 'disks')).FullName
+    $Store = Join-Path $TestDrive 'store'
+    # A bound on a loaded machine, not a measure of it: the service is ready in a few seconds.
+    $Service = Start-KompoxService -DataPath $Store -Timeout 180 -Confirm:$false
+    $Compose = Get-Content (Join-Path $Root 'examples/gitea/compose.yml') -Raw
+}
+
+AfterAll {
+    Disconnect-KompoxService -Confirm:$false
+    # Stopped by the last test when it ran; this is for a run that ended before.
+    if ($Service -and (Get-Process -Id $Service.ProcessId -ErrorAction SilentlyContinue)) { $Service | Stop-KompoxService -Confirm:$false }
+    if ($Kube) { $Kube.DisposeAsync().AsTask().GetAwaiter().GetResult() | Out-Null }
+}
+
+Describe 'Start-KompoxService' {
+    It 'starts the service as its own process, ready, with the administrator''s token of the new store' {
+        $Service.ProcessId | Should -Not -Be $PID
+        (Get-Process -Id $Service.ProcessId).ProcessName | Should -BeLike 'dotnet*'
+        Invoke-RestMethod ([uri]::new($Service.Uri, 'readyz')) | Should -Be 'ready'
+        $Service.OpenApiUri.AbsolutePath | Should -Be '/openapi/v1.json'
+        $Service.Token | Should -Match '^kpx_[A-Za-z0-9_-]{43}$'
+        # The token went through the environment, never the command line other users can read.
+        if ($IsLinux) { (Get-Content "/proc/$($Service.ProcessId)/cmdline" -Raw) | Should -Not -Match 'kpx_' }
+    }
+
+    It 'says what ended a service that could not start, with its last lines' {
+        # A store whose key file is a directory cannot be opened: the service ends, and the error shows why.
+        $broken = New-Item -ItemType Directory (Join-Path $TestDrive 'broken/kompox.key') -Force
+        $err = { Start-KompoxService -DataPath (Split-Path $broken) -Timeout 180 -Confirm:$false } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'ServiceStartFailed,*'
+        $err.Exception.Message | Should -Match 'exit code'
+    }
+}
+
+Describe 'The administrator''s cmdlets' {
+    BeforeAll {
+        $Service | Connect-KompoxService -Confirm:$false
+    }
+
+    It 'registers the simulator as a cluster, its kubeconfig''s content stored and never shown' {
+        $provider = New-KompoxProvider -Name sim -Driver k3s -Confirm:$false
+        $provider.Driver | Should -Be 'k3s'
+        $cluster = New-KompoxCluster -Name lab -Provider sim -Domain example.org -KubeconfigPath $Kubeconfig -Context kompox-test -Settings @{ K3S_DATA_ROOT = $DataRoot } -Confirm:$false
+        $cluster.Auth.Type | Should -Be 'kubeconfig'
+        $cluster.Auth.Context | Should -Be 'kompox-test'
+        $cluster.Auth.Kubeconfig | Should -BeNullOrEmpty
+        ($cluster | ConvertTo-Json -Depth 5) | Should -Not -Match 'certificate-authority-data|client-key-data'
+        (Get-KompoxProvider).Name | Should -Contain 'sim'
+    }
+
+    It 'installs the cluster''s ingress through the service' {
+        $status = Initialize-KompoxCluster -Name lab -Confirm:$false
+        $status.IngressInstalled | Should -BeTrue
+        $status.Cluster.Name | Should -Be 'lab'
+        (Get-KompoxCluster -Name lab).IngressInstalled | Should -BeTrue
+    }
+
+    It 'makes users whose token is shown once' {
+        $alice = New-KompoxUser -Name alice -Confirm:$false
+        $alice.Token | Should -Match '^kpx_'
+        $alice.Role | Should -Be 'user'
+        (Get-KompoxUser -Name alice).Token | Should -BeNullOrEmpty
+        $script:AliceToken = $alice.Token
+        $script:BobToken = (New-KompoxUser -Name bob -Confirm:$false).Token
+    }
+
+    It 'keeps a user out of the administrator''s routes with the service''s id' {
+        Connect-KompoxService -Uri $Service.Uri -Token $BobToken -Confirm:$false
+        Get-KompoxProvider -ErrorVariable denied -ErrorAction SilentlyContinue
+        $denied[0].FullyQualifiedErrorId | Should -BeLike 'Forbidden,*'
+        $denied[0].CategoryInfo.Category | Should -Be 'PermissionDenied'
+    }
+
+    It 'refuses a wrong token when connecting' {
+        { Connect-KompoxService -Uri $Service.Uri -Token 'kpx_not-a-token' -Confirm:$false } | Should -Throw -ErrorId 'Unauthenticated,*'
+    }
+}
+
+Describe 'Client mode: an app''s life through the cmdlets' {
+    BeforeAll {
+        Connect-KompoxService -Uri $Service.Uri -Token $AliceToken -Confirm:$false
+    }
+
+    It 'registers the app for the user and deploys it on the simulator' {
+        $status = New-KompoxApp -Name gitea -Cluster lab -Compose $Compose -Confirm:$false
+        $status | Should -BeOfType Kompox.PowerShell.KompoxAppStatus
+        $status.Deployed | Should -BeTrue
+        $status.Ready | Should -BeTrue
+        $status.CurrentDiskId | Should -Match '^gitea-'
+        $status.App.Name | Should -Be 'gitea'
+        $status.App.Owner | Should -Be 'alice'
+        $status.App.ServiceUri | Should -Be $Service.Uri
+        $script:FirstDisk = $status.CurrentDiskId
+    }
+
+    It 'lists the user''s apps, and only theirs' {
+        (Get-KompoxApp).App.Name | Should -Be @('gitea')
+        Connect-KompoxService -Uri $Service.Uri -Token $BobToken -Confirm:$false
+        try {
+            Get-KompoxApp | Should -BeNullOrEmpty
+            # Another user's app is not found, as an app that does not exist.
+            Get-KompoxApp -Name gitea -ErrorVariable missing -ErrorAction SilentlyContinue
+            $missing[0].FullyQualifiedErrorId | Should -BeLike 'AppNotFound,*'
+            $missing[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        }
+        finally { Connect-KompoxService -Uri $Service.Uri -Token $AliceToken -Confirm:$false }
+    }
+
+    It 'shows the service''s operation as Write-Progress' {
+        $r = Invoke-InRunspace "Connect-KompoxService -Uri '$($Service.Uri)' -Token '$AliceToken' -Confirm:`$false | Out-Null; New-KompoxApp -Name gitea -Confirm:`$false -WarningAction SilentlyContinue"
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Output[0].Ready | Should -BeTrue
+        $r.Progress.Activity | Should -Contain 'Deploying app gitea'
+        # Besides the request sent and the end, what the service said its operation was doing.
+        @($r.Progress | Where-Object { $_.Activity -eq 'Deploying app gitea' -and $_.StatusDescription -notmatch '^(POST |done$)' }) | Should -Not -BeNullOrEmpty
+    }
+
+    It 'snapshots the current disk, restores it to a new disk and switches to it' {
+        $app = (Get-KompoxApp -Name gitea).App
+        $snapshot = $app | New-KompoxSnapshot -Confirm:$false
+        $snapshot | Should -BeOfType Kompox.PowerShell.KompoxSnapshot
+        $snapshot.SourceDiskId | Should -Be $FirstDisk
+        ($app | Get-KompoxSnapshot).Id | Should -Contain $snapshot.Id
+
+        $restored = $snapshot | Restore-KompoxSnapshot -Confirm:$false
+        $restored | Should -BeOfType Kompox.PowerShell.KompoxDisk
+        $restored.IsCurrent | Should -BeFalse
+        ($app | Get-KompoxDisk).Id | Should -Contain $restored.Id
+
+        $switched = $snapshot | Restore-KompoxSnapshot -Switch -Confirm:$false
+        (Get-KompoxApp -Name gitea).CurrentDiskId | Should -Be $switched.Id
+        $script:Snapshot = $snapshot
+    }
+
+    It 'exports a snapshot and the current disk, streamed to files that appear whole' {
+        $app = (Get-KompoxApp -Name gitea).App
+        $file = $Snapshot | Export-KompoxSnapshot -OutFile (Join-Path $TestDrive 'gitea-snapshot.tar.gz') -Confirm:$false
+        $file.Length | Should -BeGreaterThan 0
+        $magic = [System.IO.File]::ReadAllBytes($file.FullName)[0..1]
+        $magic | Should -Be @(0x1f, 0x8b)   # gzip
+        $disk = $app | Export-KompoxDisk -OutFile (Join-Path $TestDrive 'gitea-disk.tar.gz') -Confirm:$false
+        $disk.Length | Should -BeGreaterThan 0
+        Get-ChildItem $TestDrive -Filter '*.partial' -Force | Should -BeNullOrEmpty
+    }
+
+    It 'imports an exported disk as a new disk of the app, uploaded' {
+        $app = (Get-KompoxApp -Name gitea).App
+        $imported = $app | Import-KompoxDisk -InFile (Join-Path $TestDrive 'gitea-disk.tar.gz') -Confirm:$false
+        $imported.IsCurrent | Should -BeFalse
+        ($app | Get-KompoxDisk).Id | Should -Contain $imported.Id
+    }
+
+    It 'gives the engine''s errors with their ids: the current disk, an unknown snapshot, a hostile compose' {
+        $app = (Get-KompoxApp -Name gitea).App
+        $current = $app | Get-KompoxDisk | Where-Object IsCurrent
+        $current | Remove-KompoxDisk -Confirm:$false -ErrorVariable refused -ErrorAction SilentlyContinue
+        $refused[0].FullyQualifiedErrorId | Should -BeLike 'DiskIsCurrent,*'
+        $refused[0].CategoryInfo.Category | Should -Be 'ResourceBusy'
+
+        $app | Restore-KompoxSnapshot -SnapshotId 'gitea-20000101000000-nosuch' -Confirm:$false -ErrorVariable unknown -ErrorAction SilentlyContinue
+        $unknown[0].FullyQualifiedErrorId | Should -BeLike 'SnapshotNotFound,*'
+
+        New-KompoxApp -Name hostile -Cluster lab -Compose "services:`n  web:`n    image: nginx`n    privileged: true`n" -Confirm:$false -ErrorVariable invalid -ErrorAction SilentlyContinue
+        $invalid[0].FullyQualifiedErrorId | Should -BeLike 'InvalidCompose,*'
+        Get-KompoxApp -Name hostile -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'gives a credential for the app''s namespace and runs its snapshot policy through the service' {
+        $app = (Get-KompoxApp -Name gitea).App
+        $credential = $app | Get-KompoxAppCredential -Duration '00:20:00'
+        $credential.Namespace | Should -Match '^k4x-gitea-'
+        $credential.Kubeconfig | Should -Match ([regex]::Escape($credential.Namespace))
+        # The app has no SNAPSHOT_* setting: the run is skipped, as locally.
+        $run = $app | Invoke-KompoxSnapshotPolicy -Confirm:$false
+        $run | Should -BeOfType Kompox.PowerShell.KompoxSnapshotPolicyResult
+        $run.Outcome | Should -Be 'Skipped'
+    }
+
+    It 'refuses, while connected, to act on no app rather than on ./kompoxops.yml' {
+        Push-Location (Join-Path $Root 'examples/gitea')
+        try {
+            Get-KompoxDisk -ErrorVariable required -ErrorAction SilentlyContinue
+            $required[0].FullyQualifiedErrorId | Should -BeLike 'AppRequired,*'
+        }
+        finally { Pop-Location }
+    }
+
+    It 'destroys the app, keeping its disks, and then removes its registration' {
+        $app = (Get-KompoxApp -Name gitea).App
+        $disks = @($app | Get-KompoxDisk).Id
+        $removal = $app | Remove-KompoxApp -Confirm:$false -PassThru
+        $removal.WasDeployed | Should -BeTrue
+        (Get-KompoxApp -Name gitea).Deployed | Should -BeFalse
+        @($app | Get-KompoxDisk).Id | Should -Be $disks
+
+        $app | Remove-KompoxApp -Unregister -Confirm:$false
+        Get-KompoxApp -Name gitea -ErrorVariable gone -ErrorAction SilentlyContinue
+        $gone[0].FullyQualifiedErrorId | Should -BeLike 'AppNotFound,*'
+    }
+}
+
+Describe 'Stop-KompoxService' {
+    It 'stops the service gracefully, and a restart on the same store keeps its administrator' {
+        $stopped = $Service | Stop-KompoxService -PassThru -Confirm:$false
+        $stopped.Graceful | Should -BeTrue
+        Get-Process -Id $Service.ProcessId -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+
+        $again = Start-KompoxService -DataPath $Store -Timeout 180 -Confirm:$false
+        try {
+            $again.Token | Should -BeNullOrEmpty
+            (Connect-KompoxService -Uri $again.Uri -Token $Service.Token -Confirm:$false).Name | Should -Not -BeNullOrEmpty
+            (Get-KompoxUser).Name | Should -Contain 'alice'
+        }
+        finally { $again | Stop-KompoxService -Confirm:$false }
+    }
+
+    It 'leaves alone a process that is not a Kompox service' {
+        Stop-KompoxService -ProcessId $PID -Confirm:$false -ErrorVariable refused -ErrorAction SilentlyContinue
+        $refused[0].FullyQualifiedErrorId | Should -BeLike 'ServiceProcessNotFound,*'
+    }
+}
