@@ -68,7 +68,7 @@ public abstract class KompoxServiceCmdlet : KompoxAsyncCmdlet
     /// (Set-*): the keys given replace theirs, a key given as $null is removed, the others are kept as they are (secret
     /// ones as <c>***</c>, which the service reads as "unchanged").
     /// </summary>
-    protected static Dictionary<string, string> SettingsOf(Hashtable? given, IReadOnlyDictionary<string, string>? existing = null)
+    internal static Dictionary<string, string> SettingsOf(Hashtable? given, IReadOnlyDictionary<string, string>? existing = null)
     {
         var settings = new Dictionary<string, string>(existing ?? new Dictionary<string, string>(), StringComparer.Ordinal);
         foreach (DictionaryEntry entry in given ?? new Hashtable())

@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Management.Automation;
 using Kompox.Drivers;
 using Kompox.Operations;
@@ -57,6 +58,21 @@ public sealed class NewKompoxAppCommand : KompoxAppCmdlet
     [Parameter(Mandatory = true, ParameterSetName = ComposePathSet)]
     [ValidateNotNullOrEmpty]
     public string ComposePath { get; set; } = null!;
+
+    /// <summary>Client mode: the app's settings (e.g. the SNAPSHOT_* policy), over those it has: a key given as $null is removed.</summary>
+    [Parameter(ParameterSetName = ComposeSet)]
+    [Parameter(ParameterSetName = ComposePathSet)]
+    public Hashtable? Settings { get; set; }
+
+    /// <summary>Client mode: custom host names by port (<c>http_80 = 'git.example.com'</c>), over those the app has.</summary>
+    [Parameter(ParameterSetName = ComposeSet)]
+    [Parameter(ParameterSetName = ComposePathSet)]
+    public Hashtable? Ingress { get; set; }
+
+    /// <summary>Client mode: the app's resources (<c>cpu</c>, <c>memory</c>), over those it has.</summary>
+    [Parameter(ParameterSetName = ComposeSet)]
+    [Parameter(ParameterSetName = ComposePathSet)]
+    public Hashtable? Resources { get; set; }
 
     /// <summary>
     /// Instead of deploying, copy the project's bound directories onto the app's current disk, never over a file the disk
@@ -208,11 +224,21 @@ public sealed class NewKompoxAppCommand : KompoxAppCmdlet
 
         if (existing is null)
         {
-            return await service.CreateAppAsync(new AppRegistration { Name = Name, Cluster = Cluster ?? string.Empty, Compose = compose }, cancellationToken);
+            return await service.CreateAppAsync(
+                new AppRegistration
+                {
+                    Name = Name, Cluster = Cluster ?? string.Empty, Compose = compose,
+                    Ingress = KompoxServiceCmdlet.SettingsOf(Ingress), Resources = KompoxServiceCmdlet.SettingsOf(Resources), Settings = KompoxServiceCmdlet.SettingsOf(Settings),
+                },
+                cancellationToken);
         }
 
         return await service.UpdateAppAsync(
-            new AppRegistration { Name = Name, Cluster = Cluster ?? existing.Cluster, Compose = compose, Ingress = existing.Ingress, Resources = existing.Resources, Settings = existing.Settings },
+            new AppRegistration
+            {
+                Name = Name, Cluster = Cluster ?? existing.Cluster, Compose = compose,
+                Ingress = KompoxServiceCmdlet.SettingsOf(Ingress, existing.Ingress), Resources = KompoxServiceCmdlet.SettingsOf(Resources, existing.Resources), Settings = KompoxServiceCmdlet.SettingsOf(Settings, existing.Settings),
+            },
             cancellationToken);
     }
 

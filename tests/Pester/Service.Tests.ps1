@@ -187,6 +187,12 @@ Describe 'Client mode: an app''s life through the cmdlets' {
         $run = $app | Invoke-KompoxSnapshotPolicy -Confirm:$false
         $run | Should -BeOfType Kompox.PowerShell.KompoxSnapshotPolicyResult
         $run.Outcome | Should -Be 'Skipped'
+
+        # -Settings goes over the registration's settings: a policy set is applied by the service, one removed ($null) is gone.
+        New-KompoxApp -Name gitea -Compose $Compose -Settings @{ SNAPSHOT_KEEP = 5 } -Confirm:$false -WarningAction SilentlyContinue | Out-Null
+        ($app | Invoke-KompoxSnapshotPolicy -Confirm:$false).Outcome | Should -Be 'NotDue'
+        New-KompoxApp -Name gitea -Compose $Compose -Settings @{ SNAPSHOT_KEEP = $null } -Confirm:$false -WarningAction SilentlyContinue | Out-Null
+        ($app | Invoke-KompoxSnapshotPolicy -Confirm:$false).Outcome | Should -Be 'Skipped'
     }
 
     It 'refuses, while connected, to act on no app rather than on ./kompoxops.yml' {

@@ -101,7 +101,8 @@ public class ValidConfigTests
         using var temp = new TempDir();
         temp.Write("compose.yml", Compose);
         var text = ConfigTemplate.For(driver);
-        var at = text.IndexOf("  settings:\n", text.IndexOf("cluster:", StringComparison.Ordinal), StringComparison.Ordinal) + "  settings:\n".Length;
+        // The top-level key, at a line start: the templates' comments say "cluster:" too.
+        var at = text.IndexOf("  settings:\n", text.IndexOf("\ncluster:", StringComparison.Ordinal), StringComparison.Ordinal) + "  settings:\n".Length;
         var path = temp.Write("kompoxops.yml", text.Insert(at, $"    {setting}\n"));
 
         if (error is null)
