@@ -136,8 +136,9 @@ Describe 'Import-KompoxConfig with a broken file' {
         $err = $null
         try { Import-KompoxConfig (Join-Path $PSScriptRoot '../data/bad-configs/sections-missing/kompoxops.yml') -ErrorAction Stop } catch { $err = $_ }
         $err.CategoryInfo.Category | Should -Be 'InvalidData'
-        $err.TargetObject | Should -HaveCount 3
-        $err.TargetObject.Key | Should -Be @('provider', 'cluster', 'app')
+        # A file with no app defines a cluster only (one cluster, many apps): the app is not required.
+        $err.TargetObject | Should -HaveCount 2
+        $err.TargetObject.Key | Should -Be @('provider', 'cluster')
         $err.TargetObject[0] | Should -BeOfType 'Kompox.PowerShell.KompoxDiagnostic'
     }
 

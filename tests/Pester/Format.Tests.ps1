@@ -24,7 +24,8 @@ BeforeAll {
     $Server.AppendLog($Status.Namespace, $Status.PodName, 'server', 'listening on :3000', $null)
     $Objects = @{
         Resources   = Import-KompoxConfig $Config
-        Validations = Test-KompoxApp $Config, (Join-Path $Root 'tests/data/bad-compose/privileged-among-many/kompoxops.yml')
+        # Two invocations: the test cluster and the fixture's are two definitions of ops/k3s1/lab (ClusterConflict together).
+        Validations = @(Test-KompoxApp $Config) + @(Test-KompoxApp (Join-Path $Root 'tests/data/bad-compose/privileged-among-many/kompoxops.yml'))
         Objects     = (Test-KompoxApp (Join-Path $Root 'examples/gitea/kompoxops.yml') -DiskId gitea-disk-1).Objects
         Diagnostics = (Test-KompoxApp $Config).Warnings
         Status      = $Status

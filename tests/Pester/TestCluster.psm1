@@ -29,6 +29,7 @@ function New-KompoxTestConfig {
         [string] $DataRoot,
         [string] $NodeName,
         [string] $AppName,
+        [string] $ClusterName,
         [string] $Name = 'kompoxops.yml'
     )
     $dir = (New-Item -ItemType Directory -Force $Directory).FullName
@@ -38,6 +39,8 @@ function New-KompoxTestConfig {
         Replace('context: lab', "context: '$Context'").
         Replace('K3S_NODE_NAME: lab-node1', $(if ($NodeName) { "K3S_NODE_NAME: '$NodeName'" } else { '' }))
     if ($AppName) { $text = $text.Replace('  name: gitea', "  name: $AppName").Replace('http_80: git.example.org', "http_80: $AppName.example.org") }
+    # Configs read together must agree on a cluster they share (ClusterConflict): a cluster of its own for one that differs.
+    if ($ClusterName) { $text = $text.Replace("cluster:`n  name: lab", "cluster:`n  name: $ClusterName") }
     if ($DataRoot) { $text = $text.Replace('K3S_DATA_ROOT: /var/lib/kompox', "K3S_DATA_ROOT: '$DataRoot'") }
     $path = Join-Path $dir $Name
     Set-Content $path $text
