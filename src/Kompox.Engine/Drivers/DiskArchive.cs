@@ -119,10 +119,14 @@ internal static class DiskArchive
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var path = Path.Combine(directory, name!);
-                if (Libc.LStat(path) is not { } stat)
+                // Not a pattern variable: a mutant that drops the `continue` must still compile for mutation testing.
+                var found = Libc.LStat(path);
+                if (found is null)
                 {
                     continue; // removed since the listing
                 }
+
+                var stat = found.Value;
 
                 var entryName = prefix + name;
                 if (stat.Type == Libc.Stat.Directory)
