@@ -774,12 +774,20 @@ internal static class DiskArchive
                 return ParseOctal(field, what);
             }
 
-            if (field[0] != 0x80 || field[1..^8].IndexOfAnyExcept((byte)0) >= 0 || (field[^8] & 0x80) != 0)
+            // GNU tar src/list.c (from_header): after the marker byte, the value in big-endian bytes; 7 of them in the
+            // 8-byte uid and gid fields, 11 in size and mtime. Only non-negative values that fit a long are taken.
+            var digits = field[1..];
+            var high = digits.Length > 8 ? digits[..^8] : [];
+            var low = digits.Length > 8 ? digits[^8..] : digits;
+            Span<byte> number = stackalloc byte[8];
+            number.Clear();
+            low.CopyTo(number[(8 - low.Length)..]);
+            if (field[0] != 0x80 || high.IndexOfAnyExcept((byte)0) >= 0 || (number[0] & 0x80) != 0)
             {
                 throw invalid($"a header's {what} field is out of range");
             }
 
-            return BinaryPrimitives.ReadInt64BigEndian(field[^8..]);
+            return BinaryPrimitives.ReadInt64BigEndian(number);
         }
     }
 
