@@ -28,6 +28,11 @@ internal static class DiskArchive
     // The node's SELinux policy labels a new disk; a label from another machine (or a hostile archive) is not restored.
     private const string SelinuxLabel = "security.selinux";
 
+    // The largest numbers ustar's octal fields hold: 7 digits in uid and gid, 11 in size (C# has no octal literals:
+    // 07777777 would be decimal).
+    private const long MaxOctal7 = (1L << 21) - 1;
+    private const long MaxOctal11 = (1L << 33) - 1;
+
     /// <summary>The bytes of file data an archive of <paramref name="root"/> holds (its holes left out): the progress total.</summary>
     public static long DataBytes(string root)
     {
@@ -254,17 +259,17 @@ internal static class DiskArchive
                 pax.Add(new("linkpath", linkBytes));
             }
 
-            if (size > 077777777777L)
+            if (size > MaxOctal11)
             {
                 pax.Add(new("size", Ascii(size.ToString(CultureInfo.InvariantCulture))));
             }
 
-            if (stat.Uid > 07777777)
+            if (stat.Uid > MaxOctal7)
             {
                 pax.Add(new("uid", Ascii(stat.Uid.ToString(CultureInfo.InvariantCulture))));
             }
 
-            if (stat.Gid > 07777777)
+            if (stat.Gid > MaxOctal7)
             {
                 pax.Add(new("gid", Ascii(stat.Gid.ToString(CultureInfo.InvariantCulture))));
             }
@@ -275,7 +280,7 @@ internal static class DiskArchive
                 WriteRecord(records, key, value);
             }
 
-            UstarHeader("PaxHeaders/" + Ascii7(Path.GetFileName(name.TrimEnd('/')), 80), 'x', 0644, 0, 0, records.Length, stat.MtimeSeconds, string.Empty);
+            UstarHeader("PaxHeaders/" + Ascii7(Path.GetFileName(name.TrimEnd('/')), 80), 'x', 0b110_100_100, 0, 0, records.Length, stat.MtimeSeconds, string.Empty);
             var recordBytes = records.GetBuffer().AsSpan(0, (int)records.Length);
             for (var at = 0; at < recordBytes.Length; at += Block)
             {
@@ -294,8 +299,8 @@ internal static class DiskArchive
             block.Clear();
             Encoding.UTF8.GetBytes(name, block[..100]);
             Octal(block.Slice(100, 8), mode);
-            Octal(block.Slice(108, 8), uid > 07777777 ? 0 : uid);
-            Octal(block.Slice(116, 8), gid > 07777777 ? 0 : gid);
+            Octal(block.Slice(108, 8), uid > MaxOctal7 ? 0 : uid);
+            Octal(block.Slice(116, 8), gid > MaxOctal7 ? 0 : gid);
             Number(block.Slice(124, 12), size);
             Number(block.Slice(136, 12), Math.Max(0, mtime)); // a time before 1970 is in the pax record
             block[156] = (byte)type;
