@@ -114,6 +114,24 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         Assert.Contains("waited 10 s", error.Message);
     }
 
+    /// <summary>A waiter's last pause is what is left of its timeout, not a whole poll interval: it gives up at the timeout
+    /// on the clock. The clock moves only when the lock waits on it (SteppedClock).</summary>
+    [Fact]
+    public async Task A_waiter_gives_up_exactly_at_its_timeout_on_the_clock()
+    {
+        var app = await DeployedAppAsync();
+        await using var first = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        var stepped = new SteppedClock(Time);
+        var clients = new KubeconfigClientFactory();
+
+        var second = new LeaseAppLock(cluster => clients.Create(cluster), stepped).AcquireLeaseAsync(app, TimeSpan.FromSeconds(3), null, CancellationToken.None);
+        var moved = await stepped.StepUntilAsync(second, TimeSpan.FromSeconds(10));
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => second.WaitAsync(Wait));
+        Assert.Contains("waited 3 s", error.Message);
+        Assert.Equal(TimeSpan.FromSeconds(3), moved);
+    }
+
     [Fact]
     public async Task The_lease_of_a_holder_that_died_expires_and_the_next_caller_takes_it_over()
     {
@@ -180,8 +198,13 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var ns = KubeNames.Namespace(app);
         Assert.Null(harness.Server.Peek("namespaces", null, ns));
 
-        await using (await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None))
+        var progress = new RecordedProgress();
+        await using (var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None))
         {
+            // What the caller is told, in order, under the activity of waiting for the app.
+            Assert.Equal(
+                [(ProgressKind.Detail, $"creating namespace {ns} for the app's lease", (int?)null), (ProgressKind.Detail, $"holding lease {ns}/{LeaseAppLock.LeaseName} as {held.HolderIdentity}", null), (ProgressKind.Step, "the app is ours", 100)],
+                progress.Reports.Where(r => r.Activity == $"Waiting for app {app.Id}").Select(r => (r.Kind, r.Status, r.Percent)));
             var created = await admin.CoreV1.ReadNamespaceAsync(ns);
             var expected = AppConverter.AppNamespace(app);
             var converted = AppValidator.Validate(app, new AppValidationOptions()).Documents.Single(d => d.Kind == "Namespace");
