@@ -28,6 +28,11 @@ internal static class DiskArchive
     // The node's SELinux policy labels a new disk; a label from another machine (or a hostile archive) is not restored.
     private const string SelinuxLabel = "security.selinux";
 
+    // The largest numbers ustar's octal fields hold: 7 digits in uid and gid, 11 in size (C# has no octal literals:
+    // 07777777 would be decimal).
+    private const long MaxOctal7 = (1L << 21) - 1;
+    private const long MaxOctal11 = (1L << 33) - 1;
+
     /// <summary>The bytes of file data an archive of <paramref name="root"/> holds (its holes left out): the progress total.</summary>
     public static long DataBytes(string root)
     {
@@ -119,10 +124,14 @@ internal static class DiskArchive
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var path = Path.Combine(directory, name!);
-                if (Libc.LStat(path) is not { } stat)
+                // Not a pattern variable: a mutant that drops the `continue` must still compile for mutation testing.
+                var found = Libc.LStat(path);
+                if (found is null)
                 {
                     continue; // removed since the listing
                 }
+
+                var stat = found.Value;
 
                 var entryName = prefix + name;
                 if (stat.Type == Libc.Stat.Directory)
@@ -250,17 +259,17 @@ internal static class DiskArchive
                 pax.Add(new("linkpath", linkBytes));
             }
 
-            if (size > 077777777777L)
+            if (size > MaxOctal11)
             {
                 pax.Add(new("size", Ascii(size.ToString(CultureInfo.InvariantCulture))));
             }
 
-            if (stat.Uid > 07777777)
+            if (stat.Uid > MaxOctal7)
             {
                 pax.Add(new("uid", Ascii(stat.Uid.ToString(CultureInfo.InvariantCulture))));
             }
 
-            if (stat.Gid > 07777777)
+            if (stat.Gid > MaxOctal7)
             {
                 pax.Add(new("gid", Ascii(stat.Gid.ToString(CultureInfo.InvariantCulture))));
             }
@@ -271,7 +280,7 @@ internal static class DiskArchive
                 WriteRecord(records, key, value);
             }
 
-            UstarHeader("PaxHeaders/" + Ascii7(Path.GetFileName(name.TrimEnd('/')), 80), 'x', 0644, 0, 0, records.Length, stat.MtimeSeconds, string.Empty);
+            UstarHeader("PaxHeaders/" + Ascii7(Path.GetFileName(name.TrimEnd('/')), 80), 'x', 0b110_100_100, 0, 0, records.Length, stat.MtimeSeconds, string.Empty);
             var recordBytes = records.GetBuffer().AsSpan(0, (int)records.Length);
             for (var at = 0; at < recordBytes.Length; at += Block)
             {
@@ -290,8 +299,8 @@ internal static class DiskArchive
             block.Clear();
             Encoding.UTF8.GetBytes(name, block[..100]);
             Octal(block.Slice(100, 8), mode);
-            Octal(block.Slice(108, 8), uid > 07777777 ? 0 : uid);
-            Octal(block.Slice(116, 8), gid > 07777777 ? 0 : gid);
+            Octal(block.Slice(108, 8), uid > MaxOctal7 ? 0 : uid);
+            Octal(block.Slice(116, 8), gid > MaxOctal7 ? 0 : gid);
             Number(block.Slice(124, 12), size);
             Number(block.Slice(136, 12), Math.Max(0, mtime)); // a time before 1970 is in the pax record
             block[156] = (byte)type;
@@ -770,12 +779,20 @@ internal static class DiskArchive
                 return ParseOctal(field, what);
             }
 
-            if (field[0] != 0x80 || field[1..^8].IndexOfAnyExcept((byte)0) >= 0 || (field[^8] & 0x80) != 0)
+            // GNU tar src/list.c (from_header): after the marker byte, the value in big-endian bytes; 7 of them in the
+            // 8-byte uid and gid fields, 11 in size and mtime. Only non-negative values that fit a long are taken.
+            var digits = field[1..];
+            var high = digits.Length > 8 ? digits[..^8] : [];
+            var low = digits.Length > 8 ? digits[^8..] : digits;
+            Span<byte> number = stackalloc byte[8];
+            number.Clear();
+            low.CopyTo(number[(8 - low.Length)..]);
+            if (field[0] != 0x80 || high.IndexOfAnyExcept((byte)0) >= 0 || (number[0] & 0x80) != 0)
             {
                 throw invalid($"a header's {what} field is out of range");
             }
 
-            return BinaryPrimitives.ReadInt64BigEndian(field[^8..]);
+            return BinaryPrimitives.ReadInt64BigEndian(number);
         }
     }
 

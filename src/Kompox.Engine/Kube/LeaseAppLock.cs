@@ -78,73 +78,76 @@ public sealed class LeaseAppLock : IAppLock
         IProgress<OperationProgress> report = progress is null ? NoProgress.Instance : new TolerantProgress(progress);
         var activity = $"Waiting for app {app.Id}";
         var ns = KubeNames.Namespace(app);
-        return ErrorTranslation.Guard($"taking the lease {ns}/{LeaseName} of app {app.Id}", cancellationToken, async () =>
+        // A named method rather than a lambda, so that mutation testing can compile its mutants one by one.
+        return ErrorTranslation.Guard($"taking the lease {ns}/{LeaseName} of app {app.Id}", cancellationToken, () => TakeLeaseAsync(app, ns, timeout, report, activity, cancellationToken));
+    }
+
+    private async Task<AppLease> TakeLeaseAsync(KompoxApp app, string ns, TimeSpan timeout, IProgress<OperationProgress> report, string activity, CancellationToken cancellationToken)
+    {
+        var client = clients(app.Cluster);
+        var identity = $"{ProcessIdentity}/{Guid.NewGuid().ToString("N")[..8]}";
+        var started = timeProvider.GetUtcNow();
+        var createdNamespace = false;
+        var races = 0;
+        while (true)
         {
-            var client = clients(app.Cluster);
-            var identity = $"{ProcessIdentity}/{Guid.NewGuid().ToString("N")[..8]}";
-            var started = timeProvider.GetUtcNow();
-            var createdNamespace = false;
-            var races = 0;
-            while (true)
+            cancellationToken.ThrowIfCancellationRequested();
+            var now = timeProvider.GetUtcNow();
+            var current = await ReadAsync(client, ns, cancellationToken).ConfigureAwait(false);
+            V1Lease? taken = null; // assigned on every path; initialized so that a mutant removing one assignment compiles
+            if (current is null)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var now = timeProvider.GetUtcNow();
-                var current = await ReadAsync(client, ns, cancellationToken).ConfigureAwait(false);
-                V1Lease? taken;
-                if (current is null)
+                taken = await CreateAsync(client, ns, identity, now, cancellationToken).ConfigureAwait(false);
+                if (taken is null && !createdNamespace && !await NamespaceExistsAsync(client, ns, cancellationToken).ConfigureAwait(false))
                 {
-                    taken = await CreateAsync(client, ns, identity, now, cancellationToken).ConfigureAwait(false);
-                    if (taken is null && !createdNamespace && !await NamespaceExistsAsync(client, ns, cancellationToken).ConfigureAwait(false))
-                    {
-                        // Only disk operations on a never-deployed app get here: deploy applies the namespace first.
-                        report.Report(OperationProgress.Detail(activity, $"creating namespace {ns} for the app's lease"));
-                        await client.CoreV1.PatchNamespaceAsync(
-                            new V1Patch(AppConverter.AppNamespace(app), V1Patch.PatchType.ApplyPatch),
-                            ns,
-                            fieldManager: FieldManager,
-                            force: true,
-                            cancellationToken: cancellationToken).ConfigureAwait(false);
-                        createdNamespace = true;
-                    }
-                }
-                else if (FreeAt(app, current, now) is var expires && expires <= now)
-                {
-                    taken = await TakeOverAsync(client, current, identity, now, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    var waited = now - started;
-                    if (waited >= timeout)
-                    {
-                        throw Locked(app, current, expires, timeout);
-                    }
-
-                    report.Report(new OperationProgress(activity, $"held by {current.Spec.HolderIdentity} until {expires:u} unless renewed"));
-                    var pause = timeout - waited < PollInterval ? timeout - waited : PollInterval;
-                    await Task.Delay(pause, timeProvider, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                if (taken is not null)
-                {
-                    report.Report(OperationProgress.Detail(activity, $"holding lease {ns}/{LeaseName} as {identity}"));
-                    report.Report(new OperationProgress(activity, "the app is ours", 100));
-                    return new AppLease(client, app, taken, LeaseDuration, timeProvider, report);
-                }
-
-                // Someone else wrote the Lease between our read and our write (409): read it again, at once the first
-                // few times; a Lease that keeps changing (or a namespace that cannot take it) is waited for like a holder.
-                if (++races > 3)
-                {
-                    if (timeProvider.GetUtcNow() - started >= timeout)
-                    {
-                        throw new KompoxException("AppLocked", ErrorKind.Conflict, $"app {app.Id} is busy: its lease {ns}/{LeaseName} changed under every attempt to take it") { Target = app.Id, Remedy = Remedy.WaitForApp };
-                    }
-
-                    await Task.Delay(PollInterval, timeProvider, cancellationToken).ConfigureAwait(false);
+                    // Only disk operations on a never-deployed app get here: deploy applies the namespace first.
+                    report.Report(OperationProgress.Detail(activity, $"creating namespace {ns} for the app's lease"));
+                    await client.CoreV1.PatchNamespaceAsync(
+                        new V1Patch(AppConverter.AppNamespace(app), V1Patch.PatchType.ApplyPatch),
+                        ns,
+                        fieldManager: FieldManager,
+                        force: true,
+                        cancellationToken: cancellationToken).ConfigureAwait(false);
+                    createdNamespace = true;
                 }
             }
-        });
+            else if (FreeAt(app, current, now) is var expires && expires <= now)
+            {
+                taken = await TakeOverAsync(client, current, identity, now, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var waited = now - started;
+                if (waited >= timeout)
+                {
+                    throw Locked(app, current, expires, timeout);
+                }
+
+                report.Report(new OperationProgress(activity, $"held by {current.Spec.HolderIdentity} until {expires:u} unless renewed"));
+                var pause = timeout - waited < PollInterval ? timeout - waited : PollInterval;
+                await Task.Delay(pause, timeProvider, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (taken is not null)
+            {
+                report.Report(OperationProgress.Detail(activity, $"holding lease {ns}/{LeaseName} as {identity}"));
+                report.Report(new OperationProgress(activity, "the app is ours", 100));
+                return new AppLease(client, app, taken, LeaseDuration, timeProvider, report);
+            }
+
+            // Someone else wrote the Lease between our read and our write (409): read it again, at once the first
+            // few times; a Lease that keeps changing (or a namespace that cannot take it) is waited for like a holder.
+            if (++races > 3)
+            {
+                if (timeProvider.GetUtcNow() - started >= timeout)
+                {
+                    throw new KompoxException("AppLocked", ErrorKind.Conflict, $"app {app.Id} is busy: its lease {ns}/{LeaseName} changed under every attempt to take it") { Target = app.Id, Remedy = Remedy.WaitForApp };
+                }
+
+                await Task.Delay(PollInterval, timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private static KompoxException Locked(KompoxApp app, V1Lease lease, DateTimeOffset expires, TimeSpan timeout)

@@ -38,6 +38,8 @@ public sealed class DiskArchiveTests : IDisposable
         ["hard links"] = "mkdir -p a b && echo shared > a/one && ln a/one b/two && ln a/one three && echo solo > four && chown 7:8 a/one",
         ["sparse"] = "truncate -s 1G big && printf 'one block' | dd of=big bs=4096 seek=131072 conv=notrunc status=none && truncate -s 100M tail-hole && printf 'head' | dd of=tail-hole conv=notrunc status=none && truncate -s 1M all-hole",
         ["extended attributes"] = "echo x > f && mkdir d && python3 -c \"import os; os.setxattr('f', 'user.mime', b'text/plain'); os.setxattr('f', 'user.bin', bytes(range(256))); os.setxattr('d', 'user.empty', b''); os.setxattr('f', 'security.capability', bytes.fromhex('0100000200200000000000000000000000000000'))\"",
+        // An owner beyond ustar's 7 octal digits and a time beyond its 11 (year 2300): pax records carry them.
+        ["large numbers"] = "echo x > f && chown 3000000:4000000 f && touch -d '2300-01-01 00:00:00.25' f",
         ["names"] = "mkdir -p \"$(printf 'l%.0s' $(seq 200))/$(printf 'm%.0s' $(seq 200))\" && echo x > \"$(printf 'l%.0s' $(seq 200))/$(printf 'm%.0s' $(seq 200))/$(printf 'n%.0s' $(seq 250))\" && echo x > 'Grüße 日本語' && echo x > \"$(printf 'new\\nline')\" && ln -s \"$(printf 'l%.0s' $(seq 200))\" \"$(printf 's%.0s' $(seq 150))\" && ln 'Grüße 日本語' \"$(printf 'h%.0s' $(seq 120))\"",
     };
 
@@ -256,6 +258,112 @@ public sealed class DiskArchiveTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
     }
 
+    // GNU tar's other formats (its manual, "Formats"): gnu stores long names and link targets in ././@LongLink entries
+    // ('L', 'K') and numbers too large for octal in base-256; ustar splits a long name into its prefix and name fields.
+    // Neither keeps fractions of a second, so every time here is whole.
+    [Theory]
+    [InlineData("gnu")]
+    [InlineData("ustar")]
+    public async Task An_archive_in_GNU_tars_gnu_or_ustar_format_imports_exactly(string format)
+    {
+        var source = Directory.CreateDirectory(Path.Combine(fixture.DataRoot, "source")).FullName;
+        var script = format == "gnu"
+            ? Content["names"] + " && mkdir big && echo x > big/f && chown 3000000:4000000 big/f"
+            : $"mkdir -p \"{new string('p', 70)}/{new string('q', 70)}\" && echo x > \"{new string('p', 70)}/{new string('q', 70)}/{new string('r', 60)}\" && chown 70000:80000 \"{new string('p', 70)}\"";
+        Make(source, script + " && find . -exec touch -h -d '2001-02-03 04:05:06' {} +");
+        var archive = Path.Combine(fixture.DataRoot, $"{format}.tar");
+        Run("tar", "-cf", archive, $"--format={format}", "--numeric-owner", "-C", source, ".");
+        var listing = Run("tar", "-tvf", archive, "--numeric-owner");
+
+        await using var file = File.OpenRead(archive);
+        var imported = await fixture.Runtime().ImportDiskAsync(fixture.App(), file, progress, CancellationToken.None);
+
+        Assert.Equal(Dump(source), Dump(DiskPath(imported.Id)));
+        Assert.Contains(format == "gnu" ? "3000000/4000000" : "70000/80000", listing);
+    }
+
+    // The node's SELinux policy labels a disk's files: a label is neither written into an archive nor restored from one
+    // (a hostile archive could otherwise relabel a file for another domain). Other attributes are kept.
+    [Fact]
+    public async Task A_SELinux_label_is_neither_archived_nor_restored()
+    {
+        var runtime = fixture.Runtime();
+        var disk = await runtime.CreateDiskAsync(fixture.App(), progress, CancellationToken.None);
+        Make(DiskPath(disk.Id), "echo x > f && python3 -c \"import os; os.setxattr('f', 'security.selinux', b'system_u:object_r:etc_t:s0'); os.setxattr('f', 'user.kept', b'yes')\"");
+        using var exported = new MemoryStream();
+        await runtime.ExportDiskAsync(fixture.App(), disk.Id, exported, progress, CancellationToken.None);
+        var archive = Path.Combine(fixture.DataRoot, "labelled.tar");
+        File.WriteAllBytes(archive, Gunzip(exported.ToArray()));
+        var records = Run("python3", "-c", "import sys, tarfile\nfor m in tarfile.open(sys.argv[1]):\n    print(m.name, sorted(m.pax_headers))", archive);
+
+        var imported = await runtime.ImportDiskAsync(fixture.App(), new MemoryStream(Tar(Entry("f", '0', "x", pax: ["SCHILY.xattr.security.selinux=system_u:object_r:shadow_t:s0", "SCHILY.xattr.user.kept=yes"]))), progress, CancellationToken.None);
+
+        Assert.Contains("SCHILY.xattr.user.kept", records);
+        Assert.DoesNotContain("security.selinux", records);
+        Assert.Equal("['user.kept']", Run("python3", "-c", "import os, sys; print(sorted(os.listxattr(sys.argv[1])))", Path.Combine(DiskPath(imported.Id), "f")).Trim());
+    }
+
+    // Headers and sparse maps that are not what they claim are refused by name, before anything is made of them.
+    [Theory]
+    [InlineData("checksum", "checksum does not match")]
+    [InlineData("octal", "mode field is not an octal number")]
+    [InlineData("base-256 beyond 64 bits", "size field is out of range")]
+    [InlineData("negative base-256", "size field is out of range")]
+    [InlineData("base-256 uid beyond 32 bits", "owner or size out of range")]
+    [InlineData("pax record longer than its header", "pax header record is malformed")]
+    [InlineData("pax record without a key", "has no key")]
+    [InlineData("pax header of 32 MiB", "is 33554432 bytes long")]
+    [InlineData("pax uid beyond 32 bits", "owner or size out of range")]
+    [InlineData("pax uid negative", "uid=-1 is not a number")]
+    [InlineData("pax time", "pax time '1.2.3' is not a number of seconds")]
+    [InlineData("pax time with an empty fraction", "pax time '5.' is not a number of seconds")]
+    [InlineData("symbolic link without a target", "has no target")]
+    [InlineData("sparse format 0.1", "other than GNU sparse 1.0")]
+    [InlineData("sparse without its real size", "other than GNU sparse 1.0")]
+    [InlineData("sparse map of words", "is not a list of numbers")]
+    [InlineData("sparse map longer than its entry", "is cut short")]
+    [InlineData("sparse map of more parts than bytes", "more parts than its entry has bytes")]
+    [InlineData("sparse parts out of order", "out of order or beyond its size")]
+    [InlineData("sparse data longer than its map", "not as long as its map says")]
+    [InlineData("sparse data shorter than its map", "out of order or beyond its size")]
+    public async Task Import_refuses_a_malformed_header_or_sparse_map_and_leaves_no_disk(string malformed, string why)
+    {
+        static string[] Sparse(string realSize = "100") => ["GNU.sparse.major=1", "GNU.sparse.minor=0", "GNU.sparse.name=s", $"GNU.sparse.realsize={realSize}"];
+        static string Map(string map, string data = "") => map.PadRight(512, '\0') + data;
+        var archive = malformed switch
+        {
+            "checksum" => Corrupt(Tar(Entry("f", '0', "x")), at: 0),
+            "octal" => Tar(Entry("f", '0', "x", edit: h => "0009999\0"u8.ToArray().CopyTo(h, 100))),
+            "base-256 beyond 64 bits" => Tar(Entry("f", '0', edit: h => { Array.Clear(h, 124, 12); h[124] = 0x80; h[125] = 1; })),
+            "negative base-256" => Tar(Entry("f", '0', edit: h => { Array.Fill(h, (byte)0xff, 124, 12); })),
+            "base-256 uid beyond 32 bits" => Tar(Entry("f", '0', edit: h => { Array.Clear(h, 108, 8); h[108] = 0x80; h[111] = 1; })),
+            "pax record longer than its header" => Tar(Entry("PaxHeaders/f", 'x', "99 path=f\n"), Entry("f", '0', "x")),
+            "pax record without a key" => Tar(Entry("PaxHeaders/f", 'x', "6 =ab\n"), Entry("f", '0', "x")),
+            "pax header of 32 MiB" => Tar(Entry("PaxHeaders/f", 'x', edit: h => "000200000000\0"u8.ToArray().AsSpan(0, 12).CopyTo(h.AsSpan(124)))),
+            "pax uid beyond 32 bits" => Tar(Entry("f", '0', "x", pax: ["uid=4294967296"])),
+            "pax uid negative" => Tar(Entry("f", '0', "x", pax: ["uid=-1"])),
+            "pax time" => Tar(Entry("f", '0', "x", pax: ["mtime=1.2.3"])),
+            "pax time with an empty fraction" => Tar(Entry("f", '0', "x", pax: ["mtime=5."])),
+            "symbolic link without a target" => Tar(Entry("l", '2')),
+            "sparse format 0.1" => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n0\n1\n", "x"), pax: ["GNU.sparse.major=0", "GNU.sparse.minor=1", "GNU.sparse.name=s", "GNU.sparse.realsize=100"])),
+            "sparse without its real size" => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n0\n1\n", "x"), pax: ["GNU.sparse.major=1", "GNU.sparse.minor=0", "GNU.sparse.name=s"])),
+            "sparse map of words" => Tar(Entry("GNUSparseFile.0/s", '0', Map("one\n0\n1\n", "x"), pax: Sparse())),
+            "sparse map longer than its entry" => Tar(Entry("GNUSparseFile.0/s", '0', "2\n0\n1\n", pax: Sparse())),
+            "sparse map of more parts than bytes" => Tar(Entry("GNUSparseFile.0/s", '0', Map("100000\n0\n1\n", "x"), pax: Sparse())),
+            "sparse parts out of order" => Tar(Entry("GNUSparseFile.0/s", '0', Map("2\n50\n1\n10\n1\n", "xy"), pax: Sparse())),
+            "sparse data longer than its map" => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n0\n1\n", "xyz"), pax: Sparse())),
+            _ => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n0\n5\n", "x"), pax: Sparse())),
+        };
+        await fixture.Runtime().CreateDiskAsync(fixture.App(), progress, CancellationToken.None);
+        var disks = Listing();
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => fixture.Runtime().ImportDiskAsync(fixture.App(), new MemoryStream(archive), progress, CancellationToken.None));
+
+        Assert.Equal("InvalidArchive", error.ErrorId);
+        Assert.Contains(why, error.Message);
+        Assert.Equal(disks, Listing());
+    }
+
     // Ctrl+C half way: the import's temporary directory is gone and no disk lists; a snapshot leaves no file.
     [Fact]
     public async Task An_import_or_snapshot_cancelled_half_way_leaves_nothing()
@@ -399,7 +507,7 @@ public sealed class DiskArchiveTests : IDisposable
     }
 
     /// <summary>A ustar header block, with its data and padding, and a pax header before it when records are given.</summary>
-    private static byte[] Entry(string name, char type, string data = "", string link = "", string[]? pax = null)
+    private static byte[] Entry(string name, char type, string data = "", string link = "", string[]? pax = null, Action<byte[]>? edit = null)
     {
         var result = new List<byte>();
         if (pax is not null)
@@ -420,6 +528,7 @@ public sealed class DiskArchiveTests : IDisposable
         header[156] = (byte)type;
         System.Text.Encoding.UTF8.GetBytes(link).CopyTo(header, 157);
         "ustar\u000000"u8.ToArray().CopyTo(header, 257);
+        edit?.Invoke(header);
         Array.Fill(header, (byte)' ', 148, 8);
         Octal(148, 7, header.Sum(b => b));
         result.AddRange(header);
@@ -438,6 +547,12 @@ public sealed class DiskArchiveTests : IDisposable
         }
 
         return $"{length} {keyValue}\n";
+    }
+
+    private static byte[] Corrupt(byte[] archive, int at)
+    {
+        archive[at] ^= 0x01;
+        return archive;
     }
 
     private static byte[] Tar(params byte[][] entries) => [.. entries.SelectMany(e => e), .. new byte[1024]];

@@ -30,6 +30,50 @@ public sealed class CrudTests
         Assert.Equal("2", (await client.CoreV1.ReadNamespacedConfigMapAsync("conf", "app")).Data["a"]);
     }
 
+    /// <summary>
+    /// A lost race (KubeApiServer.Races.cs): the winner's writes land before the chosen request, which the server then
+    /// answers by its own rules, as kube-apiserver's generic registry does (staging/src/k8s.io/apiserver/pkg/registry/
+    /// generic/registry/store.go): a stale PUT is 409 Conflict, a create of a name now taken 409 AlreadyExists, each with
+    /// a Status body; other requests, and the winner's own, are served as usual, and the race is run once.
+    /// </summary>
+    [Fact]
+    public async Task AWriteThatLosesARaceIsAnsweredAsTheRegistryAnswersTheLoser()
+    {
+        await using var harness = await StartAsync();
+        var client = harness.Client();
+        await harness.CreateNamespaceAsync(client, "app");
+        var read = await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("app", "conf", new Dictionary<string, string> { ["a"] = "1" }), "app");
+        var winnerRan = 0;
+        harness.Server.LoseRace("update", "configmaps", "conf", async token =>
+        {
+            winnerRan++;
+            var current = await client.CoreV1.ReadNamespacedConfigMapAsync("conf", "app", cancellationToken: token);
+            current.Data["a"] = "winner";
+            await client.CoreV1.ReplaceNamespacedConfigMapAsync(current, "conf", "app", cancellationToken: token);
+        });
+        harness.Server.LoseRace("create", "configmaps", "second", token => client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("app", "second", new Dictionary<string, string> { ["by"] = "winner" }), "app", cancellationToken: token));
+
+        await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("app", "other", new Dictionary<string, string>()), "app");
+        read.Data["a"] = "loser";
+        var (stale, staleStatus) = await FailureAsync(() => client.CoreV1.ReplaceNamespacedConfigMapAsync(read, "conf", "app"));
+        var (exists, existsStatus) = await FailureAsync(() => client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("app", "second", new Dictionary<string, string> { ["by"] = "loser" }), "app"));
+
+        Assert.Equal((409, "Conflict", "Status"), (stale, staleStatus["reason"]!.ToString(), staleStatus["kind"]!.ToString()));
+        Assert.Equal("Operation cannot be fulfilled on configmaps \"conf\": the object has been modified; please apply your changes to the latest version and try again", staleStatus["message"]!.ToString());
+        Assert.Equal((409, "AlreadyExists"), (exists, existsStatus["reason"]!.ToString()));
+        Assert.Equal("winner", (await client.CoreV1.ReadNamespacedConfigMapAsync("conf", "app")).Data["a"]);
+        Assert.Equal("winner", (await client.CoreV1.ReadNamespacedConfigMapAsync("second", "app")).Data["by"]);
+
+        // Once: the next stale-free write goes through, and the winner did not run again.
+        var current = await client.CoreV1.ReadNamespacedConfigMapAsync("conf", "app");
+        current.Data["a"] = "loser";
+        await client.CoreV1.ReplaceNamespacedConfigMapAsync(current, "conf", "app");
+        Assert.Equal(1, winnerRan);
+        Assert.Equal(
+            ["create 201", "create 201", "get 200", "update 200", "update 409", "create 201", "create 409", "get 200", "get 200", "get 200", "update 200"],
+            harness.Server.Requests.Where(r => r.Path.Contains("/configmaps", StringComparison.Ordinal)).Select(r => $"{r.Verb} {r.StatusCode}"));
+    }
+
     [Fact]
     public async Task MissingObjectsAndNamespacesAreNotFound()
     {

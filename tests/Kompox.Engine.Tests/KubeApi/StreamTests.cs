@@ -151,9 +151,9 @@ public sealed class StreamTests
 
         // A user allowed only what Kompox's access Role allows (Conversion/Access.cs).
         var kubeconfig = await RestrictedKubeconfigAsync(harness);
-        var localPort = FreePort();
         var start = new ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "port-forward", "-n", "app", $"pod/{pod}", $"{localPort}:3306", "--kubeconfig=" + kubeconfig, "--cache-dir=" + Path.Combine(harness.Directory, "kubectl-cache") })
+        // ":3306": kubectl binds a random local port itself and prints it; one chosen here and released could be taken.
+        foreach (var arg in new[] { "port-forward", "-n", "app", $"pod/{pod}", ":3306", "--kubeconfig=" + kubeconfig, "--cache-dir=" + Path.Combine(harness.Directory, "kubectl-cache") })
         {
             start.ArgumentList.Add(arg);
         }
@@ -164,7 +164,12 @@ public sealed class StreamTests
         {
             // kubectl prints "Forwarding from 127.0.0.1:PORT -> 3306" once it listens.
             var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.True(line?.Contains($"Forwarding from 127.0.0.1:{localPort} -> 3306", StringComparison.Ordinal), line + await ReadSomeAsync(process.StandardError));
+            var forwarding = System.Text.RegularExpressions.Regex.Match(line ?? "", @"^Forwarding from 127\.0\.0\.1:(\d+) -> 3306$");
+            if (!forwarding.Success)
+            {
+                Assert.Fail(line + await ReadSomeAsync(process.StandardError));
+            }
+            var localPort = int.Parse(forwarding.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
 
             for (var i = 0; i < 2; i++)
             {
@@ -198,9 +203,8 @@ public sealed class StreamTests
     {
         var (harness, pod) = await StartWithPodAsync();
         await using var _ = harness;
-        var localPort = FreePort();
         var start = new ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "port-forward", "-n", "app", pod, $"{localPort}:5432", "--kubeconfig=" + harness.Kubeconfig, "--cache-dir=" + Path.Combine(harness.Directory, "kubectl-cache") })
+        foreach (var arg in new[] { "port-forward", "-n", "app", pod, ":5432", "--kubeconfig=" + harness.Kubeconfig, "--cache-dir=" + Path.Combine(harness.Directory, "kubectl-cache") })
         {
             start.ArgumentList.Add(arg);
         }
@@ -209,7 +213,13 @@ public sealed class StreamTests
         using var process = Process.Start(start)!;
         try
         {
-            await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            var forwarding = System.Text.RegularExpressions.Regex.Match(line ?? "", @"^Forwarding from 127\.0\.0\.1:(\d+) -> 5432$");
+            if (!forwarding.Success)
+            {
+                Assert.Fail(line + await ReadSomeAsync(process.StandardError));
+            }
+            var localPort = int.Parse(forwarding.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             using var connection = new TcpClient();
             await connection.ConnectAsync(IPAddress.Loopback, localPort).WaitAsync(TimeSpan.FromSeconds(10));
             using var reader = new StreamReader(connection.GetStream());
@@ -312,13 +322,6 @@ public sealed class StreamTests
                 }
             });
         }
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     private static async Task<string> ReadSomeAsync(StreamReader reader)

@@ -134,10 +134,10 @@ public sealed class ClusterIngressTests : IAsyncLifetime
     [Fact]
     public async Task An_unreachable_server_is_named_with_the_context()
     {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        // Bound but not listening: a connection to it is refused, and no other test can take the port meanwhile.
+        using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)closed.LocalEndPoint!).Port;
         var kubeconfig = Path.Combine(harness.Directory, "closed.kubeconfig");
         File.WriteAllText(kubeconfig, File.ReadAllText(harness.Kubeconfig).Replace(harness.Server.BaseUri.GetLeftPart(UriPartial.Authority), $"https://127.0.0.1:{port}"));
 

@@ -54,10 +54,10 @@ public sealed class ClusterOperationsTests : IDisposable
     public async Task The_kubeconfig_factory_uses_the_clusters_kubeconfig_and_context()
     {
         // A port nothing listens on: the client is real, and so is the refused connection.
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        // Bound but not listening: a connection to it is refused, and no other test can take the port meanwhile.
+        using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)closed.LocalEndPoint!).Port;
         var kubeconfig = Path.Combine(fixture.DataRoot, "kubeconfig");
         File.WriteAllText(kubeconfig, $"""
             apiVersion: v1

@@ -114,6 +114,24 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         Assert.Contains("waited 10 s", error.Message);
     }
 
+    /// <summary>A waiter's last pause is what is left of its timeout, not a whole poll interval: it gives up at the timeout
+    /// on the clock. The clock moves only when the lock waits on it (SteppedClock).</summary>
+    [Fact]
+    public async Task A_waiter_gives_up_exactly_at_its_timeout_on_the_clock()
+    {
+        var app = await DeployedAppAsync();
+        await using var first = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        var stepped = new SteppedClock(Time);
+        var clients = new KubeconfigClientFactory();
+
+        var second = new LeaseAppLock(cluster => clients.Create(cluster), stepped).AcquireLeaseAsync(app, TimeSpan.FromSeconds(3), null, CancellationToken.None);
+        var moved = await stepped.StepUntilAsync(second, TimeSpan.FromSeconds(10));
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => second.WaitAsync(Wait));
+        Assert.Contains("waited 3 s", error.Message);
+        Assert.Equal(TimeSpan.FromSeconds(3), moved);
+    }
+
     [Fact]
     public async Task The_lease_of_a_holder_that_died_expires_and_the_next_caller_takes_it_over()
     {
@@ -180,8 +198,13 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var ns = KubeNames.Namespace(app);
         Assert.Null(harness.Server.Peek("namespaces", null, ns));
 
-        await using (await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None))
+        var progress = new RecordedProgress();
+        await using (var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None))
         {
+            // What the caller is told, in order, under the activity of waiting for the app.
+            Assert.Equal(
+                [(ProgressKind.Detail, $"creating namespace {ns} for the app's lease", (int?)null), (ProgressKind.Detail, $"holding lease {ns}/{LeaseAppLock.LeaseName} as {held.HolderIdentity}", null), (ProgressKind.Step, "the app is ours", 100)],
+                progress.Reports.Where(r => r.Activity == $"Waiting for app {app.Id}").Select(r => (r.Kind, r.Status, r.Percent)));
             var created = await admin.CoreV1.ReadNamespaceAsync(ns);
             var expected = AppConverter.AppNamespace(app);
             var converted = AppValidator.Validate(app, new AppValidationOptions()).Documents.Single(d => d.Kind == "Namespace");
@@ -487,6 +510,121 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         Assert.Equal(version, lease.Metadata.ResourceVersion);
     }
 
+    /// <summary>
+    /// Two callers read "no Lease" and both create it: kube-apiserver's registry gives the second 409 AlreadyExists
+    /// (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go, Create). The loser finds the namespace there,
+    /// so it applies none, reads the Lease again and is told who won.
+    /// </summary>
+    [Fact]
+    public async Task A_caller_that_loses_the_race_to_create_the_lease_is_told_who_won_and_leaves_the_namespace_alone()
+    {
+        var app = await DeployedAppAsync();
+        AppLease? won = null;
+        harness.Server.LoseRace("create", "leases", LeaseAppLock.LeaseName, async _ => won = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+        harness.Server.ClearRequests();
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).WaitAsync(Wait));
+
+        await using var winner = won!;
+        Assert.Equal("AppLocked", error.ErrorId);
+        Assert.Contains($"{winner.HolderIdentity} holds it", error.Message);
+        Assert.Equal([201, 409], harness.Server.Requests.Where(r => r.Verb == "create").Select(r => r.StatusCode));
+        Assert.Single(harness.Server.Requests, r => r.Verb == "get" && r.Path == $"/api/v1/namespaces/{KubeNames.Namespace(app)}");
+        Assert.DoesNotContain(harness.Server.Requests, r => r.Verb == "patch");
+        Assert.Equal(winner.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+    }
+
+    /// <summary>
+    /// A never-deployed app: the Lease cannot be created (404, no namespace), and by the time the caller looks, a deploy
+    /// has made the namespace. The caller applies none (the deploy's is the app's) and takes the Lease in it.
+    /// </summary>
+    [Fact]
+    public async Task A_namespace_made_by_someone_else_after_the_lease_could_not_be_created_is_used_as_it_is()
+    {
+        var app = App();
+        var ns = KubeNames.Namespace(app);
+        harness.Server.LoseRace("get", "namespaces", ns, _ => harness.CreateNamespaceAsync(admin, ns));
+        harness.Server.ClearRequests();
+
+        await using var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).WaitAsync(Wait);
+
+        Assert.Equal([404, 201], harness.Server.Requests.Where(r => r.Verb == "create" && r.Path.EndsWith("/leases", StringComparison.Ordinal)).Select(r => r.StatusCode));
+        Assert.DoesNotContain(harness.Server.Requests, r => r.Verb == "patch");
+        Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+    }
+
+    /// <summary>
+    /// Two waiters see a dead holder's Lease expire and both take it over: the second PUT carries the resourceVersion
+    /// both read, and kube-apiserver's registry answers it 409 Conflict (store.go, Update: OptimisticLockErrorMsg). The
+    /// loser reads again, sees a new holder it has just started watching, and is told who won.
+    /// </summary>
+    [Fact]
+    public async Task A_caller_that_loses_the_race_to_take_over_an_expired_lease_is_told_who_won()
+    {
+        var app = await DeployedAppAsync();
+        await CreateLeaseAsync(app, "laptop/4242/deadbeef", Time.GetUtcNow().UtcDateTime, transitions: 0);
+        var appLock = Lock();
+        await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+        Time.Advance(TimeSpan.FromSeconds(60));
+        harness.Server.LoseRace("update", "leases", LeaseAppLock.LeaseName, _ => TakeLeaseAsync(app, "rest-service/7/winner"));
+        harness.Server.ClearRequests();
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).WaitAsync(Wait));
+
+        Assert.Equal("AppLocked", error.ErrorId);
+        Assert.Contains("rest-service/7/winner holds it", error.Message);
+        Assert.Contains($"expires at {Time.GetUtcNow().AddSeconds(60):u} unless renewed", error.Message);
+        Assert.Equal([200, 409], harness.Server.Requests.Where(r => r.Verb == "update").Select(r => r.StatusCode));
+        Assert.Equal("rest-service/7/winner", (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+    }
+
+    /// <summary>
+    /// A free Lease that someone else takes and releases before each of this caller's writes: the caller tries again at
+    /// once three times, and after the fourth lost race it stops (no timeout) or waits a poll interval on the clock.
+    /// </summary>
+    [Fact]
+    public async Task A_lease_that_changes_under_every_attempt_is_tried_four_times_at_once_and_then_waited_for()
+    {
+        var app = await DeployedAppAsync();
+        await (await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None)).DisposeAsync();
+        var rounds = 0;
+        var afterRaces = DateTimeOffset.MinValue;
+        async Task Race(CancellationToken token)
+        {
+            if (++rounds > 4)
+            {
+                afterRaces = Time.GetUtcNow();
+                return;
+            }
+
+            // Armed again once its own writes are done, so that they do not race themselves.
+            await TakeLeaseAsync(app, $"other/1/round{rounds}", release: true);
+            harness.Server.LoseRace("update", "leases", LeaseAppLock.LeaseName, Race);
+        }
+
+        harness.Server.LoseRace("update", "leases", LeaseAppLock.LeaseName, Race);
+        harness.Server.ClearRequests();
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).WaitAsync(Wait));
+
+        Assert.Equal(("AppLocked", ErrorKind.Conflict, Remedy.WaitForApp), (error.ErrorId, error.Kind, error.Remedy));
+        Assert.Equal($"app {app.Id} is busy: its lease {KubeNames.Namespace(app)}/{LeaseAppLock.LeaseName} changed under every attempt to take it", error.Message);
+        Assert.Equal(4, harness.Server.Requests.Count(r => r.Verb == "update" && r.StatusCode == 409));
+
+        // With time to wait: after the fourth lost race, the next attempt comes a poll interval later on the clock. The
+        // clock moves only when the lock waits on it (SteppedClock), so an attempt made at once is seen as one.
+        rounds = 0;
+        var stepped = new SteppedClock(Time);
+        var clients = new KubeconfigClientFactory();
+        var started = Time.GetUtcNow();
+        var taking = new LeaseAppLock(cluster => clients.Create(cluster), stepped).AcquireLeaseAsync(app, TimeSpan.FromSeconds(30), null, CancellationToken.None);
+        await stepped.StepUntilAsync(taking, TimeSpan.FromSeconds(30));
+        await using var held = await taking.WaitAsync(Wait);
+
+        Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+        Assert.Equal(5, rounds);
+        Assert.Equal(TimeSpan.FromSeconds(2), afterRaces - started);
+    }
+
     private static int Failures(RecordedProgress progress) =>
         progress.Reports.Count(r => r.Detail()?.StartsWith("renewal failed, trying again: ", StringComparison.Ordinal) == true);
 
@@ -508,6 +646,21 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
             }
 
             return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    /// <summary>Another holder's writes: it takes the Lease (and releases it again), as a second LeaseAppLock would.</summary>
+    private async Task TakeLeaseAsync(KompoxApp app, string holder, bool release = false)
+    {
+        var lease = await ReadLeaseAsync(app);
+        lease.Spec.HolderIdentity = holder;
+        lease.Spec.AcquireTime = lease.Spec.RenewTime = Time.GetUtcNow().UtcDateTime;
+        lease = await LeaseWrites.ReplaceAsync(admin, lease, CancellationToken.None);
+        if (release)
+        {
+            lease.Spec.HolderIdentity = null;
+            lease.Spec.AcquireTime = lease.Spec.RenewTime = null;
+            await LeaseWrites.ReplaceAsync(admin, lease, CancellationToken.None);
         }
     }
 

@@ -267,6 +267,10 @@ public sealed partial class KubeApiServer : IAsyncDisposable
                 await FollowLogAsync(context, call, identity, () => Record(call, request, 200));
                 return;
             }
+            if (TakeRace(call) is { } winner)
+            {
+                await winner(context.RequestAborted);
+            }
             (code, contentType, text) = Dispatch(call, identity);
         }
         catch (ApiError error)
