@@ -12,7 +12,7 @@ BeforeAll {
 
     # The gitea example's kompoxops.yml, with its cluster reached through another kubeconfig.
     function New-ClusterConfig([string] $Name, [string] $KubeconfigPath) {
-        New-KompoxTestConfig -Directory $Dir -Kubeconfig $KubeconfigPath -NodeName lab-node1 -Name "$Name.yml" -ClusterName $Name
+        New-KompoxTestConfig -Directory $Dir -Kubeconfig $KubeconfigPath -NodeName lab-node1 -Name "$Name.yml" -ClusterName $Name.ToLowerInvariant()
     }
 
     # Runs a cluster cmdlet in its own runspace, stops it once it waits for the server's answer, and says how it ended.

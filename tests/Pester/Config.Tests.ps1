@@ -42,7 +42,7 @@ Describe 'Import-KompoxConfig' {
 
     It 'keeps the good files of a Get-ChildItem pipeline and writes one error per bad one' {
         $tree = (New-Item -ItemType Directory (Join-Path $TestDrive 'tree')).FullName
-        Copy-Item (Split-Path $Example) (Join-Path $tree 'a-good') -Recurse
+        $null = Copy-KompoxExampleOnDataCluster -Destination (Join-Path $tree 'a-good')
         Copy-Item (Join-Path $Data 'bad-configs/app-name-invalid') (Join-Path $tree 'b-bad') -Recurse
         Copy-Item (Join-Path $Data 'apps/nginx-single') (Join-Path $tree 'c-good') -Recurse
         Copy-Item (Join-Path $Data 'bad-configs/sections-missing') (Join-Path $tree 'd-bad') -Recurse

@@ -5,7 +5,9 @@ BeforeAll {
     Import-Module $env:KOMPOX_TEST_MODULE -Force
     Import-Module (Join-Path $PSScriptRoot 'TestCluster.psm1') -Force
     $Root = (Resolve-Path "$PSScriptRoot/../..").Path
-    $Example = Join-Path $Root 'examples/gitea/kompoxops.yml'
+    # The example on the test data's cluster, since the tests read them together.
+    $ExampleDir = Join-Path ([System.IO.Path]::GetTempPath()) "kompox-pipeline-$([guid]::NewGuid())"
+    $Example = Copy-KompoxExampleOnDataCluster -Destination $ExampleDir
     $Nginx = Join-Path $Root 'tests/data/apps/nginx-single/kompoxops.yml'
     $Privileged = Join-Path $Root 'tests/data/bad-compose/privileged/kompoxops.yml'
     # Every app here has keys with no effect in one Pod; no test here is about warnings.
@@ -18,6 +20,8 @@ BeforeAll {
         $o
     }
 }
+
+AfterAll { if ($ExampleDir) { Remove-Item -Recurse -Force $ExampleDir -ErrorAction SilentlyContinue } }
 
 Describe 'Offline pipelines' {
     It 'Test-KompoxApp | ConvertTo-KompoxManifest converts the app tested, by its App' {

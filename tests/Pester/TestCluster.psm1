@@ -47,6 +47,19 @@ function New-KompoxTestConfig {
     $path
 }
 
+# A copy of examples/gitea in Destination whose cluster is the one the test data defines (tests/data/apps/nginx-single):
+# configs read in one invocation must agree on a cluster they share (ClusterConflict), and the example's differs.
+function Copy-KompoxExampleOnDataCluster {
+    param([Parameter(Mandatory)] [string] $Destination)
+    $dir = (New-Item -ItemType Directory -Force $Destination).FullName
+    Copy-Item (Join-Path $Root 'examples/gitea/*') $dir
+    $cluster = '(?ms)^cluster:.*?(?=^app:)'
+    $shared = [regex]::Match((Get-Content (Join-Path $Root 'tests/data/apps/nginx-single/kompoxops.yml') -Raw), $cluster).Value
+    $path = Join-Path $dir 'kompoxops.yml'
+    Set-Content $path ([regex]::Replace((Get-Content $path -Raw), $cluster, $shared.Replace('$', '$$')))
+    $path
+}
+
 # Runs the machine's kubectl: the first argument is the kubeconfig, the second the directory kubectl keeps its discovery
 # cache under (HOME), the rest go to kubectl as they are. No declared parameters, so that no kubectl flag (-c, -o, -n)
 # is ever taken for one. Returns ExitCode and Output.
@@ -59,4 +72,4 @@ function Invoke-Kubectl {
     [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = $output }
 }
 
-Export-ModuleMember -Function Start-KompoxTestServer, New-KompoxTestConfig, Invoke-Kubectl
+Export-ModuleMember -Function Start-KompoxTestServer, New-KompoxTestConfig, Copy-KompoxExampleOnDataCluster, Invoke-Kubectl
