@@ -108,7 +108,7 @@ internal static class AppExec
         return (pod, service);
     }
 
-    private static async Task<AppExecResult> StreamAsync(OperationScope scope, V1Pod pod, string container, AppExecOptions options, CancellationToken cancellationToken)
+    internal static async Task<AppExecResult> StreamAsync(OperationScope scope, V1Pod pod, string container, AppExecOptions options, CancellationToken cancellationToken)
     {
         var stdout = options.Stdout ?? new MemoryStream();
         var stderr = options.Stderr ?? new MemoryStream();
