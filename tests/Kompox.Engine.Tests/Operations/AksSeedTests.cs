@@ -121,21 +121,31 @@ public sealed class AksSeedTests : IAsyncLifetime
         var ns = KubeNames.Namespace(app);
         using var stop = new CancellationTokenSource();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         kube.Server.InstallProgram(ns, "seed", "tar", async (process, token) =>
         {
-            started.TrySetResult();
-
-            // tar reads until its stdin ends; the client leaving ends it.
+            // A tar still busy when the user stops: it has read the archive and has not ended.
             await process.Stdin.CopyToAsync(Stream.Null, token);
-            return 2;
+            started.TrySetResult();
+            await release.Task;
+            return 0;
         });
         await using var context = Context();
 
-        var deploying = new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, stop.Token);
-        await started.Task.WaitAsync(TimeSpan.FromMinutes(1));
-        await stop.CancelAsync();
+        try
+        {
+            var deploying = new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, stop.Token);
+            await started.Task.WaitAsync(TimeSpan.FromMinutes(1));
+            await stop.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => deploying.Within());
+            var error = await Assert.ThrowsAsync<KompoxException>(() => deploying.Within());
+            Assert.Equal(("OperationCanceled", ErrorKind.Canceled), (error.ErrorId, error.Kind));
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+
         Assert.Empty((await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items);
         Assert.Empty((await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns)).Items);
         var disk = Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None));
