@@ -236,7 +236,7 @@ internal static class ClusterSeed
             var elapsed = scope.Time.GetUtcNow() - started;
             if (pod.Status?.Phase is "Failed" or "Succeeded" || elapsed >= timeout)
             {
-                throw new KompoxException("SeedFailed", ErrorKind.Timeout, $"app {scope.App.Id}: Pod {name}, which copies the bound directories onto the disk, did not run in {timeout.TotalSeconds:0} s ({why}); see its events with kubectl describe pod -n {ns} {name}") { Target = name };
+                throw new KompoxException("SeedFailed", ErrorKind.Unavailable, $"app {scope.App.Id}: Pod {name}, which copies the bound directories onto the disk, did not run in {timeout.TotalSeconds:0} s ({why}); see its events with kubectl describe pod -n {ns} {name}") { Target = name };
             }
 
             scope.Step($"waiting for Pod {name} to run ({why})", 11);
@@ -255,6 +255,6 @@ internal static class ClusterSeed
             return;
         }
 
-        await AppVolume.WaitGoneAsync(scope, pod, timeout, 11, live => new KompoxException("SeedFailed", ErrorKind.Timeout, $"app {scope.App.Id}: Pod {pod.Name} was deleted but is still there after {timeout.TotalSeconds:0} s ({AppVolume.Finalizers(live)}); it holds the app's disk") { Target = pod.Name }, cancellationToken).ConfigureAwait(false);
+        await AppVolume.WaitGoneAsync(scope, pod, timeout, 11, live => new KompoxException("SeedFailed", ErrorKind.Unavailable, $"app {scope.App.Id}: Pod {pod.Name} was deleted but is still there after {timeout.TotalSeconds:0} s ({AppVolume.Finalizers(live)}); it holds the app's disk") { Target = pod.Name }, cancellationToken).ConfigureAwait(false);
     }
 }
