@@ -145,7 +145,14 @@ internal static class AppExec
         var exitCode = ExitCode(scope.App, options, container, pod, Encoding.UTF8.GetString(status.ToArray()));
         if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
-            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (WebSocketException)
+            {
+                // The command ended before it read all its stdin and the server has gone: its status is already read.
+            }
         }
 
         return new AppExecResult(

@@ -131,20 +131,26 @@ internal static class ClusterSeed
 
             var total = trees.Sum(t => DiskArchive.DataBytes(t.Root));
             var pipe = new Pipe();
-            using var stopWriting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Exception? archiveError = null;
+            using var stopExec = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var writing = Task.Run(
                 () =>
                 {
                     using var output = pipe.Writer.AsStream();
                     try
                     {
-                        DiskArchive.WriteTrees(trees, output, activity, scope.Progress, stopWriting.Token);
+                        DiskArchive.WriteTrees(trees, output, activity, scope.Progress, stopExec.Token);
                     }
                     catch (Exception e)
                     {
-                        // The reader sees the archive end with the error: tar gets no end-of-archive and fails.
+                        // A file that cannot be read: tar would wait for the rest of the archive, so the exec stops.
+                        // Once tar has ended (the reader completed), writing fails too: that is no error of its own.
                         pipe.Writer.Complete(e);
-                        throw;
+                        if (e is not (OperationCanceledException or InvalidOperationException))
+                        {
+                            archiveError = e;
+                            stopExec.Cancel();
+                        }
                     }
                 },
                 CancellationToken.None);
@@ -153,19 +159,18 @@ internal static class ClusterSeed
             AppExecResult result;
             try
             {
-                result = await AppExec.StreamAsync(scope, pod, Container, new AppExecOptions { Service = Container, Command = TarCommand, Stdin = counted }, cancellationToken).ConfigureAwait(false);
+                result = await AppExec.StreamAsync(scope, pod, Container, new AppExecOptions { Service = Container, Command = TarCommand, Stdin = counted }, stopExec.Token).ConfigureAwait(false);
+            }
+            catch (Exception) when (archiveError is not null && !cancellationToken.IsCancellationRequested)
+            {
+                throw new KompoxException("SeedFailed", ErrorKind.Unavailable, $"app {app.Id}: the bound directories could not be read to copy them onto claim {claimName}: {archiveError.Message}", archiveError) { Target = name };
             }
             finally
             {
-                await stopWriting.CancelAsync().ConfigureAwait(false);
+                // tar has ended (or the exec failed): the archive's writer stops with it.
+                await stopExec.CancelAsync().ConfigureAwait(false);
                 await pipe.Reader.CompleteAsync().ConfigureAwait(false);
-                await writing.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-            }
-
-            // The archive itself failed (a file vanished, a read error): tar's outcome says nothing then.
-            if (writing.Exception?.InnerException is { } failed && failed is not OperationCanceledException)
-            {
-                throw failed;
+                await writing.ConfigureAwait(false);
             }
 
             if (result.ExitCode != 0)
