@@ -206,12 +206,6 @@ public sealed partial class KubeApiServer
         {
             body.Remove("status");
         }
-        // A Pod a client creates meets the same admission as the ReplicaSet controller's (PodSecurity, ResourceQuota);
-        // the API server answers the refusal as 403 Forbidden (staging/src/k8s.io/apiserver/pkg/admission/errors.go).
-        if (resource.Plural == "pods" && !call.DryRun && RefusePod(target.Namespace!, body) is { } refusal)
-        {
-            throw new ApiError(403, "Forbidden", refusal);
-        }
         var managers = new List<ManagerEntry>();
         RecordUpdate(managers, null, body, ManagerOf(call), resource.GroupVersion);
         return Render(Commit(call, resource, null, body, managers, strict: StrictValidation(call)));
