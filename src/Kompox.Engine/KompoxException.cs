@@ -223,6 +223,7 @@ public static class KompoxErrors
         ["DiskOutsideProvider"] = ErrorKind.InvalidArgument,
         ["DiskOwnedByOtherApp"] = ErrorKind.Conflict,
         ["SeedUnsupported"] = ErrorKind.InvalidArgument,
+        ["SeedFailed"] = ErrorKind.Unavailable,
 
         // Clusters.
         ["KubeconfigNotFound"] = ErrorKind.NotFound,

@@ -37,6 +37,7 @@ public sealed partial class AksDriver : IProviderDriver
         new("AZURE_RESOURCE_GROUP_NAME", SettingScope.Cluster, true, "resource group of the AKS cluster", ResourceGroup),
         new("AZURE_AKS_CLUSTER_NAME", SettingScope.Cluster, false, "name of the AKS cluster resource (default: the cluster's name)", AksClusterName),
         new(Conversion.ClusterIngressManifest.DefaultCertSecretSetting, SettingScope.Cluster, false, "TLS Secret in the ingress namespace holding the wildcard certificate of *.{cluster}.{domain}, served by default", Names.CheckDnsSubdomain),
+        new(SeedImageSetting, SettingScope.Cluster, false, $"image of the Pod that copies an app's bound directories onto its disk; it must have GNU tar and sleep (default {DefaultSeedImage})", SeedImageCheck),
         new("AZURE_RESOURCE_GROUP_NAME", SettingScope.App, true, "resource group holding the app's disks and snapshots", ResourceGroup),
         new("AZURE_LOCATION", SettingScope.App, false, "region of the app's disks when it differs from the provider's", Location),
         new("AZURE_DISK_SIZE", SettingScope.App, false, $"size of a new disk in GiB (default {DefaultDiskSizeGiB})", DiskSize),
@@ -44,6 +45,15 @@ public sealed partial class AksDriver : IProviderDriver
         new(AccessUsersSetting, SettingScope.App, false, "Entra ID users (user principal names, e.g. ann@contoso.com) and service principals or managed identities (object ids), comma-separated, given the app's access Role", AccessUsers),
         new(AccessGroupsSetting, SettingScope.App, false, "Entra ID groups (object ids), comma-separated, given the app's access Role", AccessGroups),
     }.Concat(ApiServerSettings.Specs).Concat(RuntimeClassSettings.Specs).Concat(SnapshotPolicySettings.Specs).ToList();
+
+    /// <summary>Cluster setting: the seed Pod's image (<see cref="AksRuntime.SeedImage"/>).</summary>
+    public const string SeedImageSetting = "KOMPOX_SEED_IMAGE";
+
+    /// <summary>Debian 12's GNU tar 1.34 reads the disk archive's format (pax, GNU sparse 1.0, SCHILY.xattr), which busybox tar does not all.</summary>
+    public const string DefaultSeedImage = "debian:12.12-slim";
+
+    private static string? SeedImageCheck(string value) =>
+        value.Length == 0 || value.Any(char.IsWhiteSpace) ? "an image reference (registry/name:tag or name@sha256:digest) without spaces" : null;
 
     /// <summary>App setting: Entra ID users and service principals bound to the app's access Role.</summary>
     public const string AccessUsersSetting = "AZURE_ACCESS_USERS";

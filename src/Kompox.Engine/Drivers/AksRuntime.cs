@@ -17,7 +17,7 @@ namespace Kompox.Drivers;
 /// found by their <c>kompox-app</c> tag. A disk's and a snapshot's id is its resource id. Export and import move the
 /// disk's image as Azure serves it through a SAS grant: a fixed VHD, the disk's bytes followed by a 512-byte footer.
 /// </summary>
-public sealed class AksRuntime : IDriverRuntime
+public sealed class AksRuntime : IDriverRuntime, ISeedsThroughCluster
 {
     public const string AppTag = "kompox-app";
     public const string CreatedAtTag = "kompox-created-at";
@@ -134,6 +134,26 @@ public sealed class AksRuntime : IDriverRuntime
     /// Snapshots first, then the disks (the current one last), each by its own Update (PATCH of its whole tag set:
     /// learn.microsoft.com/rest/api/compute/disks/update, .../snapshots/update) with <c>kompox-app</c> the destination's id.
     /// </summary>
+    /// <summary>
+    /// Refused: an Azure disk is written only by a Pod that mounts it, which a deploy runs before the app's Pod starts
+    /// (Operations/ClusterSeed); on demand the app's running Pod holds the disk (ReadWriteOnce) and the namespace's quota.
+    /// </summary>
+    public Task<SeedResult> SeedAsync(KompoxApp app, string diskId, IReadOnlyList<SeedSource> binds, bool dryRun, IProgress<OperationProgress> progress, CancellationToken cancellationToken) =>
+        throw new KompoxException("SeedUnsupported", ErrorKind.InvalidArgument, $"app {app.Id}: on aks the bound directories ({string.Join(", ", binds.Select(b => b.Source))}) are copied onto a disk by a Pod that mounts it before the app's Pod starts, on the disk's first deploy; they are not copied onto disk {diskId} on demand, where the app's Pod holds the disk (ReadWriteOnce) and its namespace's quota") { Target = diskId };
+
+    /// <summary>The seed Pod's image: the cluster's <see cref="AksDriver.SeedImageSetting"/>, else <see cref="AksDriver.DefaultSeedImage"/>.</summary>
+    public string SeedImage(KompoxCluster cluster) =>
+        cluster.Settings.TryGetValue(AksDriver.SeedImageSetting, out var image) && image.Length > 0 ? image : AksDriver.DefaultSeedImage;
+
+    /// <summary>Tags the disk <c>kompox-seeded</c> (when) by Disks - Update, keeping its other tags: a later deploy seeds it no more.</summary>
+    public Task MarkSeededAsync(KompoxApp app, string diskId, CancellationToken cancellationToken) =>
+        ErrorTranslation.Guard($"recording that disk {diskId} was seeded", cancellationToken, async () =>
+        {
+            var disk = await FindDiskAsync(app, diskId, cancellationToken).ConfigureAwait(false);
+            var tags = new Dictionary<string, string>(disk.Data.Tags) { [K3sRuntime.SeededTag] = DiskInfo.CurrentSinceText(timeProvider.GetUtcNow()) };
+            await UpdateTagsAsync(disk, tags, cancellationToken).ConfigureAwait(false);
+        });
+
     public Task AssignToAppAsync(KompoxApp app, KompoxApp destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken) =>
         ErrorTranslation.Guard($"re-tagging the disks and snapshots of app {app.Id} to app {destination.Id}", cancellationToken, async () =>
         {
@@ -745,6 +765,7 @@ public sealed class AksRuntime : IDriverRuntime
         {
             Zone = data.Zones.FirstOrDefault() is { } zone ? $"{data.Location.Name}-{zone}" : null,
             CurrentSince = DiskInfo.ParseCurrentSince(data.Tags.TryGetValue(CurrentTag, out var since) ? since : null),
+            Seeded = data.Tags.ContainsKey(K3sRuntime.SeededTag),
         };
 
     private static SnapshotInfo ToSnapshot(SnapshotData data) =>

@@ -60,7 +60,23 @@ internal static class DiskArchive
     public static void Write(string root, Stream output, string activity, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
         var writer = new Writer(output, activity, progress, cancellationToken);
-        writer.WriteTree(Path.GetFullPath(root));
+        writer.WriteTree(Path.GetFullPath(root), string.Empty);
+        writer.Finish();
+    }
+
+    /// <summary>
+    /// Writes several directories as one tar stream, each under its <c>Prefix</c> (<c>binds/html</c>) instead of <c>./</c>,
+    /// as <see cref="Write"/> writes one: what a tar in a container extracts into a disk's root. The parents of a prefix
+    /// are not entries: GNU tar makes missing parents (src/extract.c, make_directories).
+    /// </summary>
+    public static void WriteTrees(IEnumerable<(string Root, string Prefix)> trees, Stream output, string activity, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var writer = new Writer(output, activity, progress, cancellationToken);
+        foreach (var (root, prefix) in trees)
+        {
+            writer.WriteTree(Path.GetFullPath(root), prefix);
+        }
+
         writer.Finish();
     }
 
@@ -102,11 +118,11 @@ internal static class DiskArchive
         private readonly Dictionary<(uint, uint, ulong), string> stored = [];
         private int used;
 
-        public void WriteTree(string root)
+        public void WriteTree(string root, string prefix)
         {
             var stat = Libc.LStat(root) ?? throw new DirectoryNotFoundException(root);
-            WriteEntry(root, "./", stat);
-            WriteChildren(root, string.Empty);
+            WriteEntry(root, prefix.Length == 0 ? "./" : prefix + "/", stat);
+            WriteChildren(root, prefix.Length == 0 ? string.Empty : prefix + "/");
         }
 
         public void Finish()

@@ -95,6 +95,20 @@ public sealed record SeededBind(SeedSource Bind, IReadOnlyList<string> Copied, I
 /// <summary>What copying an app's bound directories onto one of its disks did; <see cref="DryRun"/> when it only says what it would do.</summary>
 public sealed record SeedResult(string AppId, string DiskId, bool DryRun, IReadOnlyList<SeededBind> Binds);
 
+/// <summary>
+/// A driver whose disks are written only through the cluster (aks: an Azure disk is reached by attaching it to a node):
+/// the bound directories are copied by a short-lived Pod that mounts the disk's claim, with a tar stream on its stdin
+/// (Operations/ClusterSeed). Its <see cref="IDriverRuntime.SeedAsync"/> stays <c>SeedUnsupported</c>: it has no cluster.
+/// </summary>
+public interface ISeedsThroughCluster
+{
+    /// <summary>The image of the seed Pod: it must have GNU tar (<c>--skip-old-files</c>) and <c>sleep</c>.</summary>
+    string SeedImage(KompoxCluster cluster);
+
+    /// <summary>Marks the disk seeded (<see cref="DiskInfo.Seeded"/>).</summary>
+    Task MarkSeededAsync(KompoxApp app, string diskId, CancellationToken cancellationToken);
+}
+
 /// <summary>A snapshot of one of an app's disks.</summary>
 /// <param name="DiskId">The disk it was taken of.</param>
 /// <param name="SizeBytes">The size of that disk, which a disk restored from the snapshot gets.</param>

@@ -108,7 +108,7 @@ internal static class AppExec
         return (pod, service);
     }
 
-    private static async Task<AppExecResult> StreamAsync(OperationScope scope, V1Pod pod, string container, AppExecOptions options, CancellationToken cancellationToken)
+    internal static async Task<AppExecResult> StreamAsync(OperationScope scope, V1Pod pod, string container, AppExecOptions options, CancellationToken cancellationToken)
     {
         var stdout = options.Stdout ?? new MemoryStream();
         var stderr = options.Stderr ?? new MemoryStream();
@@ -145,7 +145,14 @@ internal static class AppExec
         var exitCode = ExitCode(scope.App, options, container, pod, Encoding.UTF8.GetString(status.ToArray()));
         if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
-            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (WebSocketException)
+            {
+                // The command ended before it read all its stdin and the server has gone: its status is already read.
+            }
         }
 
         return new AppExecResult(

@@ -182,6 +182,7 @@ internal static class AppVolume
     {
         "PersistentVolume" => await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadPersistentVolumeAsync(o.Name, cancellationToken: cancellationToken)).ConfigureAwait(false),
         "PersistentVolumeClaim" => await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(o.Name, o.Namespace, cancellationToken: cancellationToken)).ConfigureAwait(false),
+        "Pod" => await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespacedPodAsync(o.Name, o.Namespace, cancellationToken: cancellationToken)).ConfigureAwait(false),
         _ => throw new InvalidOperationException($"Kompox does not wait for objects of kind {o.Kind} to go"),
     };
 

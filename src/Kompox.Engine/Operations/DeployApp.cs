@@ -252,13 +252,18 @@ internal static class DeployApp
         await runtime.MarkCurrentAsync(app, state.CurrentDiskId!, cancellationToken).ConfigureAwait(false);
 
         // The first deploy on a disk copies the project's bound directories onto it, before the app starts on it.
-        await SeedBinds.OnDeployAsync(scope, runtime, state.CurrentDiskId!, manifest.Binds, cancellationToken).ConfigureAwait(false);
+        var seedThroughCluster = await SeedBinds.OnDeployAsync(scope, runtime, state.CurrentDiskId!, manifest.Binds, cancellationToken).ConfigureAwait(false);
 
         // One list per kind serves the volume and claim, the claim's storage request and the prune, before anything changes.
         scope.Step("reading the app's objects", 12);
         var existing = await AppObjects.ListAsync(client, app, manifest.Namespace, cancellationToken).ConfigureAwait(false);
         await AppVolume.PrepareAsync(scope, manifest, existing, plan.Options.Timeout, cancellationToken).ConfigureAwait(false);
-        var (applied, deployment) = await ApplyAllAsync(scope, manifest, existing, cancellationToken).ConfigureAwait(false);
+        // On aks the seed Pod mounts the disk's claim, so it runs once the claim is applied and before the Deployment is.
+        var diskId = state.CurrentDiskId!;
+        Func<CancellationToken, Task>? beforeDeployment = seedThroughCluster is null
+            ? null
+            : token => SeedBinds.ThroughClusterAsync(scope, seedThroughCluster, diskId, manifest.Objects.OfType<V1PersistentVolumeClaim>().Single().Metadata.Name, manifest.Binds, plan.Options.Timeout, token);
+        var (applied, deployment) = await ApplyAllAsync(scope, manifest, existing, beforeDeployment, cancellationToken).ConfigureAwait(false);
 
         scope.Step("pruning the objects no longer desired", 72);
         foreach (var doomed in AppObjects.Undesired(existing.Keys, manifest.Objects.Select(KubeObjectRef.Of)))
@@ -427,7 +432,7 @@ internal static class DeployApp
     }
 
     /// <summary>Applies every object but the namespace (applied first), in the manifest's order; a failure says what was applied.</summary>
-    private static async Task<(IReadOnlyList<KubeObjectRef> Applied, V1Deployment Deployment)> ApplyAllAsync(OperationScope scope, AppManifest manifest, IReadOnlyDictionary<KubeObjectRef, IKubernetesObject<V1ObjectMeta>> existing, CancellationToken cancellationToken)
+    private static async Task<(IReadOnlyList<KubeObjectRef> Applied, V1Deployment Deployment)> ApplyAllAsync(OperationScope scope, AppManifest manifest, IReadOnlyDictionary<KubeObjectRef, IKubernetesObject<V1ObjectMeta>> existing, Func<CancellationToken, Task>? beforeDeployment, CancellationToken cancellationToken)
     {
         var objects = manifest.Objects;
         var applied = new List<KubeObjectRef>();
@@ -439,6 +444,11 @@ internal static class DeployApp
             {
                 applied.Add(current);
                 continue;
+            }
+
+            if (objects[i] is V1Deployment && beforeDeployment is not null)
+            {
+                await beforeDeployment(cancellationToken).ConfigureAwait(false);
             }
 
             scope.Step($"applying {current}", 15 + (i * 55 / objects.Count));

@@ -1,3 +1,4 @@
+using k8s;
 using Kompox.Conversion;
 using Kompox.Drivers;
 
@@ -42,11 +43,20 @@ internal static class SeedBinds
     /// In a deploy, holding the app's lock, before the app's objects are applied (so that the app starts with its files):
     /// copies the binds onto the disk when it was never seeded. A driver that cannot warns that the directories start empty.
     /// </summary>
-    public static async Task OnDeployAsync(OperationScope scope, IDriverRuntime runtime, string diskId, IReadOnlyList<SeedSource> binds, CancellationToken cancellationToken)
+    /// <returns>
+    /// For a driver that seeds through the cluster (<see cref="ISeedsThroughCluster"/>, aks), the copy still to make once
+    /// the disk's claim is applied and before the app's Deployment is (<see cref="ThroughClusterAsync"/>); else null.
+    /// </returns>
+    public static async Task<ISeedsThroughCluster?> OnDeployAsync(OperationScope scope, IDriverRuntime runtime, string diskId, IReadOnlyList<SeedSource> binds, CancellationToken cancellationToken)
     {
         if (binds.Count == 0 || (await runtime.GetDiskAsync(scope.App, diskId, cancellationToken).ConfigureAwait(false)).Seeded)
         {
-            return;
+            return null;
+        }
+
+        if (runtime is ISeedsThroughCluster through)
+        {
+            return through;
         }
 
         scope.Step($"copying the bound directories {string.Join(", ", binds.Select(b => b.Source))} onto disk {diskId}, which was never seeded", 11);
@@ -58,6 +68,24 @@ internal static class SeedBinds
         {
             scope.Warn(Diagnostic.Warning(scope.App.ComposePath ?? "compose.yml", SourceMark.File, string.Empty, e.Message));
         }
+
+        return null;
+    }
+
+    /// <summary>In a deploy on aks: the seed Pod copies the binds onto the disk through its claim, before the app's Deployment is applied.</summary>
+    public static async Task ThroughClusterAsync(OperationScope scope, ISeedsThroughCluster runtime, string diskId, string claimName, IReadOnlyList<SeedSource> binds, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        // A Pod of the app still running (deployed before seeding existed, or on the disk a switch leaves) holds the
+        // namespace's ResourceQuota, sized for one Pod of the app, and maybe the disk: the seed Pod would not run.
+        var pods = (await scope.Kube.CoreV1.ListNamespacedPodAsync(Conversion.KubeNames.Namespace(scope.App), labelSelector: AppObjects.Selector(scope.App), cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
+        if (pods.FirstOrDefault(p => p.Status?.Phase is not ("Succeeded" or "Failed")) is { } running)
+        {
+            scope.Warn(Diagnostic.Warning(scope.App.ComposePath ?? "compose.yml", SourceMark.File, string.Empty, $"{string.Join(", ", binds.Select(b => b.Source))} were not copied onto disk {diskId}: the app's Pod {running.Metadata.Name} is running and holds the namespace's quota, so the Pod that copies them cannot run beside it; the directories start empty there"));
+            return;
+        }
+
+        scope.Step($"copying the bound directories {string.Join(", ", binds.Select(b => b.Source))} onto disk {diskId}, which was never seeded, through Pod {ClusterSeed.PodName(scope.App)}", 11);
+        Report(scope, await ClusterSeed.RunAsync(scope, runtime, diskId, claimName, binds, timeout, cancellationToken).ConfigureAwait(false));
     }
 
     private static void Report(OperationScope scope, SeedResult result)

@@ -118,6 +118,9 @@ public sealed partial class KubeApiServer
             case "deployments":
                 ReconcileDeployment(stored);
                 break;
+            case "pods" when Unstarted(stored):
+                StartBarePod(stored);
+                break;
             case "resourcequotas":
                 // The quota controller fills the new quota's status; the ReplicaSet controller's retries of Pods the
                 // quota refused (its requeue with back-off) then meet the quota as it is now.
@@ -763,6 +766,65 @@ public sealed partial class KubeApiServer
         withStatus["status"] = status;
         Replace(pod, withStatus);
         return (pod, null);
+    }
+
+    /// <summary>
+    /// A Pod a client created itself (no controller owns it): the scheduler puts it on the node and its kubelet runs its
+    /// containers (pkg/kubelet/kubelet.go SyncPod), once each claim it mounts is Bound; a claim missing or not Bound keeps
+    /// it Pending, as the scheduler's VolumeBinding plugin says (pkg/scheduler/framework/plugins/volumebinding/
+    /// volume_binding.go: ErrReasonUnboundImmediatePVC "pod has unbound immediate PersistentVolumeClaims"). Such a Pod
+    /// is not scheduled again when its claim binds later (see README).
+    /// </summary>
+    private static bool Unstarted(StoredObject pod) =>
+        pod.Body["metadata"]?["ownerReferences"] is null && pod.Body["spec"]?["nodeName"] is null && pod.Body["status"]?["phase"] is null;
+
+    private void StartBarePod(StoredObject pod)
+    {
+        var ns = pod.Namespace!;
+        var name = pod.Name;
+        var podUid = pod.Body["metadata"]!["uid"]!.ToString();
+        var now = Now();
+        var body = (JsonObject)pod.Body.DeepClone();
+        var spec = (JsonObject)body["spec"]!;
+        var claims = (spec["volumes"]?.AsArray() ?? []).Select(v => v?["persistentVolumeClaim"]?["claimName"]?.ToString()).OfType<string>();
+        if (claims.Any(c => Find(Resource("persistentvolumeclaims"), ns, c)?.Body["status"]?["phase"]?.ToString() != "Bound"))
+        {
+            const string Unbound = "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.";
+            body["status"] = new JsonObject
+            {
+                ["phase"] = "Pending",
+                ["conditions"] = new JsonArray(new JsonObject { ["type"] = "PodScheduled", ["status"] = "False", ["lastProbeTime"] = null, ["lastTransitionTime"] = now, ["reason"] = "Unschedulable", ["message"] = Unbound }),
+                ["qosClass"] = "Guaranteed",
+            };
+            AddEvent(ns, "Pod", "v1", name, podUid, null, "Warning", "FailedScheduling", Unbound, "default-scheduler");
+            Replace(pod, body);
+            return;
+        }
+
+        spec["nodeName"] = NodeName;
+        var statuses = new JsonArray();
+        foreach (var container in spec["containers"]?.AsArray().OfType<JsonObject>() ?? [])
+        {
+            statuses.Add(ContainerStatus(ns, name, podUid, container["name"]?.ToString() ?? "", container["image"]?.ToString() ?? "", null, now));
+        }
+
+        body["status"] = new JsonObject
+        {
+            ["phase"] = "Running",
+            ["conditions"] = new JsonArray(
+                PodCondition("PodReadyToStartContainers", true, now, null),
+                PodCondition("Initialized", true, now, null),
+                PodCondition("Ready", true, now, null),
+                PodCondition("ContainersReady", true, now, null),
+                PodCondition("PodScheduled", true, now, null)),
+            ["hostIP"] = "10.224.0.4",
+            ["podIP"] = $"10.244.0.{nextPodIp++}",
+            ["startTime"] = now,
+            ["containerStatuses"] = statuses,
+            ["qosClass"] = "Guaranteed",
+        };
+        AddEvent(ns, "Pod", "v1", name, podUid, null, "Normal", "Scheduled", $"Successfully assigned {ns}/{name} to {NodeName}", "default-scheduler");
+        Replace(pod, body);
     }
 
     /// <summary>
