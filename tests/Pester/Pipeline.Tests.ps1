@@ -9,7 +9,7 @@ BeforeAll {
     $ExampleDir = Join-Path ([System.IO.Path]::GetTempPath()) "kompox-pipeline-$([guid]::NewGuid())"
     $Example = Copy-KompoxExampleOnDataCluster -Destination $ExampleDir
     $Nginx = Join-Path $Root 'tests/data/apps/nginx-single/kompoxops.yml'
-    $Privileged = Join-Path $Root 'tests/data/bad-compose/privileged/kompoxops.yml'
+    $Privileged = Copy-KompoxExampleOnDataCluster -Destination (Join-Path $ExampleDir 'privileged') -Source (Join-Path $Root 'tests/data/bad-compose/privileged')
     # Every app here has keys with no effect in one Pod; no test here is about warnings.
     $PSDefaultParameterValues['*-Kompox*:WarningAction'] = 'SilentlyContinue'
 

@@ -47,12 +47,13 @@ function New-KompoxTestConfig {
     $path
 }
 
-# A copy of examples/gitea in Destination whose cluster is the one the test data defines (tests/data/apps/nginx-single):
-# configs read in one invocation must agree on a cluster they share (ClusterConflict), and the example's differs.
+# A copy of an app's directory (examples/gitea unless Source says) in Destination whose cluster is the one the apps of
+# the test data define (tests/data/apps/nginx-single): configs read in one invocation must agree on a cluster they share
+# (ClusterConflict), and the example's and the bad-compose fixtures' differ from it.
 function Copy-KompoxExampleOnDataCluster {
-    param([Parameter(Mandatory)] [string] $Destination)
+    param([Parameter(Mandatory)] [string] $Destination, [string] $Source = (Join-Path $Root 'examples/gitea'))
     $dir = (New-Item -ItemType Directory -Force $Destination).FullName
-    Copy-Item (Join-Path $Root 'examples/gitea/*') $dir
+    Copy-Item (Join-Path $Source '*') $dir
     $cluster = '(?ms)^cluster:.*?(?=^app:)'
     $shared = [regex]::Match((Get-Content (Join-Path $Root 'tests/data/apps/nginx-single/kompoxops.yml') -Raw), $cluster).Value
     $path = Join-Path $dir 'kompoxops.yml'
