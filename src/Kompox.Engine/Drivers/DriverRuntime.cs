@@ -100,13 +100,10 @@ public sealed record SeedResult(string AppId, string DiskId, bool DryRun, IReadO
 /// the bound directories are copied by a short-lived Pod that mounts the disk's claim, with a tar stream on its stdin
 /// (Operations/ClusterSeed). Its <see cref="IDriverRuntime.SeedAsync"/> stays <c>SeedUnsupported</c>: it has no cluster.
 /// </summary>
-public interface ISeedsThroughCluster
+public interface ISeedsThroughCluster : IDriverRuntime
 {
     /// <summary>The image of the seed Pod: it must have GNU tar (<c>--skip-old-files</c>) and <c>sleep</c>.</summary>
     string SeedImage(KompoxCluster cluster);
-
-    /// <summary>Marks the disk seeded (<see cref="DiskInfo.Seeded"/>).</summary>
-    Task MarkSeededAsync(KompoxApp app, string diskId, CancellationToken cancellationToken);
 }
 
 /// <summary>A snapshot of one of an app's disks.</summary>
@@ -144,6 +141,12 @@ public interface IDriverRuntime
     /// right. Writes nothing when the record already says so. The caller holds the app's lock.
     /// </summary>
     Task MarkCurrentAsync(KompoxApp app, string diskId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Marks the disk seeded (<see cref="DiskInfo.Seeded"/>): its first deploy copies no bound directory onto it. Written
+    /// after a seed, and on a disk restored from a snapshot, which holds the app's own state.
+    /// </summary>
+    Task MarkSeededAsync(KompoxApp app, string diskId, CancellationToken cancellationToken);
 
     /// <summary>
     /// Gives the app's snapshots, then its disks, to <paramref name="destination"/> (the same app on another cluster of the

@@ -126,12 +126,19 @@ public sealed class K3sRuntime : IDriverRuntime
 
         if (!dryRun)
         {
-            var tags = ReadTags(disksDir, diskId)!;
-            tags.Tags[SeededTag] = DiskInfo.CurrentSinceText(timeProvider.GetUtcNow());
-            AtomicFile.Write(TagsPath(disksDir, diskId), JsonSerializer.Serialize(tags, Json), overwrite: true);
+            await MarkSeededAsync(app, diskId, cancellationToken).ConfigureAwait(false);
         }
 
         return new SeedResult(app.Id, diskId, dryRun, results);
+    }
+
+    public Task MarkSeededAsync(KompoxApp app, string diskId, CancellationToken cancellationToken)
+    {
+        FindDisk(app, diskId);
+        var tags = ReadTags(disksDir, diskId)!;
+        tags.Tags[SeededTag] = DiskInfo.CurrentSinceText(timeProvider.GetUtcNow());
+        AtomicFile.Write(TagsPath(disksDir, diskId), JsonSerializer.Serialize(tags, Json), overwrite: true);
+        return Task.CompletedTask;
     }
 
     private SeededBind SeedOne(string diskId, SeedSource bind, bool dryRun, string activity, IProgress<OperationProgress> progress, CancellationToken cancellationToken)

@@ -13,7 +13,10 @@ internal static class RestoreSnapshot
         var runtime = await scope.RuntimeAsync(cancellationToken).ConfigureAwait(false);
         scope.Detail($"restoring snapshot {snapshotId} to a new disk of the {scope.Cluster.Provider.Driver} provider {scope.Cluster.Provider.Id}");
         var disk = await runtime.RestoreSnapshotAsync(scope.App, snapshotId, scope.Progress, cancellationToken).ConfigureAwait(false);
+        // A snapshot holds the app's own past state, bound directories included: the new disk is marked seeded so that
+        // its first deploy copies nothing over it (a file the app had deleted would come back). -SeedBinds still can.
+        await runtime.MarkSeededAsync(scope.App, disk.Id, cancellationToken).ConfigureAwait(false);
         scope.Step($"restored as disk {disk.Id}", 99);
-        return disk;
+        return disk with { Seeded = true };
     }
 }

@@ -52,6 +52,25 @@ public sealed partial class AppDeploymentTests
     }
 
     [Fact]
+    public async Task A_disk_restored_from_a_snapshot_is_the_apps_own_state_and_its_first_deploy_copies_nothing_back()
+    {
+        var app = BindApp();
+        File.WriteAllText(Path.Combine(ProjectDir, "html", "about.html"), "about");
+        var first = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+        File.Delete(Path.Combine(dataRoot, "disks", first.CurrentDiskId!, "binds", "html", "about.html"));
+        var snapshots = new SnapshotOperations(context!);
+        var snapshot = await snapshots.CreateAsync(app.Id, new SnapshotOptions(), null, CancellationToken.None).Within();
+
+        var restored = await snapshots.RestoreAndSwitchAsync(app.Id, snapshot.Id, null, null, CancellationToken.None).Within();
+        var status = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+
+        Assert.True(restored.Disk.Seeded);
+        Assert.Equal(restored.Disk.Id, status.CurrentDiskId);
+        Assert.NotEqual(first.CurrentDiskId, status.CurrentDiskId);
+        Assert.False(File.Exists(Path.Combine(dataRoot, "disks", status.CurrentDiskId!, "binds", "html", "about.html")));
+    }
+
+    [Fact]
     public async Task SeedBinds_copies_what_the_disk_lacks_onto_the_current_disk_and_keeps_the_apps_files()
     {
         var app = BindApp();
@@ -147,6 +166,8 @@ public sealed partial class AppDeploymentTests
         public Task DeleteDiskAsync(KompoxApp app, string diskId, CancellationToken cancellationToken) => inner.DeleteDiskAsync(app, diskId, cancellationToken);
 
         public Task MarkCurrentAsync(KompoxApp app, string diskId, CancellationToken cancellationToken) => inner.MarkCurrentAsync(app, diskId, cancellationToken);
+
+        public Task MarkSeededAsync(KompoxApp app, string diskId, CancellationToken cancellationToken) => inner.MarkSeededAsync(app, diskId, cancellationToken);
 
         public Task AssignToAppAsync(KompoxApp app, KompoxApp destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken) => inner.AssignToAppAsync(app, destination, progress, cancellationToken);
 

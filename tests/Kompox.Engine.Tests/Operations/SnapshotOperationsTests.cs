@@ -518,6 +518,8 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
 
         public Task MarkCurrentAsync(KompoxApp app, string diskId, CancellationToken cancellationToken) => Inner.MarkCurrentAsync(app, diskId, cancellationToken);
 
+        public Task MarkSeededAsync(KompoxApp app, string diskId, CancellationToken cancellationToken) => Inner.MarkSeededAsync(app, diskId, cancellationToken);
+
         public Task<SnapshotInfo> SetSnapshotPinnedAsync(KompoxApp app, string snapshotId, bool pinned, CancellationToken cancellationToken) => Inner.SetSnapshotPinnedAsync(app, snapshotId, pinned, cancellationToken);
 
         public Task AssignToAppAsync(KompoxApp app, KompoxApp destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken) => Inner.AssignToAppAsync(app, destination, progress, cancellationToken);
