@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Kompox.Operations.Remote;
 using Kompox.PowerShell;
 
 namespace Kompox.Cmdlets;
@@ -6,30 +7,13 @@ namespace Kompox.Cmdlets;
 /// <summary>Removes clusters from the connected Kompox service (administrators); the service refuses one that still has apps. Nothing on the cluster is touched.</summary>
 [Cmdlet(VerbsCommon.Remove, "KompoxCluster", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(KompoxCluster))]
-public sealed class RemoveKompoxClusterCommand : KompoxServiceCmdlet
+public sealed class RemoveKompoxClusterCommand : KompoxServiceRemoveCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string[] Name { get; set; } = null!;
+    protected override string Target(string name) => $"cluster {name} in the Kompox service {Service.Uri} (its registration only)";
 
-    /// <summary>Write each cluster as it was before it was removed.</summary>
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
+    protected override async Task<object> GetAsync(string name, CancellationToken cancellationToken) => await Service.GetClusterAsync(name, cancellationToken);
 
-    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
-    {
-        foreach (var name in Name)
-        {
-            if (!ShouldProcess($"cluster {name} in the Kompox service {Service.Uri} (its registration only)", "Remove"))
-            {
-                continue;
-            }
+    protected override Task DeleteAsync(string name, CancellationToken cancellationToken) => Service.DeleteClusterAsync(name, cancellationToken);
 
-            var before = PassThru ? await TryAsync(token => Service.GetClusterAsync(name, token), cancellationToken) : null;
-            if (await TryAsync(token => Service.DeleteClusterAsync(name, token), cancellationToken) && before is not null)
-            {
-                WriteObject(Shown(before, null));
-            }
-        }
-    }
+    protected override object PassedThrough(object record) => Shown((ServiceCluster)record, null);
 }

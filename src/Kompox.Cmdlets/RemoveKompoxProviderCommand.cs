@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Kompox.Operations.Remote;
 using Kompox.PowerShell;
 
 namespace Kompox.Cmdlets;
@@ -6,30 +7,13 @@ namespace Kompox.Cmdlets;
 /// <summary>Removes providers from the connected Kompox service (administrators); the service refuses one that still has clusters.</summary>
 [Cmdlet(VerbsCommon.Remove, "KompoxProvider", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(KompoxProvider))]
-public sealed class RemoveKompoxProviderCommand : KompoxServiceCmdlet
+public sealed class RemoveKompoxProviderCommand : KompoxServiceRemoveCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string[] Name { get; set; } = null!;
+    protected override string Target(string name) => $"provider {name} in the Kompox service {Service.Uri}";
 
-    /// <summary>Write each provider as it was before it was removed.</summary>
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
+    protected override async Task<object> GetAsync(string name, CancellationToken cancellationToken) => await Service.GetProviderAsync(name, cancellationToken);
 
-    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
-    {
-        foreach (var name in Name)
-        {
-            if (!ShouldProcess($"provider {name} in the Kompox service {Service.Uri}", "Remove"))
-            {
-                continue;
-            }
+    protected override Task DeleteAsync(string name, CancellationToken cancellationToken) => Service.DeleteProviderAsync(name, cancellationToken);
 
-            var before = PassThru ? await TryAsync(token => Service.GetProviderAsync(name, token), cancellationToken) : null;
-            if (await TryAsync(token => Service.DeleteProviderAsync(name, token), cancellationToken) && before is not null)
-            {
-                WriteObject(Shown(before));
-            }
-        }
-    }
+    protected override object PassedThrough(object record) => Shown((ServiceProvider)record);
 }

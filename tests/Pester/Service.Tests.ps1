@@ -216,6 +216,23 @@ Describe 'Client mode: an app''s life through the cmdlets' {
         Get-KompoxApp -Name gitea -ErrorVariable gone -ErrorAction SilentlyContinue
         $gone[0].FullyQualifiedErrorId | Should -BeLike 'AppNotFound,*'
     }
+
+    It 'removes the administrator''s registrations: a user, then the cluster, then its provider, each refused while in use' {
+        Connect-KompoxService -Uri $Service.Uri -Token $Service.Token -Confirm:$false | Out-Null
+        Remove-KompoxProvider -Name sim -Confirm:$false -ErrorVariable inUse -ErrorAction SilentlyContinue
+        $inUse[0].FullyQualifiedErrorId | Should -BeLike 'ResourceInUse,*'
+
+        Remove-KompoxUser -Name bob -WhatIf
+        (Get-KompoxUser -Name bob).Name | Should -Be 'bob'
+        (Remove-KompoxUser -Name bob -PassThru -Confirm:$false).Name | Should -Be 'bob'
+        Get-KompoxUser -Name bob -ErrorVariable noUser -ErrorAction SilentlyContinue
+        $noUser[0].FullyQualifiedErrorId | Should -BeLike 'UserNotFound,*'
+        { Connect-KompoxService -Uri $Service.Uri -Token $BobToken -Confirm:$false } | Should -Throw -ErrorId 'Unauthenticated,*'
+
+        (Remove-KompoxCluster -Name lab -PassThru -Confirm:$false).Name | Should -Be 'lab'
+        (Remove-KompoxProvider -Name sim -PassThru -Confirm:$false).Name | Should -Be 'sim'
+        @(Get-KompoxProvider) | Should -HaveCount 0
+    }
 }
 
 Describe 'Stop-KompoxService' {
