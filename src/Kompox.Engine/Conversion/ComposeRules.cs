@@ -372,13 +372,17 @@ internal static partial class ComposeRules
 
     private static string DiagnosticsKey(ComposeService service, string keyPath) => ConversionDiagnostics.ServiceKey(service, keyPath);
 
+    // A mounted file's mode is at most 0777 (the reader refuses setuid, setgid and sticky bits), so its octal suffix in
+    // a volume name is at most three digits. (A C# literal 0777 would be decimal 777, octal 1411: one digit too many.)
+    private static readonly int LongestFileMode = Convert.ToInt32("777", 8);
+
     private static void CheckContentNames(string section, IEnumerable<string> names, ConversionDiagnostics diagnostics, IReadOnlyDictionary<string, SourceMark> marks)
     {
         var nameByLabel = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in names.Order(StringComparer.Ordinal))
         {
             var label = KubeNames.ToDnsLabel(name);
-            var volume = label is null ? null : ContentNames.VolumeName(section, label, mode: 0777);
+            var volume = label is null ? null : ContentNames.VolumeName(section, label, mode: LongestFileMode);
             if (label is null || Names.CheckDnsLabel(volume!) is not null)
             {
                 diagnostics.ComposeError($"{section}.{name}", marks[name], $"'{name}' cannot become a Kubernetes name; use a shorter name of letters, digits, '-', '_' or '.'");

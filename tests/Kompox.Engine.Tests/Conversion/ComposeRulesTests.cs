@@ -47,6 +47,30 @@ public class ComposeRulesTests
     public void Capabilities_beyond_baseline() =>
         AssertRejected(Service("web") with { CapAdd = new[] { "CHOWN", "SYS_ADMIN" } }, "services.web.cap_add[1]", "SYS_ADMIN");
 
+    // A secret's Pod volume is named secret-<name>-<mode in octal> (one volume per mode), a DNS label of at most 63
+    // characters; the longest mode a file may have is 0777, three octal digits.
+    [Theory]
+    [InlineData(52, true)]
+    [InlineData(53, false)]
+    public void A_secret_name_is_as_long_as_its_volume_name_allows_at_the_longest_mode(int length, bool accepted)
+    {
+        var name = new string('s', length);
+        var mode = Convert.ToInt32("777", 8);
+        var web = Service("web") with { Secrets = new[] { new ComposeFileMount(name, "/run/secrets/s", mode, "secrets[0]", At) } };
+        var project = Project(new[] { web }, secrets: new Dictionary<string, string> { [name] = "x" });
+        if (accepted)
+        {
+            var volume = AppConverter.Convert(App(), project, K3sDisk).Objects.OfType<k8s.Models.V1Deployment>().Single().Spec.Template.Spec.Volumes.Single(v => v.Secret is not null);
+            Assert.Equal(63, volume.Name.Length);
+        }
+        else
+        {
+            var problem = SingleProblem(project);
+            Assert.Equal($"secrets.{name}", problem.Key);
+            Assert.Contains("cannot become a Kubernetes name", problem.Message);
+        }
+    }
+
     [Theory]
     [InlineData("network_mode", "service:vpn")]
     [InlineData("network_mode", "none")]
