@@ -6,31 +6,11 @@ namespace Kompox.Cmdlets;
 /// <summary>The users of the connected Kompox service (administrators): those named, or every one; never their tokens.</summary>
 [Cmdlet(VerbsCommon.Get, "KompoxUser")]
 [OutputType(typeof(KompoxUser))]
-public sealed class GetKompoxUserCommand : KompoxServiceCmdlet
+public sealed class GetKompoxUserCommand : KompoxServiceGetCmdlet
 {
-    /// <summary>The users to get; every one when not given.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string[]? Name { get; set; }
+    protected override async Task<IEnumerable<object>> ListAsync(CancellationToken cancellationToken) =>
+        (await Service.ListUsersAsync(cancellationToken)).Select(user => new KompoxUser(user));
 
-    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
-    {
-        if (Name is null)
-        {
-            foreach (var user in await TryAsync(Service.ListUsersAsync, cancellationToken) ?? [])
-            {
-                WriteObject(new KompoxUser(user));
-            }
-
-            return;
-        }
-
-        foreach (var name in Name)
-        {
-            if (await TryAsync(token => Service.GetUserAsync(name, token), cancellationToken) is { } user)
-            {
-                WriteObject(new KompoxUser(user));
-            }
-        }
-    }
+    protected override async Task<object> GetAsync(string name, CancellationToken cancellationToken) =>
+        new KompoxUser(await Service.GetUserAsync(name, cancellationToken));
 }
