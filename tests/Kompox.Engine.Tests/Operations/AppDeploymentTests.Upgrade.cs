@@ -1,0 +1,162 @@
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Kompox.Conversion;
+using Kompox.Drivers;
+using Kompox.Kube;
+using Kompox.Model;
+using Kompox.Operations;
+
+namespace Kompox.Tests.Operations;
+
+/// <summary>
+/// The first deploy after an upgrade from the Kompox that named the app's one claim <c>&lt;app&gt;-data</c> (before
+/// commit 71f7634 named claims per disk; the volume was already <c>&lt;namespace&gt;-&lt;hash of the disk id&gt;</c>, Retain,
+/// pre-bound to that claim). Against the API test server, whose binder follows kubernetes/kubernetes
+/// pkg/controller/volume/persistentvolume/pv_controller.go: a bound claim's spec cannot change (kube-apiserver
+/// ValidatePersistentVolumeClaimUpdate), a claim whose volume names another claim is Lost (syncBoundClaim), a volume
+/// whose claimRef uid no claim of that name has is Released and stays so until the uid is cleared (syncVolume,
+/// isVolumeReleased).
+/// </summary>
+public sealed partial class AppDeploymentTests
+{
+    /// <summary>The claim the previous Kompox made for app "web": one per app, whatever its disk.</summary>
+    private const string LegacyClaim = "web-data";
+
+    [Fact]
+    public async Task The_first_deploy_after_the_upgrade_moves_the_volume_onto_the_disks_own_claim_and_keeps_the_disk_and_its_data()
+    {
+        await ClusterOnTheTestClockAsync();
+        var app = BindApp();
+        File.WriteAllText(Path.Combine(ProjectDir, "html", "index.html"), "<h1>from the project</h1>");
+        var disk = await DeployedByThePreviousKompoxAsync(app);
+        Assert.Equal("Bound", Server.Peek("persistentvolumeclaims", KubeNames.Namespace(app), LegacyClaim)?["status"]?["phase"]?.ToString());
+
+        var deploying = Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None);
+        await time.StepUntilAsync(deploying, TimeSpan.FromMinutes(5));
+        var status = await deploying.Within();
+
+        // The old claim was deleted as the Pod left it; it goes once kubernetes.io/pvc-protection lets it (the deploy does
+        // not wait for that: the disk is kept either way).
+        Assert.NotNull(Server.Peek("persistentvolumeclaims", status.Namespace, LegacyClaim)?["metadata"]?["deletionTimestamp"]);
+        time.Fake.Advance(FinalizerLatency);
+        await harness.Client().CoreV1.ListNamespaceAsync();
+        Assert.Equal(disk.Id, status.CurrentDiskId);
+        AssertOnlyOn(status, disk.Id);
+        AssertMigrated(app, disk.Id);
+
+        // After the migration the app switches and is destroyed like any other; the old disk is kept.
+        var spare = await Disks().CreateAsync(app.Id, null, null, CancellationToken.None).Within();
+        var switching = Disks().SwitchAsync(app.Id, spare.Id, null, null, CancellationToken.None);
+        await time.StepUntilAsync(switching, TimeSpan.FromMinutes(5));
+        AssertOnlyOn((await switching.Within()).Status!, spare.Id);
+        var destroying = Operations().DestroyAsync(app.Id, new DestroyOptions(), null, CancellationToken.None);
+        await time.StepUntilAsync(destroying, TimeSpan.FromMinutes(5));
+        await destroying.Within();
+
+        Assert.Empty(Server.PeekAll("persistentvolumes"));
+        Assert.Empty(Server.PeekAll("persistentvolumeclaims", status.Namespace));
+        Assert.Equal("kept by the upgrade", File.ReadAllText(Path.Combine(dataRoot, "disks", disk.Id, "volumes", "kept.txt")));
+    }
+
+    /// <summary>
+    /// An interruption before each of the migration's writes (the cancellation comes with the progress step that
+    /// precedes the write, as Ctrl+C would): the deploy run again completes it.
+    /// </summary>
+    [Theory]
+    [InlineData("disk ")] // before the disk is marked seeded
+    [InlineData("PersistentVolume ")] // before the volume's claimRef names the disk's own claim
+    [InlineData("applying PersistentVolume ")]
+    [InlineData("applying PersistentVolumeClaim ")] // the volume names the new claim; the old one is Lost and still mounted
+    [InlineData("applying Deployment ")] // the new claim is bound, the Pod still on the old one
+    [InlineData("pruning PersistentVolumeClaim ")] // the Pod is on the new claim, the old claim is still there
+    public async Task A_migration_interrupted_before_each_step_completes_when_the_deploy_is_run_again(string step)
+    {
+        var app = BindApp();
+        File.WriteAllText(Path.Combine(ProjectDir, "html", "index.html"), "<h1>from the project</h1>");
+        var disk = await DeployedByThePreviousKompoxAsync(app);
+        using var cancel = new CancellationTokenSource();
+        var progress = new CancelAtStep(step, cancel);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => Operations().DeployAsync(app.Id, new DeployOptions(), progress, cancel.Token).Within());
+        Assert.True(progress.Cancelled, $"no step began with '{step}'");
+        Assert.True(Directory.Exists(Path.Combine(dataRoot, "disks", disk.Id)));
+        var status = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+
+        AssertOnlyOn(status, disk.Id);
+        AssertMigrated(app, disk.Id);
+    }
+
+    /// <summary>The old claim is gone, the volume of the disk is Retain and bound to the new claim, the disk is the provider's current one, marked seeded, with its data and without the project's bound files.</summary>
+    private void AssertMigrated(KompoxApp app, string diskId)
+    {
+        var ns = KubeNames.Namespace(app);
+        Assert.Null(Server.Peek("persistentvolumeclaims", ns, LegacyClaim));
+        var volume = Server.Peek("persistentvolumes", null, KubeNames.PersistentVolume(ns, diskId))!;
+        Assert.Equal(("Retain", KubeNames.Claim(app.Name, diskId)), (volume["spec"]!["persistentVolumeReclaimPolicy"]!.ToString(), volume["spec"]!["claimRef"]!["name"]!.ToString()));
+        Assert.Equal("kept by the upgrade", File.ReadAllText(Path.Combine(dataRoot, "disks", diskId, "volumes", "kept.txt")));
+        Assert.Equal(diskId, CurrentTag());
+
+        // The app ran on this disk before: its first deploy is long past, and the project's files are not copied onto it.
+        Assert.True(new K3sRuntime(dataRoot, time).GetDiskAsync(app, diskId, CancellationToken.None).Result.Seeded);
+        Assert.False(File.Exists(Path.Combine(dataRoot, "disks", diskId, "binds", "html", "index.html")));
+    }
+
+    /// <summary>
+    /// The app as the previous Kompox left it: a disk with data, and its objects as that version wrote them — today's
+    /// objects of that disk with the one name that differed, the claim <see cref="LegacyClaim"/>, which the volume's
+    /// claimRef and the Deployment named — applied by server-side apply under field manager "kompox", and the namespace's
+    /// disk-current-id annotation; no kompox-disk-current or kompox-seeded tag, which that version did not write.
+    /// </summary>
+    private async Task<DiskInfo> DeployedByThePreviousKompoxAsync(KompoxApp app)
+    {
+        var disk = await new K3sRuntime(dataRoot, time).CreateDiskAsync(app, NoProgress.Instance, CancellationToken.None);
+        Directory.CreateDirectory(Path.Combine(dataRoot, "disks", disk.Id, "volumes"));
+        File.WriteAllText(Path.Combine(dataRoot, "disks", disk.Id, "volumes", "kept.txt"), "kept by the upgrade");
+
+        var client = harness.Client();
+        foreach (var o in AppValidatorAccess.Objects(app, disk, Server.NodeName))
+        {
+            switch (o)
+            {
+                case V1PersistentVolume volume:
+                    volume.Spec.ClaimRef.Name = LegacyClaim;
+                    break;
+                case V1PersistentVolumeClaim claim:
+                    claim.Metadata.Name = LegacyClaim;
+                    break;
+                case V1Deployment deployment:
+                    deployment.Spec.Template.Spec.Volumes.Single(v => v.PersistentVolumeClaim is not null).PersistentVolumeClaim.ClaimName = LegacyClaim;
+                    break;
+            }
+
+            await KubeObjects.ApplyAsync(client, o, CancellationToken.None);
+            if (o is V1Namespace)
+            {
+                // The disk state under its own field manager, so that the app's apply leaves it.
+                var state = new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new V1ObjectMeta { Name = o.Metadata.Name, Annotations = new Dictionary<string, string> { [KompoxMetadata.DiskCurrentAnnotation] = disk.Id } } };
+                await client.CoreV1.PatchNamespaceAsync(new V1Patch(state, V1Patch.PatchType.ApplyPatch), o.Metadata.Name, fieldManager: KompoxMetadata.DiskStateFieldManager, force: true);
+            }
+        }
+
+        var pod = Server.PeekAll("pods", KubeNames.Namespace(app)).Single();
+        Assert.Contains(pod["spec"]!["volumes"]!.AsArray(), v => v?["persistentVolumeClaim"]?["claimName"]?.ToString() == LegacyClaim);
+        Assert.DoesNotContain(Directory.GetFiles(Path.Combine(dataRoot, "disks"), "*.json"), f => JsonNode.Parse(File.ReadAllText(f))!["Tags"]!.AsObject().Any(t => t.Key is "kompox-disk-current" or "kompox-seeded"));
+        return disk;
+    }
+
+    /// <summary>Cancels when the operation reports a step beginning with <paramref name="prefix"/>, before what the step does.</summary>
+    private sealed class CancelAtStep(string prefix, CancellationTokenSource cancel) : IProgress<OperationProgress>
+    {
+        public bool Cancelled { get; private set; }
+
+        public void Report(OperationProgress value)
+        {
+            if (value.Kind == ProgressKind.Step && value.Status.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                Cancelled = true;
+                cancel.Cancel();
+            }
+        }
+    }
+}
