@@ -1,9 +1,7 @@
 using System.Text.Json.Nodes;
 using k8s;
-using k8s.Models;
 using Kompox.Conversion;
 using Kompox.Drivers;
-using Kompox.Kube;
 using Kompox.Model;
 using Kompox.Operations;
 
@@ -20,8 +18,8 @@ namespace Kompox.Tests.Operations;
 /// </summary>
 public sealed partial class AppDeploymentTests
 {
-    /// <summary>The claim the previous Kompox made for app "web": one per app, whatever its disk.</summary>
-    private const string LegacyClaim = "web-data";
+    /// <summary>The claim the previous Kompox made for app "web".</summary>
+    private static readonly string LegacyClaim = PreviousKompox.Claim("web");
 
     [Fact]
     public async Task The_first_deploy_after_the_upgrade_moves_the_volume_onto_the_disks_own_claim_and_keeps_the_disk_and_its_data()
@@ -103,10 +101,8 @@ public sealed partial class AppDeploymentTests
     }
 
     /// <summary>
-    /// The app as the previous Kompox left it: a disk with data, and its objects as that version wrote them — today's
-    /// objects of that disk with the one name that differed, the claim <see cref="LegacyClaim"/>, which the volume's
-    /// claimRef and the Deployment named — applied by server-side apply under field manager "kompox", and the namespace's
-    /// disk-current-id annotation; no kompox-disk-current or kompox-seeded tag, which that version did not write.
+    /// The app as the previous Kompox left it: a disk with data, its objects as that version wrote them
+    /// (<see cref="PreviousKompox"/>), and no kompox-disk-current or kompox-seeded tag, which that version did not write.
     /// </summary>
     private async Task<DiskInfo> DeployedByThePreviousKompoxAsync(KompoxApp app)
     {
@@ -114,30 +110,7 @@ public sealed partial class AppDeploymentTests
         Directory.CreateDirectory(Path.Combine(dataRoot, "disks", disk.Id, "volumes"));
         File.WriteAllText(Path.Combine(dataRoot, "disks", disk.Id, "volumes", "kept.txt"), "kept by the upgrade");
 
-        var client = harness.Client();
-        foreach (var o in AppValidatorAccess.Objects(app, disk, Server.NodeName))
-        {
-            switch (o)
-            {
-                case V1PersistentVolume volume:
-                    volume.Spec.ClaimRef.Name = LegacyClaim;
-                    break;
-                case V1PersistentVolumeClaim claim:
-                    claim.Metadata.Name = LegacyClaim;
-                    break;
-                case V1Deployment deployment:
-                    deployment.Spec.Template.Spec.Volumes.Single(v => v.PersistentVolumeClaim is not null).PersistentVolumeClaim.ClaimName = LegacyClaim;
-                    break;
-            }
-
-            await KubeObjects.ApplyAsync(client, o, CancellationToken.None);
-            if (o is V1Namespace)
-            {
-                // The disk state under its own field manager, so that the app's apply leaves it.
-                var state = new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new V1ObjectMeta { Name = o.Metadata.Name, Annotations = new Dictionary<string, string> { [KompoxMetadata.DiskCurrentAnnotation] = disk.Id } } };
-                await client.CoreV1.PatchNamespaceAsync(new V1Patch(state, V1Patch.PatchType.ApplyPatch), o.Metadata.Name, fieldManager: KompoxMetadata.DiskStateFieldManager, force: true);
-            }
-        }
+        await PreviousKompox.ApplyAsync(harness.Client(), app.Name, AppValidatorAccess.Objects(app, disk, Server.NodeName), disk.Id);
 
         var pod = Server.PeekAll("pods", KubeNames.Namespace(app)).Single();
         Assert.Contains(pod["spec"]!["volumes"]!.AsArray(), v => v?["persistentVolumeClaim"]?["claimName"]?.ToString() == LegacyClaim);
