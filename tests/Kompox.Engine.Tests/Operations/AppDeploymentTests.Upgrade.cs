@@ -57,6 +57,27 @@ public sealed partial class AppDeploymentTests
         Assert.Equal("kept by the upgrade", File.ReadAllText(Path.Combine(dataRoot, "disks", disk.Id, "volumes", "kept.txt")));
     }
 
+    // A switch before any redeploy: the disk the old claim was bound to has held the app's data, so it is tagged seeded
+    // before the switch prunes that claim, and switching back to it copies nothing over the data.
+    [Fact]
+    public async Task A_switch_before_the_first_redeploy_leaves_the_old_disk_seeded_and_switching_back_copies_nothing()
+    {
+        await ClusterOnTheTestClockAsync();
+        var app = BindApp();
+        File.WriteAllText(Path.Combine(ProjectDir, "html", "index.html"), "<h1>from the project</h1>");
+        var disk = await DeployedByThePreviousKompoxAsync(app);
+        var spare = await Disks().CreateAsync(app.Id, null, null, CancellationToken.None).Within();
+
+        foreach (var target in new[] { spare.Id, disk.Id })
+        {
+            var switching = Disks().SwitchAsync(app.Id, target, null, null, CancellationToken.None);
+            await time.StepUntilAsync(switching, TimeSpan.FromMinutes(5));
+            AssertOnlyOn((await switching.Within()).Status!, target);
+        }
+
+        AssertMigrated(app, disk.Id);
+    }
+
     /// <summary>
     /// An interruption before each of the migration's writes (the cancellation comes with the progress step that
     /// precedes the write, as Ctrl+C would): the deploy run again completes it.
