@@ -89,12 +89,19 @@ internal static class AppVolume
     /// would come back). Written before the volume leaves that claim (<see cref="PrepareAsync"/>), so that a deploy
     /// interrupted in between still finds the mark.
     /// </summary>
-    public static async Task MarkSeededIfLegacyAsync(OperationScope scope, IDriverRuntime runtime, string diskId, CancellationToken cancellationToken)
+    /// <param name="runtime">The provider's runtime; null to get it only when there is a mark to write.</param>
+    public static async Task MarkSeededIfLegacyAsync(OperationScope scope, IDriverRuntime? runtime, string diskId, CancellationToken cancellationToken)
     {
         var ns = KubeNames.Namespace(scope.App);
         var legacy = KubeNames.Claim(scope.App.Name, null);
         var claim = await KubeObjects.ReadOrNullAsync(() => scope.Kube.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(legacy, ns, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (claim?.Spec?.VolumeName != KubeNames.PersistentVolume(ns, diskId) || (await runtime.GetDiskAsync(scope.App, diskId, cancellationToken).ConfigureAwait(false)).Seeded)
+        if (claim?.Spec?.VolumeName != KubeNames.PersistentVolume(ns, diskId))
+        {
+            return;
+        }
+
+        runtime ??= await scope.RuntimeAsync(cancellationToken).ConfigureAwait(false);
+        if ((await runtime.GetDiskAsync(scope.App, diskId, cancellationToken).ConfigureAwait(false)).Seeded)
         {
             return;
         }

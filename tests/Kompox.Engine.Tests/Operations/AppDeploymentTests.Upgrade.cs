@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using Kompox.Conversion;
 using Kompox.Drivers;
+using Kompox.Kube;
 using Kompox.Model;
 using Kompox.Operations;
 
@@ -76,6 +77,37 @@ public sealed partial class AppDeploymentTests
         }
 
         AssertMigrated(app, disk.Id);
+    }
+
+    // A destroy before any redeploy deletes the old claim, the last word that the app ran on the disk: the disk is tagged
+    // seeded first, so the deploy after copies nothing over its data.
+    [Fact]
+    public async Task A_destroy_before_the_first_redeploy_leaves_the_disk_seeded_and_the_deploy_after_copies_nothing()
+    {
+        var app = BindApp();
+        File.WriteAllText(Path.Combine(ProjectDir, "html", "index.html"), "<h1>from the project</h1>");
+        var disk = await DeployedByThePreviousKompoxAsync(app);
+
+        await Operations().DestroyAsync(app.Id, new DestroyOptions(), null, CancellationToken.None).Within();
+        var status = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+
+        AssertOnlyOn(status, disk.Id);
+        AssertMigrated(app, disk.Id);
+    }
+
+    // From a machine that is not the k3s node the disk cannot be marked: the destroy still removes the app, and says so.
+    [Fact]
+    public async Task A_destroy_before_the_first_redeploy_from_another_machine_warns_that_the_disk_will_be_seeded()
+    {
+        var app = BindApp();
+        var disk = await DeployedByThePreviousKompoxAsync(app);
+        var progress = new RecordedProgress();
+
+        var result = await Operations(Laptop).DestroyAsync(app.Id, new DestroyOptions(), progress, CancellationToken.None).Within();
+
+        Assert.Contains(new KubeObjectRef("PersistentVolumeClaim", KubeNames.Namespace(app), LegacyClaim), result.Deleted);
+        Assert.Contains(progress.Reports, r => r.Kind == ProgressKind.Warning && r.Status.Contains($"disk {disk.Id}, which an earlier Kompox deployed the app on, could not be marked seeded", StringComparison.Ordinal));
+        Assert.False((await new K3sRuntime(dataRoot, time).GetDiskAsync(app, disk.Id, CancellationToken.None)).Seeded);
     }
 
     /// <summary>
