@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Kompox.Conversion;
+using Kompox.Drivers;
 using Kompox.Kube;
 
 namespace Kompox.Operations;
@@ -18,7 +19,7 @@ internal static class AppVolume
     /// Readies the app's volume and claim before a deploy applies them: one that is being deleted (a destroy just
     /// before, a claim deleted by hand) is waited for, so that the apply makes it anew instead of writing into an
     /// object that then disappears; the app's own Pod, which would hold its claim for ever, goes with its Deployment.
-    /// Then a volume still bound to a claim that is gone is released for the app's claim.
+    /// Then a volume still bound to a claim that is gone, or to the claim an earlier Kompox named, is bound to the app's claim.
     /// </summary>
     /// <param name="existing">The app's objects as listed; updated to what is left.</param>
     /// <param name="timeout">How long each of them may take to go.</param>
@@ -75,10 +76,38 @@ internal static class AppVolume
             existing.Remove(volumeRef);
         }
 
-        if (existing.GetValueOrDefault(volumeRef) is V1PersistentVolume live && await ReleaseStaleBindingAsync(scope, live, cancellationToken).ConfigureAwait(false) is { } released)
+        if (existing.GetValueOrDefault(volumeRef) is V1PersistentVolume live && await BindToClaimAsync(scope, live, claimRef, cancellationToken).ConfigureAwait(false) is { } released)
         {
             existing[volumeRef] = released;
         }
+    }
+
+    /// <summary>
+    /// Marks <paramref name="diskId"/> seeded when the claim an earlier Kompox named <c>&lt;app&gt;-data</c> (before claims
+    /// were named per disk, <see cref="KubeNames.Claim"/>) is on its volume: the app has run on that disk, so its deploy now
+    /// is no first deploy of the disk, and no bound directory is copied over what the app made of it (a file it deleted
+    /// would come back). Written before the volume leaves that claim (<see cref="PrepareAsync"/>), so that a deploy
+    /// interrupted in between still finds the mark.
+    /// </summary>
+    /// <param name="runtime">The provider's runtime; null to get it only when there is a mark to write.</param>
+    public static async Task MarkSeededIfLegacyAsync(OperationScope scope, IDriverRuntime? runtime, string diskId, CancellationToken cancellationToken)
+    {
+        var ns = KubeNames.Namespace(scope.App);
+        var legacy = KubeNames.Claim(scope.App.Name, null);
+        var claim = await KubeObjects.ReadOrNullAsync(() => scope.Kube.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(legacy, ns, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (claim?.Spec?.VolumeName != KubeNames.PersistentVolume(ns, diskId))
+        {
+            return;
+        }
+
+        runtime ??= await scope.RuntimeAsync(cancellationToken).ConfigureAwait(false);
+        if ((await runtime.GetDiskAsync(scope.App, diskId, cancellationToken).ConfigureAwait(false)).Seeded)
+        {
+            return;
+        }
+
+        scope.Step($"disk {diskId} has held the app's data since an earlier Kompox deployed it on claim {legacy}: marking it seeded, so that no bound directory is copied onto it", 11);
+        await runtime.MarkSeededAsync(scope.App, diskId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -143,35 +172,67 @@ internal static class AppVolume
     }
 
     /// <summary>
-    /// Removes the uid (and resourceVersion) of a claim that is gone, or has been made anew, from the volume's claimRef,
-    /// as <c>kubectl patch pv</c> would: the binder owns them, so an apply never removes them, and the volume stays
-    /// Released, leaving the app's new claim Pending. A JSON patch that tests the uid first, so that a binding made
-    /// meanwhile is never undone.
+    /// Makes the volume's claimRef name the app's claim <paramref name="claim"/>, as <c>kubectl patch pv</c> would, so that
+    /// the binder (pkg/controller/volume/persistentvolume/pv_controller.go) binds it to that claim:
+    /// <list type="bullet">
+    /// <item>A claimRef naming the claim with the uid of a claim that is gone, or has been made anew: the uid (and
+    /// resourceVersion) go. The binder owns them, so an apply never removes them, and the volume stays Released, leaving the
+    /// app's new claim Pending.</item>
+    /// <item>A claimRef naming another claim of the app's namespace: the claim an earlier Kompox named <c>&lt;app&gt;-data</c>
+    /// (an upgrade), whose volume has the same name. The volume's claimRef is replaced by the app's claim, without uid: the
+    /// old claim, still there and mounted by the old Pod, becomes Lost (syncBoundClaim: its volume is bound elsewhere) and is
+    /// pruned once the Deployment has rolled onto the new claim. The volume never names a claim that is gone, so it is never
+    /// Released and its reclaim policy never runs; the apply that follows writes Retain before the prune deletes anything.</item>
+    /// </list>
+    /// A JSON patch that tests what it replaces first, so that a binding made meanwhile is never undone. A claimRef of
+    /// another namespace is left alone: the volume is not the app's to take.
     /// </summary>
     /// <returns>The volume as patched; null when its binding holds.</returns>
-    private static async Task<V1PersistentVolume?> ReleaseStaleBindingAsync(OperationScope scope, V1PersistentVolume volume, CancellationToken cancellationToken)
+    private static async Task<V1PersistentVolume?> BindToClaimAsync(OperationScope scope, V1PersistentVolume volume, KubeObjectRef claim, CancellationToken cancellationToken)
     {
-        if (volume.Spec?.ClaimRef is not { Uid: { Length: > 0 } uid } bound)
+        if (volume.Spec?.ClaimRef is not { } bound || bound.NamespaceProperty != claim.Namespace)
         {
             return null;
         }
 
         var client = scope.Kube;
-        var holder = await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(bound.Name, bound.NamespaceProperty, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (holder?.Metadata.Uid == uid)
+        var operations = new JsonArray();
+        if (bound.Name != claim.Name)
         {
-            return null;
-        }
+            scope.Step($"PersistentVolume {volume.Metadata.Name} is bound to claim {bound.NamespaceProperty}/{bound.Name}, which an earlier Kompox made: binding it to the app's claim {claim.Name} (the disk stays; the old claim is pruned once the app has left it)", 14);
+            operations.Add(new JsonObject { ["op"] = "test", ["path"] = "/spec/claimRef/name", ["value"] = bound.Name });
+            if (!string.IsNullOrEmpty(bound.Uid))
+            {
+                operations.Add(new JsonObject { ["op"] = "test", ["path"] = "/spec/claimRef/uid", ["value"] = bound.Uid });
+            }
 
-        scope.Step($"PersistentVolume {volume.Metadata.Name} is still bound to claim {bound.NamespaceProperty}/{bound.Name} uid {uid}, which is gone: releasing it for the app's claim", 14);
-        var operations = new JsonArray
+            operations.Add(new JsonObject
+            {
+                ["op"] = "replace",
+                ["path"] = "/spec/claimRef",
+                ["value"] = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "PersistentVolumeClaim", ["namespace"] = claim.Namespace, ["name"] = claim.Name },
+            });
+        }
+        else
         {
-            new JsonObject { ["op"] = "test", ["path"] = "/spec/claimRef/uid", ["value"] = uid },
-            new JsonObject { ["op"] = "remove", ["path"] = "/spec/claimRef/uid" },
-        };
-        if (!string.IsNullOrEmpty(bound.ResourceVersion))
-        {
-            operations.Add(new JsonObject { ["op"] = "remove", ["path"] = "/spec/claimRef/resourceVersion" });
+            if (bound.Uid is not { Length: > 0 } uid)
+            {
+                return null;
+            }
+
+            var holder = await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(bound.Name, bound.NamespaceProperty, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            if (holder?.Metadata.Uid == uid)
+            {
+                return null;
+            }
+
+            scope.Step($"PersistentVolume {volume.Metadata.Name} is still bound to claim {bound.NamespaceProperty}/{bound.Name} uid {uid}, which is gone: releasing it for the app's claim", 14);
+            operations.Add(new JsonObject { ["op"] = "test", ["path"] = "/spec/claimRef/uid", ["value"] = uid });
+            operations.Add(new JsonObject { ["op"] = "remove", ["path"] = "/spec/claimRef/uid" });
+            if (!string.IsNullOrEmpty(bound.ResourceVersion))
+            {
+                operations.Add(new JsonObject { ["op"] = "remove", ["path"] = "/spec/claimRef/resourceVersion" });
+            }
         }
 
         var patch = new V1Patch(operations.ToJsonString(), V1Patch.PatchType.JsonPatch);

@@ -251,7 +251,9 @@ internal static class DeployApp
         // The provider's record follows the namespace, which wins where it can be read: repaired when they disagree.
         await runtime.MarkCurrentAsync(app, state.CurrentDiskId!, cancellationToken).ConfigureAwait(false);
 
-        // The first deploy on a disk copies the project's bound directories onto it, before the app starts on it.
+        // The first deploy on a disk copies the project's bound directories onto it, before the app starts on it; a disk an
+        // earlier Kompox deployed the app on has had its first deploy.
+        await AppVolume.MarkSeededIfLegacyAsync(scope, runtime, state.CurrentDiskId!, cancellationToken).ConfigureAwait(false);
         var seedThroughCluster = await SeedBinds.OnDeployAsync(scope, runtime, state.CurrentDiskId!, manifest.Binds, cancellationToken).ConfigureAwait(false);
 
         // One list per kind serves the volume and claim, the claim's storage request and the prune, before anything changes.

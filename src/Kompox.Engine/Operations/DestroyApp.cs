@@ -30,7 +30,7 @@ internal static class DestroyApp
         var app = scope.App;
         var client = scope.Kube;
         var ns = KubeNames.Namespace(app);
-        if (await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespaceAsync(ns, cancellationToken: cancellationToken)).ConfigureAwait(false) is null)
+        if (await KubeObjects.ReadOrNullAsync(() => client.CoreV1.ReadNamespaceAsync(ns, cancellationToken: cancellationToken)).ConfigureAwait(false) is not { } live)
         {
             // Never deployed (or its namespace was deleted by hand): there is nothing to delete, and no namespace to hold
             // the lock in; taking it would make one.
@@ -41,6 +41,21 @@ internal static class DestroyApp
         var deleted = new List<KubeObjectRef>();
         await scope.HoldAppAsync(options.LockWait, async token =>
         {
+            // The claim an earlier Kompox made is the last to say that the app ran on its disk: the disk is marked
+            // seeded before the claim goes, so that the next deploy copies no bound directory over its data. Failing
+            // that (on k3s from a machine that is not the node) the destroy goes on and says what follows.
+            if (AppDiskState.Of(live).CurrentDiskId is { } current)
+            {
+                try
+                {
+                    await AppVolume.MarkSeededIfLegacyAsync(scope, null, current, token).ConfigureAwait(false);
+                }
+                catch (KompoxException e) when (e.Kind != ErrorKind.Canceled)
+                {
+                    scope.Warn(Diagnostic.Warning(app.ComposePath ?? "compose.yml", SourceMark.File, string.Empty, $"disk {current}, which an earlier Kompox deployed the app on, could not be marked seeded ({e.Message}): the next deploy copies the project's bound directories onto it, never over a file it has"));
+                }
+            }
+
             var selector = AppObjects.Selector(app);
             var kinds = KubeObjects.AppKinds.Reverse().ToList();
             for (var k = 0; k < kinds.Count; k++)

@@ -34,7 +34,7 @@ internal static class ImportDisk
         await using var file = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
         var disk = await runtime.ImportDiskAsync(scope.App, file, scope.Progress, cancellationToken).ConfigureAwait(false);
         scope.Step($"imported as disk {disk.Id}", 99);
-        return disk;
+        return await MarkSeededAsync(scope, runtime, disk, cancellationToken).ConfigureAwait(false);
     }
 
     public static async Task<DiskInfo> AdoptAsync(OperationScope scope, string resourceId, CancellationToken cancellationToken)
@@ -43,6 +43,20 @@ internal static class ImportDisk
         scope.Detail($"tagging {resourceId} as a disk of app {scope.App.Id}");
         var disk = await runtime.AdoptDiskAsync(scope.App, resourceId, scope.Progress, cancellationToken).ConfigureAwait(false);
         scope.Step($"adopted disk {disk.Id}", 99);
-        return disk;
+        return await MarkSeededAsync(scope, runtime, disk, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An imported or adopted disk holds the app's data, as a restored one does (RestoreSnapshot): marked seeded, so that
+    /// its first deploy copies no bound directory over it (a file the app had deleted would come back). -SeedBinds still can.
+    /// </summary>
+    private static async Task<DiskInfo> MarkSeededAsync(OperationScope scope, IDriverRuntime runtime, DiskInfo disk, CancellationToken cancellationToken)
+    {
+        if (!disk.Seeded)
+        {
+            await runtime.MarkSeededAsync(scope.App, disk.Id, cancellationToken).ConfigureAwait(false);
+        }
+
+        return disk with { Seeded = true };
     }
 }

@@ -51,6 +51,8 @@ internal static class MoveApp
                 scope.Step($"recording disk {current} as current on the provider", 10);
                 await from.HoldAppAsync(options.LockWait, async token =>
                 {
+                    // The seeded mark travels with the disk; one an earlier Kompox deployed on gets it here, while its claim still says so.
+                    await AppVolume.MarkSeededIfLegacyAsync(from, runtime, current, token).ConfigureAwait(false);
                     await runtime.MarkCurrentAsync(source, current, token).ConfigureAwait(false);
                     return true;
                 }, cancellationToken).ConfigureAwait(false);

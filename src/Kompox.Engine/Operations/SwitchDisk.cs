@@ -51,6 +51,12 @@ internal static class SwitchDisk
         // Converted before anything is written, so that a compose file that no longer converts leaves the app as it was.
         var plan = deployed ? await DeployApp.PlanAsync(scope, new DeployOptions(), cancellationToken).ConfigureAwait(false) : null;
 
+        // The disk left behind has held the app's data: marked so while the claim an earlier Kompox made still says so.
+        if (state.CurrentDiskId is { } current)
+        {
+            await AppVolume.MarkSeededIfLegacyAsync(scope, runtime, current, cancellationToken).ConfigureAwait(false);
+        }
+
         var switched = new AppDiskState(diskId, state.CurrentDiskId ?? state.PreviousDiskId);
         scope.Step($"recording disk {diskId} as current (previous {switched.PreviousDiskId ?? "none"})", 20);
         await AppDiskStates.ApplyAsync(client, app, switched, cancellationToken).ConfigureAwait(false);

@@ -114,6 +114,90 @@ public sealed class AksSeedTests : IAsyncLifetime
         Assert.NotNull(claim);
     }
 
+    // An imported image and an adopted disk hold the app's data, as a restored snapshot does (RestoreSnapshot): they are
+    // tagged seeded when made, and the deploy on each runs no seed Pod.
+    [Fact]
+    public async Task A_disk_imported_from_a_VHD_or_adopted_is_the_apps_data_and_the_deploy_on_it_runs_no_seed_Pod()
+    {
+        var app = App();
+        var seeds = 0;
+        kube.Server.InstallProgram(KubeNames.Namespace(app), "seed", "tar", async (process, token) =>
+        {
+            seeds++;
+            return await GnuTar(DiskDir)(process, token);
+        });
+        var image = new byte[(20L << 20) + 512];
+        SparseBlob.VhdFooter(20L << 20).CopyTo(image, 20 << 20);
+        File.WriteAllBytes(Path.Combine(root, "web.vhd"), image);
+        var outside = new FakeDisk
+        {
+            Kind = "disks",
+            Subscription = Subscription,
+            ResourceGroup = Group,
+            Name = "made-outside",
+            Location = "japaneast",
+            Sku = "StandardSSD_LRS",
+            CreateOption = "Empty",
+            SizeBytes = 4L << 30,
+            Content = new SparseBlob((4L << 30) + 512),
+            Tags = new Dictionary<string, string>(),
+        };
+        arm.Add(outside);
+        await using var context = Context();
+        var disks = new DiskOperations(context);
+
+        var imported = await disks.ImportAsync(app.Id, new ImportOptions { Path = Path.Combine(root, "web.vhd") }, null, CancellationToken.None).Within();
+        var adopted = await disks.AdoptAsync(app.Id, outside.Id, null, null, CancellationToken.None).Within();
+
+        Assert.True(imported.Seeded && adopted.Seeded);
+        Assert.All(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None), d => Assert.True(d.Seeded, d.Id));
+        foreach (var disk in new[] { imported.Id, adopted.Id })
+        {
+            await disks.SwitchAsync(app.Id, disk, null, null, CancellationToken.None).Within();
+            var status = await new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+            Assert.Equal(disk, status.CurrentDiskId);
+        }
+
+        Assert.Equal(0, seeds);
+        Assert.False(File.Exists(Path.Combine(DiskDir, "binds", "html", "index.html")));
+    }
+
+    // The app as the Kompox before per-disk claims left it (PreviousKompox): the deploy moves the volume onto the disk's own
+    // claim, the managed disk stays, and the disk is tagged seeded, so that no later deploy (here after a destroy, when no
+    // Pod of the app holds the quota) copies the project's files over the app's data.
+    [Fact]
+    public async Task The_first_deploy_after_the_upgrade_keeps_the_managed_disk_on_the_disks_own_claim_and_never_seeds_it()
+    {
+        var app = App();
+        var ns = KubeNames.Namespace(app);
+        var seeds = 0;
+        kube.Server.InstallProgram(ns, "seed", "tar", async (process, token) =>
+        {
+            seeds++;
+            return await GnuTar(DiskDir)(process, token);
+        });
+        await using var context = Context();
+        var disk = await context.Runtime(app.Cluster).CreateDiskAsync(app, NoProgress.Instance, CancellationToken.None);
+        var project = Kompox.Compose.ComposeLoader.Load(app.Compose, app.ComposePath!, ProjectDir, app.Name, new Dictionary<string, string>(), Array.Empty<string>());
+        await PreviousKompox.ApplyAsync(kube.Client(), app.Name, AppConverter.Convert(app, project, disk, new AppConversionOptions()).Objects, disk.Id);
+
+        var status = await new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+
+        var claim = Assert.Single((await kube.Client().CoreV1.ListNamespacedPersistentVolumeClaimAsync(ns)).Items);
+        var volume = await kube.Client().CoreV1.ReadPersistentVolumeAsync(KubeNames.PersistentVolume(ns, disk.Id));
+        Assert.Equal((disk.Id, KubeNames.Claim(app.Name, disk.Id), "Bound"), (status.CurrentDiskId, claim.Metadata.Name, claim.Status.Phase));
+        Assert.Equal((claim.Metadata.Uid, "Retain"), (volume.Spec.ClaimRef.Uid, volume.Spec.PersistentVolumeReclaimPolicy));
+        Assert.Contains(arm.Disks, d => d.Id == disk.Id);
+        Assert.True((await context.Runtime(app.Cluster).GetDiskAsync(app, disk.Id, CancellationToken.None)).Seeded);
+
+        await new AppOperations(context).DestroyAsync(app.Id, new DestroyOptions(), null, CancellationToken.None).Within();
+        var again = await new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+
+        Assert.Equal(disk.Id, again.CurrentDiskId);
+        Assert.Equal(0, seeds);
+        Assert.Contains(arm.Disks, d => d.Id == disk.Id);
+    }
+
     [Fact]
     public async Task A_stopped_seed_deletes_its_Pod_and_leaves_the_disk_unseeded()
     {

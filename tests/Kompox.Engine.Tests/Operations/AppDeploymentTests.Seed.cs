@@ -70,6 +70,26 @@ public sealed partial class AppDeploymentTests
         Assert.False(File.Exists(Path.Combine(dataRoot, "disks", status.CurrentDiskId!, "binds", "html", "about.html")));
     }
 
+    // An imported archive holds the app's data as a restored snapshot does: a bound file deleted in it stays deleted.
+    [Fact]
+    public async Task A_disk_imported_from_an_archive_is_the_apps_data_and_its_first_deploy_copies_nothing_back()
+    {
+        var app = BindApp();
+        File.WriteAllText(Path.Combine(ProjectDir, "html", "about.html"), "about");
+        var first = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+        File.Delete(Path.Combine(dataRoot, "disks", first.CurrentDiskId!, "binds", "html", "about.html"));
+        var archive = Path.Combine(dataRoot, "web.tar.gz");
+        await Disks().ExportAsync(app.Id, null, new ExportOptions { Path = archive }, null, CancellationToken.None).Within();
+
+        var imported = await Disks().ImportAsync(app.Id, new ImportOptions { Path = archive }, null, CancellationToken.None).Within();
+        var status = (await Disks().SwitchAsync(app.Id, imported.Id, null, null, CancellationToken.None).Within()).Status!;
+
+        Assert.True(imported.Seeded);
+        Assert.True((await new K3sRuntime(dataRoot, time).GetDiskAsync(app, imported.Id, CancellationToken.None)).Seeded);
+        Assert.Equal(imported.Id, status.CurrentDiskId);
+        Assert.False(File.Exists(Path.Combine(dataRoot, "disks", imported.Id, "binds", "html", "about.html")));
+    }
+
     [Fact]
     public async Task SeedBinds_copies_what_the_disk_lacks_onto_the_current_disk_and_keeps_the_apps_files()
     {

@@ -86,6 +86,26 @@ public sealed class MoveAppTests : IAsyncLifetime
         Assert.Contains(progress.Reports, r => r.Kind == ProgressKind.Warning && r.Status.Contains("does not answer", StringComparison.Ordinal));
     }
 
+    // An app the Kompox before per-disk claims deployed (PreviousKompox): its disk has held the app's data, which the
+    // source's claim <app>-data says while it is there; the disk is tagged seeded before the source's objects go, and the
+    // tag travels with the disk, so the destination copies no bound directory over the data.
+    [Fact]
+    public async Task An_app_the_previous_Kompox_deployed_moves_with_its_disk_tagged_seeded()
+    {
+        var (from, to) = Apps(KeptKubeconfig(source));
+        await using var context = Context();
+        var disk = await context.Runtime(from.Cluster).CreateDiskAsync(from, NoProgress.Instance, CancellationToken.None);
+        var project = Kompox.Compose.ComposeLoader.Load(from.Compose, "compose.yml", null, from.Name, new Dictionary<string, string>(), Array.Empty<string>());
+        await PreviousKompox.ApplyAsync(source.Client(), from.Name, AppConverter.Convert(from, project, disk, new AppConversionOptions()).Objects, disk.Id);
+
+        var moved = await new DiskOperations(context).MoveAsync(from.Id, to.Id, new MoveOptions(), null, CancellationToken.None).Within();
+
+        Assert.True(moved.Ready);
+        Assert.Equal(disk.Id, moved.CurrentDiskId);
+        Assert.Empty(source.Server.PeekAll("persistentvolumeclaims", moved.Namespace));
+        Assert.True((await context.Runtime(to.Cluster).GetDiskAsync(to, disk.Id, CancellationToken.None)).Seeded);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
