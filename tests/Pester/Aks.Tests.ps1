@@ -268,12 +268,13 @@ Describe 'New-KompoxApp -SeedBinds on aks' {
         Set-Content $SiteConfig ($yaml.Substring(0, $yaml.IndexOf('app:')) + "app:`n  name: site`n  compose: compose.yml`n  resources:`n    cpu: `"1`"`n    memory: 1Gi`n  settings:`n    AZURE_RESOURCE_GROUP_NAME: rg-apps`n    AZURE_DISK_SIZE: 1`n")
         $SiteHtml = $html
         $DiskDir = (New-Item -ItemType Directory (Join-Path $TestDrive 'site-disk')).FullName
-        $Namespace = ((ConvertTo-KompoxManifest -LiteralPath $SiteConfig -DiskId d1 -WarningAction SilentlyContinue) -join "`n" | Select-String 'namespace: (k4x-site-\S+)').Matches[0].Groups[1].Value
+        $Namespace = ((ConvertTo-KompoxManifest -LiteralPath $SiteConfig -WarningAction SilentlyContinue) -join "`n" | Select-String 'namespace: (k4x-site-\S+)').Matches[0].Groups[1].Value
         $mounts = [System.Collections.Generic.Dictionary[string, string]]::new()
         $mounts['/disk'] = $DiskDir
         $Source.InstallProgram($Namespace, 'seed', 'sh', [Kompox.Testing.KubeApi.ExecPrograms]::OnThisMachine($mounts, $null))
         function Get-Site { Import-KompoxConfig $SiteConfig | Where-Object Kind -eq App }
-        function Get-Deployment { @($Source.PeekAll('deployments', $Namespace))[0] }
+        # The comma keeps the JsonObject whole: PowerShell would enumerate its properties down the pipeline.
+        function Get-Deployment { , @($Source.PeekAll('deployments', $Namespace))[0] }
     }
 
     It 'the first deploy copies the bound directory onto the new managed disk and tags it seeded' {
@@ -312,7 +313,8 @@ Describe 'New-KompoxApp -SeedBinds on aks' {
         Get-Content -Raw (Join-Path $DiskDir 'binds/html/index.html') | Should -Be "changed by the app`n"
         # Scaled to 0 and back by the seed's field manager; the app runs again, and the seed Pod is gone.
         @($Source.Requests | Where-Object { $_.Method -eq 'PATCH' -and $_.Path -like '*/deployments/*' -and $_.Query -like '*fieldManager=kompox-seed*' }).Count | Should -Be 2
-        [int](Get-Deployment)['spec']['replicas'].ToString() | Should -Be 1
+        $deployment = Get-Deployment
+        [int]$deployment['spec']['replicas'].ToString() | Should -Be 1
         $pods = @($Source.PeekAll('pods', $Namespace))
         $pods | Should -HaveCount 1
         $pods[0]['metadata']['name'].ToString() | Should -Not -Be 'site-seed'
