@@ -105,7 +105,7 @@ internal static class SeedBinds
         var pods = (await scope.Kube.CoreV1.ListNamespacedPodAsync(Conversion.KubeNames.Namespace(scope.App), labelSelector: AppObjects.Selector(scope.App), cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
         if (pods.FirstOrDefault(p => p.Status?.Phase is not ("Succeeded" or "Failed")) is { } running)
         {
-            scope.Warn(Diagnostic.Warning(scope.App.ComposePath ?? "compose.yml", SourceMark.File, string.Empty, $"{string.Join(", ", binds.Select(b => b.Source))} were not copied onto disk {diskId}: the app's Pod {running.Metadata.Name} is running and holds the namespace's quota, so the Pod that copies them cannot run beside it; the directories start empty there"));
+            scope.Warn(Diagnostic.Warning(scope.App.ComposePath ?? "compose.yml", SourceMark.File, string.Empty, $"{string.Join(", ", binds.Select(b => b.Source))} were not copied onto disk {diskId}: the app's Pod {running.Metadata.Name} is running and holds the namespace's quota, so the Pod that copies them cannot run beside it; the directories start empty there until they are copied onto the disk on demand, which stops the app for the copy"));
             return;
         }
 

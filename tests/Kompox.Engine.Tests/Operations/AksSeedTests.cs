@@ -320,6 +320,44 @@ public sealed class AksSeedTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_switch_to_a_disk_never_seeded_beside_the_running_app_copies_nothing_and_SeedBinds_then_copies_onto_it()
+    {
+        var app = App();
+        var ns = KubeNames.Namespace(app);
+
+        // Each claim mounts its own disk here (a directory per claim).
+        kube.Server.InstallProgram(ns, "seed", "sh", async (process, token) =>
+        {
+            using var client = kube.Client();
+            var pod = await client.CoreV1.ReadNamespacedPodAsync(process.Pod, process.Namespace, cancellationToken: token);
+            var claim = pod.Spec.Volumes.Single(v => v.PersistentVolumeClaim is not null).PersistentVolumeClaim.ClaimName;
+            var disk = Directory.CreateDirectory(Path.Combine(root, "claims", claim)).FullName;
+            return await ExecPrograms.OnThisMachine(new Dictionary<string, string> { [pod.Spec.Containers.Single().VolumeMounts.Single().MountPath] = disk }, null)(process, token);
+        });
+        await using var context = Context();
+        var apps = new AppOperations(context);
+        var disks = new DiskOperations(context);
+        await apps.DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+        var created = await disks.CreateAsync(app.Id, null, null, CancellationToken.None).Within();
+        var progress = new RecordedProgress();
+
+        // The app's Pod runs on the first disk and holds the namespace's quota while the switch deploys onto the new one.
+        await disks.SwitchAsync(app.Id, created.Id, null, progress, CancellationToken.None).Within();
+
+        var claimDir = Path.Combine(root, "claims", KubeNames.Claim(app.Name, created.Id));
+        Assert.Contains(progress.Reports, r => r.Kind == ProgressKind.Warning && r.Warning!.Message.Contains($"were not copied onto disk {created.Id}", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(claimDir, "binds", "html", "index.html")));
+        Assert.False((await context.Runtime(app.Cluster).GetDiskAsync(app, created.Id, CancellationToken.None)).Seeded);
+
+        var done = await apps.SeedBindsAsync(app.Id, new SeedBindsOptions(), null, CancellationToken.None).Within();
+
+        Assert.Equal(created.Id, done.DiskId);
+        Assert.Equal("<h1>hello</h1>", File.ReadAllText(Path.Combine(claimDir, "binds", "html", "index.html")));
+        Assert.True((await context.Runtime(app.Cluster).GetDiskAsync(app, created.Id, CancellationToken.None)).Seeded);
+        Assert.True(AppStatusReader.IsReady(Assert.Single((await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items)));
+    }
+
+    [Fact]
     public async Task SeedBinds_on_demand_that_fails_starts_the_app_again_and_fails_with_the_error()
     {
         var app = App();
