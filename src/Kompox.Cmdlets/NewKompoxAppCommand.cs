@@ -133,7 +133,7 @@ public sealed class NewKompoxAppCommand : KompoxAppCmdlet
     {
         foreach (var app in InputResources(cancellationToken))
         {
-            var options = new SeedBindsOptions { Environment = ProcessEnvironment(), Profiles = Profile, LockWait = Wait ? timeout : TimeSpan.Zero };
+            var options = new SeedBindsOptions { Environment = ProcessEnvironment(), Profiles = Profile, LockWait = Wait ? timeout : TimeSpan.Zero, Timeout = timeout };
             var progress = new ReporterProgress(Reporter);
             var plan = await TryAsync(token => Apps(app).SeedBindsAsync(app.Id, options with { DryRun = true }, progress, token), cancellationToken);
             if (plan is null)
@@ -161,6 +161,7 @@ public sealed class NewKompoxAppCommand : KompoxAppCmdlet
     private static string DescribeSeed(string target, SeedResult plan)
     {
         var lines = new List<string> { $"Copy the bound directories onto {target}:" };
+        lines.AddRange(plan.Notes.Select(n => $"  ({n})"));
         foreach (var bind in plan.Binds)
         {
             lines.Add(bind.NotCopied is { } why

@@ -252,3 +252,72 @@ Describe 'aks disks and snapshots through the module against the fake Resource M
         ($Arm.Disks + $Arm.Snapshots | ForEach-Object { $_.Tags['kompox-app'] } | Sort-Object -Unique) | Should -Be 'ops/aks1/src/gitea'
     }
 }
+
+# Bound directories on an aks disk (issue 14 item 8): the first deploy and New-KompoxApp -SeedBinds copy them through a
+# seed Pod that mounts the disk's claim. What runs in its container runs on this machine (ExecPrograms.OnThisMachine:
+# dash, GNU tar and coreutils as in the default seed image debian:12), with the Pod's mount path /disk standing for a
+# directory under TestDrive (tests/Kompox.Testing/README.md, "Seeding on aks").
+Describe 'New-KompoxApp -SeedBinds on aks' {
+    BeforeAll {
+        $site = (New-Item -ItemType Directory -Force (Join-Path $TestDrive 'site')).FullName
+        $html = (New-Item -ItemType Directory (Join-Path $site 'html')).FullName
+        Set-Content (Join-Path $html 'index.html') '<h1>hello</h1>'
+        Set-Content (Join-Path $site 'compose.yml') "services:`n  web:`n    image: nginx:1.27`n    ports: [`"8080:80`"]`n    volumes: [`"./html:/usr/share/nginx/html`"]`n"
+        $yaml = Get-Content -Raw $Config
+        $SiteConfig = Join-Path $site 'kompoxops.yml'
+        Set-Content $SiteConfig ($yaml.Substring(0, $yaml.IndexOf('app:')) + "app:`n  name: site`n  compose: compose.yml`n  resources:`n    cpu: `"1`"`n    memory: 1Gi`n  settings:`n    AZURE_RESOURCE_GROUP_NAME: rg-apps`n    AZURE_DISK_SIZE: 1`n")
+        $SiteHtml = $html
+        $DiskDir = (New-Item -ItemType Directory (Join-Path $TestDrive 'site-disk')).FullName
+        $Namespace = ((ConvertTo-KompoxManifest -LiteralPath $SiteConfig -WarningAction SilentlyContinue) -join "`n" | Select-String 'namespace: (k4x-site-\S+)').Matches[0].Groups[1].Value
+        $mounts = [System.Collections.Generic.Dictionary[string, string]]::new()
+        $mounts['/disk'] = $DiskDir
+        $Source.InstallProgram($Namespace, 'seed', 'sh', [Kompox.Testing.KubeApi.ExecPrograms]::OnThisMachine($mounts, $null))
+        function Get-Site { Import-KompoxConfig $SiteConfig | Where-Object Kind -eq App }
+        # The comma keeps the JsonObject whole: PowerShell would enumerate its properties down the pipeline.
+        function Get-Deployment { , @($Source.PeekAll('deployments', $Namespace))[0] }
+    }
+
+    It 'the first deploy copies the bound directory onto the new managed disk and tags it seeded' {
+        $status = Get-Site | New-KompoxApp -ErrorAction Stop -WarningAction SilentlyContinue
+
+        $status.Ready | Should -BeTrue
+        Get-Content -Raw (Join-Path $DiskDir 'binds/html/index.html') | Should -Be "<h1>hello</h1>`n"
+        (Get-Tags $status.CurrentDiskId).ContainsKey('kompox-seeded') | Should -BeTrue
+        Test-Path (Join-Path $DiskDir '.kompox-seed') | Should -BeFalse
+    }
+
+    It '-WhatIf lists what would be copied, says the app would be stopped, and runs no Pod' {
+        Set-Content (Join-Path $DiskDir 'binds/html/index.html') 'changed by the app'
+        Set-Content (Join-Path $SiteHtml 'new.html') 'new in the project'
+        $Source.ClearRequests()
+
+        $output = & dotnet pwsh -NoLogo -NoProfile -NonInteractive -Command "Import-Module '$env:KOMPOX_TEST_MODULE'; New-KompoxApp -LiteralPath '$SiteConfig' -SeedBinds -WhatIf" 2>&1 | Out-String -Width 1000
+
+        $output | Should -Match 'What if: .*Copy the bound directories onto disk '
+        $output | Should -Match 'the app is stopped for the copy \(Deployment \S+ scaled to 0\)'
+        $output | Should -Match 'copy new\.html'
+        @($Source.Requests | Where-Object { $_.Method -in 'POST', 'PATCH' }).Count | Should -Be 0
+        Get-Content -Raw (Join-Path $DiskDir 'binds/html/index.html') | Should -Be "changed by the app`n"
+        Test-Path (Join-Path $DiskDir 'binds/html/new.html') | Should -BeFalse
+    }
+
+    It 'copies what the disk lacks with the app stopped, keeps the file the app changed, and starts the app again' {
+        $Source.ClearRequests()
+
+        $seeded = Get-Site | New-KompoxApp -SeedBinds -Confirm:$false -ErrorAction Stop
+
+        $seeded.Source | Should -Be './html'
+        $seeded.Copied | Should -Be @('new.html')
+        $seeded.Skipped | Should -Be @('index.html')
+        Get-Content -Raw (Join-Path $DiskDir 'binds/html/new.html') | Should -Be "new in the project`n"
+        Get-Content -Raw (Join-Path $DiskDir 'binds/html/index.html') | Should -Be "changed by the app`n"
+        # Scaled to 0 and back by the seed's field manager; the app runs again, and the seed Pod is gone.
+        @($Source.Requests | Where-Object { $_.Method -eq 'PATCH' -and $_.Path -like '*/deployments/*' -and $_.Query -like '*fieldManager=kompox-seed*' }).Count | Should -Be 2
+        $deployment = Get-Deployment
+        [int]$deployment['spec']['replicas'].ToString() | Should -Be 1
+        $pods = @($Source.PeekAll('pods', $Namespace))
+        $pods | Should -HaveCount 1
+        $pods[0]['metadata']['name'].ToString() | Should -Not -Be 'site-seed'
+        (Get-KompoxApp -LiteralPath $SiteConfig).Ready | Should -BeTrue
+    }
+}

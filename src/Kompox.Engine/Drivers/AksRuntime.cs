@@ -134,13 +134,6 @@ public sealed class AksRuntime : IDriverRuntime, ISeedsThroughCluster
     /// Snapshots first, then the disks (the current one last), each by its own Update (PATCH of its whole tag set:
     /// learn.microsoft.com/rest/api/compute/disks/update, .../snapshots/update) with <c>kompox-app</c> the destination's id.
     /// </summary>
-    /// <summary>
-    /// Refused: an Azure disk is written only by a Pod that mounts it, which a deploy runs before the app's Pod starts
-    /// (Operations/ClusterSeed); on demand the app's running Pod holds the disk (ReadWriteOnce) and the namespace's quota.
-    /// </summary>
-    public Task<SeedResult> SeedAsync(KompoxApp app, string diskId, IReadOnlyList<SeedSource> binds, bool dryRun, IProgress<OperationProgress> progress, CancellationToken cancellationToken) =>
-        throw new KompoxException("SeedUnsupported", ErrorKind.InvalidArgument, $"app {app.Id}: on aks the bound directories ({string.Join(", ", binds.Select(b => b.Source))}) are copied onto a disk by a Pod that mounts it before the app's Pod starts, on the disk's first deploy; they are not copied onto disk {diskId} on demand, where the app's Pod holds the disk (ReadWriteOnce) and its namespace's quota") { Target = diskId };
-
     /// <summary>The seed Pod's image: the cluster's <see cref="AksDriver.SeedImageSetting"/>, else <see cref="AksDriver.DefaultSeedImage"/>.</summary>
     public string SeedImage(KompoxCluster cluster) =>
         cluster.Settings.TryGetValue(AksDriver.SeedImageSetting, out var image) && image.Length > 0 ? image : AksDriver.DefaultSeedImage;

@@ -93,16 +93,21 @@ public sealed record SeededBind(SeedSource Bind, IReadOnlyList<string> Copied, I
 }
 
 /// <summary>What copying an app's bound directories onto one of its disks did; <see cref="DryRun"/> when it only says what it would do.</summary>
-public sealed record SeedResult(string AppId, string DiskId, bool DryRun, IReadOnlyList<SeededBind> Binds);
+public sealed record SeedResult(string AppId, string DiskId, bool DryRun, IReadOnlyList<SeededBind> Binds)
+{
+    /// <summary>What else the copy does or cannot tell (aks: the app is stopped around it; a dry run cannot read the disk).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+}
 
 /// <summary>
 /// A driver whose disks are written only through the cluster (aks: an Azure disk is reached by attaching it to a node):
 /// the bound directories are copied by a short-lived Pod that mounts the disk's claim, with a tar stream on its stdin
-/// (Operations/ClusterSeed). Its <see cref="IDriverRuntime.SeedAsync"/> stays <c>SeedUnsupported</c>: it has no cluster.
+/// (Operations/ClusterSeed), on a disk's first deploy and on demand. Its <see cref="IDriverRuntime.SeedAsync"/> stays
+/// <c>SeedUnsupported</c>: the driver has no cluster.
 /// </summary>
 public interface ISeedsThroughCluster : IDriverRuntime
 {
-    /// <summary>The image of the seed Pod: it must have GNU tar (<c>--skip-old-files</c>) and <c>sleep</c>.</summary>
+    /// <summary>The image of the seed Pod: it must have a POSIX <c>sh</c>, GNU tar, <c>mkdir</c>, <c>rm</c>, <c>mv</c> and <c>sleep</c>.</summary>
     string SeedImage(KompoxCluster cluster);
 }
 

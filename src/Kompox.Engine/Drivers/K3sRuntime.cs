@@ -117,6 +117,15 @@ public sealed class K3sRuntime : IDriverRuntime
         FindDisk(app, diskId);
         var activity = $"Copying the bound directories onto disk {diskId}";
         Libc.RequireLinux(activity);
+        if (!dryRun)
+        {
+            // A copy whose process was killed (not stopped) left its hidden directory: it is no part of the disk, and goes.
+            foreach (var stale in Directory.EnumerateDirectories(disksDir, $".{diskId}.seed.*.tmp"))
+            {
+                Directory.Delete(stale, recursive: true);
+            }
+        }
+
         var results = new List<SeededBind>();
         foreach (var bind in binds)
         {

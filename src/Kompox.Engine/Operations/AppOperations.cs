@@ -83,9 +83,10 @@ public interface IAppOperations
     /// <summary>
     /// Copies the project's bound directories onto the app's current disk, never over what the disk has (the app's files
     /// are kept, directories merge), holding the app's lock; with <see cref="SeedBindsOptions.DryRun"/> it only says what
-    /// it would copy, holding no lock. A deploy does the same once, on a disk's first deploy.
+    /// it would copy, holding no lock. A deploy does the same once, on a disk's first deploy. On aks the copy goes through a
+    /// Pod that mounts the disk, with the app stopped around it (<see cref="SeedBindsOptions.Timeout"/>).
     /// </summary>
-    /// <exception cref="KompoxException"><c>NoCurrentDisk</c>, <c>SeedUnsupported</c> (aks), <c>InvalidArchive</c>, <c>AppLocked</c>, and the cluster's errors.</exception>
+    /// <exception cref="KompoxException"><c>NoCurrentDisk</c>, <c>AppNotDeployed</c> (aks: the disk's claim is not applied), <c>SeedFailed</c> and <c>AppStopTimeout</c> (aks), <c>SeedUnsupported</c> (a driver that cannot), <c>InvalidArchive</c>, <c>AppLocked</c>, and the cluster's errors.</exception>
     Task<SeedResult> SeedBindsAsync(string appId, SeedBindsOptions options, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
 
     /// <summary>The disks the app's namespace names; <see cref="AppDiskState.None"/> when the app was never deployed.</summary>

@@ -56,45 +56,7 @@ internal static class TakeSnapshot
             return await CopyAsync(scope, runtime, diskId, cancellationToken).ConfigureAwait(false);
         }
 
-        var ns = KubeNames.Namespace(scope.App);
-        var deployments = (await ListDeploymentsAsync(scope, cancellationToken).ConfigureAwait(false)).Where(d => (d.Spec?.Replicas ?? 1) > 0).ToList();
-        if (deployments.Count == 0)
-        {
-            scope.Detail($"app {scope.App.Id} has no running Deployment in namespace {ns}: nothing to stop");
-            return await CopyAsync(scope, runtime, diskId, cancellationToken).ConfigureAwait(false);
-        }
-
-        var stopped = new List<(string Name, int Replicas)>();
-        SnapshotInfo snapshot;
-        try
-        {
-            foreach (var deployment in deployments)
-            {
-                scope.Step($"stopping the app: scaling Deployment {ns}/{deployment.Metadata.Name} to 0", 10);
-                stopped.Add((deployment.Metadata.Name, deployment.Spec?.Replicas ?? 1));
-                await ScaleAsync(scope.Kube, ns, deployment.Metadata.Name, 0, cancellationToken).ConfigureAwait(false);
-            }
-
-            await WaitAsync(scope, options, "to go", pods => pods.Count == 0, cancellationToken).ConfigureAwait(false);
-            snapshot = await CopyAsync(scope, runtime, diskId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // The app is started again whatever went wrong; the first failure is the one reported.
-            try
-            {
-                await StartAsync(scope, options, stopped, waitReady: !cancellationToken.IsCancellationRequested).ConfigureAwait(false);
-            }
-            catch (Exception restart) when (restart is not OperationCanceledException)
-            {
-                scope.Warn(Diagnostic.Warning(scope.App.Id, SourceMark.File, string.Empty, $"app {scope.App.Id} could not be started again after the failed snapshot: {restart.Message}"));
-            }
-
-            throw;
-        }
-
-        await StartAsync(scope, options, stopped, waitReady: true).ConfigureAwait(false);
-        return snapshot;
+        return await AppStop.AroundAsync(scope, FieldManager, options.Timeout, options.PollInterval, "snapshot", token => CopyAsync(scope, runtime, diskId, token), cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<SnapshotInfo> CopyAsync(OperationScope scope, IDriverRuntime runtime, string diskId, CancellationToken cancellationToken)
@@ -104,23 +66,6 @@ internal static class TakeSnapshot
         var snapshot = await runtime.CreateSnapshotAsync(scope.App, diskId, scope.Progress, cancellationToken).ConfigureAwait(false);
         scope.Step($"took snapshot {snapshot.Id}", 90);
         return snapshot;
-    }
-
-    /// <summary>Scales the stopped Deployments back; when the snapshot was cancelled (Ctrl+C) it does not wait for the Pod, but the app is never left stopped.</summary>
-    private static async Task StartAsync(OperationScope scope, SnapshotOptions options, List<(string Name, int Replicas)> stopped, bool waitReady)
-    {
-        var ns = KubeNames.Namespace(scope.App);
-        foreach (var (name, replicas) in stopped)
-        {
-            scope.Step($"starting the app again: scaling Deployment {ns}/{name} to {replicas}", 92);
-            await ScaleAsync(scope.Kube, ns, name, replicas, CancellationToken.None).ConfigureAwait(false);
-        }
-
-        if (waitReady && stopped.Count > 0)
-        {
-            var wanted = stopped.Sum(s => s.Replicas);
-            await WaitAsync(scope, options, "to be Ready", pods => pods.Count(p => p.Metadata.DeletionTimestamp is null && AppStatusReader.IsReady(p)) >= wanted, CancellationToken.None).ConfigureAwait(false);
-        }
     }
 
     private static async Task WarnIfRunningAsync(OperationScope scope, string diskId, CancellationToken cancellationToken)
@@ -146,40 +91,6 @@ internal static class TakeSnapshot
         if (pods.Any(p => p.Metadata.DeletionTimestamp is null && p.Status?.Phase is "Running" or "Pending"))
         {
             scope.Warn(Diagnostic.Warning(scope.App.Id, SourceMark.File, string.Empty, $"app {scope.App.Id} is running ({pods[0].Metadata.Name}): the copy of disk {diskId} may not be consistent, as files may be half written while it is made; stop the app around the copy for a consistent one"));
-        }
-    }
-
-    private static async Task<IList<V1Deployment>> ListDeploymentsAsync(OperationScope scope, CancellationToken cancellationToken) =>
-        (await scope.Kube.AppsV1.ListNamespacedDeploymentAsync(KubeNames.Namespace(scope.App), labelSelector: AppObjects.Selector(scope.App), cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
-
-    private static Task ScaleAsync(IKubernetes client, string ns, string name, int replicas, CancellationToken cancellationToken) =>
-        client.AppsV1.PatchNamespacedDeploymentAsync(
-            new V1Patch(new { spec = new { replicas } }, V1Patch.PatchType.MergePatch),
-            name,
-            ns,
-            fieldManager: FieldManager,
-            cancellationToken: cancellationToken);
-
-    private static async Task WaitAsync(OperationScope scope, SnapshotOptions options, string what, Func<IList<V1Pod>, bool> done, CancellationToken cancellationToken)
-    {
-        var time = scope.Time;
-        var started = time.GetUtcNow();
-        var ns = KubeNames.Namespace(scope.App);
-        while (true)
-        {
-            var pods = (await scope.Kube.CoreV1.ListNamespacedPodAsync(ns, labelSelector: AppObjects.Selector(scope.App), cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
-            if (done(pods))
-            {
-                return;
-            }
-
-            if (time.GetUtcNow() - started >= options.Timeout)
-            {
-                throw new KompoxException("AppStopTimeout", ErrorKind.Timeout, $"app {scope.App.Id}: its Pod did not come {what} in {options.Timeout.TotalSeconds:0} s") { Target = scope.App.Id, Remedy = Remedy.InspectApp };
-            }
-
-            scope.Step($"waiting for the app's Pod {what}", 20);
-            await Task.Delay(options.PollInterval, time, cancellationToken).ConfigureAwait(false);
         }
     }
 }

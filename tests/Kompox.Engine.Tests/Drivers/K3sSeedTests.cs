@@ -151,10 +151,60 @@ public sealed class K3sSeedTests : IDisposable
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, stopping, stop.Token));
 
+        // Stopped in the middle of big.bin, the only file: at its first report of bytes, a share of its 8 MiB.
+        Assert.InRange(stopping.StoppedAt, 1, bytes.Length - 1);
+
         Assert.Empty(Directory.EnumerateFileSystemEntries(Bind(disk)));
         Assert.Empty(Leftovers());
         Assert.False((await runtime.GetDiskAsync(app, disk.Id, CancellationToken.None)).Seeded);
         Assert.Contains(progress.Reports, r => r.Status.StartsWith("copying ./html to binds/html: ", StringComparison.Ordinal));
+    }
+
+    // A project file that cannot be read fails the copy naming it; what was read before it is not on the disk. chmod 000
+    // does not stop root (CAP_DAC_OVERRIDE): as root the file is held open with FileShare.None, which .NET takes as an
+    // advisory flock(LOCK_EX) that root meets too (dotnet/runtime SafeFileHandle.Unix.cs, Init).
+    [Fact]
+    public async Task A_project_file_that_cannot_be_read_fails_the_copy_naming_it_and_leaves_nothing()
+    {
+        var (runtime, app, disk) = await NewDiskAsync();
+        Make(Path.Combine(project, "html"), "echo hi > index.html && echo no > secret.txt && chmod 000 secret.txt");
+        var secret = Path.Combine(project, "html", "secret.txt");
+        using var held = Readable(secret) ? new FileStream(secret, FileMode.Open, FileAccess.Read, FileShare.None) : null;
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, progress, CancellationToken.None));
+
+        Assert.Contains(secret, error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Bind(disk)));
+        Assert.Empty(Leftovers());
+        Assert.False((await runtime.GetDiskAsync(app, disk.Id, CancellationToken.None)).Seeded);
+
+        static bool Readable(string path)
+        {
+            try
+            {
+                using var _ = File.OpenRead(path);
+                return true;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }
+    }
+
+    // A copy whose process was killed (power, kill -9) cannot clean up: its hidden directory beside the disks, with a
+    // part of a file, is removed by the next copy onto that disk.
+    [Fact]
+    public async Task A_copy_killed_before_left_its_hidden_directory_which_the_next_copy_removes()
+    {
+        var (runtime, app, disk) = await NewDiskAsync();
+        Make(Path.Combine(fixture.DataRoot, "disks", $".{disk.Id}.seed.{Guid.NewGuid():N}.tmp", "binds", "html"), "head -c 1000 /dev/zero > big.bin");
+        Make(Path.Combine(project, "html"), "echo hi > index.html");
+
+        await runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, progress, CancellationToken.None);
+
+        Assert.Empty(Leftovers());
+        Assert.Equal("hi\n", File.ReadAllText(Path.Combine(Bind(disk), "index.html")));
     }
 
     [Fact]
@@ -204,11 +254,15 @@ public sealed class K3sSeedTests : IDisposable
     /// <summary>Passes reports on and stops the copy at its first report of bytes copied.</summary>
     private sealed class StoppingProgress(IProgress<OperationProgress> inner, CancellationTokenSource stop) : IProgress<OperationProgress>
     {
+        /// <summary>The bytes copied when it stopped the copy.</summary>
+        public long StoppedAt { get; private set; }
+
         public void Report(OperationProgress value)
         {
             inner.Report(value);
-            if (value.Status.EndsWith(" bytes", StringComparison.Ordinal) && !value.Status.EndsWith(": 0 bytes", StringComparison.Ordinal))
+            if (value.Status.EndsWith(" bytes", StringComparison.Ordinal) && !value.Status.EndsWith(": 0 bytes", StringComparison.Ordinal) && !stop.IsCancellationRequested)
             {
+                StoppedAt = long.Parse(value.Status.Split(' ')[^2], System.Globalization.CultureInfo.InvariantCulture);
                 stop.Cancel();
             }
         }

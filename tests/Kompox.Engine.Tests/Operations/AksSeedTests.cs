@@ -1,5 +1,4 @@
-using System.Formats.Tar;
-using System.Text;
+using System.Runtime.Versioning;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.ResourceManager;
@@ -11,6 +10,7 @@ using Kompox.Operations;
 using Kompox.Testing.FakeArm;
 using Kompox.Testing.KubeApi;
 using Kompox.Tests.KubeApi;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kompox.Tests.Operations;
 
@@ -18,9 +18,11 @@ namespace Kompox.Tests.Operations;
 /// The project's bound directories on an aks disk (issue 14 item 8, "aks: through the disk"): the deploy runs a seed Pod
 /// that mounts the disk's claim and pipes the disk archive into its tar, against the Kubernetes API test server (which
 /// runs a client's bare Pod: KubeApiServer.Controllers.cs StartBarePod) and the fake ARM (the kompox-seeded tag is a
-/// Disks - Update PATCH, learn.microsoft.com/rest/api/compute/disks/update). What runs in the seed container is
-/// <see cref="GnuTar"/>, a model of GNU tar 1.34's extraction.
+/// Disks - Update PATCH, learn.microsoft.com/rest/api/compute/disks/update). What runs in the seed container runs on this
+/// machine (<see cref="ExecPrograms.OnThisMachine"/>: dash, GNU tar 1.34 and coreutils 9.1, as in the default seed image
+/// debian:12), with the Pod's mount path standing for <see cref="DiskDir"/>.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed class AksSeedTests : IAsyncLifetime
 {
     private const string Subscription = "00000000-0000-0000-0000-000000000001";
@@ -72,12 +74,12 @@ public sealed class AksSeedTests : IAsyncLifetime
         var app = App();
         var ns = KubeNames.Namespace(app);
         var seen = new List<(string Pod, IReadOnlyList<string> Command, bool DeploymentThere)>();
-        kube.Server.InstallProgram(ns, "seed", "tar", async (process, token) =>
+        kube.Server.InstallProgram(ns, "seed", "sh", async (process, token) =>
         {
             using var client = kube.Client();
             var deployments = await client.AppsV1.ListNamespacedDeploymentAsync(ns, cancellationToken: token);
             seen.Add((process.Pod, process.Command, deployments.Items.Count > 0));
-            return await GnuTar(DiskDir)(process, token);
+            return await Container()(process, token);
         });
 
         // What the app's disk already has at the bind's path is kept (a disk restored from elsewhere, an earlier try).
@@ -90,10 +92,12 @@ public sealed class AksSeedTests : IAsyncLifetime
 
         Assert.Equal("body{}", File.ReadAllText(Path.Combine(DiskDir, "binds", "html", "css", "site.css")));
         Assert.Equal("the app's own", File.ReadAllText(Path.Combine(DiskDir, "binds", "html", "index.html")));
-        var (pod, command, deploymentThere) = Assert.Single(seen);
-        Assert.Equal(ClusterSeed.PodName(app), pod);
-        Assert.False(deploymentThere, "the seed ran after the app's Deployment was applied");
-        Assert.Contains("--skip-old-files", command);
+        // Two commands in the seed Pod, both before the Deployment: the extraction into the staging directory, then the move.
+        Assert.Equal(2, seen.Count);
+        Assert.All(seen, s => Assert.Equal(ClusterSeed.PodName(app), s.Pod));
+        Assert.DoesNotContain(seen, s => s.DeploymentThere);
+        Assert.Contains("tar --extract", seen[0].Command[2], StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(DiskDir, ClusterSeed.Staging)), "the staging directory was left");
 
         // The seed Pod mounted the claim the app's Pod mounts, and is gone.
         var pods = (await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items;
@@ -105,12 +109,12 @@ public sealed class AksSeedTests : IAsyncLifetime
         Assert.True((await context.Runtime(app.Cluster).GetDiskAsync(app, status.CurrentDiskId!, CancellationToken.None)).Seeded);
         File.Delete(Path.Combine(DiskDir, "binds", "html", "css", "site.css"));
         await new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
-        Assert.Single(seen);
+        Assert.Equal(2, seen.Count);
         Assert.False(File.Exists(Path.Combine(DiskDir, "binds", "html", "css", "site.css")));
 
         // Progress in bytes of what was sent, and what was kept is said.
         Assert.Contains(progress.Reports, r => r.Status.StartsWith($"sending the archive to tar in Pod {ClusterSeed.PodName(app)}: ", StringComparison.Ordinal) && r.Status.EndsWith(" bytes", StringComparison.Ordinal));
-        Assert.Contains(progress.Reports, r => r.Kind == ProgressKind.Detail && r.Status.Contains("./html -> binds/html: copied 1 entries (6 bytes); kept 1 the disk already has: index.html", StringComparison.Ordinal));
+        Assert.Contains(progress.Reports, r => r.Kind == ProgressKind.Detail && r.Status.Contains("./html -> binds/html: copied 2 entries (6 bytes); kept 1 the disk already has: index.html", StringComparison.Ordinal));
         Assert.NotNull(claim);
     }
 
@@ -199,27 +203,42 @@ public sealed class AksSeedTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_stopped_seed_deletes_its_Pod_and_leaves_the_disk_unseeded()
+    public async Task A_seed_stopped_in_the_middle_of_a_file_leaves_no_part_of_it_on_the_disk_and_the_next_deploy_copies_it_whole()
     {
         var app = App();
         var ns = KubeNames.Namespace(app);
+        var big = new byte[4 << 20];
+        new Random(14).NextBytes(big);
+        File.WriteAllBytes(Path.Combine(ProjectDir, "html", "big.bin"), big);
         using var stop = new CancellationTokenSource();
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var midFile = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        kube.Server.InstallProgram(ns, "seed", "tar", async (process, token) =>
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // tar has had 1 MiB of the archive, so it is writing big.bin (entries go in name order) when the user stops.
+        kube.Server.InstallProgram(ns, "seed", "sh", async (process, token) =>
         {
-            // A tar still busy when the user stops: it has read the archive and has not ended.
-            await process.Stdin.CopyToAsync(Stream.Null, token);
-            started.TrySetResult();
-            await release.Task;
-            return 0;
+            try
+            {
+                return await Container(async passed =>
+                {
+                    if (passed >= 1 << 20 && midFile.TrySetResult())
+                    {
+                        await release.Task;
+                    }
+                })(process, token);
+            }
+            finally
+            {
+                ended.TrySetResult();
+            }
         });
         await using var context = Context();
 
         try
         {
             var deploying = new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, stop.Token);
-            await started.Task.WaitAsync(TimeSpan.FromMinutes(1));
+            await midFile.Task.WaitAsync(TimeSpan.FromMinutes(1));
             await stop.CancelAsync();
 
             var error = await Assert.ThrowsAsync<KompoxException>(() => deploying.Within());
@@ -230,10 +249,23 @@ public sealed class AksSeedTests : IAsyncLifetime
             release.TrySetResult();
         }
 
+        // tar met the end of its stdin in the middle of big.bin: the short file is in the staging directory only.
+        await ended.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.False(File.Exists(Path.Combine(DiskDir, "binds", "html", "big.bin")), "a part of big.bin is on the disk");
+        Assert.False(Directory.Exists(Path.Combine(DiskDir, "binds")), "something was moved into place from a copy that was stopped");
+        Assert.InRange(new FileInfo(Path.Combine(DiskDir, ClusterSeed.Staging, "binds", "html", "big.bin")).Length, 1, big.Length - 1);
         Assert.Empty((await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items);
         Assert.Empty((await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns)).Items);
-        var disk = Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None));
-        Assert.False(disk.Seeded);
+        Assert.False(Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None)).Seeded);
+
+        // The disk is not seeded, so the next deploy copies again: the stale staging directory goes, big.bin arrives whole.
+        kube.Server.InstallProgram(ns, "seed", "sh", Container());
+        await new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+
+        Assert.Equal(big, File.ReadAllBytes(Path.Combine(DiskDir, "binds", "html", "big.bin")));
+        Assert.Equal("<h1>hello</h1>", File.ReadAllText(Path.Combine(DiskDir, "binds", "html", "index.html")));
+        Assert.False(Directory.Exists(Path.Combine(DiskDir, ClusterSeed.Staging)));
+        Assert.True(Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None)).Seeded);
     }
 
     [Fact]
@@ -241,7 +273,7 @@ public sealed class AksSeedTests : IAsyncLifetime
     {
         var app = App();
         var ns = KubeNames.Namespace(app);
-        kube.Server.InstallProgram(ns, "seed", "tar", ExecPrograms.Reply("", "tar: binds/html/index.html: Cannot open: No space left on device\n", 2));
+        kube.Server.InstallProgram(ns, "seed", "sh", ExecPrograms.Reply("", "tar: binds/html/index.html: Cannot open: No space left on device\n", 2));
         await using var context = Context();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within());
@@ -253,75 +285,211 @@ public sealed class AksSeedTests : IAsyncLifetime
         Assert.False(Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None)).Seeded);
     }
 
-    /// <summary>
-    /// GNU tar 1.34 extracting an archive from stdin, as far as the seed uses it (src/extract.c): <c>--directory</c>
-    /// (here /disk is <paramref name="disk"/>); a directory that exists is merged; a file, link or hard link whose name
-    /// exists is replaced, unless <c>--skip-old-files</c>, which keeps it and, with <c>--warning=existing-file</c>, says
-    /// "tar: NAME: skipping existing file" on stderr (maybe_recoverable, WARN_EXISTING_FILE); missing parents are made
-    /// (make_directories). Owners, modes, times and xattrs are not modeled.
-    /// </summary>
-    private static ExecHandler GnuTar(string disk) => async (process, token) =>
+    [Theory]
+    [InlineData("ImagePullBackOff", "ImagePullBackOff: Back-off pulling image \"debian:12.12-slim\"")]
+    [InlineData("Unschedulable", "Pending: 0/1 nodes are available: 1 Insufficient memory")]
+    public async Task A_seed_Pod_that_never_runs_fails_the_deploy_after_the_timeout_with_its_reason_and_is_removed(string kind, string reason)
     {
-        var args = process.Command.Skip(1).ToList();
-        var directory = args.FirstOrDefault(a => a.StartsWith("--directory=", StringComparison.Ordinal))?["--directory=".Length..];
-        if (!args.Contains("--extract") || !args.Contains("--file=-") || directory != ClusterSeed.MountPath)
+        var app = App();
+        var ns = KubeNames.Namespace(app);
+
+        // A bare Pod fails as a Deployment's does: the kubelet backs off the pull, the scheduler finds no node for it.
+        kube.Server.FailNextBarePod(kind == "Unschedulable" ? RolloutFailure.Unschedulable() : RolloutFailure.ImagePullBackOff());
+        kube.Server.InstallProgram(ns, "seed", "sh", Container());
+        var time = new SteppedClock(new FakeTimeProvider(DateTimeOffset.UtcNow));
+        await using var context = Context(time);
+
+        var deploying = new AppOperations(context).DeployAsync(app.Id, new DeployOptions { Timeout = TimeSpan.FromSeconds(60) }, null, CancellationToken.None);
+        await time.StepUntilAsync(deploying, TimeSpan.FromMinutes(10));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => deploying.Within());
+
+        Assert.True(error.ErrorId == "SeedFailed", error.ToString());
+        Assert.Contains($"Pod {ClusterSeed.PodName(app)}, which copies the bound directories onto the disk, did not run in 60 s", error.Message, StringComparison.Ordinal);
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+        Assert.Empty((await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items);
+        Assert.Empty((await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns)).Items);
+        Assert.False(Directory.Exists(Path.Combine(DiskDir, "binds")));
+        Assert.False(Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None)).Seeded);
+    }
+
+    [Fact]
+    public async Task A_project_file_that_cannot_be_read_fails_the_seed_naming_it_and_moves_nothing_into_place()
+    {
+        var app = App();
+        var ns = KubeNames.Namespace(app);
+        kube.Server.InstallProgram(ns, "seed", "sh", Container());
+        var secret = Path.Combine(ProjectDir, "html", "secret.txt");
+        File.WriteAllText(secret, "not for you");
+        File.SetUnixFileMode(secret, UnixFileMode.None);
+
+        // Root reads a file of mode 000 (CAP_DAC_OVERRIDE). Then the file is held open with FileShare.None instead, which
+        // .NET takes as an advisory flock(LOCK_EX) that root meets too: another open is refused, as "being used by another
+        // process" (dotnet/runtime src/libraries/System.Private.CoreLib/src/Microsoft/Win32/SafeHandles/SafeFileHandle.Unix.cs, Init).
+        using var held = Readable(secret) ? new FileStream(secret, FileMode.Open, FileAccess.Read, FileShare.None) : null;
+        await using var context = Context();
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within());
+
+        Assert.True(error.ErrorId == "SeedFailed", error.ToString());
+        Assert.Contains(secret, error.Message, StringComparison.Ordinal);
+        Assert.Contains("nothing was moved into place", error.Message, StringComparison.Ordinal);
+
+        // What was sent before the file (css, index.html) stayed in the staging directory; the disk's binds have nothing.
+        Assert.False(Directory.Exists(Path.Combine(DiskDir, "binds")), "a part of the copy was moved into place");
+        Assert.Empty((await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items);
+        Assert.Empty((await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns)).Items);
+        Assert.False(Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None)).Seeded);
+
+        static bool Readable(string path)
         {
-            await process.Stderr.WriteAsync(Encoding.UTF8.GetBytes($"tar: unexpected arguments {string.Join(' ', args)}\n"), token);
-            return 2;
+            try
+            {
+                using var _ = File.OpenRead(path);
+                return true;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return false;
+            }
         }
+    }
 
-        var keep = args.Contains("--skip-old-files");
-        var warn = args.Contains("--warning=existing-file");
-        await using var reader = new TarReader(process.Stdin);
-        while (await reader.GetNextEntryAsync(copyData: false, token) is { } entry)
+    [Fact]
+    public async Task SeedBinds_on_demand_stops_the_app_copies_through_the_seed_Pod_keeps_what_the_disk_has_and_starts_the_app_again()
+    {
+        var app = App();
+        var ns = KubeNames.Namespace(app);
+        var observed = new List<(int Replicas, int AppPods)>();
+        kube.Server.InstallProgram(ns, "seed", "sh", async (process, token) =>
         {
-            var name = entry.Name.TrimEnd('/');
-            var path = Path.Combine(disk, name);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            if (entry.EntryType == TarEntryType.Directory)
-            {
-                Directory.CreateDirectory(path);
-                continue;
-            }
+            using var client = kube.Client();
+            var replicas = (await client.AppsV1.ListNamespacedDeploymentAsync(ns, cancellationToken: token)).Items.Sum(d => d.Spec.Replicas ?? 1);
+            var pods = (await client.CoreV1.ListNamespacedPodAsync(ns, cancellationToken: token)).Items.Count(p => p.Metadata.Name != process.Pod);
+            observed.Add((replicas, pods));
+            return await Container()(process, token);
+        });
+        await using var context = Context();
+        var apps = new AppOperations(context);
+        await apps.DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+        observed.Clear();
 
-            if (File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null)
-            {
-                if (keep)
-                {
-                    if (warn)
-                    {
-                        await process.Stderr.WriteAsync(Encoding.UTF8.GetBytes($"tar: {name}: skipping existing file\n"), token);
-                    }
+        // Since: the app wrote its own index.html; the project gained new.html.
+        File.WriteAllText(Path.Combine(DiskDir, "binds", "html", "index.html"), "the app's own");
+        File.WriteAllText(Path.Combine(ProjectDir, "html", "new.html"), "new");
 
-                    continue;
-                }
+        // A dry run runs no Pod and stops nothing: it lists the project's entries and says what it cannot know.
+        var plan = await apps.SeedBindsAsync(app.Id, new SeedBindsOptions { DryRun = true }, null, CancellationToken.None).Within();
+        Assert.True(plan.DryRun);
+        Assert.Empty(observed);
+        Assert.Equal(["css", "index.html", "new.html"], Assert.Single(plan.Binds).Copied);
+        Assert.Contains(plan.Notes, n => n.Contains("the app is stopped for the copy", StringComparison.Ordinal));
+        Assert.Contains(plan.Notes, n => n.Contains("what it already has is kept", StringComparison.Ordinal));
+        Assert.Equal(1, (await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns)).Items.Single().Spec.Replicas);
 
-                File.Delete(path);
-            }
+        var done = await apps.SeedBindsAsync(app.Id, new SeedBindsOptions(), null, CancellationToken.None).Within();
 
-            switch (entry.EntryType)
-            {
-                case TarEntryType.SymbolicLink:
-                    File.CreateSymbolicLink(path, entry.LinkName);
-                    break;
-                case TarEntryType.HardLink:
-                    // .NET makes no hard link: a copy stands for it (the seed's tests have none).
-                    File.Copy(Path.Combine(disk, entry.LinkName), path);
-                    break;
-                default:
-                    await using (var file = File.Create(path))
-                    {
-                        if (entry.DataStream is { } data)
-                        {
-                            await data.CopyToAsync(file, token);
-                        }
-                    }
+        // Both commands ran with the app scaled to 0 and its Pod gone (the disk is ReadWriteOnce, the quota fits one Pod).
+        Assert.Equal([(0, 0), (0, 0)], observed);
+        Assert.Equal("new", File.ReadAllText(Path.Combine(DiskDir, "binds", "html", "new.html")));
+        Assert.Equal("the app's own", File.ReadAllText(Path.Combine(DiskDir, "binds", "html", "index.html")));
+        var bind = Assert.Single(done.Binds);
+        Assert.Equal(["new.html"], bind.Copied);
+        Assert.Equal(["css/site.css", "index.html"], bind.Skipped.Order(StringComparer.Ordinal));
 
-                    break;
-            }
-        }
+        // Started again: the Deployment has its replica back and its Pod is Ready; the seed Pod is gone.
+        Assert.Equal(1, (await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns)).Items.Single().Spec.Replicas);
+        var pod = Assert.Single((await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items);
+        Assert.NotEqual(ClusterSeed.PodName(app), pod.Metadata.Name);
+        Assert.True(AppStatusReader.IsReady(pod));
+    }
 
-        return 0;
+    [Fact]
+    public async Task A_switch_to_a_disk_never_seeded_beside_the_running_app_copies_nothing_and_SeedBinds_then_copies_onto_it()
+    {
+        var app = App();
+        var ns = KubeNames.Namespace(app);
+
+        // Each claim mounts its own disk here (a directory per claim).
+        kube.Server.InstallProgram(ns, "seed", "sh", async (process, token) =>
+        {
+            using var client = kube.Client();
+            var pod = await client.CoreV1.ReadNamespacedPodAsync(process.Pod, process.Namespace, cancellationToken: token);
+            var claim = pod.Spec.Volumes.Single(v => v.PersistentVolumeClaim is not null).PersistentVolumeClaim.ClaimName;
+            var disk = Directory.CreateDirectory(Path.Combine(root, "claims", claim)).FullName;
+            return await ExecPrograms.OnThisMachine(new Dictionary<string, string> { [pod.Spec.Containers.Single().VolumeMounts.Single().MountPath] = disk }, null)(process, token);
+        });
+        await using var context = Context();
+        var apps = new AppOperations(context);
+        var disks = new DiskOperations(context);
+        await apps.DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+        var created = await disks.CreateAsync(app.Id, null, null, CancellationToken.None).Within();
+        var progress = new RecordedProgress();
+
+        // The app's Pod runs on the first disk and holds the namespace's quota while the switch deploys onto the new one.
+        await disks.SwitchAsync(app.Id, created.Id, null, progress, CancellationToken.None).Within();
+
+        var claimDir = Path.Combine(root, "claims", KubeNames.Claim(app.Name, created.Id));
+        Assert.Contains(progress.Reports, r => r.Kind == ProgressKind.Warning && r.Warning!.Message.Contains($"were not copied onto disk {created.Id}", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(claimDir, "binds", "html", "index.html")));
+        Assert.False((await context.Runtime(app.Cluster).GetDiskAsync(app, created.Id, CancellationToken.None)).Seeded);
+
+        var done = await apps.SeedBindsAsync(app.Id, new SeedBindsOptions(), null, CancellationToken.None).Within();
+
+        Assert.Equal(created.Id, done.DiskId);
+        Assert.Equal("<h1>hello</h1>", File.ReadAllText(Path.Combine(claimDir, "binds", "html", "index.html")));
+        Assert.True((await context.Runtime(app.Cluster).GetDiskAsync(app, created.Id, CancellationToken.None)).Seeded);
+        Assert.True(AppStatusReader.IsReady(Assert.Single((await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items)));
+    }
+
+    [Fact]
+    public async Task SeedBinds_on_demand_that_fails_starts_the_app_again_and_fails_with_the_error()
+    {
+        var app = App();
+        var ns = KubeNames.Namespace(app);
+        kube.Server.InstallProgram(ns, "seed", "sh", Container());
+        await using var context = Context();
+        var apps = new AppOperations(context);
+        await apps.DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+        kube.Server.InstallProgram(ns, "seed", "sh", ExecPrograms.Reply("", "tar: html/index.html: Cannot open: No space left on device\n", 2));
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => apps.SeedBindsAsync(app.Id, new SeedBindsOptions(), null, CancellationToken.None).Within());
+
+        Assert.True(error.ErrorId == "SeedFailed", error.ToString());
+        Assert.Contains("No space left on device", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, (await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns)).Items.Single().Spec.Replicas);
+        var pod = Assert.Single((await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items);
+        Assert.True(AppStatusReader.IsReady(pod));
+    }
+
+    [Fact]
+    public async Task SeedBinds_on_demand_of_an_app_not_deployed_on_its_disk_says_to_deploy_first()
+    {
+        var app = App();
+        var ns = KubeNames.Namespace(app);
+        kube.Server.InstallProgram(ns, "seed", "sh", Container());
+        await using var context = Context();
+        var apps = new AppOperations(context);
+        await apps.DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
+        await apps.DestroyAsync(app.Id, new DestroyOptions(), null, CancellationToken.None).Within();
+
+        // The provider still records the disk as current, but no claim mounts it.
+        var error = await Assert.ThrowsAsync<KompoxException>(() => apps.SeedBindsAsync(app.Id, new SeedBindsOptions { DryRun = true }, null, CancellationToken.None).Within());
+
+        Assert.True(error.ErrorId == "AppNotDeployed", error.ToString());
+        Assert.Equal(Remedy.DeployFirst, error.Remedy);
+        Assert.Contains("no claim", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The seed container: its commands run on this machine, with the Pod's volume mount (read from the Pod, as the kubelet
+    /// mounts it) standing for <see cref="DiskDir"/>.
+    /// </summary>
+    private ExecHandler Container(Func<long, Task>? onStdin = null) => async (process, token) =>
+    {
+        using var client = kube.Client();
+        var pod = await client.CoreV1.ReadNamespacedPodAsync(process.Pod, process.Namespace, cancellationToken: token);
+        var mount = pod.Spec.Containers.Single(c => c.Name == process.Container).VolumeMounts.Single().MountPath;
+        return await ExecPrograms.OnThisMachine(new Dictionary<string, string> { [mount] = DiskDir }, onStdin)(process, token);
     };
 
     private KompoxApp App()
@@ -355,7 +523,7 @@ public sealed class AksSeedTests : IAsyncLifetime
         return app;
     }
 
-    private KompoxContext Context()
+    private KompoxContext Context(TimeProvider? time = null)
     {
         var options = new ArmClientOptions
         {
@@ -364,7 +532,7 @@ public sealed class AksSeedTests : IAsyncLifetime
         };
         options.Retry.MaxRetries = 0;
         var drivers = new DriverFactory(TimeProvider.System, new AzureConnector(new StaticCredential(arm.Token), options));
-        return new KompoxContext(new KubeconfigClientFactory(), drivers, store, TimeProvider.System) { AppLockTimeout = TimeSpan.Zero };
+        return new KompoxContext(new KubeconfigClientFactory(), drivers, store, time ?? TimeProvider.System) { AppLockTimeout = TimeSpan.Zero };
     }
 
     private sealed class StaticCredential(string token) : TokenCredential

@@ -75,6 +75,7 @@ public sealed record RolloutFailure(RolloutFailureKind Kind, string? Container, 
 public sealed partial class KubeApiServer
 {
     private readonly Queue<RolloutFailure> failures = new();
+    private readonly Queue<RolloutFailure> barePodFailures = new();
     private readonly Dictionary<string, RolloutFailure> failureOfReplicaSet = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Namespace, string Pod, string Container, bool Previous), List<(DateTimeOffset At, string Line)>> logs = [];
     private int nextPodIp = 10;
@@ -85,6 +86,25 @@ public sealed partial class KubeApiServer
         lock (gate)
         {
             failures.Enqueue(failure);
+        }
+    }
+
+    /// <summary>
+    /// The next bare Pod a client creates (no controller's) fails this way, as a Deployment's Pod does with
+    /// <see cref="FailNextRollout"/>: <see cref="RolloutFailure.Unschedulable"/> stays Pending unscheduled (the scheduler
+    /// retries it, pkg/scheduler/schedule_one.go handleSchedulingFailure), <see cref="RolloutFailure.ImagePullBackOff"/>
+    /// stays Pending with its container waiting (the kubelet backs off, pkg/kubelet/images/image_manager.go). Only those two.
+    /// </summary>
+    public void FailNextBarePod(RolloutFailure failure)
+    {
+        if (failure.Kind is not (RolloutFailureKind.Unschedulable or RolloutFailureKind.ImagePullBackOff))
+        {
+            throw new ArgumentException($"a bare Pod fails here only as Unschedulable or ImagePullBackOff, not {failure.Kind}", nameof(failure));
+        }
+
+        lock (gate)
+        {
+            barePodFailures.Enqueue(failure);
         }
     }
 
@@ -801,21 +821,39 @@ public sealed partial class KubeApiServer
             return;
         }
 
-        spec["nodeName"] = NodeName;
-        var statuses = new JsonArray();
-        foreach (var container in spec["containers"]?.AsArray().OfType<JsonObject>() ?? [])
+        barePodFailures.TryDequeue(out var failure);
+        if (failure?.Kind == RolloutFailureKind.Unschedulable)
         {
-            statuses.Add(ContainerStatus(ns, name, podUid, container["name"]?.ToString() ?? "", container["image"]?.ToString() ?? "", null, now));
+            body["status"] = new JsonObject
+            {
+                ["phase"] = "Pending",
+                ["conditions"] = new JsonArray(new JsonObject { ["type"] = "PodScheduled", ["status"] = "False", ["lastProbeTime"] = null, ["lastTransitionTime"] = now, ["reason"] = "Unschedulable", ["message"] = failure.Message }),
+                ["qosClass"] = "Guaranteed",
+            };
+            AddEvent(ns, "Pod", "v1", name, podUid, null, "Warning", "FailedScheduling", failure.Message, "default-scheduler");
+            Replace(pod, body);
+            return;
         }
 
+        spec["nodeName"] = NodeName;
+        var statuses = new JsonArray();
+        var containers = spec["containers"]?.AsArray().OfType<JsonObject>().ToList() ?? [];
+        var failing = failure is null ? null : failure.Container ?? containers.FirstOrDefault()?["name"]?.ToString();
+        foreach (var container in containers)
+        {
+            var containerName = container["name"]?.ToString() ?? "";
+            statuses.Add(ContainerStatus(ns, name, podUid, containerName, container["image"]?.ToString() ?? "", containerName == failing ? failure : null, now));
+        }
+
+        var notReady = failing is null ? null : $"containers with unready status: [{failing}]";
         body["status"] = new JsonObject
         {
-            ["phase"] = "Running",
+            ["phase"] = failure is null ? "Running" : "Pending",
             ["conditions"] = new JsonArray(
                 PodCondition("PodReadyToStartContainers", true, now, null),
                 PodCondition("Initialized", true, now, null),
-                PodCondition("Ready", true, now, null),
-                PodCondition("ContainersReady", true, now, null),
+                PodCondition("Ready", failing is null, now, notReady),
+                PodCondition("ContainersReady", failing is null, now, notReady),
                 PodCondition("PodScheduled", true, now, null)),
             ["hostIP"] = "10.224.0.4",
             ["podIP"] = $"10.244.0.{nextPodIp++}",
