@@ -125,10 +125,10 @@ public sealed class AksSeedTests : IAsyncLifetime
     {
         var app = App();
         var seeds = 0;
-        kube.Server.InstallProgram(KubeNames.Namespace(app), "seed", "tar", async (process, token) =>
+        kube.Server.InstallProgram(KubeNames.Namespace(app), "seed", "sh", async (process, token) =>
         {
             seeds++;
-            return await GnuTar(DiskDir)(process, token);
+            return await Container()(process, token);
         });
         var image = new byte[(20L << 20) + 512];
         SparseBlob.VhdFooter(20L << 20).CopyTo(image, 20 << 20);
@@ -175,10 +175,10 @@ public sealed class AksSeedTests : IAsyncLifetime
         var app = App();
         var ns = KubeNames.Namespace(app);
         var seeds = 0;
-        kube.Server.InstallProgram(ns, "seed", "tar", async (process, token) =>
+        kube.Server.InstallProgram(ns, "seed", "sh", async (process, token) =>
         {
             seeds++;
-            return await GnuTar(DiskDir)(process, token);
+            return await Container()(process, token);
         });
         await using var context = Context();
         var disk = await context.Runtime(app.Cluster).CreateDiskAsync(app, NoProgress.Instance, CancellationToken.None);
