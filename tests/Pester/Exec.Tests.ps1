@@ -146,9 +146,10 @@ Describe 'kubectl with the user credential' {
                 # Awaited, not polled: kubectl prints "Forwarding from 127.0.0.1:PORT -> 5432" once it listens.
                 $line = $kubectl.StandardOutput.ReadLineAsync()
                 $line.Wait(30000) | Should -BeTrue -Because 'kubectl says where it forwards from once it listens'
-                $line.Result | Should -Match '^Forwarding from 127\.0\.0\.1:(\d+) -> 5432$' -Because $line.Result
+                $forwarding = [regex]::Match([string]$line.Result, '^Forwarding from 127\.0\.0\.1:(\d+) -> 5432$')
+                $forwarding.Success | Should -BeTrue -Because "kubectl printed '$($line.Result)'"
                 $client = [System.Net.Sockets.TcpClient]::new()
-                $client.Connect([System.Net.IPAddress]::Loopback, [int]$Matches[1])
+                $client.Connect([System.Net.IPAddress]::Loopback, [int]$forwarding.Groups[1].Value)
                 $accepted = $listener.AcceptTcpClientAsync().Wait(10000)
                 $accepted | Should -BeTrue -Because 'the Pod''s port is reached through the forward'
                 $client.Dispose()
