@@ -134,20 +134,31 @@ Describe 'kubectl with the user credential' {
         $listener.Start()
         try {
             $Server.ListenInPod($Namespace, 5432, $listener.LocalEndpoint)
-            $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $probe.Start(); $local = $probe.LocalEndpoint.Port; $probe.Stop()
-            $saved = $env:HOME; $env:HOME = $KubectlHome
-            $kubectl = Start-Process kubectl -ArgumentList @('port-forward', "pod/$Pod", "$($local):5432", "--kubeconfig=$UserConfig") -PassThru -RedirectStandardOutput (Join-Path $TestDrive 'pf.out') -RedirectStandardError (Join-Path $TestDrive 'pf.err')
-            $env:HOME = $saved
+            # ":5432": kubectl binds a local port itself and prints it; a port chosen here and released could be taken
+            # by another test's server before kubectl binds it.
+            $start = [System.Diagnostics.ProcessStartInfo]::new('kubectl')
+            foreach ($arg in @('port-forward', "pod/$Pod", ':5432', "--kubeconfig=$UserConfig")) { $start.ArgumentList.Add($arg) }
+            $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true; $start.UseShellExecute = $false
+            $start.Environment['HOME'] = $KubectlHome
+            $kubectl = [System.Diagnostics.Process]::Start($start)
+            $errors = $kubectl.StandardError.ReadToEndAsync()
             try {
-                $deadline = [DateTime]::UtcNow.AddSeconds(30)
-                while (-not ((Get-Content (Join-Path $TestDrive 'pf.out') -Raw -ErrorAction SilentlyContinue) -match 'Forwarding from') -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+                # Awaited, not polled: kubectl prints "Forwarding from 127.0.0.1:PORT -> 5432" once it listens.
+                $line = $kubectl.StandardOutput.ReadLineAsync()
+                $line.Wait(30000) | Should -BeTrue -Because 'kubectl says where it forwards from once it listens'
+                $forwarding = [regex]::Match([string]$line.Result, '^Forwarding from 127\.0\.0\.1:(\d+) -> 5432$')
+                $forwarding.Success | Should -BeTrue -Because "kubectl printed '$($line.Result)'"
                 $client = [System.Net.Sockets.TcpClient]::new()
-                $client.Connect([System.Net.IPAddress]::Loopback, $local)
+                $client.Connect([System.Net.IPAddress]::Loopback, [int]$forwarding.Groups[1].Value)
                 $accepted = $listener.AcceptTcpClientAsync().Wait(10000)
-                $accepted | Should -BeTrue -Because (Get-Content (Join-Path $TestDrive 'pf.err') -Raw)
+                $accepted | Should -BeTrue -Because 'the Pod''s port is reached through the forward'
                 $client.Dispose()
             }
-            finally { Stop-Process -Id $kubectl.Id -Force -ErrorAction SilentlyContinue }
+            finally {
+                $kubectl.Kill($true)
+                $null = $kubectl.WaitForExit(10000)
+                if (-not $accepted) { Write-Host $errors.Result }
+            }
         }
         finally { $listener.Stop() }
     }

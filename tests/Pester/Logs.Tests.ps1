@@ -161,8 +161,7 @@ Describe 'Get-KompoxAppLog' {
             $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
             $inputs.Complete()
             $handle = $ps.BeginInvoke($inputs, $output)
-            $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while (($output.Count -lt 2 -or $ps.Streams.Error.Count -lt 1) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            Wait-Until { ($output.Count -ge 2 -and $ps.Streams.Error.Count -ge 1) -or $handle.IsCompleted } -Because 'the last line of each app and the error of the one not deployed'
             # An open PSDataCollection's enumerator waits for the collection to complete: read it by index.
             $seen = { param($from) @($from..($output.Count - 1) | ForEach-Object { "$($output[$_].App.Name): $($output[$_].Message)" } | Sort-Object) }
             & $seen 0 | Should -Be @('cafe: cafe open', "shop: $shopLast")
@@ -170,7 +169,7 @@ Describe 'Get-KompoxAppLog' {
 
             Add-LogLine $cafe 'web' 20 'cafe order 1'
             Add-LogLine $Shop 'web' 21 'GET /later 200'
-            while ($output.Count -lt 4 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            Wait-Until { $output.Count -ge 4 -or $handle.IsCompleted } -Because 'the line appended to each app'
             & $seen 2 | Should -Be @('cafe: cafe order 1', 'shop: GET /later 200')
             @(($output[0] | Out-String) -split "`n" | Where-Object { $_.Trim() })[0] | Should -Match '^(shop|cafe)/web \| '
             $ps.InvocationStateInfo.State | Should -Be 'Running'

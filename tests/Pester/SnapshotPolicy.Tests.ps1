@@ -19,6 +19,16 @@ BeforeAll {
         }
         Set-Content $Config ($text + "`n")
     }
+
+    # How old a snapshot is, set by the test instead of sleeping until the clock has moved: the k3s driver records when
+    # a snapshot was taken as the kompox-created-at tag of its tags file under the data root (whole seconds, UTC), and
+    # the policy and the listing read it from there.
+    function Set-SnapshotAge([string] $Id, [timespan] $Age) {
+        $path = Join-Path $DataRoot "snapshots/$Id.json"
+        $tags = [System.Text.Json.Nodes.JsonNode]::Parse((Get-Content $path -Raw))
+        $tags['Tags']['kompox-created-at'] = [System.Text.Json.Nodes.JsonValue]::Create([DateTimeOffset]::UtcNow.Subtract($Age).UtcDateTime.ToString('yyyy-MM-ddTHH:mm:ssZ', [cultureinfo]::InvariantCulture))
+        Set-Content $path $tags.ToJsonString()
+    }
 }
 
 AfterAll {
@@ -45,7 +55,9 @@ Describe 'Invoke-KompoxSnapshotPolicy' {
         $pinned.Pinned | Should -BeTrue
 
         $later = Import-KompoxConfig $Config | New-KompoxSnapshot -WarningAction SilentlyContinue
-        Start-Sleep -Milliseconds 1100
+        # Taken two hours and one hour ago, so that the next one is the newest whatever second they all fall in.
+        Set-SnapshotAge $first.Taken.Id ([timespan]::FromHours(2))
+        Set-SnapshotAge $later.Id ([timespan]::FromHours(1))
         $newest = Import-KompoxConfig $Config | New-KompoxSnapshot -WarningAction SilentlyContinue
 
         $second = Import-KompoxConfig $Config | Invoke-KompoxSnapshotPolicy
@@ -60,9 +72,10 @@ Describe 'Invoke-KompoxSnapshotPolicy' {
     }
 
     It 'reports a failed run as a non-terminating error naming the app, and prunes nothing after it' {
-        Set-AppSettings @{ SNAPSHOT_INTERVAL = '1s'; SNAPSHOT_KEEP = '1' }
-        Start-Sleep -Milliseconds 1100
+        Set-AppSettings @{ SNAPSHOT_INTERVAL = '1h'; SNAPSHOT_KEEP = '1' }
         $before = @((Import-KompoxConfig $Config | Get-KompoxSnapshot).Id)
+        # Due: the newest snapshot is older than the interval.
+        foreach ($id in $before) { Set-SnapshotAge $id ([timespan]::FromHours(3)) }
         # The current disk's directory gone: the snapshot fails with DiskNotFound while the listing still works.
         Rename-Item (Join-Path $DataRoot "disks/$Current") "$Current.away"
         try {

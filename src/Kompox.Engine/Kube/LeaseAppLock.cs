@@ -328,26 +328,33 @@ public sealed class AppLease : IAsyncDisposable
         }
 
         var activity = $"Holding app {app.Id}";
-        bool renewed;
+        (bool Renewed, string? Failure) outcome;
         try
         {
-            renewed = Volatile.Read(ref disposed) == 0 && await RenewHeldAsync(activity).ConfigureAwait(false);
+            outcome = Volatile.Read(ref disposed) == 0 ? await RenewHeldAsync(activity).ConfigureAwait(false) : (false, null);
         }
         finally
         {
             writing.Release();
         }
 
-        // Reported once the next tick may renew again, so that whoever reads it sees the lease's state settled.
-        if (renewed)
+        // Reported once the next tick may renew again, so that whoever reads it sees the lease's state settled (a
+        // failure says "trying again": a tick right after it must not find the previous renewal still running).
+        if (outcome.Failure is { } failure)
+        {
+            Report(OperationProgress.Detail(activity, $"renewal failed, trying again: {failure}"));
+        }
+
+        if (outcome.Renewed)
         {
             Report(OperationProgress.Detail(activity, $"renewed lease {lease.Metadata.NamespaceProperty}/{LeaseAppLock.LeaseName} until {ExpiresAt:u}"));
         }
 
-        return renewed;
+        return outcome.Renewed;
     }
 
-    private async Task<bool> RenewHeldAsync(string activity)
+    /// <summary>Renews under the write lock; a failure that leaves the Lease alive comes back to be reported after it.</summary>
+    private async Task<(bool Renewed, string? Failure)> RenewHeldAsync(string activity)
     {
         try
         {
@@ -356,7 +363,7 @@ public sealed class AppLease : IAsyncDisposable
             try
             {
                 lease = await LeaseWrites.ReplaceAsync(client, renewed, CancellationToken.None).ConfigureAwait(false);
-                return true;
+                return (true, null);
             }
             catch (HttpOperationException e) when (e.Response?.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
             {
@@ -365,12 +372,12 @@ public sealed class AppLease : IAsyncDisposable
                 if (current.Spec?.HolderIdentity != HolderIdentity)
                 {
                     LoseTo(current.Spec?.HolderIdentity, activity);
-                    return false;
+                    return (false, null);
                 }
 
                 current.Spec.RenewTime = timeProvider.GetUtcNow().UtcDateTime;
                 lease = await LeaseWrites.ReplaceAsync(client, current, CancellationToken.None).ConfigureAwait(false);
-                return true;
+                return (true, null);
             }
         }
         catch (Exception e) when (e is HttpOperationException or HttpRequestException or OperationCanceledException or IOException)
@@ -378,13 +385,14 @@ public sealed class AppLease : IAsyncDisposable
             // A renewal that fails (the API server is briefly away) is tried again on the next tick; the Lease lasts
             // three ticks, so only a longer outage loses it, and the next renewal then reports who took it.
             var error = ErrorTranslation.Translate(e, $"renewing the lease of app {app.Id}", CancellationToken.None);
-            Report(OperationProgress.Detail(activity, $"renewal failed, trying again: {error.Message}"));
             if (timeProvider.GetUtcNow() >= ExpiresAt)
             {
+                Report(OperationProgress.Detail(activity, $"renewal failed, trying again: {error.Message}"));
                 LoseTo(null, activity);
+                return (false, null);
             }
 
-            return false;
+            return (false, error.Message);
         }
     }
 

@@ -133,21 +133,25 @@ public sealed class AppLogTests : IAsyncLifetime
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await using var lines = new AppOperations(Context()).ReadLogsAsync(app.Id, new AppLogOptions { Follow = true }, null, cancel.Token).GetAsyncEnumerator(cancel.Token);
 
-        Assert.True(await lines.MoveNextAsync());
+        Assert.True(await lines.MoveNextAsync().AsTask().Within());
         Assert.Equal("web | before", lines.Current.ToString());
         var next = lines.MoveNextAsync().AsTask();
-        await Task.Delay(200);
+
+        // Both containers' follow streams have started (the server records a follow as it starts, having taken what it
+        // sends at once): the worker's is empty, so nothing more is due, and every line written from now on is sent as
+        // it comes. A line that was not written would be what the next read returns instead of the one written below.
+        await Task.WhenAll(new[] { "web", "worker" }.Select(c => harness.Server.WhenRequestedAsync(r => r.Verb == "get" && r.Path.EndsWith($"/pods/{pod}/log", StringComparison.Ordinal) && r.Query.Contains($"container={c}", StringComparison.Ordinal) && r.Query.Contains("follow=true", StringComparison.Ordinal), cancel.Token)));
         Assert.False(next.IsCompleted, "a line came that was not written");
         Log(pod, "worker", 5, "worker came later");
-        Assert.True(await next);
+        Assert.True(await next.Within());
         Assert.Equal("worker | worker came later", lines.Current.ToString());
         Log(pod, "web", 6, "web came later");
-        Assert.True(await lines.MoveNextAsync());
+        Assert.True(await lines.MoveNextAsync().AsTask().Within());
         Assert.Equal("web | web came later", lines.Current.ToString());
 
         var waiting = lines.MoveNextAsync().AsTask();
         cancel.Cancel();
-        Assert.Equal("OperationCanceled", (await Assert.ThrowsAsync<KompoxException>(() => waiting)).ErrorId);
+        Assert.Equal("OperationCanceled", (await Assert.ThrowsAsync<KompoxException>(() => waiting.Within())).ErrorId);
         Assert.All(harness.Server.Requests.Where(r => r.Path.EndsWith("/log", StringComparison.Ordinal)), r => Assert.Contains("follow=true", r.Query));
     }
 
@@ -225,7 +229,9 @@ public sealed class AppLogTests : IAsyncLifetime
     private async Task<List<AppLogLine>> ReadAsync(KompoxApp app, AppLogOptions options, IProgress<OperationProgress>? progress = null)
     {
         var lines = new List<AppLogLine>();
-        await foreach (var line in new AppOperations(Context()).ReadLogsAsync(app.Id, options, progress, CancellationToken.None))
+        // Bounded: a read that hangs ends as OperationCanceled and fails the test instead of hanging the suite.
+        using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await foreach (var line in new AppOperations(Context()).ReadLogsAsync(app.Id, options, progress, bound.Token))
         {
             lines.Add(line);
         }

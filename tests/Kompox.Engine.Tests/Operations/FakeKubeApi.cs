@@ -59,9 +59,41 @@ internal sealed class FakeKubeApi : IKubeClientFactory
 /// <summary>Progress reports as they came, without the thread hop of <see cref="Progress{T}"/>.</summary>
 internal sealed class RecordedProgress : IProgress<OperationProgress>
 {
+    private readonly List<(Func<bool> Condition, TaskCompletionSource Met)> waiters = [];
+
     public ConcurrentQueue<OperationProgress> Reports { get; } = new();
 
-    public void Report(OperationProgress value) => Reports.Enqueue(value);
+    public void Report(OperationProgress value)
+    {
+        Reports.Enqueue(value);
+        lock (waiters)
+        {
+            waiters.RemoveAll(w => w.Condition() && w.Met.TrySetResult());
+        }
+    }
+
+    /// <summary>
+    /// Completes once <paramref name="condition"/> holds, checked now and after each report: a signal from the code under
+    /// test instead of polling in real time. Fails the test when it does not hold within a minute.
+    /// </summary>
+    public Task WhenAsync(Func<bool> condition)
+    {
+        lock (waiters)
+        {
+            // Checked under the lock that Report takes after enqueueing, so no report falls between check and wait.
+            if (condition())
+            {
+                return Task.CompletedTask;
+            }
+
+            var met = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            waiters.Add((condition, met));
+            return met.Task.Within();
+        }
+    }
+
+    /// <summary>Completes once a report matching <paramref name="match"/> has come (see <see cref="WhenAsync(Func{bool})"/>).</summary>
+    public Task WhenReportedAsync(Func<OperationProgress, bool> match) => WhenAsync(() => Reports.Any(match));
 }
 
 internal static class ProgressReports
@@ -84,4 +116,10 @@ internal static class Bounded
 {
     /// <summary>Work under test that hangs fails the test after a minute instead of hanging the suite.</summary>
     public static Task<T> Within<T>(this Task<T> work) => work.WaitAsync(TimeSpan.FromMinutes(1));
+
+    /// <inheritdoc cref="Within{T}(Task{T})"/>
+    public static Task Within(this Task work) => work.WaitAsync(TimeSpan.FromMinutes(1));
+
+    /// <summary>Completes when <paramref name="token"/> is cancelled (e.g. a Lease's Lost); fails the test after a minute.</summary>
+    public static Task WhenCancelled(this CancellationToken token) => Task.Delay(Timeout.Infinite, token).ContinueWith(_ => { }, TaskScheduler.Default).Within();
 }

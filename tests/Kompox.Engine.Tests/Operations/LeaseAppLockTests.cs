@@ -11,8 +11,6 @@ namespace Kompox.Tests.Operations;
 /// <summary>The app Lease against the test API server, with the server and the lock on one fake clock.</summary>
 public sealed class LeaseAppLockTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
-
     private readonly OperationFixture fixture = new();
     private KubeApiHarness harness = null!;
     private IKubernetes admin = null!;
@@ -37,7 +35,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var app = await DeployedAppAsync();
         var appLock = Lock();
 
-        await using var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        await using var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
 
         var lease = await ReadLeaseAsync(app);
         Assert.Equal(first.HolderIdentity, lease.Spec.HolderIdentity);
@@ -46,7 +44,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         Assert.NotNull(lease.Spec.AcquireTime);
         Assert.NotNull(lease.Spec.RenewTime);
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
         Assert.Equal(("AppLocked", ErrorKind.Conflict), (error.ErrorId, error.Kind));
         Assert.Contains(first.HolderIdentity, error.Message);
         Assert.Contains($"since {Time.GetUtcNow():u}", error.Message);
@@ -76,7 +74,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
             KubeNames.Namespace(app),
             CancellationToken.None);
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
 
         Assert.Contains("operator/1/abc holds it, and its lease expires at", error.Message);
         Assert.Equal(new DateTimeOffset(now).AddSeconds(60), LeaseAppLock.ExpiresAt(new V1Lease { Spec = new V1LeaseSpec { AcquireTime = now, LeaseDurationSeconds = 60 } }));
@@ -87,29 +85,36 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     public async Task A_waiter_gets_the_app_once_the_holder_releases_it()
     {
         var app = await DeployedAppAsync();
-        var appLock = Lock();
-        var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        var stepped = new SteppedClock(Time);
+        var appLock = Lock(stepped);
+        var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
         var progress = new RecordedProgress();
 
+        // The waiter read the Lease held and now waits a poll interval on the clock (SteppedClock: no real delay).
         var second = appLock.AcquireLeaseAsync(app, TimeSpan.FromMinutes(1), progress, CancellationToken.None);
-        await UntilAsync(() => progress.Reports.Any(r => r.Status.StartsWith($"held by {first.HolderIdentity}", StringComparison.Ordinal)));
+        var poll = await stepped.NextWaitAsync();
+        Assert.Contains(progress.Reports, r => r.Status.StartsWith($"held by {first.HolderIdentity}", StringComparison.Ordinal));
         Assert.False(second.IsCompleted);
 
         await first.DisposeAsync();
         Assert.Null((await ReadLeaseAsync(app)).Spec.HolderIdentity);
-        await using var held = await AdvanceUntilAsync(second);
-        Assert.NotEqual(first.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+        Time.Advance(poll);
+        await using var held = await second.Within();
+        Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+        Assert.NotEqual(first.HolderIdentity, held.HolderIdentity);
     }
 
     [Fact]
     public async Task Waiting_longer_than_the_timeout_on_the_clock_is_AppLocked()
     {
         var app = await DeployedAppAsync();
-        var appLock = Lock();
-        await using var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        var stepped = new SteppedClock(Time);
+        var appLock = Lock(stepped);
+        await using var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
 
         var second = appLock.AcquireLeaseAsync(app, TimeSpan.FromSeconds(10), null, CancellationToken.None);
-        var error = await Assert.ThrowsAsync<KompoxException>(() => AdvanceUntilAsync(second));
+        await stepped.StepUntilAsync(second, TimeSpan.FromMinutes(1));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => second.Within());
         Assert.Equal("AppLocked", error.ErrorId);
         Assert.Contains("waited 10 s", error.Message);
     }
@@ -120,14 +125,13 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     public async Task A_waiter_gives_up_exactly_at_its_timeout_on_the_clock()
     {
         var app = await DeployedAppAsync();
-        await using var first = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        await using var first = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
         var stepped = new SteppedClock(Time);
-        var clients = new KubeconfigClientFactory();
 
-        var second = new LeaseAppLock(cluster => clients.Create(cluster), stepped).AcquireLeaseAsync(app, TimeSpan.FromSeconds(3), null, CancellationToken.None);
+        var second = Lock(stepped).AcquireLeaseAsync(app, TimeSpan.FromSeconds(3), null, CancellationToken.None);
         var moved = await stepped.StepUntilAsync(second, TimeSpan.FromSeconds(10));
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => second.WaitAsync(Wait));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => second.Within());
         Assert.Contains("waited 3 s", error.Message);
         Assert.Equal(TimeSpan.FromSeconds(3), moved);
     }
@@ -140,13 +144,13 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         await CreateLeaseAsync(app, "laptop/4242/deadbeef", now, transitions: 3);
         var appLock = Lock();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
         Assert.Contains("laptop/4242/deadbeef holds it", error.Message);
 
         Time.Advance(TimeSpan.FromSeconds(59));
-        await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+        await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
         Time.Advance(TimeSpan.FromSeconds(1));
-        await using var held = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        await using var held = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
 
         var lease = await ReadLeaseAsync(app);
         Assert.Equal(held.HolderIdentity, lease.Spec.HolderIdentity);
@@ -159,17 +163,17 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var app = await DeployedAppAsync();
         var appLock = Lock();
         var progress = new RecordedProgress();
-        await using var held = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None);
+        await using var held = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None).Within();
 
         for (var tick = 1; tick <= 6; tick++)
         {
             Time.Advance(TimeSpan.FromSeconds(20));
             var until = Time.GetUtcNow().AddSeconds(60);
-            await UntilAsync(() => progress.Reports.Any(r => r.Detail()?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true));
+            await progress.WhenReportedAsync(r => r.Detail()?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true);
             Assert.Equal(until, LeaseAppLock.ExpiresAt(await ReadLeaseAsync(app)));
         }
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
         Assert.Contains(held.HolderIdentity, error.Message);
         Assert.False(held.Lost.IsCancellationRequested);
     }
@@ -181,14 +185,14 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var runspace1 = Lock();
         var runspace2 = Lock();
 
-        await using (var first = await runspace1.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None))
+        await using (var first = await runspace1.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within())
         {
-            var error = await Assert.ThrowsAsync<KompoxException>(() => runspace2.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+            var error = await Assert.ThrowsAsync<KompoxException>(() => runspace2.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
             Assert.Contains(first.HolderIdentity, error.Message);
-            await Assert.ThrowsAsync<KompoxException>(() => runspace1.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+            await Assert.ThrowsAsync<KompoxException>(() => runspace1.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
         }
 
-        await using var second = await runspace2.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        await using var second = await runspace2.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
     }
 
     [Fact]
@@ -199,7 +203,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         Assert.Null(harness.Server.Peek("namespaces", null, ns));
 
         var progress = new RecordedProgress();
-        await using (var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None))
+        await using (var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None).Within())
         {
             // What the caller is told, in order, under the activity of waiting for the app.
             Assert.Equal(
@@ -221,15 +225,15 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     {
         var app = await DeployedAppAsync();
         var appLock = Lock();
-        await using var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        await using var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
         using var cancel = new CancellationTokenSource();
         var progress = new RecordedProgress();
 
         var second = appLock.AcquireLeaseAsync(app, TimeSpan.FromMinutes(5), progress, cancel.Token);
-        await UntilAsync(() => !progress.Reports.IsEmpty && progress.Reports.Any(r => r.Status.StartsWith("held by", StringComparison.Ordinal)));
+        await progress.WhenReportedAsync(r => r.Status.StartsWith("held by", StringComparison.Ordinal));
         cancel.Cancel();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => second.WaitAsync(Wait));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => second.Within());
         Assert.Equal(("OperationCanceled", ErrorKind.Canceled), (error.ErrorId, error.Kind));
         Assert.Equal(first.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
     }
@@ -239,16 +243,16 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     {
         var app = await DeployedAppAsync();
         var progress = new RecordedProgress();
-        var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None);
+        var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None).Within();
         var work = AppLockHold.RunAsync(app, held.Lost, TimeSpan.FromSeconds(60), async token => { await Task.Delay(Timeout.Infinite, token); return true; }, CancellationToken.None);
 
         var lease = await ReadLeaseAsync(app);
         lease.Spec.HolderIdentity = "rest-service/7/cafe0001";
         await LeaseWrites.ReplaceAsync(admin, lease, CancellationToken.None);
 
-        Assert.False(await held.RenewAsync());
+        Assert.False(await held.RenewAsync().Within());
         Assert.True(held.Lost.IsCancellationRequested);
-        var stopped = await Assert.ThrowsAsync<KompoxException>(() => work.WaitAsync(Wait));
+        var stopped = await Assert.ThrowsAsync<KompoxException>(() => work.Within());
         Assert.Equal(("AppLeaseLost", ErrorKind.Conflict), (stopped.ErrorId, stopped.Kind));
         Assert.Contains(progress.Reports, r => r.Kind == ProgressKind.Warning && r.Warning!.Message.Contains("lost the lease", StringComparison.Ordinal) && r.Status.Contains("rest-service/7/cafe0001 took it over", StringComparison.Ordinal));
 
@@ -276,31 +280,32 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var app = await DeployedAppAsync();
         var holderClock = TimeSpan.FromMinutes(-5);
         var lease = await CreateLeaseAsync(app, "laptop/4242/skewed", (Time.GetUtcNow() + holderClock).UtcDateTime, transitions: 0);
-        var appLock = Lock();
+        var stepped = new SteppedClock(Time);
+        var appLock = Lock(stepped);
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
         Assert.Equal("AppLocked", error.ErrorId);
         Assert.Contains("laptop/4242/skewed holds it", error.Message);
 
-        // The holder renews every 20 s on its own clock while a caller waits 90 s: the waiter never takes it over.
+        // The holder renews every 20 s on its own clock while a caller waits 90 s: the waiter never takes it over. The
+        // clock moves only while the waiter waits between reads, and the holder writes at those moments.
         var waiter = appLock.AcquireLeaseAsync(app, TimeSpan.FromSeconds(90), null, CancellationToken.None);
-        var deadline = DateTime.UtcNow + Wait;
         var renewed = Time.GetUtcNow();
-        while (!waiter.IsCompleted && DateTime.UtcNow < deadline)
+        var renewals = 0;
+        await stepped.StepUntilAsync(waiter, TimeSpan.FromMinutes(3), async _ =>
         {
-            Time.Advance(TimeSpan.FromSeconds(1));
             if (Time.GetUtcNow() - renewed >= TimeSpan.FromSeconds(20))
             {
                 renewed = Time.GetUtcNow();
                 lease = await ReadLeaseAsync(app);
                 lease.Spec.RenewTime = (renewed + holderClock).UtcDateTime;
                 await LeaseWrites.ReplaceAsync(admin, lease, CancellationToken.None);
+                renewals++;
             }
+        });
 
-            await Task.WhenAny(waiter, Task.Delay(20));
-        }
-
-        var waited = await Assert.ThrowsAsync<KompoxException>(() => waiter.WaitAsync(Wait));
+        Assert.Equal(4, renewals);
+        var waited = await Assert.ThrowsAsync<KompoxException>(() => waiter.Within());
         Assert.Equal("AppLocked", waited.ErrorId);
         Assert.Contains("laptop/4242/skewed holds it", waited.Message);
         Assert.Contains("waited 90 s", waited.Message);
@@ -318,13 +323,16 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var app = await DeployedAppAsync();
         await CreateLeaseAsync(app, "laptop/4242/deadbeef", Time.GetUtcNow().AddHours(-1).UtcDateTime, transitions: 0);
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
         Assert.Contains("laptop/4242/deadbeef holds it", error.Message);
         Assert.Contains($"expires at {Time.GetUtcNow().AddSeconds(60):u} unless renewed", error.Message);
 
-        var started = Time.GetUtcNow();
-        await using var held = await AdvanceUntilAsync(Lock().AcquireLeaseAsync(app, TimeSpan.FromMinutes(5), null, CancellationToken.None));
-        Assert.InRange(Time.GetUtcNow() - started, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(63));
+        // The clock moves only while the waiter waits between its reads (SteppedClock), so it takes over at exactly 60 s.
+        var stepped = new SteppedClock(Time);
+        var taking = Lock(stepped).AcquireLeaseAsync(app, TimeSpan.FromMinutes(5), null, CancellationToken.None);
+        var moved = await stepped.StepUntilAsync(taking, TimeSpan.FromMinutes(5));
+        await using var held = await taking.Within();
+        Assert.Equal(TimeSpan.FromSeconds(60), moved);
         Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
     }
 
@@ -336,12 +344,12 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var app = await DeployedAppAsync();
         await CreateLeaseAsync(app, "laptop/4242/deadbeef", Time.GetUtcNow().UtcDateTime, transitions: 0);
         var service = Lock();
-        await Assert.ThrowsAsync<KompoxException>(() => service.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+        await Assert.ThrowsAsync<KompoxException>(() => service.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
 
         Time.Advance(TimeSpan.FromSeconds(60));
-        var fresh = await Assert.ThrowsAsync<KompoxException>(() => Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+        var fresh = await Assert.ThrowsAsync<KompoxException>(() => Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
         Assert.Contains("laptop/4242/deadbeef holds it", fresh.Message);
-        await using var held = await service.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        await using var held = await service.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
     }
 
     /// <summary>apimachinery micro_time.go: acquireTime and renewTime are RFC3339Micro, six fraction digits even at a
@@ -352,7 +360,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var app = await DeployedAppAsync();
         Assert.Equal(0, Time.GetUtcNow().Ticks % TimeSpan.TicksPerSecond);
 
-        await using var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        await using var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
 
         var spec = harness.Server.Peek("leases", KubeNames.Namespace(app), LeaseAppLock.LeaseName)!["spec"]!;
         var micro = $"{Time.GetUtcNow().UtcDateTime:yyyy-MM-ddTHH:mm:ss}.000000Z";
@@ -371,16 +379,18 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var app = await DeployedAppAsync();
         var appLock = Lock();
 
-        var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        var progress = new RecordedProgress();
+        var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None).Within();
         Assert.Equal(0, (await ReadLeaseAsync(app)).Spec.LeaseTransitions);
         Time.Advance(TimeSpan.FromSeconds(20));
-        await UntilAsync(async () => LeaseAppLock.ExpiresAt(await ReadLeaseAsync(app)) == Time.GetUtcNow().AddSeconds(60));
+        await progress.WhenReportedAsync(r => r.Detail()?.StartsWith("renewed lease", StringComparison.Ordinal) == true);
+        Assert.Equal(Time.GetUtcNow().AddSeconds(60), LeaseAppLock.ExpiresAt(await ReadLeaseAsync(app)));
         Assert.Equal(0, (await ReadLeaseAsync(app)).Spec.LeaseTransitions);
         await first.DisposeAsync();
         Assert.Equal(0, (await ReadLeaseAsync(app)).Spec.LeaseTransitions);
 
-        await (await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None)).DisposeAsync();
-        await using var third = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        await (await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within()).DisposeAsync();
+        await using var third = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
         Assert.Equal(2, (await ReadLeaseAsync(app)).Spec.LeaseTransitions);
     }
 
@@ -394,11 +404,11 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var app = await DeployedAppAsync();
         var outage = new Outage();
         var progress = new RecordedProgress();
-        await using var held = await Lock(outage).AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None);
+        await using var held = await Lock(outage).AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None).Within();
         var acquired = Time.GetUtcNow();
 
         outage.Down = true;
-        Assert.False(await held.RenewAsync());
+        Assert.False(await held.RenewAsync().Within());
         Assert.Contains(progress.Reports, r => r.Activity == $"Holding app {app.Id}" && r.Detail()?.StartsWith($"renewal failed, trying again: renewing the lease of app {app.Id}: ", StringComparison.Ordinal) == true && r.Detail()!.Contains("cannot connect (ConnectionRefused)", StringComparison.Ordinal));
         Assert.False(held.Lost.IsCancellationRequested);
         Assert.Equal(acquired.AddSeconds(60), held.ExpiresAt);
@@ -406,7 +416,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         outage.Down = false;
         Time.Advance(TimeSpan.FromSeconds(20));
         var until = Time.GetUtcNow().AddSeconds(60);
-        await UntilAsync(() => progress.Reports.Any(r => r.Detail()?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true));
+        await progress.WhenReportedAsync(r => r.Detail()?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true);
         Assert.Equal(until, LeaseAppLock.ExpiresAt(await ReadLeaseAsync(app)));
         Assert.False(held.Lost.IsCancellationRequested);
         Assert.DoesNotContain(progress.Reports, r => r.Kind == ProgressKind.Warning);
@@ -419,7 +429,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     {
         var app = await DeployedAppAsync();
         var progress = new RecordedProgress();
-        var first = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None);
+        var first = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None).Within();
         await first.DisposeAsync();
         Assert.Contains(progress.Reports, r => r.Activity == $"Holding app {app.Id}" && r.Detail() == $"released lease {KubeNames.Namespace(app)}/{LeaseAppLock.LeaseName}");
         var version = (await ReadLeaseAsync(app)).Metadata.ResourceVersion;
@@ -427,7 +437,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         Assert.Equal(version, (await ReadLeaseAsync(app)).Metadata.ResourceVersion);
 
         var outage = new Outage();
-        var second = await Lock(outage).AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None);
+        var second = await Lock(outage).AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None).Within();
         outage.Down = true;
         await second.DisposeAsync();
         Assert.Contains(progress.Reports, r => r.Activity == $"Holding app {app.Id}" && r.Detail() == $"could not release the lease; it expires at {Time.GetUtcNow().AddSeconds(60):u}");
@@ -445,28 +455,29 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var app = await DeployedAppAsync();
         var outage = new Outage();
         var progress = new RecordedProgress();
-        var held = await Lock(outage).AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None);
+        var held = await Lock(outage).AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None).Within();
         var work = AppLockHold.RunAsync(app, held.Lost, TimeSpan.FromSeconds(60), async token => { await Task.Delay(Timeout.Infinite, token); return true; }, CancellationToken.None);
 
+        // Each tick's failure is awaited before the next tick, which tries again (the report comes once it can).
         outage.Down = true;
         Time.Advance(TimeSpan.FromSeconds(20));
-        await UntilAsync(() => Failures(progress) == 1);
+        await progress.WhenAsync(() => Failures(progress) == 1);
         Time.Advance(TimeSpan.FromSeconds(20));
-        await UntilAsync(() => Failures(progress) == 2);
+        await progress.WhenAsync(() => Failures(progress) == 2);
         Assert.False(held.Lost.IsCancellationRequested);
         Assert.False(work.IsCompleted);
 
         Time.Advance(TimeSpan.FromSeconds(20));
-        await UntilAsync(() => held.Lost.IsCancellationRequested);
+        await held.Lost.WhenCancelled();
         var warning = Assert.Single(progress.Reports, r => r.Kind == ProgressKind.Warning);
         Assert.Contains("lost the lease of the app: the lease expired before it could be renewed; stopping", warning.Status);
         Assert.Equal((app.Id, string.Empty), (warning.Warning!.File, warning.Warning.Key));
-        var stopped = await Assert.ThrowsAsync<KompoxException>(() => work.WaitAsync(Wait));
+        var stopped = await Assert.ThrowsAsync<KompoxException>(() => work.Within());
         Assert.Equal("AppLeaseLost", stopped.ErrorId);
 
         // Lost: no renewal is sent any more, and dispose does not write.
         outage.Down = false;
-        Assert.False(await held.RenewAsync());
+        Assert.False(await held.RenewAsync().Within());
         await held.DisposeAsync();
         Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
         Assert.Equal(3, outage.Failed);
@@ -479,7 +490,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     {
         var app = await DeployedAppAsync();
         var progress = new RecordedProgress();
-        await using var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None);
+        await using var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None).Within();
 
         var lease = await ReadLeaseAsync(app);
         lease.Metadata.Labels = new Dictionary<string, string> { ["team"] = "ops" };
@@ -487,7 +498,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         Time.Advance(TimeSpan.FromSeconds(20));
 
         var until = Time.GetUtcNow().AddSeconds(60);
-        await UntilAsync(() => progress.Reports.Any(r => r.Detail()?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true));
+        await progress.WhenReportedAsync(r => r.Detail()?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true);
         var renewed = await ReadLeaseAsync(app);
         Assert.Equal(until, LeaseAppLock.ExpiresAt(renewed));
         Assert.Equal("ops", renewed.Metadata.Labels["team"]);
@@ -500,11 +511,11 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     public async Task A_released_lease_is_not_renewed_again()
     {
         var app = await DeployedAppAsync();
-        var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
         await held.DisposeAsync();
         var version = (await ReadLeaseAsync(app)).Metadata.ResourceVersion;
 
-        Assert.False(await held.RenewAsync());
+        Assert.False(await held.RenewAsync().Within());
         var lease = await ReadLeaseAsync(app);
         Assert.Null(lease.Spec.HolderIdentity);
         Assert.Equal(version, lease.Metadata.ResourceVersion);
@@ -520,10 +531,10 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     {
         var app = await DeployedAppAsync();
         AppLease? won = null;
-        harness.Server.LoseRace("create", "leases", LeaseAppLock.LeaseName, async _ => won = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+        harness.Server.LoseRace("create", "leases", LeaseAppLock.LeaseName, async _ => won = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
         harness.Server.ClearRequests();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).WaitAsync(Wait));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
 
         await using var winner = won!;
         Assert.Equal("AppLocked", error.ErrorId);
@@ -546,7 +557,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         harness.Server.LoseRace("get", "namespaces", ns, _ => harness.CreateNamespaceAsync(admin, ns));
         harness.Server.ClearRequests();
 
-        await using var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).WaitAsync(Wait);
+        await using var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
 
         Assert.Equal([404, 201], harness.Server.Requests.Where(r => r.Verb == "create" && r.Path.EndsWith("/leases", StringComparison.Ordinal)).Select(r => r.StatusCode));
         Assert.DoesNotContain(harness.Server.Requests, r => r.Verb == "patch");
@@ -564,12 +575,12 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var app = await DeployedAppAsync();
         await CreateLeaseAsync(app, "laptop/4242/deadbeef", Time.GetUtcNow().UtcDateTime, transitions: 0);
         var appLock = Lock();
-        await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None));
+        await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
         Time.Advance(TimeSpan.FromSeconds(60));
         harness.Server.LoseRace("update", "leases", LeaseAppLock.LeaseName, _ => TakeLeaseAsync(app, "rest-service/7/winner"));
         harness.Server.ClearRequests();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).WaitAsync(Wait));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
 
         Assert.Equal("AppLocked", error.ErrorId);
         Assert.Contains("rest-service/7/winner holds it", error.Message);
@@ -586,7 +597,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     public async Task A_lease_that_changes_under_every_attempt_is_tried_four_times_at_once_and_then_waited_for()
     {
         var app = await DeployedAppAsync();
-        await (await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None)).DisposeAsync();
+        await (await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within()).DisposeAsync();
         var rounds = 0;
         var afterRaces = DateTimeOffset.MinValue;
         async Task Race(CancellationToken token)
@@ -604,7 +615,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
 
         harness.Server.LoseRace("update", "leases", LeaseAppLock.LeaseName, Race);
         harness.Server.ClearRequests();
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).WaitAsync(Wait));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
 
         Assert.Equal(("AppLocked", ErrorKind.Conflict, Remedy.WaitForApp), (error.ErrorId, error.Kind, error.Remedy));
         Assert.Equal($"app {app.Id} is busy: its lease {KubeNames.Namespace(app)}/{LeaseAppLock.LeaseName} changed under every attempt to take it", error.Message);
@@ -614,11 +625,10 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         // clock moves only when the lock waits on it (SteppedClock), so an attempt made at once is seen as one.
         rounds = 0;
         var stepped = new SteppedClock(Time);
-        var clients = new KubeconfigClientFactory();
         var started = Time.GetUtcNow();
-        var taking = new LeaseAppLock(cluster => clients.Create(cluster), stepped).AcquireLeaseAsync(app, TimeSpan.FromSeconds(30), null, CancellationToken.None);
+        var taking = Lock(stepped).AcquireLeaseAsync(app, TimeSpan.FromSeconds(30), null, CancellationToken.None);
         await stepped.StepUntilAsync(taking, TimeSpan.FromSeconds(30));
-        await using var held = await taking.WaitAsync(Wait);
+        await using var held = await taking.Within();
 
         Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
         Assert.Equal(5, rounds);
@@ -680,10 +690,11 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
             KubeNames.Namespace(app),
             CancellationToken.None);
 
-    private LeaseAppLock Lock()
+    /// <summary>The Lease lock of one context, on the test's clock or on <paramref name="time"/> (a SteppedClock over it).</summary>
+    private LeaseAppLock Lock(TimeProvider? time = null)
     {
         var clients = new KubeconfigClientFactory();
-        return new(cluster => clients.Create(cluster), Time);
+        return new(cluster => clients.Create(cluster), time ?? Time);
     }
 
     private KompoxApp App() => fixture.App(kubeconfig: harness.Kubeconfig);
@@ -697,29 +708,4 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
 
     private Task<V1Lease> ReadLeaseAsync(KompoxApp app) =>
         admin.CoordinationV1.ReadNamespacedLeaseAsync(LeaseAppLock.LeaseName, KubeNames.Namespace(app));
-
-    /// <summary>Moves the clock a poll interval at a time until <paramref name="task"/> ends (it waits on the clock between reads).</summary>
-    private async Task<T> AdvanceUntilAsync<T>(Task<T> task)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (!task.IsCompleted && DateTime.UtcNow < deadline)
-        {
-            Time.Advance(TimeSpan.FromSeconds(1));
-            await Task.WhenAny(task, Task.Delay(50));
-        }
-
-        return await task.WaitAsync(TimeSpan.FromSeconds(1));
-    }
-
-    private static Task UntilAsync(Func<bool> condition) => UntilAsync(() => Task.FromResult(condition()));
-
-    private static async Task UntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold in time");
-            await Task.Delay(20);
-        }
-    }
 }

@@ -205,7 +205,7 @@ public sealed partial class KubeApiServer
             await writer.WriteAsync(3, Encoding.UTF8.GetBytes(errorText), end.Token);
         }
 
-        await CloseAsync(socket);
+        await CloseAsync(socket, end.Token);
     }
 
     private static JsonObject FailureStatus(int code, string reason, string message) => new()
@@ -303,14 +303,20 @@ public sealed partial class KubeApiServer
         }
     }
 
-    private static async Task CloseAsync(WebSocket socket)
+    /// <summary>
+    /// Sends the close frame after the last message, as wsstream's Conn.Close does (x/net/websocket WriteClose, then the
+    /// connection is closed). Bounded by the connection's own end (the client leaving, the server stopping), not by a
+    /// time: a cancelled close aborts the socket without its frame, and kubectl then reports "error reading from error
+    /// stream ... abnormal closure" instead of the exit code it already received. On a loaded machine the flush of the
+    /// frame can outlast any fixed limit (the 5 s one this had made kubectl exec tests fail under load).
+    /// </summary>
+    private static async Task CloseAsync(WebSocket socket, CancellationToken connectionEnd)
     {
         try
         {
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, connectionEnd);
             }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
@@ -379,7 +385,7 @@ public sealed partial class KubeApiServer
         if (protocol == SpdyTunnelProtocol)
         {
             await new SpdyTunnel(socket, (port, stream, token) => ForwardPortAsync(ns, podName, uid, port, stream, token)).RunAsync(end.Token);
-            await CloseAsync(socket);
+            await CloseAsync(socket, end.Token);
             return;
         }
 
@@ -403,7 +409,7 @@ public sealed partial class KubeApiServer
                 await writer.WriteAsync((byte)(i * 2 + 1), Encoding.UTF8.GetBytes(error), end.Token);
             }
         }));
-        await CloseAsync(socket);
+        await CloseAsync(socket, end.Token);
     }
 
     /// <summary>

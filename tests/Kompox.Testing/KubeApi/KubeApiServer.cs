@@ -41,7 +41,7 @@ public sealed partial class KubeApiServer : IAsyncDisposable
     private readonly object gate = new();
     private readonly Dictionary<string, StoredObject> objects = new(StringComparer.Ordinal);
     private readonly List<RecordedRequest> requests = [];
-    private readonly List<(string Verb, System.Text.RegularExpressions.Regex Path, TaskCompletionSource Seen)> awaitedRequests = [];
+    private readonly List<(Func<RecordedRequest, bool> Match, TaskCompletionSource Seen)> awaitedRequests = [];
     private readonly Dictionary<string, Identity> tokens = new(StringComparer.Ordinal);
     private readonly TimeProvider time;
     private WebApplication? app;
@@ -144,15 +144,21 @@ public sealed partial class KubeApiServer : IAsyncDisposable
     public Task WhenRequestedAsync(string verb, string pathPattern, CancellationToken cancellationToken)
     {
         var path = new System.Text.RegularExpressions.Regex(pathPattern, System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        return WhenRequestedAsync(r => r.Verb == verb && path.IsMatch(r.Path), cancellationToken);
+    }
+
+    /// <summary>As <see cref="WhenRequestedAsync(string, string, CancellationToken)"/>, for a request <paramref name="match"/> picks (e.g. by its query).</summary>
+    public Task WhenRequestedAsync(Func<RecordedRequest, bool> match, CancellationToken cancellationToken)
+    {
         lock (gate)
         {
-            if (requests.Any(r => r.Verb == verb && path.IsMatch(r.Path)))
+            if (requests.Any(match))
             {
                 return Task.CompletedTask;
             }
 
             var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            awaitedRequests.Add((verb, path, seen));
+            awaitedRequests.Add((match, seen));
             return seen.Task.WaitAsync(cancellationToken);
         }
     }
@@ -297,8 +303,9 @@ public sealed partial class KubeApiServer : IAsyncDisposable
     {
         lock (gate)
         {
-            requests.Add(new RecordedRequest(call.Verb, call.Method, call.Path, request.QueryString.Value ?? "", call.ContentType, call.Query.GetValueOrDefault("fieldManager"), code, call.Changed, request.HttpContext.Connection.Id));
-            foreach (var awaited in awaitedRequests.Where(a => a.Verb == call.Verb && a.Path.IsMatch(call.Path)).ToList())
+            var recorded = new RecordedRequest(call.Verb, call.Method, call.Path, request.QueryString.Value ?? "", call.ContentType, call.Query.GetValueOrDefault("fieldManager"), code, call.Changed, request.HttpContext.Connection.Id);
+            requests.Add(recorded);
+            foreach (var awaited in awaitedRequests.Where(a => a.Match(recorded)).ToList())
             {
                 awaited.Seen.TrySetResult();
                 awaitedRequests.Remove(awaited);
