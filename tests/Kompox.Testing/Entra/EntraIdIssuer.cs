@@ -112,6 +112,10 @@ public sealed class EntraIdIssuer : IDisposable
     /// </summary>
     public string RotateKey() => AddKey();
 
+    /// <summary>A valid access token of this tenant for the user and the API (PowerShell calls this one).</summary>
+    public string Issue(string objectId, string audience, string? tenantId = null) =>
+        Issue(new EntraTokenRequest { ObjectId = objectId, Audience = audience, TenantId = tenantId });
+
     /// <summary>An access token as Entra ID issues one (v2.0, RS256 with the current key unless the request says otherwise).</summary>
     public string Issue(EntraTokenRequest request)
     {
