@@ -63,7 +63,8 @@ public sealed class EntraIdIssuer : IDisposable
 
     public EntraIdIssuer(string? tenantId = null)
     {
-        TenantId = tenantId ?? Guid.NewGuid().ToString();
+        // Empty as null: PowerShell passes $null to a string parameter as "".
+        TenantId = string.IsNullOrEmpty(tenantId) ? Guid.NewGuid().ToString() : tenantId;
         server = new HttpsServer(HandleAsync);
         AddKey();
     }
@@ -72,7 +73,7 @@ public sealed class EntraIdIssuer : IDisposable
     public string TenantId { get; }
 
     /// <summary>The authority an API is configured with for a tenant: <c>https://127.0.0.1:port/{tenant}/v2.0</c> (login.microsoftonline.com's place).</summary>
-    public string Authority(string? tenantId = null) => $"{server.Endpoint}{tenantId ?? TenantId}/v2.0";
+    public string Authority(string? tenantId = null) => $"{server.Endpoint}{(string.IsNullOrEmpty(tenantId) ? TenantId : tenantId)}/v2.0";
 
     /// <summary>The <c>iss</c> of the tenant's v2.0 tokens and its metadata's <c>issuer</c>.</summary>
     public static string Issuer(string tenantId) => $"{Instance}{tenantId}/v2.0";
@@ -114,7 +115,7 @@ public sealed class EntraIdIssuer : IDisposable
 
     /// <summary>A valid access token of this tenant for the user and the API (PowerShell calls this one).</summary>
     public string Issue(string objectId, string audience, string? tenantId = null) =>
-        Issue(new EntraTokenRequest { ObjectId = objectId, Audience = audience, TenantId = tenantId });
+        Issue(new EntraTokenRequest { ObjectId = objectId, Audience = audience, TenantId = string.IsNullOrEmpty(tenantId) ? null : tenantId });
 
     /// <summary>An access token as Entra ID issues one (v2.0, RS256 with the current key unless the request says otherwise).</summary>
     public string Issue(EntraTokenRequest request)
