@@ -22,6 +22,7 @@
         'Get-KompoxDisk'
         'Get-KompoxProvider'
         'Get-KompoxSnapshot'
+        'Get-KompoxSnapshotPolicy'
         'Get-KompoxUser'
         'Import-KompoxConfig'
         'Import-KompoxDisk'

@@ -100,6 +100,37 @@ public sealed class KompoxPolicySnapshot
     public override string ToString() => Reasons.Length == 0 ? Id : $"{Id} ({string.Join(", ", Reasons)})";
 }
 
+/// <summary>An app's snapshot policy (Get-KompoxSnapshotPolicy): its SNAPSHOT_* settings and the last run a Kompox service recorded.</summary>
+public sealed class KompoxSnapshotPolicy
+{
+    internal KompoxSnapshotPolicy(KompoxApp app, Operations.Remote.SnapshotPolicyRun? run)
+    {
+        App = app;
+        var names = global::Kompox.Model.SnapshotPolicy.Settings.Select(s => s.Name).ToList();
+        Settings = new System.Collections.Specialized.OrderedDictionary(StringComparer.Ordinal);
+        foreach (var name in names.Where(app.Settings.ContainsKey))
+        {
+            Settings[name] = app.Settings[name];
+        }
+
+        LastRunTime = run?.Time;
+        LastRun = run is null ? null : new KompoxSnapshotPolicyResult(run.Result, app);
+    }
+
+    public KompoxApp App { get; }
+
+    public string AppId => App.Id;
+
+    /// <summary>The app's SNAPSHOT_* settings that are set, in the order about_Kompox_Disks lists them; empty when it has no policy.</summary>
+    public System.Collections.Specialized.OrderedDictionary Settings { get; }
+
+    /// <summary>When the last run the service recorded ended; null for an app from kompoxops.yml, or before the first run.</summary>
+    public DateTimeOffset? LastRunTime { get; }
+
+    /// <summary>The last run the service recorded, as Invoke-KompoxSnapshotPolicy writes one: Outcome, Message, Taken, Kept, Pruned.</summary>
+    public KompoxSnapshotPolicyResult? LastRun { get; }
+}
+
 /// <summary>What Invoke-KompoxSnapshotPolicy did for one app: the outcome, the snapshot taken, what was kept and why, what was pruned.</summary>
 public sealed class KompoxSnapshotPolicyResult
 {
@@ -129,6 +160,9 @@ public sealed class KompoxSnapshotPolicyResult
     public KompoxPolicySnapshot[] Kept { get; }
 
     public KompoxPolicySnapshot[] Pruned { get; }
+
+    /// <summary>What failed in the run (the snapshot, or removing one), each as the engine says it; empty when it did not fail.</summary>
+    public string[] Errors => Model.Errors.Select(e => e.Message).ToArray();
 
     internal SnapshotPolicyResult Model { get; }
 

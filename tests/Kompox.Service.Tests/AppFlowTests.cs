@@ -102,30 +102,84 @@ public sealed class AppFlowTests
         Assert.Contains(Directory.EnumerateDirectories(service.DataRoot, "*", SearchOption.AllDirectories), d => d.EndsWith(first, StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task An_upload_with_a_path_outside_the_disk_is_refused_and_leaves_no_disk()
+    public static TheoryData<string> PathTricks => ["parent", "absolute", "through a symlink", "hard link outside"];
+
+    [Theory]
+    [MemberData(nameof(PathTricks))]
+    public async Task An_upload_with_a_path_outside_the_disk_is_refused_and_leaves_no_disk(string trick)
     {
         await using var service = await StartAsync();
         await service.AddClusterAsync();
         var alice = await service.UserAsync("alice");
         await service.CreateAppAsync(alice, "web");
         Assert.Equal("succeeded", State(await service.FinishedAsync(alice, await Send(alice, HttpMethod.Post, "/v1/apps/web/disks", null, HttpStatusCode.Accepted))));
+        var victim = Path.Combine(service.Root, "victim.txt");
+        File.WriteAllText(victim, "kept");
 
-        // tar entries climbing out of the disk (the path tricks DiskArchive refuses), gzip-compressed.
+        // tar entries that would reach out of the disk (the path tricks DiskArchive refuses), gzip-compressed: GNU tar's
+        // own defences (src/extract.c: "../" members, leading "/", writing through a symlink it made, links out).
         using var buffer = new MemoryStream();
         using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
         using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
         {
-            var entry = new PaxTarEntry(TarEntryType.RegularFile, "../../escaped.txt") { DataStream = new MemoryStream("x"u8.ToArray()) };
-            tar.WriteEntry(entry);
+            PaxTarEntry File(string name) => new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream("x"u8.ToArray()) };
+            switch (trick)
+            {
+                case "parent":
+                    tar.WriteEntry(File("../../escaped.txt"));
+                    break;
+                case "absolute":
+                    tar.WriteEntry(File(Path.Combine(service.Root, "escaped.txt")));
+                    break;
+                case "through a symlink":
+                    tar.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, "up") { LinkName = service.Root });
+                    tar.WriteEntry(File("up/escaped.txt"));
+                    break;
+                default:
+                    tar.WriteEntry(new PaxTarEntry(TarEntryType.HardLink, "hard") { LinkName = "../../../victim.txt" });
+                    break;
+            }
         }
 
         var failed = await service.FinishedAsync(alice, await Upload(alice, buffer.ToArray()));
         Assert.Equal("failed", State(failed));
         Assert.Equal("InvalidArchive", failed["problem"]!["errorId"]!.GetValue<string>());
         Assert.Single(await ListAsync(alice, "/v1/apps/web/disks"));
-        Assert.False(File.Exists(Path.Combine(service.DataRoot, "escaped.txt")));
+        Assert.Empty(Directory.GetFiles(service.Root, "escaped.txt", SearchOption.AllDirectories));
+        Assert.Equal("kept", System.IO.File.ReadAllText(victim));
         Assert.Empty(Directory.GetFiles(Path.Combine(service.DataPath, "transfer")));
+    }
+
+    [Fact]
+    public async Task Nothing_of_a_request_names_a_file_of_the_service()
+    {
+        await using var service = await StartAsync();
+        await service.AddClusterAsync();
+        var alice = await service.UserAsync("alice");
+        await service.CreateAppAsync(alice, "web");
+        var store = Path.Combine(service.DataPath, "kompox.db");
+
+        // An upload's file name is the service's own: a client's Content-Disposition names nothing.
+        using (var content = new ByteArrayContent("not an archive"u8.ToArray()))
+        {
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            content.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = "../kompox.db" };
+            using var response = await alice.PostAsync("/v1/apps/web/disks/import", content);
+            var operation = (JsonObject)JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            Assert.Equal("InvalidArchive", (await service.FinishedAsync(alice, operation))["problem"]!["errorId"]!.GetValue<string>());
+        }
+
+        Assert.True(new FileInfo(store).Length > 14);
+        Assert.Empty(Directory.GetFiles(Path.Combine(service.DataPath, "transfer")));
+
+        // Disk and snapshot ids in the address are the provider's names, never paths: escaped slashes and dots find nothing.
+        foreach (var path in new[] { "/v1/apps/web/disks/..%2F..%2Fdata%2Fkompox.db/export", "/v1/apps/web/snapshots/..%2F..%2Fdata%2Fkompox.key/export", "/v1/apps/web/disks/%2Fetc%2Fpasswd/export" })
+        {
+            var (status, text, type) = await RawAsync(alice, HttpMethod.Get, path, null);
+            Assert.True(status is HttpStatusCode.NotFound or HttpStatusCode.BadRequest, $"{path}: {(int)status} {text}");
+            Assert.Equal("application/problem+json", type);
+            Assert.DoesNotContain("root:", text, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -32,10 +32,12 @@ public sealed class ServiceFixture : IAsyncDisposable
         """;
 
     private readonly Dictionary<string, string?> settings;
+    private readonly Action<IServiceCollection>? configure;
     private WebApplicationFactory<Program> factory;
 
-    private ServiceFixture(KubeApiServer kube, string root, Dictionary<string, string?> extra)
+    private ServiceFixture(KubeApiServer kube, string root, Dictionary<string, string?> extra, Action<IServiceCollection>? configure)
     {
+        this.configure = configure;
         Kube = kube;
         Root = root;
         DataPath = Path.Combine(root, "data");
@@ -75,13 +77,15 @@ public sealed class ServiceFixture : IAsyncDisposable
 
     public IServiceProvider Services => factory.Services;
 
-    public static async Task<ServiceFixture> StartAsync(Dictionary<string, string?>? settings = null)
+    /// <param name="settings">Configuration keys of the service, as appsettings.json or the environment give them.</param>
+    /// <param name="configure">Services to change, as a host does (a trusted certificate for the Entra ID metadata).</param>
+    public static async Task<ServiceFixture> StartAsync(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null)
     {
         var kube = await KubeApiServer.StartAsync();
 
         // The engine runs on this machine, where the k3s disks are: the cluster's node is this machine.
         kube.PresentNodeAsThisMachine();
-        return new ServiceFixture(kube, Directory.CreateTempSubdirectory("kompox-svc-test-").FullName, settings ?? []);
+        return new ServiceFixture(kube, Directory.CreateTempSubdirectory("kompox-svc-test-").FullName, settings ?? [], configure);
     }
 
     private WebApplicationFactory<Program> Build() => new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
@@ -92,7 +96,11 @@ public sealed class ServiceFixture : IAsyncDisposable
         }
 
         web.ConfigureLogging(logging => logging.ClearProviders());
-        web.ConfigureServices(services => services.AddKeyedSingleton<TimeProvider>(Kompox.Service.SnapshotPolicyTimer.ClockKey, PolicyClock));
+        web.ConfigureServices(services =>
+        {
+            services.AddKeyedSingleton<TimeProvider>(Kompox.Service.SnapshotPolicyTimer.ClockKey, PolicyClock);
+            configure?.Invoke(services);
+        });
     });
 
     /// <summary>Stops the service and starts it again on the same store, as a restart of the process does.</summary>
@@ -102,6 +110,9 @@ public sealed class ServiceFixture : IAsyncDisposable
         factory = Build();
         Admin = Client(AdminToken);
     }
+
+    /// <summary>A handler that sends to the service in process, for clients that build their own HttpClient (ServiceClient).</summary>
+    public HttpMessageHandler Handler() => factory.Server.CreateHandler();
 
     public HttpClient Client(string? token)
     {

@@ -45,6 +45,83 @@ Describe 'Start-KompoxService' {
     }
 }
 
+# 127.0.0.2 is this machine on Linux (the whole 127.0.0.0/8 is loopback there), an address the service does not listen
+# on unless told: it tells "listens where it was told" from "listens on 127.0.0.1" without a second network interface.
+Describe 'Start-KompoxService -ListenAddress' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        function Test-Ready([uri] $Uri) {
+            try { (Invoke-WebRequest ([uri]::new($Uri, 'readyz')) -TimeoutSec 10).Content -eq 'ready' } catch { $false }
+        }
+    }
+
+    It 'listens on 127.0.0.1 only by default' {
+        Test-Ready "http://127.0.0.2:$($Service.Uri.Port)/" | Should -BeFalse
+    }
+
+    It 'listens on every address with 0.0.0.0, and warns that plain HTTP then needs TLS in front' {
+        $lan = Start-KompoxService -ListenAddress 0.0.0.0 -DataPath (Join-Path $TestDrive 'lan') -Timeout 180 -Confirm:$false -WarningVariable warned
+        try {
+            $lan.Uri.Host | Should -Be '127.0.0.1'
+            Test-Ready $lan.Uri | Should -BeTrue
+            Test-Ready "http://127.0.0.2:$($lan.Uri.Port)/" | Should -BeTrue
+            "$warned" | Should -Match '0\.0\.0\.0.*plain HTTP.*TLS'
+        }
+        finally { $lan | Stop-KompoxService -Confirm:$false }
+    }
+
+    It 'listens on the address given only, without a warning for a loopback one' {
+        $one = Start-KompoxService -ListenAddress 127.0.0.2 -DataPath (Join-Path $TestDrive 'one') -Timeout 180 -Confirm:$false -WarningVariable warned
+        try {
+            $one.Uri.Host | Should -Be '127.0.0.2'
+            Test-Ready $one.Uri | Should -BeTrue
+            Test-Ready "http://127.0.0.1:$($one.Uri.Port)/" | Should -BeFalse
+            $warned | Should -BeNullOrEmpty
+        }
+        finally { $one | Stop-KompoxService -Confirm:$false }
+    }
+}
+
+# Entra ID access tokens through the module, against the model of the Microsoft identity platform
+# (tests/Kompox.Testing/Entra/EntraIdIssuer.cs, from learn.microsoft.com's "Microsoft identity platform access tokens" and
+# "OpenID Connect on the Microsoft identity platform"). The service process trusts the model's self-signed certificate as
+# its only CA through SSL_CERT_FILE, which .NET reads on Linux (OpenSSL), as a machine trusts login.microsoftonline.com's.
+Describe 'Connect-KompoxService with an Entra ID access token' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        $Issuer = [Kompox.Testing.Entra.EntraIdIssuer]::new($null)
+        $ca = Join-Path $TestDrive 'entra-ca.pem'
+        Set-Content $ca $Issuer.CertificatePem
+        $ClientId = [guid]::NewGuid().ToString()
+        $Oid = [guid]::NewGuid().ToString()
+        $saved = @{}
+        $settings = @{ Kompox__Entra__Authority = $Issuer.Authority($null); Kompox__Entra__Audience = $ClientId; SSL_CERT_FILE = $ca }
+        foreach ($name in $settings.Keys) { $saved[$name] = [Environment]::GetEnvironmentVariable($name); [Environment]::SetEnvironmentVariable($name, $settings[$name]) }
+        try { $EntraService = Start-KompoxService -DataPath (Join-Path $TestDrive 'entra') -Timeout 180 -Confirm:$false }
+        finally { foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) } }
+        Connect-KompoxService -Uri $EntraService.Uri -Token $EntraService.Token -Confirm:$false | Out-Null
+        New-KompoxUser -Name carol -EntraObjectId $Oid -Confirm:$false | Out-Null
+        Disconnect-KompoxService -Confirm:$false
+    }
+
+    AfterAll {
+        Disconnect-KompoxService -Confirm:$false
+        if ($EntraService) { $EntraService | Stop-KompoxService -Confirm:$false }
+        if ($Issuer) { $Issuer.Dispose() }
+    }
+
+    It 'acts as the user whose object id the token carries' {
+        Connect-KompoxService -Uri $EntraService.Uri -Token $Issuer.Issue($Oid, $ClientId, $null) -Confirm:$false | Out-Null
+        Get-KompoxApp | Should -BeNullOrEmpty
+        # carol is a user: the administrator's cmdlets are refused with the service's id, as for her kpx_ token.
+        Get-KompoxUser -ErrorVariable denied -ErrorAction SilentlyContinue
+        $denied[0].FullyQualifiedErrorId | Should -BeLike 'Forbidden,*'
+    }
+
+    It 'refuses a token of another tenant, and one of an object id no user has, with the service''s id' {
+        { Connect-KompoxService -Uri $EntraService.Uri -Token $Issuer.Issue($Oid, $ClientId, [guid]::NewGuid().ToString()) -Confirm:$false } | Should -Throw -ErrorId 'Unauthenticated,*'
+        { Connect-KompoxService -Uri $EntraService.Uri -Token $Issuer.Issue([guid]::NewGuid().ToString(), $ClientId, $null) -Confirm:$false } | Should -Throw -ErrorId 'Unauthenticated,*'
+    }
+}
+
 Describe 'The administrator''s cmdlets' {
     BeforeAll {
         $Service | Connect-KompoxService -Confirm:$false
@@ -183,6 +260,14 @@ Describe 'Client mode: an app''s life through the cmdlets' {
         $credential = $app | Get-KompoxAppCredential -Duration '00:20:00'
         $credential.Namespace | Should -Match '^k4x-gitea-'
         $credential.Kubeconfig | Should -Match ([regex]::Escape($credential.Namespace))
+        # Before the first run the service has recorded none (GET snapshot-policy/last-run answers 204).
+        $policy = $app | Get-KompoxSnapshotPolicy
+        $policy | Should -BeOfType Kompox.PowerShell.KompoxSnapshotPolicy
+        $policy.AppId | Should -Be $app.Id
+        $policy.Settings.Count | Should -Be 0
+        $policy.LastRun | Should -BeNullOrEmpty
+        $policy.LastRunTime | Should -BeNullOrEmpty
+
         # The app has no SNAPSHOT_* setting: the run is skipped, as locally.
         $run = $app | Invoke-KompoxSnapshotPolicy -Confirm:$false
         $run | Should -BeOfType Kompox.PowerShell.KompoxSnapshotPolicyResult
@@ -191,6 +276,23 @@ Describe 'Client mode: an app''s life through the cmdlets' {
         # -Settings goes over the registration's settings: a policy set is applied by the service, one removed ($null) is gone.
         New-KompoxApp -Name gitea -Compose $Compose -Settings @{ SNAPSHOT_KEEP = 5 } -Confirm:$false -WarningAction SilentlyContinue | Out-Null
         ($app | Invoke-KompoxSnapshotPolicy -Confirm:$false).Outcome | Should -Be 'NotDue'
+
+        # What the service recorded of that run is what a user reads back: the service's settings and its last outcome.
+        $before = [DateTimeOffset]::UtcNow.AddMinutes(-5)
+        $policy = Get-KompoxApp -Name gitea | Get-KompoxSnapshotPolicy
+        $policy.Settings['SNAPSHOT_KEEP'] | Should -Be '5'
+        $policy.LastRun | Should -BeOfType Kompox.PowerShell.KompoxSnapshotPolicyResult
+        $policy.LastRun.Outcome | Should -Be 'NotDue'
+        $policy.LastRun.AppId | Should -Be $app.Id
+        $policy.LastRun.Kept.Count | Should -Be (@($app | Get-KompoxSnapshot).Count)
+        $policy.LastRunTime | Should -BeGreaterThan $before
+        ($policy | Format-Table | Out-String -Width 120) | Should -Match 'SNAPSHOT_KEEP=5\s+\S.*NotDue'
+
+        # An app from kompoxops.yml has no recorded run: its settings only.
+        $local = Get-KompoxSnapshotPolicy -Path (Join-Path $Root 'examples/gitea/kompoxops.yml')
+        $local.LastRun | Should -BeNullOrEmpty
+        $local.AppId | Should -Not -Be $app.Id
+
         New-KompoxApp -Name gitea -Compose $Compose -Settings @{ SNAPSHOT_KEEP = $null } -Confirm:$false -WarningAction SilentlyContinue | Out-Null
         ($app | Invoke-KompoxSnapshotPolicy -Confirm:$false).Outcome | Should -Be 'Skipped'
     }

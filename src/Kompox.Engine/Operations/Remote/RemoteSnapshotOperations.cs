@@ -40,8 +40,23 @@ internal sealed class RemoteSnapshotOperations(ServiceClient client) : ISnapshot
     public async Task<SnapshotPolicyResult> ApplyPolicyAsync(string appId, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var result = await client.RunAsync<PolicyRun>($"Applying the snapshot policy of app {ServiceClient.AppName(appId)}", HttpMethod.Post, RemoteAppOperations.Path(appId, "snapshot-policy/run"), (object?)null, progress, cancellationToken).ConfigureAwait(false);
-        var errors = (result.Errors ?? []).Select(p => ServiceClient.FromProblem(p, HttpStatusCode.InternalServerError, "snapshot policy")).ToList();
-        return new SnapshotPolicyResult(result.AppId ?? appId, result.Outcome, result.Message ?? string.Empty, result.Taken, result.Kept ?? [], result.Pruned ?? [], errors);
+        return result.ToResult(appId);
+    }
+
+    /// <summary>
+    /// The outcome of the app's last policy run the service recorded (its background timer's, or one run on request), with
+    /// when it ended; null before the first (<c>GET snapshot-policy/last-run</c> answers 204).
+    /// </summary>
+    public async Task<SnapshotPolicyRun?> GetLastPolicyRunAsync(string appId, CancellationToken cancellationToken)
+    {
+        using var response = await client.SendRawAsync(HttpMethod.Get, RemoteAppOperations.Path(appId, "snapshot-policy/last-run"), null, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NoContent)
+        {
+            return null;
+        }
+
+        var run = await ServiceClient.ReadAsync<PolicyRun>(response, cancellationToken).ConfigureAwait(false);
+        return new SnapshotPolicyRun(run.Time ?? DateTimeOffset.MinValue, run.ToResult(appId));
     }
 
     public Task<SnapshotInfo> SetPinnedAsync(string appId, string snapshotId, bool pinned, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
@@ -63,5 +78,14 @@ internal sealed class RemoteSnapshotOperations(ServiceClient client) : ISnapshot
     private static DiskInfo Disk(JsonElement result) =>
         (result.TryGetProperty("disk", out var disk) ? disk : result).Deserialize<DiskInfo>(ServiceClient.Json)!;
 
-    private sealed record PolicyRun(string? AppId, SnapshotPolicyOutcome Outcome, string? Message, SnapshotInfo? Taken, IReadOnlyList<PolicySnapshot>? Kept, IReadOnlyList<PolicySnapshot>? Pruned, IReadOnlyList<ServiceProblem>? Errors);
+    /// <summary>A run as the service records it (its PolicyRunInfo): the engine's result, its errors as problems, and when it ended.</summary>
+    private sealed record PolicyRun(DateTimeOffset? Time, string? AppId, SnapshotPolicyOutcome Outcome, string? Message, SnapshotInfo? Taken, IReadOnlyList<PolicySnapshot>? Kept, IReadOnlyList<PolicySnapshot>? Pruned, IReadOnlyList<ServiceProblem>? Errors)
+    {
+        // The errors come as problems and become the engine's errors again, so that a failed run reads as it does locally.
+        public SnapshotPolicyResult ToResult(string appId) =>
+            new(AppId ?? appId, Outcome, Message ?? string.Empty, Taken, Kept ?? [], Pruned ?? [], (Errors ?? []).Select(p => ServiceClient.FromProblem(p, HttpStatusCode.InternalServerError, "snapshot policy")).ToList());
+    }
 }
+
+/// <summary>A run of an app's snapshot policy the Kompox service recorded: when it ended, and its result.</summary>
+public sealed record SnapshotPolicyRun(DateTimeOffset Time, SnapshotPolicyResult Result);

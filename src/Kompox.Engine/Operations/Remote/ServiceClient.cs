@@ -33,6 +33,7 @@ public sealed partial class ServiceClient : IDisposable
     };
 
     private readonly HttpClient http;
+    private readonly RemoteSnapshotOperations snapshots;
 
     /// <param name="uri">The service's base address, e.g. <c>http://127.0.0.1:5080/</c>.</param>
     /// <param name="token">A bearer token of the service (an administrator's or a user's).</param>
@@ -54,7 +55,7 @@ public sealed partial class ServiceClient : IDisposable
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         Apps = new RemoteAppOperations(this);
         Disks = new RemoteDiskOperations(this);
-        Snapshots = new RemoteSnapshotOperations(this);
+        Snapshots = snapshots = new RemoteSnapshotOperations(this);
     }
 
     public Uri Uri { get; }
@@ -70,6 +71,10 @@ public sealed partial class ServiceClient : IDisposable
 
     /// <summary>The snapshot operations, through the service.</summary>
     public ISnapshotOperations Snapshots { get; }
+
+    /// <summary>The last run of the app's snapshot policy the service recorded (its timer's or one asked for); null before the first.</summary>
+    public Task<SnapshotPolicyRun?> GetLastSnapshotPolicyRunAsync(string appId, CancellationToken cancellationToken) =>
+        snapshots.GetLastPolicyRunAsync(appId, cancellationToken);
 
     public void Dispose() => http.Dispose();
 
@@ -241,7 +246,7 @@ public sealed partial class ServiceClient : IDisposable
     internal static HttpContent JsonContent(object body) =>
         new StringContent(JsonSerializer.Serialize(body, body.GetType(), RequestJson), Encoding.UTF8, "application/json");
 
-    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
+    internal static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         try

@@ -16,8 +16,15 @@ public sealed record ServiceStartOptions
     /// <summary>The directory of the store (<c>kompox.db</c>, <c>kompox.key</c>); created by the service when missing.</summary>
     public required string DataPath { get; init; }
 
-    /// <summary>The TCP port on 127.0.0.1; 0 for a free one.</summary>
+    /// <summary>The TCP port; 0 for a free one.</summary>
     public int Port { get; init; }
+
+    /// <summary>
+    /// The address to listen on: 127.0.0.1 (the default) for this machine only; another of the machine's addresses, or
+    /// 0.0.0.0 / :: for all of them, to serve other machines. It is plain HTTP either way: bearer tokens cross the network
+    /// readable unless a TLS-terminating proxy is in front.
+    /// </summary>
+    public IPAddress ListenAddress { get; init; } = IPAddress.Loopback;
 
     /// <summary>How long the service may take to answer <c>/readyz</c>; then it is stopped and <c>ServiceStartTimeout</c>.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(60);
@@ -112,8 +119,13 @@ public static class ServiceProcess
         }
 
         var dataPath = Path.GetFullPath(options.DataPath);
-        var port = options.Port == 0 ? FreePort() : options.Port;
-        var uri = new Uri($"http://127.0.0.1:{port}/");
+        var port = options.Port == 0 ? FreePort(options.ListenAddress) : options.Port;
+        var listen = new UriBuilder(Uri.UriSchemeHttp, options.ListenAddress.ToString(), port).Uri;
+
+        // Where this machine reaches it: the address itself, or the loopback of its family when it listens on all.
+        var uri = options.ListenAddress.Equals(IPAddress.Any) ? new UriBuilder(Uri.UriSchemeHttp, IPAddress.Loopback.ToString(), port).Uri
+            : options.ListenAddress.Equals(IPAddress.IPv6Any) ? new UriBuilder(Uri.UriSchemeHttp, IPAddress.IPv6Loopback.ToString(), port).Uri
+            : listen;
 
         // The token is made here only for a new store: an existing store keeps its administrator.
         var token = File.Exists(Path.Combine(dataPath, "kompox.db")) ? null : NewToken();
@@ -124,7 +136,7 @@ public static class ServiceProcess
             RedirectStandardError = true,
             RedirectStandardInput = false,
         };
-        foreach (var argument in new[] { options.ProgramPath, "--urls", uri.GetLeftPart(UriPartial.Authority), $"--Kompox:DataPath={dataPath}" })
+        foreach (var argument in new[] { options.ProgramPath, "--urls", listen.GetLeftPart(UriPartial.Authority), $"--Kompox:DataPath={dataPath}" })
         {
             start.ArgumentList.Add(argument);
         }
@@ -134,7 +146,13 @@ public static class ServiceProcess
             start.Environment["Kompox__AdminToken"] = token;
         }
 
-        progress?.Report(new OperationProgress(Activity, $"{dotnet} {options.ProgramPath} on {uri}", 10));
+        if (!IPAddress.IsLoopback(options.ListenAddress))
+        {
+            // Kestrel serves plain HTTP here: every request carries a bearer token that anyone on the path can read and reuse.
+            progress?.Report(OperationProgress.Warn(Activity, Diagnostic.Warning(listen.ToString(), SourceMark.File, "ListenAddress", $"the Kompox service listens on {listen.GetLeftPart(UriPartial.Authority)} for other machines over plain HTTP: bearer tokens cross the network readable. Put a TLS-terminating reverse proxy in front of it (or run the service with an https URL, see about_Kompox_Service) and let other machines reach only that")));
+        }
+
+        progress?.Report(new OperationProgress(Activity, $"{dotnet} {options.ProgramPath} on {listen}", 10));
         var output = new ConcurrentQueue<string>();
         void Keep(string? line)
         {
@@ -315,9 +333,9 @@ public static class ServiceProcess
         }
     }
 
-    private static int FreePort()
+    private static int FreePort(IPAddress address)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        using var listener = new TcpListener(address, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
