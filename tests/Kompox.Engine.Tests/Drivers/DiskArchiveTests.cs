@@ -12,7 +12,7 @@ namespace Kompox.Tests.Drivers;
 /// src/sparse.c for the pax records and sparse format 1.0) and python3's os.lstat/os.getxattr to look at the files,
 /// never the engine's own calls. The expected format is GNU tar's manual, "Formats" (posix) and "Sparse Formats" (1.0).
 /// </summary>
-public sealed class DiskArchiveTests : IDisposable
+public sealed partial class DiskArchiveTests : IDisposable
 {
     private readonly OperationFixture fixture = new();
     private readonly RecordedProgress progress = new();
