@@ -16,7 +16,7 @@ public sealed partial class DiskArchiveTests
     // Every form of header a tar writer may use, in one archive: ustar fields in octal (with GNU's leading spaces), GNU's
     // base-256 numbers, the ustar prefix (and GNU's own magic, whose bytes there are times, not a prefix), pax records
     // for names, links, owners and nanosecond times before and after 1970, binary extended attributes, GNU's 'L'/'K' long
-    // names, a global header, the old and contiguous file types, hard and symbolic links, and sparse 1.0 files whose map
+    // names, a global header, the old and contiguous file types, a checksum summed as signed bytes, hard and symbolic links, and sparse 1.0 files whose map
     // spans two blocks or which end in a hole. The records of one entry apply to it alone. The entries are in the order a
     // writer makes them, each directory's entries together: GNU tar sets a directory's time when it leaves it, Kompox at the end.
     [Fact]
@@ -40,6 +40,8 @@ public sealed partial class DiskArchiveTests
             Member("dir/f", '0', "hello", mode: 0b100_111_101_101, pax: [("uid", "3000000"), ("gid", "4000000"), ("mtime", "1234567890.123456789"), ("SCHILY.xattr.user.bin", new byte[] { 0, 10, (byte)'=', 255, 32 }), ("SCHILY.xattr.security.capability", Convert.FromHexString("0100000200200000000000000000000000000000")), ("SCHILY.xattr.user.empty", Array.Empty<byte>())]),
             Member(longName, '0', "long", pax: [("path", longName)], name: "dir/short-in-header"),
             Member("before-1970", '0', "old", pax: [("mtime", "-1.25")]),
+            Member("whole-before-1970", '0', pax: [("mtime", "-5")]),
+            Member("signed-checksum-\u00e9", '0', "s", signedChecksum: true),
             Member("truncated-fraction", '0', pax: [("mtime", "5.1234567891")]),
             Member("short-fraction", '0', pax: [("mtime", "7.5")]),
             Member("base-256", '0', "b", edit: h => { Base256(h, 108, 8, 2097152); Base256(h, 116, 8, 5000000); Base256(h, 136, 12, 1L << 34); }),
@@ -55,6 +57,7 @@ public sealed partial class DiskArchiveTests
             Member("link-long", '2', pax: [("linkpath", "/" + new string('t', 150))], mtime: 300),
             Member("sym", '2', link: "dir/f", uid: 5, gid: 6, mtime: 1234),
             Member("hard", '1', link: "dir/f"),
+            Member("hard-to-hard", '1', link: "hard"),
             Member("././@LongLink", 'L', new string('L', 130) + "\0"),
             Member("gnu-long-name", '0', "gnu long"),
             Member("././@LongLink", 'K', new string('K', 120) + "\0"),
@@ -65,6 +68,80 @@ public sealed partial class DiskArchiveTests
             Member("GNUSparseFile.0/tail-hole", '0', "3\n0\n512\n1048000\n3\n1048576\n0\n".PadRight(512, '\0') + new string('h', 512) + "end", pax: [("GNU.sparse.major", "1"), ("GNU.sparse.minor", "0"), ("GNU.sparse.name", "tail-hole"), ("GNU.sparse.realsize", "1048576")]));
 
         Assert.Equal(GnuTarExtracts(archive), KompoxExtracts(archive));
+    }
+
+    // The size field of a directory, symbolic link or hard link entry is no data: GNU tar reads the next block as the next
+    // header (glibc tar.h: "If typeflag=={LNKTYPE,SYMTYPE,DIRTYPE} then size must be 0"; Python's tarfile skips data only
+    // for files). Were its size skipped, an archive could hide an entry from `tar -t` that the import makes, or the reverse.
+    [Theory]
+    [InlineData('5')]
+    [InlineData('2')]
+    [InlineData('1')]
+    public void Reads_no_data_after_a_directory_or_link_entry_as_GNU_tar_does(char type)
+    {
+        var archive = Archive(
+            Member("./", '5', mtime: 1),
+            Member("f", '0', "y"),
+            Member(type == '5' ? "d/" : "l", type, link: type == '5' ? string.Empty : "f", edit: h => Octal(h, 124, 12, 1024)),
+            Member("inside-its-size", '0', "x"),
+            Member("after", '0', "z"));
+
+        Assert.Equal(GnuTarExtracts(archive), KompoxExtracts(archive));
+    }
+
+    // Ctrl+C is honoured between entries, within a file's data (within one buffer, not at its end) and while the rest of
+    // the stream is read after the end-of-archive blocks.
+    [Theory]
+    [InlineData("between entries")]
+    [InlineData("within a file")]
+    [InlineData("after the end")]
+    public void Reading_stops_where_it_is_cancelled(string where)
+    {
+        var (archive, cancelAfter) = where switch
+        {
+            "between entries" => (Archive(Member("a/", '5'), Member("b/", '5'), Member("c/", '5')), 0),
+            "within a file" => (Archive(Member("big", '0', new string('x', 3 << 20))), 512 + (1 << 20)),
+            _ => ([.. Archive(Member("a/", '5')), .. new byte[4 << 20]], 3 * 512),
+        };
+        var target = Directory.CreateDirectory(Path.Combine(fixture.DataRoot, $"cancel-{Guid.NewGuid():N}")).FullName;
+        using var cancel = new CancellationTokenSource();
+
+        Assert.ThrowsAny<OperationCanceledException>(() => DiskArchive.Extract(new CancellingStream(archive, cancelAfter, cancel), target, why => new InvalidDataException(why), cancel.Token));
+
+        var made = Directory.EnumerateFileSystemEntries(target).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        switch (where)
+        {
+            case "between entries":
+                Assert.Equal(["a"], made);
+                break;
+            case "within a file":
+                Assert.InRange(new FileInfo(Path.Combine(target, "big")).Length, 1, 2 << 20);
+                break;
+        }
+    }
+
+    /// <summary>Reads a byte array and cancels once more than <c>after</c> bytes have been read.</summary>
+    private sealed class CancellingStream(byte[] data, int after, CancellationTokenSource cancel) : MemoryStream(data)
+    {
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var read = base.Read(buffer, offset, count);
+            if (Position > after)
+            {
+                cancel.Cancel();
+            }
+
+            return read;
+        }
+
+        // MemoryStream's span read of a derived stream goes through the array read above.
+        public override int Read(Span<byte> buffer)
+        {
+            var array = new byte[buffer.Length];
+            var read = Read(array, 0, array.Length);
+            array.AsSpan(0, read).CopyTo(buffer);
+            return read;
+        }
     }
 
     private static string Invariant(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -92,7 +169,7 @@ public sealed partial class DiskArchiveTests
     /// A member: its pax header when records are given (values raw bytes), then a ustar header (POSIX: name 0-99, mode 100,
     /// uid 108, gid 116, size 124, mtime 136, checksum 148, type 156, link 157, magic 257, prefix 345) and its data, padded.
     /// </summary>
-    private static byte[] Member(string path, char type, string data = "", string link = "", int mode = Rw, long uid = 0, long gid = 0, long mtime = 0, (string Key, object Value)[]? pax = null, string magic = "ustar\u000000", string? name = null, Action<byte[]>? edit = null)
+    private static byte[] Member(string path, char type, string data = "", string link = "", int mode = Rw, long uid = 0, long gid = 0, long mtime = 0, (string Key, object Value)[]? pax = null, string magic = "ustar\u000000", string? name = null, Action<byte[]>? edit = null, bool signedChecksum = false)
     {
         var result = new List<byte>();
         if (pax is not null)
@@ -114,7 +191,8 @@ public sealed partial class DiskArchiveTests
         Encoding.Latin1.GetBytes(magic).CopyTo(header, 257);
         edit?.Invoke(header);
         Array.Fill(header, (byte)' ', 148, 8);
-        Octal(header, 148, 7, header.Sum(b => b));
+        // Old tars summed the bytes as signed chars; GNU tar takes either sum (src/list.c, tar_checksum).
+        Octal(header, 148, 7, signedChecksum ? header.Sum(b => (sbyte)b) : header.Sum(b => b));
         result.AddRange(header);
         result.AddRange(body);
         result.AddRange(new byte[(512 - (body.Length % 512)) % 512]);

@@ -312,6 +312,11 @@ public sealed partial class DiskArchiveTests : IDisposable
     [InlineData("base-256 uid beyond 32 bits", "owner or size out of range")]
     [InlineData("pax record longer than its header", "pax header record is malformed")]
     [InlineData("pax record without a key", "has no key")]
+    [InlineData("pax record without its newline", "pax header record is malformed")]
+    [InlineData("pax gid beyond 32 bits", "owner or size out of range")]
+    [InlineData("pax time with letters", "pax time '5.1x' is not a number of seconds")]
+    [InlineData("base-256 of 2^63", "size field is out of range")]
+    [InlineData("symbolic link whose target has a NUL", "has no target")]
     [InlineData("pax header of 32 MiB", "is 33554432 bytes long")]
     [InlineData("pax uid beyond 32 bits", "owner or size out of range")]
     [InlineData("pax uid negative", "uid=-1 is not a number")]
@@ -339,6 +344,11 @@ public sealed partial class DiskArchiveTests : IDisposable
             "base-256 uid beyond 32 bits" => Tar(Entry("f", '0', edit: h => { Array.Clear(h, 108, 8); h[108] = 0x80; h[111] = 1; })),
             "pax record longer than its header" => Tar(Entry("PaxHeaders/f", 'x', "99 path=f\n"), Entry("f", '0', "x")),
             "pax record without a key" => Tar(Entry("PaxHeaders/f", 'x', "6 =ab\n"), Entry("f", '0', "x")),
+            "pax record without its newline" => Tar(Entry("PaxHeaders/f", 'x', "11 path=abc"), Entry("f", '0', "x")),
+            "pax gid beyond 32 bits" => Tar(Entry("f", '0', "x", pax: ["gid=4294967296"])),
+            "pax time with letters" => Tar(Entry("f", '0', "x", pax: ["mtime=5.1x"])),
+            "base-256 of 2^63" => Tar(Entry("f", '0', edit: h => { Array.Clear(h, 124, 12); h[124] = 0x80; h[128] = 0x80; })),
+            "symbolic link whose target has a NUL" => Tar(Entry("l", '2', pax: ["linkpath=a\0b"])),
             "pax header of 32 MiB" => Tar(Entry("PaxHeaders/f", 'x', edit: h => "000200000000\0"u8.ToArray().AsSpan(0, 12).CopyTo(h.AsSpan(124)))),
             "pax uid beyond 32 bits" => Tar(Entry("f", '0', "x", pax: ["uid=4294967296"])),
             "pax uid negative" => Tar(Entry("f", '0', "x", pax: ["uid=-1"])),
