@@ -17,7 +17,7 @@ public sealed partial class DiskArchiveTests
     // base-256 numbers, the ustar prefix (and GNU's own magic, whose bytes there are times, not a prefix), pax records
     // for names, links, owners and nanosecond times before and after 1970, binary extended attributes, GNU's 'L'/'K' long
     // names, a global header, the old and contiguous file types, a checksum summed as signed bytes, hard and symbolic links, and sparse 1.0 files whose map
-    // spans two blocks or which end in a hole. The records of one entry apply to it alone. The entries are in the order a
+    // spans two blocks or which end in a hole (a map number may have 19 digits, as in GNU tar's COPY_BUF). The records of one entry apply to it alone. The entries are in the order a
     // writer makes them, each directory's entries together: GNU tar sets a directory's time when it leaves it, Kompox at the end.
     [Fact]
     public void Reads_every_form_of_header_as_GNU_tar_extracts_it()
@@ -65,7 +65,7 @@ public sealed partial class DiskArchiveTests
             Member("pax_global_header", 'g', Encoding.Latin1.GetString(PaxRecordBytes("comment", "ignored"u8.ToArray()))),
             Member("after-global", '0', "g2", mtime: 99),
             Member("GNUSparseFile.0/sparse", '0', sparseMap.ToString().PadRight(1024, '\0') + sparseData, pax: [("GNU.sparse.major", "1"), ("GNU.sparse.minor", "0"), ("GNU.sparse.name", "sparse"), ("GNU.sparse.realsize", "483331"), ("path", "not-this-name")]),
-            Member("GNUSparseFile.0/tail-hole", '0', "3\n0\n512\n1048000\n3\n1048576\n0\n".PadRight(512, '\0') + new string('h', 512) + "end", pax: [("GNU.sparse.major", "1"), ("GNU.sparse.minor", "0"), ("GNU.sparse.name", "tail-hole"), ("GNU.sparse.realsize", "1048576")]));
+            Member("GNUSparseFile.0/tail-hole", '0', "0000000000000000003\n0\n512\n1048000\n3\n1048576\n0\n".PadRight(512, '\0') + new string('h', 512) + "end", pax: [("GNU.sparse.major", "1"), ("GNU.sparse.minor", "0"), ("GNU.sparse.name", "tail-hole"), ("GNU.sparse.realsize", "1048576")]));
 
         Assert.Equal(GnuTarExtracts(archive), KompoxExtracts(archive));
     }
@@ -142,6 +142,23 @@ public sealed partial class DiskArchiveTests
             array.AsSpan(0, read).CopyTo(buffer);
             return read;
         }
+    }
+
+    // A pax header may be 16 MiB (larger ones are refused, Import_refuses_a_malformed_header_or_sparse_map_and_leaves_no_disk):
+    // the limit is on what the reader holds in memory, and a header of exactly that size is still read.
+    [Fact]
+    public void Reads_a_pax_header_of_16_MiB()
+    {
+        var comment = new byte[(1 << 24) - 18]; // "16777216 comment=" and "\n" make up the rest
+        Array.Fill(comment, (byte)'c');
+        var records = PaxRecordBytes("comment", comment);
+        Assert.Equal(1 << 24, records.Length);
+        var archive = Archive(Member("PaxHeaders/f", 'x', Encoding.Latin1.GetString(records)), Member("f", '0', "x"));
+        var target = Directory.CreateDirectory(Path.Combine(fixture.DataRoot, $"big-pax-{Guid.NewGuid():N}")).FullName;
+
+        DiskArchive.Extract(new MemoryStream(archive), target, why => new InvalidDataException(why), CancellationToken.None);
+
+        Assert.Equal("x", File.ReadAllText(Path.Combine(target, "f")));
     }
 
     private static string Invariant(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);

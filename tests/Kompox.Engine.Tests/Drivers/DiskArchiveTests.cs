@@ -326,6 +326,7 @@ public sealed partial class DiskArchiveTests : IDisposable
     [InlineData("sparse format 0.1", "other than GNU sparse 1.0")]
     [InlineData("sparse without its real size", "other than GNU sparse 1.0")]
     [InlineData("sparse map of words", "is not a list of numbers")]
+    [InlineData("sparse map number of 20 digits", "is not a list of numbers")]
     [InlineData("sparse map longer than its entry", "is cut short")]
     [InlineData("sparse map of more parts than bytes", "more parts than its entry has bytes")]
     [InlineData("sparse parts out of order", "out of order or beyond its size")]
@@ -357,6 +358,7 @@ public sealed partial class DiskArchiveTests : IDisposable
             "symbolic link without a target" => Tar(Entry("l", '2')),
             "sparse format 0.1" => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n0\n1\n", "x"), pax: ["GNU.sparse.major=0", "GNU.sparse.minor=1", "GNU.sparse.name=s", "GNU.sparse.realsize=100"])),
             "sparse without its real size" => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n0\n1\n", "x"), pax: ["GNU.sparse.major=1", "GNU.sparse.minor=0", "GNU.sparse.name=s"])),
+            "sparse map number of 20 digits" => Tar(Entry("GNUSparseFile.0/s", '0', Map("00000000000000000001\n0\n1\n", "x"), pax: Sparse())),
             "sparse map of words" => Tar(Entry("GNUSparseFile.0/s", '0', Map("one\n0\n1\n", "x"), pax: Sparse())),
             "sparse map longer than its entry" => Tar(Entry("GNUSparseFile.0/s", '0', "2\n0\n1\n", pax: Sparse())),
             "sparse map of more parts than bytes" => Tar(Entry("GNUSparseFile.0/s", '0', Map("100000\n0\n1\n", "x"), pax: Sparse())),
