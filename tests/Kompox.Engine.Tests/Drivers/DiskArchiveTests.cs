@@ -330,6 +330,9 @@ public sealed partial class DiskArchiveTests : IDisposable
     [InlineData("sparse map longer than its entry", "is cut short")]
     [InlineData("sparse map of more parts than bytes", "more parts than its entry has bytes")]
     [InlineData("sparse parts out of order", "out of order or beyond its size")]
+    [InlineData("sparse format 1.1", "other than GNU sparse 1.0")]
+    [InlineData("sparse part past its real size", "out of order or beyond its size")]
+    [InlineData("sparse parts overlapping", "out of order or beyond its size")]
     [InlineData("sparse data longer than its map", "not as long as its map says")]
     [InlineData("sparse data shorter than its map", "out of order or beyond its size")]
     public async Task Import_refuses_a_malformed_header_or_sparse_map_and_leaves_no_disk(string malformed, string why)
@@ -362,6 +365,9 @@ public sealed partial class DiskArchiveTests : IDisposable
             "sparse map of words" => Tar(Entry("GNUSparseFile.0/s", '0', Map("one\n0\n1\n", "x"), pax: Sparse())),
             "sparse map longer than its entry" => Tar(Entry("GNUSparseFile.0/s", '0', "2\n0\n1\n", pax: Sparse())),
             "sparse map of more parts than bytes" => Tar(Entry("GNUSparseFile.0/s", '0', Map("100000\n0\n1\n", "x"), pax: Sparse())),
+            "sparse format 1.1" => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n0\n1\n", "x"), pax: ["GNU.sparse.major=1", "GNU.sparse.minor=1", "GNU.sparse.name=s", "GNU.sparse.realsize=100"])),
+            "sparse part past its real size" => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n95\n10\n", "0123456789"), pax: Sparse())),
+            "sparse parts overlapping" => Tar(Entry("GNUSparseFile.0/s", '0', Map("2\n0\n10\n5\n10\n", "01234567890123456789"), pax: Sparse())),
             "sparse parts out of order" => Tar(Entry("GNUSparseFile.0/s", '0', Map("2\n50\n1\n10\n1\n", "xy"), pax: Sparse())),
             "sparse data longer than its map" => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n0\n1\n", "xyz"), pax: Sparse())),
             _ => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n0\n5\n", "x"), pax: Sparse())),
