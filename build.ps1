@@ -34,8 +34,12 @@ param(
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
-    # Mutate: only these of $MutationTargets (e.g. Drivers/K3sRuntime.cs,Yaml/YamlEmitter.cs).
-    [string[]] $MutateFile = @()
+    # Mutate: only these of $MutationTargets (e.g. Drivers/K3sRuntime.cs,Yaml/YamlEmitter.cs); a file may name line
+    # ranges to mutate only those (Drivers/DiskArchive.cs:379-821:881-1021).
+    [string[]] $MutateFile = @(),
+
+    # Mutate: this dotnet test filter instead of the file's own in $MutationTargets (a narrower one for a line range).
+    [string] $MutateFilter
 )
 
 $ErrorActionPreference = 'Stop'
@@ -229,21 +233,42 @@ function Task-Mutate {
     Push-Location $Root
     try { Invoke-Native dotnet @('tool', 'restore') } finally { Pop-Location }
     # From `dotnet pwsh -File` a list comes as one comma-separated string.
-    $files = if ($MutateFile) { @($MutateFile -split ',' | ForEach-Object Trim) } else { @($MutationTargets.Keys) }
-    foreach ($file in $files) {
+    $targets = if ($MutateFile) { @($MutateFile -split ',' | ForEach-Object Trim) } else { @($MutationTargets.Keys) }
+    $files = [ordered]@{}
+    foreach ($target in $targets) {
+        $file, $ranges = $target -split ':'
         if (-not $MutationTargets.Contains($file)) { throw "$file is not one of the mutation targets in build.ps1: $($MutationTargets.Keys -join ', ')" }
-        if (-not (Test-Path (Join-Path $Root "src/Kompox.Engine/$file"))) { throw "src/Kompox.Engine/$file is gone: update `$MutationTargets in build.ps1" }
+        $source = Join-Path $Root "src/Kompox.Engine/$file"
+        if (-not (Test-Path $source)) { throw "src/Kompox.Engine/$file is gone: update `$MutationTargets in build.ps1" }
+        # Stryker's spans after the glob ({start..end}) are character offsets in the file (Stryker.Core FilePattern, matched
+        # against each mutated node's Roslyn TextSpan), not lines: line ranges are turned into them here.
+        $spans = ''
+        if ($ranges) {
+            $text = [IO.File]::ReadAllText($source)
+            $lineStarts = @(0) + @([regex]::Matches($text, "`n") | ForEach-Object { $_.Index + 1 })
+            foreach ($range in $ranges) {
+                if ($range -notmatch '^(\d+)-(\d+)$' -or [int]$Matches[1] -lt 1 -or [int]$Matches[2] -lt [int]$Matches[1] -or [int]$Matches[2] -gt $lineStarts.Count) {
+                    throw "$target`: '$range' is no range of lines (first-last) of $file, which has $($lineStarts.Count) lines"
+                }
+                $end = if ([int]$Matches[2] -lt $lineStarts.Count) { $lineStarts[[int]$Matches[2]] } else { $text.Length }
+                $spans += "{$($lineStarts[[int]$Matches[1] - 1])..$end}"
+            }
+        }
+
+        $files[$file] = [pscustomobject]@{ Name = $target; Mutate = "**/$file$spans"; Filter = if ($MutateFilter) { $MutateFilter } else { $MutationTargets[$file] } }
     }
 
-    $rows = foreach ($file in $files) {
+    $rows = foreach ($file in $files.Keys) {
+        $run = $files[$file]
         # One Stryker run per file, against the tests that guard it; one test session at a time (the cores are shared).
         $output = Join-Path $Out "mutation/$([IO.Path]::GetFileNameWithoutExtension($file))"
+        Write-Host "Mutating $($run.Mutate) against $($run.Filter)"
         Remove-Item $output -Recurse -Force -ErrorAction Ignore
         # From the test project's directory: at the root, Stryker would take the solution and refuse a test project.
         Push-Location (Join-Path $Root 'tests/Kompox.Engine.Tests')
         try {
             Invoke-Native dotnet @(
-                'stryker', '--config-file', (Join-Path $Root 'build/stryker-config.json'), '--project', 'Kompox.Engine.csproj', '--mutate', "**/$file", '--test-case-filter', $MutationTargets[$file],
+                'stryker', '--config-file', (Join-Path $Root 'build/stryker-config.json'), '--project', 'Kompox.Engine.csproj', '--mutate', $run.Mutate, '--test-case-filter', $run.Filter,
                 '--configuration', $Configuration, '--concurrency', '1', '--reporter', 'Progress', '--reporter', 'Html', '--reporter', 'Json',
                 '--output', $output, '--skip-version-check'
             ) | Out-Host
@@ -253,13 +278,14 @@ function Task-Mutate {
         # Stryker's score: killed (or timed out) among the mutants tested or left without a test.
         $report = Get-Content (Join-Path $output 'reports/mutation-report.json') -Raw | ConvertFrom-Json -AsHashtable
         $mutants = @($report.files.GetEnumerator() | Where-Object { $_.Key.Replace('\', '/').EndsWith("src/Kompox.Engine/$file") } | ForEach-Object { $_.Value.mutants })
+        # Mutants outside the lines asked for are Ignored, so they count neither way.
         $status = @($mutants.status)
         $killed = @($status | Where-Object { $_ -in 'Killed', 'Timeout' }).Count
         $survived = @($status | Where-Object { $_ -eq 'Survived' }).Count
         $noCoverage = @($status | Where-Object { $_ -eq 'NoCoverage' }).Count
         $counted = $killed + $survived + $noCoverage
         [pscustomobject]@{
-            File       = $file
+            File       = $run.Name
             Score      = if ($counted) { [math]::Round(100 * $killed / $counted, 1) } else { $null }
             Killed     = $killed
             Survived   = $survived

@@ -461,10 +461,12 @@ internal static class DiskArchive
             switch (header.Type)
             {
                 case '5':
+                    // The size of a directory or link entry is no data: GNU tar reads the next block as the next header
+                    // (as does Python's tarfile; glibc tar.h: "If typeflag=={LNKTYPE,SYMTYPE,DIRTYPE} then size must be
+                    // 0"). Skipping it would make an entry that `tar -t` lists vanish in the import, or the reverse.
                     Directory.CreateDirectory(path);
                     Own(path, header, pax);
                     directories[path] = header;
-                    Skip(header.Size);
                     return;
                 case '0' or '\0' or '7':
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -496,7 +498,6 @@ internal static class DiskArchive
                     links.Add(path);
                     Own(path, header, pax);
                     Libc.SetModificationTime(path, header.MtimeSeconds, header.MtimeNanoseconds);
-                    Skip(header.Size);
                     return;
                 case '1':
                     var target = Resolve(header.LinkName);
@@ -508,7 +509,6 @@ internal static class DiskArchive
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                     Libc.Link(target, path);
                     files.Add(path);
-                    Skip(header.Size);
                     return;
                 default:
                     throw invalid($"entry '{name}' is a {(TarEntryType)header.Type}, which a disk archive does not hold");

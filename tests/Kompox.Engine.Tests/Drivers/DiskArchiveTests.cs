@@ -12,7 +12,7 @@ namespace Kompox.Tests.Drivers;
 /// src/sparse.c for the pax records and sparse format 1.0) and python3's os.lstat/os.getxattr to look at the files,
 /// never the engine's own calls. The expected format is GNU tar's manual, "Formats" (posix) and "Sparse Formats" (1.0).
 /// </summary>
-public sealed class DiskArchiveTests : IDisposable
+public sealed partial class DiskArchiveTests : IDisposable
 {
     private readonly OperationFixture fixture = new();
     private readonly RecordedProgress progress = new();
@@ -312,6 +312,11 @@ public sealed class DiskArchiveTests : IDisposable
     [InlineData("base-256 uid beyond 32 bits", "owner or size out of range")]
     [InlineData("pax record longer than its header", "pax header record is malformed")]
     [InlineData("pax record without a key", "has no key")]
+    [InlineData("pax record without its newline", "pax header record is malformed")]
+    [InlineData("pax gid beyond 32 bits", "owner or size out of range")]
+    [InlineData("pax time with letters", "pax time '5.1x' is not a number of seconds")]
+    [InlineData("base-256 of 2^63", "size field is out of range")]
+    [InlineData("symbolic link whose target has a NUL", "has no target")]
     [InlineData("pax header of 32 MiB", "is 33554432 bytes long")]
     [InlineData("pax uid beyond 32 bits", "owner or size out of range")]
     [InlineData("pax uid negative", "uid=-1 is not a number")]
@@ -321,9 +326,13 @@ public sealed class DiskArchiveTests : IDisposable
     [InlineData("sparse format 0.1", "other than GNU sparse 1.0")]
     [InlineData("sparse without its real size", "other than GNU sparse 1.0")]
     [InlineData("sparse map of words", "is not a list of numbers")]
+    [InlineData("sparse map number of 20 digits", "is not a list of numbers")]
     [InlineData("sparse map longer than its entry", "is cut short")]
     [InlineData("sparse map of more parts than bytes", "more parts than its entry has bytes")]
     [InlineData("sparse parts out of order", "out of order or beyond its size")]
+    [InlineData("sparse format 1.1", "other than GNU sparse 1.0")]
+    [InlineData("sparse part past its real size", "out of order or beyond its size")]
+    [InlineData("sparse parts overlapping", "out of order or beyond its size")]
     [InlineData("sparse data longer than its map", "not as long as its map says")]
     [InlineData("sparse data shorter than its map", "out of order or beyond its size")]
     public async Task Import_refuses_a_malformed_header_or_sparse_map_and_leaves_no_disk(string malformed, string why)
@@ -339,6 +348,11 @@ public sealed class DiskArchiveTests : IDisposable
             "base-256 uid beyond 32 bits" => Tar(Entry("f", '0', edit: h => { Array.Clear(h, 108, 8); h[108] = 0x80; h[111] = 1; })),
             "pax record longer than its header" => Tar(Entry("PaxHeaders/f", 'x', "99 path=f\n"), Entry("f", '0', "x")),
             "pax record without a key" => Tar(Entry("PaxHeaders/f", 'x', "6 =ab\n"), Entry("f", '0', "x")),
+            "pax record without its newline" => Tar(Entry("PaxHeaders/f", 'x', "11 path=abc"), Entry("f", '0', "x")),
+            "pax gid beyond 32 bits" => Tar(Entry("f", '0', "x", pax: ["gid=4294967296"])),
+            "pax time with letters" => Tar(Entry("f", '0', "x", pax: ["mtime=5.1x"])),
+            "base-256 of 2^63" => Tar(Entry("f", '0', edit: h => { Array.Clear(h, 124, 12); h[124] = 0x80; h[128] = 0x80; })),
+            "symbolic link whose target has a NUL" => Tar(Entry("l", '2', pax: ["linkpath=a\0b"])),
             "pax header of 32 MiB" => Tar(Entry("PaxHeaders/f", 'x', edit: h => "000200000000\0"u8.ToArray().AsSpan(0, 12).CopyTo(h.AsSpan(124)))),
             "pax uid beyond 32 bits" => Tar(Entry("f", '0', "x", pax: ["uid=4294967296"])),
             "pax uid negative" => Tar(Entry("f", '0', "x", pax: ["uid=-1"])),
@@ -347,9 +361,13 @@ public sealed class DiskArchiveTests : IDisposable
             "symbolic link without a target" => Tar(Entry("l", '2')),
             "sparse format 0.1" => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n0\n1\n", "x"), pax: ["GNU.sparse.major=0", "GNU.sparse.minor=1", "GNU.sparse.name=s", "GNU.sparse.realsize=100"])),
             "sparse without its real size" => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n0\n1\n", "x"), pax: ["GNU.sparse.major=1", "GNU.sparse.minor=0", "GNU.sparse.name=s"])),
+            "sparse map number of 20 digits" => Tar(Entry("GNUSparseFile.0/s", '0', Map("00000000000000000001\n0\n1\n", "x"), pax: Sparse())),
             "sparse map of words" => Tar(Entry("GNUSparseFile.0/s", '0', Map("one\n0\n1\n", "x"), pax: Sparse())),
             "sparse map longer than its entry" => Tar(Entry("GNUSparseFile.0/s", '0', "2\n0\n1\n", pax: Sparse())),
             "sparse map of more parts than bytes" => Tar(Entry("GNUSparseFile.0/s", '0', Map("100000\n0\n1\n", "x"), pax: Sparse())),
+            "sparse format 1.1" => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n0\n1\n", "x"), pax: ["GNU.sparse.major=1", "GNU.sparse.minor=1", "GNU.sparse.name=s", "GNU.sparse.realsize=100"])),
+            "sparse part past its real size" => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n95\n10\n", "0123456789"), pax: Sparse())),
+            "sparse parts overlapping" => Tar(Entry("GNUSparseFile.0/s", '0', Map("2\n0\n10\n5\n10\n", "01234567890123456789"), pax: Sparse())),
             "sparse parts out of order" => Tar(Entry("GNUSparseFile.0/s", '0', Map("2\n50\n1\n10\n1\n", "xy"), pax: Sparse())),
             "sparse data longer than its map" => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n0\n1\n", "xyz"), pax: Sparse())),
             _ => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n0\n5\n", "x"), pax: Sparse())),
