@@ -160,16 +160,14 @@ public sealed class K3sSeedTests : IDisposable
         Assert.Contains(progress.Reports, r => r.Status.StartsWith("copying ./html to binds/html: ", StringComparison.Ordinal));
     }
 
-    // A project file that cannot be read fails the copy naming it; what was read before it is not on the disk. chmod 000
-    // does not stop root (CAP_DAC_OVERRIDE): as root the file is held open with FileShare.None, which .NET takes as an
-    // advisory flock(LOCK_EX) that root meets too (dotnet/runtime SafeFileHandle.Unix.cs, Init).
+    // A project file that cannot be read fails the copy naming it; what was read before it is not on the disk.
     [Fact]
     public async Task A_project_file_that_cannot_be_read_fails_the_copy_naming_it_and_leaves_nothing()
     {
         var (runtime, app, disk) = await NewDiskAsync();
-        Make(Path.Combine(project, "html"), "echo hi > index.html && echo no > secret.txt && chmod 000 secret.txt");
+        Make(Path.Combine(project, "html"), "echo hi > index.html && echo no > secret.txt");
         var secret = Path.Combine(project, "html", "secret.txt");
-        using var held = Readable(secret) ? new FileStream(secret, FileMode.Open, FileAccess.Read, FileShare.None) : null;
+        using var held = UnreadableFile.Make(secret);
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, progress, CancellationToken.None));
 
@@ -177,19 +175,6 @@ public sealed class K3sSeedTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(Bind(disk)));
         Assert.Empty(Leftovers());
         Assert.False((await runtime.GetDiskAsync(app, disk.Id, CancellationToken.None)).Seeded);
-
-        static bool Readable(string path)
-        {
-            try
-            {
-                using var _ = File.OpenRead(path);
-                return true;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                return false;
-            }
-        }
     }
 
     // A copy whose process was killed (power, kill -9) cannot clean up: its hidden directory beside the disks, with a

@@ -320,12 +320,7 @@ public sealed class AksSeedTests : IAsyncLifetime
         kube.Server.InstallProgram(ns, "seed", "sh", Container());
         var secret = Path.Combine(ProjectDir, "html", "secret.txt");
         File.WriteAllText(secret, "not for you");
-        File.SetUnixFileMode(secret, UnixFileMode.None);
-
-        // Root reads a file of mode 000 (CAP_DAC_OVERRIDE). Then the file is held open with FileShare.None instead, which
-        // .NET takes as an advisory flock(LOCK_EX) that root meets too: another open is refused, as "being used by another
-        // process" (dotnet/runtime src/libraries/System.Private.CoreLib/src/Microsoft/Win32/SafeHandles/SafeFileHandle.Unix.cs, Init).
-        using var held = Readable(secret) ? new FileStream(secret, FileMode.Open, FileAccess.Read, FileShare.None) : null;
+        using var held = Kompox.Tests.Drivers.UnreadableFile.Make(secret);
         await using var context = Context();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within());
@@ -339,19 +334,6 @@ public sealed class AksSeedTests : IAsyncLifetime
         Assert.Empty((await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items);
         Assert.Empty((await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns)).Items);
         Assert.False(Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None)).Seeded);
-
-        static bool Readable(string path)
-        {
-            try
-            {
-                using var _ = File.OpenRead(path);
-                return true;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                return false;
-            }
-        }
     }
 
     [Fact]
