@@ -72,7 +72,7 @@ $ReadyToRunTargets = @(
 # no longer exists. Mutants judged equivalent (no test can kill them) are listed with a reason in
 # build/mutation-equivalents.md.
 $MutationTargets = [ordered]@{
-    'Drivers/K3sRuntime.cs'          = 'FullyQualifiedName~Kompox.Tests.Drivers.K3sRuntimeTests'
+    'Drivers/K3sRuntime.cs'          = 'FullyQualifiedName~Kompox.Tests.Drivers.K3s|FullyQualifiedName~Kompox.Tests.Operations'
     'Drivers/DiskArchive.cs'         = 'FullyQualifiedName~Kompox.Tests.Drivers.DiskArchiveTests|FullyQualifiedName~Kompox.Tests.Drivers.K3sRuntimeTests'
     'Compose/ProjectFiles.cs'        = 'FullyQualifiedName~Kompox.Tests.Compose'
     'Conversion/ContainerCommand.cs' = 'FullyQualifiedName~Kompox.Tests.Conversion'
