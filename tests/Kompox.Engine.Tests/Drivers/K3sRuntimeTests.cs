@@ -45,6 +45,39 @@ public sealed class K3sRuntimeTests : IDisposable
         Assert.Equal(new[] { second.Id, first.Id }, listed.Select(d => d.Id));
     }
 
+    // Marking a disk current or seeded and copying onto it change a disk: only one of the app's own (a disk of another
+    // app, db-disk here, keeps its tags and its files).
+    [Theory]
+    [InlineData("current", "web-20250811123456-zzzzzz")]
+    [InlineData("current", "../disks")]
+    [InlineData("current", "db-disk")]
+    [InlineData("seeded", "web-20250811123456-zzzzzz")]
+    [InlineData("seeded", "../disks")]
+    [InlineData("seeded", "db-disk")]
+    [InlineData("seed", "web-20250811123456-zzzzzz")]
+    [InlineData("seed", "../disks")]
+    [InlineData("seed", "db-disk")]
+    public async Task Only_the_apps_existing_disks_are_marked_or_written(string change, string diskId)
+    {
+        var runtime = fixture.Runtime();
+        await runtime.CreateDiskAsync(fixture.App(), progress, CancellationToken.None);
+        Directory.CreateDirectory(Path.Combine(fixture.DataRoot, "disks", "db-disk"));
+        var tagsPath = Path.Combine(fixture.DataRoot, "disks", "db-disk.json");
+        const string tags = """{"Tags":{"kompox-app":"ops/k3s1/lab/db","kompox-created-at":"2025-01-01T00:00:00Z"},"SizeBytes":1}""";
+        File.WriteAllText(tagsPath, tags);
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => change switch
+        {
+            "current" => runtime.MarkCurrentAsync(fixture.App(), diskId, CancellationToken.None),
+            "seeded" => runtime.MarkSeededAsync(fixture.App(), diskId, CancellationToken.None),
+            _ => runtime.SeedAsync(fixture.App(), diskId, [], dryRun: false, progress, CancellationToken.None),
+        });
+
+        Assert.Equal(("DiskNotFound", diskId), (error.ErrorId, error.Target));
+        Assert.Equal(tags, File.ReadAllText(tagsPath));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(fixture.DataRoot, "disks", "db-disk")));
+    }
+
     [Theory]
     [InlineData("web-20250811123456-zzzzzz")]
     [InlineData("../disks")]
