@@ -90,7 +90,8 @@ Describe 'Invoke-KompoxSnapshotPolicy' {
         $failed | Should -HaveCount 1
         $failed[0].FullyQualifiedErrorId | Should -BeLike 'SnapshotPolicyFailed,DiskNotFound*'
         $failed[0].Exception.Message | Should -BeLike '*policy*snapshot policy failed*'
-        @((Import-KompoxConfig $Config | Get-KompoxSnapshot).Id) | Should -Be $before
+        # The same snapshots (in any order: their ages were set alike, so newest-first ties).
+        @((Import-KompoxConfig $Config | Get-KompoxSnapshot).Id | Sort-Object) | Should -Be @($before | Sort-Object)
     }
 
     It 'refuses a wrong policy setting when the config is read, naming the setting' {

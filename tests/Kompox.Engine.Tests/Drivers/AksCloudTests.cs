@@ -171,11 +171,13 @@ public sealed class AksCloudTests : IDisposable
     }
 
     // The SDK's retry policy waits what Retry-After says and sends the request again (Azure.Core RetryPolicy: 429 is
-    // retried, 3 times by default); the fake's bucket of one write refills in a second.
+    // retried, 3 times by default); the fake's bucket of one write refills in four seconds (on the system's clock, as the
+    // SDK's wait is: a bucket refilled in one second was full again when a loaded machine took that long between the two
+    // creates, and nothing was throttled).
     [Fact]
     public async Task A_throttled_request_is_retried_after_retry_after_and_then_succeeds()
     {
-        arm.Throttle = new ArmThrottle(BucketSize: 1, RefillPerSecond: 1) { Kinds = new HashSet<string> { "writes" } };
+        arm.Throttle = new ArmThrottle(BucketSize: 1, RefillPerSecond: 0.25) { Kinds = new HashSet<string> { "writes" } };
         var runtime = SettingsRuntime();
         var app = App();
         await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
