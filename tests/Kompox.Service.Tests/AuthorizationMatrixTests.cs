@@ -15,8 +15,8 @@ public sealed class AuthorizationMatrixTests
     [Fact]
     public async Task Every_route_refuses_who_may_not_use_it_and_leaks_nothing_of_another_tenant()
     {
-        await using var service = await StartAsync();
-        await Send(service.Admin, HttpMethod.Post, "/v1/providers", new JsonObject { ["name"] = "k3s1", ["driver"] = "k3s", ["settings"] = new JsonObject { ["BACKUP_PASSWORD"] = "provider-secret" } }, HttpStatusCode.Created);
+        await using var service = await StartAsync().Within();
+        await Send(service.Admin, HttpMethod.Post, "/v1/providers", new JsonObject { ["name"] = "k3s1", ["driver"] = "k3s", ["settings"] = new JsonObject { ["BACKUP_PASSWORD"] = "provider-secret" } }, HttpStatusCode.Created).Within();
         await Send(service.Admin, HttpMethod.Post, "/v1/clusters", new JsonObject
         {
             ["name"] = "lab",
@@ -24,16 +24,16 @@ public sealed class AuthorizationMatrixTests
             ["domain"] = "ops.example.com",
             ["settings"] = new JsonObject { ["K3S_DATA_ROOT"] = service.DataRoot },
             ["credential"] = new JsonObject { ["kubeconfig"] = service.Kubeconfig },
-        }, HttpStatusCode.Created);
-        Assert.Equal("succeeded", (await service.FinishedAsync(service.Admin, await Send(service.Admin, HttpMethod.Post, "/v1/clusters/lab/initialize", null, HttpStatusCode.Accepted)))["state"]!.GetValue<string>());
+        }, HttpStatusCode.Created).Within();
+        Assert.Equal("succeeded", (await service.FinishedAsync(service.Admin, await Send(service.Admin, HttpMethod.Post, "/v1/clusters/lab/initialize", null, HttpStatusCode.Accepted).Within()).Within())["state"]!.GetValue<string>());
 
-        var alice = await service.UserAsync("alice");
-        var bob = await service.UserAsync("bob");
+        var alice = await service.UserAsync("alice").Within();
+        var bob = await service.UserAsync("bob").Within();
         const string Secret = "alice-compose-marker";
-        await service.CreateAppAsync(alice, "web", WebCompose.Replace("nginx:1.27", "nginx:1.27 # " + Secret, StringComparison.Ordinal).Replace("image: nginx:1.27 # " + Secret, "image: nginx:1.27\n    labels: {marker: " + Secret + "}", StringComparison.Ordinal));
-        var op = await service.FinishedAsync(alice, await Send(alice, HttpMethod.Post, "/v1/apps/web/disks", null, HttpStatusCode.Accepted));
+        await service.CreateAppAsync(alice, "web", WebCompose.Replace("nginx:1.27", "nginx:1.27 # " + Secret, StringComparison.Ordinal).Replace("image: nginx:1.27 # " + Secret, "image: nginx:1.27\n    labels: {marker: " + Secret + "}", StringComparison.Ordinal)).Within();
+        var op = await service.FinishedAsync(alice, await Send(alice, HttpMethod.Post, "/v1/apps/web/disks", null, HttpStatusCode.Accepted).Within()).Within();
         var diskId = op["result"]!["id"]!.GetValue<string>();
-        var snap = await service.FinishedAsync(alice, await Send(alice, HttpMethod.Post, "/v1/apps/web/snapshots", new JsonObject { ["diskId"] = diskId }, HttpStatusCode.Accepted));
+        var snap = await service.FinishedAsync(alice, await Send(alice, HttpMethod.Post, "/v1/apps/web/snapshots", new JsonObject { ["diskId"] = diskId }, HttpStatusCode.Accepted).Within()).Within();
         Assert.True(snap["state"]!.GetValue<string>() == "succeeded", snap.ToJsonString());
         var snapshotId = snap["result"]!["id"]!.GetValue<string>();
         var operationId = snap["id"]!.GetValue<string>();
@@ -64,9 +64,9 @@ public sealed class AuthorizationMatrixTests
 
             var where = $"{method} {path}";
             var type = pattern.EndsWith("/import", StringComparison.Ordinal) ? "application/octet-stream" : "application/json";
-            await ProblemAsync(anonymous, http, path, body, HttpStatusCode.Unauthorized, "Unauthenticated", type);
+            await ProblemAsync(anonymous, http, path, body, HttpStatusCode.Unauthorized, "Unauthenticated", type).Within();
 
-            var (status, text, _) = await RawAsync(bob, http, path, body, type);
+            var (status, text, _) = await RawAsync(bob, http, path, body, type).Within();
 
             // A problem's instance echoes the address bob sent himself; the rest must hold nothing of alice's.
             text = System.Text.RegularExpressions.Regex.Replace(text, "\"instance\":\"[^\"]*\"", string.Empty);
@@ -77,17 +77,17 @@ public sealed class AuthorizationMatrixTests
 
             if (adminOnly)
             {
-                await ProblemAsync(bob, http, path, body, HttpStatusCode.Forbidden, "Forbidden", type);
-                await ProblemAsync(alice, http, path, body, HttpStatusCode.Forbidden, "Forbidden", type);
+                await ProblemAsync(bob, http, path, body, HttpStatusCode.Forbidden, "Forbidden", type).Within();
+                await ProblemAsync(alice, http, path, body, HttpStatusCode.Forbidden, "Forbidden", type).Within();
             }
             else if (pattern.StartsWith("/v1/apps/{name}", StringComparison.Ordinal))
             {
                 // Another tenant's app is not there, never forbidden.
-                await ProblemAsync(bob, http, path, body, HttpStatusCode.NotFound, "AppNotFound", type);
+                await ProblemAsync(bob, http, path, body, HttpStatusCode.NotFound, "AppNotFound", type).Within();
             }
             else if (pattern.StartsWith("/v1/operations/{id}", StringComparison.Ordinal))
             {
-                await ProblemAsync(bob, http, path, body, HttpStatusCode.NotFound, "OperationNotFound", type);
+                await ProblemAsync(bob, http, path, body, HttpStatusCode.NotFound, "OperationNotFound", type).Within();
             }
             else
             {
@@ -97,19 +97,19 @@ public sealed class AuthorizationMatrixTests
             // Reading is allowed to the owner and to the administrator (who may act on any app).
             if (method == "GET" && !pattern.Contains("export", StringComparison.Ordinal) && !pattern.Contains("logs", StringComparison.Ordinal))
             {
-                var (adminStatus, adminText, _) = await RawAsync(service.Admin, http, path, null);
+                var (adminStatus, adminText, _) = await RawAsync(service.Admin, http, path, null).Within();
                 Assert.True(adminStatus is HttpStatusCode.OK or HttpStatusCode.NoContent, $"{where} as admin: {(int)adminStatus} {adminText}");
                 if (!adminOnly)
                 {
-                    var (aliceStatus, aliceText, _) = await RawAsync(alice, http, path, null);
+                    var (aliceStatus, aliceText, _) = await RawAsync(alice, http, path, null).Within();
                     Assert.True(aliceStatus is HttpStatusCode.OK or HttpStatusCode.NoContent, $"{where} as alice: {(int)aliceStatus} {aliceText}");
                 }
             }
         }
 
         // What bob may list holds nothing of alice's, and clusters show no credential or settings to a user.
-        Assert.Empty(await ListAsync(bob, "/v1/apps"));
-        var cluster = Assert.Single(await ListAsync(bob, "/v1/clusters"))!.AsObject();
+        Assert.Empty(await ListAsync(bob, "/v1/apps").Within());
+        var cluster = Assert.Single(await ListAsync(bob, "/v1/clusters").Within())!.AsObject();
         Assert.Equal(["name", "provider", "domain", "ingress"], cluster.Select(p => p.Key).ToArray());
     }
 }

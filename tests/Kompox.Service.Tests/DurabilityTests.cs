@@ -17,11 +17,11 @@ public sealed class DurabilityTests
         try
         {
             var acknowledged = new List<string>();
-            await using (var server = await ServerProcess.StartAsync(data))
+            await using (var server = await ServerProcess.StartAsync(data).Within())
             {
                 var admin = server.Client(AdminToken);
-                await Send(admin, HttpMethod.Post, "/v1/providers", new JsonObject { ["name"] = "k3s1", ["driver"] = "k3s" }, HttpStatusCode.Created);
-                await Send(admin, HttpMethod.Post, "/v1/clusters", new JsonObject { ["name"] = "lab", ["provider"] = "k3s1", ["domain"] = "ops.example.com", ["credential"] = new JsonObject { ["kubeconfig"] = "apiVersion: v1\nkind: Config\n" } }, HttpStatusCode.Created);
+                await Send(admin, HttpMethod.Post, "/v1/providers", new JsonObject { ["name"] = "k3s1", ["driver"] = "k3s" }, HttpStatusCode.Created).Within();
+                await Send(admin, HttpMethod.Post, "/v1/clusters", new JsonObject { ["name"] = "lab", ["provider"] = "k3s1", ["domain"] = "ops.example.com", ["credential"] = new JsonObject { ["kubeconfig"] = "apiVersion: v1\nkind: Config\n" } }, HttpStatusCode.Created).Within();
 
                 // Four writers; the process is killed once 40 apps are acknowledged, with writes still under way.
                 using var enough = new CancellationTokenSource();
@@ -34,7 +34,7 @@ public sealed class DurabilityTests
                         HttpResponseMessage response;
                         try
                         {
-                            response = await admin.PostAsync("/v1/apps", new StringContent(body, Encoding.UTF8, "application/json"));
+                            response = await admin.PostAsync("/v1/apps", new StringContent(body, Encoding.UTF8, "application/json")).Within();
                         }
                         catch (HttpRequestException)
                         {
@@ -59,9 +59,9 @@ public sealed class DurabilityTests
                 await Task.WhenAll(writers).WaitAsync(TimeSpan.FromMinutes(1));
             }
 
-            await using (var again = await ServerProcess.StartAsync(data))
+            await using (var again = await ServerProcess.StartAsync(data).Within())
             {
-                var stored = (await ListAsync(again.Client(AdminToken), "/v1/apps")).Select(a => a!["name"]!.GetValue<string>()).ToHashSet();
+                var stored = (await ListAsync(again.Client(AdminToken), "/v1/apps").Within()).Select(a => a!["name"]!.GetValue<string>()).ToHashSet();
                 List<string> copy;
                 lock (acknowledged)
                 {
@@ -88,16 +88,16 @@ public sealed class DurabilityTests
         try
         {
             string token;
-            await using (var first = await ServerProcess.StartAsync(data, adminToken: null))
+            await using (var first = await ServerProcess.StartAsync(data, adminToken: null).Within())
             {
                 token = first.AdminTokenLine ?? throw new InvalidOperationException("no token line");
                 Assert.Matches("^kpx_[A-Za-z0-9_-]{43}$", token);
-                await Send(first.Client(token), HttpMethod.Get, "/v1/users", null, HttpStatusCode.OK);
+                await Send(first.Client(token), HttpMethod.Get, "/v1/users", null, HttpStatusCode.OK).Within();
             }
 
-            await using var second = await ServerProcess.StartAsync(data, adminToken: null);
+            await using var second = await ServerProcess.StartAsync(data, adminToken: null).Within();
             Assert.Null(second.AdminTokenLine);
-            await Send(second.Client(token), HttpMethod.Get, "/v1/users", null, HttpStatusCode.OK);
+            await Send(second.Client(token), HttpMethod.Get, "/v1/users", null, HttpStatusCode.OK).Within();
             if (!OperatingSystem.IsWindows())
             {
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(data, "kompox.key")));
@@ -149,7 +149,7 @@ public sealed class DurabilityTests
             // The server says where it listens once it does (Microsoft.Hosting.Lifetime); the token line comes before.
             string? token = null;
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-            while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            while (await process.StandardOutput.ReadLineAsync(timeout.Token).Within() is { } line)
             {
                 if (line.StartsWith("Kompox administrator token: ", StringComparison.Ordinal))
                 {
@@ -179,7 +179,7 @@ public sealed class DurabilityTests
                 process.Kill(entireProcessTree: true);
             }
 
-            await process.WaitForExitAsync();
+            await process.WaitForExitAsync().Within();
             process.Dispose();
         }
 

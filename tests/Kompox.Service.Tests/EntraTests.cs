@@ -29,15 +29,15 @@ public sealed class EntraTests : IAsyncLifetime
     {
         service = await StartAsync(
             new Dictionary<string, string?> { ["Kompox:Entra:Authority"] = issuer.Authority(), ["Kompox:Entra:Audience"] = ClientId },
-            services => services.Configure<JwtBearerOptions>(Caller.EntraScheme, jwt => jwt.BackchannelHttpHandler = issuer.TrustingHandler()));
-        await service.AddClusterAsync(initialize: false);
-        await Send(service.Admin, HttpMethod.Post, "/v1/users", new JsonObject { ["name"] = "alice", ["role"] = "user", ["entraObjectId"] = AliceOid }, HttpStatusCode.Created);
-        await Send(service.Admin, HttpMethod.Post, "/v1/users", new JsonObject { ["name"] = "bob", ["role"] = "user", ["entraObjectId"] = BobOid }, HttpStatusCode.Created);
+            services => services.Configure<JwtBearerOptions>(Caller.EntraScheme, jwt => jwt.BackchannelHttpHandler = issuer.TrustingHandler())).Within();
+        await service.AddClusterAsync(initialize: false).Within();
+        await Send(service.Admin, HttpMethod.Post, "/v1/users", new JsonObject { ["name"] = "alice", ["role"] = "user", ["entraObjectId"] = AliceOid }, HttpStatusCode.Created).Within();
+        await Send(service.Admin, HttpMethod.Post, "/v1/users", new JsonObject { ["name"] = "bob", ["role"] = "user", ["entraObjectId"] = BobOid }, HttpStatusCode.Created).Within();
     }
 
     public async Task DisposeAsync()
     {
-        await service.DisposeAsync();
+        await service.DisposeAsync().Within();
         issuer.Dispose();
     }
 
@@ -47,17 +47,17 @@ public sealed class EntraTests : IAsyncLifetime
         var alice = service.Client(Token(AliceOid));
         var bob = service.Client(Token(BobOid));
 
-        var made = await service.CreateAppAsync(alice, "web");
+        var made = await service.CreateAppAsync(alice, "web").Within();
         Assert.Equal("alice", made["owner"]!.GetValue<string>());
-        Assert.Equal("web", Assert.Single(await ListAsync(alice, "/v1/apps"))!["name"]!.GetValue<string>());
+        Assert.Equal("web", Assert.Single(await ListAsync(alice, "/v1/apps").Within())!["name"]!.GetValue<string>());
 
         // bob's token is as valid as alice's: alice's app is not there for him, never forbidden.
-        await ProblemAsync(bob, HttpMethod.Get, "/v1/apps/web", null, HttpStatusCode.NotFound, "AppNotFound");
-        await ProblemAsync(bob, HttpMethod.Get, "/v1/apps/web/snapshots", null, HttpStatusCode.NotFound, "AppNotFound");
-        Assert.Empty(await ListAsync(bob, "/v1/apps"));
+        await ProblemAsync(bob, HttpMethod.Get, "/v1/apps/web", null, HttpStatusCode.NotFound, "AppNotFound").Within();
+        await ProblemAsync(bob, HttpMethod.Get, "/v1/apps/web/snapshots", null, HttpStatusCode.NotFound, "AppNotFound").Within();
+        Assert.Empty(await ListAsync(bob, "/v1/apps").Within());
 
         // A user, not an administrator: the admin routes are 403 for an Entra ID user as for a token's.
-        await ProblemAsync(alice, HttpMethod.Get, "/v1/users", null, HttpStatusCode.Forbidden, "Forbidden");
+        await ProblemAsync(alice, HttpMethod.Get, "/v1/users", null, HttpStatusCode.Forbidden, "Forbidden").Within();
     }
 
     public static TheoryData<string> Refused => ["unknown oid", "wrong audience", "other tenant", "expired", "not yet valid", "another key", "alg none", "not a JWT"];
@@ -86,20 +86,20 @@ public sealed class EntraTests : IAsyncLifetime
         };
         var client = service.Client(token);
 
-        var problem = await ProblemAsync(client, HttpMethod.Get, "/v1/apps", null, HttpStatusCode.Unauthorized, "Unauthenticated");
+        var problem = await ProblemAsync(client, HttpMethod.Get, "/v1/apps", null, HttpStatusCode.Unauthorized, "Unauthenticated").Within();
         Assert.Contains("Entra ID", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
-        await ProblemAsync(client, HttpMethod.Post, "/v1/apps", new JsonObject { ["name"] = "web", ["cluster"] = "lab", ["compose"] = WebCompose }.ToJsonString(), HttpStatusCode.Unauthorized, "Unauthenticated");
-        Assert.Empty(await ListAsync(service.Admin, "/v1/apps"));
+        await ProblemAsync(client, HttpMethod.Post, "/v1/apps", new JsonObject { ["name"] = "web", ["cluster"] = "lab", ["compose"] = WebCompose }.ToJsonString(), HttpStatusCode.Unauthorized, "Unauthenticated").Within();
+        Assert.Empty(await ListAsync(service.Admin, "/v1/apps").Within());
 
         // The same request with a valid token goes through, so what was refused is the token.
-        Assert.Empty(await ListAsync(service.Client(Token(AliceOid)), "/v1/apps"));
+        Assert.Empty(await ListAsync(service.Client(Token(AliceOid)), "/v1/apps").Within());
     }
 
     [Fact]
     public async Task A_new_signing_key_is_read_from_the_key_set_when_a_token_names_it()
     {
         var alice = service.Client(Token(AliceOid));
-        Assert.Empty(await ListAsync(alice, "/v1/apps"));
+        Assert.Empty(await ListAsync(alice, "/v1/apps").Within());
         var read = issuer.KeysServed;
 
         issuer.RotateKey();
@@ -107,7 +107,7 @@ public sealed class EntraTests : IAsyncLifetime
 
         // The first token with an unknown kid makes JwtBearer ask its ConfigurationManager for the keys again
         // (JwtBearerHandler: RefreshOnIssuerKeyNotFound); the key set is read once more...
-        var (first, _, _) = await RawAsync(rotated, HttpMethod.Get, "/v1/apps", null);
+        var (first, _, _) = await RawAsync(rotated, HttpMethod.Get, "/v1/apps", null).Within();
         await issuer.KeysServedAfterAsync(read).Within();
 
         // ...and applied on the ConfigurationManager's own task: from then on the new key's tokens are accepted.
@@ -116,28 +116,28 @@ public sealed class EntraTests : IAsyncLifetime
         while (status != HttpStatusCode.OK && DateTime.UtcNow < deadline)
         {
             await Task.Yield();
-            (status, _, _) = await RawAsync(rotated, HttpMethod.Get, "/v1/apps", null);
+            (status, _, _) = await RawAsync(rotated, HttpMethod.Get, "/v1/apps", null).Within();
         }
 
         Assert.Equal(HttpStatusCode.OK, status);
 
         // Tokens signed before the rotation keep working: the old key is still published.
-        Assert.Empty(await ListAsync(alice, "/v1/apps"));
+        Assert.Empty(await ListAsync(alice, "/v1/apps").Within());
     }
 
     [Fact]
     public async Task The_services_own_tokens_keep_working_beside_Entra_ID()
     {
-        var token = (await Send(service.Admin, HttpMethod.Post, "/v1/users/alice/token", null, HttpStatusCode.OK))["token"]!.GetValue<string>();
+        var token = (await Send(service.Admin, HttpMethod.Post, "/v1/users/alice/token", null, HttpStatusCode.OK).Within())["token"]!.GetValue<string>();
         var byToken = service.Client(token);
         var byEntra = service.Client(Token(AliceOid));
 
-        await service.CreateAppAsync(byToken, "web");
+        await service.CreateAppAsync(byToken, "web").Within();
 
         // One user, two ways in: each sees the same app.
-        Assert.Equal("alice", (await Send(byEntra, HttpMethod.Get, "/v1/apps/web", null, HttpStatusCode.OK))["owner"]!.GetValue<string>());
-        Assert.Equal("alice", (await Send(byToken, HttpMethod.Get, "/v1/apps/web", null, HttpStatusCode.OK))["owner"]!.GetValue<string>());
-        await ProblemAsync(service.Client("kpx_not-a-token-of-this-service"), HttpMethod.Get, "/v1/apps", null, HttpStatusCode.Unauthorized, "Unauthenticated");
+        Assert.Equal("alice", (await Send(byEntra, HttpMethod.Get, "/v1/apps/web", null, HttpStatusCode.OK).Within())["owner"]!.GetValue<string>());
+        Assert.Equal("alice", (await Send(byToken, HttpMethod.Get, "/v1/apps/web", null, HttpStatusCode.OK).Within())["owner"]!.GetValue<string>());
+        await ProblemAsync(service.Client("kpx_not-a-token-of-this-service"), HttpMethod.Get, "/v1/apps", null, HttpStatusCode.Unauthorized, "Unauthenticated").Within();
     }
 
     [Fact]
@@ -145,7 +145,7 @@ public sealed class EntraTests : IAsyncLifetime
     {
         // ServiceClient is what Connect-KompoxService -Token builds: the token is sent as it is, whatever it is.
         using var client = new ServiceClient(new Uri("http://localhost/"), Token(AliceOid), service.Handler());
-        await service.CreateAppAsync(service.Client(Token(AliceOid)), "web");
+        await service.CreateAppAsync(service.Client(Token(AliceOid)), "web").Within();
 
         Assert.Equal("kompox", (await client.GetServiceAsync(CancellationToken.None).Within()).Name);
         Assert.Equal("web", Assert.Single(await client.ListAppsAsync(null, CancellationToken.None).Within()).Name);
@@ -156,12 +156,4 @@ public sealed class EntraTests : IAsyncLifetime
     }
 
     private string Token(string oid) => issuer.Issue(new EntraTokenRequest { ObjectId = oid, Audience = ClientId });
-}
-
-/// <summary>A bound on an await, so that a hang fails the test instead of stopping the run.</summary>
-internal static class Bounded
-{
-    public static Task Within(this Task task) => task.WaitAsync(TimeSpan.FromSeconds(30));
-
-    public static Task<T> Within<T>(this Task<T> task) => task.WaitAsync(TimeSpan.FromSeconds(30));
 }

@@ -14,10 +14,10 @@ public sealed class OpenApiTests
     [Fact]
     public async Task The_served_document_is_the_checked_in_one_and_describes_every_route()
     {
-        await using var service = await StartAsync();
-        using var response = await service.Client(null).GetAsync("/openapi/v1.json");
+        await using var service = await StartAsync().Within();
+        using var response = await service.Client(null).GetAsync("/openapi/v1.json").Within();
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var served = (await response.Content.ReadAsStringAsync()).ReplaceLineEndings("\n");
+        var served = (await response.Content.ReadAsStringAsync().Within()).ReplaceLineEndings("\n");
         if (Environment.GetEnvironmentVariable("KOMPOX_UPDATE_OPENAPI") == "1")
         {
             Directory.CreateDirectory(Path.GetDirectoryName(CheckedIn)!);

@@ -81,7 +81,7 @@ public sealed class ServiceFixture : IAsyncDisposable
     /// <param name="configure">Services to change, as a host does (a trusted certificate for the Entra ID metadata).</param>
     public static async Task<ServiceFixture> StartAsync(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null)
     {
-        var kube = await KubeApiServer.StartAsync();
+        var kube = await KubeApiServer.StartAsync().Within();
 
         // The engine runs on this machine, where the k3s disks are: the cluster's node is this machine.
         kube.PresentNodeAsThisMachine();
@@ -106,7 +106,7 @@ public sealed class ServiceFixture : IAsyncDisposable
     /// <summary>Stops the service and starts it again on the same store, as a restart of the process does.</summary>
     public async Task RestartAsync()
     {
-        await factory.DisposeAsync();
+        await factory.DisposeAsync().Within();
         factory = Build();
         Admin = Client(AdminToken);
     }
@@ -128,7 +128,7 @@ public sealed class ServiceFixture : IAsyncDisposable
     /// <summary>Provider k3s1 and cluster lab (with its ingress installed), as an administrator registers them.</summary>
     public async Task AddClusterAsync(bool initialize = true)
     {
-        await Send(Admin, HttpMethod.Post, "/v1/providers", new JsonObject { ["name"] = "k3s1", ["driver"] = "k3s" }, HttpStatusCode.Created);
+        await Send(Admin, HttpMethod.Post, "/v1/providers", new JsonObject { ["name"] = "k3s1", ["driver"] = "k3s" }, HttpStatusCode.Created).Within();
         await Send(Admin, HttpMethod.Post, "/v1/clusters", new JsonObject
         {
             ["name"] = "lab",
@@ -136,23 +136,23 @@ public sealed class ServiceFixture : IAsyncDisposable
             ["domain"] = "ops.example.com",
             ["settings"] = new JsonObject { ["K3S_DATA_ROOT"] = DataRoot },
             ["credential"] = new JsonObject { ["kubeconfig"] = Kubeconfig },
-        }, HttpStatusCode.Created);
+        }, HttpStatusCode.Created).Within();
         if (initialize)
         {
-            var op = await Send(Admin, HttpMethod.Post, "/v1/clusters/lab/initialize", null, HttpStatusCode.Accepted);
-            Assert.Equal("succeeded", (await FinishedAsync(Admin, op))["state"]!.GetValue<string>());
+            var op = await Send(Admin, HttpMethod.Post, "/v1/clusters/lab/initialize", null, HttpStatusCode.Accepted).Within();
+            Assert.Equal("succeeded", (await FinishedAsync(Admin, op).Within())["state"]!.GetValue<string>());
         }
     }
 
     /// <summary>A new user and a client with its token.</summary>
     public async Task<HttpClient> UserAsync(string name, string role = "user")
     {
-        var made = await Send(Admin, HttpMethod.Post, "/v1/users", new JsonObject { ["name"] = name, ["role"] = role }, HttpStatusCode.Created);
+        var made = await Send(Admin, HttpMethod.Post, "/v1/users", new JsonObject { ["name"] = name, ["role"] = role }, HttpStatusCode.Created).Within();
         return Client(made["token"]!.GetValue<string>());
     }
 
     public async Task<JsonObject> CreateAppAsync(HttpClient client, string name, string compose = WebCompose) =>
-        await Send(client, HttpMethod.Post, "/v1/apps", new JsonObject { ["name"] = name, ["cluster"] = "lab", ["compose"] = compose }, HttpStatusCode.Created);
+        await Send(client, HttpMethod.Post, "/v1/apps", new JsonObject { ["name"] = name, ["cluster"] = "lab", ["compose"] = compose }, HttpStatusCode.Created).Within();
 
     /// <summary>Waits for an operation (by the signal of its end, not by polling) and reads it back through the API.</summary>
     public async Task<JsonObject> FinishedAsync(HttpClient client, JsonObject operation)
@@ -164,19 +164,19 @@ public sealed class ServiceFixture : IAsyncDisposable
             await running.Completion.WaitAsync(TimeSpan.FromMinutes(2));
         }
 
-        return await Send(client, HttpMethod.Get, $"/v1/operations/{id}", null, HttpStatusCode.OK);
+        return await Send(client, HttpMethod.Get, $"/v1/operations/{id}", null, HttpStatusCode.OK).Within();
     }
 
     /// <summary>Sends JSON and checks the status; answers the body (null when empty).</summary>
     public static async Task<JsonObject> Send(HttpClient client, HttpMethod method, string path, JsonNode? body, HttpStatusCode expected)
     {
-        var (status, text, _) = await RawAsync(client, method, path, body?.ToJsonString(), "application/json");
+        var (status, text, _) = await RawAsync(client, method, path, body?.ToJsonString(), "application/json").Within();
         Assert.True(status == expected, $"{method} {path}: expected {(int)expected}, got {(int)status}: {text}");
         return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text) is JsonObject o ? o : new JsonObject { ["items"] = JsonNode.Parse(text) };
     }
 
     public static async Task<JsonArray> ListAsync(HttpClient client, string path) =>
-        (JsonArray)(await Send(client, HttpMethod.Get, path, null, HttpStatusCode.OK))["items"]!;
+        (JsonArray)(await Send(client, HttpMethod.Get, path, null, HttpStatusCode.OK).Within())["items"]!;
 
     public static async Task<(HttpStatusCode Status, string Body, string? ContentType)> RawAsync(HttpClient client, HttpMethod method, string path, string? body, string contentType = "application/json")
     {
@@ -187,14 +187,14 @@ public sealed class ServiceFixture : IAsyncDisposable
             request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
         }
 
-        using var response = await client.SendAsync(request);
-        return (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Content.Headers.ContentType?.MediaType);
+        using var response = await client.SendAsync(request).Within();
+        return (response.StatusCode, await response.Content.ReadAsStringAsync().Within(), response.Content.Headers.ContentType?.MediaType);
     }
 
     /// <summary>A problem document's error id, after checking it is one (RFC 9457, the media type and the status inside).</summary>
     public static async Task<JsonObject> ProblemAsync(HttpClient client, HttpMethod method, string path, string? body, HttpStatusCode expected, string errorId, string contentType = "application/json")
     {
-        var (status, text, type) = await RawAsync(client, method, path, body, contentType);
+        var (status, text, type) = await RawAsync(client, method, path, body, contentType).Within();
         Assert.True(status == expected, $"{method} {path}: expected {(int)expected}, got {(int)status}: {text}");
         Assert.Equal("application/problem+json", type);
         var problem = (JsonObject)JsonNode.Parse(text)!;
@@ -207,8 +207,8 @@ public sealed class ServiceFixture : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await factory.DisposeAsync();
-        await Kube.DisposeAsync();
+        await factory.DisposeAsync().Within();
+        await Kube.DisposeAsync().Within();
         try
         {
             Directory.Delete(Root, recursive: true);

@@ -39,11 +39,11 @@ public sealed class AksAdoptTests : IDisposable
     {
         var made = Outside("legacy-data", tags: new() { ["cost-center"] = "42" });
 
-        var adopted = await Runtime().AdoptDiskAsync(App(), made.Id, progress, CancellationToken.None);
+        var adopted = await Runtime().AdoptDiskAsync(App(), made.Id, progress, CancellationToken.None).Within();
 
         Assert.Equal(new DiskInfo(made.Id, App().Id, time.GetUtcNow(), 4L << 30), adopted);
         Assert.Equal(new Dictionary<string, string> { ["cost-center"] = "42", ["kompox-app"] = App().Id, ["kompox-created-at"] = "2025-08-11T12:34:56Z" }, made.Tags);
-        Assert.Equal(new[] { made.Id }, (await Runtime().ListDisksAsync(App(), CancellationToken.None)).Select(d => d.Id));
+        Assert.Equal(new[] { made.Id }, (await Runtime().ListDisksAsync(App(), CancellationToken.None).Within()).Select(d => d.Id));
         Assert.Contains(arm.Requests, r => r.Method == "PATCH" && r.Path.EndsWith("/disks/legacy-data", StringComparison.Ordinal));
     }
 
@@ -51,10 +51,10 @@ public sealed class AksAdoptTests : IDisposable
     public async Task Adopting_a_disk_the_app_already_has_changes_nothing()
     {
         var made = Outside("legacy-data");
-        var first = await Runtime().AdoptDiskAsync(App(), made.Id, progress, CancellationToken.None);
+        var first = await Runtime().AdoptDiskAsync(App(), made.Id, progress, CancellationToken.None).Within();
         time.Advance(TimeSpan.FromHours(1));
 
-        var again = await Runtime().AdoptDiskAsync(App(), made.Id, progress, CancellationToken.None);
+        var again = await Runtime().AdoptDiskAsync(App(), made.Id, progress, CancellationToken.None).Within();
 
         Assert.Equal(first, again);
     }
@@ -78,7 +78,7 @@ public sealed class AksAdoptTests : IDisposable
 
         foreach (var (id, expected) in cases)
         {
-            var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().AdoptDiskAsync(App(), id, progress, CancellationToken.None));
+            var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().AdoptDiskAsync(App(), id, progress, CancellationToken.None)).Within();
             Assert.Equal((expected, id), (error.ErrorId, (string?)error.Target));
         }
 

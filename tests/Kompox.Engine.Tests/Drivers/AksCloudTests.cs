@@ -56,7 +56,7 @@ public sealed class AksCloudTests : IDisposable
     {
         var runtime = SettingsRuntime();
 
-        var disk = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None);
+        var disk = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None).Within();
 
         Assert.Equal(disk.Id, Assert.Single(arm.Disks).Id);
         var token = Assert.Single(arm.Requests, r => r.Path == "/msi/token");
@@ -73,13 +73,13 @@ public sealed class AksCloudTests : IDisposable
 
         using (var trusting = new HttpClient(AzureConnector.TrustingHandler(Base64(arm.CertificatePem))))
         {
-            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await trusting.GetAsync(endpoint)).StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await trusting.GetAsync(endpoint).Within()).StatusCode);
         }
 
         using var wrong = new HttpClient(AzureConnector.TrustingHandler(Base64(other.CertificatePem)));
-        await Assert.ThrowsAsync<HttpRequestException>(() => wrong.GetAsync(endpoint));
+        await Assert.ThrowsAsync<HttpRequestException>(() => wrong.GetAsync(endpoint)).Within();
         using var plain = new HttpClient();
-        await Assert.ThrowsAsync<HttpRequestException>(() => plain.GetAsync(endpoint));
+        await Assert.ThrowsAsync<HttpRequestException>(() => plain.GetAsync(endpoint)).Within();
     }
 
     [Theory]
@@ -123,7 +123,7 @@ public sealed class AksCloudTests : IDisposable
         arm.OperationPolls = 1;
         var runtime = SettingsRuntime();
 
-        var disk = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None);
+        var disk = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None).Within();
 
         var after = arm.Requests.SkipWhile(r => r.Method != "PUT").Select(r => (r.Method, Kind(r.Path))).ToList();
         Assert.Equal(new[] { ("PUT", "disk"), ("GET", "status"), ("GET", "status"), ("GET", "disk") }, after.Take(4));
@@ -136,16 +136,16 @@ public sealed class AksCloudTests : IDisposable
     {
         var runtime = SettingsRuntime();
         var app = App();
-        var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
+        var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None).Within();
 
         var image = new byte[(20L << 20) + 512];
         new Random(1).NextBytes(image.AsSpan(4096, 8192));
         SparseBlob.VhdFooter(20L << 20).CopyTo(image, 20 << 20);
-        var imported = await runtime.ImportDiskAsync(app, new MemoryStream(image), progress, CancellationToken.None);
+        var imported = await runtime.ImportDiskAsync(app, new MemoryStream(image), progress, CancellationToken.None).Within();
 
         using var exported = new MemoryStream();
-        await runtime.ExportDiskAsync(app, imported.Id, exported, progress, CancellationToken.None);
-        await runtime.DeleteDiskAsync(app, disk.Id, CancellationToken.None);
+        await runtime.ExportDiskAsync(app, imported.Id, exported, progress, CancellationToken.None).Within();
+        await runtime.DeleteDiskAsync(app, disk.Id, CancellationToken.None).Within();
 
         Assert.Equal(image, exported.ToArray());
         Assert.Contains(arm.Requests, r => r.Method == "GET" && Kind(r.Path) == "status" && r.Query.GetValueOrDefault("monitor") == "true");
@@ -160,10 +160,10 @@ public sealed class AksCloudTests : IDisposable
     {
         var runtime = SettingsRuntime();
         var app = App();
-        var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
+        var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None).Within();
         arm.FailOperation = r => r.Method == "DELETE" ? new ArmError("InternalOperationError", "The disk could not be deleted.") : null;
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.DeleteDiskAsync(app, disk.Id, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.DeleteDiskAsync(app, disk.Id, CancellationToken.None)).Within();
 
         Assert.Equal("AzureOperationFailed", error.ErrorId);
         Assert.EndsWith("operation failed with InternalOperationError", error.Message, StringComparison.Ordinal);
@@ -180,9 +180,9 @@ public sealed class AksCloudTests : IDisposable
         arm.Throttle = new ArmThrottle(BucketSize: 1, RefillPerSecond: 0.25) { Kinds = new HashSet<string> { "writes" } };
         var runtime = SettingsRuntime();
         var app = App();
-        await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
+        await runtime.CreateDiskAsync(app, progress, CancellationToken.None).Within();
 
-        var second = await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
+        var second = await runtime.CreateDiskAsync(app, progress, CancellationToken.None).Within();
 
         Assert.Equal(1, arm.ThrottledRequests);
         Assert.Equal(3, arm.Requests.Count(r => r.Method == "PUT"));

@@ -41,7 +41,7 @@ public sealed class AksRuntimeTests : IDisposable
     [Fact]
     public async Task A_new_disk_is_an_empty_managed_disk_tagged_with_the_app_and_the_time()
     {
-        var disk = await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None);
+        var disk = await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None).Within();
 
         Assert.Matches(new Regex($"^/subscriptions/{Subscription}/resourceGroups/{Group}/providers/Microsoft.Compute/disks/web-20250811123456-[0-9a-z]{{6}}$"), disk.Id);
         Assert.Equal(new DiskInfo(disk.Id, App().Id, time.GetUtcNow(), 2L << 30), disk);
@@ -55,56 +55,56 @@ public sealed class AksRuntimeTests : IDisposable
     public async Task The_current_disk_is_recorded_by_a_tag_patched_on_it_and_cleared_from_the_apps_other_disk_and_no_write_when_it_holds()
     {
         var runtime = Runtime();
-        var first = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None);
-        var second = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None);
-        var other = await runtime.CreateDiskAsync(App("db"), progress, CancellationToken.None);
-        await runtime.MarkCurrentAsync(App("db"), other.Id, CancellationToken.None);
+        var first = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None).Within();
+        var second = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None).Within();
+        var other = await runtime.CreateDiskAsync(App("db"), progress, CancellationToken.None).Within();
+        await runtime.MarkCurrentAsync(App("db"), other.Id, CancellationToken.None).Within();
 
-        await runtime.MarkCurrentAsync(App(), first.Id, CancellationToken.None);
+        await runtime.MarkCurrentAsync(App(), first.Id, CancellationToken.None).Within();
         time.Advance(TimeSpan.FromMinutes(1));
-        await runtime.MarkCurrentAsync(App(), second.Id, CancellationToken.None);
+        await runtime.MarkCurrentAsync(App(), second.Id, CancellationToken.None).Within();
 
-        var disks = await runtime.ListDisksAsync(App(), CancellationToken.None);
+        var disks = await runtime.ListDisksAsync(App(), CancellationToken.None).Within();
         Assert.Equal(second.Id, DiskInfo.ProviderCurrent(disks));
         Assert.Equal(new[] { second.Id }, disks.Where(d => d.CurrentSince is not null).Select(d => d.Id));
         Assert.Equal("2025-08-11T12:35:56.0000000Z", arm.Disks.Single(d => second.Id.EndsWith(d.Name, StringComparison.Ordinal)).Tags["kompox-disk-current"]);
         Assert.Equal("ops/aks1/lab/web", arm.Disks.Single(d => first.Id.EndsWith(d.Name, StringComparison.Ordinal)).Tags["kompox-app"]);
-        Assert.Equal(other.Id, DiskInfo.ProviderCurrent(await runtime.ListDisksAsync(App("db"), CancellationToken.None)));
+        Assert.Equal(other.Id, DiskInfo.ProviderCurrent(await runtime.ListDisksAsync(App("db"), CancellationToken.None).Within()));
         Assert.Equal(4, arm.Requests.Count(r => r.Method == "PATCH"));
 
         var before = arm.Requests.Count(r => r.Method == "PATCH");
-        await runtime.MarkCurrentAsync(App(), second.Id, CancellationToken.None);
+        await runtime.MarkCurrentAsync(App(), second.Id, CancellationToken.None).Within();
         Assert.Equal(before, arm.Requests.Count(r => r.Method == "PATCH"));
-        await Assert.ThrowsAsync<KompoxException>(() => runtime.MarkCurrentAsync(App(), other.Id, CancellationToken.None));
+        await Assert.ThrowsAsync<KompoxException>(() => runtime.MarkCurrentAsync(App(), other.Id, CancellationToken.None)).Within();
     }
 
     [Fact]
     public async Task Disks_are_found_by_their_app_tag_newest_first()
     {
         var runtime = Runtime();
-        var first = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None);
+        var first = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None).Within();
         time.Advance(TimeSpan.FromHours(1));
-        var second = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None);
-        await runtime.CreateDiskAsync(App("db"), progress, CancellationToken.None);
+        var second = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None).Within();
+        await runtime.CreateDiskAsync(App("db"), progress, CancellationToken.None).Within();
 
-        var listed = await runtime.ListDisksAsync(App(), CancellationToken.None);
+        var listed = await runtime.ListDisksAsync(App(), CancellationToken.None).Within();
 
         Assert.Equal(new[] { second.Id, first.Id }, listed.Select(d => d.Id));
-        Assert.Equal(first, await runtime.GetDiskAsync(App(), first.Id, CancellationToken.None));
+        Assert.Equal(first, await runtime.GetDiskAsync(App(), first.Id, CancellationToken.None).Within());
     }
 
     [Fact]
     public async Task A_disk_is_deleted_and_only_the_apps_existing_disks_can_be()
     {
         var runtime = Runtime();
-        var mine = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None);
-        var theirs = await runtime.CreateDiskAsync(App("db"), progress, CancellationToken.None);
+        var mine = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None).Within();
+        var theirs = await runtime.CreateDiskAsync(App("db"), progress, CancellationToken.None).Within();
 
-        await runtime.DeleteDiskAsync(App(), mine.Id, CancellationToken.None);
+        await runtime.DeleteDiskAsync(App(), mine.Id, CancellationToken.None).Within();
         var refusals = new[] { theirs.Id, mine.Id, "web-disk", $"/subscriptions/{Subscription}/resourceGroups/{Group}/providers/Microsoft.Compute/snapshots/x" };
         foreach (var id in refusals)
         {
-            var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.DeleteDiskAsync(App(), id, CancellationToken.None));
+            var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.DeleteDiskAsync(App(), id, CancellationToken.None)).Within();
             Assert.Equal(("DiskNotFound", id), (error.ErrorId, error.Target));
         }
 
@@ -117,25 +117,25 @@ public sealed class AksRuntimeTests : IDisposable
         var runtime = Runtime();
         var app = App();
         var image = Image();
-        var disk = await runtime.ImportDiskAsync(app, new MemoryStream(image), progress, CancellationToken.None);
+        var disk = await runtime.ImportDiskAsync(app, new MemoryStream(image), progress, CancellationToken.None).Within();
         time.Advance(TimeSpan.FromMinutes(5));
 
-        var snapshot = await runtime.CreateSnapshotAsync(app, disk.Id, progress, CancellationToken.None);
+        var snapshot = await runtime.CreateSnapshotAsync(app, disk.Id, progress, CancellationToken.None).Within();
         Single(disk.Id).Content.Write(4096, new byte[512]);
         time.Advance(TimeSpan.FromMinutes(5));
-        var restored = await runtime.RestoreSnapshotAsync(app, snapshot.Id, progress, CancellationToken.None);
+        var restored = await runtime.RestoreSnapshotAsync(app, snapshot.Id, progress, CancellationToken.None).Within();
 
         Assert.Equal((disk.Id, disk.SizeBytes, app.Id), (snapshot.DiskId, snapshot.SizeBytes, snapshot.AppId));
         Assert.True(Assert.Single(arm.Snapshots).Incremental);
         Assert.Contains(arm.Requests, r => r.Method == "PUT" && r.Path.Contains("/snapshots/", StringComparison.Ordinal) && r.BodyText.Contains("\"incremental\":true", StringComparison.Ordinal));
-        Assert.Equal(new[] { snapshot.Id }, (await runtime.ListSnapshotsAsync(app, CancellationToken.None)).Select(s => s.Id));
-        Assert.Equal(new[] { restored.Id, disk.Id }, (await runtime.ListDisksAsync(app, CancellationToken.None)).Select(d => d.Id));
+        Assert.Equal(new[] { snapshot.Id }, (await runtime.ListSnapshotsAsync(app, CancellationToken.None).Within()).Select(s => s.Id));
+        Assert.Equal(new[] { restored.Id, disk.Id }, (await runtime.ListDisksAsync(app, CancellationToken.None).Within()).Select(d => d.Id));
         Assert.Equal(("Copy", snapshot.Id, disk.SizeBytes), (Single(restored.Id).CreateOption, Single(restored.Id).SourceResourceId, restored.SizeBytes));
-        Assert.Equal(image, await ExportAsync(runtime, app, restored.Id));
+        Assert.Equal(image, await ExportAsync(runtime, app, restored.Id).Within());
 
-        await runtime.DeleteSnapshotAsync(app, snapshot.Id, CancellationToken.None);
+        await runtime.DeleteSnapshotAsync(app, snapshot.Id, CancellationToken.None).Within();
         Assert.Empty(arm.Snapshots);
-        var gone = await Assert.ThrowsAsync<KompoxException>(() => runtime.ExportSnapshotAsync(app, snapshot.Id, Stream.Null, progress, CancellationToken.None));
+        var gone = await Assert.ThrowsAsync<KompoxException>(() => runtime.ExportSnapshotAsync(app, snapshot.Id, Stream.Null, progress, CancellationToken.None)).Within();
         Assert.Equal("SnapshotNotFound", gone.ErrorId);
     }
 
@@ -146,13 +146,13 @@ public sealed class AksRuntimeTests : IDisposable
         var app = App();
         var image = Image();
 
-        var imported = await runtime.ImportDiskAsync(app, new MemoryStream(image), progress, CancellationToken.None);
+        var imported = await runtime.ImportDiskAsync(app, new MemoryStream(image), progress, CancellationToken.None).Within();
         var puts = arm.Requests.Where(r => r.Method == "PUT" && r.Query.GetValueOrDefault("comp") == "page").ToList();
-        var exported = await ExportAsync(runtime, app, imported.Id);
-        var again = await runtime.ImportDiskAsync(app, new MemoryStream(exported), progress, CancellationToken.None);
+        var exported = await ExportAsync(runtime, app, imported.Id).Within();
+        var again = await runtime.ImportDiskAsync(app, new MemoryStream(exported), progress, CancellationToken.None).Within();
 
         Assert.Equal(image, exported);
-        Assert.Equal(image, await ExportAsync(runtime, app, again.Id));
+        Assert.Equal(image, await ExportAsync(runtime, app, again.Id).Within());
         Assert.Equal(24L << 20, imported.SizeBytes);
 
         // Six 4 MiB pages and the footer's; pages 1 and 3 hold only zeros and are not sent.
@@ -173,12 +173,12 @@ public sealed class AksRuntimeTests : IDisposable
         var image = new byte[(64L << 20) + 512];
         Random.Shared.NextBytes(image.AsSpan(0, 64 << 20));
         SparseBlob.VhdFooter(64L << 20).CopyTo(image, 64 << 20);
-        var disk = await runtime.ImportDiskAsync(app, new MemoryStream(image), progress, CancellationToken.None);
+        var disk = await runtime.ImportDiskAsync(app, new MemoryStream(image), progress, CancellationToken.None).Within();
         var counter = new CountingStream();
-        await runtime.ExportDiskAsync(app, disk.Id, counter, progress, CancellationToken.None);
+        await runtime.ExportDiskAsync(app, disk.Id, counter, progress, CancellationToken.None).Within();
 
         var before = GC.GetTotalAllocatedBytes(precise: true);
-        await runtime.ExportDiskAsync(app, disk.Id, counter, progress, CancellationToken.None);
+        await runtime.ExportDiskAsync(app, disk.Id, counter, progress, CancellationToken.None).Within();
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
         Assert.Equal(2 * image.LongLength, counter.Written);
@@ -190,11 +190,11 @@ public sealed class AksRuntimeTests : IDisposable
     {
         var runtime = Runtime();
         var app = App();
-        var disk = await runtime.ImportDiskAsync(app, new MemoryStream(Image()), progress, CancellationToken.None);
+        var disk = await runtime.ImportDiskAsync(app, new MemoryStream(Image()), progress, CancellationToken.None).Within();
         using var cancel = new CancellationTokenSource();
         var destination = new CountingStream { AfterWrite = cancel.Cancel };
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.ExportDiskAsync(app, disk.Id, destination, progress, cancel.Token));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.ExportDiskAsync(app, disk.Id, destination, progress, cancel.Token)).Within();
 
         Assert.Equal("OperationCanceled", error.ErrorId);
         Assert.InRange(destination.Written, 1, ImageBytes - 1);
@@ -207,10 +207,10 @@ public sealed class AksRuntimeTests : IDisposable
     {
         var runtime = Runtime();
         var app = App();
-        var disk = await runtime.ImportDiskAsync(app, new MemoryStream(Image()), progress, CancellationToken.None);
+        var disk = await runtime.ImportDiskAsync(app, new MemoryStream(Image()), progress, CancellationToken.None).Within();
         arm.Intercept = r => r.Path.StartsWith("/sas/", StringComparison.Ordinal) && r.Method == "GET" ? FakeArm.Error(500, "InternalError", "boom") : null;
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.ExportDiskAsync(app, disk.Id, Stream.Null, progress, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.ExportDiskAsync(app, disk.Id, Stream.Null, progress, CancellationToken.None)).Within();
 
         Assert.Equal("AzureUnavailable", error.ErrorId);
         Assert.Contains(disk.Id, error.Message);
@@ -226,7 +226,7 @@ public sealed class AksRuntimeTests : IDisposable
         var pages = 0;
         arm.Intercept = r => r.Query.GetValueOrDefault("comp") == "page" && Interlocked.Increment(ref pages) == 2 ? FakeArm.Error(503, "ServerBusy", "busy") : null;
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.ImportDiskAsync(app, new MemoryStream(Image()), progress, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.ImportDiskAsync(app, new MemoryStream(Image()), progress, CancellationToken.None)).Within();
 
         Assert.Equal("AzureUnavailable", error.ErrorId);
         Assert.Empty(arm.Disks);
@@ -244,7 +244,7 @@ public sealed class AksRuntimeTests : IDisposable
 
         foreach (var source in new Stream[] { new MemoryStream(new byte[(24 << 20) + 512]), new MemoryStream(dynamicVhd), new MemoryStream(shortImage), new NonSeekable(Image()) })
         {
-            var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.ImportDiskAsync(app, source, progress, CancellationToken.None));
+            var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.ImportDiskAsync(app, source, progress, CancellationToken.None)).Within();
             Assert.Equal("InvalidArchive", error.ErrorId);
         }
 
@@ -258,7 +258,7 @@ public sealed class AksRuntimeTests : IDisposable
         var runtime = Runtime();
         arm.Token = "another-token";
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.ListDisksAsync(App(), CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.ListDisksAsync(App(), CancellationToken.None)).Within();
 
         Assert.Equal(("AzureUnauthenticated", ErrorKind.Unauthenticated), (error.ErrorId, error.Kind));
         Assert.Contains("listing disks of app ops/aks1/lab/web in resource group rg-apps: Azure answered 401 AuthenticationFailed", error.Message);
@@ -273,7 +273,7 @@ public sealed class AksRuntimeTests : IDisposable
     {
         arm.Intercept = r => r.Method == "PUT" ? FakeArm.Error(status, code, "said in some language") : null;
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(App(), progress, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(App(), progress, CancellationToken.None)).Within();
 
         Assert.Equal((id, kind), (error.ErrorId, error.Kind));
         Assert.Matches($"^Creating disk web-20250811123456-[0-9a-z]{{6}} in resource group rg-apps: Azure answered {status} {code}", error.Message);
@@ -285,7 +285,7 @@ public sealed class AksRuntimeTests : IDisposable
     {
         var app = App(group: "rg-missing");
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(app, progress, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(app, progress, CancellationToken.None)).Within();
 
         Assert.Equal("AzureNotFound", error.ErrorId);
         Assert.Contains("in resource group rg-missing: Azure answered 404 ResourceGroupNotFound", error.Message);
@@ -295,10 +295,10 @@ public sealed class AksRuntimeTests : IDisposable
     public async Task Deleting_a_disk_with_an_active_sas_is_AzureConflict()
     {
         var runtime = Runtime();
-        var disk = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None);
+        var disk = await runtime.CreateDiskAsync(App(), progress, CancellationToken.None).Within();
         Single(disk.Id).Sas = "0123456789abcdef0123456789abcdef";
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.DeleteDiskAsync(App(), disk.Id, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.DeleteDiskAsync(App(), disk.Id, CancellationToken.None)).Within();
 
         Assert.Equal(("AzureConflict", ErrorKind.Conflict), (error.ErrorId, error.Kind));
         Assert.Contains($"deleting disk {disk.Id}: Azure answered 409 OperationNotAllowed", error.Message);
@@ -320,7 +320,7 @@ public sealed class AksRuntimeTests : IDisposable
         arm.RoleAssignments.Add(new FakeRoleAssignment(group, "0b9f3d1e-5c4a-4e8b-9a71-2f6d8c3b1a90", FakeArm.ContributorRole));
         arm.RoleAssignments.Add(new FakeRoleAssignment($"{group}/providers/Microsoft.Compute/disks/old", ClusterPrincipal, FakeArm.ContributorRole));
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(App(), progress, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(App(), progress, CancellationToken.None)).Within();
 
         Assert.Equal(("ClusterCannotUseDisks", ErrorKind.PermissionDenied), (error.ErrorId, error.Kind));
         Assert.Contains($"az role assignment create --assignee {ClusterPrincipal} --role Contributor --scope {group}", error.Message);
@@ -328,13 +328,13 @@ public sealed class AksRuntimeTests : IDisposable
 
         // Contributor above the group, or a custom role with the disk actions, is enough.
         arm.RoleAssignments.Add(new FakeRoleAssignment($"/subscriptions/{Subscription}", ClusterPrincipal, FakeArm.ContributorRole));
-        await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None);
+        await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None).Within();
         arm.RoleAssignments.RemoveAt(arm.RoleAssignments.Count - 1);
         arm.RoleDefinitions["9a1c2b3d-0000-4000-8000-00000000d15c"] = ("Disk reader", ["Microsoft.Compute/disks/*"], ["Microsoft.Compute/disks/write"]);
         arm.RoleAssignments.Add(new FakeRoleAssignment(group, ClusterPrincipal, "9a1c2b3d-0000-4000-8000-00000000d15c"));
-        Assert.Equal("ClusterCannotUseDisks", (await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(App(), progress, CancellationToken.None))).ErrorId);
+        Assert.Equal("ClusterCannotUseDisks", (await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(App(), progress, CancellationToken.None)).Within()).ErrorId);
         arm.RoleDefinitions["9a1c2b3d-0000-4000-8000-00000000d15c"] = ("Disk operator", ["Microsoft.Compute/disks/*"], ["Microsoft.Compute/disks/delete"]);
-        await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None);
+        await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None).Within();
         Assert.Equal(2, arm.Disks.Count);
     }
 
@@ -344,11 +344,11 @@ public sealed class AksRuntimeTests : IDisposable
         const string Assigned = "77d0c3a1-2b4e-4f60-8a9b-0c1d2e3f4a5b";
         arm.Clusters[0] = arm.Clusters[0] with { PrincipalId = Assigned, UserAssigned = true };
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(App(), progress, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(App(), progress, CancellationToken.None)).Within();
         Assert.Contains($"--assignee {Assigned} ", error.Message);
 
         arm.RoleAssignments.Add(new FakeRoleAssignment($"/subscriptions/{Subscription}/resourceGroups/{Group}", Assigned, FakeArm.ContributorRole));
-        await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None);
+        await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None).Within();
     }
 
     [Fact]
@@ -357,7 +357,7 @@ public sealed class AksRuntimeTests : IDisposable
         var app = App();
         app = new KompoxApp { Name = app.Name, Cluster = app.Cluster, Compose = app.Compose, Ingress = app.Ingress, Resources = app.Resources, Settings = new Dictionary<string, string>(app.Settings) { ["AZURE_LOCATION"] = "japanwest" } };
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(app, progress, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(app, progress, CancellationToken.None)).Within();
 
         Assert.Equal(("DiskRegionMismatch", "AZURE_LOCATION"), (error.ErrorId, error.Target));
         Assert.Contains("cluster ops/aks1/lab is in japaneast", error.Message);
@@ -375,17 +375,17 @@ public sealed class AksRuntimeTests : IDisposable
     {
         ZonalCluster(["2", "3"], ["3", "1"], []);
 
-        var disk = await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None);
+        var disk = await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None).Within();
 
         Assert.Equal(["3"], Single(disk.Id).Zones);
         Assert.Equal("japaneast-3", disk.Zone);
-        Assert.Equal(disk, await Runtime().GetDiskAsync(App(), disk.Id, CancellationToken.None));
+        Assert.Equal(disk, await Runtime().GetDiskAsync(App(), disk.Id, CancellationToken.None).Within());
         var term = Assert.Single(new AksDriver().DiskVolume(App(), disk, null).NodeAffinity.Required.NodeSelectorTerms);
         var requirement = Assert.Single(term.MatchExpressions);
         Assert.Equal(("topology.disk.csi.azure.com/zone", "In"), (requirement.Key, requirement.OperatorProperty));
         Assert.Equal(["japaneast-3"], requirement.Values);
 
-        var zrs = await Runtime().CreateDiskAsync(App(diskType: "StandardSSD_ZRS"), progress, CancellationToken.None);
+        var zrs = await Runtime().CreateDiskAsync(App(diskType: "StandardSSD_ZRS"), progress, CancellationToken.None).Within();
         Assert.Empty(Single(zrs.Id).Zones);
         Assert.Null(zrs.Zone);
         Assert.Null(new AksDriver().DiskVolume(App(diskType: "StandardSSD_ZRS"), zrs, null).NodeAffinity);
@@ -404,12 +404,12 @@ public sealed class AksRuntimeTests : IDisposable
         var app = App(diskType: sku);
         app = new KompoxApp { Name = app.Name, Cluster = app.Cluster, Compose = app.Compose, Ingress = app.Ingress, Resources = app.Resources, Settings = new Dictionary<string, string>(app.Settings) { ["AZURE_DISK_SIZE"] = "8" } };
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(app, progress, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(app, progress, CancellationToken.None)).Within();
         Assert.Equal(("DiskZoneRequired", "AZURE_DISK_TYPE"), (error.ErrorId, error.Target));
         Assert.Empty(arm.Disks);
 
         ZonalCluster(["1", "2"]);
-        var disk = await Runtime().CreateDiskAsync(app, progress, CancellationToken.None);
+        var disk = await Runtime().CreateDiskAsync(app, progress, CancellationToken.None).Within();
 
         Assert.Equal(("1", sku), (Single(disk.Id).Zones.Single(), Single(disk.Id).Sku));
         var volume = new AksDriver().DiskVolume(app, disk, null);
@@ -424,7 +424,7 @@ public sealed class AksRuntimeTests : IDisposable
         var app = App(diskType: "UltraSSD_LRS");
         ZonalCluster(["1", "2", "3"]);
 
-        var tooSmall = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(app, progress, CancellationToken.None));
+        var tooSmall = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(app, progress, CancellationToken.None)).Within();
 
         Assert.Equal("AzureRejected", tooSmall.ErrorId);
         Assert.Contains("400 InvalidParameter", tooSmall.Message);
@@ -434,8 +434,8 @@ public sealed class AksRuntimeTests : IDisposable
     [Fact]
     public async Task No_credential_is_AzureCredentialUnavailable_and_a_refused_one_AzureUnauthenticated()
     {
-        var unavailable = await Assert.ThrowsAsync<KompoxException>(() => Runtime(new ThrowingCredential(new CredentialUnavailableException("no"))).ListDisksAsync(App(), CancellationToken.None));
-        var failed = await Assert.ThrowsAsync<KompoxException>(() => Runtime(new ThrowingCredential(new AuthenticationFailedException("no"))).ListDisksAsync(App(), CancellationToken.None));
+        var unavailable = await Assert.ThrowsAsync<KompoxException>(() => Runtime(new ThrowingCredential(new CredentialUnavailableException("no"))).ListDisksAsync(App(), CancellationToken.None)).Within();
+        var failed = await Assert.ThrowsAsync<KompoxException>(() => Runtime(new ThrowingCredential(new AuthenticationFailedException("no"))).ListDisksAsync(App(), CancellationToken.None)).Within();
 
         Assert.Equal(("AzureCredentialUnavailable", ErrorKind.Unauthenticated), (unavailable.ErrorId, unavailable.Kind));
         Assert.Equal(("AzureUnauthenticated", ErrorKind.Unauthenticated), (failed.ErrorId, failed.Kind));
@@ -482,7 +482,7 @@ public sealed class AksRuntimeTests : IDisposable
     private async Task<byte[]> ExportAsync(AksRuntime runtime, KompoxApp app, string diskId)
     {
         using var exported = new MemoryStream();
-        await runtime.ExportDiskAsync(app, diskId, exported, progress, CancellationToken.None);
+        await runtime.ExportDiskAsync(app, diskId, exported, progress, CancellationToken.None).Within();
         return exported.ToArray();
     }
 

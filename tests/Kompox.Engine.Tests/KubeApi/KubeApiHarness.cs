@@ -27,7 +27,7 @@ internal sealed class KubeApiHarness : IAsyncDisposable
     {
         var directory = Path.Combine(Path.GetTempPath(), "kompox-kubeapi-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(directory);
-        var server = await KubeApiServer.StartAsync(time);
+        var server = await KubeApiServer.StartAsync(time).Within();
 
         // The engine's contexts run on this machine, where k3s disks are made: the node is this machine's.
         server.PresentNodeAsThisMachine();
@@ -62,12 +62,12 @@ internal sealed class KubeApiHarness : IAsyncDisposable
         new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig ?? Kubeconfig));
 
     public async Task<V1Namespace> CreateNamespaceAsync(IKubernetes client, string name) =>
-        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new() { Name = name } });
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new() { Name = name } }).Within();
 
     /// <summary>The status code and Status body of a request the client got an error for.</summary>
     public static async Task<(int Code, JsonObject Status)> FailureAsync(Func<Task> request)
     {
-        var error = await Assert.ThrowsAsync<HttpOperationException>(request);
+        var error = await Assert.ThrowsAsync<HttpOperationException>(request).Within();
         return ((int)error.Response.StatusCode, (JsonObject)JsonNode.Parse(error.Response.Content)!);
     }
 
@@ -126,8 +126,8 @@ internal sealed class KubeApiHarness : IAsyncDisposable
             request.Content = new StringContent(body);
             request.Content.Headers.ContentType = new(contentType ?? "application/json");
         }
-        using var response = await http.SendAsync(request);
-        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+        using var response = await http.SendAsync(request).Within();
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync().Within());
     }
 
     /// <summary>Runs kubectl 1.32 against the server (discovery cache inside the temporary directory); at most 60 seconds.</summary>
@@ -159,27 +159,27 @@ internal sealed class KubeApiHarness : IAsyncDisposable
         var stderr = process.StandardError.ReadToEndAsync();
         if (stdin is not null)
         {
-            await process.StandardInput.WriteAsync(stdin);
+            await process.StandardInput.WriteAsync(stdin).Within();
             process.StandardInput.Close();
         }
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            await process.WaitForExitAsync(timeout.Token).Within();
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
             throw new TimeoutException($"kubectl {string.Join(" ", args)} did not finish in 60 s");
         }
-        return (process.ExitCode, await stdout, await stderr);
+        return (process.ExitCode, await stdout.Within(), await stderr.Within());
     }
 
     public Task<(int ExitCode, string Stdout, string Stderr)> KubectlAsync(params string[] args) => KubectlWithAsync(null, null, args);
 
     public async ValueTask DisposeAsync()
     {
-        await Server.DisposeAsync();
+        await Server.DisposeAsync().Within();
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);

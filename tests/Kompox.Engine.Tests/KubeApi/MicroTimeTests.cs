@@ -19,11 +19,11 @@ public sealed class MicroTimeTests
     [InlineData("2025-08-11 12:34:56.000000Z", "cannot parse \" 12:34:56.000000Z\" as \"T\"")]
     public async Task A_lease_time_without_exactly_six_fraction_digits_is_a_bad_request(string renewTime, string why)
     {
-        await using var harness = await StartAsync();
+        await using var harness = await StartAsync().Within();
         var client = harness.Client();
-        await harness.CreateNamespaceAsync(client, "app");
+        await harness.CreateNamespaceAsync(client, "app").Within();
 
-        var (code, status) = await FailureAsync(() => client.CustomObjects.CreateNamespacedCustomObjectAsync(Lease(renewTime), "coordination.k8s.io", "v1", "app", "leases"));
+        var (code, status) = await FailureAsync(() => client.CustomObjects.CreateNamespacedCustomObjectAsync(Lease(renewTime), "coordination.k8s.io", "v1", "app", "leases")).Within();
 
         Assert.Equal(400, code);
         Assert.Equal("BadRequest", status["reason"]!.ToString());
@@ -36,11 +36,11 @@ public sealed class MicroTimeTests
     [InlineData("2025-08-11T12:34:56.123456+09:00")]
     public async Task A_lease_time_in_RFC3339Micro_is_stored_as_written(string renewTime)
     {
-        await using var harness = await StartAsync();
+        await using var harness = await StartAsync().Within();
         var client = harness.Client();
-        await harness.CreateNamespaceAsync(client, "app");
+        await harness.CreateNamespaceAsync(client, "app").Within();
 
-        await client.CustomObjects.CreateNamespacedCustomObjectAsync(Lease(renewTime), "coordination.k8s.io", "v1", "app", "leases");
+        await client.CustomObjects.CreateNamespacedCustomObjectAsync(Lease(renewTime), "coordination.k8s.io", "v1", "app", "leases").Within();
 
         Assert.Equal(renewTime, harness.Server.Peek("leases", "app", "lock")!["spec"]!["renewTime"]!.ToString());
     }
@@ -49,9 +49,9 @@ public sealed class MicroTimeTests
     [Fact]
     public async Task The_typed_client_writing_a_whole_second_is_refused()
     {
-        await using var harness = await StartAsync();
+        await using var harness = await StartAsync().Within();
         var client = harness.Client();
-        await harness.CreateNamespaceAsync(client, "app");
+        await harness.CreateNamespaceAsync(client, "app").Within();
         var lease = new V1Lease
         {
             ApiVersion = "coordination.k8s.io/v1",
@@ -60,7 +60,7 @@ public sealed class MicroTimeTests
             Spec = new() { HolderIdentity = "a", LeaseDurationSeconds = 60, RenewTime = new DateTime(2025, 8, 11, 12, 34, 56, DateTimeKind.Utc) },
         };
 
-        Assert.Equal(400, (await FailureAsync(() => client.CoordinationV1.CreateNamespacedLeaseAsync(lease, "app"))).Code);
+        Assert.Equal(400, (await FailureAsync(() => client.CoordinationV1.CreateNamespacedLeaseAsync(lease, "app")).Within()).Code);
     }
 
     private static JsonObject Lease(string renewTime) => new()

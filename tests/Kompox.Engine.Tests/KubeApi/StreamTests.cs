@@ -18,10 +18,10 @@ public sealed class StreamTests
 {
     private static async Task<(KubeApiHarness Harness, string Pod)> StartWithPodAsync()
     {
-        var harness = await KubeApiHarness.StartAsync();
+        var harness = await KubeApiHarness.StartAsync().Within();
         var client = harness.Client();
-        await harness.CreateNamespaceAsync(client, "app");
-        await client.AppsV1.CreateNamespacedDeploymentAsync(KubeApiHarness.Deployment("app", "web", ("web", "nginx:1.27"), ("db", "mysql:8.4")), "app");
+        await harness.CreateNamespaceAsync(client, "app").Within();
+        await client.AppsV1.CreateNamespacedDeploymentAsync(KubeApiHarness.Deployment("app", "web", ("web", "nginx:1.27"), ("db", "mysql:8.4")), "app").Within();
         var pod = harness.Server.PeekAll("pods", "app").Single()["metadata"]!["name"]!.ToString();
         return (harness, pod);
     }
@@ -29,11 +29,11 @@ public sealed class StreamTests
     [Fact]
     public async Task KubectlExecGetsOutputAndTheContainersExitCode()
     {
-        var (harness, pod) = await StartWithPodAsync();
+        var (harness, pod) = await StartWithPodAsync().Within();
         await using var _ = harness;
         harness.Server.InstallProgram("app", "db", "mysql", ExecPrograms.Reply("4 rows\n", "warning: password on the command line\n", 3));
 
-        var (code, stdout, stderr) = await harness.KubectlAsync("exec", pod, "-n", "app", "-c", "db", "--", "mysql", "-e", "select 1");
+        var (code, stdout, stderr) = await harness.KubectlAsync("exec", pod, "-n", "app", "-c", "db", "--", "mysql", "-e", "select 1").Within();
 
         Assert.True(stdout == "4 rows\n", stderr);
         Assert.Contains("warning: password on the command line", stderr, StringComparison.Ordinal);
@@ -45,12 +45,12 @@ public sealed class StreamTests
     [Fact]
     public async Task KubectlExecPassesStdinUntilItCloses()
     {
-        var (harness, pod) = await StartWithPodAsync();
+        var (harness, pod) = await StartWithPodAsync().Within();
         await using var _ = harness;
         harness.Server.InstallProgram("app", "web", "cat", ExecPrograms.Cat);
 
         // -i sends stdin; its end reaches the process as the v5 CLOSE signal, so cat ends and kubectl exits 0.
-        var (code, stdout, stderr) = await harness.KubectlWithAsync(null, "line one\nline two\n", "exec", "-i", pod, "-n", "app", "-c", "web", "--", "cat");
+        var (code, stdout, stderr) = await harness.KubectlWithAsync(null, "line one\nline two\n", "exec", "-i", pod, "-n", "app", "-c", "web", "--", "cat").Within();
 
         Assert.True(code == 0, stderr);
         Assert.Equal("line one\nline two\n", stdout);
@@ -59,10 +59,10 @@ public sealed class StreamTests
     [Fact]
     public async Task KubectlExecOfAMissingProgramFailsAsTheRuntimeSays()
     {
-        var (harness, pod) = await StartWithPodAsync();
+        var (harness, pod) = await StartWithPodAsync().Within();
         await using var _ = harness;
 
-        var (code, _, stderr) = await harness.KubectlAsync("exec", pod, "-n", "app", "-c", "web", "--", "occ", "status");
+        var (code, _, stderr) = await harness.KubectlAsync("exec", pod, "-n", "app", "-c", "web", "--", "occ", "status").Within();
 
         Assert.NotEqual(0, code);
         Assert.Contains("exec: \"occ\": executable file not found in $PATH", stderr, StringComparison.Ordinal);
@@ -71,13 +71,13 @@ public sealed class StreamTests
     [Fact]
     public async Task ExecNeedsAContainerNameWhenThePodHasSeveral()
     {
-        var (harness, pod) = await StartWithPodAsync();
+        var (harness, pod) = await StartWithPodAsync().Within();
         await using var _ = harness;
 
-        var (code, _, stderr) = await harness.KubectlAsync("exec", pod, "-n", "app", "--", "ls");
+        var (code, _, stderr) = await harness.KubectlAsync("exec", pod, "-n", "app", "--", "ls").Within();
 
         // kubectl picks the first container itself (its default-container annotation or the first); the API needs a name.
-        var (status, body) = await harness.RawAsync(HttpMethod.Post, $"/api/v1/namespaces/app/pods/{pod}/exec?command=ls", harness.Server.AdminToken);
+        var (status, body) = await harness.RawAsync(HttpMethod.Post, $"/api/v1/namespaces/app/pods/{pod}/exec?command=ls", harness.Server.AdminToken).Within();
         Assert.Equal(400, status);
         Assert.Contains($"a container name must be specified for pod {pod}, choose one of: [web db]", body, StringComparison.Ordinal);
         Assert.NotEqual(0, code);
@@ -87,14 +87,14 @@ public sealed class StreamTests
     [Fact]
     public async Task ClientExecOverV4GetsTheStatusOnTheErrorChannel()
     {
-        var (harness, pod) = await StartWithPodAsync();
+        var (harness, pod) = await StartWithPodAsync().Within();
         await using var _ = harness;
         harness.Server.InstallProgram("app", "web", "sh", ExecPrograms.Reply("out\n", "err\n", 2));
         var client = (Kubernetes)harness.Client();
 
-        using var socket = await client.WebSocketNamespacedPodExecAsync(pod, "app", ["sh", "-c", "false"], "web", stdin: false, tty: false);
+        using var socket = await client.WebSocketNamespacedPodExecAsync(pod, "app", ["sh", "-c", "false"], "web", stdin: false, tty: false).Within();
         Assert.Equal("v4.channel.k8s.io", socket.SubProtocol);
-        var channels = await ReadAllAsync(socket);
+        var channels = await ReadAllAsync(socket).Within();
 
         Assert.Equal("out\n", channels.GetValueOrDefault((byte)1));
         Assert.Equal("err\n", channels.GetValueOrDefault((byte)2));
@@ -107,12 +107,12 @@ public sealed class StreamTests
     [Fact]
     public async Task ExecOfAPodNotRunningIsRefusedByTheKubelet()
     {
-        var (harness, pod) = await StartWithPodAsync();
+        var (harness, pod) = await StartWithPodAsync().Within();
         await using var _ = harness;
         var client = (Kubernetes)harness.Client();
-        await client.CoreV1.DeleteNamespacedPodAsync(pod, "app");
+        await client.CoreV1.DeleteNamespacedPodAsync(pod, "app").Within();
 
-        await Assert.ThrowsAnyAsync<WebSocketException>(() => client.WebSocketNamespacedPodExecAsync(pod, "app", ["ls"], "web", tty: false));
+        await Assert.ThrowsAnyAsync<WebSocketException>(() => client.WebSocketNamespacedPodExecAsync(pod, "app", ["ls"], "web", tty: false)).Within();
 
         // The upgrade is refused with the Pod's 404 before any WebSocket opens.
         Assert.Contains(harness.Server.Requests, r => r.Path == $"/api/v1/namespaces/app/pods/{pod}/exec" && r.StatusCode == 404);
@@ -121,28 +121,28 @@ public sealed class StreamTests
     [Fact]
     public async Task ExecInAContainerThatDoesNotRunIsRefusedWithTheKubeletsWords()
     {
-        await using var harness = await KubeApiHarness.StartAsync();
+        await using var harness = await KubeApiHarness.StartAsync().Within();
         var client = harness.Client();
-        await harness.CreateNamespaceAsync(client, "app");
+        await harness.CreateNamespaceAsync(client, "app").Within();
         harness.Server.FailNextRollout(RolloutFailure.CrashLoopBackOff(1, ["boom"], container: "web"));
-        await client.AppsV1.CreateNamespacedDeploymentAsync(KubeApiHarness.Deployment("app", "web", ("web", "nginx:1.27")), "app");
+        await client.AppsV1.CreateNamespacedDeploymentAsync(KubeApiHarness.Deployment("app", "web", ("web", "nginx:1.27")), "app").Within();
         var pod = harness.Server.PeekAll("pods", "app").Single()["metadata"]!["name"]!.ToString();
         harness.Server.InstallProgram("app", "web", "ls", ExecPrograms.Reply(""));
 
         // v5: the API server's translator opens the WebSocket, then reports the kubelet's refusal as a Status.
-        var (code, _, stderr) = await harness.KubectlAsync("exec", pod, "-n", "app", "--", "ls");
+        var (code, _, stderr) = await harness.KubectlAsync("exec", pod, "-n", "app", "--", "ls").Within();
         Assert.NotEqual(0, code);
         Assert.Contains("container not found (\"web\")", stderr, StringComparison.Ordinal);
 
         // v4: proxied to the kubelet, which refuses the upgrade itself.
-        await Assert.ThrowsAnyAsync<WebSocketException>(() => ((Kubernetes)client).WebSocketNamespacedPodExecAsync(pod, "app", ["ls"], "web", tty: false));
+        await Assert.ThrowsAnyAsync<WebSocketException>(() => ((Kubernetes)client).WebSocketNamespacedPodExecAsync(pod, "app", ["ls"], "web", tty: false)).Within();
         Assert.Contains(harness.Server.Requests, r => r.Path.EndsWith("/exec", StringComparison.Ordinal) && r.StatusCode == 500);
     }
 
     [Fact]
     public async Task KubectlPortForwardReachesThePodsPortWithTheUserCredential()
     {
-        var (harness, pod) = await StartWithPodAsync();
+        var (harness, pod) = await StartWithPodAsync().Within();
         await using var _ = harness;
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -150,7 +150,7 @@ public sealed class StreamTests
         var serving = ServeUpperCaseAsync(listener);
 
         // A user allowed only what Kompox's access Role allows (Conversion/Access.cs).
-        var kubeconfig = await RestrictedKubeconfigAsync(harness);
+        var kubeconfig = await RestrictedKubeconfigAsync(harness).Within();
         var start = new ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         // ":3306": kubectl binds a random local port itself and prints it; one chosen here and released could be taken.
         foreach (var arg in new[] { "port-forward", "-n", "app", $"pod/{pod}", ":3306", "--kubeconfig=" + kubeconfig, "--cache-dir=" + Path.Combine(harness.Directory, "kubectl-cache") })
@@ -167,7 +167,7 @@ public sealed class StreamTests
             var forwarding = System.Text.RegularExpressions.Regex.Match(line ?? "", @"^Forwarding from 127\.0\.0\.1:(\d+) -> 3306$");
             if (!forwarding.Success)
             {
-                Assert.Fail(line + await ReadSomeAsync(process.StandardError));
+                Assert.Fail(line + await ReadSomeAsync(process.StandardError).Within());
             }
             var localPort = int.Parse(forwarding.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
 
@@ -176,7 +176,7 @@ public sealed class StreamTests
                 using var connection = new TcpClient();
                 await connection.ConnectAsync(IPAddress.Loopback, localPort).WaitAsync(TimeSpan.FromSeconds(10));
                 var stream = connection.GetStream();
-                await stream.WriteAsync(Encoding.ASCII.GetBytes($"hello {i}\n"));
+                await stream.WriteAsync(Encoding.ASCII.GetBytes($"hello {i}\n")).Within();
                 connection.Client.Shutdown(SocketShutdown.Send);
                 using var reader = new StreamReader(stream);
                 Assert.Equal($"HELLO {i}\n", await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10)));
@@ -185,23 +185,23 @@ public sealed class StreamTests
         catch (SocketException e)
         {
             process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException("kubectl port-forward: " + await process.StandardError.ReadToEndAsync() + string.Join("\n", harness.Server.Requests.Select(r => $"{r.Method} {r.Path}?{r.Query} {r.StatusCode}")), e);
+            throw new InvalidOperationException("kubectl port-forward: " + await process.StandardError.ReadToEndAsync().Within() + string.Join("\n", harness.Server.Requests.Select(r => $"{r.Method} {r.Path}?{r.Query} {r.StatusCode}")), e);
         }
         finally
         {
             process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            await process.WaitForExitAsync().Within();
         }
 
         listener.Stop();
-        await serving.ContinueWith(_ => { }, TaskScheduler.Default);
+        await serving.ContinueWith(_ => { }, TaskScheduler.Default).Within();
         Assert.Contains(harness.Server.Requests, r => r.Path == $"/api/v1/namespaces/app/pods/{pod}/portforward" && r.StatusCode == 101);
     }
 
     [Fact]
     public async Task KubectlPortForwardToAPortNobodyListensOnReportsTheRuntimesError()
     {
-        var (harness, pod) = await StartWithPodAsync();
+        var (harness, pod) = await StartWithPodAsync().Within();
         await using var _ = harness;
         var start = new ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { "port-forward", "-n", "app", pod, ":5432", "--kubeconfig=" + harness.Kubeconfig, "--cache-dir=" + Path.Combine(harness.Directory, "kubectl-cache") })
@@ -217,7 +217,7 @@ public sealed class StreamTests
             var forwarding = System.Text.RegularExpressions.Regex.Match(line ?? "", @"^Forwarding from 127\.0\.0\.1:(\d+) -> 5432$");
             if (!forwarding.Success)
             {
-                Assert.Fail(line + await ReadSomeAsync(process.StandardError));
+                Assert.Fail(line + await ReadSomeAsync(process.StandardError).Within());
             }
             var localPort = int.Parse(forwarding.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             using var connection = new TcpClient();
@@ -227,7 +227,7 @@ public sealed class StreamTests
 
             // kubectl 1.32 ends on the error stream's message: "an error occurred forwarding ... connection refused".
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-            var stderr = await process.StandardError.ReadToEndAsync();
+            var stderr = await process.StandardError.ReadToEndAsync().Within();
             Assert.Contains("connect: connection refused", stderr, StringComparison.Ordinal);
         }
         finally
@@ -242,7 +242,7 @@ public sealed class StreamTests
     [Fact]
     public async Task ClientPortForwardOverV4StartsEachChannelWithThePort()
     {
-        var (harness, pod) = await StartWithPodAsync();
+        var (harness, pod) = await StartWithPodAsync().Within();
         await using var _ = harness;
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -250,18 +250,18 @@ public sealed class StreamTests
         var serving = ServeUpperCaseAsync(listener);
         var client = (Kubernetes)harness.Client();
 
-        using var socket = await client.WebSocketNamespacedPodPortForwardAsync(pod, "app", [8080], "v4.channel.k8s.io");
-        await socket.SendAsync((byte[])[0, .. Encoding.ASCII.GetBytes("abc\n")], WebSocketMessageType.Binary, true, CancellationToken.None);
-        var first = await ReceiveAsync(socket);
-        var second = await ReceiveAsync(socket);
-        var data = await ReceiveAsync(socket);
+        using var socket = await client.WebSocketNamespacedPodPortForwardAsync(pod, "app", [8080], "v4.channel.k8s.io").Within();
+        await socket.SendAsync((byte[])[0, .. Encoding.ASCII.GetBytes("abc\n")], WebSocketMessageType.Binary, true, CancellationToken.None).Within();
+        var first = await ReceiveAsync(socket).Within();
+        var second = await ReceiveAsync(socket).Within();
+        var data = await ReceiveAsync(socket).Within();
 
         Assert.Equal(new byte[] { 0, 0x90, 0x1f }, first);
         Assert.Equal(new byte[] { 1, 0x90, 0x1f }, second);
         Assert.Equal("ABC\n", Encoding.ASCII.GetString(data.AsSpan(1)));
-        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).Within();
         listener.Stop();
-        await serving.ContinueWith(_ => { }, TaskScheduler.Default);
+        await serving.ContinueWith(_ => { }, TaskScheduler.Default).Within();
     }
 
     [Fact]
@@ -296,9 +296,9 @@ public sealed class StreamTests
             metadata: {name: user, namespace: app}
             roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: user}
             subjects: [{kind: ServiceAccount, name: user, namespace: app}]
-            """, "apply", "-f", "-");
+            """, "apply", "-f", "-").Within();
         Assert.True(code == 0, stderr);
-        var (tokenCode, token, tokenError) = await harness.KubectlAsync("create", "token", "user", "-n", "app");
+        var (tokenCode, token, tokenError) = await harness.KubectlAsync("create", "token", "user", "-n", "app").Within();
         Assert.True(tokenCode == 0, tokenError);
         return harness.Server.WriteKubeconfig(Path.Combine(harness.Directory, "user.kubeconfig"), token.Trim(), "app");
     }
@@ -307,7 +307,7 @@ public sealed class StreamTests
     {
         while (true)
         {
-            var connection = await listener.AcceptTcpClientAsync();
+            var connection = await listener.AcceptTcpClientAsync().Within();
             _ = Task.Run(async () =>
             {
                 using (connection)
@@ -315,9 +315,9 @@ public sealed class StreamTests
                     var stream = connection.GetStream();
                     var buffer = new byte[1024];
                     int n;
-                    while ((n = await stream.ReadAsync(buffer)) > 0)
+                    while ((n = await stream.ReadAsync(buffer).Within()) > 0)
                     {
-                        await stream.WriteAsync(Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(buffer, 0, n).ToUpperInvariant()));
+                        await stream.WriteAsync(Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(buffer, 0, n).ToUpperInvariant())).Within();
                     }
                 }
             });
@@ -327,7 +327,7 @@ public sealed class StreamTests
     private static async Task<string> ReadSomeAsync(StreamReader reader)
     {
         var buffer = new char[4096];
-        var n = await reader.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : 0, TaskScheduler.Default);
+        var n = await reader.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : 0, TaskScheduler.Default).Within();
         return new string(buffer, 0, n);
     }
 
@@ -350,7 +350,7 @@ public sealed class StreamTests
         var channels = new Dictionary<byte, StringBuilder>();
         while (true)
         {
-            var message = await ReceiveAsync(socket);
+            var message = await ReceiveAsync(socket).Within();
             if (socket.State != WebSocketState.Open || message.Length == 0)
             {
                 break;

@@ -9,9 +9,9 @@ public sealed class WatchTests
     [Fact]
     public async Task PodWatchStreamsTheRolloutAsItHappens()
     {
-        await using var harness = await StartAsync();
+        await using var harness = await StartAsync().Within();
         var client = harness.Client();
-        await harness.CreateNamespaceAsync(client, "app");
+        await harness.CreateNamespaceAsync(client, "app").Within();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var seen = new List<(WatchEventType Type, string Name, string? Phase)>();
         var watching = Task.Run(async () =>
@@ -27,12 +27,12 @@ public sealed class WatchTests
         });
 
         // The server records a watch as it starts streaming; await that before changing anything.
-        await harness.Server.WhenRequestedAsync("watch", "/pods$", timeout.Token);
+        await harness.Server.WhenRequestedAsync("watch", "/pods$", timeout.Token).Within();
         var deployment = Deployment("app", "web", ("web", "nginx:1.27"));
-        await client.AppsV1.PatchNamespacedDeploymentAsync(Apply(deployment), "web", "app", fieldManager: "kompox");
+        await client.AppsV1.PatchNamespacedDeploymentAsync(Apply(deployment), "web", "app", fieldManager: "kompox").Within();
         deployment.Spec.Template.Spec.Containers[0].Image = "nginx:1.28";
-        await client.AppsV1.PatchNamespacedDeploymentAsync(Apply(deployment), "web", "app", fieldManager: "kompox");
-        await watching.WaitAsync(timeout.Token);
+        await client.AppsV1.PatchNamespacedDeploymentAsync(Apply(deployment), "web", "app", fieldManager: "kompox").Within();
+        await watching.WaitAsync(timeout.Token).Within();
 
         var first = seen[0].Name;
         Assert.Equal((WatchEventType.Added, first, null), seen[0]);
@@ -44,14 +44,14 @@ public sealed class WatchTests
     [Fact]
     public async Task WatchFromAResourceVersionReplaysLaterChangesOnly()
     {
-        await using var harness = await StartAsync();
+        await using var harness = await StartAsync().Within();
         var client = harness.Client();
-        await harness.CreateNamespaceAsync(client, "app");
+        await harness.CreateNamespaceAsync(client, "app").Within();
         var deployment = Deployment("app", "web", ("web", "nginx:1.27"));
-        await client.AppsV1.PatchNamespacedDeploymentAsync(Apply(deployment), "web", "app", fieldManager: "kompox");
-        var version = (await client.AppsV1.ListNamespacedDeploymentAsync("app")).Metadata.ResourceVersion;
+        await client.AppsV1.PatchNamespacedDeploymentAsync(Apply(deployment), "web", "app", fieldManager: "kompox").Within();
+        var version = (await client.AppsV1.ListNamespacedDeploymentAsync("app").Within()).Metadata.ResourceVersion;
         deployment.Spec.Replicas = 0;
-        await client.AppsV1.PatchNamespacedDeploymentAsync(Apply(deployment), "web", "app", fieldManager: "kompox");
+        await client.AppsV1.PatchNamespacedDeploymentAsync(Apply(deployment), "web", "app", fieldManager: "kompox").Within();
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var events = new List<(WatchEventType Type, V1Deployment Deployment)>();

@@ -47,8 +47,8 @@ public sealed class AksSeedTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        kube = await KubeApiHarness.StartAsync();
-        await kube.InstallIngressAsync();
+        kube = await KubeApiHarness.StartAsync().Within();
+        await kube.InstallIngressAsync().Within();
         arm.ResourceGroups.Add(Group);
         arm.ResourceGroups.Add("rg-aks");
         var principal = Guid.NewGuid().ToString();
@@ -63,7 +63,7 @@ public sealed class AksSeedTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await kube.DisposeAsync();
+        await kube.DisposeAsync().Within();
         arm.Dispose();
         Directory.Delete(root, recursive: true);
     }
@@ -77,9 +77,9 @@ public sealed class AksSeedTests : IAsyncLifetime
         kube.Server.InstallProgram(ns, "seed", "sh", async (process, token) =>
         {
             using var client = kube.Client();
-            var deployments = await client.AppsV1.ListNamespacedDeploymentAsync(ns, cancellationToken: token);
+            var deployments = await client.AppsV1.ListNamespacedDeploymentAsync(ns, cancellationToken: token).Within();
             seen.Add((process.Pod, process.Command, deployments.Items.Count > 0));
-            return await Container()(process, token);
+            return await Container()(process, token).Within();
         });
 
         // What the app's disk already has at the bind's path is kept (a disk restored from elsewhere, an earlier try).
@@ -100,13 +100,13 @@ public sealed class AksSeedTests : IAsyncLifetime
         Assert.False(Directory.Exists(Path.Combine(DiskDir, ClusterSeed.Staging)), "the staging directory was left");
 
         // The seed Pod mounted the claim the app's Pod mounts, and is gone.
-        var pods = (await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items;
+        var pods = (await kube.Client().CoreV1.ListNamespacedPodAsync(ns).Within()).Items;
         Assert.DoesNotContain(pods, p => p.Metadata.Name == ClusterSeed.PodName(app));
         var claim = Assert.Single(pods).Spec.Volumes.Single(v => v.PersistentVolumeClaim is not null).PersistentVolumeClaim.ClaimName;
         Assert.Contains(kube.Server.Requests, r => r.Method == "POST" && r.Path.EndsWith("/pods", StringComparison.Ordinal) && r.StatusCode == 201);
 
         // The disk is tagged seeded on Azure: the next deploy copies nothing.
-        Assert.True((await context.Runtime(app.Cluster).GetDiskAsync(app, status.CurrentDiskId!, CancellationToken.None)).Seeded);
+        Assert.True((await context.Runtime(app.Cluster).GetDiskAsync(app, status.CurrentDiskId!, CancellationToken.None).Within()).Seeded);
         File.Delete(Path.Combine(DiskDir, "binds", "html", "css", "site.css"));
         await new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
         Assert.Equal(2, seen.Count);
@@ -128,7 +128,7 @@ public sealed class AksSeedTests : IAsyncLifetime
         kube.Server.InstallProgram(KubeNames.Namespace(app), "seed", "sh", async (process, token) =>
         {
             seeds++;
-            return await Container()(process, token);
+            return await Container()(process, token).Within();
         });
         var image = new byte[(20L << 20) + 512];
         SparseBlob.VhdFooter(20L << 20).CopyTo(image, 20 << 20);
@@ -154,7 +154,7 @@ public sealed class AksSeedTests : IAsyncLifetime
         var adopted = await disks.AdoptAsync(app.Id, outside.Id, null, null, CancellationToken.None).Within();
 
         Assert.True(imported.Seeded && adopted.Seeded);
-        Assert.All(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None), d => Assert.True(d.Seeded, d.Id));
+        Assert.All(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None).Within(), d => Assert.True(d.Seeded, d.Id));
         foreach (var disk in new[] { imported.Id, adopted.Id })
         {
             await disks.SwitchAsync(app.Id, disk, null, null, CancellationToken.None).Within();
@@ -178,21 +178,21 @@ public sealed class AksSeedTests : IAsyncLifetime
         kube.Server.InstallProgram(ns, "seed", "sh", async (process, token) =>
         {
             seeds++;
-            return await Container()(process, token);
+            return await Container()(process, token).Within();
         });
         await using var context = Context();
-        var disk = await context.Runtime(app.Cluster).CreateDiskAsync(app, NoProgress.Instance, CancellationToken.None);
+        var disk = await context.Runtime(app.Cluster).CreateDiskAsync(app, NoProgress.Instance, CancellationToken.None).Within();
         var project = Kompox.Compose.ComposeLoader.Load(app.Compose, app.ComposePath!, ProjectDir, app.Name, new Dictionary<string, string>(), Array.Empty<string>());
-        await PreviousKompox.ApplyAsync(kube.Client(), app.Name, AppConverter.Convert(app, project, disk, new AppConversionOptions()).Objects, disk.Id);
+        await PreviousKompox.ApplyAsync(kube.Client(), app.Name, AppConverter.Convert(app, project, disk, new AppConversionOptions()).Objects, disk.Id).Within();
 
         var status = await new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
 
-        var claim = Assert.Single((await kube.Client().CoreV1.ListNamespacedPersistentVolumeClaimAsync(ns)).Items);
-        var volume = await kube.Client().CoreV1.ReadPersistentVolumeAsync(KubeNames.PersistentVolume(ns, disk.Id));
+        var claim = Assert.Single((await kube.Client().CoreV1.ListNamespacedPersistentVolumeClaimAsync(ns).Within()).Items);
+        var volume = await kube.Client().CoreV1.ReadPersistentVolumeAsync(KubeNames.PersistentVolume(ns, disk.Id)).Within();
         Assert.Equal((disk.Id, KubeNames.Claim(app.Name, disk.Id), "Bound"), (status.CurrentDiskId, claim.Metadata.Name, claim.Status.Phase));
         Assert.Equal((claim.Metadata.Uid, "Retain"), (volume.Spec.ClaimRef.Uid, volume.Spec.PersistentVolumeReclaimPolicy));
         Assert.Contains(arm.Disks, d => d.Id == disk.Id);
-        Assert.True((await context.Runtime(app.Cluster).GetDiskAsync(app, disk.Id, CancellationToken.None)).Seeded);
+        Assert.True((await context.Runtime(app.Cluster).GetDiskAsync(app, disk.Id, CancellationToken.None).Within()).Seeded);
 
         await new AppOperations(context).DestroyAsync(app.Id, new DestroyOptions(), null, CancellationToken.None).Within();
         var again = await new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
@@ -224,9 +224,9 @@ public sealed class AksSeedTests : IAsyncLifetime
                 {
                     if (passed >= 1 << 20 && midFile.TrySetResult())
                     {
-                        await release.Task;
+                        await release.Task.Within();
                     }
-                })(process, token);
+                })(process, token).Within();
             }
             finally
             {
@@ -239,7 +239,7 @@ public sealed class AksSeedTests : IAsyncLifetime
         {
             var deploying = new AppOperations(context).DeployAsync(app.Id, new DeployOptions(), null, stop.Token);
             await midFile.Task.WaitAsync(TimeSpan.FromMinutes(1));
-            await stop.CancelAsync();
+            await stop.CancelAsync().Within();
 
             var error = await Assert.ThrowsAsync<KompoxException>(() => deploying.Within());
             Assert.Equal(("OperationCanceled", ErrorKind.Canceled), (error.ErrorId, error.Kind));
@@ -254,9 +254,9 @@ public sealed class AksSeedTests : IAsyncLifetime
         Assert.False(File.Exists(Path.Combine(DiskDir, "binds", "html", "big.bin")), "a part of big.bin is on the disk");
         Assert.False(Directory.Exists(Path.Combine(DiskDir, "binds")), "something was moved into place from a copy that was stopped");
         Assert.InRange(new FileInfo(Path.Combine(DiskDir, ClusterSeed.Staging, "binds", "html", "big.bin")).Length, 1, big.Length - 1);
-        Assert.Empty((await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items);
-        Assert.Empty((await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns)).Items);
-        Assert.False(Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None)).Seeded);
+        Assert.Empty((await kube.Client().CoreV1.ListNamespacedPodAsync(ns).Within()).Items);
+        Assert.Empty((await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns).Within()).Items);
+        Assert.False(Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None).Within()).Seeded);
 
         // The disk is not seeded, so the next deploy copies again: the stale staging directory goes, big.bin arrives whole.
         kube.Server.InstallProgram(ns, "seed", "sh", Container());
@@ -265,7 +265,7 @@ public sealed class AksSeedTests : IAsyncLifetime
         Assert.Equal(big, File.ReadAllBytes(Path.Combine(DiskDir, "binds", "html", "big.bin")));
         Assert.Equal("<h1>hello</h1>", File.ReadAllText(Path.Combine(DiskDir, "binds", "html", "index.html")));
         Assert.False(Directory.Exists(Path.Combine(DiskDir, ClusterSeed.Staging)));
-        Assert.True(Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None)).Seeded);
+        Assert.True(Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None).Within()).Seeded);
     }
 
     [Fact]
@@ -280,9 +280,9 @@ public sealed class AksSeedTests : IAsyncLifetime
 
         Assert.True(error.ErrorId == "SeedFailed", error.ToString());
         Assert.Contains("No space left on device", error.Message, StringComparison.Ordinal);
-        Assert.Empty((await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items);
-        Assert.Empty((await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns)).Items);
-        Assert.False(Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None)).Seeded);
+        Assert.Empty((await kube.Client().CoreV1.ListNamespacedPodAsync(ns).Within()).Items);
+        Assert.Empty((await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns).Within()).Items);
+        Assert.False(Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None).Within()).Seeded);
     }
 
     [Theory]
@@ -300,16 +300,16 @@ public sealed class AksSeedTests : IAsyncLifetime
         await using var context = Context(time);
 
         var deploying = new AppOperations(context).DeployAsync(app.Id, new DeployOptions { Timeout = TimeSpan.FromSeconds(60) }, null, CancellationToken.None);
-        await time.StepUntilAsync(deploying, TimeSpan.FromMinutes(10));
+        await time.StepUntilAsync(deploying, TimeSpan.FromMinutes(10)).Within();
         var error = await Assert.ThrowsAsync<KompoxException>(() => deploying.Within());
 
         Assert.True(error.ErrorId == "SeedFailed", error.ToString());
         Assert.Contains($"Pod {ClusterSeed.PodName(app)}, which copies the bound directories onto the disk, did not run in 60 s", error.Message, StringComparison.Ordinal);
         Assert.Contains(reason, error.Message, StringComparison.Ordinal);
-        Assert.Empty((await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items);
-        Assert.Empty((await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns)).Items);
+        Assert.Empty((await kube.Client().CoreV1.ListNamespacedPodAsync(ns).Within()).Items);
+        Assert.Empty((await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns).Within()).Items);
         Assert.False(Directory.Exists(Path.Combine(DiskDir, "binds")));
-        Assert.False(Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None)).Seeded);
+        Assert.False(Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None).Within()).Seeded);
     }
 
     [Fact]
@@ -331,9 +331,9 @@ public sealed class AksSeedTests : IAsyncLifetime
 
         // What was sent before the file (css, index.html) stayed in the staging directory; the disk's binds have nothing.
         Assert.False(Directory.Exists(Path.Combine(DiskDir, "binds")), "a part of the copy was moved into place");
-        Assert.Empty((await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items);
-        Assert.Empty((await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns)).Items);
-        Assert.False(Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None)).Seeded);
+        Assert.Empty((await kube.Client().CoreV1.ListNamespacedPodAsync(ns).Within()).Items);
+        Assert.Empty((await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns).Within()).Items);
+        Assert.False(Assert.Single(await context.Runtime(app.Cluster).ListDisksAsync(app, CancellationToken.None).Within()).Seeded);
     }
 
     [Fact]
@@ -345,10 +345,10 @@ public sealed class AksSeedTests : IAsyncLifetime
         kube.Server.InstallProgram(ns, "seed", "sh", async (process, token) =>
         {
             using var client = kube.Client();
-            var replicas = (await client.AppsV1.ListNamespacedDeploymentAsync(ns, cancellationToken: token)).Items.Sum(d => d.Spec.Replicas ?? 1);
-            var pods = (await client.CoreV1.ListNamespacedPodAsync(ns, cancellationToken: token)).Items.Count(p => p.Metadata.Name != process.Pod);
+            var replicas = (await client.AppsV1.ListNamespacedDeploymentAsync(ns, cancellationToken: token).Within()).Items.Sum(d => d.Spec.Replicas ?? 1);
+            var pods = (await client.CoreV1.ListNamespacedPodAsync(ns, cancellationToken: token).Within()).Items.Count(p => p.Metadata.Name != process.Pod);
             observed.Add((replicas, pods));
-            return await Container()(process, token);
+            return await Container()(process, token).Within();
         });
         await using var context = Context();
         var apps = new AppOperations(context);
@@ -366,7 +366,7 @@ public sealed class AksSeedTests : IAsyncLifetime
         Assert.Equal(["css", "index.html", "new.html"], Assert.Single(plan.Binds).Copied);
         Assert.Contains(plan.Notes, n => n.Contains("the app is stopped for the copy", StringComparison.Ordinal));
         Assert.Contains(plan.Notes, n => n.Contains("what it already has is kept", StringComparison.Ordinal));
-        Assert.Equal(1, (await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns)).Items.Single().Spec.Replicas);
+        Assert.Equal(1, (await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns).Within()).Items.Single().Spec.Replicas);
 
         var done = await apps.SeedBindsAsync(app.Id, new SeedBindsOptions(), null, CancellationToken.None).Within();
 
@@ -379,8 +379,8 @@ public sealed class AksSeedTests : IAsyncLifetime
         Assert.Equal(["css/site.css", "index.html"], bind.Skipped.Order(StringComparer.Ordinal));
 
         // Started again: the Deployment has its replica back and its Pod is Ready; the seed Pod is gone.
-        Assert.Equal(1, (await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns)).Items.Single().Spec.Replicas);
-        var pod = Assert.Single((await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items);
+        Assert.Equal(1, (await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns).Within()).Items.Single().Spec.Replicas);
+        var pod = Assert.Single((await kube.Client().CoreV1.ListNamespacedPodAsync(ns).Within()).Items);
         Assert.NotEqual(ClusterSeed.PodName(app), pod.Metadata.Name);
         Assert.True(AppStatusReader.IsReady(pod));
     }
@@ -395,10 +395,10 @@ public sealed class AksSeedTests : IAsyncLifetime
         kube.Server.InstallProgram(ns, "seed", "sh", async (process, token) =>
         {
             using var client = kube.Client();
-            var pod = await client.CoreV1.ReadNamespacedPodAsync(process.Pod, process.Namespace, cancellationToken: token);
+            var pod = await client.CoreV1.ReadNamespacedPodAsync(process.Pod, process.Namespace, cancellationToken: token).Within();
             var claim = pod.Spec.Volumes.Single(v => v.PersistentVolumeClaim is not null).PersistentVolumeClaim.ClaimName;
             var disk = Directory.CreateDirectory(Path.Combine(root, "claims", claim)).FullName;
-            return await ExecPrograms.OnThisMachine(new Dictionary<string, string> { [pod.Spec.Containers.Single().VolumeMounts.Single().MountPath] = disk }, null)(process, token);
+            return await ExecPrograms.OnThisMachine(new Dictionary<string, string> { [pod.Spec.Containers.Single().VolumeMounts.Single().MountPath] = disk }, null)(process, token).Within();
         });
         await using var context = Context();
         var apps = new AppOperations(context);
@@ -413,14 +413,14 @@ public sealed class AksSeedTests : IAsyncLifetime
         var claimDir = Path.Combine(root, "claims", KubeNames.Claim(app.Name, created.Id));
         Assert.Contains(progress.Reports, r => r.Kind == ProgressKind.Warning && r.Warning!.Message.Contains($"were not copied onto disk {created.Id}", StringComparison.Ordinal));
         Assert.False(File.Exists(Path.Combine(claimDir, "binds", "html", "index.html")));
-        Assert.False((await context.Runtime(app.Cluster).GetDiskAsync(app, created.Id, CancellationToken.None)).Seeded);
+        Assert.False((await context.Runtime(app.Cluster).GetDiskAsync(app, created.Id, CancellationToken.None).Within()).Seeded);
 
         var done = await apps.SeedBindsAsync(app.Id, new SeedBindsOptions(), null, CancellationToken.None).Within();
 
         Assert.Equal(created.Id, done.DiskId);
         Assert.Equal("<h1>hello</h1>", File.ReadAllText(Path.Combine(claimDir, "binds", "html", "index.html")));
-        Assert.True((await context.Runtime(app.Cluster).GetDiskAsync(app, created.Id, CancellationToken.None)).Seeded);
-        Assert.True(AppStatusReader.IsReady(Assert.Single((await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items)));
+        Assert.True((await context.Runtime(app.Cluster).GetDiskAsync(app, created.Id, CancellationToken.None).Within()).Seeded);
+        Assert.True(AppStatusReader.IsReady(Assert.Single((await kube.Client().CoreV1.ListNamespacedPodAsync(ns).Within()).Items)));
     }
 
     [Fact]
@@ -438,8 +438,8 @@ public sealed class AksSeedTests : IAsyncLifetime
 
         Assert.True(error.ErrorId == "SeedFailed", error.ToString());
         Assert.Contains("No space left on device", error.Message, StringComparison.Ordinal);
-        Assert.Equal(1, (await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns)).Items.Single().Spec.Replicas);
-        var pod = Assert.Single((await kube.Client().CoreV1.ListNamespacedPodAsync(ns)).Items);
+        Assert.Equal(1, (await kube.Client().AppsV1.ListNamespacedDeploymentAsync(ns).Within()).Items.Single().Spec.Replicas);
+        var pod = Assert.Single((await kube.Client().CoreV1.ListNamespacedPodAsync(ns).Within()).Items);
         Assert.True(AppStatusReader.IsReady(pod));
     }
 
@@ -469,9 +469,9 @@ public sealed class AksSeedTests : IAsyncLifetime
     private ExecHandler Container(Func<long, Task>? onStdin = null) => async (process, token) =>
     {
         using var client = kube.Client();
-        var pod = await client.CoreV1.ReadNamespacedPodAsync(process.Pod, process.Namespace, cancellationToken: token);
+        var pod = await client.CoreV1.ReadNamespacedPodAsync(process.Pod, process.Namespace, cancellationToken: token).Within();
         var mount = pod.Spec.Containers.Single(c => c.Name == process.Container).VolumeMounts.Single().MountPath;
-        return await ExecPrograms.OnThisMachine(new Dictionary<string, string> { [mount] = DiskDir }, onStdin)(process, token);
+        return await ExecPrograms.OnThisMachine(new Dictionary<string, string> { [mount] = DiskDir }, onStdin)(process, token).Within();
     };
 
     private KompoxApp App()

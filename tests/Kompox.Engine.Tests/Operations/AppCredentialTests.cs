@@ -23,11 +23,11 @@ public sealed class AppCredentialTests : IAsyncLifetime
     private readonly OperationFixture fixture = new();
     private KubeApiHarness harness = null!;
 
-    public async Task InitializeAsync() => harness = await KubeApiHarness.StartAsync(fixture.Time);
+    public async Task InitializeAsync() => harness = await KubeApiHarness.StartAsync(fixture.Time).Within();
 
     public async Task DisposeAsync()
     {
-        await harness.DisposeAsync();
+        await harness.DisposeAsync().Within();
         fixture.Dispose();
     }
 
@@ -35,10 +35,10 @@ public sealed class AppCredentialTests : IAsyncLifetime
     public async Task The_token_authenticates_as_the_apps_ServiceAccount_for_the_duration_asked()
     {
         var app = App();
-        await DeployAsync(app);
+        await DeployAsync(app).Within();
         var ns = KubeNames.Namespace(app);
 
-        var credential = await Operations().GetCredentialAsync(app.Id, new AppCredentialOptions { Duration = TimeSpan.FromHours(2) }, null, CancellationToken.None);
+        var credential = await Operations().GetCredentialAsync(app.Id, new AppCredentialOptions { Duration = TimeSpan.FromHours(2) }, null, CancellationToken.None).Within();
 
         Assert.Equal(fixture.Time.GetUtcNow().AddHours(2), credential.ExpiresAt);
         Assert.Equal(ns, credential.Namespace);
@@ -48,17 +48,17 @@ public sealed class AppCredentialTests : IAsyncLifetime
         Assert.False(credential.Kubelogin);
 
         var client = ClientOf(credential);
-        var pods = await client.CoreV1.ListNamespacedPodAsync(ns);
+        var pods = await client.CoreV1.ListNamespacedPodAsync(ns).Within();
         Assert.Single(pods.Items);
 
         // The server's refusal names who the token is: the ServiceAccount.
-        var refused = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.ListNamespacedSecretAsync(ns));
+        var refused = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.ListNamespacedSecretAsync(ns)).Within();
         Assert.Equal(403, (int)refused.Response.StatusCode);
         Assert.Contains($"User \"system:serviceaccount:{ns}:web-access\"", System.Text.Json.Nodes.JsonNode.Parse(refused.Response.Content)!["message"]!.GetValue<string>());
 
         // The token expires when the TokenRequest said.
         fixture.Time.Advance(TimeSpan.FromHours(2));
-        var expired = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.ListNamespacedPodAsync(ns));
+        var expired = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.ListNamespacedPodAsync(ns)).Within();
         Assert.Equal(401, (int)expired.Response.StatusCode);
     }
 
@@ -66,9 +66,9 @@ public sealed class AppCredentialTests : IAsyncLifetime
     public async Task The_Role_allows_reading_logs_exec_attach_and_port_forward_and_no_change_to_anything()
     {
         var app = App();
-        await DeployAsync(app);
+        await DeployAsync(app).Within();
         var ns = KubeNames.Namespace(app);
-        var credential = await Operations().GetCredentialAsync(app.Id, new AppCredentialOptions(), null, CancellationToken.None);
+        var credential = await Operations().GetCredentialAsync(app.Id, new AppCredentialOptions(), null, CancellationToken.None).Within();
         Assert.Equal(fixture.Time.GetUtcNow().AddHours(1), credential.ExpiresAt);
         var client = ClientOf(credential);
 
@@ -77,15 +77,15 @@ public sealed class AppCredentialTests : IAsyncLifetime
         {
             foreach (var verb in new[] { "get", "list", "watch" })
             {
-                Assert.True(await CanAsync(client, verb, group, resource, sub, ns), $"{verb} {resource}/{sub}");
-                Assert.False(await CanAsync(client, verb, group, resource, sub, "default"), $"{verb} {resource}/{sub} in another namespace");
+                Assert.True(await CanAsync(client, verb, group, resource, sub, ns).Within(), $"{verb} {resource}/{sub}");
+                Assert.False(await CanAsync(client, verb, group, resource, sub, "default").Within(), $"{verb} {resource}/{sub} in another namespace");
             }
         }
 
         foreach (var sub in new[] { "exec", "attach", "portforward" })
         {
-            Assert.True(await CanAsync(client, "create", "", "pods", sub, ns), $"create pods/{sub}");
-            Assert.True(await CanAsync(client, "get", "", "pods", sub, ns), $"get pods/{sub}");
+            Assert.True(await CanAsync(client, "create", "", "pods", sub, ns).Within(), $"create pods/{sub}");
+            Assert.True(await CanAsync(client, "get", "", "pods", sub, ns).Within(), $"get pods/{sub}");
         }
 
         // Nothing else may be created, changed or deleted, in the namespace or outside it; secrets cannot even be read.
@@ -95,14 +95,14 @@ public sealed class AppCredentialTests : IAsyncLifetime
             {
                 foreach (var verb in new[] { "create", "update", "patch", "delete", "deletecollection" })
                 {
-                    Assert.False(await CanAsync(client, verb, resource.Group, resource.Plural, sub, resource.Namespaced ? ns : ""), $"{verb} {resource.QualifiedName}/{sub}");
+                    Assert.False(await CanAsync(client, verb, resource.Group, resource.Plural, sub, resource.Namespaced ? ns : "").Within(), $"{verb} {resource.QualifiedName}/{sub}");
                 }
             }
         }
 
-        Assert.False(await CanAsync(client, "create", "", "serviceaccounts", "token", ns));
-        Assert.False(await CanAsync(client, "get", "", "secrets", "", ns));
-        Assert.False(await CanAsync(client, "list", "", "configmaps", "", ns));
+        Assert.False(await CanAsync(client, "create", "", "serviceaccounts", "token", ns).Within());
+        Assert.False(await CanAsync(client, "get", "", "secrets", "", ns).Within());
+        Assert.False(await CanAsync(client, "list", "", "configmaps", "", ns).Within());
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public sealed class AppCredentialTests : IAsyncLifetime
         var app = App();
         harness.Server.ClearRequests();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetCredentialAsync(app.Id, new AppCredentialOptions { Duration = TimeSpan.FromMinutes(9) }, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetCredentialAsync(app.Id, new AppCredentialOptions { Duration = TimeSpan.FromMinutes(9) }, null, CancellationToken.None)).Within();
 
         Assert.Equal(("InvalidDuration", ErrorKind.InvalidArgument), (error.ErrorId, error.Kind));
         Assert.Contains("the duration 00:09:00", error.Message);
@@ -122,7 +122,7 @@ public sealed class AppCredentialTests : IAsyncLifetime
     [Fact]
     public async Task An_app_that_was_never_deployed_has_no_credential()
     {
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetCredentialAsync(App().Id, new AppCredentialOptions(), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetCredentialAsync(App().Id, new AppCredentialOptions(), null, CancellationToken.None)).Within();
 
         Assert.Equal(("AppNotDeployed", ErrorKind.NotFound), (error.ErrorId, error.Kind));
         Assert.Equal(Remedy.DeployFirst, error.Remedy);
@@ -132,9 +132,9 @@ public sealed class AppCredentialTests : IAsyncLifetime
     public async Task Kubelogin_is_refused_on_k3s()
     {
         var app = App();
-        await DeployAsync(app);
+        await DeployAsync(app).Within();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetCredentialAsync(app.Id, new AppCredentialOptions { Kubelogin = true }, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetCredentialAsync(app.Id, new AppCredentialOptions { Kubelogin = true }, null, CancellationToken.None)).Within();
 
         Assert.Equal(("KubeloginUnsupported", ErrorKind.InvalidArgument), (error.ErrorId, error.Kind));
         Assert.Contains("k3s", error.Message);
@@ -148,15 +148,15 @@ public sealed class AppCredentialTests : IAsyncLifetime
             [AksDriver.AccessUsersSetting] = $"{EntraUser}, {EntraServicePrincipal}",
             [AksDriver.AccessGroupsSetting] = EntraGroup,
         });
-        await DeployAsync(app);
+        await DeployAsync(app).Within();
         var ns = KubeNames.Namespace(app);
 
-        var binding = await harness.Client().RbacAuthorizationV1.ReadNamespacedRoleBindingAsync("web-access", ns);
+        var binding = await harness.Client().RbacAuthorizationV1.ReadNamespacedRoleBindingAsync("web-access", ns).Within();
         Assert.Equal(
             new[] { ("ServiceAccount", "web-access"), ("Group", EntraGroup), ("User", EntraServicePrincipal), ("User", EntraUser) },
             binding.Subjects.Select(s => (s.Kind, s.Name)));
 
-        var credential = await Operations().GetCredentialAsync(app.Id, new AppCredentialOptions { Kubelogin = true }, null, CancellationToken.None);
+        var credential = await Operations().GetCredentialAsync(app.Id, new AppCredentialOptions { Kubelogin = true }, null, CancellationToken.None).Within();
 
         Assert.True(credential.Kubelogin);
         Assert.Null(credential.ExpiresAt);
@@ -173,9 +173,9 @@ public sealed class AppCredentialTests : IAsyncLifetime
     public async Task Kubelogin_without_principals_on_the_Role_is_refused_naming_the_settings()
     {
         var app = App("aks", new Dictionary<string, string>());
-        await DeployAsync(app);
+        await DeployAsync(app).Within();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetCredentialAsync(app.Id, new AppCredentialOptions { Kubelogin = true }, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetCredentialAsync(app.Id, new AppCredentialOptions { Kubelogin = true }, null, CancellationToken.None)).Within();
 
         Assert.Equal("NoAccessPrincipals", error.ErrorId);
         Assert.Contains(AksDriver.AccessUsersSetting, error.Message);
@@ -237,10 +237,10 @@ public sealed class AppCredentialTests : IAsyncLifetime
     {
         var otherCa = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"));
         var app = App(clusterSettings: new Dictionary<string, string> { ["API_SERVER_URL"] = "https://k3s.example.com:6443", ["API_SERVER_CA"] = otherCa });
-        await DeployAsync(app);
+        await DeployAsync(app).Within();
         var progress = new RecordedProgress();
 
-        var credential = await Operations().GetCredentialAsync(app.Id, new AppCredentialOptions(), progress, CancellationToken.None);
+        var credential = await Operations().GetCredentialAsync(app.Id, new AppCredentialOptions(), progress, CancellationToken.None).Within();
 
         Assert.Equal("https://k3s.example.com:6443", credential.Server);
         Assert.Contains("    server: \"https://k3s.example.com:6443\"\n", credential.Kubeconfig);
@@ -249,8 +249,8 @@ public sealed class AppCredentialTests : IAsyncLifetime
 
         // Without a CA of its own, the operator's kubeconfig's CA stays.
         var sameCa = App(name: "api", clusterSettings: new Dictionary<string, string> { ["API_SERVER_URL"] = "https://k3s.example.com:6443" });
-        await DeployAsync(sameCa);
-        var kept = await Operations().GetCredentialAsync(sameCa.Id, new AppCredentialOptions(), null, CancellationToken.None);
+        await DeployAsync(sameCa).Within();
+        var kept = await Operations().GetCredentialAsync(sameCa.Id, new AppCredentialOptions(), null, CancellationToken.None).Within();
         Assert.Contains($"    certificate-authority-data: \"{Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Kompox.Testing.KubeApi.KubeApiServer.CertificatePem))}\"\n", kept.Kubeconfig);
     }
 
@@ -258,10 +258,10 @@ public sealed class AppCredentialTests : IAsyncLifetime
     public async Task Without_API_SERVER_URL_a_loopback_server_address_is_warned_naming_it()
     {
         var app = App();
-        await DeployAsync(app);
+        await DeployAsync(app).Within();
         var progress = new RecordedProgress();
 
-        var credential = await Operations().GetCredentialAsync(app.Id, new AppCredentialOptions(), progress, CancellationToken.None);
+        var credential = await Operations().GetCredentialAsync(app.Id, new AppCredentialOptions(), progress, CancellationToken.None).Within();
 
         var server = harness.Server.BaseUri.GetLeftPart(UriPartial.Authority);
         Assert.StartsWith("https://127.0.0.1:", server);
@@ -307,7 +307,7 @@ public sealed class AppCredentialTests : IAsyncLifetime
     {
         var validation = AppValidator.Validate(app, new AppValidationOptions());
         Assert.True(validation.IsValid, string.Join("\n", validation.Errors));
-        var (code, stdout, stderr) = await harness.KubectlWithAsync(null, validation.Yaml, "apply", "--server-side", "--field-manager=kompox", "-f", "-");
+        var (code, stdout, stderr) = await harness.KubectlWithAsync(null, validation.Yaml, "apply", "--server-side", "--field-manager=kompox", "-f", "-").Within();
         Assert.True(code == 0, stdout + stderr);
     }
 
@@ -327,7 +327,7 @@ public sealed class AppCredentialTests : IAsyncLifetime
             {
                 ResourceAttributes = new V1ResourceAttributes { Verb = verb, Group = group, Resource = resource, Subresource = subresource, NamespaceProperty = ns },
             },
-        });
+        }).Within();
         return review.Status.Allowed;
     }
 }

@@ -170,7 +170,7 @@ public sealed partial class AppDeploymentTests
         {
             await connection.ConnectAsync(listening.Local).WaitAsync(TimeSpan.FromSeconds(10));
             var stream = connection.GetStream();
-            await stream.WriteAsync(Encoding.ASCII.GetBytes("get /\n"));
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("get /\n")).Within();
             var buffer = new byte[6];
             await stream.ReadExactlyAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
             Assert.Equal("GET /\n", Encoding.ASCII.GetString(buffer));
@@ -182,11 +182,11 @@ public sealed partial class AppDeploymentTests
         Assert.True(await events.MoveNextAsync().AsTask().Within());
         Assert.Equal(AppPortForwardEventKind.Closed, events.Current.Kind);
 
-        await stop.CancelAsync();
+        await stop.CancelAsync().Within();
         await Assert.ThrowsAnyAsync<Exception>(() => events.MoveNextAsync().AsTask().Within());
-        await events.DisposeAsync();
+        await events.DisposeAsync().Within();
         listener.Stop();
-        await serving.ContinueWith(_ => { }, TaskScheduler.Default);
+        await serving.ContinueWith(_ => { }, TaskScheduler.Default).Within();
         var forward = Assert.Single(Server.Requests, r => r.Path.EndsWith("/portforward", StringComparison.Ordinal));
         Assert.Equal("?ports=80", forward.Query);
     }
@@ -210,15 +210,15 @@ public sealed partial class AppDeploymentTests
         Assert.True(await events.MoveNextAsync().AsTask().Within());
         Assert.Equal(AppPortForwardEventKind.Failed, events.Current.Kind);
         Assert.Contains("connect: connection refused", events.Current.Error, StringComparison.Ordinal);
-        await stop.CancelAsync();
-        await events.DisposeAsync();
+        await stop.CancelAsync().Within();
+        await events.DisposeAsync().Within();
     }
 
     private static async Task ServeUpperCaseAsync(TcpListener listener)
     {
         while (true)
         {
-            var connection = await listener.AcceptTcpClientAsync();
+            var connection = await listener.AcceptTcpClientAsync().Within();
             _ = Task.Run(async () =>
             {
                 using (connection)
@@ -226,9 +226,9 @@ public sealed partial class AppDeploymentTests
                     var stream = connection.GetStream();
                     var buffer = new byte[1024];
                     int n;
-                    while ((n = await stream.ReadAsync(buffer)) > 0)
+                    while ((n = await stream.ReadAsync(buffer).Within()) > 0)
                     {
-                        await stream.WriteAsync(Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(buffer, 0, n).ToUpperInvariant()));
+                        await stream.WriteAsync(Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(buffer, 0, n).ToUpperInvariant())).Within();
                     }
                 }
             });

@@ -85,7 +85,7 @@ public sealed partial class AppDeploymentTests
         var status = (await Disks().SwitchAsync(app.Id, imported.Id, null, null, CancellationToken.None).Within()).Status!;
 
         Assert.True(imported.Seeded);
-        Assert.True((await new K3sRuntime(dataRoot, time).GetDiskAsync(app, imported.Id, CancellationToken.None)).Seeded);
+        Assert.True((await new K3sRuntime(dataRoot, time).GetDiskAsync(app, imported.Id, CancellationToken.None).Within()).Seeded);
         Assert.Equal(imported.Id, status.CurrentDiskId);
         Assert.False(File.Exists(Path.Combine(dataRoot, "disks", imported.Id, "binds", "html", "about.html")));
     }
@@ -117,7 +117,7 @@ public sealed partial class AppDeploymentTests
     {
         var app = BindApp();
         var status = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
-        await using var other = await TestLocks.Lease(time).AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        await using var other = await TestLocks.Lease(time).AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
         File.WriteAllText(Path.Combine(ProjectDir, "html", "added.html"), "added");
 
         var planned = await Operations().SeedBindsAsync(app.Id, new SeedBindsOptions { DryRun = true }, null, CancellationToken.None).Within();
@@ -153,7 +153,7 @@ public sealed partial class AppDeploymentTests
         Assert.True(status.Ready);
         Assert.Contains(progress.Reports, r => r.Kind == ProgressKind.Warning && r.Status.Contains("cannot copy the project's bound directories (./html)", StringComparison.Ordinal));
         Assert.False(File.Exists(Path.Combine(dataRoot, "disks", status.CurrentDiskId!, "binds", "html", "index.html")));
-        Assert.False((await new K3sRuntime(dataRoot, time).GetDiskAsync(app, status.CurrentDiskId!, CancellationToken.None)).Seeded);
+        Assert.False((await new K3sRuntime(dataRoot, time).GetDiskAsync(app, status.CurrentDiskId!, CancellationToken.None).Within()).Seeded);
     }
 
     private string ProjectDir => Path.Combine(dataRoot, "project");

@@ -17,13 +17,13 @@ public sealed partial class AppDeploymentTests
     [Fact]
     public async Task A_switch_rolls_the_app_onto_the_disks_own_claim_prunes_the_old_pair_and_redeploy_destroy_and_deploy_stay_on_it()
     {
-        await ClusterOnTheTestClockAsync();
+        await ClusterOnTheTestClockAsync().Within();
         var app = App();
         var first = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
         var spare = await Disks().CreateAsync(app.Id, null, null, CancellationToken.None).Within();
 
         var switching = Disks().SwitchAsync(app.Id, spare.Id, null, null, CancellationToken.None);
-        await time.StepUntilAsync(switching, TimeSpan.FromMinutes(5));
+        await time.StepUntilAsync(switching, TimeSpan.FromMinutes(5)).Within();
         var switched = await switching.Within();
 
         Assert.Equal((spare.Id, first.CurrentDiskId), (switched.Disk.Id, switched.PreviousDiskId));
@@ -41,7 +41,7 @@ public sealed partial class AppDeploymentTests
         AssertOnlyOn(redeployed, spare.Id);
 
         var destroying = Operations().DestroyAsync(app.Id, new DestroyOptions(), null, CancellationToken.None);
-        await time.StepUntilAsync(destroying, TimeSpan.FromMinutes(5));
+        await time.StepUntilAsync(destroying, TimeSpan.FromMinutes(5)).Within();
         await destroying.Within();
         var again = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
 
@@ -54,7 +54,7 @@ public sealed partial class AppDeploymentTests
     [Fact]
     public async Task Switching_back_and_forth_works_while_the_old_pair_is_still_held_by_its_finalizers()
     {
-        await ClusterOnTheTestClockAsync();
+        await ClusterOnTheTestClockAsync().Within();
         var app = App();
         var first = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
         var spare = await Disks().CreateAsync(app.Id, null, null, CancellationToken.None).Within();
@@ -62,7 +62,7 @@ public sealed partial class AppDeploymentTests
         foreach (var disk in new[] { spare.Id, first.CurrentDiskId!, spare.Id })
         {
             var switching = Disks().SwitchAsync(app.Id, disk, null, null, CancellationToken.None);
-            await time.StepUntilAsync(switching, TimeSpan.FromMinutes(5));
+            await time.StepUntilAsync(switching, TimeSpan.FromMinutes(5)).Within();
             AssertOnlyOn((await switching.Within()).Status!, disk);
         }
     }
@@ -89,8 +89,8 @@ public sealed partial class AppDeploymentTests
     public async Task Switching_an_app_never_deployed_records_it_on_the_provider_and_the_first_deploy_uses_that_disk()
     {
         var app = App();
-        var chosen = await new K3sRuntime(dataRoot, time).CreateDiskAsync(app, NoProgress.Instance, CancellationToken.None);
-        await new K3sRuntime(dataRoot, time).CreateDiskAsync(app, NoProgress.Instance, CancellationToken.None);
+        var chosen = await new K3sRuntime(dataRoot, time).CreateDiskAsync(app, NoProgress.Instance, CancellationToken.None).Within();
+        await new K3sRuntime(dataRoot, time).CreateDiskAsync(app, NoProgress.Instance, CancellationToken.None).Within();
 
         var switched = await Disks().SwitchAsync(app.Id, chosen.Id, null, null, CancellationToken.None).Within();
 
@@ -109,7 +109,7 @@ public sealed partial class AppDeploymentTests
     {
         var app = App();
         var first = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
-        var foreign = await new K3sRuntime(dataRoot, time).CreateDiskAsync(App(name: "db"), NoProgress.Instance, CancellationToken.None);
+        var foreign = await new K3sRuntime(dataRoot, time).CreateDiskAsync(App(name: "db"), NoProgress.Instance, CancellationToken.None).Within();
         Server.ClearRequests();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => Disks().SwitchAsync(app.Id, foreign.Id, null, null, CancellationToken.None).Within());
@@ -126,7 +126,7 @@ public sealed partial class AppDeploymentTests
         var first = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
         var other = await Disks().CreateAsync(app.Id, null, null, CancellationToken.None).Within();
         time.Fake.Advance(TimeSpan.FromMinutes(1));
-        await new K3sRuntime(dataRoot, time).MarkCurrentAsync(app, other.Id, CancellationToken.None);
+        await new K3sRuntime(dataRoot, time).MarkCurrentAsync(app, other.Id, CancellationToken.None).Within();
 
         var listed = await Disks().ListAsync(app.Id, null, CancellationToken.None).Within();
         Assert.Equal(first.CurrentDiskId, listed.Single(d => d.IsCurrent).Id);

@@ -25,21 +25,21 @@ public sealed partial class AppDeploymentTests
     [Fact]
     public async Task The_first_deploy_after_the_upgrade_moves_the_volume_onto_the_disks_own_claim_and_keeps_the_disk_and_its_data()
     {
-        await ClusterOnTheTestClockAsync();
+        await ClusterOnTheTestClockAsync().Within();
         var app = BindApp();
         File.WriteAllText(Path.Combine(ProjectDir, "html", "index.html"), "<h1>from the project</h1>");
-        var disk = await DeployedByThePreviousKompoxAsync(app);
+        var disk = await DeployedByThePreviousKompoxAsync(app).Within();
         Assert.Equal("Bound", Server.Peek("persistentvolumeclaims", KubeNames.Namespace(app), LegacyClaim)?["status"]?["phase"]?.ToString());
 
         var deploying = Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None);
-        await time.StepUntilAsync(deploying, TimeSpan.FromMinutes(5));
+        await time.StepUntilAsync(deploying, TimeSpan.FromMinutes(5)).Within();
         var status = await deploying.Within();
 
         // The old claim was deleted as the Pod left it; it goes once kubernetes.io/pvc-protection lets it (the deploy does
         // not wait for that: the disk is kept either way).
         Assert.NotNull(Server.Peek("persistentvolumeclaims", status.Namespace, LegacyClaim)?["metadata"]?["deletionTimestamp"]);
         time.Fake.Advance(FinalizerLatency);
-        await harness.Client().CoreV1.ListNamespaceAsync();
+        await harness.Client().CoreV1.ListNamespaceAsync().Within();
         Assert.Equal(disk.Id, status.CurrentDiskId);
         AssertOnlyOn(status, disk.Id);
         AssertMigrated(app, disk.Id);
@@ -47,10 +47,10 @@ public sealed partial class AppDeploymentTests
         // After the migration the app switches and is destroyed like any other; the old disk is kept.
         var spare = await Disks().CreateAsync(app.Id, null, null, CancellationToken.None).Within();
         var switching = Disks().SwitchAsync(app.Id, spare.Id, null, null, CancellationToken.None);
-        await time.StepUntilAsync(switching, TimeSpan.FromMinutes(5));
+        await time.StepUntilAsync(switching, TimeSpan.FromMinutes(5)).Within();
         AssertOnlyOn((await switching.Within()).Status!, spare.Id);
         var destroying = Operations().DestroyAsync(app.Id, new DestroyOptions(), null, CancellationToken.None);
-        await time.StepUntilAsync(destroying, TimeSpan.FromMinutes(5));
+        await time.StepUntilAsync(destroying, TimeSpan.FromMinutes(5)).Within();
         await destroying.Within();
 
         Assert.Empty(Server.PeekAll("persistentvolumes"));
@@ -63,16 +63,16 @@ public sealed partial class AppDeploymentTests
     [Fact]
     public async Task A_switch_before_the_first_redeploy_leaves_the_old_disk_seeded_and_switching_back_copies_nothing()
     {
-        await ClusterOnTheTestClockAsync();
+        await ClusterOnTheTestClockAsync().Within();
         var app = BindApp();
         File.WriteAllText(Path.Combine(ProjectDir, "html", "index.html"), "<h1>from the project</h1>");
-        var disk = await DeployedByThePreviousKompoxAsync(app);
+        var disk = await DeployedByThePreviousKompoxAsync(app).Within();
         var spare = await Disks().CreateAsync(app.Id, null, null, CancellationToken.None).Within();
 
         foreach (var target in new[] { spare.Id, disk.Id })
         {
             var switching = Disks().SwitchAsync(app.Id, target, null, null, CancellationToken.None);
-            await time.StepUntilAsync(switching, TimeSpan.FromMinutes(5));
+            await time.StepUntilAsync(switching, TimeSpan.FromMinutes(5)).Within();
             AssertOnlyOn((await switching.Within()).Status!, target);
         }
 
@@ -86,7 +86,7 @@ public sealed partial class AppDeploymentTests
     {
         var app = BindApp();
         File.WriteAllText(Path.Combine(ProjectDir, "html", "index.html"), "<h1>from the project</h1>");
-        var disk = await DeployedByThePreviousKompoxAsync(app);
+        var disk = await DeployedByThePreviousKompoxAsync(app).Within();
 
         await Operations().DestroyAsync(app.Id, new DestroyOptions(), null, CancellationToken.None).Within();
         var status = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
@@ -100,14 +100,14 @@ public sealed partial class AppDeploymentTests
     public async Task A_destroy_before_the_first_redeploy_from_another_machine_warns_that_the_disk_will_be_seeded()
     {
         var app = BindApp();
-        var disk = await DeployedByThePreviousKompoxAsync(app);
+        var disk = await DeployedByThePreviousKompoxAsync(app).Within();
         var progress = new RecordedProgress();
 
         var result = await Operations(Laptop).DestroyAsync(app.Id, new DestroyOptions(), progress, CancellationToken.None).Within();
 
         Assert.Contains(new KubeObjectRef("PersistentVolumeClaim", KubeNames.Namespace(app), LegacyClaim), result.Deleted);
         Assert.Contains(progress.Reports, r => r.Kind == ProgressKind.Warning && r.Status.Contains($"disk {disk.Id}, which an earlier Kompox deployed the app on, could not be marked seeded", StringComparison.Ordinal));
-        Assert.False((await new K3sRuntime(dataRoot, time).GetDiskAsync(app, disk.Id, CancellationToken.None)).Seeded);
+        Assert.False((await new K3sRuntime(dataRoot, time).GetDiskAsync(app, disk.Id, CancellationToken.None).Within()).Seeded);
     }
 
     /// <summary>
@@ -125,7 +125,7 @@ public sealed partial class AppDeploymentTests
     {
         var app = BindApp();
         File.WriteAllText(Path.Combine(ProjectDir, "html", "index.html"), "<h1>from the project</h1>");
-        var disk = await DeployedByThePreviousKompoxAsync(app);
+        var disk = await DeployedByThePreviousKompoxAsync(app).Within();
         using var cancel = new CancellationTokenSource();
         var progress = new CancelAtStep(step, cancel);
 
@@ -159,11 +159,11 @@ public sealed partial class AppDeploymentTests
     /// </summary>
     private async Task<DiskInfo> DeployedByThePreviousKompoxAsync(KompoxApp app)
     {
-        var disk = await new K3sRuntime(dataRoot, time).CreateDiskAsync(app, NoProgress.Instance, CancellationToken.None);
+        var disk = await new K3sRuntime(dataRoot, time).CreateDiskAsync(app, NoProgress.Instance, CancellationToken.None).Within();
         Directory.CreateDirectory(Path.Combine(dataRoot, "disks", disk.Id, "volumes"));
         File.WriteAllText(Path.Combine(dataRoot, "disks", disk.Id, "volumes", "kept.txt"), "kept by the upgrade");
 
-        await PreviousKompox.ApplyAsync(harness.Client(), app.Name, AppValidatorAccess.Objects(app, disk, Server.NodeName), disk.Id);
+        await PreviousKompox.ApplyAsync(harness.Client(), app.Name, AppValidatorAccess.Objects(app, disk, Server.NodeName), disk.Id).Within();
 
         var pod = Server.PeekAll("pods", KubeNames.Namespace(app)).Single();
         Assert.Contains(pod["spec"]!["volumes"]!.AsArray(), v => v?["persistentVolumeClaim"]?["claimName"]?.ToString() == LegacyClaim);

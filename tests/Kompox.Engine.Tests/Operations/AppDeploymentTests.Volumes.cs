@@ -45,14 +45,14 @@ public sealed partial class AppDeploymentTests
     [Fact]
     public async Task Destroy_waits_for_the_claim_and_volume_to_go_and_a_deploy_at_once_comes_back_bound_on_its_disk()
     {
-        await ClusterOnTheTestClockAsync();
+        await ClusterOnTheTestClockAsync().Within();
         var app = App();
         var first = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
         var volumeName = Server.PeekAll("persistentvolumes").Single()["metadata"]!["name"]!.ToString();
         var progress = new RecordedProgress();
 
         var destroy = Operations().DestroyAsync(app.Id, new DestroyOptions(), progress, CancellationToken.None);
-        await time.StepUntilAsync(destroy, TimeSpan.FromMinutes(5));
+        await time.StepUntilAsync(destroy, TimeSpan.FromMinutes(5)).Within();
         await destroy.Within();
 
         Assert.Empty(Server.PeekAll("persistentvolumeclaims", first.Namespace));
@@ -68,7 +68,7 @@ public sealed partial class AppDeploymentTests
     [Fact]
     public async Task A_deploy_after_an_interrupted_destroy_waits_for_the_terminating_claim_and_volume_and_makes_them_anew()
     {
-        await ClusterOnTheTestClockAsync();
+        await ClusterOnTheTestClockAsync().Within();
         var app = App();
         var first = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
         var volumeName = Server.PeekAll("persistentvolumes").Single()["metadata"]!["name"]!.ToString();
@@ -83,7 +83,7 @@ public sealed partial class AppDeploymentTests
         var progress = new RecordedProgress();
 
         var deploy = Operations().DeployAsync(app.Id, new DeployOptions(), progress, CancellationToken.None);
-        await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(5));
+        await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(5)).Within();
         var again = await deploy.Within();
 
         AssertBoundOn(again, volumeName);
@@ -93,7 +93,7 @@ public sealed partial class AppDeploymentTests
     [Fact]
     public async Task A_volume_deleted_by_hand_takes_its_claim_and_the_Pod_with_it_and_all_come_back_bound_on_the_disk()
     {
-        await ClusterOnTheTestClockAsync();
+        await ClusterOnTheTestClockAsync().Within();
         var app = App();
         var first = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
         var volumeName = Server.PeekAll("persistentvolumes").Single()["metadata"]!["name"]!.ToString();
@@ -101,12 +101,12 @@ public sealed partial class AppDeploymentTests
         using (var client = harness.Client())
         {
             // Stays Bound, so pv-protection keeps it for as long as its claim is there.
-            await client.CoreV1.DeletePersistentVolumeAsync(volumeName);
+            await client.CoreV1.DeletePersistentVolumeAsync(volumeName).Within();
         }
 
         var progress = new RecordedProgress();
         var deploy = Operations().DeployAsync(app.Id, new DeployOptions(), progress, CancellationToken.None);
-        await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(5));
+        await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(5)).Within();
         var again = await deploy.Within();
 
         AssertBoundOn(again, volumeName);
@@ -118,7 +118,7 @@ public sealed partial class AppDeploymentTests
     [Fact]
     public async Task A_terminating_claim_that_never_goes_fails_the_deploy_after_its_timeout_naming_the_finalizer()
     {
-        await ClusterOnTheTestClockAsync();
+        await ClusterOnTheTestClockAsync().Within();
         var app = App();
         var first = await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
         var claimName = ClaimName(first);
@@ -137,12 +137,12 @@ public sealed partial class AppDeploymentTests
                     Volumes = [new() { Name = "data", PersistentVolumeClaim = new() { ClaimName = claimName } }],
                 },
             };
-            await client.CoreV1.CreateNamespacedPodAsync(pod, first.Namespace);
-            await client.CoreV1.DeleteNamespacedPersistentVolumeClaimAsync(claimName, first.Namespace);
+            await client.CoreV1.CreateNamespacedPodAsync(pod, first.Namespace).Within();
+            await client.CoreV1.DeleteNamespacedPersistentVolumeClaimAsync(claimName, first.Namespace).Within();
         }
 
         var deploy = Operations().DeployAsync(app.Id, new DeployOptions { Timeout = TimeSpan.FromSeconds(30) }, null, CancellationToken.None);
-        await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(5));
+        await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(5)).Within();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => deploy.Within());
         Assert.Equal(("VolumeTerminating", ErrorKind.Timeout, Remedy.RunAgain), (error.ErrorId, error.Kind, error.Remedy));
@@ -160,8 +160,8 @@ public sealed partial class AppDeploymentTests
         var claimName = ClaimName(first);
         using (var client = harness.Client())
         {
-            await client.AppsV1.DeleteNamespacedDeploymentAsync(Server.PeekAll("deployments", first.Namespace).Single()["metadata"]!["name"]!.ToString(), first.Namespace);
-            await client.CoreV1.DeleteNamespacedPersistentVolumeClaimAsync(claimName, first.Namespace);
+            await client.AppsV1.DeleteNamespacedDeploymentAsync(Server.PeekAll("deployments", first.Namespace).Single()["metadata"]!["name"]!.ToString(), first.Namespace).Within();
+            await client.CoreV1.DeleteNamespacedPersistentVolumeClaimAsync(claimName, first.Namespace).Within();
         }
 
         Assert.Null(Server.Peek("persistentvolumeclaims", first.Namespace, claimName));
@@ -203,9 +203,9 @@ public sealed partial class AppDeploymentTests
     /// </summary>
     private async Task ClusterOnTheTestClockAsync()
     {
-        await harness.DisposeAsync();
-        harness = await KubeApiHarness.StartAsync(time);
-        await harness.InstallIngressAsync();
+        await harness.DisposeAsync().Within();
+        harness = await KubeApiHarness.StartAsync(time).Within();
+        await harness.InstallIngressAsync().Within();
         Server.ProtectionLatency = FinalizerLatency;
         context = new KompoxContext(new KubeconfigClientFactory(), new DriverFactory(time), store, time, new InProcessAppLock(time)) { AppLockTimeout = TimeSpan.Zero };
     }

@@ -37,18 +37,18 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        harness = await KubeApiHarness.StartAsync();
-        await harness.InstallIngressAsync();
+        harness = await KubeApiHarness.StartAsync().Within();
+        await harness.InstallIngressAsync().Within();
     }
 
     public async Task DisposeAsync()
     {
         if (context is not null)
         {
-            await context.DisposeAsync();
+            await context.DisposeAsync().Within();
         }
 
-        await harness.DisposeAsync();
+        await harness.DisposeAsync().Within();
         Directory.Delete(dataRoot, recursive: true);
     }
 
@@ -127,7 +127,7 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
         Assert.Equal(ClaimUid(), BoundUid());
 
         // Deleted by hand: the volume is released, and the deploy's new claim must bind it again.
-        await harness.Client().CoreV1.DeleteNamespacedPersistentVolumeClaimAsync(claimName, first.Namespace);
+        await harness.Client().CoreV1.DeleteNamespacedPersistentVolumeClaimAsync(claimName, first.Namespace).Within();
         var again = await Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.True(again.Ready);
@@ -186,7 +186,7 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
         }
 
         var admin = harness.Client();
-        await harness.CreateNamespaceAsync(admin, ns);
+        await harness.CreateNamespaceAsync(admin, ns).Within();
         var host = $"web-8080.lab.ops.example.com";
         await admin.NetworkingV1.CreateNamespacedIngressAsync(
             new k8s.Models.V1Ingress
@@ -196,17 +196,17 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
                 Metadata = new() { Name = "legacy", NamespaceProperty = ns, Labels = labels },
                 Spec = new() { Rules = new List<k8s.Models.V1IngressRule> { new() { Host = host } } },
             },
-            ns);
+            ns).Within();
 
         var deploy = Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
 
         if (inOwnNamespace || withOwnAppId)
         {
-            Assert.True((await deploy).Ready);
+            Assert.True((await deploy.Within()).Ready);
         }
         else
         {
-            var error = await Assert.ThrowsAsync<KompoxException>(() => deploy);
+            var error = await Assert.ThrowsAsync<KompoxException>(() => deploy).Within();
             Assert.Equal("HostConflict", error.ErrorId);
             Assert.Contains($"{host} is already used by app (unknown app in namespace {ns}) (Ingress {ns}/legacy)", error.Message);
         }
@@ -269,10 +269,10 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
 
         // Docker Compose would restart it too: a container that crashes while its database starts may come up later.
         var deploy = Operations().DeployAsync(App().Id, options, null, CancellationToken.None).Within();
-        await time.StepUntilAsync(deploy, TimeSpan.FromSeconds(55));
+        await time.StepUntilAsync(deploy, TimeSpan.FromSeconds(55)).Within();
 
         Assert.False(deploy.IsCompleted, "failed within the minute a crash loop is given");
-        var moved = TimeSpan.FromSeconds(55) + await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(4));
+        var moved = TimeSpan.FromSeconds(55) + await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(4)).Within();
         Assert.True(deploy.IsCompleted && moved < TimeSpan.FromMinutes(2), $"still waiting {moved} after the start: the crash loop's minute, not the rollout's 5 minutes, should end it");
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => deploy.WaitAsync(TimeSpan.FromSeconds(30)));
@@ -309,7 +309,7 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
         var ns = KubeNames.Namespace(app);
         using (var admin = harness.Client())
         {
-            await harness.CreateNamespaceAsync(admin, ns);
+            await harness.CreateNamespaceAsync(admin, ns).Within();
             await admin.CoreV1.CreateNamespacedResourceQuotaAsync(
                 new k8s.Models.V1ResourceQuota
                 {
@@ -318,13 +318,13 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
                     Metadata = new() { Name = "team-limits", NamespaceProperty = ns },
                     Spec = new() { Hard = new Dictionary<string, k8s.Models.ResourceQuantity> { ["limits.memory"] = new("512Mi") } },
                 },
-                ns);
+                ns).Within();
         }
 
         var deploy = Operations().DeployAsync(app.Id, new DeployOptions { PollInterval = TimeSpan.FromSeconds(5) }, null, CancellationToken.None).Within();
-        await time.StepUntilAsync(deploy, TimeSpan.FromSeconds(55));
+        await time.StepUntilAsync(deploy, TimeSpan.FromSeconds(55)).Within();
         Assert.False(deploy.IsCompleted, "failed within the minute a refusal is given (a Recreate's old Pod may still count against the quota)");
-        var moved = TimeSpan.FromSeconds(55) + await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(4));
+        var moved = TimeSpan.FromSeconds(55) + await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(4)).Within();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => deploy.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.True(moved < TimeSpan.FromMinutes(2), $"failed {moved} after the start, not within the minute's grace");
@@ -343,13 +343,13 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
         Server.HoldQuotaUsage();
         var deploy = Operations().DeployAsync(App().Id, new DeployOptions { PollInterval = TimeSpan.FromSeconds(5) }, null, CancellationToken.None).Within();
 
-        await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(2));
+        await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(2)).Within();
         Assert.False(deploy.IsCompleted, "a transient quota status failed the deploy");
         var replicaSet = Assert.Single(Server.PeekAll("replicasets", KubeNames.Namespace(App())));
         Assert.Contains("status unknown for quota: ", replicaSet["status"]!["conditions"]![0]!["message"]!.ToString());
 
         Server.ReleaseQuotaUsage();
-        await time.StepUntilAsync(deploy, TimeSpan.FromSeconds(10));
+        await time.StepUntilAsync(deploy, TimeSpan.FromSeconds(10)).Within();
 
         Assert.True((await deploy.WaitAsync(TimeSpan.FromSeconds(30))).Ready);
     }
@@ -379,11 +379,11 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
 
         if (since is null)
         {
-            Assert.True((await deploy).Ready);
+            Assert.True((await deploy.Within()).Ready);
             return;
         }
 
-        var error = await Assert.ThrowsAsync<KompoxValidationException>(() => deploy);
+        var error = await Assert.ThrowsAsync<KompoxValidationException>(() => deploy).Within();
         Assert.Equal("InvalidCompose", error.ErrorId);
         Assert.Contains($"sysctls.{sysctl}", error.Message);
         Assert.Contains($"sysctl {sysctl} is safe only from Kubernetes {since} on, and the cluster runs 1.{minor}", error.Message);
@@ -466,9 +466,9 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
         Server.FailNextRollout(RolloutFailure.ImagePullBackOff(cause: cause));
 
         var deploy = Operations().DeployAsync(App().Id, new DeployOptions { PollInterval = TimeSpan.FromSeconds(5) }, null, CancellationToken.None).Within();
-        await time.StepUntilAsync(deploy, TimeSpan.FromSeconds(55));
+        await time.StepUntilAsync(deploy, TimeSpan.FromSeconds(55)).Within();
         Assert.False(deploy.IsCompleted, "a pull that may pass failed within its minute");
-        var moved = TimeSpan.FromSeconds(55) + await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(4));
+        var moved = TimeSpan.FromSeconds(55) + await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(4)).Within();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => deploy.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.True(moved < TimeSpan.FromMinutes(2), $"failed {moved} after the start");
@@ -487,9 +487,9 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
         Server.FailNextRollout(reason == "FailedMount" ? RolloutFailure.FailedMount(message) : RolloutFailure.FailedAttachVolume(message));
 
         var deploy = Operations().DeployAsync(App().Id, new DeployOptions { PollInterval = TimeSpan.FromSeconds(5) }, null, CancellationToken.None).Within();
-        await time.StepUntilAsync(deploy, TimeSpan.FromSeconds(55));
+        await time.StepUntilAsync(deploy, TimeSpan.FromSeconds(55)).Within();
         Assert.False(deploy.IsCompleted, "a disk that may still come failed within its minute");
-        var moved = TimeSpan.FromSeconds(55) + await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(4));
+        var moved = TimeSpan.FromSeconds(55) + await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(4)).Within();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => deploy.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.True(moved < TimeSpan.FromMinutes(2), $"failed {moved} after the start, not after the grace minute");
@@ -505,7 +505,7 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
         var progress = new RecordedProgress();
 
         var deploy = Operations().DeployAsync(App().Id, options, progress, CancellationToken.None).Within();
-        await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(10));
+        await time.StepUntilAsync(deploy, TimeSpan.FromMinutes(10)).Within();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => deploy.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(("RolloutTimeout", ErrorKind.Timeout), (error.ErrorId, error.Kind));
@@ -535,7 +535,7 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
         // A Deployment of that name made by hand, with another selector: the selector cannot change (422).
         using (var client = harness.Client())
         {
-            await harness.CreateNamespaceAsync(client, ns);
+            await harness.CreateNamespaceAsync(client, ns).Within();
             await client.AppsV1.CreateNamespacedDeploymentAsync(
                 new k8s.Models.V1Deployment
                 {
@@ -552,7 +552,7 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
                         },
                     },
                 },
-                ns);
+                ns).Within();
         }
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within());
@@ -671,7 +671,7 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
     public async Task An_app_with_hosts_on_a_cluster_never_initialized_is_refused_and_one_without_hosts_deploys()
     {
         using var client = harness.Client();
-        await client.AppsV1.DeleteNamespacedDeploymentAsync("traefik", "traefik");
+        await client.AppsV1.DeleteNamespacedDeploymentAsync("traefik", "traefik").Within();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App().Id, new DeployOptions(), null, CancellationToken.None).Within());
         var status = await Operations().DeployAsync(App(name: "worker", compose: "services:\n  worker:\n    image: busybox:1.37\n    command: [sleep, infinity]\n").Id, new DeployOptions(), null, CancellationToken.None).Within();
@@ -803,7 +803,7 @@ public sealed partial class AppDeploymentTests : IAsyncLifetime
     {
         var app = App();
         await Operations().DeployAsync(app.Id, new DeployOptions(), null, CancellationToken.None).Within();
-        await using var other = await TestLocks.Lease(time).AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        await using var other = await TestLocks.Lease(time).AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
         Server.ClearRequests();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().DeployAsync(App(compose: TwoPorts).Id, new DeployOptions(), null, CancellationToken.None).Within());

@@ -25,11 +25,11 @@ public sealed class AppLogTests : IAsyncLifetime
     private readonly OperationFixture fixture = new();
     private KubeApiHarness harness = null!;
 
-    public async Task InitializeAsync() => harness = await KubeApiHarness.StartAsync();
+    public async Task InitializeAsync() => harness = await KubeApiHarness.StartAsync().Within();
 
     public async Task DisposeAsync()
     {
-        await harness.DisposeAsync();
+        await harness.DisposeAsync().Within();
         fixture.Dispose();
     }
 
@@ -37,7 +37,7 @@ public sealed class AppLogTests : IAsyncLifetime
     public async Task Every_container_is_read_and_the_lines_are_merged_by_time_each_container_in_its_order()
     {
         var app = App();
-        var pod = await DeployAsync(app);
+        var pod = await DeployAsync(app).Within();
         Log(pod, "web", 0, "web starting");
         Log(pod, "worker", 1, "worker starting");
         Log(pod, "web", 2, "web listening on :80");
@@ -45,7 +45,7 @@ public sealed class AppLogTests : IAsyncLifetime
         Log(pod, "web", 3, "GET / 200");
         var progress = new RecordedProgress();
 
-        var lines = await ReadAsync(app, new AppLogOptions(), progress);
+        var lines = await ReadAsync(app, new AppLogOptions(), progress).Within();
 
         Assert.Equal(
             ["web | web starting", "worker | worker starting", "web | web listening on :80", "worker | worker tick", "web | GET / 200"],
@@ -64,14 +64,14 @@ public sealed class AppLogTests : IAsyncLifetime
     public async Task A_service_filter_and_tail_read_the_last_lines_of_that_container_only()
     {
         var app = App();
-        var pod = await DeployAsync(app);
+        var pod = await DeployAsync(app).Within();
         for (var i = 1; i <= 5; i++)
         {
             Log(pod, "web", i, $"web line {i}");
             Log(pod, "worker", i, $"worker line {i}");
         }
 
-        var lines = await ReadAsync(app, new AppLogOptions { Services = ["web"], Tail = 2 });
+        var lines = await ReadAsync(app, new AppLogOptions { Services = ["web"], Tail = 2 }).Within();
 
         Assert.Equal(["web line 4", "web line 5"], lines.Select(l => l.Message));
         var request = Assert.Single(harness.Server.Requests, r => r.Path.EndsWith("/log", StringComparison.Ordinal));
@@ -83,12 +83,12 @@ public sealed class AppLogTests : IAsyncLifetime
     public async Task Since_sends_whole_seconds_and_leaves_out_older_lines()
     {
         var app = App();
-        var pod = await DeployAsync(app);
+        var pod = await DeployAsync(app).Within();
         var now = DateTimeOffset.UtcNow;
         harness.Server.AppendLog(KubeNames.Namespace(app), pod, "web", "an hour ago", at: now.AddHours(-1));
         harness.Server.AppendLog(KubeNames.Namespace(app), pod, "web", "just now", at: now.AddSeconds(-1));
 
-        var lines = await ReadAsync(app, new AppLogOptions { Services = ["web"], Since = TimeSpan.FromMinutes(10.5) });
+        var lines = await ReadAsync(app, new AppLogOptions { Services = ["web"], Since = TimeSpan.FromMinutes(10.5) }).Within();
 
         Assert.Equal(["just now"], lines.Select(l => l.Message));
         Assert.Contains("sinceSeconds=630", Assert.Single(harness.Server.Requests, r => r.Path.EndsWith("/log", StringComparison.Ordinal)).Query);
@@ -98,9 +98,9 @@ public sealed class AppLogTests : IAsyncLifetime
     public async Task An_unknown_service_is_an_error_naming_the_services_there_are()
     {
         var app = App();
-        await DeployAsync(app);
+        await DeployAsync(app).Within();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => ReadAsync(app, new AppLogOptions { Services = ["web", "db"] }));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => ReadAsync(app, new AppLogOptions { Services = ["web", "db"] })).Within();
 
         Assert.Equal(("UnknownService", ErrorKind.InvalidArgument), (error.ErrorId, error.Kind));
         Assert.Contains("no service db; its services are web, worker", error.Message);
@@ -112,10 +112,10 @@ public sealed class AppLogTests : IAsyncLifetime
     {
         var app = App();
         harness.Server.FailNextRollout(RolloutFailure.CrashLoopBackOff(1, ["config missing", "exiting"], container: "worker"));
-        await DeployAsync(app);
+        await DeployAsync(app).Within();
 
-        var previous = await ReadAsync(app, new AppLogOptions { Previous = true });
-        var error = await Assert.ThrowsAsync<KompoxException>(() => ReadAsync(app, new AppLogOptions { Services = ["web"], Previous = true }));
+        var previous = await ReadAsync(app, new AppLogOptions { Previous = true }).Within();
+        var error = await Assert.ThrowsAsync<KompoxException>(() => ReadAsync(app, new AppLogOptions { Services = ["web"], Previous = true })).Within();
 
         Assert.Equal(["worker | config missing", "worker | exiting"], previous.Select(l => l.ToString()));
         Assert.Contains("previous=true", Assert.Single(harness.Server.Requests, r => r.Path.EndsWith("/log", StringComparison.Ordinal)).Query);
@@ -128,7 +128,7 @@ public sealed class AppLogTests : IAsyncLifetime
     public async Task Follow_sends_the_lines_written_later_as_they_come_until_cancelled()
     {
         var app = App();
-        var pod = await DeployAsync(app);
+        var pod = await DeployAsync(app).Within();
         Log(pod, "web", 0, "before");
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await using var lines = new AppOperations(Context()).ReadLogsAsync(app.Id, new AppLogOptions { Follow = true }, null, cancel.Token).GetAsyncEnumerator(cancel.Token);
@@ -140,7 +140,7 @@ public sealed class AppLogTests : IAsyncLifetime
         // Both containers' follow streams have started (the server records a follow as it starts, having taken what it
         // sends at once): the worker's is empty, so nothing more is due, and every line written from now on is sent as
         // it comes. A line that was not written would be what the next read returns instead of the one written below.
-        await Task.WhenAll(new[] { "web", "worker" }.Select(c => harness.Server.WhenRequestedAsync(r => r.Verb == "get" && r.Path.EndsWith($"/pods/{pod}/log", StringComparison.Ordinal) && r.Query.Contains($"container={c}", StringComparison.Ordinal) && r.Query.Contains("follow=true", StringComparison.Ordinal), cancel.Token)));
+        await Task.WhenAll(new[] { "web", "worker" }.Select(c => harness.Server.WhenRequestedAsync(r => r.Verb == "get" && r.Path.EndsWith($"/pods/{pod}/log", StringComparison.Ordinal) && r.Query.Contains($"container={c}", StringComparison.Ordinal) && r.Query.Contains("follow=true", StringComparison.Ordinal), cancel.Token))).Within();
         Assert.False(next.IsCompleted, "a line came that was not written");
         Log(pod, "worker", 5, "worker came later");
         Assert.True(await next.Within());
@@ -160,7 +160,7 @@ public sealed class AppLogTests : IAsyncLifetime
     {
         var app = App();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => ReadAsync(app, new AppLogOptions()));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => ReadAsync(app, new AppLogOptions())).Within();
 
         Assert.Equal(("AppNotDeployed", ErrorKind.NotFound), (error.ErrorId, error.Kind));
         Assert.Contains($"app {app.Id} is not deployed", error.Message);
@@ -171,8 +171,8 @@ public sealed class AppLogTests : IAsyncLifetime
     {
         var app = App();
 
-        var tail = await Assert.ThrowsAsync<KompoxException>(() => ReadAsync(app, new AppLogOptions { Tail = -1 }));
-        var since = await Assert.ThrowsAsync<KompoxException>(() => ReadAsync(app, new AppLogOptions { Since = TimeSpan.Zero }));
+        var tail = await Assert.ThrowsAsync<KompoxException>(() => ReadAsync(app, new AppLogOptions { Tail = -1 })).Within();
+        var since = await Assert.ThrowsAsync<KompoxException>(() => ReadAsync(app, new AppLogOptions { Since = TimeSpan.Zero })).Within();
 
         Assert.Equal(("InvalidLogOptions", "Tail"), (tail.ErrorId, tail.Target));
         Assert.Equal(("InvalidLogOptions", "Since"), (since.ErrorId, since.Target));
@@ -214,9 +214,9 @@ public sealed class AppLogTests : IAsyncLifetime
         // as the test server does. A volume filled from the image gives the Pod its init containers.
         var app = fixture.App(kubeconfig: harness.Kubeconfig, compose: OperationFixture.Compose);
         harness.Server.FailNextRollout(RolloutFailure.Initializing());
-        var pod = await DeployAsync(app);
+        var pod = await DeployAsync(app).Within();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => ReadAsync(app, new AppLogOptions()));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => ReadAsync(app, new AppLogOptions())).Within();
 
         Assert.Equal(("AppStarting", ErrorKind.Unavailable), (error.ErrorId, error.Kind));
         Assert.Equal($"app {app.Id} is starting: container web of Pod {pod} has not started yet (PodInitializing: the Pod's init containers still run); its log begins when it starts", error.Message);
@@ -249,9 +249,9 @@ public sealed class AppLogTests : IAsyncLifetime
         Assert.True(plan.IsValid, string.Join("\n", plan.Errors));
         var client = harness.Client();
         var ns = KubernetesYaml.Deserialize<V1Namespace>(Assert.Single(plan.Documents, d => d.Kind == "Namespace").Yaml);
-        await client.CoreV1.PatchNamespaceAsync(KubeApiHarness.Apply(ns), ns.Metadata.Name, fieldManager: "kompox", force: true);
+        await client.CoreV1.PatchNamespaceAsync(KubeApiHarness.Apply(ns), ns.Metadata.Name, fieldManager: "kompox", force: true).Within();
         var deployment = KubernetesYaml.Deserialize<V1Deployment>(Assert.Single(plan.Documents, d => d.Kind == "Deployment").Yaml);
-        await client.AppsV1.PatchNamespacedDeploymentAsync(KubeApiHarness.Apply(deployment), deployment.Metadata.Name, ns.Metadata.Name, fieldManager: "kompox", force: true);
+        await client.AppsV1.PatchNamespacedDeploymentAsync(KubeApiHarness.Apply(deployment), deployment.Metadata.Name, ns.Metadata.Name, fieldManager: "kompox", force: true).Within();
         var pod = Assert.Single(harness.Server.PeekAll("pods", ns.Metadata.Name));
         harness.Server.ClearRequests();
         return pod["metadata"]!["name"]!.ToString();

@@ -18,7 +18,7 @@ public sealed class AppOperationsTests : IDisposable
         var app = fixture.App();
         var progress = new RecordedProgress();
 
-        var result = await new AppOperations(fixture.Context).ValidateAsync(app.Id, new AppValidationOptions(), progress, CancellationToken.None);
+        var result = await new AppOperations(fixture.Context).ValidateAsync(app.Id, new AppValidationOptions(), progress, CancellationToken.None).Within();
 
         Assert.True(result.IsValid);
         Assert.Equal(AppValidator.Validate(app, new AppValidationOptions()).Yaml, result.Yaml);
@@ -32,7 +32,7 @@ public sealed class AppOperationsTests : IDisposable
         var ns = KubeNames.Namespace(app);
         fixture.Kube.Answer("PATCH", $"/api/v1/namespaces/{ns}", HttpStatusCode.OK, """{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"k4x"}}""");
 
-        await new AppOperations(fixture.Context).SetDiskStateAsync(app.Id, new AppDiskState("disk-b", "disk-a"), null, null, CancellationToken.None);
+        await new AppOperations(fixture.Context).SetDiskStateAsync(app.Id, new AppDiskState("disk-b", "disk-a"), null, null, CancellationToken.None).Within();
 
         var (method, path, body) = Assert.Single(fixture.Kube.Requests);
         Assert.Equal("PATCH", method);
@@ -49,10 +49,10 @@ public sealed class AppOperationsTests : IDisposable
     {
         var app = fixture.App();
         var operations = new AppOperations(fixture.Context);
-        Assert.Equal(AppDiskState.None, await operations.GetDiskStateAsync(app.Id, null, CancellationToken.None));
+        Assert.Equal(AppDiskState.None, await operations.GetDiskStateAsync(app.Id, null, CancellationToken.None).Within());
 
         fixture.Kube.Answer("GET", $"/api/v1/namespaces/{KubeNames.Namespace(app)}", HttpStatusCode.OK, """{"metadata":{"name":"x","annotations":{"kompox.dev/disk-current-id":"disk-b"}}}""");
 
-        Assert.Equal(new AppDiskState("disk-b", null), await operations.GetDiskStateAsync(app.Id, null, CancellationToken.None));
+        Assert.Equal(new AppDiskState("disk-b", null), await operations.GetDiskStateAsync(app.Id, null, CancellationToken.None).Within());
     }
 }

@@ -16,11 +16,11 @@ public sealed class ClusterFailureTests : IAsyncLifetime
     private readonly OperationFixture fixture = new();
     private KubeApiHarness harness = null!;
 
-    public async Task InitializeAsync() => harness = await KubeApiHarness.StartAsync();
+    public async Task InitializeAsync() => harness = await KubeApiHarness.StartAsync().Within();
 
     public async Task DisposeAsync()
     {
-        await harness.DisposeAsync();
+        await harness.DisposeAsync().Within();
         fixture.Dispose();
     }
 
@@ -30,12 +30,12 @@ public sealed class ClusterFailureTests : IAsyncLifetime
     public async Task A_token_that_may_do_nothing_is_forbidden_naming_the_server_the_request_and_the_user()
     {
         var admin = harness.Client();
-        await admin.CoreV1.CreateNamespacedServiceAccountAsync(new V1ServiceAccount { ApiVersion = "v1", Kind = "ServiceAccount", Metadata = new() { Name = "nobody" } }, "default");
-        var token = (await admin.CoreV1.CreateNamespacedServiceAccountTokenAsync(new Authenticationv1TokenRequest { Spec = new() }, "nobody", "default")).Status.Token;
+        await admin.CoreV1.CreateNamespacedServiceAccountAsync(new V1ServiceAccount { ApiVersion = "v1", Kind = "ServiceAccount", Metadata = new() { Name = "nobody" } }, "default").Within();
+        var token = (await admin.CoreV1.CreateNamespacedServiceAccountTokenAsync(new Authenticationv1TokenRequest { Spec = new() }, "nobody", "default").Within()).Status.Token;
         var kubeconfig = harness.Server.WriteKubeconfig(Path.Combine(harness.Directory, "nobody.kubeconfig"), token, null);
         harness.Server.ClearRequests();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().InitializeIngressAsync(Cluster(kubeconfig).Id, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().InitializeIngressAsync(Cluster(kubeconfig).Id, null, CancellationToken.None)).Within();
 
         Assert.Equal(("KubernetesForbidden", ErrorKind.PermissionDenied), (error.ErrorId, error.Kind));
         Assert.Contains($"(server {Server}, context kompox-test)", error.Message);
@@ -60,7 +60,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         File.WriteAllText(kubeconfig, text.Replace(own, other, StringComparison.Ordinal));
         harness.Server.ClearRequests();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetStatusAsync(Cluster(kubeconfig).Id, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetStatusAsync(Cluster(kubeconfig).Id, null, CancellationToken.None)).Within();
 
         Assert.Equal(("TlsFailed", ErrorKind.Unauthenticated), (error.ErrorId, error.Kind));
         Assert.Contains($"(server {Server}, context kompox-test)", error.Message);

@@ -13,11 +13,11 @@ public sealed class ClusterIngressTests : IAsyncLifetime
     private readonly OperationFixture fixture = new();
     private KubeApiHarness harness = null!;
 
-    public async Task InitializeAsync() => harness = await KubeApiHarness.StartAsync();
+    public async Task InitializeAsync() => harness = await KubeApiHarness.StartAsync().Within();
 
     public async Task DisposeAsync()
     {
-        await harness.DisposeAsync();
+        await harness.DisposeAsync().Within();
         fixture.Dispose();
     }
 
@@ -34,7 +34,7 @@ public sealed class ClusterIngressTests : IAsyncLifetime
         var cluster = Cluster();
         var progress = new RecordedProgress();
 
-        var status = await Operations().InitializeIngressAsync(cluster.Id, progress, CancellationToken.None);
+        var status = await Operations().InitializeIngressAsync(cluster.Id, progress, CancellationToken.None).Within();
 
         Assert.Equal(Expected, ClusterOperations.DescribeIngress(cluster));
         var applies = harness.Server.Requests.Where(r => r.IsApply).ToList();
@@ -61,7 +61,7 @@ public sealed class ClusterIngressTests : IAsyncLifetime
 
         var changed = harness.Server.CountChangingWrites();
         harness.Server.ClearRequests();
-        await Operations().InitializeIngressAsync(cluster.Id, null, CancellationToken.None);
+        await Operations().InitializeIngressAsync(cluster.Id, null, CancellationToken.None).Within();
 
         Assert.Equal(Expected.Length, harness.Server.Requests.Count(r => r.IsApply && r.StatusCode == 200));
         Assert.Equal(0, harness.Server.CountChangingWrites());
@@ -73,7 +73,7 @@ public sealed class ClusterIngressTests : IAsyncLifetime
     {
         var cluster = Cluster(settings: new Dictionary<string, string> { ["INGRESS_DEFAULT_CERT_SECRET"] = "wildcard-tls" });
 
-        await Operations().InitializeIngressAsync(cluster.Id, null, CancellationToken.None);
+        await Operations().InitializeIngressAsync(cluster.Id, null, CancellationToken.None).Within();
 
         var config = harness.Server.Peek("configmaps", "traefik", "traefik-dynamic")!;
         var text = config["data"]!["default-cert.yml"]!.ToString();
@@ -91,25 +91,25 @@ public sealed class ClusterIngressTests : IAsyncLifetime
         var cluster = Cluster();
         harness.Server.LoadBalancerAddress = null;
 
-        var before = await Operations().GetStatusAsync(cluster.Id, null, CancellationToken.None);
+        var before = await Operations().GetStatusAsync(cluster.Id, null, CancellationToken.None).Within();
 
         Assert.Equal((false, false, null, null), (before.IngressInstalled, before.IngressReady, before.LoadBalancerIP, before.LoadBalancerHostName));
         Assert.Empty(before.Apps);
         Assert.Equal(harness.Server.BaseUri.GetLeftPart(UriPartial.Authority), before.Server);
         Assert.StartsWith("v1.32", before.ServerVersion);
 
-        var pending = await Operations().InitializeIngressAsync(cluster.Id, null, CancellationToken.None);
+        var pending = await Operations().InitializeIngressAsync(cluster.Id, null, CancellationToken.None).Within();
         Assert.True(pending.IngressInstalled);
         Assert.Null(pending.LoadBalancerIP);
 
         harness.Server.LoadBalancerAddress = "203.0.113.77";
         var client = harness.Client();
-        await client.CoreV1.DeleteNamespacedServiceAsync("traefik", "traefik");
-        await ApplyNamespaceAsync(client, "k4x-web-abc123", new() { ["kompox.dev/app"] = "ops/k3s1/lab/web", ["kompox.dev/disk-current-id"] = "web-20250811123456-x1y2z3" }, managed: true);
-        await ApplyNamespaceAsync(client, "k4x-db-def456", new() { ["kompox.dev/app"] = "ops/k3s1/lab/db" }, managed: true);
-        await ApplyNamespaceAsync(client, "other", new() { ["kompox.dev/app"] = "not/ours/at/all" }, managed: false);
+        await client.CoreV1.DeleteNamespacedServiceAsync("traefik", "traefik").Within();
+        await ApplyNamespaceAsync(client, "k4x-web-abc123", new() { ["kompox.dev/app"] = "ops/k3s1/lab/web", ["kompox.dev/disk-current-id"] = "web-20250811123456-x1y2z3" }, managed: true).Within();
+        await ApplyNamespaceAsync(client, "k4x-db-def456", new() { ["kompox.dev/app"] = "ops/k3s1/lab/db" }, managed: true).Within();
+        await ApplyNamespaceAsync(client, "other", new() { ["kompox.dev/app"] = "not/ours/at/all" }, managed: false).Within();
 
-        var after = await Operations().InitializeIngressAsync(cluster.Id, null, CancellationToken.None);
+        var after = await Operations().InitializeIngressAsync(cluster.Id, null, CancellationToken.None).Within();
 
         Assert.True(after.IngressInstalled);
         Assert.True(after.IngressReady);
@@ -124,7 +124,7 @@ public sealed class ClusterIngressTests : IAsyncLifetime
     {
         var kubeconfig = harness.Server.WriteKubeconfig(Path.Combine(harness.Directory, "bad.kubeconfig"), "not-a-token", null);
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetStatusAsync(Cluster(kubeconfig).Id, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetStatusAsync(Cluster(kubeconfig).Id, null, CancellationToken.None)).Within();
 
         Assert.Equal(("KubernetesUnauthenticated", ErrorKind.Unauthenticated), (error.ErrorId, error.Kind));
         Assert.Contains($"server {harness.Server.BaseUri.GetLeftPart(UriPartial.Authority)}", error.Message);
@@ -141,7 +141,7 @@ public sealed class ClusterIngressTests : IAsyncLifetime
         var kubeconfig = Path.Combine(harness.Directory, "closed.kubeconfig");
         File.WriteAllText(kubeconfig, File.ReadAllText(harness.Kubeconfig).Replace(harness.Server.BaseUri.GetLeftPart(UriPartial.Authority), $"https://127.0.0.1:{port}"));
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().InitializeIngressAsync(Cluster(kubeconfig, "kompox-test").Id, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().InitializeIngressAsync(Cluster(kubeconfig, "kompox-test").Id, null, CancellationToken.None)).Within();
 
         Assert.Equal(("ConnectionFailed", ErrorKind.Unavailable), (error.ErrorId, error.Kind));
         Assert.Contains($"server https://127.0.0.1:{port}, context kompox-test", error.Message);
@@ -151,7 +151,7 @@ public sealed class ClusterIngressTests : IAsyncLifetime
     [Fact]
     public async Task A_missing_context_is_an_invalid_kubeconfig_naming_it()
     {
-        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetStatusAsync(Cluster(context: "nowhere").Id, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().GetStatusAsync(Cluster(context: "nowhere").Id, null, CancellationToken.None)).Within();
 
         Assert.Equal(("InvalidKubeconfig", ErrorKind.InvalidData), (error.ErrorId, error.Kind));
         Assert.Contains("nowhere", error.Message);
@@ -194,12 +194,12 @@ public sealed class ClusterIngressTests : IAsyncLifetime
 
         // Helm's IngressClass alone (k3s with the chart's Deployment gone but its IngressClass left) is another manager's.
         using var client = harness.Client();
-        await client.NetworkingV1.DeleteIngressClassAsync("traefik");
+        await client.NetworkingV1.DeleteIngressClassAsync("traefik").Within();
         await client.NetworkingV1.CreateIngressClassAsync(new k8s.Models.V1IngressClass
         {
             Metadata = new() { Name = "traefik", Labels = new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = "Helm" } },
             Spec = new() { Controller = "traefik.io/ingress-controller" },
-        });
+        }).Within();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => Operations().InitializeIngressAsync(cluster.Id, null, CancellationToken.None).Within());
         Assert.Contains("IngressClass traefik (managed by Helm)", error.Message);
@@ -209,7 +209,7 @@ public sealed class ClusterIngressTests : IAsyncLifetime
     private static async Task ApplyNamespaceAsync(k8s.IKubernetes client, string name, Dictionary<string, string> annotations, bool managed)
     {
         var labels = managed ? new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = "kompox" } : null;
-        await client.CoreV1.CreateNamespaceAsync(new k8s.Models.V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new() { Name = name, Labels = labels, Annotations = annotations } });
+        await client.CoreV1.CreateNamespaceAsync(new k8s.Models.V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new() { Name = name, Labels = labels, Annotations = annotations } }).Within();
     }
 
     private ClusterOperations Operations() =>

@@ -22,11 +22,11 @@ public sealed class ClusterNetworkPolicyTests : IAsyncLifetime
     private readonly ConfigFileStore store = new();
     private KubeApiHarness harness = null!;
 
-    public async Task InitializeAsync() => harness = await KubeApiHarness.StartAsync();
+    public async Task InitializeAsync() => harness = await KubeApiHarness.StartAsync().Within();
 
     public async Task DisposeAsync()
     {
-        await harness.DisposeAsync();
+        await harness.DisposeAsync().Within();
         arm.Dispose();
     }
 

@@ -17,7 +17,7 @@ public sealed class ClusterOperationsTests : IDisposable
         fixture.Kube.Answer("GET", "/version", HttpStatusCode.OK, """{"gitVersion":"v1.31.4+k3s1","platform":"linux/amd64"}""");
         var progress = new RecordedProgress();
 
-        var connection = await new ClusterOperations(fixture.Context).ConnectAsync(fixture.App().Cluster.Id, progress, CancellationToken.None);
+        var connection = await new ClusterOperations(fixture.Context).ConnectAsync(fixture.App().Cluster.Id, progress, CancellationToken.None).Within();
 
         Assert.Equal(new ClusterConnection("ops/k3s1/lab", "v1.31.4+k3s1", "linux/amd64"), connection);
         Assert.True(progress.Reports.Any(r => r.Detail() == "GET /version/"), string.Join(", ", progress.Reports));
@@ -29,7 +29,7 @@ public sealed class ClusterOperationsTests : IDisposable
     {
         fixture.Kube.Answer("GET", "/version", HttpStatusCode.Unauthorized, """{"kind":"Status","message":"Unauthorized","code":401}""");
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => new ClusterOperations(fixture.Context).ConnectAsync(fixture.App().Cluster.Id, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => new ClusterOperations(fixture.Context).ConnectAsync(fixture.App().Cluster.Id, null, CancellationToken.None)).Within();
 
         Assert.Equal(("KubernetesUnauthenticated", ErrorKind.Unauthenticated), (error.ErrorId, error.Kind));
         Assert.Contains("GET /version/ answered 401: Unauthorized", error.Message);
@@ -45,7 +45,7 @@ public sealed class ClusterOperationsTests : IDisposable
             await Task.Delay(Timeout.Infinite, token);
         };
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => new ClusterOperations(fixture.Context).ConnectAsync(fixture.App().Cluster.Id, null, cancel.Token));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => new ClusterOperations(fixture.Context).ConnectAsync(fixture.App().Cluster.Id, null, cancel.Token)).Within();
 
         Assert.Equal(("OperationCanceled", ErrorKind.Canceled), (error.ErrorId, error.Kind));
     }
@@ -81,7 +81,7 @@ public sealed class ClusterOperationsTests : IDisposable
 
         Assert.Equal($"http://127.0.0.1:{port}/", KubeconfigClientFactory.Configuration(cluster).Host.TrimEnd('/') + "/");
         var context = new KompoxContext(new KubeconfigClientFactory(), fixture.Context.Drivers, fixture.Store, fixture.Time, fixture.Context.AppLock);
-        var error = await Assert.ThrowsAsync<KompoxException>(() => new ClusterOperations(context).ConnectAsync(cluster.Id, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => new ClusterOperations(context).ConnectAsync(cluster.Id, null, CancellationToken.None)).Within();
         Assert.Equal(("ConnectionFailed", ErrorKind.Unavailable), (error.ErrorId, error.Kind));
         Assert.Contains("ConnectionRefused", error.Message);
 

@@ -20,13 +20,13 @@ public sealed class ContextLifetimeTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        harness = await KubeApiHarness.StartAsync();
-        await harness.InstallIngressAsync();
+        harness = await KubeApiHarness.StartAsync().Within();
+        await harness.InstallIngressAsync().Within();
     }
 
     public async Task DisposeAsync()
     {
-        await harness.DisposeAsync();
+        await harness.DisposeAsync().Within();
         fixture.Dispose();
     }
 
@@ -45,7 +45,7 @@ public sealed class ContextLifetimeTests : IAsyncLifetime
             id => apps.DeployAsync(id, new DeployOptions(), null, CancellationToken.None),
             id => apps.PlanDeployAsync(id, new DeployOptions { Compare = true }, null, CancellationToken.None),
             id => apps.GetStatusAsync(id, null, CancellationToken.None),
-            async id => await apps.ReadLogsAsync(id, new AppLogOptions(), null, CancellationToken.None).ToListAsync(),
+            async id => await apps.ReadLogsAsync(id, new AppLogOptions(), null, CancellationToken.None).ToListAsync().Within(),
             id => apps.GetCredentialAsync(id, new AppCredentialOptions(), null, CancellationToken.None),
             id => apps.GetDiskStateAsync(id, null, CancellationToken.None),
             id => disks.ListAsync(id, null, CancellationToken.None),
@@ -67,15 +67,15 @@ public sealed class ContextLifetimeTests : IAsyncLifetime
             }
         }
 
-        await apps.DestroyAsync(web.Id, new DestroyOptions(), null, CancellationToken.None);
+        await apps.DestroyAsync(web.Id, new DestroyOptions(), null, CancellationToken.None).Within();
         Assert.Equal(100, done);
         Assert.Equal(1, clients.Created);
         Assert.Equal(0, clients.Disposed);
 
-        await context.DisposeAsync();
+        await context.DisposeAsync().Within();
 
         Assert.Equal(clients.Created, clients.Disposed);
-        await Assert.ThrowsAsync<KompoxException>(() => apps.GetStatusAsync(web.Id, null, CancellationToken.None));
+        await Assert.ThrowsAsync<KompoxException>(() => apps.GetStatusAsync(web.Id, null, CancellationToken.None)).Within();
     }
 
     [Fact]
@@ -86,10 +86,10 @@ public sealed class ContextLifetimeTests : IAsyncLifetime
         {
             var app = fixture.App(kubeconfig: harness.Kubeconfig);
             var apps = new AppOperations(context);
-            await apps.GetStatusAsync(app.Id, null, CancellationToken.None);
+            await apps.GetStatusAsync(app.Id, null, CancellationToken.None).Within();
             File.SetLastWriteTimeUtc(harness.Kubeconfig, DateTime.UtcNow.AddMinutes(1));
-            await apps.GetStatusAsync(app.Id, null, CancellationToken.None);
-            await apps.GetStatusAsync(app.Id, null, CancellationToken.None);
+            await apps.GetStatusAsync(app.Id, null, CancellationToken.None).Within();
+            await apps.GetStatusAsync(app.Id, null, CancellationToken.None).Within();
             Assert.Equal(2, clients.Created);
         }
 
@@ -114,7 +114,7 @@ public sealed class ContextLifetimeTests : IAsyncLifetime
 
         var credential = Assert.Single(credentials);
         Assert.False(credential.Disposed);
-        await context.DisposeAsync();
+        await context.DisposeAsync().Within();
         Assert.True(credential.Disposed);
     }
 

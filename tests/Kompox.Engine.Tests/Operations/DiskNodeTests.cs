@@ -23,8 +23,8 @@ public sealed class DiskNodeTests : IDisposable
         };
         var disks = new DiskOperations(elsewhere);
 
-        var creating = await Assert.ThrowsAsync<KompoxException>(() => disks.CreateAsync(app.Id, null, null, CancellationToken.None));
-        var listing = await Assert.ThrowsAsync<KompoxException>(() => disks.ListAsync(app.Id, null, CancellationToken.None));
+        var creating = await Assert.ThrowsAsync<KompoxException>(() => disks.CreateAsync(app.Id, null, null, CancellationToken.None)).Within();
+        var listing = await Assert.ThrowsAsync<KompoxException>(() => disks.ListAsync(app.Id, null, CancellationToken.None)).Within();
 
         Assert.Equal(("NotOnDiskNode", "NotOnDiskNode"), (creating.ErrorId, listing.ErrorId));
         Assert.Contains("on node 'ops-node'", creating.Message);
@@ -37,7 +37,7 @@ public sealed class DiskNodeTests : IDisposable
         var app = fixture.App();
         var disks = new DiskOperations(fixture.Context);
 
-        var made = await disks.CreateAsync(app.Id, null, null, CancellationToken.None);
+        var made = await disks.CreateAsync(app.Id, null, null, CancellationToken.None).Within();
 
         Assert.True(Directory.Exists(Path.Combine(fixture.DataRoot, "disks", made.Id)));
     }

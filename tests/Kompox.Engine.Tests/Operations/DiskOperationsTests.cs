@@ -13,7 +13,7 @@ public sealed class DiskOperationsTests : IDisposable
     [Fact]
     public async Task The_aks_runtime_needs_the_providers_subscription()
     {
-        var error = await Assert.ThrowsAsync<KompoxException>(() => new DiskOperations(fixture.Context).ListAsync(fixture.App(driver: "aks").Id, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => new DiskOperations(fixture.Context).ListAsync(fixture.App(driver: "aks").Id, null, CancellationToken.None)).Within();
 
         Assert.Equal("InvalidSetting", error.ErrorId);
         Assert.Equal("AZURE_SUBSCRIPTION_ID", error.Target);
@@ -29,11 +29,11 @@ public sealed class DiskOperationLeaseTests : IAsyncLifetime
     private readonly OperationFixture fixture = new();
     private KubeApi.KubeApiHarness harness = null!;
 
-    public async Task InitializeAsync() => harness = await KubeApi.KubeApiHarness.StartAsync(fixture.Time);
+    public async Task InitializeAsync() => harness = await KubeApi.KubeApiHarness.StartAsync(fixture.Time).Within();
 
     public async Task DisposeAsync()
     {
-        await harness.DisposeAsync();
+        await harness.DisposeAsync().Within();
         fixture.Dispose();
     }
 
@@ -43,12 +43,12 @@ public sealed class DiskOperationLeaseTests : IAsyncLifetime
         var app = fixture.App(kubeconfig: harness.Kubeconfig);
         await using var context = LeaseContext();
         var disks = new DiskOperations(context);
-        var older = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None);
+        var older = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None).Within();
         fixture.Time.Advance(TimeSpan.FromMinutes(1));
-        var newer = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None);
-        await MarkCurrentAsync(app, older.Id);
+        var newer = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None).Within();
+        await MarkCurrentAsync(app, older.Id).Within();
 
-        var listed = await disks.ListAsync(app.Id, null, CancellationToken.None);
+        var listed = await disks.ListAsync(app.Id, null, CancellationToken.None).Within();
 
         Assert.Equal(new[] { (newer.Id, false), (older.Id, true) }, listed.Select(d => (d.Id, d.IsCurrent)));
     }
@@ -59,15 +59,15 @@ public sealed class DiskOperationLeaseTests : IAsyncLifetime
         var app = fixture.App(kubeconfig: harness.Kubeconfig);
         await using var context = LeaseContext();
         var disks = new DiskOperations(context);
-        var current = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None);
-        var spare = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None);
-        await MarkCurrentAsync(app, current.Id);
+        var current = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None).Within();
+        var spare = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None).Within();
+        await MarkCurrentAsync(app, current.Id).Within();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => disks.DeleteAsync(app.Id, current.Id, TimeSpan.Zero, null, CancellationToken.None));
-        await disks.DeleteAsync(app.Id, spare.Id, TimeSpan.Zero, null, CancellationToken.None);
+        var error = await Assert.ThrowsAsync<KompoxException>(() => disks.DeleteAsync(app.Id, current.Id, TimeSpan.Zero, null, CancellationToken.None)).Within();
+        await disks.DeleteAsync(app.Id, spare.Id, TimeSpan.Zero, null, CancellationToken.None).Within();
 
         Assert.Equal(("DiskIsCurrent", ErrorKind.Conflict), (error.ErrorId, error.Kind));
-        Assert.Equal(new[] { current.Id }, (await disks.ListAsync(app.Id, null, CancellationToken.None)).Select(d => d.Id));
+        Assert.Equal(new[] { current.Id }, (await disks.ListAsync(app.Id, null, CancellationToken.None).Within()).Select(d => d.Id));
     }
 
     [Fact]
@@ -79,13 +79,13 @@ public sealed class DiskOperationLeaseTests : IAsyncLifetime
         await using var context = LeaseContext();
         var disks = new DiskOperations(context);
         var creating = new RecordedProgress();
-        var current = await disks.CreateAsync(app.Id, TimeSpan.Zero, creating, CancellationToken.None);
-        await MarkCurrentAsync(app, current.Id);
+        var current = await disks.CreateAsync(app.Id, TimeSpan.Zero, creating, CancellationToken.None).Within();
+        await MarkCurrentAsync(app, current.Id).Within();
         var listing = new RecordedProgress();
-        await disks.ListAsync(app.Id, listing, CancellationToken.None);
+        await disks.ListAsync(app.Id, listing, CancellationToken.None).Within();
         var deleting = new RecordedProgress();
 
-        var refused = await Assert.ThrowsAsync<KompoxException>(() => disks.DeleteAsync(app.Id, current.Id, TimeSpan.Zero, deleting, CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<KompoxException>(() => disks.DeleteAsync(app.Id, current.Id, TimeSpan.Zero, deleting, CancellationToken.None)).Within();
 
         Assert.Equal(current.Id, refused.Target);
         Assert.Equal($"disk {current.Id} is the current disk of app {app.Id}; switch the app to another disk first", refused.Message);
@@ -108,7 +108,7 @@ public sealed class DiskOperationLeaseTests : IAsyncLifetime
         using var client = harness.Client();
         // The app's Lease already made the namespace: annotate it as a deploy does.
         var patch = new { metadata = new { annotations = new Dictionary<string, string> { ["kompox.dev/disk-current-id"] = diskId } } };
-        await client.CoreV1.PatchNamespaceAsync(new k8s.Models.V1Patch(patch, k8s.Models.V1Patch.PatchType.MergePatch), KubeNames.Namespace(app));
+        await client.CoreV1.PatchNamespaceAsync(new k8s.Models.V1Patch(patch, k8s.Models.V1Patch.PatchType.MergePatch), KubeNames.Namespace(app)).Within();
     }
 
     [Fact]
@@ -117,20 +117,20 @@ public sealed class DiskOperationLeaseTests : IAsyncLifetime
         var app = fixture.App(kubeconfig: harness.Kubeconfig);
         await using var context = LeaseContext();
         var disks = new DiskOperations(context);
-        var spare = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None);
-        var other = await TestLocks.Lease(fixture.Time).AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        var spare = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None).Within();
+        var other = await TestLocks.Lease(fixture.Time).AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
 
-        var creating = await Assert.ThrowsAsync<KompoxException>(() => disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None));
-        var deleting = await Assert.ThrowsAsync<KompoxException>(() => disks.DeleteAsync(app.Id, spare.Id, TimeSpan.Zero, null, CancellationToken.None));
+        var creating = await Assert.ThrowsAsync<KompoxException>(() => disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None)).Within();
+        var deleting = await Assert.ThrowsAsync<KompoxException>(() => disks.DeleteAsync(app.Id, spare.Id, TimeSpan.Zero, null, CancellationToken.None)).Within();
 
         Assert.Equal("AppLocked", creating.ErrorId);
         Assert.Contains(other.HolderIdentity, creating.Message);
         Assert.Equal(("AppLocked", Remedy.WaitForApp), (deleting.ErrorId, deleting.Remedy));
         Assert.Single(Directory.GetDirectories(Path.Combine(fixture.DataRoot, "disks")));
 
-        await other.DisposeAsync();
-        await disks.DeleteAsync(app.Id, spare.Id, TimeSpan.Zero, null, CancellationToken.None);
-        var made = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None);
-        Assert.Equal(new[] { made.Id }, (await disks.ListAsync(app.Id, null, CancellationToken.None)).Select(d => d.Id));
+        await other.DisposeAsync().Within();
+        await disks.DeleteAsync(app.Id, spare.Id, TimeSpan.Zero, null, CancellationToken.None).Within();
+        var made = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None).Within();
+        Assert.Equal(new[] { made.Id }, (await disks.ListAsync(app.Id, null, CancellationToken.None).Within()).Select(d => d.Id));
     }
 }

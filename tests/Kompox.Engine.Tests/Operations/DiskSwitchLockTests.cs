@@ -14,11 +14,11 @@ public sealed class DiskSwitchLockTests : IAsyncLifetime
     private readonly OperationFixture fixture = new();
     private KubeApi.KubeApiHarness harness = null!;
 
-    public async Task InitializeAsync() => harness = await KubeApi.KubeApiHarness.StartAsync(fixture.Time);
+    public async Task InitializeAsync() => harness = await KubeApi.KubeApiHarness.StartAsync(fixture.Time).Within();
 
     public async Task DisposeAsync()
     {
-        await harness.DisposeAsync();
+        await harness.DisposeAsync().Within();
         fixture.Dispose();
     }
 
@@ -35,10 +35,10 @@ public sealed class DiskSwitchLockTests : IAsyncLifetime
 
         Assert.Equal(("AppLocked", Remedy.WaitForApp), (error.ErrorId, error.Remedy));
         Assert.Contains(other.HolderIdentity, error.Message);
-        Assert.Null(DiskInfo.ProviderCurrent(await fixture.Runtime().ListDisksAsync(app, CancellationToken.None)));
-        await other.DisposeAsync();
+        Assert.Null(DiskInfo.ProviderCurrent(await fixture.Runtime().ListDisksAsync(app, CancellationToken.None).Within()));
+        await other.DisposeAsync().Within();
         await disks.SwitchAsync(app.Id, first.Id, TimeSpan.Zero, null, CancellationToken.None).Within();
-        Assert.Equal(first.Id, DiskInfo.ProviderCurrent(await fixture.Runtime().ListDisksAsync(app, CancellationToken.None)));
+        Assert.Equal(first.Id, DiskInfo.ProviderCurrent(await fixture.Runtime().ListDisksAsync(app, CancellationToken.None).Within()));
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed class DiskSwitchLockTests : IAsyncLifetime
             Outcome(new DiskOperations(another).SwitchAsync(app.Id, c.Id, TimeSpan.Zero, null, CancellationToken.None))).Within();
 
         using var client = harness.Client();
-        var state = AppDiskState.Of(await client.CoreV1.ReadNamespaceAsync(KubeNames.Namespace(app)));
+        var state = AppDiskState.Of(await client.CoreV1.ReadNamespaceAsync(KubeNames.Namespace(app)).Within());
         var done = results.Where(r => r.Switched is not null).Select(r => r.Switched!).ToList();
         Assert.All(results.Where(r => r.Switched is null), r => Assert.Equal("AppLocked", r.Error!.ErrorId));
         Assert.NotEmpty(done);
@@ -66,7 +66,7 @@ public sealed class DiskSwitchLockTests : IAsyncLifetime
         var last = done.Single(d => d.Disk.Id == state.CurrentDiskId);
         Assert.Equal(done.Count == 2 ? done.Single(d => d != last).Disk.Id : start.Id, state.PreviousDiskId);
         Assert.Equal(last.PreviousDiskId, state.PreviousDiskId);
-        Assert.Equal(state.CurrentDiskId, DiskInfo.ProviderCurrent(await fixture.Runtime().ListDisksAsync(app, CancellationToken.None)));
+        Assert.Equal(state.CurrentDiskId, DiskInfo.ProviderCurrent(await fixture.Runtime().ListDisksAsync(app, CancellationToken.None).Within()));
     }
 
     [Fact]
@@ -79,8 +79,8 @@ public sealed class DiskSwitchLockTests : IAsyncLifetime
         fixture.Time.Advance(TimeSpan.FromMinutes(1));
         var newer = await disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None).Within();
         await disks.SwitchAsync(app.Id, older.Id, TimeSpan.Zero, null, CancellationToken.None).Within();
-        await harness.DisposeAsync();
-        harness = await KubeApi.KubeApiHarness.StartAsync(fixture.Time);
+        await harness.DisposeAsync().Within();
+        harness = await KubeApi.KubeApiHarness.StartAsync(fixture.Time).Within();
         var progress = new RecordedProgress();
 
         // The app's kubeconfig names the server that is gone: nothing listens on its port.
@@ -95,8 +95,8 @@ public sealed class DiskSwitchLockTests : IAsyncLifetime
     public async Task Listing_with_the_API_server_down_and_no_disk_of_the_app_here_fails_as_the_connection_did()
     {
         var app = fixture.App(kubeconfig: KeptKubeconfig());
-        await harness.DisposeAsync();
-        harness = await KubeApi.KubeApiHarness.StartAsync(fixture.Time);
+        await harness.DisposeAsync().Within();
+        harness = await KubeApi.KubeApiHarness.StartAsync(fixture.Time).Within();
         await using var context = LeaseContext();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => new DiskOperations(context).ListAsync(app.Id, null, CancellationToken.None).Within());
@@ -109,7 +109,7 @@ public sealed class DiskSwitchLockTests : IAsyncLifetime
     {
         var stranger = harness.Server.WriteKubeconfig(Path.Combine(harness.Directory, "stranger.kubeconfig"), "not-a-token", null);
         var app = fixture.App(kubeconfig: stranger);
-        await fixture.Runtime().CreateDiskAsync(app, NoProgress.Instance, CancellationToken.None);
+        await fixture.Runtime().CreateDiskAsync(app, NoProgress.Instance, CancellationToken.None).Within();
         await using var context = LeaseContext();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => new DiskOperations(context).ListAsync(app.Id, null, CancellationToken.None).Within());
@@ -122,7 +122,7 @@ public sealed class DiskSwitchLockTests : IAsyncLifetime
     {
         try
         {
-            return (await switching, null);
+            return (await switching.Within(), null);
         }
         catch (KompoxException e)
         {

@@ -69,8 +69,8 @@ public class ErrorTranslationTests
     {
         var own = new KompoxException("DiskNotFound", ErrorKind.NotFound, "no disk");
 
-        Assert.Same(own, await Assert.ThrowsAsync<KompoxException>(() => ErrorTranslation.Guard("x", CancellationToken.None, () => Task.FromException(own))));
-        Assert.Equal("IOFailed", (await Assert.ThrowsAsync<KompoxException>(() => ErrorTranslation.Guard<int>("x", CancellationToken.None, () => throw new IOException()))).ErrorId);
+        Assert.Same(own, await Assert.ThrowsAsync<KompoxException>(() => ErrorTranslation.Guard("x", CancellationToken.None, () => Task.FromException(own))).Within());
+        Assert.Equal("IOFailed", (await Assert.ThrowsAsync<KompoxException>(() => ErrorTranslation.Guard<int>("x", CancellationToken.None, () => throw new IOException())).Within()).ErrorId);
     }
 
     [Fact]

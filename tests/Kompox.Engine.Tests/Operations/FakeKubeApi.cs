@@ -111,15 +111,3 @@ internal static class TestLocks
         return new LeaseAppLock(cluster => clients.Create(cluster), time);
     }
 }
-
-internal static class Bounded
-{
-    /// <summary>Work under test that hangs fails the test after a minute instead of hanging the suite.</summary>
-    public static Task<T> Within<T>(this Task<T> work) => work.WaitAsync(TimeSpan.FromMinutes(1));
-
-    /// <inheritdoc cref="Within{T}(Task{T})"/>
-    public static Task Within(this Task work) => work.WaitAsync(TimeSpan.FromMinutes(1));
-
-    /// <summary>Completes when <paramref name="token"/> is cancelled (e.g. a Lease's Lost); fails the test after a minute.</summary>
-    public static Task WhenCancelled(this CancellationToken token) => Task.Delay(Timeout.Infinite, token).ContinueWith(_ => { }, TaskScheduler.Default).Within();
-}

@@ -42,7 +42,8 @@ public sealed class InProcessAppLock : IAppLock
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
             try
             {
-                await gate.WaitAsync(linked.Token).ConfigureAwait(false);
+                // The timeout runs on the test's clock: a holder that never lets go and a clock nobody moves fail the test.
+                await gate.WaitAsync(linked.Token).Within().ConfigureAwait(false);
             }
             catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
             {

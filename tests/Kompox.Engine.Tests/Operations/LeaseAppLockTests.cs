@@ -19,25 +19,25 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        harness = await KubeApiHarness.StartAsync(Time);
+        harness = await KubeApiHarness.StartAsync(Time).Within();
         admin = harness.Client();
     }
 
     public async Task DisposeAsync()
     {
-        await harness.DisposeAsync();
+        await harness.DisposeAsync().Within();
         fixture.Dispose();
     }
 
     [Fact]
     public async Task A_free_app_is_held_and_a_second_caller_is_told_who_holds_it_and_until_when()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         var appLock = Lock();
 
         await using var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
 
-        var lease = await ReadLeaseAsync(app);
+        var lease = await ReadLeaseAsync(app).Within();
         Assert.Equal(first.HolderIdentity, lease.Spec.HolderIdentity);
         Assert.StartsWith(LeaseAppLock.ProcessIdentity + "/", lease.Spec.HolderIdentity);
         Assert.Equal(60, lease.Spec.LeaseDurationSeconds);
@@ -60,7 +60,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task A_lease_without_an_acquire_time_is_described_without_one_and_expires_by_whichever_time_it_has()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         var now = Time.GetUtcNow().UtcDateTime;
         await LeaseWrites.CreateAsync(
             admin,
@@ -72,7 +72,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
                 Spec = new V1LeaseSpec { HolderIdentity = "operator/1/abc", LeaseDurationSeconds = 60, RenewTime = now },
             },
             KubeNames.Namespace(app),
-            CancellationToken.None);
+            CancellationToken.None).Within();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
 
@@ -84,7 +84,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task A_waiter_gets_the_app_once_the_holder_releases_it()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         var stepped = new SteppedClock(Time);
         var appLock = Lock(stepped);
         var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
@@ -92,28 +92,28 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
 
         // The waiter read the Lease held and now waits a poll interval on the clock (SteppedClock: no real delay).
         var second = appLock.AcquireLeaseAsync(app, TimeSpan.FromMinutes(1), progress, CancellationToken.None);
-        var poll = await stepped.NextWaitAsync();
+        var poll = await stepped.NextWaitAsync().Within();
         Assert.Contains(progress.Reports, r => r.Status.StartsWith($"held by {first.HolderIdentity}", StringComparison.Ordinal));
         Assert.False(second.IsCompleted);
 
-        await first.DisposeAsync();
-        Assert.Null((await ReadLeaseAsync(app)).Spec.HolderIdentity);
+        await first.DisposeAsync().Within();
+        Assert.Null((await ReadLeaseAsync(app).Within()).Spec.HolderIdentity);
         Time.Advance(poll);
         await using var held = await second.Within();
-        Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+        Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app).Within()).Spec.HolderIdentity);
         Assert.NotEqual(first.HolderIdentity, held.HolderIdentity);
     }
 
     [Fact]
     public async Task Waiting_longer_than_the_timeout_on_the_clock_is_AppLocked()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         var stepped = new SteppedClock(Time);
         var appLock = Lock(stepped);
         await using var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
 
         var second = appLock.AcquireLeaseAsync(app, TimeSpan.FromSeconds(10), null, CancellationToken.None);
-        await stepped.StepUntilAsync(second, TimeSpan.FromMinutes(1));
+        await stepped.StepUntilAsync(second, TimeSpan.FromMinutes(1)).Within();
         var error = await Assert.ThrowsAsync<KompoxException>(() => second.Within());
         Assert.Equal("AppLocked", error.ErrorId);
         Assert.Contains("waited 10 s", error.Message);
@@ -124,12 +124,12 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task A_waiter_gives_up_exactly_at_its_timeout_on_the_clock()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         await using var first = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
         var stepped = new SteppedClock(Time);
 
         var second = Lock(stepped).AcquireLeaseAsync(app, TimeSpan.FromSeconds(3), null, CancellationToken.None);
-        var moved = await stepped.StepUntilAsync(second, TimeSpan.FromSeconds(10));
+        var moved = await stepped.StepUntilAsync(second, TimeSpan.FromSeconds(10)).Within();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => second.Within());
         Assert.Contains("waited 3 s", error.Message);
@@ -139,9 +139,9 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task The_lease_of_a_holder_that_died_expires_and_the_next_caller_takes_it_over()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         var now = Time.GetUtcNow().UtcDateTime;
-        await CreateLeaseAsync(app, "laptop/4242/deadbeef", now, transitions: 3);
+        await CreateLeaseAsync(app, "laptop/4242/deadbeef", now, transitions: 3).Within();
         var appLock = Lock();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
@@ -152,7 +152,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         Time.Advance(TimeSpan.FromSeconds(1));
         await using var held = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
 
-        var lease = await ReadLeaseAsync(app);
+        var lease = await ReadLeaseAsync(app).Within();
         Assert.Equal(held.HolderIdentity, lease.Spec.HolderIdentity);
         Assert.Equal(4, lease.Spec.LeaseTransitions);
     }
@@ -160,7 +160,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task Renewal_every_third_of_the_duration_keeps_the_app_held_past_the_duration()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         var appLock = Lock();
         var progress = new RecordedProgress();
         await using var held = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None).Within();
@@ -169,8 +169,8 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         {
             Time.Advance(TimeSpan.FromSeconds(20));
             var until = Time.GetUtcNow().AddSeconds(60);
-            await progress.WhenReportedAsync(r => r.Detail()?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true);
-            Assert.Equal(until, LeaseAppLock.ExpiresAt(await ReadLeaseAsync(app)));
+            await progress.WhenReportedAsync(r => r.Detail()?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true).Within();
+            Assert.Equal(until, LeaseAppLock.ExpiresAt(await ReadLeaseAsync(app).Within()));
         }
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
@@ -181,7 +181,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task Two_holders_in_one_process_exclude_each_other()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         var runspace1 = Lock();
         var runspace2 = Lock();
 
@@ -209,46 +209,46 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
             Assert.Equal(
                 [(ProgressKind.Detail, $"creating namespace {ns} for the app's lease", (int?)null), (ProgressKind.Detail, $"holding lease {ns}/{LeaseAppLock.LeaseName} as {held.HolderIdentity}", null), (ProgressKind.Step, "the app is ours", 100)],
                 progress.Reports.Where(r => r.Activity == $"Waiting for app {app.Id}").Select(r => (r.Kind, r.Status, r.Percent)));
-            var created = await admin.CoreV1.ReadNamespaceAsync(ns);
+            var created = await admin.CoreV1.ReadNamespaceAsync(ns).Within();
             var expected = AppConverter.AppNamespace(app);
             var converted = AppValidator.Validate(app, new AppValidationOptions()).Documents.Single(d => d.Kind == "Namespace");
             Assert.Equal(converted.Yaml, ManifestWriter.Write(new[] { expected }));
             Assert.Equal(expected.Metadata.Labels, created.Metadata.Labels);
             Assert.Equal(expected.Metadata.Annotations, created.Metadata.Annotations);
             Assert.Contains(created.Metadata.ManagedFields, f => f.Manager == "kompox" && f.Operation == "Apply");
-            Assert.NotNull(await ReadLeaseAsync(app));
+            Assert.NotNull(await ReadLeaseAsync(app).Within());
         }
     }
 
     [Fact]
     public async Task A_waiter_can_be_canceled_and_the_holder_keeps_the_app()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         var appLock = Lock();
         await using var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
         using var cancel = new CancellationTokenSource();
         var progress = new RecordedProgress();
 
         var second = appLock.AcquireLeaseAsync(app, TimeSpan.FromMinutes(5), progress, cancel.Token);
-        await progress.WhenReportedAsync(r => r.Status.StartsWith("held by", StringComparison.Ordinal));
+        await progress.WhenReportedAsync(r => r.Status.StartsWith("held by", StringComparison.Ordinal)).Within();
         cancel.Cancel();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => second.Within());
         Assert.Equal(("OperationCanceled", ErrorKind.Canceled), (error.ErrorId, error.Kind));
-        Assert.Equal(first.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+        Assert.Equal(first.HolderIdentity, (await ReadLeaseAsync(app).Within()).Spec.HolderIdentity);
     }
 
     [Fact]
     public async Task A_holder_whose_lease_was_taken_over_is_told_and_its_token_is_cancelled()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         var progress = new RecordedProgress();
         var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None).Within();
         var work = AppLockHold.RunAsync(app, held.Lost, TimeSpan.FromSeconds(60), async token => { await Task.Delay(Timeout.Infinite, token); return true; }, CancellationToken.None);
 
-        var lease = await ReadLeaseAsync(app);
+        var lease = await ReadLeaseAsync(app).Within();
         lease.Spec.HolderIdentity = "rest-service/7/cafe0001";
-        await LeaseWrites.ReplaceAsync(admin, lease, CancellationToken.None);
+        await LeaseWrites.ReplaceAsync(admin, lease, CancellationToken.None).Within();
 
         Assert.False(await held.RenewAsync().Within());
         Assert.True(held.Lost.IsCancellationRequested);
@@ -257,8 +257,8 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         Assert.Contains(progress.Reports, r => r.Kind == ProgressKind.Warning && r.Warning!.Message.Contains("lost the lease", StringComparison.Ordinal) && r.Status.Contains("rest-service/7/cafe0001 took it over", StringComparison.Ordinal));
 
         // Releasing a lost lease leaves the new holder alone.
-        await held.DisposeAsync();
-        Assert.Equal("rest-service/7/cafe0001", (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+        await held.DisposeAsync().Within();
+        Assert.Equal("rest-service/7/cafe0001", (await ReadLeaseAsync(app).Within()).Spec.HolderIdentity);
     }
 
     [Fact]
@@ -277,9 +277,9 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task A_holder_whose_clock_is_behind_keeps_the_app_while_it_renews()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         var holderClock = TimeSpan.FromMinutes(-5);
-        var lease = await CreateLeaseAsync(app, "laptop/4242/skewed", (Time.GetUtcNow() + holderClock).UtcDateTime, transitions: 0);
+        var lease = await CreateLeaseAsync(app, "laptop/4242/skewed", (Time.GetUtcNow() + holderClock).UtcDateTime, transitions: 0).Within();
         var stepped = new SteppedClock(Time);
         var appLock = Lock(stepped);
 
@@ -297,19 +297,19 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
             if (Time.GetUtcNow() - renewed >= TimeSpan.FromSeconds(20))
             {
                 renewed = Time.GetUtcNow();
-                lease = await ReadLeaseAsync(app);
+                lease = await ReadLeaseAsync(app).Within();
                 lease.Spec.RenewTime = (renewed + holderClock).UtcDateTime;
-                await LeaseWrites.ReplaceAsync(admin, lease, CancellationToken.None);
+                await LeaseWrites.ReplaceAsync(admin, lease, CancellationToken.None).Within();
                 renewals++;
             }
-        });
+        }).Within();
 
         Assert.Equal(4, renewals);
         var waited = await Assert.ThrowsAsync<KompoxException>(() => waiter.Within());
         Assert.Equal("AppLocked", waited.ErrorId);
         Assert.Contains("laptop/4242/skewed holds it", waited.Message);
         Assert.Contains("waited 90 s", waited.Message);
-        Assert.Equal("laptop/4242/skewed", (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+        Assert.Equal("laptop/4242/skewed", (await ReadLeaseAsync(app).Within()).Spec.HolderIdentity);
     }
 
     /// <summary>
@@ -320,8 +320,8 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task A_lease_renewed_long_ago_by_the_holders_clock_is_taken_over_only_after_this_context_saw_it_unchanged_for_its_duration()
     {
-        var app = await DeployedAppAsync();
-        await CreateLeaseAsync(app, "laptop/4242/deadbeef", Time.GetUtcNow().AddHours(-1).UtcDateTime, transitions: 0);
+        var app = await DeployedAppAsync().Within();
+        await CreateLeaseAsync(app, "laptop/4242/deadbeef", Time.GetUtcNow().AddHours(-1).UtcDateTime, transitions: 0).Within();
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
         Assert.Contains("laptop/4242/deadbeef holds it", error.Message);
@@ -330,10 +330,10 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         // The clock moves only while the waiter waits between its reads (SteppedClock), so it takes over at exactly 60 s.
         var stepped = new SteppedClock(Time);
         var taking = Lock(stepped).AcquireLeaseAsync(app, TimeSpan.FromMinutes(5), null, CancellationToken.None);
-        var moved = await stepped.StepUntilAsync(taking, TimeSpan.FromMinutes(5));
+        var moved = await stepped.StepUntilAsync(taking, TimeSpan.FromMinutes(5)).Within();
         await using var held = await taking.Within();
         Assert.Equal(TimeSpan.FromSeconds(60), moved);
-        Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+        Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app).Within()).Spec.HolderIdentity);
     }
 
     /// <summary>What a context saw is kept for its lifetime (a REST service), and is its own: another context (a new
@@ -341,8 +341,8 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task Each_context_counts_from_when_it_saw_the_lease()
     {
-        var app = await DeployedAppAsync();
-        await CreateLeaseAsync(app, "laptop/4242/deadbeef", Time.GetUtcNow().UtcDateTime, transitions: 0);
+        var app = await DeployedAppAsync().Within();
+        await CreateLeaseAsync(app, "laptop/4242/deadbeef", Time.GetUtcNow().UtcDateTime, transitions: 0).Within();
         var service = Lock();
         await Assert.ThrowsAsync<KompoxException>(() => service.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
 
@@ -357,7 +357,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task The_lease_times_are_written_with_six_fraction_digits()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         Assert.Equal(0, Time.GetUtcNow().Ticks % TimeSpan.TicksPerSecond);
 
         await using var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
@@ -376,22 +376,22 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task Lease_transitions_count_each_new_holder_as_client_go_does()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         var appLock = Lock();
 
         var progress = new RecordedProgress();
         var first = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None).Within();
-        Assert.Equal(0, (await ReadLeaseAsync(app)).Spec.LeaseTransitions);
+        Assert.Equal(0, (await ReadLeaseAsync(app).Within()).Spec.LeaseTransitions);
         Time.Advance(TimeSpan.FromSeconds(20));
-        await progress.WhenReportedAsync(r => r.Detail()?.StartsWith("renewed lease", StringComparison.Ordinal) == true);
-        Assert.Equal(Time.GetUtcNow().AddSeconds(60), LeaseAppLock.ExpiresAt(await ReadLeaseAsync(app)));
-        Assert.Equal(0, (await ReadLeaseAsync(app)).Spec.LeaseTransitions);
-        await first.DisposeAsync();
-        Assert.Equal(0, (await ReadLeaseAsync(app)).Spec.LeaseTransitions);
+        await progress.WhenReportedAsync(r => r.Detail()?.StartsWith("renewed lease", StringComparison.Ordinal) == true).Within();
+        Assert.Equal(Time.GetUtcNow().AddSeconds(60), LeaseAppLock.ExpiresAt(await ReadLeaseAsync(app).Within()));
+        Assert.Equal(0, (await ReadLeaseAsync(app).Within()).Spec.LeaseTransitions);
+        await first.DisposeAsync().Within();
+        Assert.Equal(0, (await ReadLeaseAsync(app).Within()).Spec.LeaseTransitions);
 
-        await (await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within()).DisposeAsync();
+        await (await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within()).DisposeAsync().Within();
         await using var third = await appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
-        Assert.Equal(2, (await ReadLeaseAsync(app)).Spec.LeaseTransitions);
+        Assert.Equal(2, (await ReadLeaseAsync(app).Within()).Spec.LeaseTransitions);
     }
 
     /// <summary>
@@ -401,7 +401,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task A_renewal_that_fails_while_the_API_server_is_away_is_tried_again_and_the_app_stays_held()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         var outage = new Outage();
         var progress = new RecordedProgress();
         await using var held = await Lock(outage).AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None).Within();
@@ -416,8 +416,8 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         outage.Down = false;
         Time.Advance(TimeSpan.FromSeconds(20));
         var until = Time.GetUtcNow().AddSeconds(60);
-        await progress.WhenReportedAsync(r => r.Detail()?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true);
-        Assert.Equal(until, LeaseAppLock.ExpiresAt(await ReadLeaseAsync(app)));
+        await progress.WhenReportedAsync(r => r.Detail()?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true).Within();
+        Assert.Equal(until, LeaseAppLock.ExpiresAt(await ReadLeaseAsync(app).Within()));
         Assert.False(held.Lost.IsCancellationRequested);
         Assert.DoesNotContain(progress.Reports, r => r.Kind == ProgressKind.Warning);
     }
@@ -427,21 +427,21 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task Release_is_reported_and_one_the_server_cannot_take_is_left_to_expire()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         var progress = new RecordedProgress();
         var first = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None).Within();
-        await first.DisposeAsync();
+        await first.DisposeAsync().Within();
         Assert.Contains(progress.Reports, r => r.Activity == $"Holding app {app.Id}" && r.Detail() == $"released lease {KubeNames.Namespace(app)}/{LeaseAppLock.LeaseName}");
-        var version = (await ReadLeaseAsync(app)).Metadata.ResourceVersion;
-        await first.DisposeAsync();
-        Assert.Equal(version, (await ReadLeaseAsync(app)).Metadata.ResourceVersion);
+        var version = (await ReadLeaseAsync(app).Within()).Metadata.ResourceVersion;
+        await first.DisposeAsync().Within();
+        Assert.Equal(version, (await ReadLeaseAsync(app).Within()).Metadata.ResourceVersion);
 
         var outage = new Outage();
         var second = await Lock(outage).AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None).Within();
         outage.Down = true;
-        await second.DisposeAsync();
+        await second.DisposeAsync().Within();
         Assert.Contains(progress.Reports, r => r.Activity == $"Holding app {app.Id}" && r.Detail() == $"could not release the lease; it expires at {Time.GetUtcNow().AddSeconds(60):u}");
-        Assert.Equal(second.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+        Assert.Equal(second.HolderIdentity, (await ReadLeaseAsync(app).Within()).Spec.HolderIdentity);
     }
 
     /// <summary>
@@ -452,7 +452,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task A_holder_that_cannot_renew_for_the_whole_duration_loses_the_app_and_is_told_that_the_lease_expired()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         var outage = new Outage();
         var progress = new RecordedProgress();
         var held = await Lock(outage).AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None).Within();
@@ -461,9 +461,9 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         // Each tick's failure is awaited before the next tick, which tries again (the report comes once it can).
         outage.Down = true;
         Time.Advance(TimeSpan.FromSeconds(20));
-        await progress.WhenAsync(() => Failures(progress) == 1);
+        await progress.WhenAsync(() => Failures(progress) == 1).Within();
         Time.Advance(TimeSpan.FromSeconds(20));
-        await progress.WhenAsync(() => Failures(progress) == 2);
+        await progress.WhenAsync(() => Failures(progress) == 2).Within();
         Assert.False(held.Lost.IsCancellationRequested);
         Assert.False(work.IsCompleted);
 
@@ -478,8 +478,8 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         // Lost: no renewal is sent any more, and dispose does not write.
         outage.Down = false;
         Assert.False(await held.RenewAsync().Within());
-        await held.DisposeAsync();
-        Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+        await held.DisposeAsync().Within();
+        Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app).Within()).Spec.HolderIdentity);
         Assert.Equal(3, outage.Failed);
     }
 
@@ -488,18 +488,18 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task A_renewal_that_meets_another_write_of_its_own_lease_renews_on_the_new_version()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         var progress = new RecordedProgress();
         await using var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, progress, CancellationToken.None).Within();
 
-        var lease = await ReadLeaseAsync(app);
+        var lease = await ReadLeaseAsync(app).Within();
         lease.Metadata.Labels = new Dictionary<string, string> { ["team"] = "ops" };
-        await LeaseWrites.ReplaceAsync(admin, lease, CancellationToken.None);
+        await LeaseWrites.ReplaceAsync(admin, lease, CancellationToken.None).Within();
         Time.Advance(TimeSpan.FromSeconds(20));
 
         var until = Time.GetUtcNow().AddSeconds(60);
-        await progress.WhenReportedAsync(r => r.Detail()?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true);
-        var renewed = await ReadLeaseAsync(app);
+        await progress.WhenReportedAsync(r => r.Detail()?.EndsWith($"until {until:u}", StringComparison.Ordinal) == true).Within();
+        var renewed = await ReadLeaseAsync(app).Within();
         Assert.Equal(until, LeaseAppLock.ExpiresAt(renewed));
         Assert.Equal("ops", renewed.Metadata.Labels["team"]);
         Assert.Equal(held.HolderIdentity, renewed.Spec.HolderIdentity);
@@ -510,13 +510,13 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task A_released_lease_is_not_renewed_again()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         var held = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
-        await held.DisposeAsync();
-        var version = (await ReadLeaseAsync(app)).Metadata.ResourceVersion;
+        await held.DisposeAsync().Within();
+        var version = (await ReadLeaseAsync(app).Within()).Metadata.ResourceVersion;
 
         Assert.False(await held.RenewAsync().Within());
-        var lease = await ReadLeaseAsync(app);
+        var lease = await ReadLeaseAsync(app).Within();
         Assert.Null(lease.Spec.HolderIdentity);
         Assert.Equal(version, lease.Metadata.ResourceVersion);
     }
@@ -529,7 +529,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task A_caller_that_loses_the_race_to_create_the_lease_is_told_who_won_and_leaves_the_namespace_alone()
     {
-        var app = await DeployedAppAsync();
+        var app = await DeployedAppAsync().Within();
         AppLease? won = null;
         harness.Server.LoseRace("create", "leases", LeaseAppLock.LeaseName, async _ => won = await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
         harness.Server.ClearRequests();
@@ -542,7 +542,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         Assert.Equal([201, 409], harness.Server.Requests.Where(r => r.Verb == "create").Select(r => r.StatusCode));
         Assert.Single(harness.Server.Requests, r => r.Verb == "get" && r.Path == $"/api/v1/namespaces/{KubeNames.Namespace(app)}");
         Assert.DoesNotContain(harness.Server.Requests, r => r.Verb == "patch");
-        Assert.Equal(winner.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+        Assert.Equal(winner.HolderIdentity, (await ReadLeaseAsync(app).Within()).Spec.HolderIdentity);
     }
 
     /// <summary>
@@ -561,7 +561,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
 
         Assert.Equal([404, 201], harness.Server.Requests.Where(r => r.Verb == "create" && r.Path.EndsWith("/leases", StringComparison.Ordinal)).Select(r => r.StatusCode));
         Assert.DoesNotContain(harness.Server.Requests, r => r.Verb == "patch");
-        Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+        Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app).Within()).Spec.HolderIdentity);
     }
 
     /// <summary>
@@ -572,8 +572,8 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task A_caller_that_loses_the_race_to_take_over_an_expired_lease_is_told_who_won()
     {
-        var app = await DeployedAppAsync();
-        await CreateLeaseAsync(app, "laptop/4242/deadbeef", Time.GetUtcNow().UtcDateTime, transitions: 0);
+        var app = await DeployedAppAsync().Within();
+        await CreateLeaseAsync(app, "laptop/4242/deadbeef", Time.GetUtcNow().UtcDateTime, transitions: 0).Within();
         var appLock = Lock();
         await Assert.ThrowsAsync<KompoxException>(() => appLock.AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
         Time.Advance(TimeSpan.FromSeconds(60));
@@ -586,7 +586,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         Assert.Contains("rest-service/7/winner holds it", error.Message);
         Assert.Contains($"expires at {Time.GetUtcNow().AddSeconds(60):u} unless renewed", error.Message);
         Assert.Equal([200, 409], harness.Server.Requests.Where(r => r.Verb == "update").Select(r => r.StatusCode));
-        Assert.Equal("rest-service/7/winner", (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+        Assert.Equal("rest-service/7/winner", (await ReadLeaseAsync(app).Within()).Spec.HolderIdentity);
     }
 
     /// <summary>
@@ -596,8 +596,8 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     [Fact]
     public async Task A_lease_that_changes_under_every_attempt_is_tried_four_times_at_once_and_then_waited_for()
     {
-        var app = await DeployedAppAsync();
-        await (await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within()).DisposeAsync();
+        var app = await DeployedAppAsync().Within();
+        await (await Lock().AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within()).DisposeAsync().Within();
         var rounds = 0;
         var afterRaces = DateTimeOffset.MinValue;
         async Task Race(CancellationToken token)
@@ -609,7 +609,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
             }
 
             // Armed again once its own writes are done, so that they do not race themselves.
-            await TakeLeaseAsync(app, $"other/1/round{rounds}", release: true);
+            await TakeLeaseAsync(app, $"other/1/round{rounds}", release: true).Within();
             harness.Server.LoseRace("update", "leases", LeaseAppLock.LeaseName, Race);
         }
 
@@ -627,10 +627,10 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         var stepped = new SteppedClock(Time);
         var started = Time.GetUtcNow();
         var taking = Lock(stepped).AcquireLeaseAsync(app, TimeSpan.FromSeconds(30), null, CancellationToken.None);
-        await stepped.StepUntilAsync(taking, TimeSpan.FromSeconds(30));
+        await stepped.StepUntilAsync(taking, TimeSpan.FromSeconds(30)).Within();
         await using var held = await taking.Within();
 
-        Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app)).Spec.HolderIdentity);
+        Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app).Within()).Spec.HolderIdentity);
         Assert.Equal(5, rounds);
         Assert.Equal(TimeSpan.FromSeconds(2), afterRaces - started);
     }
@@ -662,15 +662,15 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     /// <summary>Another holder's writes: it takes the Lease (and releases it again), as a second LeaseAppLock would.</summary>
     private async Task TakeLeaseAsync(KompoxApp app, string holder, bool release = false)
     {
-        var lease = await ReadLeaseAsync(app);
+        var lease = await ReadLeaseAsync(app).Within();
         lease.Spec.HolderIdentity = holder;
         lease.Spec.AcquireTime = lease.Spec.RenewTime = Time.GetUtcNow().UtcDateTime;
-        lease = await LeaseWrites.ReplaceAsync(admin, lease, CancellationToken.None);
+        lease = await LeaseWrites.ReplaceAsync(admin, lease, CancellationToken.None).Within();
         if (release)
         {
             lease.Spec.HolderIdentity = null;
             lease.Spec.AcquireTime = lease.Spec.RenewTime = null;
-            await LeaseWrites.ReplaceAsync(admin, lease, CancellationToken.None);
+            await LeaseWrites.ReplaceAsync(admin, lease, CancellationToken.None).Within();
         }
     }
 
@@ -688,7 +688,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
                 Spec = new V1LeaseSpec { HolderIdentity = holder, LeaseDurationSeconds = 60, AcquireTime = renewed, RenewTime = renewed, LeaseTransitions = transitions },
             },
             KubeNames.Namespace(app),
-            CancellationToken.None);
+            CancellationToken.None).Within();
 
     /// <summary>The Lease lock of one context, on the test's clock or on <paramref name="time"/> (a SteppedClock over it).</summary>
     private LeaseAppLock Lock(TimeProvider? time = null)
@@ -702,7 +702,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
     private async Task<KompoxApp> DeployedAppAsync()
     {
         var app = App();
-        await harness.CreateNamespaceAsync(admin, KubeNames.Namespace(app));
+        await harness.CreateNamespaceAsync(admin, KubeNames.Namespace(app)).Within();
         return app;
     }
 

@@ -27,10 +27,10 @@ public sealed class MoveAppTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        source = await KubeApiHarness.StartAsync();
-        destination = await KubeApiHarness.StartAsync();
-        await source.InstallIngressAsync();
-        await destination.InstallIngressAsync();
+        source = await KubeApiHarness.StartAsync().Within();
+        destination = await KubeApiHarness.StartAsync().Within();
+        await source.InstallIngressAsync().Within();
+        await destination.InstallIngressAsync().Within();
         arm.ResourceGroups.Add(Group);
         arm.ResourceGroups.Add("rg-aks");
         foreach (var name in new[] { "src-aks", "dst-aks" })
@@ -43,8 +43,8 @@ public sealed class MoveAppTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await source.DisposeAsync();
-        await destination.DisposeAsync();
+        await source.DisposeAsync().Within();
+        await destination.DisposeAsync().Within();
         arm.Dispose();
         Directory.Delete(kept, recursive: true);
     }
@@ -55,7 +55,7 @@ public sealed class MoveAppTests : IAsyncLifetime
         var (from, to) = Apps(KeptKubeconfig(source));
         await using var context = Context();
         var deployed = await new AppOperations(context).DeployAsync(from.Id, new DeployOptions(), null, CancellationToken.None).Within();
-        var snapshot = await context.Runtime(from.Cluster).CreateSnapshotAsync(from, deployed.CurrentDiskId!, NoProgress.Instance, CancellationToken.None);
+        var snapshot = await context.Runtime(from.Cluster).CreateSnapshotAsync(from, deployed.CurrentDiskId!, NoProgress.Instance, CancellationToken.None).Within();
 
         var moved = await new DiskOperations(context).MoveAsync(from.Id, to.Id, new MoveOptions(), null, CancellationToken.None).Within();
 
@@ -64,7 +64,7 @@ public sealed class MoveAppTests : IAsyncLifetime
         Assert.Empty(source.Server.PeekAll("deployments", deployed.Namespace));
         Assert.Empty(source.Server.PeekAll("persistentvolumes"));
         Assert.All(arm.Disks.Concat(arm.Snapshots), r => Assert.Equal(to.Id, r.Tags["kompox-app"]));
-        Assert.Equal(snapshot.Id, Assert.Single(await context.Runtime(to.Cluster).ListSnapshotsAsync(to, CancellationToken.None)).Id);
+        Assert.Equal(snapshot.Id, Assert.Single(await context.Runtime(to.Cluster).ListSnapshotsAsync(to, CancellationToken.None).Within()).Id);
         Assert.Equal(KubeNames.PersistentVolume(moved.Namespace, deployed.CurrentDiskId!), destination.Server.PeekAll("persistentvolumes").Single()["metadata"]!["name"]!.ToString());
     }
 
@@ -74,8 +74,8 @@ public sealed class MoveAppTests : IAsyncLifetime
         var (from, to) = Apps(KeptKubeconfig(source));
         await using var context = Context();
         var deployed = await new AppOperations(context).DeployAsync(from.Id, new DeployOptions(), null, CancellationToken.None).Within();
-        await source.DisposeAsync();
-        source = await KubeApiHarness.StartAsync();
+        await source.DisposeAsync().Within();
+        source = await KubeApiHarness.StartAsync().Within();
         var progress = new RecordedProgress();
 
         await using var later = Context();
@@ -94,16 +94,16 @@ public sealed class MoveAppTests : IAsyncLifetime
     {
         var (from, to) = Apps(KeptKubeconfig(source));
         await using var context = Context();
-        var disk = await context.Runtime(from.Cluster).CreateDiskAsync(from, NoProgress.Instance, CancellationToken.None);
+        var disk = await context.Runtime(from.Cluster).CreateDiskAsync(from, NoProgress.Instance, CancellationToken.None).Within();
         var project = Kompox.Compose.ComposeLoader.Load(from.Compose, "compose.yml", null, from.Name, new Dictionary<string, string>(), Array.Empty<string>());
-        await PreviousKompox.ApplyAsync(source.Client(), from.Name, AppConverter.Convert(from, project, disk, new AppConversionOptions()).Objects, disk.Id);
+        await PreviousKompox.ApplyAsync(source.Client(), from.Name, AppConverter.Convert(from, project, disk, new AppConversionOptions()).Objects, disk.Id).Within();
 
         var moved = await new DiskOperations(context).MoveAsync(from.Id, to.Id, new MoveOptions(), null, CancellationToken.None).Within();
 
         Assert.True(moved.Ready);
         Assert.Equal(disk.Id, moved.CurrentDiskId);
         Assert.Empty(source.Server.PeekAll("persistentvolumeclaims", moved.Namespace));
-        Assert.True((await context.Runtime(to.Cluster).GetDiskAsync(to, disk.Id, CancellationToken.None)).Seeded);
+        Assert.True((await context.Runtime(to.Cluster).GetDiskAsync(to, disk.Id, CancellationToken.None).Within()).Seeded);
     }
 
     [Theory]
@@ -115,8 +115,8 @@ public sealed class MoveAppTests : IAsyncLifetime
         var (from, to) = Apps(KeptKubeconfig(source));
         await using var context = Context();
         var deployed = await new AppOperations(context).DeployAsync(from.Id, new DeployOptions(), null, CancellationToken.None).Within();
-        await context.Runtime(from.Cluster).CreateSnapshotAsync(from, deployed.CurrentDiskId!, NoProgress.Instance, CancellationToken.None);
-        await context.Runtime(from.Cluster).CreateDiskAsync(from, NoProgress.Instance, CancellationToken.None);
+        await context.Runtime(from.Cluster).CreateSnapshotAsync(from, deployed.CurrentDiskId!, NoProgress.Instance, CancellationToken.None).Within();
+        await context.Runtime(from.Cluster).CreateDiskAsync(from, NoProgress.Instance, CancellationToken.None).Within();
 
         // The steps that write to Azure are PATCHes: the snapshot, the other disk, the current disk.
         var patches = 0;
@@ -129,7 +129,7 @@ public sealed class MoveAppTests : IAsyncLifetime
         Assert.True(moved.Ready);
         Assert.Equal(deployed.CurrentDiskId, moved.CurrentDiskId);
         Assert.All(arm.Disks.Concat(arm.Snapshots), r => Assert.Equal(to.Id, r.Tags["kompox-app"]));
-        Assert.Equal(new[] { deployed.CurrentDiskId }, (await new DiskOperations(context).ListAsync(to.Id, null, CancellationToken.None)).Where(d => d.IsCurrent).Select(d => d.Id));
+        Assert.Equal(new[] { deployed.CurrentDiskId }, (await new DiskOperations(context).ListAsync(to.Id, null, CancellationToken.None).Within()).Where(d => d.IsCurrent).Select(d => d.Id));
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public sealed class OperationRunnerTests : IDisposable
         await using var context = new KompoxContext(fixture.Kube, new DriverFactory(fixture.Time), store, fixture.Time, new InProcessAppLock(fixture.Time));
         var progress = new RecordedProgress();
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => InvokeAsync(method, context, app, progress));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => InvokeAsync(method, context, app, progress)).Within();
 
         Assert.Equal(("UnexpectedError", ErrorKind.Internal), (error.ErrorId, error.Kind));
         Assert.IsType<InvalidOperationException>(error.InnerException);
@@ -60,7 +60,7 @@ public sealed class OperationRunnerTests : IDisposable
         var cluster = new KompoxCluster { Name = "nowhere", Provider = app.Cluster.Provider, Auth = app.Cluster.Auth, Ingress = app.Cluster.Ingress, Domain = app.Cluster.Domain, Settings = app.Cluster.Settings };
         var unknown = new KompoxApp { Name = "nope", Cluster = cluster, Compose = app.Compose, Ingress = app.Ingress, Resources = app.Resources, Settings = app.Settings };
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => InvokeAsync(method, fixture.Context, method.DeclaringType == typeof(IClusterOperations) ? unknown : nowhere, new RecordedProgress()));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => InvokeAsync(method, fixture.Context, method.DeclaringType == typeof(IClusterOperations) ? unknown : nowhere, new RecordedProgress())).Within();
 
         Assert.Contains(error.ErrorId, new[] { "AppNotFound", "ClusterNotFound" });
         Assert.Empty(fixture.Kube.Requests);
@@ -121,7 +121,7 @@ public sealed class OperationRunnerTests : IDisposable
         var app = fixture.App(kubeconfig: path);
         await using var context = new KompoxContext(new KubeconfigClientFactory(), new DriverFactory(fixture.Time), fixture.Store, fixture.Time);
 
-        var error = await Assert.ThrowsAsync<KompoxException>(() => InvokeAsync(method, context, app, new RecordedProgress()));
+        var error = await Assert.ThrowsAsync<KompoxException>(() => InvokeAsync(method, context, app, new RecordedProgress())).Within();
 
         Assert.Equal(("InvalidKubeconfig", ErrorKind.InvalidData), (error.ErrorId, error.Kind));
         Assert.Contains(path, error.Message, StringComparison.Ordinal);

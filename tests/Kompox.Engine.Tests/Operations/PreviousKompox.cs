@@ -38,11 +38,11 @@ internal static class PreviousKompox
                     break;
             }
 
-            await KubeObjects.ApplyAsync(client, o, CancellationToken.None);
+            await KubeObjects.ApplyAsync(client, o, CancellationToken.None).Within();
             if (o is V1Namespace)
             {
                 var state = new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new V1ObjectMeta { Name = o.Metadata.Name, Annotations = new Dictionary<string, string> { [KompoxMetadata.DiskCurrentAnnotation] = diskId } } };
-                await client.CoreV1.PatchNamespaceAsync(new V1Patch(state, V1Patch.PatchType.ApplyPatch), o.Metadata.Name, fieldManager: KompoxMetadata.DiskStateFieldManager, force: true);
+                await client.CoreV1.PatchNamespaceAsync(new V1Patch(state, V1Patch.PatchType.ApplyPatch), o.Metadata.Name, fieldManager: KompoxMetadata.DiskStateFieldManager, force: true).Within();
             }
         }
     }

@@ -202,8 +202,8 @@ public class ServiceClientTests
         var service = new FakeService((_, _) => throw new InvalidOperationException("nothing may be sent"));
         using var client = service.Client();
 
-        var exec = await Assert.ThrowsAsync<KompoxException>(() => client.Apps.ExecAsync(AppId, new AppExecOptions { Service = "web", Command = ["ls"] }, null, CancellationToken.None));
-        var kubelogin = await Assert.ThrowsAsync<KompoxException>(() => client.Apps.GetCredentialAsync(AppId, new AppCredentialOptions { Kubelogin = true }, null, CancellationToken.None));
+        var exec = await Assert.ThrowsAsync<KompoxException>(() => client.Apps.ExecAsync(AppId, new AppExecOptions { Service = "web", Command = ["ls"] }, null, CancellationToken.None)).Within();
+        var kubelogin = await Assert.ThrowsAsync<KompoxException>(() => client.Apps.GetCredentialAsync(AppId, new AppCredentialOptions { Kubelogin = true }, null, CancellationToken.None)).Within();
 
         Assert.Equal(("NotInClientMode", ErrorKind.InvalidArgument), (exec.ErrorId, exec.Kind));
         Assert.Equal(Remedy.OmitOption("Kubelogin"), kubelogin.Remedy);
@@ -263,7 +263,7 @@ public class ServiceClientTests
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             Assert.Equal("Bearer kpx_test", request.Headers.Authorization?.ToString());
-            var body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken);
+            var body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken).Within();
             Requests.Add(($"{request.Method} {request.RequestUri!.PathAndQuery}", body));
             var response = answer(request, body);
             response.RequestMessage = request;
@@ -275,7 +275,7 @@ public class ServiceClientTests
     private sealed class FailingStream(byte[] first) : MemoryStream(first)
     {
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            await base.ReadAsync(buffer, cancellationToken) is var read and > 0 ? read : throw new IOException("the connection was reset");
+            await base.ReadAsync(buffer, cancellationToken).Within() is var read and > 0 ? read : throw new IOException("the connection was reset");
 
         public override int Read(byte[] buffer, int offset, int count) =>
             base.Read(buffer, offset, count) is var read and > 0 ? read : throw new IOException("the connection was reset");

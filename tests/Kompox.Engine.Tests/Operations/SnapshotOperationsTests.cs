@@ -26,16 +26,16 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        harness = await KubeApiHarness.StartAsync();
-        await harness.InstallIngressAsync();
+        harness = await KubeApiHarness.StartAsync().Within();
+        await harness.InstallIngressAsync().Within();
         drivers = new ObservedDrivers(new DriverFactory(time));
         context = new KompoxContext(new KubeconfigClientFactory(), drivers, store, time) { AppLockTimeout = TimeSpan.Zero };
     }
 
     public async Task DisposeAsync()
     {
-        await context.DisposeAsync();
-        await harness.DisposeAsync();
+        await context.DisposeAsync().Within();
+        await harness.DisposeAsync().Within();
         Directory.Delete(dataRoot, recursive: true);
         Directory.Delete(files, recursive: true);
     }
@@ -47,7 +47,7 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
     [Fact]
     public async Task A_restored_snapshot_is_a_new_disk_with_the_files_of_the_moment_it_was_taken_and_the_current_disk_is_untouched()
     {
-        var (app, current) = await DeployAsync();
+        var (app, current) = await DeployAsync().Within();
         await File.WriteAllTextAsync(Path.Combine(DiskDir(current), "index.html"), "before");
         var snapshot = await Snapshots.CreateAsync(app.Id, new SnapshotOptions(), null, CancellationToken.None).Within();
         await File.WriteAllTextAsync(Path.Combine(DiskDir(current), "index.html"), "after");
@@ -60,8 +60,8 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
         Assert.NotEqual(current, restored.Id);
         Assert.Equal("before", await File.ReadAllTextAsync(Path.Combine(DiskDir(restored.Id), "index.html")));
         Assert.Equal("after", await File.ReadAllTextAsync(Path.Combine(DiskDir(current), "index.html")));
-        Assert.Equal(new[] { later.Id, snapshot.Id }, (await Snapshots.ListAsync(app.Id, null, CancellationToken.None)).Select(s => s.Id));
-        var disks = await Disks.ListAsync(app.Id, null, CancellationToken.None);
+        Assert.Equal(new[] { later.Id, snapshot.Id }, (await Snapshots.ListAsync(app.Id, null, CancellationToken.None).Within()).Select(s => s.Id));
+        var disks = await Disks.ListAsync(app.Id, null, CancellationToken.None).Within();
         Assert.Equal(current, Assert.Single(disks, d => d.IsCurrent).Id);
         Assert.Contains(disks, d => d.Id == restored.Id && !d.IsCurrent);
     }
@@ -69,7 +69,7 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
     [Fact]
     public async Task A_snapshot_of_a_running_app_without_StopApp_warns_that_the_copy_may_not_be_consistent()
     {
-        var (app, _) = await DeployAsync();
+        var (app, _) = await DeployAsync().Within();
         var progress = new RecordedProgress();
 
         await Snapshots.CreateAsync(app.Id, new SnapshotOptions(), progress, CancellationToken.None).Within();
@@ -82,9 +82,9 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
     [Fact]
     public async Task With_StopApp_the_copy_is_made_with_no_Pod_and_the_app_is_Ready_again_after()
     {
-        var (app, current) = await DeployAsync();
+        var (app, current) = await DeployAsync().Within();
         var podsDuringCopy = -1;
-        drivers.Observed.BeforeSnapshot = async () => podsDuringCopy = await PodCountAsync(app);
+        drivers.Observed.BeforeSnapshot = async () => podsDuringCopy = await PodCountAsync(app).Within();
         var progress = new RecordedProgress();
 
         var snapshot = await Snapshots.CreateAsync(app.Id, new SnapshotOptions { StopApp = true }, progress, CancellationToken.None).Within();
@@ -92,28 +92,28 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
         Assert.Equal(0, podsDuringCopy);
         Assert.Equal(current, snapshot.DiskId);
         Assert.DoesNotContain(progress.Reports, r => r.Kind == ProgressKind.Warning);
-        await AssertRunningAgainAsync(app);
+        await AssertRunningAgainAsync(app).Within();
     }
 
     [Fact]
     public async Task With_StopApp_a_failing_snapshot_still_starts_the_app_again_and_is_the_error_reported()
     {
-        var (app, _) = await DeployAsync();
+        var (app, _) = await DeployAsync().Within();
         drivers.Observed.BeforeSnapshot = () => throw new KompoxException("IOFailed", ErrorKind.Unavailable, "the disk could not be read");
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => Snapshots.CreateAsync(app.Id, new SnapshotOptions { StopApp = true }, null, CancellationToken.None).Within());
 
         Assert.Equal("IOFailed", error.ErrorId);
-        await AssertRunningAgainAsync(app);
-        Assert.Empty(await Snapshots.ListAsync(app.Id, null, CancellationToken.None));
+        await AssertRunningAgainAsync(app).Within();
+        Assert.Empty(await Snapshots.ListAsync(app.Id, null, CancellationToken.None).Within());
     }
 
     [Fact]
     public async Task Snapshot_export_and_restore_hold_no_lock_while_StopApp_and_import_do()
     {
-        var (app, current) = await DeployAsync();
+        var (app, current) = await DeployAsync().Within();
         var archive = Path.Combine(files, "disk.tar.gz");
-        await using var other = await TestLocks.Lease(time).AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None);
+        await using var other = await TestLocks.Lease(time).AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within();
 
         var snapshot = await Snapshots.CreateAsync(app.Id, new SnapshotOptions { DiskId = current }, null, CancellationToken.None).Within();
         await Disks.ExportAsync(app.Id, current, new ExportOptions { Path = archive }, null, CancellationToken.None).Within();
@@ -122,13 +122,13 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
         var importing = await Assert.ThrowsAsync<KompoxException>(() => Disks.ImportAsync(app.Id, new ImportOptions { Path = archive, LockWait = TimeSpan.Zero }, null, CancellationToken.None).Within());
 
         Assert.Equal(("AppLocked", "AppLocked"), (stopping.ErrorId, importing.ErrorId));
-        Assert.Equal(2, (await Disks.ListAsync(app.Id, null, CancellationToken.None)).Count);
+        Assert.Equal(2, (await Disks.ListAsync(app.Id, null, CancellationToken.None).Within()).Count);
     }
 
     [Fact]
     public async Task An_exported_disk_imports_as_a_new_disk_with_the_same_files()
     {
-        var (app, current) = await DeployAsync();
+        var (app, current) = await DeployAsync().Within();
         Directory.CreateDirectory(Path.Combine(DiskDir(current), "sub"));
         await File.WriteAllTextAsync(Path.Combine(DiskDir(current), "sub", "a.txt"), "alpha");
         var archive = Path.Combine(files, "disk.tar.gz");
@@ -145,7 +145,7 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
     [Fact]
     public async Task An_export_refuses_an_existing_file_unless_told_to_overwrite_and_replaces_it_whole()
     {
-        var (app, current) = await DeployAsync();
+        var (app, current) = await DeployAsync().Within();
         var archive = Path.Combine(files, "disk.tar.gz");
         await File.WriteAllTextAsync(archive, "keep me");
 
@@ -160,7 +160,7 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
     [Fact]
     public async Task A_failed_or_cancelled_export_leaves_no_file_behind_and_an_existing_one_as_it_was()
     {
-        var (app, current) = await DeployAsync();
+        var (app, current) = await DeployAsync().Within();
         var archive = Path.Combine(files, "disk.tar.gz");
         drivers.Observed.AfterExportBytes = _ => throw new IOException("No space left on device");
 
@@ -185,14 +185,14 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
     [Fact]
     public async Task A_broken_archive_is_refused_leaving_no_disk()
     {
-        var (app, current) = await DeployAsync();
+        var (app, current) = await DeployAsync().Within();
         var archive = Path.Combine(files, "broken.tar.gz");
         await File.WriteAllBytesAsync(archive, "not a gzip stream at all"u8.ToArray());
 
         var error = await Assert.ThrowsAsync<KompoxException>(() => Disks.ImportAsync(app.Id, new ImportOptions { Path = archive }, null, CancellationToken.None).Within());
 
         Assert.Equal("InvalidArchive", error.ErrorId);
-        Assert.Equal(new[] { current }, (await Disks.ListAsync(app.Id, null, CancellationToken.None)).Select(d => d.Id));
+        Assert.Equal(new[] { current }, (await Disks.ListAsync(app.Id, null, CancellationToken.None).Within()).Select(d => d.Id));
         Assert.Equal(new[] { current, current + ".json" }, Directory.GetFileSystemEntries(Path.Combine(dataRoot, "disks")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
@@ -219,7 +219,7 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
     [Fact]
     public async Task The_policy_run_every_hour_takes_a_snapshot_when_due_and_keeps_the_newest_and_the_pinned()
     {
-        var (app, current) = await DeployAsync(new() { [SnapshotPolicy.IntervalSetting] = "6h", [SnapshotPolicy.KeepSetting] = "3" });
+        var (app, current) = await DeployAsync(new() { [SnapshotPolicy.IntervalSetting] = "6h", [SnapshotPolicy.KeepSetting] = "3" }).Within();
         string? pinned = null;
         var outcomes = new List<SnapshotPolicyOutcome>();
         for (var hour = 0; hour < 48; hour++)
@@ -254,7 +254,7 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
     [Fact]
     public async Task A_failed_snapshot_is_the_runs_failure_and_nothing_is_pruned_after_it()
     {
-        var (app, _) = await DeployAsync(new() { [SnapshotPolicy.IntervalSetting] = "1h", [SnapshotPolicy.KeepSetting] = "1" });
+        var (app, _) = await DeployAsync(new() { [SnapshotPolicy.IntervalSetting] = "1h", [SnapshotPolicy.KeepSetting] = "1" }).Within();
         var first = await Snapshots.CreateAsync(app.Id, new SnapshotOptions(), null, CancellationToken.None).Within();
         time.Fake.Advance(TimeSpan.FromMinutes(30));
         var second = await Snapshots.CreateAsync(app.Id, new SnapshotOptions(), null, CancellationToken.None).Within();
@@ -267,7 +267,7 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
         Assert.Equal("IOFailed", Assert.Single(result.Errors).ErrorId);
         Assert.Contains("nothing was pruned", result.Message);
         Assert.Empty(result.Pruned);
-        Assert.Equal(new[] { second.Id, first.Id }, (await Snapshots.ListAsync(app.Id, null, CancellationToken.None)).Select(s => s.Id));
+        Assert.Equal(new[] { second.Id, first.Id }, (await Snapshots.ListAsync(app.Id, null, CancellationToken.None).Within()).Select(s => s.Id));
 
         drivers.Observed.BeforeSnapshot = null;
         var next = await Snapshots.ApplyPolicyAsync(app.Id, null, CancellationToken.None).Within();
@@ -279,11 +279,11 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
     public async Task An_app_without_a_policy_is_skipped_and_a_wrong_setting_is_InvalidSetting()
     {
         var settings = new Dictionary<string, string>();
-        var (app, _) = await DeployAsync(settings);
+        var (app, _) = await DeployAsync(settings).Within();
         var skipped = await Snapshots.ApplyPolicyAsync(app.Id, null, CancellationToken.None).Within();
         Assert.Equal(SnapshotPolicyOutcome.Skipped, skipped.Outcome);
         Assert.Contains("no snapshot policy", skipped.Message);
-        Assert.Empty(await Snapshots.ListAsync(app.Id, null, CancellationToken.None));
+        Assert.Empty(await Snapshots.ListAsync(app.Id, null, CancellationToken.None).Within());
 
         settings[SnapshotPolicy.KeepSetting] = "none";
         var error = await Assert.ThrowsAsync<KompoxException>(() => Snapshots.ApplyPolicyAsync(app.Id, null, CancellationToken.None).Within());
@@ -293,16 +293,16 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
     [Fact]
     public async Task A_pin_is_kept_in_the_snapshots_tags_and_removed_by_unpinning()
     {
-        var (app, _) = await DeployAsync();
+        var (app, _) = await DeployAsync().Within();
         var snapshot = await Snapshots.CreateAsync(app.Id, new SnapshotOptions(), null, CancellationToken.None).Within();
         Assert.False(snapshot.Pinned);
 
         Assert.True((await Snapshots.SetPinnedAsync(app.Id, snapshot.Id, true, null, CancellationToken.None).Within()).Pinned);
-        Assert.True(Assert.Single(await Snapshots.ListAsync(app.Id, null, CancellationToken.None)).Pinned);
+        Assert.True(Assert.Single(await Snapshots.ListAsync(app.Id, null, CancellationToken.None).Within()).Pinned);
         Assert.Contains($"\"{SnapshotInfo.PinnedTag}\": \"true\"", await File.ReadAllTextAsync(Path.Combine(dataRoot, "snapshots", snapshot.Id + ".json")));
 
         Assert.False((await Snapshots.SetPinnedAsync(app.Id, snapshot.Id, false, null, CancellationToken.None).Within()).Pinned);
-        Assert.False(Assert.Single(await Snapshots.ListAsync(app.Id, null, CancellationToken.None)).Pinned);
+        Assert.False(Assert.Single(await Snapshots.ListAsync(app.Id, null, CancellationToken.None).Within()).Pinned);
         var missing = await Assert.ThrowsAsync<KompoxException>(() => Snapshots.SetPinnedAsync(app.Id, "web-20250101000000-zzzzzz", true, null, CancellationToken.None).Within());
         Assert.Equal("SnapshotNotFound", missing.ErrorId);
     }
@@ -335,7 +335,7 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
     [Fact]
     public async Task Snapshot_hooks_run_in_order_in_the_named_container_around_the_copy()
     {
-        var (app, _) = await DeployAsync(compose: Hooked.Replace("ON_ERROR", "fail"));
+        var (app, _) = await DeployAsync(compose: Hooked.Replace("ON_ERROR", "fail")).Within();
         var ran = new System.Collections.Concurrent.ConcurrentQueue<string>();
         Kompox.Testing.KubeApi.ExecHandler Record(int exitCode) => (process, _) =>
         {
@@ -351,7 +351,7 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
 
         Assert.Equal(new[] { "db: psql -c select pg_backup_start('kompox')", "db: sync", "copy", "db: psql -c select pg_backup_stop()" }, ran);
         Assert.DoesNotContain(progress.Reports, r => r.Kind == ProgressKind.Warning);
-        Assert.Single(await Snapshots.ListAsync(app.Id, null, CancellationToken.None), s => s.Id == snapshot.Id);
+        Assert.Single(await Snapshots.ListAsync(app.Id, null, CancellationToken.None).Within(), s => s.Id == snapshot.Id);
     }
 
     [Theory]
@@ -359,14 +359,14 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
     [InlineData("continue")]
     public async Task A_failing_pre_hook_takes_no_snapshot_unless_on_error_continue_and_the_post_hook_runs_either_way(string onError)
     {
-        var (app, _) = await DeployAsync(compose: Hooked.Replace("ON_ERROR", onError));
+        var (app, _) = await DeployAsync(compose: Hooked.Replace("ON_ERROR", onError)).Within();
         var ran = new System.Collections.Concurrent.ConcurrentQueue<string>();
         harness.Server.InstallProgram(KubeNames.Namespace(app), "db", "psql", async (process, token) =>
         {
             ran.Enqueue(string.Join(' ', process.Command));
             if (process.Command.Any(c => c.Contains("pg_backup_start", StringComparison.Ordinal)))
             {
-                await process.Stderr.WriteAsync("ERROR:  a backup is already in progress\n"u8.ToArray(), token);
+                await process.Stderr.WriteAsync("ERROR:  a backup is already in progress\n"u8.ToArray(), token).Within();
                 return 1;
             }
 
@@ -379,16 +379,16 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
 
         if (onError == "fail")
         {
-            var error = await Assert.ThrowsAsync<KompoxException>(() => taking);
+            var error = await Assert.ThrowsAsync<KompoxException>(() => taking).Within();
             Assert.Equal(("SnapshotHookFailed", ErrorKind.Conflict), (error.ErrorId, error.Kind));
             Assert.Contains("no snapshot was taken: pre hook 'psql -c select pg_backup_start('kompox')' in service db exited with code 1: ERROR:  a backup is already in progress", error.Message);
-            Assert.Empty(await Snapshots.ListAsync(app.Id, null, CancellationToken.None));
+            Assert.Empty(await Snapshots.ListAsync(app.Id, null, CancellationToken.None).Within());
             Assert.Equal(new[] { "-c select pg_backup_start('kompox')", "-c select pg_backup_stop()" }, ran.Select(r => r[(r.IndexOf(' ') + 1)..]));
         }
         else
         {
-            var snapshot = await taking;
-            Assert.Single(await Snapshots.ListAsync(app.Id, null, CancellationToken.None));
+            var snapshot = await taking.Within();
+            Assert.Single(await Snapshots.ListAsync(app.Id, null, CancellationToken.None).Within());
             Assert.Equal(3, ran.Count);
             Assert.Contains(progress.Reports, r => r.Kind == ProgressKind.Warning && r.Warning!.Message.Contains("going on (on_error: continue)", StringComparison.Ordinal));
         }
@@ -399,7 +399,7 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
     {
         var app = App(compose: Hooked.Replace("ON_ERROR", "fail"));
         await new DiskOperations(context).CreateAsync(app.Id, null, null, CancellationToken.None).Within();
-        var disk = Assert.Single(await Disks.ListAsync(app.Id, null, CancellationToken.None));
+        var disk = Assert.Single(await Disks.ListAsync(app.Id, null, CancellationToken.None).Within());
 
         var snapshot = await Snapshots.CreateAsync(app.Id, new SnapshotOptions { DiskId = disk.Id }, null, CancellationToken.None).Within();
         Assert.Equal(disk.Id, snapshot.DiskId);
@@ -420,15 +420,15 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
     private async Task<int> PodCountAsync(KompoxApp app)
     {
         using var client = harness.Client();
-        return (await client.CoreV1.ListNamespacedPodAsync(KubeNames.Namespace(app))).Items.Count;
+        return (await client.CoreV1.ListNamespacedPodAsync(KubeNames.Namespace(app)).Within()).Items.Count;
     }
 
     private async Task AssertRunningAgainAsync(KompoxApp app)
     {
         using var client = harness.Client();
-        var deployment = Assert.Single((await client.AppsV1.ListNamespacedDeploymentAsync(KubeNames.Namespace(app))).Items);
+        var deployment = Assert.Single((await client.AppsV1.ListNamespacedDeploymentAsync(KubeNames.Namespace(app)).Within()).Items);
         Assert.Equal(1, deployment.Spec.Replicas);
-        var pod = Assert.Single((await client.CoreV1.ListNamespacedPodAsync(KubeNames.Namespace(app))).Items);
+        var pod = Assert.Single((await client.CoreV1.ListNamespacedPodAsync(KubeNames.Namespace(app)).Within()).Items);
         Assert.Contains(pod.Status.Conditions, c => c.Type == "Ready" && c.Status == "True");
     }
 
@@ -495,10 +495,10 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
         {
             if (BeforeSnapshot is { } before)
             {
-                await before();
+                await before().Within();
             }
 
-            return await Inner.CreateSnapshotAsync(app, diskId, progress, cancellationToken);
+            return await Inner.CreateSnapshotAsync(app, diskId, progress, cancellationToken).Within();
         }
 
         public Task DeleteSnapshotAsync(KompoxApp app, string snapshotId, CancellationToken cancellationToken) => Inner.DeleteSnapshotAsync(app, snapshotId, cancellationToken);
@@ -507,8 +507,8 @@ public sealed class SnapshotOperationsTests : IAsyncLifetime
 
         public async Task ExportDiskAsync(KompoxApp app, string diskId, Stream destination, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
         {
-            await Inner.ExportDiskAsync(app, diskId, destination, progress, cancellationToken);
-            await destination.FlushAsync(cancellationToken);
+            await Inner.ExportDiskAsync(app, diskId, destination, progress, cancellationToken).Within();
+            await destination.FlushAsync(cancellationToken).Within();
             AfterExportBytes?.Invoke(cancellationToken);
         }
 

@@ -77,7 +77,7 @@ internal sealed class SteppedClock : TimeProvider
             }
 
             pending = null;
-            var due = await next;
+            var due = await next.Within();
             if (due == Timeout.InfiniteTimeSpan || due <= TimeSpan.Zero)
             {
                 continue;
