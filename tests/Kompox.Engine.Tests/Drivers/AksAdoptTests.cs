@@ -6,6 +6,7 @@ using Kompox.Model;
 using Kompox.Operations;
 using Kompox.Testing.FakeArm;
 using Microsoft.Extensions.Time.Testing;
+using static Kompox.Tests.Drivers.AksLab;
 
 namespace Kompox.Tests.Drivers;
 
@@ -15,24 +16,14 @@ namespace Kompox.Tests.Drivers;
 /// </summary>
 public sealed class AksAdoptTests : IDisposable
 {
-    private const string Subscription = "00000000-0000-0000-0000-000000000001";
-    private const string Group = "rg-apps";
-    private const string ClusterPrincipal = "5e2a7c1d-3b4f-4a6e-9d8c-1f0e2b3a4c5d";
-
-    private readonly FakeArm arm = new();
-    private readonly FakeTimeProvider time = new(new DateTimeOffset(2025, 8, 11, 12, 34, 56, TimeSpan.Zero));
+    private readonly AksLab lab = new("rg-other");
     private readonly Operations.RecordedProgress progress = new();
 
-    public AksAdoptTests()
-    {
-        arm.ResourceGroups.Add(Group);
-        arm.ResourceGroups.Add("rg-other");
-        arm.ResourceGroups.Add("rg-aks");
-        arm.Clusters.Add(new FakeManagedCluster(Subscription, "rg-aks", "lab", "japaneast", ClusterPrincipal, "MC_rg-aks_lab_japaneast", [[]]));
-        arm.RoleAssignments.Add(new FakeRoleAssignment($"/subscriptions/{Subscription}/resourceGroups/{Group}", ClusterPrincipal, FakeArm.ContributorRole));
-    }
+    private FakeArm arm => lab.Arm;
 
-    public void Dispose() => arm.Dispose();
+    private FakeTimeProvider time => lab.Time;
+
+    public void Dispose() => lab.Dispose();
 
     [Fact]
     public async Task A_disk_made_outside_Kompox_is_tagged_as_the_apps_keeping_its_own_tags_and_then_lists_as_its_disk()
@@ -105,50 +96,7 @@ public sealed class AksAdoptTests : IDisposable
         return disk;
     }
 
-    private AksRuntime Runtime()
-    {
-        var options = new ArmClientOptions
-        {
-            Environment = new ArmEnvironment(arm.Endpoint, "https://management.azure.com/"),
-            Transport = new HttpClientTransport(arm.TrustingHandler()),
-        };
-        options.Retry.MaxRetries = 0;
-        return (AksRuntime)new DriverFactory(time, new AzureConnector(new StaticCredential(arm.Token), options)).Runtime(App().Cluster);
-    }
+    private AksRuntime Runtime() => lab.Runtime();
 
-    private static KompoxApp App()
-    {
-        var provider = new KompoxProvider
-        {
-            Name = "aks1",
-            Driver = "aks",
-            Settings = new Dictionary<string, string> { ["AZURE_SUBSCRIPTION_ID"] = Subscription, ["AZURE_LOCATION"] = "japaneast" },
-            Service = new KompoxService { Name = "ops" },
-        };
-        var cluster = new KompoxCluster
-        {
-            Name = "lab",
-            Provider = provider,
-            Auth = new ClusterAuth(),
-            Ingress = new ClusterIngress(),
-            Domain = "ops.example.com",
-            Settings = new Dictionary<string, string> { ["AZURE_RESOURCE_GROUP_NAME"] = "rg-aks" },
-        };
-        return new KompoxApp
-        {
-            Name = "web",
-            Cluster = cluster,
-            Compose = Operations.OperationFixture.Compose,
-            Ingress = new Dictionary<string, string>(),
-            Resources = new Dictionary<string, string>(),
-            Settings = new Dictionary<string, string> { ["AZURE_RESOURCE_GROUP_NAME"] = Group, ["AZURE_DISK_SIZE"] = "2" },
-        };
-    }
-
-    private sealed class StaticCredential(string token) : TokenCredential
-    {
-        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) => new(token, DateTimeOffset.UtcNow.AddHours(1));
-
-        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) => new(GetToken(requestContext, cancellationToken));
-    }
+    private static KompoxApp App() => AksLab.App(diskType: null);
 }

@@ -7,7 +7,7 @@ using Kompox.Drivers;
 using Kompox.Model;
 using Kompox.Operations;
 using Kompox.Testing.FakeArm;
-using Microsoft.Extensions.Time.Testing;
+using static Kompox.Tests.Drivers.AksLab;
 
 namespace Kompox.Tests.Drivers;
 
@@ -22,33 +22,25 @@ namespace Kompox.Tests.Drivers;
 /// </summary>
 public sealed class AksCloudTests : IDisposable
 {
-    private const string Subscription = "00000000-0000-0000-0000-000000000001";
-    private const string Group = "rg-apps";
-    private const string ClusterPrincipal = "5e2a7c1d-3b4f-4a6e-9d8c-1f0e2b3a4c5d";
-
-    private readonly FakeArm arm = new();
-    private readonly FakeTimeProvider time = new(new DateTimeOffset(2025, 8, 11, 12, 34, 56, TimeSpan.Zero));
+    private readonly AksLab lab = new();
     private readonly Operations.RecordedProgress progress = new();
     private readonly string? savedEndpoint = Environment.GetEnvironmentVariable("IDENTITY_ENDPOINT");
     private readonly string? savedHeader = Environment.GetEnvironmentVariable("IDENTITY_HEADER");
 
     public AksCloudTests()
     {
-        arm.ResourceGroups.Add(Group);
-        arm.ResourceGroups.Add("rg-aks");
-        arm.Clusters.Add(new FakeManagedCluster(Subscription, "rg-aks", "lab", "japaneast", ClusterPrincipal, "MC_rg-aks_lab_japaneast", [[]]));
-        arm.RoleAssignments.Add(new FakeRoleAssignment($"/subscriptions/{Subscription}/resourceGroups/{Group}", ClusterPrincipal, FakeArm.ContributorRole));
-
         // What App Service and Azure Automation put in a process with a managed identity.
         Environment.SetEnvironmentVariable("IDENTITY_ENDPOINT", arm.ManagedIdentityEndpoint.ToString());
         Environment.SetEnvironmentVariable("IDENTITY_HEADER", arm.IdentityHeader);
     }
 
+    private FakeArm arm => lab.Arm;
+
     public void Dispose()
     {
         Environment.SetEnvironmentVariable("IDENTITY_ENDPOINT", savedEndpoint);
         Environment.SetEnvironmentVariable("IDENTITY_HEADER", savedHeader);
-        arm.Dispose();
+        lab.Dispose();
     }
 
     [Fact]
@@ -208,31 +200,9 @@ public sealed class AksCloudTests : IDisposable
         }
 
         var app = App(Provider(settings));
-        return (AksRuntime)new DriverFactory(time, AzureConnector.PublicCloud).Runtime(app.Cluster);
+        return (AksRuntime)new DriverFactory(lab.Time, AzureConnector.PublicCloud).Runtime(app.Cluster);
     }
 
-    private static KompoxProvider Provider(Dictionary<string, string> settings)
-    {
-        settings["AZURE_SUBSCRIPTION_ID"] = Subscription;
-        settings["AZURE_LOCATION"] = "japaneast";
-        return new KompoxProvider { Name = "aks1", Driver = "aks", Settings = settings, Service = new KompoxService { Name = "ops" } };
-    }
-
-    private KompoxApp App(KompoxProvider? provider = null) => new()
-    {
-        Name = "web",
-        Cluster = new KompoxCluster
-        {
-            Name = "lab",
-            Provider = provider ?? Provider(new() { [AzureConnector.EndpointSetting] = arm.Endpoint.ToString() }),
-            Auth = new ClusterAuth(),
-            Ingress = new ClusterIngress(),
-            Domain = "ops.example.com",
-            Settings = new Dictionary<string, string> { ["AZURE_RESOURCE_GROUP_NAME"] = "rg-aks" },
-        },
-        Compose = Operations.OperationFixture.Compose,
-        Ingress = new Dictionary<string, string>(),
-        Resources = new Dictionary<string, string>(),
-        Settings = new Dictionary<string, string> { ["AZURE_RESOURCE_GROUP_NAME"] = Group, ["AZURE_DISK_SIZE"] = "2", ["AZURE_DISK_TYPE"] = "StandardSSD_LRS" },
-    };
+    private KompoxApp App(KompoxProvider? provider = null) =>
+        AksLab.App(provider: provider ?? Provider(new() { [AzureConnector.EndpointSetting] = arm.Endpoint.ToString() }));
 }

@@ -9,6 +9,7 @@ using Kompox.Operations;
 using Kompox.Testing.FakeArm;
 using Kompox.Tests.Operations;
 using Microsoft.Extensions.Time.Testing;
+using static Kompox.Tests.Drivers.AksLab;
 
 namespace Kompox.Tests.Drivers;
 
@@ -16,34 +17,23 @@ namespace Kompox.Tests.Drivers;
 [Collection(ProcessWideMeasurements.Name)]
 public sealed class AksRuntimeTests : IDisposable
 {
-    private const string Subscription = "00000000-0000-0000-0000-000000000001";
-    private const string Group = "rg-apps";
     private const long ImageBytes = (24L << 20) + 512;
 
-    private readonly FakeArm arm = new();
-    private readonly FakeTimeProvider time = new(new DateTimeOffset(2025, 8, 11, 12, 34, 56, TimeSpan.Zero));
+    private readonly AksLab lab = new();
     private readonly RecordedProgress progress = new();
 
-    private const string ClusterPrincipal = "5e2a7c1d-3b4f-4a6e-9d8c-1f0e2b3a4c5d";
+    private FakeArm arm => lab.Arm;
 
-    public AksRuntimeTests()
-    {
-        arm.ResourceGroups.Add(Group);
-        arm.ResourceGroups.Add("rg-aks");
+    private FakeTimeProvider time => lab.Time;
 
-        // The app's cluster, regional, whose identity is Contributor on the apps' group as the AKS docs ask.
-        arm.Clusters.Add(new FakeManagedCluster(Subscription, "rg-aks", "lab", "japaneast", ClusterPrincipal, "MC_rg-aks_lab_japaneast", [[]]));
-        arm.RoleAssignments.Add(new FakeRoleAssignment($"/subscriptions/{Subscription}/resourceGroups/{Group}", ClusterPrincipal, FakeArm.ContributorRole));
-    }
-
-    public void Dispose() => arm.Dispose();
+    public void Dispose() => lab.Dispose();
 
     [Fact]
     public async Task A_new_disk_is_an_empty_managed_disk_tagged_with_the_app_and_the_time()
     {
         var disk = await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None).Within();
 
-        Assert.Matches(new Regex($"^/subscriptions/{Subscription}/resourceGroups/{Group}/providers/Microsoft.Compute/disks/web-20250811123456-[0-9a-z]{{6}}$"), disk.Id);
+        Assert.Matches(new Regex($"^/subscriptions/{Subscription}/resourceGroups/{AksLab.Group}/providers/Microsoft.Compute/disks/web-20250811123456-[0-9a-z]{{6}}$"), disk.Id);
         Assert.Equal(new DiskInfo(disk.Id, App().Id, time.GetUtcNow(), 2L << 30), disk);
         var made = Assert.Single(arm.Disks);
         Assert.Equal(("japaneast", "StandardSSD_LRS", "Empty"), (made.Location, made.Sku, made.CreateOption));
@@ -101,7 +91,7 @@ public sealed class AksRuntimeTests : IDisposable
         var theirs = await runtime.CreateDiskAsync(App("db"), progress, CancellationToken.None).Within();
 
         await runtime.DeleteDiskAsync(App(), mine.Id, CancellationToken.None).Within();
-        var refusals = new[] { theirs.Id, mine.Id, "web-disk", $"/subscriptions/{Subscription}/resourceGroups/{Group}/providers/Microsoft.Compute/snapshots/x" };
+        var refusals = new[] { theirs.Id, mine.Id, "web-disk", $"/subscriptions/{Subscription}/resourceGroups/{AksLab.Group}/providers/Microsoft.Compute/snapshots/x" };
         foreach (var id in refusals)
         {
             var error = await Assert.ThrowsAsync<KompoxException>(() => runtime.DeleteDiskAsync(App(), id, CancellationToken.None)).Within();
@@ -314,7 +304,7 @@ public sealed class AksRuntimeTests : IDisposable
     [Fact]
     public async Task A_cluster_identity_without_rights_on_the_apps_group_is_refused_before_any_disk_is_made()
     {
-        var group = $"/subscriptions/{Subscription}/resourceGroups/{Group}";
+        var group = $"/subscriptions/{Subscription}/resourceGroups/{AksLab.Group}";
         arm.RoleAssignments.Clear();
         arm.RoleAssignments.Add(new FakeRoleAssignment(group, ClusterPrincipal, FakeArm.ReaderRole));
         arm.RoleAssignments.Add(new FakeRoleAssignment(group, "0b9f3d1e-5c4a-4e8b-9a71-2f6d8c3b1a90", FakeArm.ContributorRole));
@@ -347,7 +337,7 @@ public sealed class AksRuntimeTests : IDisposable
         var error = await Assert.ThrowsAsync<KompoxException>(() => Runtime().CreateDiskAsync(App(), progress, CancellationToken.None)).Within();
         Assert.Contains($"--assignee {Assigned} ", error.Message);
 
-        arm.RoleAssignments.Add(new FakeRoleAssignment($"/subscriptions/{Subscription}/resourceGroups/{Group}", Assigned, FakeArm.ContributorRole));
+        arm.RoleAssignments.Add(new FakeRoleAssignment($"/subscriptions/{Subscription}/resourceGroups/{AksLab.Group}", Assigned, FakeArm.ContributorRole));
         await Runtime().CreateDiskAsync(App(), progress, CancellationToken.None).Within();
     }
 
@@ -446,7 +436,7 @@ public sealed class AksRuntimeTests : IDisposable
     [Fact]
     public void The_factory_builds_the_aks_runtime_and_the_default_credential_honours_the_providers_setting()
     {
-        var factory = new DriverFactory(time, Connector(new StaticCredential(arm.Token)));
+        var factory = new DriverFactory(time, lab.Connector(new StaticCredential(arm.Token)));
 
         Assert.IsType<AksRuntime>(factory.Runtime(App().Cluster));
         var provider = new KompoxProvider
@@ -463,19 +453,7 @@ public sealed class AksRuntimeTests : IDisposable
     private void ZonalCluster(params IReadOnlyList<string>[] pools) =>
         arm.Clusters[0] = arm.Clusters[0] with { PoolZones = pools };
 
-    private AksRuntime Runtime(TokenCredential? credential = null) =>
-        (AksRuntime)new DriverFactory(time, Connector(credential ?? new StaticCredential(arm.Token))).Runtime(App().Cluster);
-
-    private AzureConnector Connector(TokenCredential credential)
-    {
-        var options = new ArmClientOptions
-        {
-            Environment = new ArmEnvironment(arm.Endpoint, "https://management.azure.com/"),
-            Transport = new HttpClientTransport(arm.TrustingHandler()),
-        };
-        options.Retry.MaxRetries = 0;
-        return new AzureConnector(credential, options);
-    }
+    private AksRuntime Runtime(TokenCredential? credential = null) => lab.Runtime(credential);
 
     private FakeDisk Single(string id) => arm.Disks.Single(d => d.Id == id);
 
@@ -499,41 +477,7 @@ public sealed class AksRuntimeTests : IDisposable
         return image;
     }
 
-    private static KompoxApp App(string name = "web", string group = Group, string diskType = "StandardSSD_LRS")
-    {
-        var provider = new KompoxProvider
-        {
-            Name = "aks1",
-            Driver = "aks",
-            Settings = new Dictionary<string, string> { ["AZURE_SUBSCRIPTION_ID"] = Subscription, ["AZURE_LOCATION"] = "japaneast" },
-            Service = new KompoxService { Name = "ops" },
-        };
-        var cluster = new KompoxCluster
-        {
-            Name = "lab",
-            Provider = provider,
-            Auth = new ClusterAuth(),
-            Ingress = new ClusterIngress(),
-            Domain = "ops.example.com",
-            Settings = new Dictionary<string, string> { ["AZURE_RESOURCE_GROUP_NAME"] = "rg-aks" },
-        };
-        return new KompoxApp
-        {
-            Name = name,
-            Cluster = cluster,
-            Compose = OperationFixture.Compose,
-            Ingress = new Dictionary<string, string>(),
-            Resources = new Dictionary<string, string>(),
-            Settings = new Dictionary<string, string> { ["AZURE_RESOURCE_GROUP_NAME"] = group, ["AZURE_DISK_SIZE"] = "2", ["AZURE_DISK_TYPE"] = diskType },
-        };
-    }
-
-    private sealed class StaticCredential(string token) : TokenCredential
-    {
-        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) => new(token, DateTimeOffset.UtcNow.AddHours(1));
-
-        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) => new(GetToken(requestContext, cancellationToken));
-    }
+    private static KompoxApp App(string name = "web", string group = AksLab.Group, string diskType = "StandardSSD_LRS") => AksLab.App(name, group, diskType);
 
     private sealed class ThrowingCredential(Exception error) : TokenCredential
     {
