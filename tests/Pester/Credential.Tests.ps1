@@ -58,13 +58,17 @@ Describe 'Get-KompoxAppCredential' {
         }
 
         It 'writes the kubeconfig with mode 0600 and outputs the credential with its path' {
+            # The server (in this process, on the system clock) sets the expiry: bracket it by the clock read before and
+            # after the call, rather than allow a window of real time (the API server writes whole seconds).
+            $before = [DateTimeOffset]::UtcNow
             $credential = Import-KompoxConfig $Config | Get-KompoxAppCredential -OutFile $File -Duration 2:00:00
+            $after = [DateTimeOffset]::UtcNow
             $credential | Should -BeOfType 'Kompox.PowerShell.KompoxAppCredential'
             $credential.KubeconfigPath | Should -Be $File
             $credential.Namespace | Should -Be $Namespace
             $credential.User | Should -Be "system:serviceaccount:${Namespace}:gitea-access"
-            ($credential.ExpiresAt - [DateTimeOffset]::UtcNow).TotalMinutes | Should -BeGreaterThan 115
-            ($credential.ExpiresAt - [DateTimeOffset]::UtcNow).TotalMinutes | Should -BeLessOrEqual 120
+            $credential.ExpiresAt | Should -BeGreaterOrEqual $before.AddHours(2).AddTicks(-($before.Ticks % [TimeSpan]::TicksPerSecond))
+            $credential.ExpiresAt | Should -BeLessOrEqual $after.AddHours(2)
             (Get-Content $File -Raw) | Should -Be $credential.Kubeconfig
             if (-not $IsWindows) { (Get-Item $File).UnixFileMode | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite') }
             $text = ($credential | Out-String -Width 300) -replace ' +', ' '
