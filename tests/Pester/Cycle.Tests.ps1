@@ -22,7 +22,8 @@ BeforeAll {
         $Kubeconfig = $Server.WriteKubeconfig((Join-Path $TestDrive 'admin.kubeconfig'))
         $Context = 'kompox-test'
         $DataRoot = (New-Item -ItemType Directory (Join-Path $TestDrive 'data')).FullName
-        $Timeout = 60
+        # The test server rolls out at once: this only turns a hang into a failure, far above what a deploy takes.
+        $Timeout = 300
     }
 
     # A name of its own, so that a run on a shared cluster meets no other app.
@@ -107,6 +108,7 @@ Describe 'An app from deploy to destroy and back' {
     }
 
     It 'refuses to deploy while another holder has the app''s lease, naming it, and deploys once it is free' {
+        # Held for an hour: the deploy below meets it held however long kubectl and the steps between take.
         $now = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ss.ffffffZ', [cultureinfo]::InvariantCulture)
         $lease = Join-Path $TestDrive 'lease.yaml'
         Set-Content $lease @"
@@ -117,7 +119,7 @@ metadata:
   namespace: $Namespace
 spec:
   holderIdentity: runbook-worker/4242/cafe0001
-  leaseDurationSeconds: 60
+  leaseDurationSeconds: 3600
   acquireTime: '$now'
   renewTime: '$now'
 "@

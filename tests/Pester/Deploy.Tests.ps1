@@ -116,6 +116,8 @@ Describe 'New-KompoxApp, Get-KompoxApp and Remove-KompoxApp' {
         $Server.FailNextRollout([Kompox.Testing.KubeApi.RolloutFailure]::CrashLoopBackOff(2, [string[]]@('starting gitea', 'panic: cannot read app.ini'), 3, 'server'))
         $changed = Join-Path $Dir 'changed.yml'
         (Get-Content $Config -Raw).Replace('memory: 2Gi', 'memory: 3Gi') | Set-Content $changed
+        # The Pod crash-loops from its start and never gets ready: -Timeout only ends the wait sooner than the minute
+        # a crash loop is given, so its length does not matter.
         New-KompoxApp -Path $changed -Timeout 3 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $err | Should -HaveCount 1
         $err[0].FullyQualifiedErrorId | Should -BeLike 'RolloutFailed,Kompox.Cmdlets.NewKompoxAppCommand'
@@ -149,7 +151,7 @@ Describe 'New-KompoxApp, Get-KompoxApp and Remove-KompoxApp' {
 
         $namespace = (Get-KompoxApp -Path $Config).Namespace
         $Server.Peek('leases', $namespace, 'kompox-app-lock')['spec']['holderIdentity'] | Should -BeNullOrEmpty -Because 'the stopped deploy released the app'
-        (New-KompoxApp -Path $Config -Timeout 30 -Confirm:$false -WarningAction SilentlyContinue).Ready | Should -BeTrue
+        (New-KompoxApp -Path $Config -Confirm:$false -WarningAction SilentlyContinue).Ready | Should -BeTrue
     }
 
     It 'names the server when the credentials are refused' {

@@ -12,7 +12,7 @@ BeforeAll {
     $KubectlHome = (New-Item -ItemType Directory (Join-Path $TestDrive 'home')).FullName
 
     $null = Import-KompoxConfig $Config | Initialize-KompoxCluster -Confirm:$false
-    $null = New-KompoxApp -Path $Config -Timeout 60 -Confirm:$false -WarningAction SilentlyContinue
+    $null = New-KompoxApp -Path $Config -Confirm:$false -WarningAction SilentlyContinue
     $Namespace = @($Server.PeekAll('namespaces') | Where-Object { $_['metadata']['name'].ToString() -like 'k4x-gitea-*' })[0]['metadata']['name'].ToString()
     # The comma keeps the JsonObject whole: PowerShell would enumerate its properties down the pipeline.
     function Get-AppPod { , @($Server.PeekAll('pods', $Namespace))[0] }
@@ -95,7 +95,7 @@ services:
 Describe 'Restart-KompoxApp' {
     It 'gives a new Pod on the same disk' {
         $before = Get-AppPod
-        $r = Restart-KompoxApp -Path $Config -Timeout 60 -PassThru
+        $r = Restart-KompoxApp -Path $Config -PassThru
         $after = Get-AppPod
         $r.PreviousPod | Should -Be $before['metadata']['name'].ToString()
         $r.Pod | Should -Be $after['metadata']['name'].ToString()

@@ -98,6 +98,7 @@ Describe 'Default tables' {
         $Server.FailNextRollout([Kompox.Testing.KubeApi.RolloutFailure]::CrashLoopBackOff(2, [string[]]@('panic'), 3, 'server'))
         $changed = Join-Path (Split-Path $Config) 'changed.yml'
         (Get-Content $Config -Raw).Replace('memory: 2Gi', 'memory: 3Gi') | Set-Content $changed
+        # A crash loop from the Pod's start, never ready: -Timeout only ends the wait sooner; its length does not matter.
         New-KompoxApp $changed -Timeout 3 -Confirm:$false -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $troubled = Get-KompoxApp $changed
         $troubled.Ready | Should -BeFalse

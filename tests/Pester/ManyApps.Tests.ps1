@@ -66,7 +66,7 @@ Describe 'A config of three apps on one cluster' {
     }
 
     It 'deploys every app of the file' {
-        $deployed = New-KompoxApp -Path $Config -Timeout 60 -Confirm:$false -WarningAction SilentlyContinue
+        $deployed = New-KompoxApp -Path $Config -Confirm:$false -WarningAction SilentlyContinue
         $deployed.AppId | Should -Be @('ops/k3s1/lab/wordpress', 'ops/k3s1/lab/nextcloud', 'ops/k3s1/lab/grafana')
         $deployed.Ready | Should -Be @($true, $true, $true)
     }
@@ -86,7 +86,7 @@ Describe 'A config of three apps on one cluster' {
     It 'removes, through the listed object, an app whose config was deleted, and lists it no more' {
         $solo = Join-Path $Work 'solo/kompoxops.yml'
         Set-Content $solo "version: 1`ncluster:`n  file: ../kompoxops.yml`napp:`n  name: solo`n  compose: compose.yml`n"
-        $null = New-KompoxApp -Path $solo -Timeout 60 -Confirm:$false -WarningAction SilentlyContinue
+        $null = New-KompoxApp -Path $solo -Confirm:$false -WarningAction SilentlyContinue
         Remove-Item $solo
 
         $gone = Get-KompoxApp -Cluster $Config | Where-Object AppId -eq 'ops/k3s1/lab/solo'
@@ -121,7 +121,7 @@ Describe 'An app file that names the shared cluster file' {
 
     It 'warns at deploy when the same file deployed an app under another name, naming that app and its disk' {
         $path = Join-Path $Work 'blog/kompoxops.yml'
-        $first = New-KompoxApp -Path $path -Timeout 60 -Confirm:$false -WarningAction SilentlyContinue
+        $first = New-KompoxApp -Path $path -Confirm:$false -WarningAction SilentlyContinue
         (Get-Content $path -Raw).Replace('name: blog', 'name: journal') | Set-Content $path
 
         # In a runspace of its own, where the "What if:" lines have no host to flood.

@@ -22,7 +22,7 @@ BeforeAll {
     Set-Content $compose ((Get-Content $compose -Raw).Replace("  db:`n", $hooks + "`n"))
 
     $null = Import-KompoxConfig $Config | Initialize-KompoxCluster -Confirm:$false
-    $null = New-KompoxApp -Path $Config -Timeout 60 -Confirm:$false -WarningAction SilentlyContinue
+    $null = New-KompoxApp -Path $Config -Confirm:$false -WarningAction SilentlyContinue
     $Namespace = @($Server.PeekAll('namespaces') | Where-Object { $_['metadata']['name'].ToString() -like 'k4x-hooked-*' })[0]['metadata']['name'].ToString()
 
     # The commands exec'd in the app's Pod, in order, each as "container: argv".
