@@ -474,14 +474,42 @@ public sealed class AksSeedTests : IAsyncLifetime
         return await ExecPrograms.OnThisMachine(new Dictionary<string, string> { [mount] = DiskDir }, onStdin)(process, token).Within();
     };
 
-    private KompoxApp App()
+    [Fact]
+    public async Task Listing_aks_disks_when_the_API_server_does_not_answer_warns_and_marks_the_providers_current_disk()
+    {
+        // A port bound for this test and never listened on: a connection is refused, as by a cluster that is down, and no
+        // other test can take the port meanwhile.
+        using var closed = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        closed.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var down = Path.Combine(root, "down.kubeconfig");
+        var server = kube.Server.BaseUri.GetLeftPart(UriPartial.Authority);
+        File.WriteAllText(down, File.ReadAllText(kube.Kubeconfig).Replace(server, $"https://127.0.0.1:{((System.Net.IPEndPoint)closed.LocalEndPoint!).Port}", StringComparison.Ordinal));
+        var config = Path.Combine(ProjectDir, "kompoxops.yml");
+        var app = App(down, config);
+        await using var context = Context();
+        var runtime = context.Runtime(app.Cluster);
+        var older = await runtime.CreateDiskAsync(app, new RecordedProgress(), CancellationToken.None).Within();
+        var current = await runtime.CreateDiskAsync(app, new RecordedProgress(), CancellationToken.None).Within();
+        await runtime.MarkCurrentAsync(app, current.Id, CancellationToken.None).Within();
+        var progress = new RecordedProgress();
+
+        var listed = await new DiskOperations(context).ListAsync(app.Id, progress, CancellationToken.None).Within();
+
+        Assert.Equal(new[] { (older.Id, false), (current.Id, true) }.Order(), listed.Select(d => (d.Id, d.IsCurrent)).Order());
+        var warning = Assert.Single(progress.Reports, r => r.Kind == ProgressKind.Warning).Warning!;
+        Assert.Equal((config, ""), (warning.File, warning.Key));
+        Assert.StartsWith("the API server of cluster aks1 does not answer (", warning.Message, StringComparison.Ordinal);
+        Assert.EndsWith("); the current disk is the one the provider records", warning.Message, StringComparison.Ordinal);
+    }
+
+    private KompoxApp App(string? kubeconfig = null, string? configPath = null)
     {
         var provider = new KompoxProvider
         {
             Name = "aks1",
             Driver = "aks",
             Settings = new Dictionary<string, string> { ["AZURE_SUBSCRIPTION_ID"] = Subscription, ["AZURE_LOCATION"] = "japaneast" },
-            Service = new KompoxService { Name = "ops" },
+            Service = new KompoxService { Name = "ops", ConfigPath = configPath },
         };
         var app = new KompoxApp
         {
@@ -490,7 +518,7 @@ public sealed class AksSeedTests : IAsyncLifetime
             {
                 Name = "aks1",
                 Provider = provider,
-                Auth = new ClusterAuth { Kubeconfig = kube.Kubeconfig },
+                Auth = new ClusterAuth { Kubeconfig = kubeconfig ?? kube.Kubeconfig },
                 Ingress = new ClusterIngress { Namespace = "traefik" },
                 Domain = "ops.example.com",
                 Settings = new Dictionary<string, string> { ["AZURE_RESOURCE_GROUP_NAME"] = "rg-aks" },

@@ -18,6 +18,39 @@ public sealed class DiskOperationsTests : IDisposable
         Assert.Equal("InvalidSetting", error.ErrorId);
         Assert.Equal("AZURE_SUBSCRIPTION_ID", error.Target);
     }
+
+    // The activity names the operation, its app and what it acts on: every progress report of it says so.
+    [Theory]
+    [InlineData("move")]
+    [InlineData("switch")]
+    [InlineData("import")]
+    [InlineData("adopt")]
+    [InlineData("export")]
+    [InlineData("export current")]
+    public async Task Each_disk_operation_is_an_activity_named_by_what_it_does_to_which_app(string operation)
+    {
+        var app = fixture.App();
+        var disks = new DiskOperations(fixture.Context);
+        var progress = new RecordedProgress();
+        // Files only under the test's own directory, and none there: nothing is read or written.
+        var archive = Path.Combine(fixture.DataRoot, "none", "disk.tar.gz");
+        const string resource = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/disks/d";
+        var (run, activity) = operation switch
+        {
+            "move" => (disks.MoveAsync(app.Id, "ops/k3s1/lab2/web", new MoveOptions(), progress, CancellationToken.None), $"Moving app {app.Id} to ops/k3s1/lab2/web"),
+            "switch" => ((Task)disks.SwitchAsync(app.Id, "d1", TimeSpan.Zero, progress, CancellationToken.None), $"Switching app {app.Id} to disk d1"),
+            "import" => (disks.ImportAsync(app.Id, new ImportOptions { Path = archive, LockWait = TimeSpan.Zero }, progress, CancellationToken.None), $"Importing {archive} as a disk of app {app.Id}"),
+            "adopt" => (disks.AdoptAsync(app.Id, resource, TimeSpan.Zero, progress, CancellationToken.None), $"Adopting {resource} as a disk of app {app.Id}"),
+            "export" => (disks.ExportAsync(app.Id, "d1", new ExportOptions { Path = archive }, progress, CancellationToken.None), $"Exporting disk d1 of app {app.Id}"),
+            _ => (disks.ExportAsync(app.Id, null, new ExportOptions { Path = archive }, progress, CancellationToken.None), $"Exporting the current disk of app {app.Id}"),
+        };
+
+        // Each fails here (no such cluster, disk or file, or nothing to adopt on k3s): the activity is reported all the same.
+        await Assert.ThrowsAsync<KompoxException>(() => run).Within();
+
+        Assert.NotEmpty(progress.Reports);
+        Assert.All(progress.Reports, r => Assert.Equal(activity, r.Activity));
+    }
 }
 
 /// <summary>
@@ -112,7 +145,7 @@ public sealed class DiskOperationLeaseTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Creating_or_deleting_a_disk_while_another_holder_has_the_apps_Lease_is_refused_naming_it_and_works_once_it_is_released()
+    public async Task Creating_deleting_or_adopting_a_disk_while_another_holder_has_the_apps_Lease_is_refused_naming_it_and_works_once_it_is_released()
     {
         var app = fixture.App(kubeconfig: harness.Kubeconfig);
         await using var context = LeaseContext();
@@ -122,8 +155,11 @@ public sealed class DiskOperationLeaseTests : IAsyncLifetime
 
         var creating = await Assert.ThrowsAsync<KompoxException>(() => disks.CreateAsync(app.Id, TimeSpan.Zero, null, CancellationToken.None)).Within();
         var deleting = await Assert.ThrowsAsync<KompoxException>(() => disks.DeleteAsync(app.Id, spare.Id, TimeSpan.Zero, null, CancellationToken.None)).Within();
+        // Adopting also waits for the app, before the k3s runtime can say that it adopts nothing.
+        var adopting = await Assert.ThrowsAsync<KompoxException>(() => disks.AdoptAsync(app.Id, "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/disks/d", TimeSpan.Zero, null, CancellationToken.None)).Within();
 
         Assert.Equal("AppLocked", creating.ErrorId);
+        Assert.Equal("AppLocked", adopting.ErrorId);
         Assert.Contains(other.HolderIdentity, creating.Message);
         Assert.Equal(("AppLocked", Remedy.WaitForApp), (deleting.ErrorId, deleting.Remedy));
         Assert.Single(Directory.GetDirectories(Path.Combine(fixture.DataRoot, "disks")));
