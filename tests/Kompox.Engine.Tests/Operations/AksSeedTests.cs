@@ -474,8 +474,11 @@ public sealed class AksSeedTests : IAsyncLifetime
         return await ExecPrograms.OnThisMachine(new Dictionary<string, string> { [mount] = DiskDir }, onStdin)(process, token).Within();
     };
 
-    [Fact]
-    public async Task Listing_aks_disks_when_the_API_server_does_not_answer_warns_and_marks_the_providers_current_disk()
+    // The warning is located at the app's kompoxops.yml; an app of the service has none, and the name stands for it.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Listing_aks_disks_when_the_API_server_does_not_answer_warns_and_marks_the_providers_current_disk(bool fromConfigFile)
     {
         // A port bound for this test and never listened on: a connection is refused, as by a cluster that is down, and no
         // other test can take the port meanwhile.
@@ -484,7 +487,7 @@ public sealed class AksSeedTests : IAsyncLifetime
         var down = Path.Combine(root, "down.kubeconfig");
         var server = kube.Server.BaseUri.GetLeftPart(UriPartial.Authority);
         File.WriteAllText(down, File.ReadAllText(kube.Kubeconfig).Replace(server, $"https://127.0.0.1:{((System.Net.IPEndPoint)closed.LocalEndPoint!).Port}", StringComparison.Ordinal));
-        var config = Path.Combine(ProjectDir, "kompoxops.yml");
+        var config = fromConfigFile ? Path.Combine(ProjectDir, "kompoxops.yml") : null;
         var app = App(down, config);
         await using var context = Context();
         var runtime = context.Runtime(app.Cluster);
@@ -497,7 +500,7 @@ public sealed class AksSeedTests : IAsyncLifetime
 
         Assert.Equal(new[] { (older.Id, false), (current.Id, true) }.Order(), listed.Select(d => (d.Id, d.IsCurrent)).Order());
         var warning = Assert.Single(progress.Reports, r => r.Kind == ProgressKind.Warning).Warning!;
-        Assert.Equal((config, ""), (warning.File, warning.Key));
+        Assert.Equal((config ?? "kompoxops.yml", ""), (warning.File, warning.Key));
         Assert.StartsWith("the API server of cluster aks1 does not answer (", warning.Message, StringComparison.Ordinal);
         Assert.EndsWith("); the current disk is the one the provider records", warning.Message, StringComparison.Ordinal);
     }
