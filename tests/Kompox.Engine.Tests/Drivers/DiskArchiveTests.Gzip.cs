@@ -43,7 +43,6 @@ public sealed partial class DiskArchiveTests
     [InlineData("a wrong length", "", true)]
     [InlineData("garbage after it", "ends without its trailer", true)]
     [InlineData("the start of a second member after it", "ends without its trailer", true)]
-    [InlineData("a corrupt tar header inside", "checksum does not match", true)]
     [InlineData("two members", "ends without its trailer", false)]
     [InlineData("zeros after it", "ends without its trailer", false)]
     public void Refuses_a_gzip_stream_that_is_not_one_whole_member(string how, string why, bool gnuTarRefuses)
@@ -60,7 +59,6 @@ public sealed partial class DiskArchiveTests
             "a wrong length" => Flip(gzip, gzip.Length - 4),
             "garbage after it" => [.. gzip, .. "garbage!"u8],
             "the start of a second member after it" => [.. gzip, 0x1f, 0x8b],
-            "a corrupt tar header inside" => Gzip(Flip(tar, 512)),
             "two members" => [.. Gzip(tar[..1024]), .. Gzip(tar[1024..])],
             _ => [.. gzip, .. new byte[100]],
         };
@@ -72,6 +70,21 @@ public sealed partial class DiskArchiveTests
 
         var error = Assert.Throws<InvalidDataException>(() => Import(archive));
         Assert.Contains(why, error.Message);
+    }
+
+    // The error is the tar's, not one of reading the stream: the buffer in front still holds what follows the header
+    // when the import closes it, and closing must not try to give it back by seeking (BufferedStream does on a seekable
+    // stream).
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Refuses_a_corrupt_header_of_a_plain_or_gzip_tar_for_its_checksum(bool gzip)
+    {
+        var tar = Flip(Archive(Member("./", '5'), Member("f", '0', new string('x', 5000)), Member("g", '0', "y")), 512);
+
+        var error = Assert.Throws<InvalidDataException>(() => Import(gzip ? Gzip(tar) : tar));
+
+        Assert.Contains("checksum does not match", error.Message);
     }
 
     // The Stream contract: a read into no room returns 0 and is not the end of the stream.
