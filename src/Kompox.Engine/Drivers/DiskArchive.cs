@@ -970,7 +970,8 @@ internal sealed class TailStream(Stream inner) : Stream
 /// A gzip stream that fails when it ends without its trailer. zlib checks the trailer's CRC-32 and length when they are
 /// there (RFC 1952, 2.2: CRC32 and ISIZE end the member), but .NET's GZipStream ends quietly when its input ends before
 /// them: a cut archive whose tar part happens to be whole would pass. So when it ends, the last 8 bytes read must be a
-/// trailer whose ISIZE is the length read modulo 2^32. An archive of several gzip members is refused by this check.
+/// trailer whose ISIZE is the length read modulo 2^32. This refuses two things gzip -d reads: several members (unless
+/// those before the last are empty) and zero bytes after the member; GZipStream tells neither where a member ends.
 /// </summary>
 internal sealed class GzipEndCheck(GZipStream gzip, TailStream compressed) : Stream
 {
