@@ -14,11 +14,12 @@ public sealed partial class DiskArchiveTests
     [Theory]
     [InlineData("plain")]
     [InlineData("plain, starting with gzip's first magic byte")]
+    [InlineData("plain, whose second byte is gzip's second magic byte")]
     [InlineData("gzip")]
     [InlineData("gzip with a name and a comment in its header")]
     public void Reads_a_plain_or_gzip_compressed_tar_as_GNU_tar_does(string form)
     {
-        var tar = Archive(Member("./", '5', mtime: 1), Member(form.Contains("magic", StringComparison.Ordinal) ? "\u001f-first" : "f", '0', new string('x', 70000)), Member("g", '0', "y"));
+        var tar = Archive(Member("./", '5', mtime: 1), Member(form.Contains("first magic", StringComparison.Ordinal) ? "\u001f-first" : form.Contains("second magic", StringComparison.Ordinal) ? "\u00cb-is-c3-8b" : "f", '0', new string('x', 70000)), Member("g", '0', "y"));
         byte[] archive = form switch
         {
             "gzip" => Gzip(tar),
@@ -39,6 +40,7 @@ public sealed partial class DiskArchiveTests
     [InlineData("cut before its trailer", "ends without its trailer", true)]
     [InlineData("cut in its compressed data", "ends without its trailer", true)]
     [InlineData("cut to its magic bytes", "ends without its trailer", true)]
+    [InlineData("cut in its header", "ends without its trailer", true)]
     [InlineData("a wrong CRC-32", "", true)]
     [InlineData("a wrong length", "", true)]
     [InlineData("garbage after it", "ends without its trailer", true)]
@@ -55,6 +57,7 @@ public sealed partial class DiskArchiveTests
             "cut before its trailer" => gzip[..^8],
             "cut in its compressed data" => gzip[..(gzip.Length / 2)],
             "cut to its magic bytes" => gzip[..2],
+            "cut in its header" => gzip[..7],
             "a wrong CRC-32" => Flip(gzip, gzip.Length - 8),
             "a wrong length" => Flip(gzip, gzip.Length - 4),
             "garbage after it" => [.. gzip, .. "garbage!"u8],
@@ -70,6 +73,17 @@ public sealed partial class DiskArchiveTests
 
         var error = Assert.Throws<InvalidDataException>(() => Import(archive));
         Assert.Contains(why, error.Message);
+    }
+
+    // Fewer bytes than gzip's magic: no gzip stream, and no tar either.
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void Refuses_an_archive_shorter_than_gzips_magic_bytes_as_no_tar(int length)
+    {
+        var error = Assert.Throws<InvalidDataException>(() => Import(new byte[] { 0x1f }[..length]));
+
+        Assert.Contains("shorter than one tar header", error.Message);
     }
 
     // The error is the tar's, not one of reading the stream: the buffer in front still holds what follows the header
