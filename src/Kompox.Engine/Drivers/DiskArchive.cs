@@ -594,7 +594,7 @@ internal static class DiskArchive
             for (var i = 0; i < count; i++)
             {
                 var (offset, length) = (numbers[1 + (2 * i)], numbers[2 + (2 * i)]);
-                if (offset < end || length > realSize || offset > realSize - length || consumed + length > header.Size)
+                if (offset < end || offset > realSize - length || consumed + length > header.Size)
                 {
                     throw invalid($"the sparse map of '{header.Name}' has parts out of order or beyond its size");
                 }
@@ -610,14 +610,21 @@ internal static class DiskArchive
                 throw invalid($"the sparse data of '{header.Name}' is not as long as its map says");
             }
 
+            // GNU tar makes the file as long as its last part (src/sparse.c, sparse_extract_region truncates at a last
+            // part of no bytes), not its real size; GNU tar and Kompox end every map there, so a map that ends short is refused.
+            if (end != realSize)
+            {
+                throw invalid($"the sparse map of '{header.Name}' ends before its real size");
+            }
+
             file.SetLength(realSize);
-            Skip(0, header.Size);
+            SkipPadding(header.Size);
         }
 
         private void Copy(FileStream file, long size, string name)
         {
             CopyExactly(file, size, name);
-            Skip(0, size);
+            SkipPadding(size);
         }
 
         private void CopyExactly(Stream file, long length, string name)
@@ -636,11 +643,10 @@ internal static class DiskArchive
             }
         }
 
-        /// <summary>Skips <paramref name="size"/> bytes of data and the padding of an entry of <paramref name="entrySize"/> bytes.</summary>
-        private void Skip(long size, long? entrySize = null)
+        /// <summary>Skips the padding after the data of an entry of <paramref name="size"/> bytes, to the next block.</summary>
+        private void SkipPadding(long size)
         {
-            var padding = RoundUp(entrySize ?? size) - (entrySize ?? size);
-            for (var left = size + padding; left > 0;)
+            for (var left = RoundUp(size) - size; left > 0;)
             {
                 var read = input.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
                 if (read == 0)
@@ -665,7 +671,7 @@ internal static class DiskArchive
                 throw invalid("it ends inside a header: it was cut short");
             }
 
-            Skip(0, size);
+            SkipPadding(size);
             return data;
         }
 
@@ -734,13 +740,9 @@ internal static class DiskArchive
             for (var at = 0; at < data.Length;)
             {
                 var space = Array.IndexOf(data, (byte)' ', at);
+                // Nothing but records: GNU tar reports padding after them as a malformed header (src/xheader.c, decode_record).
                 if (space < 0 || !int.TryParse(data.AsSpan(at, space - at), NumberStyles.None, CultureInfo.InvariantCulture, out var length) || length <= space - at || at + length > data.Length || data[at + length - 1] != '\n')
                 {
-                    if (data.AsSpan(at).IndexOfAnyExcept((byte)0) < 0)
-                    {
-                        break;
-                    }
-
                     throw invalid("a pax header record is malformed");
                 }
 
@@ -764,7 +766,7 @@ internal static class DiskArchive
         private (long Seconds, uint Nanoseconds) ParsePaxTime(string text)
         {
             var negative = text.StartsWith('-');
-            var parts = text.TrimStart('-').Split('.');
+            var parts = (negative ? text[1..] : text).Split('.');
             if (parts.Length > 2 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || (parts.Length == 2 && (parts[1].Length == 0 || !parts[1].All(char.IsAsciiDigit))))
             {
                 throw invalid($"the pax time '{text}' is not a number of seconds");
@@ -774,17 +776,20 @@ internal static class DiskArchive
             return !negative ? (seconds, fraction) : fraction == 0 ? (-seconds, 0) : (-seconds - 1, 1_000_000_000 - fraction);
         }
 
+        /// <summary>
+        /// As GNU tar src/list.c (from_header) reads it: octal digits between spaces and NULs; a field of NULs is 0, one of
+        /// blanks (after a NUL that older tars left when the field before overflowed) is an error. A sign, which GNU tar
+        /// takes for its obsolete base-64, is refused.
+        /// </summary>
         private long ParseOctal(ReadOnlySpan<byte> field, string what)
         {
             var text = Encoding.ASCII.GetString(field).Trim(' ', '\0');
-            try
-            {
-                return text.Length == 0 ? 0 : Convert.ToInt64(text, 8);
-            }
-            catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+            if ((field[0] == 0 ? field[1..] : field).IndexOfAnyExcept((byte)' ') < 0 || !text.All(c => c is >= '0' and <= '7'))
             {
                 throw invalid($"a header's {what} field is not an octal number: it is no tar archive, or a corrupt one");
             }
+
+            return text.Length == 0 ? 0 : Convert.ToInt64(text, 8);
         }
 
         /// <summary>Octal, or GNU's base-256 (the high bit of the first byte set) for values octal cannot hold.</summary>
@@ -965,7 +970,8 @@ internal sealed class TailStream(Stream inner) : Stream
 /// A gzip stream that fails when it ends without its trailer. zlib checks the trailer's CRC-32 and length when they are
 /// there (RFC 1952, 2.2: CRC32 and ISIZE end the member), but .NET's GZipStream ends quietly when its input ends before
 /// them: a cut archive whose tar part happens to be whole would pass. So when it ends, the last 8 bytes read must be a
-/// trailer whose ISIZE is the length read modulo 2^32. An archive of several gzip members is refused by this check.
+/// trailer whose ISIZE is the length read modulo 2^32. This refuses two things gzip -d reads: several members (unless
+/// those before the last are empty) and zero bytes after the member; GZipStream tells neither where a member ends.
 /// </summary>
 internal sealed class GzipEndCheck(GZipStream gzip, TailStream compressed) : Stream
 {

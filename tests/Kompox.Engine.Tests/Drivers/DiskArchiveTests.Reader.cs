@@ -62,10 +62,42 @@ public sealed partial class DiskArchiveTests
             Member("gnu-long-name", '0', "gnu long"),
             Member("././@LongLink", 'K', new string('K', 120) + "\0"),
             Member("gnu-long-link", '2', link: "short"),
+            Member("link-after-long-link", '2', link: "its-own"),
+            Member(new string('n', 100), '0', "a name that fills its field, without a NUL"),
+            Member(new string('s', 100), '2', link: new string('t', 100)),
+            Member("nul-fields", '0', "n", edit: h => { Array.Clear(h, 108, 8); Array.Clear(h, 116, 8); Array.Clear(h, 136, 12); Ascii(h, 100, "\u0000000750\u0000"); }),
             Member("pax_global_header", 'g', Encoding.Latin1.GetString(PaxRecordBytes("comment", "ignored"u8.ToArray()))),
             Member("after-global", '0', "g2", mtime: 99),
             Member("GNUSparseFile.0/sparse", '0', sparseMap.ToString().PadRight(1024, '\0') + sparseData, pax: [("GNU.sparse.major", "1"), ("GNU.sparse.minor", "0"), ("GNU.sparse.name", "sparse"), ("GNU.sparse.realsize", "483331"), ("path", "not-this-name")]),
             Member("GNUSparseFile.0/tail-hole", '0', "0000000000000000003\n0\n512\n1048000\n3\n1048576\n0\n".PadRight(512, '\0') + new string('h', 512) + "end", pax: [("GNU.sparse.major", "1"), ("GNU.sparse.minor", "0"), ("GNU.sparse.name", "tail-hole"), ("GNU.sparse.realsize", "1048576")]));
+
+        Assert.Equal(GnuTarExtracts(archive), KompoxExtracts(archive));
+    }
+
+    // What GNU tar does with what no tar writes: an empty name is the root ("Substituting `.' for empty member name");
+    // an owner of all ones is chown's "leave as is" (chown(2)), so the file stays root's; a sparse map of no parts makes an
+    // empty file, one part may be the whole file, and what follows the map in its last block is not read (src/sparse.c,
+    // pax_decode_header reads the numbers it needs, then goes to the next block); data after the end of the archive is
+    // not read.
+    [Theory]
+    [InlineData("empty name")]
+    [InlineData("owner of all ones")]
+    [InlineData("sparse map of no parts")]
+    [InlineData("sparse part as long as the file")]
+    [InlineData("sparse map with lines after it")]
+    [InlineData("data after the end")]
+    public void Reads_what_no_tar_writes_as_GNU_tar_does(string what)
+    {
+        static (string, object)[] Sparse(string name, string realSize) => [("GNU.sparse.major", "1"), ("GNU.sparse.minor", "0"), ("GNU.sparse.name", name), ("GNU.sparse.realsize", realSize)];
+        byte[] archive = what switch
+        {
+            "empty name" => Archive(Member(string.Empty, '5', mode: 0b111_101_000, uid: 5, gid: 6, mtime: 7), Member("f", '0', "x")),
+            "owner of all ones" => Archive(Member("./", '5'), Member("f", '0', "x", pax: [("uid", "4294967295"), ("gid", "4294967295")])),
+            "sparse map of no parts" => Archive(Member("./", '5'), Member("GNUSparseFile.0/none", '0', "0\n".PadRight(512, '\0'), pax: Sparse("none", "0"))),
+            "sparse part as long as the file" => Archive(Member("./", '5'), Member("GNUSparseFile.0/whole", '0', "1\n0\n10\n".PadRight(512, '\0') + "0123456789", pax: Sparse("whole", "10"))),
+            "sparse map with lines after it" => Archive(Member("./", '5'), Member("GNUSparseFile.0/junk", '0', "1\n0\n3\nfoo\nbar".PadRight(512, '\0') + "abc", pax: Sparse("junk", "3"))),
+            _ => [.. Archive(Member("./", '5'), Member("f", '0', "x")), .. Member("not-read", '0', "y"), .. "trailing bytes"u8],
+        };
 
         Assert.Equal(GnuTarExtracts(archive), KompoxExtracts(archive));
     }

@@ -335,11 +335,29 @@ public sealed partial class DiskArchiveTests : IDisposable
     [InlineData("sparse parts overlapping", "out of order or beyond its size")]
     [InlineData("sparse data longer than its map", "not as long as its map says")]
     [InlineData("sparse data shorter than its map", "out of order or beyond its size")]
+    [InlineData("sparse map running past its entry", "is cut short")]
+    [InlineData("sparse map ending before its real size", "ends before its real size")]
+    [InlineData("empty", "shorter than one tar header")]
+    [InlineData("shorter than a header", "shorter than one tar header")]
+    [InlineData("cut after an entry", "ends before its end-of-archive block")]
+    [InlineData("cut in the end-of-archive marker", "without the second block of its end-of-archive marker")]
+    [InlineData("lone zero block before an entry", "without the second block of its end-of-archive marker")]
+    [InlineData("cut inside a pax header", "ends inside a header")]
+    [InlineData("cut in a file's data", "ends inside the data of 'f'")]
+    [InlineData("cut in a file's padding", "ends inside an entry")]
+    [InlineData("pax record of length zero", "pax header record is malformed")]
+    [InlineData("pax record without a length", "pax header record is malformed")]
+    [InlineData("pax records followed by NULs", "pax header record is malformed")]
+    [InlineData("pax time with two minus signs", "pax time '--5' is not a number of seconds")]
+    [InlineData("base-256 marker 0x81", "size field is out of range")]
+    [InlineData("octal with a sign", "mode field is not an octal number")]
+    [InlineData("numeric field of blanks", "mtime field is not an octal number")]
+    [InlineData("numeric field of a NUL and blanks", "uid field is not an octal number")]
     public async Task Import_refuses_a_malformed_header_or_sparse_map_and_leaves_no_disk(string malformed, string why)
     {
         static string[] Sparse(string realSize = "100") => ["GNU.sparse.major=1", "GNU.sparse.minor=0", "GNU.sparse.name=s", $"GNU.sparse.realsize={realSize}"];
         static string Map(string map, string data = "") => map.PadRight(512, '\0') + data;
-        var archive = malformed switch
+        byte[] archive = malformed switch
         {
             "checksum" => Corrupt(Tar(Entry("f", '0', "x")), at: 0),
             "octal" => Tar(Entry("f", '0', "x", edit: h => "0009999\0"u8.ToArray().CopyTo(h, 100))),
@@ -370,6 +388,26 @@ public sealed partial class DiskArchiveTests : IDisposable
             "sparse parts overlapping" => Tar(Entry("GNUSparseFile.0/s", '0', Map("2\n0\n10\n5\n10\n", "01234567890123456789"), pax: Sparse())),
             "sparse parts out of order" => Tar(Entry("GNUSparseFile.0/s", '0', Map("2\n50\n1\n10\n1\n", "xy"), pax: Sparse())),
             "sparse data longer than its map" => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n0\n1\n", "xyz"), pax: Sparse())),
+            // The entry is its map's first block; the block after it (here the next header) must not be read as the map.
+            "sparse map running past its entry" => [.. Entry("GNUSparseFile.0/s", '0', Map("2\n0\n1\n"), pax: Sparse()), .. System.Text.Encoding.ASCII.GetBytes(Map("10\n1\n")), .. new byte[1024]],
+            "sparse map ending before its real size" => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n0\n1\n", "x"), pax: Sparse())),
+            "empty" => [],
+            "shorter than a header" => Entry("f", '0')[..511],
+            "cut after an entry" => Entry("f", '0', "x"),
+            "cut in the end-of-archive marker" => [.. Entry("f", '0', "x"), .. new byte[512 + 100]],
+            // GNU tar stops at a lone zero block ("A lone zero block") and leaves out the entries after it.
+            "lone zero block before an entry" => [.. Entry("f", '0', "x"), .. new byte[512], .. Tar(Entry("g", '0', "y"))],
+            "cut inside a pax header" => Entry("f", '0', "x", pax: ["path=g"])[..520],
+            "cut in a file's data" => Entry("f", '0', new string('x', 600))[..612],
+            "cut in a file's padding" => Entry("f", '0', "x")[..612],
+            "pax record of length zero" => Tar(Entry("PaxHeaders/f", 'x', "0 path=f\n"), Entry("f", '0', "x")),
+            "pax record without a length" => Tar(Entry("PaxHeaders/f", 'x', "path=f\n"), Entry("f", '0', "x")),
+            "pax records followed by NULs" => Tar(Entry("PaxHeaders/f", 'x', PaxRecord("path=g") + "\0\0\0"), Entry("f", '0', "x")),
+            "pax time with two minus signs" => Tar(Entry("f", '0', "x", pax: ["mtime=--5"])),
+            "base-256 marker 0x81" => Tar(Entry("f", '0', "x", edit: h => { Array.Clear(h, 124, 12); h[124] = 0x81; h[135] = 1; })),
+            "octal with a sign" => Tar(Entry("f", '0', "x", edit: h => "+000644\0"u8.ToArray().CopyTo(h, 100))),
+            "numeric field of blanks" => Tar(Entry("f", '0', "x", edit: h => Array.Fill(h, (byte)' ', 136, 12))),
+            "numeric field of a NUL and blanks" => Tar(Entry("f", '0', "x", edit: h => { Array.Fill(h, (byte)' ', 108, 8); h[108] = 0; })),
             _ => Tar(Entry("GNUSparseFile.0/s", '0', Map("1\n0\n5\n", "x"), pax: Sparse())),
         };
         await fixture.Runtime().CreateDiskAsync(fixture.App(), progress, CancellationToken.None);
