@@ -479,8 +479,8 @@ public sealed class K3sRuntime : IDriverRuntime
         return WriteDiskTags(app, id, sizeBytes);
     }
 
-    private static KompoxException NotAnArchive(string activity, Exception? inner, string? why = null) =>
-        new("InvalidArchive", ErrorKind.InvalidData, $"{activity}: the content is not a tar or gzip-compressed tar archive of a disk{(why is null ? string.Empty : $" ({why})")}", inner);
+    private static KompoxException NotAnArchive(string activity, Exception? inner, string why) =>
+        new("InvalidArchive", ErrorKind.InvalidData, $"{activity}: the content is not a tar or gzip-compressed tar archive of a disk ({why})", inner);
 
     /// <summary>
     /// Writes the disk as a gzip-compressed tar archive. Compressed at the fastest level, on a thread of its own beside
