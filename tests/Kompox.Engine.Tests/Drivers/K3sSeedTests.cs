@@ -102,6 +102,7 @@ public sealed class K3sSeedTests : IDisposable
         var planned = (await runtime.SeedAsync(app, disk.Id, [Html], dryRun: true, progress, CancellationToken.None).Within()).Binds.Single();
 
         Assert.Equal(before, Listing(DiskPath(disk)));
+        Assert.DoesNotContain(progress.Reports, r => r.Status.StartsWith("copying ", StringComparison.Ordinal)); // nor copied anywhere
         Assert.False((await runtime.GetDiskAsync(app, disk.Id, CancellationToken.None).Within()).Seeded);
         var done = (await runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, progress, CancellationToken.None).Within()).Binds.Single();
         Assert.Equal(["assets", "latest"], planned.Copied);
@@ -138,7 +139,8 @@ public sealed class K3sSeedTests : IDisposable
         var (runtime, app, disk) = await NewDiskAsync();
         Make(Path.Combine(project, "site"), "echo site > index.html");
         Directory.Delete(Path.Combine(project, "html"));
-        File.CreateSymbolicLink(Path.Combine(project, "html"), "site");
+        File.CreateSymbolicLink(Path.Combine(project, "alias"), "site");
+        File.CreateSymbolicLink(Path.Combine(project, "html"), "alias"); // a link to a link: Docker follows both
         var outside = Directory.CreateDirectory(Path.Combine(fixture.DataRoot, "outside")).FullName;
         File.WriteAllText(Path.Combine(outside, "secret"), "node only");
         File.CreateSymbolicLink(Path.Combine(project, "out"), outside);
