@@ -216,7 +216,7 @@ public sealed class K3sRuntime : IDriverRuntime
 
         SeededBind Merge(string from, SafeFileHandle? into, string name, bool dry)
         {
-            var merge = new SeedMerge(dry, cancellationToken);
+            var merge = new SeedMerge(dry);
             merge.Entry(from, into, name, ".");
             return new SeededBind(bind, merge.Copied, merge.Skipped, merge.Files, merge.Bytes);
         }
@@ -265,9 +265,10 @@ public sealed class K3sRuntime : IDriverRuntime
 
     /// <summary>
     /// Moves a tree into a directory of the disk where nothing is, entry by entry, by descriptors: what the disk has is
-    /// kept, and only a real directory (never a link) is merged into.
+    /// kept, and only a real directory (never a link) is merged into. Not stopped half way: it only renames what the copy
+    /// made whole (or, in a dry run, looks), so a bind arrives whole and a stop takes effect before the next bind.
     /// </summary>
-    private sealed class SeedMerge(bool dryRun, CancellationToken cancellationToken)
+    private sealed class SeedMerge(bool dryRun)
     {
         public List<string> Copied { get; } = [];
 
@@ -280,7 +281,6 @@ public sealed class K3sRuntime : IDriverRuntime
         /// <param name="into">The directory of the disk; null when it does not exist yet (a dry run: all would be copied).</param>
         public void Entry(string from, SafeFileHandle? into, string name, string relative)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             if (Libc.LStat(from) is not { Type: Libc.Stat.Directory or Libc.Stat.Regular or Libc.Stat.Symlink } stat)
             {
                 return; // a socket, FIFO or device: the archive leaves it out and says so
@@ -479,8 +479,8 @@ public sealed class K3sRuntime : IDriverRuntime
         return WriteDiskTags(app, id, sizeBytes);
     }
 
-    private static KompoxException NotAnArchive(string activity, Exception? inner, string? why = null) =>
-        new("InvalidArchive", ErrorKind.InvalidData, $"{activity}: the content is not a tar or gzip-compressed tar archive of a disk{(why is null ? string.Empty : $" ({why})")}", inner);
+    private static KompoxException NotAnArchive(string activity, Exception? inner, string why) =>
+        new("InvalidArchive", ErrorKind.InvalidData, $"{activity}: the content is not a tar or gzip-compressed tar archive of a disk ({why})", inner);
 
     /// <summary>
     /// Writes the disk as a gzip-compressed tar archive. Compressed at the fastest level, on a thread of its own beside

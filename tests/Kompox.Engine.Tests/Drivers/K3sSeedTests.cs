@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.Versioning;
 using System.Text.Json;
+using Kompox.Conversion;
 using Kompox.Drivers;
 using Kompox.Tests.Operations;
 
@@ -33,11 +34,11 @@ public sealed class K3sSeedTests : IDisposable
     [Fact]
     public async Task What_the_disk_has_is_kept_and_directories_merge()
     {
-        var (runtime, app, disk) = await NewDiskAsync();
+        var (runtime, app, disk) = await NewDiskAsync().Within();
         Make(Path.Combine(project, "html"), "echo project > index.html && mkdir -p assets/img && echo css > assets/site.css && echo png > assets/img/logo.png && echo new > new.txt");
         Make(Bind(disk), "echo 'written by the app' > index.html && mkdir -p assets && echo app > assets/app.css && chmod 0700 assets");
 
-        var result = (await runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, progress, CancellationToken.None)).Binds.Single();
+        var result = (await runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, progress, CancellationToken.None).Within()).Binds.Single();
 
         Assert.Equal("written by the app\n", File.ReadAllText(Path.Combine(Bind(disk), "index.html")));
         Assert.Equal("app\n", File.ReadAllText(Path.Combine(Bind(disk), "assets/app.css")));
@@ -54,14 +55,14 @@ public sealed class K3sSeedTests : IDisposable
     [Fact]
     public async Task A_link_the_app_put_on_its_disk_is_never_followed()
     {
-        var (runtime, app, disk) = await NewDiskAsync();
+        var (runtime, app, disk) = await NewDiskAsync().Within();
         var outside = Directory.CreateDirectory(Path.Combine(fixture.DataRoot, "outside")).FullName;
         Make(Path.Combine(project, "html"), "mkdir -p assets && echo css > assets/site.css && echo x > index.html");
         Make(Path.Combine(project, "conf"), "echo conf > app.ini");
         Make(Bind(disk), $"ln -s '{outside}' assets");
         Make(Path.Combine(DiskPath(disk), "binds"), $"ln -s '{outside}' conf");
 
-        var result = await runtime.SeedAsync(app, disk.Id, [new SeedSource("./conf", Path.Combine(project, "conf"), "binds/conf"), Html], dryRun: false, progress, CancellationToken.None);
+        var result = await runtime.SeedAsync(app, disk.Id, [new SeedSource("./conf", Path.Combine(project, "conf"), "binds/conf"), Html], dryRun: false, progress, CancellationToken.None).Within();
 
         Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
         Assert.Equal(["assets"], result.Binds[1].Skipped);
@@ -70,35 +71,40 @@ public sealed class K3sSeedTests : IDisposable
         Assert.Empty(result.Binds[0].Copied);
     }
 
-    [Fact]
-    public async Task A_link_on_the_way_to_the_binds_directory_is_not_followed_either()
+    // A dry run says so too, rather than that the copy would make the directory.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_link_on_the_way_to_the_binds_directory_is_not_followed_either(bool dryRun)
     {
-        var (runtime, app, disk) = await NewDiskAsync();
+        var (runtime, app, disk) = await NewDiskAsync().Within();
         var outside = Directory.CreateDirectory(Path.Combine(fixture.DataRoot, "outside")).FullName;
         Make(Path.Combine(project, "html"), "echo x > index.html");
         Directory.Delete(Bind(disk));
         Directory.Delete(Path.Combine(DiskPath(disk), "binds"));
         File.CreateSymbolicLink(Path.Combine(DiskPath(disk), "binds"), outside);
 
-        var result = (await runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, progress, CancellationToken.None)).Binds.Single();
+        var result = (await runtime.SeedAsync(app, disk.Id, [Html], dryRun, progress, CancellationToken.None).Within()).Binds.Single();
 
         Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
-        Assert.Contains("the disk has a file or link at binds,", result.NotCopied);
+        Assert.Equal("the disk has a file or link at binds, where the directory of ./html goes; it is kept", result.NotCopied);
+        Assert.Empty(result.Copied);
     }
 
     [Fact]
     public async Task A_dry_run_writes_nothing_and_says_what_the_copy_then_does()
     {
-        var (runtime, app, disk) = await NewDiskAsync();
+        var (runtime, app, disk) = await NewDiskAsync().Within();
         Make(Path.Combine(project, "html"), "echo project > index.html && mkdir -p assets && echo css > assets/site.css && ln -s index.html latest");
         Make(Bind(disk), "echo app > index.html");
         var before = Listing(DiskPath(disk));
 
-        var planned = (await runtime.SeedAsync(app, disk.Id, [Html], dryRun: true, progress, CancellationToken.None)).Binds.Single();
+        var planned = (await runtime.SeedAsync(app, disk.Id, [Html], dryRun: true, progress, CancellationToken.None).Within()).Binds.Single();
 
         Assert.Equal(before, Listing(DiskPath(disk)));
-        Assert.False((await runtime.GetDiskAsync(app, disk.Id, CancellationToken.None)).Seeded);
-        var done = (await runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, progress, CancellationToken.None)).Binds.Single();
+        Assert.DoesNotContain(progress.Reports, r => r.Status.StartsWith("copying ", StringComparison.Ordinal)); // nor copied anywhere
+        Assert.False((await runtime.GetDiskAsync(app, disk.Id, CancellationToken.None).Within()).Seeded);
+        var done = (await runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, progress, CancellationToken.None).Within()).Binds.Single();
         Assert.Equal(["assets", "latest"], planned.Copied);
         Assert.Equal(["index.html"], planned.Skipped);
         Assert.Equal(planned.Copied, done.Copied);
@@ -107,15 +113,61 @@ public sealed class K3sSeedTests : IDisposable
         Assert.Equal("index.html", new FileInfo(Path.Combine(Bind(disk), "latest")).LinkTarget);
     }
 
+    // A dry run counts what the copy brings as the copy does: each entry once, and only a regular file's bytes (a link's
+    // target and a directory's own size are no data of the app's).
+    [Fact]
+    public async Task A_dry_run_counts_every_entry_and_the_bytes_of_files_only()
+    {
+        var (runtime, app, disk) = await NewDiskAsync();
+        Make(Path.Combine(project, "html"), "echo abc > index.html && mkdir -p assets/img && echo css > assets/site.css && ln -s index.html latest && ln -s assets/img pictures");
+
+        var planned = (await runtime.SeedAsync(app, disk.Id, [Html], dryRun: true, progress, CancellationToken.None).Within()).Binds.Single();
+        var done = (await runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, progress, CancellationToken.None).Within()).Binds.Single();
+
+        Assert.Equal(["assets", "index.html", "latest", "pictures"], planned.Copied);
+        Assert.Equal((6L, 8L), (planned.Files, planned.Bytes)); // assets, img, site.css, index.html and the two links; 4 bytes in each file
+        Assert.Equal(planned.Copied, done.Copied);
+        Assert.Equal((planned.Files, planned.Bytes), (done.Files, done.Bytes));
+    }
+
+    // Docker mounts what a bind names, following a link: a project directory that is a link to another one of the project
+    // is bound as that one, so its files are copied, not the link. A link that leaves the project never gets here: the
+    // compose loader refuses it (FileSafetyTests.SymbolicLinksThatLeadOutsideAreRefused), as it does below.
+    [Fact]
+    public async Task A_bound_directory_that_is_a_link_to_another_of_the_project_brings_what_that_one_holds()
+    {
+        var (runtime, app, disk) = await NewDiskAsync();
+        Make(Path.Combine(project, "site"), "echo site > index.html");
+        Directory.Delete(Path.Combine(project, "html"));
+        File.CreateSymbolicLink(Path.Combine(project, "alias"), "site");
+        File.CreateSymbolicLink(Path.Combine(project, "html"), "alias"); // a link to a link: Docker follows both
+        var outside = Directory.CreateDirectory(Path.Combine(fixture.DataRoot, "outside")).FullName;
+        File.WriteAllText(Path.Combine(outside, "secret"), "node only");
+        File.CreateSymbolicLink(Path.Combine(project, "out"), outside);
+        const string Compose = "services:\n  web:\n    image: nginx:1.27\n    volumes: [\"./html:/usr/share/nginx/html\"]\n";
+        var seeds = MountPaths.Seeds(Tests.Compose.Compose.Load(Compose, dir: project));
+
+        var planned = (await runtime.SeedAsync(app, disk.Id, seeds, dryRun: true, progress, CancellationToken.None).Within()).Binds.Single();
+        var result = (await runtime.SeedAsync(app, disk.Id, seeds, dryRun: false, progress, CancellationToken.None).Within()).Binds.Single();
+        var refused = Tests.Compose.Compose.Errors(Compose.Replace("./html", "./out", StringComparison.Ordinal), dir: project);
+
+        Assert.Equal(new SeedSource("./html", Path.Combine(project, "html"), "binds/html"), Assert.Single(seeds));
+        Assert.Equal(["index.html"], planned.Copied);
+        Assert.Equal(["index.html"], result.Copied);
+        Assert.Equal("site\n", File.ReadAllText(Path.Combine(Bind(disk), "index.html")));
+        Assert.Equal(["index.html"], Directory.EnumerateFileSystemEntries(Bind(disk)).Select(Path.GetFileName));
+        Assert.Contains("through a symbolic link", Assert.Single(refused).Message);
+    }
+
     [Fact]
     public async Task A_dry_run_on_a_disk_without_the_binds_directory_would_copy_it_whole()
     {
-        var (runtime, app, disk) = await NewDiskAsync();
+        var (runtime, app, disk) = await NewDiskAsync().Within();
         Directory.Delete(Bind(disk));
         Directory.Delete(Path.Combine(DiskPath(disk), "binds"));
         Make(Path.Combine(project, "html"), "echo abc > index.html");
 
-        var planned = (await runtime.SeedAsync(app, disk.Id, [Html], dryRun: true, progress, CancellationToken.None)).Binds.Single();
+        var planned = (await runtime.SeedAsync(app, disk.Id, [Html], dryRun: true, progress, CancellationToken.None).Within()).Binds.Single();
 
         Assert.Equal(["."], planned.Copied);
         Assert.Equal((2L, 4L), (planned.Files, planned.Bytes));
@@ -125,13 +177,13 @@ public sealed class K3sSeedTests : IDisposable
     [Fact]
     public async Task The_disk_is_marked_seeded_in_its_tags_and_a_missing_project_directory_copies_nothing()
     {
-        var (runtime, app, disk) = await NewDiskAsync();
+        var (runtime, app, disk) = await NewDiskAsync().Within();
         fixture.Time.Advance(TimeSpan.FromMinutes(5));
 
-        var result = await runtime.SeedAsync(app, disk.Id, [new SeedSource("./missing", Path.Combine(project, "missing"), "binds/missing")], dryRun: false, progress, CancellationToken.None);
+        var result = await runtime.SeedAsync(app, disk.Id, [new SeedSource("./missing", Path.Combine(project, "missing"), "binds/missing")], dryRun: false, progress, CancellationToken.None).Within();
 
         Assert.Contains("is no directory of the project", result.Binds.Single().NotCopied);
-        Assert.True((await runtime.GetDiskAsync(app, disk.Id, CancellationToken.None)).Seeded);
+        Assert.True((await runtime.GetDiskAsync(app, disk.Id, CancellationToken.None).Within()).Seeded);
         using var tags = JsonDocument.Parse(File.ReadAllText(DiskPath(disk) + ".json"));
         Assert.Equal("2025-08-11T12:39:56.0000000Z", tags.RootElement.GetProperty("Tags").GetProperty(K3sRuntime.SeededTag).GetString());
         Assert.False(Directory.Exists(Path.Combine(DiskPath(disk), "binds", "missing")));
@@ -142,21 +194,21 @@ public sealed class K3sSeedTests : IDisposable
     [Fact]
     public async Task A_stop_during_the_copy_leaves_no_part_of_a_file_on_the_disk_nor_beside_it()
     {
-        var (runtime, app, disk) = await NewDiskAsync();
+        var (runtime, app, disk) = await NewDiskAsync().Within();
         var bytes = new byte[8 << 20];
         new Random(7).NextBytes(bytes);
         File.WriteAllBytes(Path.Combine(project, "html", "big.bin"), bytes);
         using var stop = new CancellationTokenSource();
         var stopping = new StoppingProgress(progress, stop);
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, stopping, stop.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, stopping, stop.Token).Within());
 
         // Stopped in the middle of big.bin, the only file: at its first report of bytes, a share of its 8 MiB.
         Assert.InRange(stopping.StoppedAt, 1, bytes.Length - 1);
 
         Assert.Empty(Directory.EnumerateFileSystemEntries(Bind(disk)));
         Assert.Empty(Leftovers());
-        Assert.False((await runtime.GetDiskAsync(app, disk.Id, CancellationToken.None)).Seeded);
+        Assert.False((await runtime.GetDiskAsync(app, disk.Id, CancellationToken.None).Within()).Seeded);
         Assert.Contains(progress.Reports, r => r.Status.StartsWith("copying ./html to binds/html: ", StringComparison.Ordinal));
     }
 
@@ -164,17 +216,35 @@ public sealed class K3sSeedTests : IDisposable
     [Fact]
     public async Task A_project_file_that_cannot_be_read_fails_the_copy_naming_it_and_leaves_nothing()
     {
-        var (runtime, app, disk) = await NewDiskAsync();
+        var (runtime, app, disk) = await NewDiskAsync().Within();
         Make(Path.Combine(project, "html"), "echo hi > index.html && echo no > secret.txt");
         var secret = Path.Combine(project, "html", "secret.txt");
         using var held = UnreadableFile.Make(secret);
 
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, progress, CancellationToken.None));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, progress, CancellationToken.None).Within());
 
         Assert.Contains(secret, error.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(Bind(disk)));
         Assert.Empty(Leftovers());
-        Assert.False((await runtime.GetDiskAsync(app, disk.Id, CancellationToken.None)).Seeded);
+        Assert.False((await runtime.GetDiskAsync(app, disk.Id, CancellationToken.None).Within()).Seeded);
+    }
+
+    // Whatever stops the extraction (here the report of its first bytes fails), the archive's writer having written it
+    // all: the copy fails with that error and brings nothing onto the disk.
+    [Fact]
+    public async Task A_copy_whose_extraction_fails_fails_with_its_error_and_leaves_nothing()
+    {
+        var (runtime, app, disk) = await NewDiskAsync();
+        Make(Path.Combine(project, "html"), "echo hi > index.html && mkdir css && echo x > css/site.css");
+        var failure = new InvalidOperationException("the progress display is gone");
+        var failing = new FailingProgress(progress, r => r.Status.StartsWith("copying ./html to binds/html: ", StringComparison.Ordinal), failure);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, failing, CancellationToken.None).Within());
+
+        Assert.Same(failure, error);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Bind(disk)));
+        Assert.Empty(Leftovers());
+        Assert.False((await runtime.GetDiskAsync(app, disk.Id, CancellationToken.None).Within()).Seeded);
     }
 
     // A copy whose process was killed (power, kill -9) cannot clean up: its hidden directory beside the disks, with a
@@ -182,11 +252,11 @@ public sealed class K3sSeedTests : IDisposable
     [Fact]
     public async Task A_copy_killed_before_left_its_hidden_directory_which_the_next_copy_removes()
     {
-        var (runtime, app, disk) = await NewDiskAsync();
+        var (runtime, app, disk) = await NewDiskAsync().Within();
         Make(Path.Combine(fixture.DataRoot, "disks", $".{disk.Id}.seed.{Guid.NewGuid():N}.tmp", "binds", "html"), "head -c 1000 /dev/zero > big.bin");
         Make(Path.Combine(project, "html"), "echo hi > index.html");
 
-        await runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, progress, CancellationToken.None);
+        await runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, progress, CancellationToken.None).Within();
 
         Assert.Empty(Leftovers());
         Assert.Equal("hi\n", File.ReadAllText(Path.Combine(Bind(disk), "index.html")));
@@ -195,10 +265,10 @@ public sealed class K3sSeedTests : IDisposable
     [Fact]
     public async Task The_copy_reports_its_bytes()
     {
-        var (runtime, app, disk) = await NewDiskAsync();
+        var (runtime, app, disk) = await NewDiskAsync().Within();
         File.WriteAllBytes(Path.Combine(project, "html", "big.bin"), new byte[1 << 20]);
 
-        await runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, progress, CancellationToken.None);
+        await runtime.SeedAsync(app, disk.Id, [Html], dryRun: false, progress, CancellationToken.None).Within();
 
         var reports = progress.Reports.Where(r => r.Activity == $"Copying the bound directories onto disk {disk.Id}" && r.Status.StartsWith("copying ./html to binds/html: ", StringComparison.Ordinal)).ToList();
         Assert.Equal(100, reports[^1].Percent);
@@ -209,7 +279,7 @@ public sealed class K3sSeedTests : IDisposable
     {
         var runtime = fixture.Runtime();
         var app = fixture.App();
-        var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None);
+        var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None).Within();
 
         // The kubelet makes a mount's missing subPath before the container starts (kubernetes pkg/kubelet/kubelet_pods.go,
         // makeMounts: "Create the sub path now"); the test server does not touch disks, so an app that ran is made so here.
@@ -234,6 +304,19 @@ public sealed class K3sSeedTests : IDisposable
         var error = process.StandardError.ReadToEnd();
         process.WaitForExit();
         Assert.True(process.ExitCode == 0, error);
+    }
+
+    /// <summary>Passes reports on and throws <c>failure</c> at the first report <c>when</c> matches.</summary>
+    private sealed class FailingProgress(IProgress<OperationProgress> inner, Func<OperationProgress, bool> when, Exception failure) : IProgress<OperationProgress>
+    {
+        public void Report(OperationProgress value)
+        {
+            inner.Report(value);
+            if (when(value))
+            {
+                throw failure;
+            }
+        }
     }
 
     /// <summary>Passes reports on and stops the copy at its first report of bytes copied.</summary>
