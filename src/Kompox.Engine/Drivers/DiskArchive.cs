@@ -215,12 +215,9 @@ internal static class DiskArchive
                 var dataLength = size;
                 if (segments is not null && segments.Sum(s => s.Length) < size)
                 {
-                    // GNU sparse 1.0: the map (count, then offset and length of each part) leads the data, and a file
-                    // that ends in a hole ends its map with a part of length 0 at its size, as GNU tar writes it.
-                    if (segments.Count == 0 || segments[^1].Offset + segments[^1].Length < size)
-                    {
-                        segments.Add((size, 0));
-                    }
+                    // GNU sparse 1.0: the map (count, then offset and length of each part) leads the data and ends with
+                    // a part of length 0 at the file's size, as GNU tar 1.34 writes it whether or not the file ends in a hole.
+                    segments.Add((size, 0));
 
                     var map = new StringBuilder().Append(segments.Count.ToString(CultureInfo.InvariantCulture)).Append('\n');
                     foreach (var (offset, length) in segments)
