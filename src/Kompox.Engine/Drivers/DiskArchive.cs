@@ -144,7 +144,15 @@ internal static class DiskArchive
                 var found = Libc.LStat(path);
                 if (found is null)
                 {
-                    continue; // removed since the listing
+                    // Removed since the listing, or a name that is not UTF-8: .NET lists it with U+FFFD for what it cannot
+                    // decode, a name that is not there. Such a file (or a directory with all it holds) is lost to the
+                    // archive, so the user is told.
+                    if (name!.Contains('\uFFFD', StringComparison.Ordinal))
+                    {
+                        progress.Report(OperationProgress.Warn(activity, new Diagnostic(Severity.Warning, path, 0, 0, string.Empty, $"{path} has a name that is not UTF-8, which a disk archive cannot hold; it is left out, with all it holds if it is a directory")));
+                    }
+
+                    continue;
                 }
 
                 var stat = found.Value;

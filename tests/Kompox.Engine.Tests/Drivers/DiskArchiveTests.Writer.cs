@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Kompox.Drivers;
 using Kompox.Operations;
+using Kompox.Tests.Operations;
 
 namespace Kompox.Tests.Drivers;
 
@@ -54,7 +55,7 @@ public sealed partial class DiskArchiveTests
     [Fact]
     public void The_ustar_fields_hold_what_fits_them_and_pax_records_only_what_does_not()
     {
-        var source = WriterTree(WriterContent["owners and modes"] + " && " + WriterContent["times"] + " && mkdir names && cd names && " + WriterContent["name lengths"] + " && ln -s \"$(n t 99)\" l99 && ln -s \"$(n t 100)\" l100 && echo g > 'Grüße' && echo s > 'spa ce~' && echo t > \"$(printf 'tab\\t')\"");
+        var source = WriterTree(WriterContent["owners and modes"] + " && " + WriterContent["times"] + " && mkdir names && cd names && " + WriterContent["name lengths"] + " && ln -s \"$(n t 99)\" l99 && ln -s \"$(n t 100)\" l100 && echo g > 'Grüße 日本' && echo s > 'spa ce~' && echo t > \"$(printf 'tab\\t')\" && echo d > \"$(printf 'del\\177')\" && echo l > \"$(n ' ' 100)\"");
         var stats = Stats(source);
 
         var entries = TarEntries(Written(source));
@@ -138,6 +139,29 @@ public sealed partial class DiskArchiveTests
         Assert.All(removing.Warnings, w => Assert.Equal(Severity.Warning, w.Severity));
     }
 
+    // A name that is not UTF-8 cannot be named again once .NET has listed it (each byte it cannot decode becomes U+FFFD):
+    // the file, or the directory with all it holds, is left out of the archive. The user must be told, not find out when
+    // the archive is restored.
+    [Fact]
+    public void A_name_that_is_not_UTF8_is_left_out_with_a_warning_never_silently()
+    {
+        var source = WriterTree("echo ok > good && python3 -c \"import os; open(b'bad\\xff', 'w').write('x'); os.mkdir(b'dir\\xfe'); open(b'dir\\xfe/in', 'w').write('y')\"");
+        try
+        {
+            var archive = Written(source);
+
+            Assert.Equal("./\ngood\n", Run("tar", "-tf", WriterFile(archive)));
+            Assert.Equal(
+                [$"{source}/bad\uFFFD has a name that is not UTF-8, which a disk archive cannot hold; it is left out, with all it holds if it is a directory", $"{source}/dir\uFFFD has a name that is not UTF-8, which a disk archive cannot hold; it is left out, with all it holds if it is a directory"],
+                progress.Reports.Where(r => r.Kind == ProgressKind.Warning).Select(r => r.Warning!.Message));
+        }
+        finally
+        {
+            // .NET cannot name them to delete them either.
+            Run("python3", "-c", "import shutil, sys; shutil.rmtree(sys.argv[1].encode())", source);
+        }
+    }
+
     // Ctrl+C stops the writer before the next entry and within a file's data, not at the end of the tree.
     [Theory]
     [InlineData("between entries")]
@@ -213,7 +237,15 @@ public sealed partial class DiskArchiveTests
     [Fact]
     public void A_sparse_files_map_is_the_one_GNU_tar_writes_and_a_file_without_holes_has_none()
     {
-        var source = WriterTree(WriterContent["sparse"] + " && fallocate -l 1M preallocated");
+        // 43 parts of a block at every other 8 KiB make a map of 511, 512 or 513 bytes, by the digits of the size.
+        var source = WriterTree(WriterContent["sparse"] + " && fallocate -l 1M preallocated && python3 -c \"" + """
+            for name, size in (('map511', 3522560), ('map512', 35225600), ('map513', 352256000)):
+                with open(name, 'wb') as f:
+                    f.truncate(size)
+                    for k in range(43):
+                        f.seek(k * 8192)
+                        f.write(b'part %d' % k)
+            """ + "\"");
         var gnuFile = Path.Combine(fixture.DataRoot, $"gnu-{Guid.NewGuid():N}.tar");
         var names = Directory.EnumerateFileSystemEntries(source, "*", SearchOption.AllDirectories).Where(File.Exists).Select(p => Path.GetRelativePath(source, p)).Order(StringComparer.Ordinal).ToList();
         Run("tar", ["-cf", gnuFile, "--format=posix", "--sparse", "--sparse-version=1.0", "-C", source, .. names]);
@@ -238,7 +270,8 @@ public sealed partial class DiskArchiveTests
             }
         }
 
-        Assert.Equal(["end", "hole", "many", names.Single(n => n.Contains('ü', StringComparison.Ordinal)), "start"], TarEntries(archive).Where(e => e.SparseMap is not null).Select(e => e.Path).Order(StringComparer.Ordinal));
+        Assert.Equal([511, 512, 513], TarEntries(archive).Where(e => e.Path.StartsWith("map", StringComparison.Ordinal)).Select(e => e.SparseMap!.Length));
+        Assert.Equal(["end", "hole", "many", "map511", "map512", "map513", names.Single(n => n.Contains('ü', StringComparison.Ordinal)), "start"], TarEntries(archive).Where(e => e.SparseMap is not null).Select(e => e.Path).Order(StringComparer.Ordinal));
         Assert.Equal(Dump(source), GnuTarReadsWritten(archive));
     }
 
@@ -398,11 +431,19 @@ public sealed partial class DiskArchiveTests
         return Encoding.UTF8.GetString(end < 0 ? field : field[..end]);
     }
 
-    // Octal with a NUL or space after it, or GNU's base-256 (the first byte 0x80) when it does not fit.
-    private static long Field(byte[] header, int at, int length) =>
-        header[at] == 0x80
-            ? BinaryPrimitives.ReadInt64BigEndian(header.AsSpan(at + length - 8, 8))
-            : Convert.ToInt64(Encoding.ASCII.GetString(header, at, length).TrimEnd('\0', ' '), 8);
+    // Octal with a NUL or space after it, or GNU's base-256 (the first byte 0x80) only for what octal cannot hold, as GNU
+    // tar writes it (src/create.c to_chars): a reader that knows only octal reads every field that octal can hold.
+    private static long Field(byte[] header, int at, int length)
+    {
+        if (header[at] != 0x80)
+        {
+            return Convert.ToInt64(Encoding.ASCII.GetString(header, at, length).TrimEnd('\0', ' '), 8);
+        }
+
+        var value = BinaryPrimitives.ReadInt64BigEndian(header.AsSpan(at + length - 8, 8));
+        Assert.True(value < 0 || value >= 1L << (3 * (length - 1)), $"{value} in base-256 fits in octal");
+        return value;
+    }
 
     /// <summary>Removes a file when the writer reports its first warning: after the listing, before the entry is reached.</summary>
     private sealed class RemovingProgress(string path) : IProgress<OperationProgress>
@@ -444,5 +485,177 @@ public sealed partial class DiskArchiveTests
 
             base.Write(buffer, offset, count);
         }
+    }
+}
+
+/// <summary>
+/// The hand-off of an export's tar stream to the thread that compresses it: every byte arrives in order, a failure of the
+/// stream behind it reaches the caller (never a hang, never lost), and a stop (Dispose) ends the thread.
+/// </summary>
+public sealed class OffThreadWriterTests
+{
+    [Fact]
+    public async Task Every_chunk_arrives_in_order_once_Complete_returns()
+    {
+        var data = new byte[3 << 20];
+        new Random(7).NextBytes(data);
+        var inner = new InnerStream();
+
+        await Task.Run(() =>
+        {
+            using var writer = new OffThreadWriter(inner);
+            for (int at = 0, size = 1; at < data.Length; at += size, size = (size * 7 % 100_003) + 1)
+            {
+                writer.Write(data, at, Math.Min(size, data.Length - at));
+            }
+
+            writer.Complete();
+        }).Within();
+
+        Assert.Equal(data, inner.Written.ToArray());
+    }
+
+    // The disk is full or the client went away: the export must fail with that error, not report an archive written.
+    [Fact]
+    public async Task A_failure_of_the_stream_behind_is_thrown_by_Complete()
+    {
+        var inner = new InnerStream { Failure = new IOException("no space left on device") };
+        using var writer = new OffThreadWriter(inner);
+        writer.Write([1, 2, 3], 0, 3);
+
+        var thrown = await Assert.ThrowsAsync<IOException>(() => Task.Run(writer.Complete).Within());
+
+        Assert.Same(inner.Failure, thrown);
+    }
+
+    // Once the thread behind has failed, a write throws its failure at once: it does not wait for room that no one makes.
+    [Fact]
+    public async Task Writes_after_a_failure_throw_it_and_never_wait()
+    {
+        var inner = new InnerStream { Failure = new IOException("broken pipe") };
+        using var writer = new OffThreadWriter(inner);
+
+        var thrown = await Assert.ThrowsAsync<IOException>(() => Task.Run(() =>
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                writer.Write(new byte[1000], 0, 1000);
+            }
+        }).Within());
+
+        Assert.Same(inner.Failure, thrown);
+        Assert.Equal(1, inner.Writes);
+    }
+
+    // Ctrl+C or a failure of the writer's caller: Dispose stops the thread, drops what it has not written, and waits for
+    // the write in progress, so that nothing writes to the stream behind once Dispose has returned (the caller disposes
+    // it next). A failure was thrown already and is not thrown again.
+    [Fact]
+    public async Task Dispose_drops_what_waits_and_returns_once_the_write_in_progress_has_ended()
+    {
+        var inner = new InnerStream { Gate = new ManualResetEventSlim() };
+        var writer = new OffThreadWriter(inner);
+        writer.Write([1], 0, 1);
+        await inner.Entered.Task.Within();
+        for (var i = 2; i <= 5; i++)
+        {
+            writer.Write([(byte)i], 0, 1);
+        }
+
+        // The write in progress ends when the writer is told to stop: Dispose's cancellation is the one signal of that
+        // (a private field, read here because nothing else shows the moment).
+        var stop = (CancellationTokenSource)typeof(OffThreadWriter).GetField("failed", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(writer)!;
+        stop.Token.Register(inner.Gate.Set);
+        await Task.Run(writer.Dispose).Within();
+
+        Assert.True(inner.Returned, "the write in progress ended before Dispose returned");
+        Assert.Equal([1], inner.Written.ToArray());
+        Assert.Throws<ObjectDisposedException>(() => writer.Write([6], 0, 1));
+    }
+
+    [Fact]
+    public async Task Dispose_after_a_failure_does_not_throw_it_again()
+    {
+        var inner = new InnerStream { Failure = new IOException("no space left on device") };
+        var writer = new OffThreadWriter(inner);
+        writer.Write([1], 0, 1);
+        await Assert.ThrowsAsync<IOException>(() => Task.Run(writer.Complete).Within());
+
+        await Task.Run(writer.Dispose).Within();
+
+        Assert.Throws<ObjectDisposedException>(() => writer.Write([2], 0, 1));
+    }
+
+    // A stream that can only be written: what asks it (a copy, a buffer) must not read or seek it.
+    [Fact]
+    public void It_can_be_written_not_read_or_sought()
+    {
+        using var writer = new OffThreadWriter(new InnerStream());
+
+        Assert.True(writer.CanWrite);
+        Assert.False(writer.CanRead);
+        Assert.False(writer.CanSeek);
+        Assert.Throws<NotSupportedException>(() => writer.Length);
+        Assert.Throws<NotSupportedException>(() => writer.Position);
+        Assert.Throws<NotSupportedException>(() => writer.Position = 0);
+        Assert.Throws<NotSupportedException>(() => writer.Read(new byte[1], 0, 1));
+        Assert.Throws<NotSupportedException>(() => writer.Seek(0, SeekOrigin.Begin));
+        Assert.Throws<NotSupportedException>(() => writer.SetLength(0));
+        writer.Complete();
+    }
+
+    /// <summary>The stream behind: records what it is given, may fail, and may hold its first write until a gate opens.</summary>
+    private sealed class InnerStream : Stream
+    {
+        public MemoryStream Written { get; } = new();
+
+        public IOException? Failure { get; init; }
+
+        public ManualResetEventSlim? Gate { get; init; }
+
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Writes { get; private set; }
+
+        public bool Returned { get; private set; }
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Writes++;
+            if (Failure is not null)
+            {
+                throw Failure;
+            }
+
+            Written.Write(buffer, offset, count);
+            Entered.TrySetResult();
+            if (Gate is not null)
+            {
+                // Bounded: a hang fails the test instead of holding the suite.
+                Assert.True(Gate.Wait(TimeSpan.FromMinutes(1)), "the gate opened");
+            }
+
+            Returned = true;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
