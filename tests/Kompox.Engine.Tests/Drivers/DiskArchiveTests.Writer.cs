@@ -130,8 +130,9 @@ public sealed partial class DiskArchiveTests
 
     // A reader without pax support (or one that ignores a record) gets from the ustar fields all that fits them: the
     // checksum and magic are POSIX's, an owner or time that fits is in its field (else 0, the pax record holding it), a
-    // name is in its field when it is printable ASCII of at most 99 bytes, and a pax record is written only for what the
-    // field cannot hold, as GNU tar does.
+    // name or link target is in its field when it is printable ASCII of at most 99 bytes (else the characters the field
+    // can show, the pax record holding it), and a pax record is written only for what the field cannot hold, as GNU tar
+    // does (which also fills all 100 bytes of a link field; either is POSIX).
     [Fact]
     public void The_ustar_fields_hold_what_fits_them_and_pax_records_only_what_does_not()
     {
@@ -147,10 +148,10 @@ public sealed partial class DiskArchiveTests
             Assert.Equal(stat.Mode & 0xFFF, entry.Mode);
             Assert.Equal(stat.Uid <= 2097151 ? stat.Uid : 0, entry.Uid);
             Assert.Equal(stat.Gid <= 2097151 ? stat.Gid : 0, entry.Gid);
-            Assert.Equal(stat.Uid <= 2097151 ? null : Invariant(stat.Uid), entry.Record("uid"));
-            Assert.Equal(stat.Gid <= 2097151 ? null : Invariant(stat.Gid), entry.Record("gid"));
+            Assert.Equal(stat.Uid <= 2097151 ? null : ToText(stat.Uid), entry.Record("uid"));
+            Assert.Equal(stat.Gid <= 2097151 ? null : ToText(stat.Gid), entry.Record("gid"));
             Assert.Equal(Math.Max(0, stat.MtimeSeconds), entry.Mtime);
-            Assert.Equal(stat.MtimeNanoseconds == 0 ? Invariant(stat.MtimeSeconds) : PaxTimeOf(stat.MtimeSeconds, stat.MtimeNanoseconds), entry.Record("mtime"));
+            Assert.Equal(stat.MtimeNanoseconds == 0 ? ToText(stat.MtimeSeconds) : PaxTimeOf(stat.MtimeSeconds, stat.MtimeNanoseconds), entry.Record("mtime"));
             Assert.Null(entry.Record("size"));
 
             var printable = entry.Path.Length < 100 && entry.Path.All(c => c is >= ' ' and <= '~');
@@ -160,8 +161,8 @@ public sealed partial class DiskArchiveTests
         }
     }
 
-    // The order GNU tar's --sort=name gives, and what Kompox's import relies on for a directory's mode and time: the root
-    // as "./", then by ordinal name, each directory before what it holds and its entries together.
+    // The root as "./", then by ordinal name, each directory before what it holds and its entries together: what GNU
+    // tar's --sort=name gives for these names, and what the import relies on for a directory's mode and time.
     [Fact]
     public void The_root_comes_first_as_dot_then_each_directory_before_what_it_holds_in_ordinal_name_order()
     {
@@ -413,12 +414,14 @@ public sealed partial class DiskArchiveTests
             """, root)
             .Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split(' '))
-            .ToDictionary(f => Encoding.UTF8.GetString(Convert.FromHexString(f[0])), f => new TreeStat(Number(f[1]), Number(f[2]), Number(f[3]), Number(f[4]), Number(f[5])));
+            .ToDictionary(f => Encoding.UTF8.GetString(Convert.FromHexString(f[0])), f => new TreeStat(ParseLong(f[1]), ParseLong(f[2]), ParseLong(f[3]), ParseLong(f[4]), ParseLong(f[5])));
 
-    private static long Number(string text) => long.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+    private static long ParseLong(string text) => long.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string ToText(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static string PaxTimeOf(long seconds, long nanoseconds) =>
-        seconds >= 0 ? $"{Invariant(seconds)}.{Invariant(nanoseconds).PadLeft(9, '0')}" : $"-{Invariant(-(seconds + 1))}.{Invariant(1_000_000_000 - nanoseconds).PadLeft(9, '0')}";
+        seconds >= 0 ? $"{ToText(seconds)}.{ToText(nanoseconds).PadLeft(9, '0')}" : $"-{ToText(-(seconds + 1))}.{ToText(1_000_000_000 - nanoseconds).PadLeft(9, '0')}";
 
     // What a reader without pax support sees of a name the field cannot hold: each character it cannot show as '_', cut to 99.
     private static string UstarFallback(string name)
@@ -450,7 +453,7 @@ public sealed partial class DiskArchiveTests
                 {
                     if (Data[at] == '\n' && ++lines == 1)
                     {
-                        count = (int)Number(Encoding.ASCII.GetString(Data, 0, at));
+                        count = (int)ParseLong(Encoding.ASCII.GetString(Data, 0, at));
                     }
 
                     if (count >= 0 && lines == 1 + (2 * count))
@@ -476,22 +479,22 @@ public sealed partial class DiskArchiveTests
         while (archive.AsSpan(at, 512).IndexOfAnyExcept((byte)0) >= 0)
         {
             var header = archive.AsSpan(at, 512).ToArray();
-            var checksum = Field(header, 148, 8);
+            var checksum = HeaderNumber(header, 148, 8);
             Array.Fill(header, (byte)' ', 148, 8);
             Assert.Equal(header.Sum(b => b), checksum);
             Assert.Equal("ustar\u000000", Encoding.ASCII.GetString(header, 257, 8));
-            var size = Field(header, 124, 12);
+            var size = HeaderNumber(header, 124, 12);
             var data = archive.AsSpan(at + 512, (int)size).ToArray();
             Assert.True(archive.AsSpan(at + 512 + (int)size, (int)((512 - (size % 512)) % 512)).IndexOfAnyExcept((byte)0) < 0, "data is padded with zeros to a block");
             at += 512 + (int)((size + 511) / 512 * 512);
             var type = (char)header[156];
             if (type == 'x')
             {
-                paxNames.Add(Text(header, 0, 100));
+                paxNames.Add(HeaderText(header, 0, 100));
                 for (var record = 0; record < data.Length;)
                 {
                     var space = Array.IndexOf(data, (byte)' ', record);
-                    var length = (int)Number(Encoding.ASCII.GetString(data, record, space - record));
+                    var length = (int)ParseLong(Encoding.ASCII.GetString(data, record, space - record));
                     Assert.Equal((byte)'\n', data[record + length - 1]);
                     var equals = Array.IndexOf(data, (byte)'=', space);
                     pax[Encoding.UTF8.GetString(data, space + 1, equals - space - 1)] = data[(equals + 1)..(record + length - 1)];
@@ -501,7 +504,7 @@ public sealed partial class DiskArchiveTests
                 continue;
             }
 
-            entries.Add(new TarEntry(pax, Text(header, 0, 100), type, Field(header, 100, 8), Field(header, 108, 8), Field(header, 116, 8), Field(header, 136, 12), Text(header, 157, 100), data));
+            entries.Add(new TarEntry(pax, HeaderText(header, 0, 100), type, HeaderNumber(header, 100, 8), HeaderNumber(header, 108, 8), HeaderNumber(header, 116, 8), HeaderNumber(header, 136, 12), HeaderText(header, 157, 100), data));
             pax = [];
         }
 
@@ -513,7 +516,7 @@ public sealed partial class DiskArchiveTests
         return entries;
     }
 
-    private static string Text(byte[] header, int at, int length)
+    private static string HeaderText(byte[] header, int at, int length)
     {
         var field = header.AsSpan(at, length);
         var end = field.IndexOf((byte)0);
@@ -522,7 +525,7 @@ public sealed partial class DiskArchiveTests
 
     // Octal with a NUL or space after it, or GNU's base-256 (the first byte 0x80) only for what octal cannot hold, as GNU
     // tar writes it (src/create.c to_chars): a reader that knows only octal reads every field that octal can hold.
-    private static long Field(byte[] header, int at, int length)
+    private static long HeaderNumber(byte[] header, int at, int length)
     {
         if (header[at] != 0x80)
         {
