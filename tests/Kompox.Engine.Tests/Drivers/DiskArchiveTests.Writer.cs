@@ -24,7 +24,7 @@ public sealed partial class DiskArchiveTests
         // ustar's uid and gid hold 7 octal digits (2097151); above, a pax record. 4294967294 is the largest uid Linux takes.
         ["owners and modes"] = "echo a > a && chown 2097151:2097152 a && echo b > b && chown 2097152:2097151 b && echo c > c && chown 4294967294:4294967294 c && echo s > suid && chmod 04755 suid && echo g > sgid && chmod 02711 sgid && echo z > none && chmod 0 none && echo all > all && chmod 07777 all && mkdir sticky ro && chmod 01777 sticky && chmod 0555 ro && chown 1:2 ro && chmod 0750 .",
         // Nanoseconds, whole seconds, before 1970 (a negative pax time), the epoch, and beyond ustar's 11 octal digits.
-        ["times"] = "mkdir -p d/e && for t in @5 @0 @-1 @-86400.000000001 '1969-12-31 23:59:58.5' '2001-02-03 04:05:06.123456789' '2020-01-01 00:00:00.000000001' '2020-01-01 00:00:00.999999999' '2300-01-01 00:00:00.25' @8589934591 @8589934592; do echo \"$t\" > \"t$t\" && touch -d \"$t\" \"t$t\"; done && ln -s t@5 link && touch -h -d @-7 link && touch -d @1234567890.5 d/e d",
+        ["times"] = "mkdir -p d/e && for t in @5 @0 @0.5 @-1 @-86400.000000001 '1969-12-31 23:59:58.5' '2001-02-03 04:05:06.123456789' '2020-01-01 00:00:00.000000001' '2020-01-01 00:00:00.999999999' '2300-01-01 00:00:00.25' @8589934591 @8589934592; do echo \"$t\" > \"t$t\" && touch -d \"$t\" \"t$t\"; done && ln -s t@5 link && touch -h -d @-7 link && touch -d @1234567890.5 d/e d",
         ["links"] = "echo x > f && ln -s \"$(n t 99)\" l99 && ln -s \"$(n t 100)\" l100 && ln -s \"$(n t 101)\" l101 && ln -s \"/$(n u 300)/$(n v 200)\" l501 && ln -s 'Grüße' lu && ln -s . dot && mkdir -p a b \"$(n h 120)\" && echo shared > a/one && ln a/one b/two && ln a/one three && echo long > \"$(n h 120)/$(n i 100)\" && ln \"$(n h 120)/$(n i 100)\" short && echo u > 'ü' && ln 'ü' 'ü2' && chown -h 5:6 l99",
         // Holes at the start, at the end, only a hole, none; a map longer than a block; a sparse file with a long name.
         ["sparse"] = "truncate -s 1M start && printf end | dd of=start bs=4096 seek=255 conv=notrunc status=none && truncate -s 1M end && printf head | dd of=end conv=notrunc status=none && truncate -s 1M hole && head -c 8192 /dev/urandom > dense && : > empty && truncate -s 4M many && for i in $(seq 0 80); do printf \"part $i\" | dd of=many bs=4096 seek=$((i * 2)) conv=notrunc status=none; done && mkdir \"$(n s 120)\" && truncate -s 1M \"$(n s 120)/$(n ü 60)\" && printf x | dd of=\"$(n s 120)/$(n ü 60)\" bs=4096 seek=3 conv=notrunc status=none",
@@ -90,7 +90,7 @@ public sealed partial class DiskArchiveTests
             for key, n in (('user.a', 75), ('user.b', 76), ('user.c', 974), ('user.d', 975)):
                 os.setxattr('s511', key, b'v' * n)
             os.setxattr('s512', 'user.big', bytes(range(256)) * 12)
-            for i, (sec, ns) in enumerate(((5, 0), (0, 0), (-1, 0), (-86401, 999999999), (-2, 500000000), (981173106, 123456789), (8589934591, 0), (8589934592, 250000000))):
+            for i, (sec, ns) in enumerate(((5, 0), (0, 0), (0, 500000000), (-1, 0), (-86401, 999999999), (-2, 500000000), (981173106, 123456789), (8589934591, 0), (8589934592, 250000000))):
                 w('t%d' % i); os.utime('t%d' % i, ns=(sec * 10**9 + ns,) * 2)
             os.utime('l99', ns=(-7 * 10**9,) * 2, follow_symlinks=False)
             os.utime('h', ns=(1234567890 * 10**9 + 5,) * 2)
