@@ -144,7 +144,15 @@ internal static class DiskArchive
                 var found = Libc.LStat(path);
                 if (found is null)
                 {
-                    continue; // removed since the listing
+                    // Removed since the listing, or a name that is not UTF-8: .NET lists it with U+FFFD for what it cannot
+                    // decode, a name that is not there. Such a file (or a directory with all it holds) is lost to the
+                    // archive, so the user is told.
+                    if (name!.Contains('\uFFFD', StringComparison.Ordinal))
+                    {
+                        progress.Report(OperationProgress.Warn(activity, new Diagnostic(Severity.Warning, path, 0, 0, string.Empty, $"{path} has a name that is not UTF-8, which a disk archive cannot hold; it is left out, with all it holds if it is a directory")));
+                    }
+
+                    continue;
                 }
 
                 var stat = found.Value;
@@ -215,12 +223,9 @@ internal static class DiskArchive
                 var dataLength = size;
                 if (segments is not null && segments.Sum(s => s.Length) < size)
                 {
-                    // GNU sparse 1.0: the map (count, then offset and length of each part) leads the data, and a file
-                    // that ends in a hole ends its map with a part of length 0 at its size, as GNU tar writes it.
-                    if (segments.Count == 0 || segments[^1].Offset + segments[^1].Length < size)
-                    {
-                        segments.Add((size, 0));
-                    }
+                    // GNU sparse 1.0: the map (count, then offset and length of each part) leads the data and ends with
+                    // a part of length 0 at the file's size, as GNU tar 1.34 writes it whether or not the file ends in a hole.
+                    segments.Add((size, 0));
 
                     var map = new StringBuilder().Append(segments.Count.ToString(CultureInfo.InvariantCulture)).Append('\n');
                     foreach (var (offset, length) in segments)
