@@ -109,6 +109,26 @@ public sealed partial class DiskArchiveTests
         Assert.Equal(512, maps["sp-map512"].Length);
     }
 
+    // The extended header's records fill exactly whole blocks for one of these files (a value of 300 to 1100 bytes
+    // beside a few short records): no block of padding may follow then, or a reader meets a zero block where the
+    // next header is (mutation testing: the record loop's `at < length` made `<=` survived every other test).
+    [Fact]
+    public void Pax_records_that_fill_whole_blocks_are_followed_by_the_next_header()
+    {
+        var source = Directory.CreateDirectory(Path.Combine(fixture.DataRoot, $"tree-{Guid.NewGuid():N}")).FullName;
+        Run("python3", "-c", """
+            import os, sys
+            os.chdir(sys.argv[1])
+            for n in range(300, 1101):
+                open('x%d' % n, 'wb').close()
+                os.setxattr('x%d' % n, 'user.v', b'v' * n)
+            """, source);
+
+        var archive = Written(source);
+
+        Assert.Equal(Dump(source), KompoxReadsWritten(archive));
+    }
+
     // WriteTrees, in process: each tree's root is an entry of its prefix with the root's mode, then what it holds.
     [Fact]
     public void Several_trees_are_each_an_entry_of_their_prefix_then_what_they_hold()
