@@ -395,16 +395,16 @@ internal static class DiskArchive
             Dictionary<string, byte[]>? pax = null;
             string? longName = null;
             string? longLink = null;
-            var headers = 0;
+            var started = false;
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (!ReadBlock(block))
                 {
-                    throw invalid(headers == 0 ? "it is shorter than one tar header: no archive, or one cut short" : "it ends before its end-of-archive block: it was cut short");
+                    throw invalid(!started ? "it is shorter than one tar header: no archive, or one cut short" : "it ends before its end-of-archive block: it was cut short");
                 }
 
-                headers++;
+                started = true;
 
                 if (block.AsSpan().IndexOfAnyExcept((byte)0) < 0)
                 {

@@ -16,7 +16,8 @@ public sealed partial class DiskArchiveTests
     // Every form of header a tar writer may use, in one archive: ustar fields in octal (with GNU's leading spaces), GNU's
     // base-256 numbers, the ustar prefix (and GNU's own magic, whose bytes there are times, not a prefix), pax records
     // for names, links, owners and nanosecond times before and after 1970, binary extended attributes, GNU's 'L'/'K' long
-    // names, a global header, the old and contiguous file types, a checksum summed as signed bytes, hard and symbolic links, and sparse 1.0 files whose map
+    // names, a pax size record over a size field of 0, a number field of one digit and blanks without a NUL (GNU tar's
+    // from_header skips blanks before and after the digits), a global header, the old and contiguous file types, a checksum summed as signed bytes, hard and symbolic links, and sparse 1.0 files whose map
     // spans two blocks or which end in a hole (a map number may have 19 digits, as in GNU tar's COPY_BUF). The records of one entry apply to it alone. The entries are in the order a
     // writer makes them, each directory's entries together: GNU tar sets a directory's time when it leaves it, Kompox at the end.
     [Fact]
@@ -46,6 +47,8 @@ public sealed partial class DiskArchiveTests
             Member("short-fraction", '0', pax: [("mtime", "7.5")]),
             Member("base-256", '0', "b", edit: h => { Base256(h, 108, 8, 2097152); Base256(h, 116, 8, 5000000); Base256(h, 136, 12, 1L << 34); }),
             Member("spaces", '0', "s", edit: h => { Ascii(h, 100, "   750 \0"); Ascii(h, 108, "    12 \0"); Ascii(h, 136, "  1234567 \0"); }),
+            Member("one-digit-then-blanks", '0', "d", edit: h => { Ascii(h, 108, "7       "); Ascii(h, 116, "0       "); }),
+            Member("size-in-pax", '0', "sized by pax", pax: [("size", "12")], edit: h => Octal(h, 124, 12, 0)),
             Member("type-bits", '0', "t", mode: 0b1_000_000_110_100_100),
             Member("old-type", '\0', "o"),
             Member("contiguous", '7', "c"),
@@ -85,6 +88,7 @@ public sealed partial class DiskArchiveTests
     [InlineData("sparse map of no parts")]
     [InlineData("sparse part as long as the file")]
     [InlineData("sparse map with lines after it")]
+    [InlineData("sparse map of no parts with lines after it")]
     [InlineData("data after the end")]
     public void Reads_what_no_tar_writes_as_GNU_tar_does(string what)
     {
@@ -95,6 +99,7 @@ public sealed partial class DiskArchiveTests
             "owner of all ones" => Archive(Member("./", '5'), Member("f", '0', "x", pax: [("uid", "4294967295"), ("gid", "4294967295")])),
             "sparse map of no parts" => Archive(Member("./", '5'), Member("GNUSparseFile.0/none", '0', "0\n".PadRight(512, '\0'), pax: Sparse("none", "0"))),
             "sparse part as long as the file" => Archive(Member("./", '5'), Member("GNUSparseFile.0/whole", '0', "1\n0\n10\n".PadRight(512, '\0') + "0123456789", pax: Sparse("whole", "10"))),
+            "sparse map of no parts with lines after it" => Archive(Member("./", '5'), Member("GNUSparseFile.0/none", '0', "0\nfoo\nbar".PadRight(512, '\0'), pax: Sparse("none", "0"))),
             "sparse map with lines after it" => Archive(Member("./", '5'), Member("GNUSparseFile.0/junk", '0', "1\n0\n3\nfoo\nbar".PadRight(512, '\0') + "abc", pax: Sparse("junk", "3"))),
             _ => [.. Archive(Member("./", '5'), Member("f", '0', "x")), .. Member("not-read", '0', "y"), .. "trailing bytes"u8],
         };

@@ -307,6 +307,8 @@ public sealed partial class DiskArchiveTests : IDisposable
     [Theory]
     [InlineData("checksum", "checksum does not match")]
     [InlineData("octal", "mode field is not an octal number")]
+    [InlineData("checksum of letters", "checksum field is not an octal number")]
+    [InlineData("gid of letters", "gid field is not an octal number")]
     [InlineData("base-256 beyond 64 bits", "size field is out of range")]
     [InlineData("negative base-256", "size field is out of range")]
     [InlineData("base-256 uid beyond 32 bits", "owner or size out of range")]
@@ -361,6 +363,8 @@ public sealed partial class DiskArchiveTests : IDisposable
         {
             "checksum" => Corrupt(Tar(Entry("f", '0', "x")), at: 0),
             "octal" => Tar(Entry("f", '0', "x", edit: h => "0009999\0"u8.ToArray().CopyTo(h, 100))),
+            "checksum of letters" => Tar([.. Entry("f", '0', "x")[..148], .. "abcdef\0 "u8, .. Entry("f", '0', "x")[156..]]),
+            "gid of letters" => Tar(Entry("f", '0', "x", edit: h => "000abc\0"u8.ToArray().CopyTo(h, 116))),
             "base-256 beyond 64 bits" => Tar(Entry("f", '0', edit: h => { Array.Clear(h, 124, 12); h[124] = 0x80; h[125] = 1; })),
             "negative base-256" => Tar(Entry("f", '0', edit: h => { Array.Fill(h, (byte)0xff, 124, 12); })),
             "base-256 uid beyond 32 bits" => Tar(Entry("f", '0', edit: h => { Array.Clear(h, 108, 8); h[108] = 0x80; h[111] = 1; })),
