@@ -311,7 +311,8 @@ internal static class DiskArchive
                 chunk.CopyTo(block);
             }
 
-            UstarHeader(FitsUstar(nameBytes) && !sparse ? name : Ascii7(name, 99), type, stat.Permissions, stat.Uid, stat.Gid, size, stat.MtimeSeconds, FitsUstar(linkBytes) ? linkName : Ascii7(linkName, 99));
+            // What fits a field is the same through Ascii7; a sparse file's name is GNUSparseFile.0/..., fitting or not.
+            UstarHeader(Ascii7(name, 99), type, stat.Permissions, stat.Uid, stat.Gid, size, stat.MtimeSeconds, Ascii7(linkName, 99));
         }
 
         private void UstarHeader(string name, char type, uint mode, uint uid, uint gid, long size, long mtime, string linkName)

@@ -156,7 +156,7 @@ public sealed partial class DiskArchiveTests
     [Fact]
     public void The_ustar_fields_hold_what_fits_them_and_pax_records_only_what_does_not()
     {
-        var source = WriterTree(WriterContent["owners and modes"] + " && " + WriterContent["times"] + " && mkdir names && cd names && " + WriterContent["name lengths"] + " && ln -s \"$(n t 99)\" l99 && ln -s \"$(n t 100)\" l100 && echo g > 'Grüße 日本' && echo s > 'spa ce~' && echo t > \"$(printf 'tab\\t')\" && echo d > \"$(printf 'del\\177')\" && echo l > \"$(n ' ' 100)\"");
+        var source = WriterTree(WriterContent["owners and modes"] + " && " + WriterContent["times"] + " && mkdir names && cd names && " + WriterContent["name lengths"] + " && ln -s \"$(n t 99)\" l99 && ln -s \"$(n t 100)\" l100 && echo g > 'Grüße 日本' && echo s > 'spa ce~' && echo t > \"$(printf 'tab\\t')\" && echo d > \"$(printf 'del\\177')\" && echo l > \"$(n ' ' 100)\" && ln \"$(n c 101)\" hard && ln 'Grüße 日本' hard-ü");
         var stats = Stats(source);
 
         var entries = TarEntries(Written(source));
@@ -178,6 +178,7 @@ public sealed partial class DiskArchiveTests
             Assert.Equal(printable ? null : entry.Path, entry.Record("path"));
             Assert.Equal(printable ? entry.Path : UstarFallback(entry.Path), entry.Name);
             Assert.Equal(entry.Link.Length < 100 && entry.Link.All(c => c is >= ' ' and <= '~') ? null : entry.Link, entry.Record("linkpath"));
+            Assert.Equal(entry.Type is '1' or '2' ? UstarFallback(entry.Link) : string.Empty, entry.LinkField);
         }
     }
 
@@ -678,9 +679,14 @@ public sealed class OffThreadWriterTests
         // (a private field, read here because nothing else shows the moment).
         var stop = (CancellationTokenSource)typeof(OffThreadWriter).GetField("failed", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(writer)!;
         stop.Token.Register(inner.Gate.Set);
-        await Task.Run(writer.Dispose).Within();
+        await Task.Run(() =>
+        {
+            writer.Dispose();
+            inner.Disposed.Set();
+        }).Within();
 
         Assert.True(inner.Returned, "the write in progress ended before Dispose returned");
+        Assert.False(inner.EndedAfterDispose, "the write in progress went on after Dispose had returned");
         Assert.Equal([1], inner.Written.ToArray());
         Assert.Throws<ObjectDisposedException>(() => writer.Write([6], 0, 1));
     }
@@ -731,6 +737,11 @@ public sealed class OffThreadWriterTests
 
         public bool Returned { get; private set; }
 
+        /// <summary>Set by the test once Dispose has returned; a write it holds looks for it before ending.</summary>
+        public ManualResetEventSlim Disposed { get; } = new();
+
+        public bool EndedAfterDispose { get; private set; }
+
         public override bool CanRead => false;
 
         public override bool CanSeek => false;
@@ -755,6 +766,10 @@ public sealed class OffThreadWriterTests
             {
                 // Bounded: a hang fails the test instead of holding the suite.
                 Assert.True(Gate.Wait(TimeSpan.FromMinutes(1)), "the gate opened");
+
+                // The gate opens when Dispose asks the thread to stop. A Dispose that did not wait for this write would
+                // return at once: half a second is ample to see that, and a Dispose that waits always costs it.
+                EndedAfterDispose = Disposed.Wait(TimeSpan.FromMilliseconds(500));
             }
 
             Returned = true;
