@@ -428,7 +428,7 @@ internal static class DiskArchive
                 switch (header.Type)
                 {
                     case 'x':
-                        pax = ParsePax(ReadData(header.Size, header.Name));
+                        pax = ParsePax(ReadData(header.Size, header.Name), header.Name);
                         continue;
                     case 'g':
                         ReadData(header.Size, header.Name);
@@ -690,7 +690,7 @@ internal static class DiskArchive
         private Header ParseHeader(Dictionary<string, byte[]>? pax, string? longName, string? longLink)
         {
             var b = block.AsSpan();
-            var stored = ParseOctal(b.Slice(148, 8), "checksum");
+            var stored = ParseOctal(b.Slice(148, 8), "checksum", entry: null);
             long unsigned = 0, signed = 0;
             for (var i = 0; i < Block; i++)
             {
@@ -712,15 +712,19 @@ internal static class DiskArchive
             }
 
             name = longName ?? name;
-            var linkName = longLink ?? CString(b.Slice(157, 100));
-            var uid = ParseNumber(b.Slice(108, 8), "uid");
-            var gid = ParseNumber(b.Slice(116, 8), "gid");
-            var size = ParseNumber(b.Slice(124, 12), "size");
-            var mtime = ParseNumber(b.Slice(136, 12), "mtime");
-            uint nanoseconds = 0;
             if (pax is not null)
             {
                 name = Text(pax, SparseName) ?? Text(pax, "path") ?? name;
+            }
+
+            var linkName = longLink ?? CString(b.Slice(157, 100));
+            var uid = ParseNumber(b.Slice(108, 8), "uid", name);
+            var gid = ParseNumber(b.Slice(116, 8), "gid", name);
+            var size = ParseNumber(b.Slice(124, 12), "size", name);
+            var mtime = ParseNumber(b.Slice(136, 12), "mtime", name);
+            uint nanoseconds = 0;
+            if (pax is not null)
+            {
                 linkName = Text(pax, "linkpath") ?? linkName;
                 uid = PaxNumber(pax, "uid") ?? uid;
                 gid = PaxNumber(pax, "gid") ?? gid;
@@ -736,10 +740,10 @@ internal static class DiskArchive
                 throw invalid($"entry '{name}' has an owner or size out of range");
             }
 
-            return new Header(name, type, (uint)ParseOctal(b.Slice(100, 8), "mode") & 0xFFF, (uint)uid, (uint)gid, size, mtime, nanoseconds, linkName);
+            return new Header(name, type, (uint)ParseOctal(b.Slice(100, 8), "mode", name) & 0xFFF, (uint)uid, (uint)gid, size, mtime, nanoseconds, linkName);
         }
 
-        private Dictionary<string, byte[]> ParsePax(byte[] data)
+        private Dictionary<string, byte[]> ParsePax(byte[] data, string header)
         {
             // Each record is "<length> <key>=<value>\n", the length counting the whole record in bytes; the value is raw.
             var records = new Dictionary<string, byte[]>(StringComparer.Ordinal);
@@ -749,14 +753,14 @@ internal static class DiskArchive
                 // Nothing but records: GNU tar reports padding after them as a malformed header (src/xheader.c, decode_record).
                 if (space < 0 || !int.TryParse(data.AsSpan(at, space - at), NumberStyles.None, CultureInfo.InvariantCulture, out var length) || length <= space - at || at + length > data.Length || data[at + length - 1] != '\n')
                 {
-                    throw invalid("a pax header record is malformed");
+                    throw invalid($"the pax header '{header}' has a malformed record");
                 }
 
                 var record = data.AsSpan(space + 1, at + length - space - 2);
                 var equals = record.IndexOf((byte)'=');
                 if (equals <= 0)
                 {
-                    throw invalid("a pax header record has no key");
+                    throw invalid($"the pax header '{header}' has a record without a key");
                 }
 
                 records[Encoding.UTF8.GetString(record[..equals])] = record[(equals + 1)..].ToArray();
@@ -787,23 +791,23 @@ internal static class DiskArchive
         /// blanks (after a NUL that older tars left when the field before overflowed) is an error. A sign, which GNU tar
         /// takes for its obsolete base-64, is refused.
         /// </summary>
-        private long ParseOctal(ReadOnlySpan<byte> field, string what)
+        private long ParseOctal(ReadOnlySpan<byte> field, string what, string? entry)
         {
             var text = Encoding.ASCII.GetString(field).Trim(' ', '\0');
             if ((field[0] == 0 ? field[1..] : field).IndexOfAnyExcept((byte)' ') < 0 || !text.All(c => c is >= '0' and <= '7'))
             {
-                throw invalid($"a header's {what} field is not an octal number: it is no tar archive, or a corrupt one");
+                throw invalid($"the {what} field of {(entry is null ? "a header" : $"entry '{entry}'")} is not an octal number: it is no tar archive, or a corrupt one");
             }
 
             return text.Length == 0 ? 0 : Convert.ToInt64(text, 8);
         }
 
         /// <summary>Octal, or GNU's base-256 (the high bit of the first byte set) for values octal cannot hold.</summary>
-        private long ParseNumber(ReadOnlySpan<byte> field, string what)
+        private long ParseNumber(ReadOnlySpan<byte> field, string what, string entry)
         {
             if ((field[0] & 0x80) == 0)
             {
-                return ParseOctal(field, what);
+                return ParseOctal(field, what, entry);
             }
 
             // GNU tar src/list.c (from_header): after the marker byte, the value in big-endian bytes; 7 of them in the
@@ -816,7 +820,7 @@ internal static class DiskArchive
             low.CopyTo(number[(8 - low.Length)..]);
             if (field[0] != 0x80 || high.IndexOfAnyExcept((byte)0) >= 0 || (number[0] & 0x80) != 0)
             {
-                throw invalid($"a header's {what} field is out of range");
+                throw invalid($"the {what} field of entry '{entry}' is out of range");
             }
 
             return BinaryPrimitives.ReadInt64BigEndian(number);

@@ -306,18 +306,19 @@ public sealed partial class DiskArchiveTests : IDisposable
     // Headers and sparse maps that are not what they claim are refused by name, before anything is made of them.
     [Theory]
     [InlineData("checksum", "checksum does not match")]
-    [InlineData("octal", "mode field is not an octal number")]
-    [InlineData("checksum of letters", "checksum field is not an octal number")]
-    [InlineData("gid of letters", "gid field is not an octal number")]
-    [InlineData("base-256 beyond 64 bits", "size field is out of range")]
-    [InlineData("negative base-256", "size field is out of range")]
+    [InlineData("octal", "the mode field of entry 'f' is not an octal number")]
+    [InlineData("octal in an entry named by pax", "the mode field of entry 'named-by-pax' is not an octal number")]
+    [InlineData("checksum of letters", "the checksum field of a header is not an octal number")]
+    [InlineData("gid of letters", "the gid field of entry 'f' is not an octal number")]
+    [InlineData("base-256 beyond 64 bits", "the size field of entry 'f' is out of range")]
+    [InlineData("negative base-256", "the size field of entry 'f' is out of range")]
     [InlineData("base-256 uid beyond 32 bits", "owner or size out of range")]
-    [InlineData("pax record longer than its header", "pax header record is malformed")]
-    [InlineData("pax record without a key", "has no key")]
-    [InlineData("pax record without its newline", "pax header record is malformed")]
+    [InlineData("pax record longer than its header", "the pax header 'PaxHeaders/f' has a malformed record")]
+    [InlineData("pax record without a key", "the pax header 'PaxHeaders/f' has a record without a key")]
+    [InlineData("pax record without its newline", "the pax header 'PaxHeaders/f' has a malformed record")]
     [InlineData("pax gid beyond 32 bits", "owner or size out of range")]
     [InlineData("pax time with letters", "pax time '5.1x' is not a number of seconds")]
-    [InlineData("base-256 of 2^63", "size field is out of range")]
+    [InlineData("base-256 of 2^63", "the size field of entry 'f' is out of range")]
     [InlineData("symbolic link whose target has a NUL", "has no target")]
     [InlineData("pax header of 32 MiB", "is 33554432 bytes long")]
     [InlineData("pax uid beyond 32 bits", "owner or size out of range")]
@@ -347,14 +348,14 @@ public sealed partial class DiskArchiveTests : IDisposable
     [InlineData("cut inside a pax header", "ends inside a header")]
     [InlineData("cut in a file's data", "ends inside the data of 'f'")]
     [InlineData("cut in a file's padding", "ends inside an entry")]
-    [InlineData("pax record of length zero", "pax header record is malformed")]
-    [InlineData("pax record without a length", "pax header record is malformed")]
-    [InlineData("pax records followed by NULs", "pax header record is malformed")]
+    [InlineData("pax record of length zero", "the pax header 'PaxHeaders/f' has a malformed record")]
+    [InlineData("pax record without a length", "the pax header 'PaxHeaders/f' has a malformed record")]
+    [InlineData("pax records followed by NULs", "the pax header 'PaxHeaders/f' has a malformed record")]
     [InlineData("pax time with two minus signs", "pax time '--5' is not a number of seconds")]
-    [InlineData("base-256 marker 0x81", "size field is out of range")]
-    [InlineData("octal with a sign", "mode field is not an octal number")]
-    [InlineData("numeric field of blanks", "mtime field is not an octal number")]
-    [InlineData("numeric field of a NUL and blanks", "uid field is not an octal number")]
+    [InlineData("base-256 marker 0x81", "the size field of entry 'f' is out of range")]
+    [InlineData("octal with a sign", "the mode field of entry 'f' is not an octal number")]
+    [InlineData("numeric field of blanks", "the mtime field of entry 'f' is not an octal number")]
+    [InlineData("numeric field of a NUL and blanks", "the uid field of entry 'f' is not an octal number")]
     public async Task Import_refuses_a_malformed_header_or_sparse_map_and_leaves_no_disk(string malformed, string why)
     {
         static string[] Sparse(string realSize = "100") => ["GNU.sparse.major=1", "GNU.sparse.minor=0", "GNU.sparse.name=s", $"GNU.sparse.realsize={realSize}"];
@@ -363,6 +364,7 @@ public sealed partial class DiskArchiveTests : IDisposable
         {
             "checksum" => Corrupt(Tar(Entry("f", '0', "x")), at: 0),
             "octal" => Tar(Entry("f", '0', "x", edit: h => "0009999\0"u8.ToArray().CopyTo(h, 100))),
+            "octal in an entry named by pax" => Tar(Entry("f", '0', "x", pax: ["path=named-by-pax"], edit: h => "0009999\0"u8.ToArray().CopyTo(h, 100))),
             "checksum of letters" => Tar([.. Entry("f", '0', "x")[..148], .. "abcdef\0 "u8, .. Entry("f", '0', "x")[156..]]),
             "gid of letters" => Tar(Entry("f", '0', "x", edit: h => "000abc\0"u8.ToArray().CopyTo(h, 116))),
             "base-256 beyond 64 bits" => Tar(Entry("f", '0', edit: h => { Array.Clear(h, 124, 12); h[124] = 0x80; h[125] = 1; })),
