@@ -82,6 +82,25 @@ Describe 'Disks and snapshots on k3s' {
         @(Get-ChildItem $TestDrive -Filter '*.partial' -Force) | Should -BeNullOrEmpty
     }
 
+    It 'warns of a name that is not UTF-8, which an export leaves out, and exports the rest' {
+        $dir = Get-DiskDir $Current
+        # Linux takes any bytes but '/' and NUL in a name; .NET cannot make one, python can.
+        python3 -c "import os, sys; os.makedirs(os.path.join(os.fsencode(sys.argv[1]), b'latin1-\xe9t\xe9'))" $dir
+        try {
+            $file = Join-Path $TestDrive 'latin1.tar.gz'
+            $written = Import-KompoxConfig $Config | Export-KompoxDisk -OutFile $file -WarningVariable warned -WarningAction SilentlyContinue
+            $imported = Import-KompoxConfig $Config | Import-KompoxDisk -InFile $file
+
+            $written.FullName | Should -Be $file
+            ($warned -join "`n") | Should -Match "latin1-\uFFFDt\uFFFD has a name that is not UTF-8"
+            Get-Content-Sums (Get-DiskDir $imported.DiskId) | Should -Be (Get-Content-Sums $dir)
+            $imported | Remove-KompoxDisk -Confirm:$false
+        }
+        finally {
+            python3 -c "import os, sys; os.rmdir(os.path.join(os.fsencode(sys.argv[1]), b'latin1-\xe9t\xe9'))" $dir
+        }
+    }
+
     It 'refuses to overwrite an export file without -Force and replaces it with -Force' {
         $file = Join-Path $TestDrive 'exists.tar.gz'
         Set-Content $file 'keep'
