@@ -726,12 +726,12 @@ internal static class DiskArchive
             if (pax is not null)
             {
                 linkName = Text(pax, "linkpath") ?? linkName;
-                uid = PaxNumber(pax, "uid") ?? uid;
-                gid = PaxNumber(pax, "gid") ?? gid;
-                size = PaxNumber(pax, "size") ?? size;
+                uid = PaxNumber(pax, "uid", name) ?? uid;
+                gid = PaxNumber(pax, "gid", name) ?? gid;
+                size = PaxNumber(pax, "size", name) ?? size;
                 if (Text(pax, "mtime") is { } time)
                 {
-                    (mtime, nanoseconds) = ParsePaxTime(time);
+                    (mtime, nanoseconds) = ParsePaxTime(time, name);
                 }
             }
 
@@ -770,16 +770,16 @@ internal static class DiskArchive
             return records;
         }
 
-        private long? PaxNumber(Dictionary<string, byte[]> pax, string key) =>
-            Text(pax, key) is { } text ? long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw invalid($"the pax record {key}={text} is not a number") : null;
+        private long? PaxNumber(Dictionary<string, byte[]> pax, string key, string entry) =>
+            Text(pax, key) is { } text ? long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw invalid($"the pax record {key}={text} of entry '{entry}' is not a number") : null;
 
-        private (long Seconds, uint Nanoseconds) ParsePaxTime(string text)
+        private (long Seconds, uint Nanoseconds) ParsePaxTime(string text, string entry)
         {
             var negative = text.StartsWith('-');
             var parts = (negative ? text[1..] : text).Split('.');
             if (parts.Length > 2 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || (parts.Length == 2 && (parts[1].Length == 0 || !parts[1].All(char.IsAsciiDigit))))
             {
-                throw invalid($"the pax time '{text}' is not a number of seconds");
+                throw invalid($"the pax time '{text}' of entry '{entry}' is not a number of seconds");
             }
 
             var fraction = parts.Length == 2 ? uint.Parse(parts[1].PadRight(9, '0')[..9], CultureInfo.InvariantCulture) : 0;
