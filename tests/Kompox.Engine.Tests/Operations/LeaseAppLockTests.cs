@@ -469,6 +469,7 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
 
         Time.Advance(TimeSpan.FromSeconds(20));
         await held.Lost.WhenCancelled();
+        Assert.Equal(3, Failures(progress)); // the third failure is reported before the loss it causes
         var warning = Assert.Single(progress.Reports, r => r.Kind == ProgressKind.Warning);
         Assert.Contains("lost the lease of the app: the lease expired before it could be renewed; stopping", warning.Status);
         Assert.Equal((app.Id, string.Empty), (warning.Warning!.File, warning.Warning.Key));
@@ -481,6 +482,20 @@ public sealed class LeaseAppLockTests : IAsyncLifetime
         await held.DisposeAsync().Within();
         Assert.Equal(held.HolderIdentity, (await ReadLeaseAsync(app).Within()).Spec.HolderIdentity);
         Assert.Equal(3, outage.Failed);
+        Assert.DoesNotContain(progress.Reports, r => r.Detail()?.StartsWith("renewed lease", StringComparison.Ordinal) == true);
+    }
+
+    /// <summary>The API server out of reach while the Lease is taken: the error says what was being done, with which Lease.</summary>
+    [Fact]
+    public async Task Taking_the_lease_while_the_API_server_is_away_fails_naming_the_lease_and_the_app()
+    {
+        var app = await DeployedAppAsync().Within();
+        var outage = new Outage { Down = true };
+
+        var error = await Assert.ThrowsAsync<KompoxException>(() => Lock(outage).AcquireLeaseAsync(app, TimeSpan.Zero, null, CancellationToken.None).Within());
+
+        Assert.Equal(("ConnectionFailed", ErrorKind.Unavailable), (error.ErrorId, error.Kind));
+        Assert.StartsWith($"taking the lease {KubeNames.Namespace(app)}/{LeaseAppLock.LeaseName} of app {app.Id}: cannot connect", error.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Someone else's write that leaves the holder as it was (an admin labelling the Lease) makes the renewal's
