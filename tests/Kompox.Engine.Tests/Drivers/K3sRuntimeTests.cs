@@ -101,8 +101,7 @@ public sealed class K3sRuntimeTests : IDisposable
     {
         var runtime = fixture.Runtime();
         var app = fixture.App();
-        var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None).Within();
-        WriteContent(Path.Combine(fixture.DataRoot, "disks", disk.Id));
+        var disk = await DiskWithContentAsync(runtime, app);
         fixture.Time.Advance(TimeSpan.FromMinutes(5));
 
         var snapshot = await runtime.CreateSnapshotAsync(app, disk.Id, progress, CancellationToken.None).Within();
@@ -123,8 +122,7 @@ public sealed class K3sRuntimeTests : IDisposable
     {
         var runtime = fixture.Runtime();
         var app = fixture.App();
-        var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None).Within();
-        WriteContent(Path.Combine(fixture.DataRoot, "disks", disk.Id));
+        var disk = await DiskWithContentAsync(runtime, app);
         using var archive = new MemoryStream();
 
         await runtime.ExportDiskAsync(app, disk.Id, archive, progress, CancellationToken.None).Within();
@@ -140,8 +138,7 @@ public sealed class K3sRuntimeTests : IDisposable
     public async Task Export_honours_cancellation()
     {
         var runtime = fixture.Runtime();
-        var disk = await runtime.CreateDiskAsync(fixture.App(), progress, CancellationToken.None).Within();
-        WriteContent(Path.Combine(fixture.DataRoot, "disks", disk.Id));
+        var disk = await DiskWithContentAsync(runtime, fixture.App());
         using var cancel = new CancellationTokenSource();
         cancel.Cancel();
 
@@ -286,8 +283,7 @@ public sealed class K3sRuntimeTests : IDisposable
     {
         var runtime = fixture.Runtime();
         var app = fixture.App();
-        var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None).Within();
-        WriteContent(Path.Combine(fixture.DataRoot, "disks", disk.Id));
+        var disk = await DiskWithContentAsync(runtime, app);
 
         var snapshot = await runtime.CreateSnapshotAsync(app, disk.Id, progress, CancellationToken.None).Within();
         using var exported = new MemoryStream();
@@ -304,8 +300,7 @@ public sealed class K3sRuntimeTests : IDisposable
     public async Task A_cancelled_snapshot_leaves_no_file()
     {
         var runtime = fixture.Runtime();
-        var disk = await runtime.CreateDiskAsync(fixture.App(), progress, CancellationToken.None).Within();
-        WriteContent(Path.Combine(fixture.DataRoot, "disks", disk.Id));
+        var disk = await DiskWithContentAsync(runtime, fixture.App());
         using var cancel = new CancellationTokenSource();
         cancel.Cancel();
 
@@ -320,8 +315,7 @@ public sealed class K3sRuntimeTests : IDisposable
     public async Task A_snapshot_stopped_as_its_last_bytes_are_compressed_is_cancelled_and_leaves_no_file()
     {
         var runtime = fixture.Runtime();
-        var disk = await runtime.CreateDiskAsync(fixture.App(), progress, CancellationToken.None).Within();
-        WriteContent(Path.Combine(fixture.DataRoot, "disks", disk.Id));
+        var disk = await DiskWithContentAsync(runtime, fixture.App());
         using var stop = new CancellationTokenSource();
         var stopping = new StoppingProgress(progress, stop, r => r.Status.StartsWith("writing the archive: ", StringComparison.Ordinal) && r.Percent == 100);
 
@@ -460,8 +454,7 @@ public sealed class K3sRuntimeTests : IDisposable
     public async Task A_restore_reports_progress_under_the_snapshots_name()
     {
         var runtime = fixture.Runtime();
-        var disk = await runtime.CreateDiskAsync(fixture.App(), progress, CancellationToken.None).Within();
-        WriteContent(Path.Combine(fixture.DataRoot, "disks", disk.Id));
+        var disk = await DiskWithContentAsync(runtime, fixture.App());
         var snapshot = await runtime.CreateSnapshotAsync(fixture.App(), disk.Id, progress, CancellationToken.None).Within();
 
         var restored = await runtime.RestoreSnapshotAsync(fixture.App(), snapshot.Id, progress, CancellationToken.None).Within();
@@ -673,6 +666,14 @@ public sealed class K3sRuntimeTests : IDisposable
 
         archive.Position = 0;
         return archive;
+    }
+
+    /// <summary>A new disk of the app with <see cref="WriteContent"/>'s files on it.</summary>
+    private async Task<DiskInfo> DiskWithContentAsync(K3sRuntime runtime, Kompox.Model.KompoxApp app)
+    {
+        var disk = await runtime.CreateDiskAsync(app, progress, CancellationToken.None).Within();
+        WriteContent(Path.Combine(fixture.DataRoot, "disks", disk.Id));
+        return disk;
     }
 
     private static void WriteContent(string disk)
