@@ -624,13 +624,13 @@ internal static class DiskArchive
             }
 
             file.SetLength(realSize);
-            SkipPadding(header.Size);
+            SkipPadding(header.Size, header.Name);
         }
 
         private void Copy(FileStream file, long size, string name)
         {
             CopyExactly(file, size, name);
-            SkipPadding(size);
+            SkipPadding(size, name);
         }
 
         private void CopyExactly(Stream file, long length, string name)
@@ -650,14 +650,14 @@ internal static class DiskArchive
         }
 
         /// <summary>Skips the padding after the data of an entry of <paramref name="size"/> bytes, to the next block.</summary>
-        private void SkipPadding(long size)
+        private void SkipPadding(long size, string name)
         {
             for (var left = RoundUp(size) - size; left > 0;)
             {
                 var read = input.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
                 if (read == 0)
                 {
-                    throw invalid("it ends inside an entry: it was cut short");
+                    throw invalid($"it ends inside the padding of '{name}': it was cut short");
                 }
 
                 left -= read;
@@ -674,10 +674,10 @@ internal static class DiskArchive
             var data = new byte[size];
             if (input.ReadAtLeast(data, data.Length, throwOnEndOfStream: false) < data.Length)
             {
-                throw invalid("it ends inside a header: it was cut short");
+                throw invalid($"it ends inside the header '{name}': it was cut short");
             }
 
-            SkipPadding(size);
+            SkipPadding(size, name);
             return data;
         }
 
